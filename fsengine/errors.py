@@ -1,0 +1,43 @@
+"""Typed errors; the CLI maps each to an exit code and prints its message."""
+
+
+class FsengineError(Exception):
+    """Base class; `exit_code` is what the CLI exits with."""
+
+    exit_code = 1
+
+
+class SnapshotError(FsengineError):
+    """A snapshot folder is missing, malformed or inconsistent with its manifest."""
+
+    exit_code = 2
+
+
+class CoverageError(FsengineError):
+    """A snapshot table does not cover the dates a run needs."""
+
+    exit_code = 2
+
+
+class InputError(FsengineError):
+    """Bad command-line input (dates, paths, options)."""
+
+    exit_code = 2
+
+
+class PushRefused(FsengineError):
+    """The push was refused before any BigQuery job was sent."""
+
+    exit_code = 2
+
+
+class PushJobFailed(FsengineError):
+    """A BigQuery job failed; the target is unchanged."""
+
+    exit_code = 3
+
+
+class ReconciliationError(FsengineError):
+    """The MERGE committed but its statistics do not match the run."""
+
+    exit_code = 4

@@ -1,0 +1,417 @@
+"""Snapshot folder format 1 (spec sources.md §3): write it atomically, read and validate it,
+and expose its tables to DuckDB without copying them.
+
+A snapshot is a folder with one sub-folder of Parquet files per source table and a
+`manifest.json` written last. A folder without a manifest is incomplete and never read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Mapping
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from fsengine import __version__
+from fsengine.errors import CoverageError, SnapshotError
+from fsengine.sources import (
+    ARROW_TYPES,
+    MINUTES_ALTERNATIVES,
+    SOURCE_TABLES,
+    TABLES,
+    SourceTable,
+    normalise_type,
+    required_bounds,
+)
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+COMPRESSION = "zstd"
+
+
+def rfc3339(moment: dt.datetime) -> str:
+    """UTC timestamp as RFC 3339 with microseconds and a Z suffix."""
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- writing
+
+
+@dataclass
+class TableRead:
+    """What a writer knows about one table it has read (manifest entry without files)."""
+
+    table: SourceTable
+    start: dt.date
+    end: dt.date
+    snapshot_time: dt.datetime
+    source: str
+    column_types: dict[str, str]  # BigQuery type per column, in file order
+
+
+class TableWriter:
+    """Streams record batches of one table into part-NNNNN.parquet files."""
+
+    def __init__(self, folder: Path, read: TableRead, max_rows_per_file: int = 2_000_000):
+        self.read = read
+        self.folder = folder / read.table.key
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.schema = pa.schema(
+            [pa.field(c, ARROW_TYPES[t]) for c, t in read.column_types.items()]
+        )
+        self.max_rows_per_file = max_rows_per_file
+        self.files: list[dict] = []
+        self._writer: pq.ParquetWriter | None = None
+        self._path: Path | None = None
+        self._rows_in_file = 0
+
+    def _open(self) -> None:
+        self._path = self.folder / f"part-{len(self.files):05d}.parquet"
+        self._writer = pq.ParquetWriter(self._path, self.schema, compression=COMPRESSION)
+        self._rows_in_file = 0
+
+    def _close(self) -> None:
+        if self._writer is None:
+            return
+        self._writer.close()
+        rel = f"{self.read.table.key}/{self._path.name}"
+        self.files.append({"path": rel, "rows": self._rows_in_file, "sha256": sha256_of(self._path)})
+        self._writer = None
+
+    def write(self, data: pa.RecordBatch | pa.Table) -> None:
+        if data.num_rows == 0:
+            return
+        data = _conform(data, self.schema, self.read.table.key)
+        if self._writer is not None and self._rows_in_file + data.num_rows > self.max_rows_per_file:
+            self._close()
+        if self._writer is None:
+            self._open()
+        if isinstance(data, pa.RecordBatch):
+            self._writer.write_batch(data)
+        else:
+            self._writer.write_table(data)
+        self._rows_in_file += data.num_rows
+
+    def split(self) -> None:
+        """End the current file; the next batch starts a new one (one file per stream)."""
+        self._close()
+
+    def finish(self) -> dict:
+        self._close()
+        if not self.files:  # an empty read still gets one file with the full schema
+            self._open()
+            self._close()
+        size = sum((self.folder.parent / f["path"]).stat().st_size for f in self.files)
+        table = self.read.table
+        return {
+            "date_column": table.date_column,
+            "start": self.read.start.isoformat(),
+            "end": self.read.end.isoformat(),
+            "columns": [{"name": c, "type": t} for c, t in self.read.column_types.items()],
+            "row_restriction": table.row_restriction(self.read.start, self.read.end),
+            "snapshot_time": rfc3339(self.read.snapshot_time),
+            "source": self.read.source,
+            "rows": sum(f["rows"] for f in self.files),
+            "bytes": size,
+            "files": self.files,
+        }
+
+
+def _conform(data, schema: pa.Schema, key: str):
+    if data.schema.names != schema.names:
+        raise SnapshotError(f"{key}: columns {data.schema.names} do not match {schema.names}")
+    if not data.schema.equals(schema, check_metadata=False):
+        try:
+            return data.cast(schema)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            raise SnapshotError(f"{key}: cannot store data as {schema}: {exc}") from exc
+    return data
+
+
+class SnapshotWriter:
+    """Writes a snapshot into a temporary sibling folder and moves it into place on commit.
+
+    Use as a context manager; leaving the block with an exception removes the temporary
+    folder, so an interrupted snapshot never leaves a manifest behind.
+    """
+
+    def __init__(self, folder: str | Path):
+        self.folder = Path(folder)
+        self.folder.parent.mkdir(parents=True, exist_ok=True)
+        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.partial-", dir=self.folder.parent))
+        self.entries: dict[str, dict] = {}
+
+    def table(self, read: TableRead, max_rows_per_file: int = 2_000_000) -> TableWriter:
+        return TableWriter(self.staging, read, max_rows_per_file)
+
+    def add(self, writer: TableWriter) -> None:
+        self.entries[writer.read.table.key] = writer.finish()
+
+    def adopt(self, key: str, entry: dict, from_folder: Path) -> None:
+        """Carry a table over unchanged from an existing snapshot (used when extending one)."""
+        (self.staging / key).mkdir(parents=True, exist_ok=True)
+        for f in entry["files"]:
+            shutil.copy2(from_folder / f["path"], self.staging / f["path"])
+        self.entries[key] = entry
+
+    def commit(self, created_at: dt.datetime | None = None) -> Path:
+        manifest = {
+            "format": FORMAT_VERSION,
+            "created_at": rfc3339(created_at or dt.datetime.now(dt.timezone.utc)),
+            "tool_version": __version__,
+            "tables": {key: self.entries[key] for key in sorted(self.entries)},
+        }
+        tmp = self.staging / (MANIFEST + ".tmp")
+        tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+        os.replace(tmp, self.staging / MANIFEST)
+        old = None
+        if self.folder.exists():
+            old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
+            os.replace(self.folder, old)
+        os.replace(self.staging, self.folder)
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        return self.folder
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+    def __enter__(self) -> "SnapshotWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None or self.staging.exists():
+            self.abort()
+
+
+def write_snapshot(
+    folder: str | Path,
+    tables: Mapping[str, pa.Table],
+    bounds: Mapping[str, tuple[dt.date, dt.date]],
+    *,
+    snapshot_time: dt.datetime,
+    source_prefix: str = "fixture:",
+    created_at: dt.datetime | None = None,
+    max_rows_per_file: int = 2_000_000,
+) -> Path:
+    """Write whole in-memory tables as a format-1 snapshot (fixtures, tests).
+
+    `tables` maps `<dataset>.<table>` to an Arrow table with the columns of sources.md §2
+    in order; `bounds` gives each table's inclusive [start, end].
+    """
+    with SnapshotWriter(folder) as writer:
+        for key, data in tables.items():
+            spec = _spec(key)
+            types = {f.name: _bq_type_of(f.type, key, f.name) for f in data.schema}
+            start, end = bounds[key]
+            read = TableRead(spec, start, end, snapshot_time, f"{source_prefix}{key}", types)
+            tw = writer.table(read, max_rows_per_file)
+            tw.write(data)
+            writer.add(tw)
+        return writer.commit(created_at)
+
+
+def _bq_type_of(arrow_type: pa.DataType, key: str, column: str) -> str:
+    for name, candidate in ARROW_TYPES.items():
+        if arrow_type == candidate:
+            return name
+    if pa.types.is_decimal(arrow_type):
+        return "NUMERIC"
+    raise SnapshotError(f"{key}.{column}: Arrow type {arrow_type} has no BigQuery type in format 1")
+
+
+def _spec(key: str) -> SourceTable:
+    try:
+        return TABLES[key]
+    except KeyError:
+        raise SnapshotError(f"unknown source table {key!r}; expected one of {sorted(TABLES)}") from None
+
+
+# --------------------------------------------------------------------------- reading
+
+
+@dataclass(frozen=True)
+class SnapshotTable:
+    spec: SourceTable
+    start: dt.date
+    end: dt.date
+    column_types: dict[str, str]
+    files: tuple[Path, ...]
+    rows: int
+    bytes: int
+
+    @property
+    def key(self) -> str:
+        return self.spec.key
+
+
+class Snapshot:
+    """A validated format-1 snapshot. Construct with `Snapshot.open(path)`."""
+
+    def __init__(self, path: Path, manifest: dict, tables: dict[str, SnapshotTable]):
+        self.path = path
+        self.manifest = manifest
+        self.tables = tables
+
+    # -- opening and validation (sources.md §3.4)
+    @classmethod
+    def open(
+        cls,
+        path: str | Path,
+        *,
+        verify_checksums: bool = True,
+        required: Iterable[str] | None = None,
+    ) -> "Snapshot":
+        path = Path(path)
+        if not path.is_dir():
+            raise SnapshotError(f"snapshot folder {path} does not exist")
+        manifest_path = path / MANIFEST
+        if not manifest_path.is_file():
+            raise SnapshotError(
+                f"{path} has no {MANIFEST}: it is not a snapshot, or an incomplete one (a snapshot "
+                "whose writing was interrupted never gets a manifest)"
+            )
+        try:
+            manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise SnapshotError(f"{manifest_path}: not valid JSON ({exc})") from exc
+        if not isinstance(manifest, dict):
+            raise SnapshotError(f"{manifest_path}: expected a JSON object")
+        if manifest.get("format") != FORMAT_VERSION:
+            raise SnapshotError(
+                f"{manifest_path}: format {manifest.get('format')!r} is not supported (this fsengine reads format {FORMAT_VERSION})"
+            )
+        listed = manifest.get("tables")
+        if not isinstance(listed, dict):
+            raise SnapshotError(f"{manifest_path}: 'tables' is missing or not an object")
+        wanted = list(required) if required is not None else [t.key for t in SOURCE_TABLES]
+        tables: dict[str, SnapshotTable] = {}
+        for key in wanted:
+            if key not in listed:
+                raise SnapshotError(f"snapshot {path} lacks table {key} (manifest lists {sorted(listed)})")
+            tables[key] = _validate_table(path, key, listed[key], verify_checksums)
+        return cls(path, manifest, tables)
+
+    @property
+    def minutes_type(self) -> str:
+        """Recorded type of player_game_summary.minutes_played: NUMERIC, INT64 or FLOAT64."""
+        return self.tables["nba_analytics.player_game_summary"].column_types["minutes_played"]
+
+    def check_coverage(self, start: dt.date, end: dt.date) -> None:
+        """Raise CoverageError unless every table covers what a run over [start, end] needs."""
+        problems = []
+        for key, table in self.tables.items():
+            need_start, need_end = required_bounds(table.spec, start, end)
+            if table.start > need_start or table.end < need_end:
+                problems.append(
+                    f"{key} covers {table.start} .. {table.end} but the run {start} .. {end} needs "
+                    f"{need_start} .. {need_end}"
+                )
+        if problems:
+            raise CoverageError("snapshot does not cover the run:\n  " + "\n  ".join(problems))
+
+    def servable_range(self) -> tuple[dt.date, dt.date] | None:
+        """The widest [start, end] this snapshot covers completely, or None if it covers no date."""
+        end = min(t.end for t in self.tables.values())
+        start = dt.date.min
+        for table in self.tables.values():
+            if table.spec.lookback_days is None:  # back to Oct 1 of the start's season
+                first_oct1 = dt.date(table.start.year, 10, 1)
+                start = max(start, first_oct1 if first_oct1 >= table.start else dt.date(table.start.year + 1, 10, 1))
+            else:
+                start = max(start, table.start + dt.timedelta(days=table.spec.lookback_days))
+        return (start, end) if start <= end else None
+
+    def register(self, con, *, prefix: str = "") -> None:
+        """Create one DuckDB view per table, named by its short name (pgs, upgc, ...).
+
+        The views read the Parquet files in place; nothing is copied.
+        """
+        for table in self.tables.values():
+            relation = con.read_parquet([str(f) for f in table.files])
+            relation.create_view(prefix + table.spec.short, replace=True)
+
+
+def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -> SnapshotTable:
+    spec = TABLES.get(key)
+    where = f"table {key}"
+    if spec is None:
+        raise SnapshotError(f"{where} is not a known source table")
+    try:
+        start = dt.date.fromisoformat(entry["start"])
+        end = dt.date.fromisoformat(entry["end"])
+        columns = entry["columns"]
+        files = entry["files"]
+        total_rows = int(entry["rows"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise SnapshotError(f"{where}: manifest entry is malformed ({exc!r})") from exc
+    column_types: dict[str, str] = {}
+    for col in columns:
+        column_types[col["name"]] = normalise_type(col["type"])
+    for col in spec.columns:
+        if col.name not in column_types:
+            raise SnapshotError(f"{where} lacks column {col.name} (has {list(column_types)})")
+        got = column_types[col.name]
+        if got == col.bq_type:
+            continue
+        if key == "nba_analytics.player_game_summary" and col.name == "minutes_played" and got in MINUTES_ALTERNATIVES:
+            if got == "FLOAT64":
+                warnings.warn(
+                    f"{where}: minutes_played is FLOAT64; treated like INT64 (NULL, never NaN)", stacklevel=3
+                )
+            continue
+        raise SnapshotError(f"{where}: column {col.name} has type {got}, expected {col.bq_type}")
+    expected_schema = pa.schema(
+        [pa.field(name, ARROW_TYPES[t]) for name, t in column_types.items() if t in ARROW_TYPES]
+    )
+    paths = []
+    counted = 0
+    for f in files:
+        rel = f.get("path", "")
+        file_path = root / rel
+        if not rel or ".." in Path(rel).parts or Path(rel).is_absolute():
+            raise SnapshotError(f"{where}: file path {rel!r} is not inside the snapshot")
+        if not file_path.is_file():
+            raise SnapshotError(f"{where}: file {rel} is missing")
+        try:
+            meta = pq.ParquetFile(file_path)
+            file_rows = meta.metadata.num_rows
+            schema = meta.schema_arrow
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise SnapshotError(f"{where}: file {rel} is not a readable Parquet file ({exc})") from exc
+        if file_rows != f.get("rows"):
+            raise SnapshotError(f"{where}: file {rel} holds {file_rows} rows, manifest says {f.get('rows')}")
+        for field in expected_schema:
+            if field.name not in schema.names:
+                raise SnapshotError(f"{where}: file {rel} lacks column {field.name}")
+            got_type = schema.field(field.name).type
+            if got_type != field.type:
+                raise SnapshotError(
+                    f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
+                )
+        if verify_checksums and sha256_of(file_path) != f.get("sha256"):
+            raise SnapshotError(f"{where}: file {rel} fails its SHA-256 check (changed or damaged)")
+        counted += file_rows
+        paths.append(file_path)
+    if not paths:
+        raise SnapshotError(f"{where}: manifest lists no files (an empty table still has one file)")
+    if counted != total_rows:
+        raise SnapshotError(f"{where}: files hold {counted} rows, manifest says {total_rows}")
+    return SnapshotTable(spec, start, end, column_types, tuple(paths), total_rows, int(entry.get("bytes", 0)))

@@ -1,0 +1,1 @@
+"""SQL of the engine, one file per extraction; installed as the data package fsengine.queries."""
