@@ -136,6 +136,52 @@ def fixtures_generate(
     console.print(report.render() if hasattr(report, "render") else report)
 
 
+# --------------------------------------------------------------------------- bench
+
+
+@app.command()
+def bench(
+    presets: Annotated[str, typer.Option(help="Comma-separated worlds to measure, smallest first.")] = "small,season,nba5,x10",
+    repeats: Annotated[int, typer.Option(help="Timed runs per world after one warm-up; figures are medians.")] = 3,
+    dates: Annotated[int, typer.Option(help="Number of dates for the batch vs date-by-date comparison.")] = 30,
+    seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
+    quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
+) -> None:
+    """Measure backfill speed, memory, per-query time and scaling on the fixture worlds.
+
+    Writes bench/results/<date>-<machine>.json and regenerates the table in bench/README.md.
+
+    Examples:
+
+      fsengine bench --quick
+
+      fsengine bench --presets small,season,nba5 --repeats 5
+    """
+    import importlib.util
+
+    from fsengine.pipeline import REPO_ROOT
+
+    harness_path = REPO_ROOT / "bench" / "harness.py"
+    if not harness_path.is_file():
+        _fail(InputError(f"{harness_path} not found: `fsengine bench` runs from a source checkout"))
+    spec = importlib.util.spec_from_file_location("fsengine_bench_harness", harness_path)
+    harness = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(harness)
+    results, path = harness.run_bench(
+        [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
+        quick=quick, note=lambda message: console.print(f"[dim]{message}[/]"),
+    )
+    table = Table(title="fsengine bench", show_edge=False)
+    for col in ("world", "dates", "rows", "wall s (median)", "peak RSS MiB"):
+        table.add_column(col, justify="right" if col != "world" else "left")
+    for name, w in results["worlds"].items():
+        table.add_row(name, str(w["dates"]), f"{w['rows']:,}", f"{w['wall_seconds']['median']:.2f}", f"{w['peak_rss_bytes']['median'] / 2**20:.0f}")
+    console.print(table)
+    ratio = results["batch_vs_date_by_date"]["ratio"]["median"]
+    console.print(f"batch vs date by date: {ratio:.1f}x; growth exponent: {results['growth_exponent']}")
+    console.print(f"results: {path}")
+
+
 def run() -> None:  # pragma: no cover - console script shim
     app()
 
