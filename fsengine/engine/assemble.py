@@ -1,0 +1,368 @@
+"""Assembly (features.md §4, §6-§8): the spine, the extraction tables and the player-history
+frame become, per (player, D), the 37 in-memory feature values, their raw source tags and the
+historical_completeness struct. Everything is a Polars expression over whole columns.
+
+Value conventions of the in-memory vector (features.md §0.4, §7): a null element is "none"
+(tag `missing`), a NaN element is NaN. Polars orders NaN above every number, so every
+comparison that may meet a NaN goes through `_gt`/`_ge`/`_le`, which are false for NaN as in
+Python.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import polars as pl
+
+from fsengine.contract import load_contract
+from fsengine.profile import REFERENCE, Profile
+
+KEYS = ["player_lookup", "game_date"]
+
+# Extraction tables joined onto the spine, with the prefix their columns get here.
+EXTRACTIONS = {
+    "q01_daily_cache": "dc_",
+    "q02_composite_factors": "cf_",
+    "q03_shot_zone": "sz_",
+    "q04_team_defense": "td_",
+    "q05_player_context": "ctx_",
+    "q08_team_games": "tg_",
+    "q09_vegas_lines": "vg_",
+}
+
+HISTORY_COLUMNS = {
+    "last10_n": pl.Int64,
+    "total_games": pl.Int64,
+    "contributing_game_dates": pl.List(pl.Date),
+    "p3_points_avg_last_5": pl.Float64,
+    "p3_points_avg_last_10": pl.Float64,
+    "recent_trend": pl.Float64,
+    "pct_free_throw": pl.Float64,
+    "dnp_rate": pl.Float64,
+    "pts_slope_10g": pl.Float64,
+    "minutes_list_mean": pl.Float64,
+    "season_points_avg": pl.Float64,
+    "season_minutes_avg": pl.Float64,
+    "opp_games": pl.Int64,
+    "opp_points_avg": pl.Float64,
+    "mppm_present": pl.Boolean,
+    "minutes_avg_30d": pl.Float64,
+    "ppm_avg_30d": pl.Float64,
+}
+
+COMPLETENESS_DTYPE = pl.Struct(
+    {
+        "games_found": pl.Int64,
+        "games_expected": pl.Int64,
+        "is_complete": pl.Boolean,
+        "is_bootstrap": pl.Boolean,
+        "contributing_game_dates": pl.List(pl.Date),
+    }
+)
+
+INJURY_RISK = {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful": 3.0, "out": 3.0}
+
+
+# --------------------------------------------------------------------------- float helpers
+
+
+def round9_series(values: pl.Series) -> pl.Series:
+    """Python's round(x, 9), bit for bit, applied once per distinct value."""
+    distinct = values.drop_nulls().filter(values.drop_nulls().is_not_nan()).unique()
+    rounded = pl.Series([round(v, 9) for v in distinct.to_list()], dtype=pl.Float64)
+    return values.replace_strict(distinct, rounded, default=values, return_dtype=pl.Float64)
+
+
+def round9(expr: pl.Expr) -> pl.Expr:
+    return expr.map_batches(round9_series, return_dtype=pl.Float64)
+
+
+def _num(expr: pl.Expr) -> pl.Expr:
+    """Non-null and not NaN (Python comparisons with NaN are false)."""
+    return expr.is_not_null() & expr.is_not_nan()
+
+
+def _gt(a: pl.Expr, b) -> pl.Expr:
+    b = b if isinstance(b, pl.Expr) else pl.lit(float(b))
+    return (_num(a) & _num(b) & (a > b)).fill_null(False)
+
+
+def _ge(a: pl.Expr, b) -> pl.Expr:
+    b = b if isinstance(b, pl.Expr) else pl.lit(float(b))
+    return (_num(a) & _num(b) & (a >= b)).fill_null(False)
+
+
+def _le(a: pl.Expr, b) -> pl.Expr:
+    b = b if isinstance(b, pl.Expr) else pl.lit(float(b))
+    return (_num(a) & _num(b) & (a <= b)).fill_null(False)
+
+
+def _lt(a: pl.Expr, b) -> pl.Expr:
+    b = b if isinstance(b, pl.Expr) else pl.lit(float(b))
+    return (_num(a) & _num(b) & (a < b)).fill_null(False)
+
+
+def _truthy(expr: pl.Expr) -> pl.Expr:
+    """Python truthiness of an optional float: present and != 0 (NaN is truthy)."""
+    return (expr.is_not_null() & (expr.is_nan() | (expr != 0.0))).fill_null(False)
+
+
+def _py_min(a: float, b: pl.Expr) -> pl.Expr:
+    """Python min(a, b) for a constant a: b only when b < a (so a NaN b gives a)."""
+    return pl.when(_lt(b, a)).then(b).otherwise(pl.lit(a))
+
+
+def _py_max(a: float, b: pl.Expr) -> pl.Expr:
+    """Python max(a, b) for a constant a: b only when b > a."""
+    return pl.when(_gt(b, a)).then(b).otherwise(pl.lit(a))
+
+
+def _lit(value) -> pl.Expr:
+    return pl.lit(value, dtype=pl.Float64)
+
+
+def _tag(name: str) -> pl.Expr:
+    return pl.lit(name, dtype=pl.Utf8)
+
+
+# --------------------------------------------------------------------------- lookup rules
+# A feature is a pair (value expression, tag expression); features.md §4.3.
+
+
+def with_fallback(p4: pl.Expr, p3: pl.Expr | None, default: float) -> tuple[pl.Expr, pl.Expr]:
+    p3 = p3 if p3 is not None else _lit(None)
+    value = pl.when(p4.is_not_null()).then(p4).when(p3.is_not_null()).then(p3).otherwise(_lit(default))
+    tag = (
+        pl.when(p4.is_not_null()).then(_tag("phase4"))
+        .when(p3.is_not_null()).then(_tag("phase3"))
+        .otherwise(_tag("default"))
+    )
+    return value, tag
+
+
+def phase4_only(p4: pl.Expr, default: float) -> tuple[pl.Expr, pl.Expr]:
+    return with_fallback(p4, None, default)
+
+
+def nullable(p4: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    value = pl.when(p4.is_not_null()).then(p4).otherwise(_lit(None))
+    tag = pl.when(p4.is_not_null()).then(_tag("phase4")).otherwise(_tag("missing"))
+    return value, tag
+
+
+def calculated(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    return value.cast(pl.Float64), _tag("calculated")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def load_inputs(con: duckdb.DuckDBPyConnection, history: pl.DataFrame) -> pl.DataFrame:
+    """The spine with every extraction table and the history frame joined on (player, D)."""
+    frame = con.table("spine").pl()
+    for table, prefix in EXTRACTIONS.items():
+        part = con.table(table).pl()
+        part = part.rename({c: prefix + c for c in part.columns if c not in KEYS})
+        frame = frame.join(part, on=KEYS, how="left", coalesce=True)
+    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise ValueError(f"player history frame lacks columns {missing}")
+    hist = history.select(KEYS + [pl.col(c).cast(t) for c, t in HISTORY_COLUMNS.items()]).unique(
+        subset=KEYS, keep="first"
+    )
+    return frame.join(hist, on=KEYS, how="left", coalesce=True)
+
+
+# --------------------------------------------------------------------------- features
+
+
+def p4_map() -> dict[str, pl.Expr]:
+    """The P4 map of features.md §4.1: Q1, then Q2, Q3, Q4 rows; a later row's key overwrites
+    an earlier one even with NULL (Q3's paint/three rates replace the daily-cache copies
+    whenever the player has a Q3 row)."""
+    c = pl.col
+    p4 = {
+        name: c("dc_" + name)
+        for name in (
+            "points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
+            "games_in_last_7_days", "paint_rate_last_10", "three_pt_rate_last_10", "team_pace_last_10",
+            "team_off_rating_last_10", "minutes_avg_last_10",
+        )
+    }
+    for name in ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"):
+        p4[name] = c("cf_" + name)
+    shot_zone_row = c("sz_row_found").fill_null(False)
+    for name in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10"):
+        p4[name] = pl.when(shot_zone_row).then(c("sz_" + name)).otherwise(p4.get(name, _lit(None)))
+    p4["opponent_def_rating"] = c("td_opponent_def_rating")
+    p4["opponent_pace"] = c("td_opponent_pace")
+    return p4
+
+
+def feature_exprs(profile: Profile) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(value, tag) of features 0-36 in index order (features.md §6)."""
+    c = pl.col
+    p4 = p4_map()
+    upgc = c("ctx_row_found").fill_null(False)
+    n = c("last10_n").fill_null(0)
+    opponent_known = c("opponent_team_abbr").is_not_null() & (c("opponent_team_abbr") != "")
+
+    f = [None] * 37
+    f[0] = with_fallback(p4["points_avg_last_5"], c("p3_points_avg_last_5"), 10.0)
+    f[1] = with_fallback(p4["points_avg_last_10"], c("p3_points_avg_last_10"), 10.0)
+    f[2] = with_fallback(p4["points_avg_season"], c("season_points_avg"), 10.0)
+    f[3] = phase4_only(p4["points_std_last_10"], 5.0)
+    f[4] = phase4_only(p4["games_in_last_7_days"], 3.0)
+    f[5] = phase4_only(p4["fatigue_score"], 50.0)
+    f[6] = phase4_only(p4["shot_zone_mismatch_score"], 0.0)
+    f[7] = phase4_only(p4["pace_score"], 0.0)
+    f[8] = phase4_only(p4["usage_spike_score"], 0.0)
+
+    # 9 rest_advantage: clamp(float(days_rest - opponent_days_rest), -2, 2)
+    rest_diff = (c("ctx_days_rest") - c("ctx_opponent_days_rest")).cast(pl.Float64)
+    f[9] = calculated(
+        pl.when(upgc & rest_diff.is_not_null()).then(_py_max(-2.0, _py_min(2.0, rest_diff))).otherwise(_lit(0.0))
+    )
+    # 10 injury_risk
+    status = c("ctx_player_status").str.to_lowercase()
+    f[10] = calculated(status.replace_strict(INJURY_RISK, default=0.0, return_dtype=pl.Float64).fill_null(0.0))
+    # 11 recent_trend: final from the history frame
+    f[11] = calculated(c("recent_trend").fill_null(0.0))
+    # 12 minutes_change
+    p4_minutes = p4["minutes_avg_last_10"]
+    recent = (
+        pl.when(p4_minutes.is_not_null()).then(p4_minutes)
+        .when(n >= 1).then(c("minutes_list_mean"))
+        .otherwise(_lit(0.0))
+    ).fill_null(0.0)
+    season = pl.when(_truthy(c("season_minutes_avg"))).then(c("season_minutes_avg")).otherwise(_lit(0.0))
+    pct = (recent - season) / season
+    f[12] = calculated(
+        pl.when((season == 0.0) | (recent == 0.0)).then(_lit(0.0))
+        .when(_ge(pct, 0.20)).then(_lit(2.0))
+        .when(_ge(pct, 0.10)).then(_lit(1.0))
+        .when(_le(pct, -0.20)).then(_lit(-2.0))
+        .when(_le(pct, -0.10)).then(_lit(-1.0))
+        .otherwise(_lit(0.0))
+    )
+    f[13] = phase4_only(p4["opponent_def_rating"], 112.0)
+    f[14] = phase4_only(p4["opponent_pace"], 100.0)
+    f[15] = (pl.when(c("ctx_home_game").fill_null(False)).then(_lit(1.0)).otherwise(_lit(0.0)), _tag("phase3"))
+    f[16] = (pl.when(c("ctx_back_to_back").fill_null(False)).then(_lit(1.0)).otherwise(_lit(0.0)), _tag("phase3"))
+    f[17] = (
+        pl.when((c("ctx_season_phase").str.to_lowercase() == "playoffs").fill_null(False))
+        .then(_lit(1.0)).otherwise(_lit(0.0)),
+        _tag("phase3"),
+    )
+    f[18] = nullable(p4["paint_rate_last_10"] / 100.0)
+    f[19] = nullable(p4["mid_range_rate_last_10"] / 100.0)
+    f[20] = nullable(p4["three_pt_rate_last_10"] / 100.0)
+    f[21] = calculated(c("pct_free_throw").fill_null(0.15))
+    f[22] = phase4_only(p4["team_pace_last_10"], 100.0)
+    f[23] = phase4_only(p4["team_off_rating_last_10"], 112.0)
+    # 24 team_win_pct: needs a UPGC team (q08 has rows only then) and >= 5 games
+    team_games = c("tg_team_games")
+    f[24] = calculated(
+        pl.when(team_games.is_not_null() & (team_games >= 5))
+        .then(round9(c("tg_team_wins").cast(pl.Float64) / team_games.cast(pl.Float64)))
+        .otherwise(_lit(0.5))
+    )
+    has_line = c("vg_vegas_points_line").is_not_null()
+    for index, column in ((25, "vg_vegas_points_line"), (26, "vg_vegas_opening_line"), (27, "vg_vegas_line_move")):
+        f[index] = (
+            pl.when(has_line).then(c(column)).otherwise(_lit(None)),
+            pl.when(has_line).then(_tag("vegas")).otherwise(_tag("missing")),
+        )
+    f[28] = calculated(pl.when(has_line).then(_lit(1.0)).otherwise(_lit(0.0)))
+    # 29/30 opponent history; unknown opponent -> first truthy of P4/P3 season average
+    season_p4, season_p3 = p4["points_avg_season"], c("season_points_avg")
+    unknown_avg = (
+        pl.when(_truthy(season_p4)).then(season_p4)
+        .when(_truthy(season_p3)).then(season_p3)
+        .otherwise(_lit(10.0))
+    )
+    opp_tag = pl.when(opponent_known).then(_tag("opponent_history")).otherwise(_tag("fallback"))
+    f[29] = (pl.when(opponent_known).then(c("opp_points_avg")).otherwise(unknown_avg), opp_tag)
+    f[30] = (
+        pl.when(opponent_known).then(c("opp_games").fill_null(0).cast(pl.Float64)).otherwise(_lit(0.0)),
+        opp_tag,
+    )
+    mppm = c("mppm_present").fill_null(False)
+    mppm_tag = pl.when(mppm).then(_tag("minutes_ppm")).otherwise(_tag("fallback"))
+    f[31] = (pl.when(mppm).then(c("minutes_avg_30d")).otherwise(_lit(28.0)), mppm_tag)
+    f[32] = (
+        pl.when(mppm & c("ppm_avg_30d").is_not_null()).then(c("ppm_avg_30d")).otherwise(_lit(0.4)),
+        mppm_tag,
+    )
+    f[33] = calculated(c("dnp_rate").fill_null(0.0))
+    f[34] = calculated(c("pts_slope_10g").fill_null(0.0))
+    # 35/36: L5 and M are "P4 if present else P3"; sd is P4 only
+    l5 = pl.when(p4["points_avg_last_5"].is_not_null()).then(p4["points_avg_last_5"]).otherwise(c("p3_points_avg_last_5"))
+    m = pl.when(season_p4.is_not_null()).then(season_p4).otherwise(season_p3)
+    sd = p4["points_std_last_10"]
+    inputs_present = l5.is_not_null() & m.is_not_null() & sd.is_not_null()
+    z = (l5 - m) / sd
+    f[35] = calculated(
+        pl.when(inputs_present & (sd != 0.0)).then(round9(_py_max(-3.0, _py_min(3.0, z)))).otherwise(_lit(0.0))
+    )
+    f[36] = calculated(
+        pl.when(inputs_present & _gt(l5, m + 1.5 * sd)).then(_lit(1.0)).otherwise(_lit(0.0))
+    )
+    return f
+
+
+def completeness_expr(profile: Profile) -> pl.Expr:
+    """historical_completeness of features.md §8; placeholders get {0, 0, TRUE, TRUE, []}."""
+    c = pl.col
+    size = profile.last10_size
+    found = c("last10_n").fill_null(0)
+    available = pl.when(found >= 1).then(c("total_games").fill_null(0)).otherwise(pl.lit(0, pl.Int64))
+    expected = pl.min_horizontal(available, pl.lit(size, pl.Int64))
+    dates = c("contributing_game_dates").fill_null(pl.lit([], dtype=pl.List(pl.Date)))
+    scored = pl.struct(
+        games_found=found.cast(pl.Int64),
+        games_expected=expected.cast(pl.Int64),
+        is_complete=found >= expected,
+        is_bootstrap=expected < size,
+        contributing_game_dates=dates,
+    )
+    placeholder = pl.struct(
+        games_found=pl.lit(0, pl.Int64),
+        games_expected=pl.lit(0, pl.Int64),
+        is_complete=pl.lit(True),
+        is_bootstrap=pl.lit(True),
+        contributing_game_dates=pl.lit([], dtype=pl.List(pl.Date)),
+    )
+    return pl.when(c("is_placeholder")).then(placeholder).otherwise(scored).cast(COMPLETENESS_DTYPE)
+
+
+def assemble(
+    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile = REFERENCE
+) -> pl.DataFrame:
+    """The assembled frame of engine-interface.md, fatigue gate applied (features.md §2.6)."""
+    count = len(load_contract(profile.contract).features)
+    frame = load_inputs(con, history)
+    features = feature_exprs(profile)
+    if len(features) != count:
+        raise ValueError(f"assembly defines {len(features)} features, contract {profile.contract} has {count}")
+    placeholder = pl.col("is_placeholder")
+    values = pl.concat_list([v.cast(pl.Float64) for v, _ in features])
+    tags = pl.concat_list([t for _, t in features])
+    low, high = profile.fatigue_gate
+    fatigue = features[5][0]
+    out = frame.select(
+        "player_lookup",
+        "universal_player_id",
+        "game_date",
+        "game_id",
+        "opponent_team_abbr",
+        "is_home",
+        pl.col("ctx_days_rest").cast(pl.Int64).alias("days_rest"),
+        pl.when(placeholder).then(pl.lit([None] * count, dtype=pl.List(pl.Float64))).otherwise(values)
+        .alias("feature_values"),
+        pl.when(placeholder).then(pl.lit(None, dtype=pl.List(pl.Utf8))).otherwise(tags).alias("feature_tags"),
+        placeholder.alias("is_placeholder"),
+        (pl.col("cf_composite_fallback").fill_null(False) & ~placeholder).alias("composite_fallback"),
+        completeness_expr(profile).alias("historical_completeness"),
+        (placeholder | (_ge(fatigue, low) & _le(fatigue, high))).alias("_emitted"),
+    )
+    return out.filter(pl.col("_emitted")).drop("_emitted").sort(KEYS)

@@ -1,0 +1,109 @@
+"""The engine entry point: (snapshot, run options) -> assembled rows, for every date of the run
+at once (engine-interface.md). Pure: nothing is written; the DuckDB session lives in memory
+for the duration of the call."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from fsengine.engine.assemble import assemble
+from fsengine.engine.extract import TimedRunner
+from fsengine.engine.session import open_session, query_params
+from fsengine.errors import InputError
+from fsengine.profile import REFERENCE, Profile
+from fsengine.snapshot.format import Snapshot
+
+MODES = ("auto", "backfill", "production")
+# Run in this order: q08 reads q05's UPGC team.
+ENGINE_QUERIES = (
+    "spine",
+    "q01_daily_cache",
+    "q02_composite_factors",
+    "q03_shot_zone",
+    "q04_team_defense",
+    "q05_player_context",
+    "q08_team_games",
+    "q09_vegas_lines",
+)
+AS_OF_ZONE = "America/New_York"
+
+
+@dataclass
+class EngineResult:
+    rows: pl.DataFrame
+    timings: dict[str, float] = field(default_factory=dict)
+    dates: list[dt.date] = field(default_factory=list)
+
+
+def default_as_of() -> dt.date:
+    """Today in America/New_York (features.md §2.1)."""
+    return dt.datetime.now(ZoneInfo(AS_OF_ZONE)).date()
+
+
+def production_from(mode: str, start: dt.date, as_of: dt.date) -> dt.date:
+    """First date built from the production spine (features.md §2.1): auto and backfill switch
+    at as_of (backfill cannot build dates whose games are not played); production is forced
+    from start."""
+    return start if mode == "production" else as_of
+
+
+def validate_run(start, end, mode: str, as_of) -> None:
+    for label, value in (("start", start), ("end", end), ("as_of", as_of)):
+        if value is None and label == "as_of":
+            continue
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise InputError(f"{label} must be a date, got {value!r}")
+    if start > end:
+        raise InputError(f"start {start} is after end {end}")
+    if mode not in MODES:
+        raise InputError(f"mode {mode!r} is not one of {', '.join(MODES)}")
+
+
+def compute(
+    snapshot: Snapshot,
+    start: dt.date,
+    end: dt.date,
+    mode: str = "auto",
+    as_of: dt.date | None = None,
+    progress: Callable[[str], None] | None = None,
+    profile: Profile = REFERENCE,
+    threads: int | None = None,
+) -> EngineResult:
+    """Assembled rows (fatigue gate applied) for every spine row of [start, end].
+
+    Raises InputError for bad dates/mode and CoverageError (naming the table, the bounds it
+    has and the bounds it needs) before anything is computed.
+    """
+    from fsengine.engine.history import player_history
+
+    validate_run(start, end, mode, as_of)
+    as_of = as_of or default_as_of()
+    snapshot.check_coverage(start, end)
+    params = query_params(start, end, as_of, production_from(mode, start, as_of), profile)
+    runner = TimedRunner(progress)
+    con = open_session(snapshot, profile, threads)
+    try:
+        for name in ENGINE_QUERIES:
+            runner(con, name, params)
+        began = time.perf_counter()
+        history = player_history(con, params, snapshot.minutes_type, runner)
+        history_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        rows = assemble(con, history, profile)
+        assembly_seconds = time.perf_counter() - began
+        dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
+    finally:
+        con.close()
+    timings = dict(runner.timings)
+    history_queries = sum(s for name, s in timings.items() if name not in ENGINE_QUERIES)
+    timings["history"] = max(0.0, history_seconds - history_queries)
+    timings["assembly"] = assembly_seconds
+    if progress is not None:
+        progress(f"assembled {rows.height} rows over {len(dates)} dates")
+    return EngineResult(rows=rows, timings=timings, dates=dates)

@@ -1,0 +1,91 @@
+"""The DuckDB session of one run: an in-memory connection with the snapshot's tables as views,
+the profile's built-in season starts as a small table, and the named parameters every query
+file may bind (engine-interface.md).
+
+Decimal handling (sources.md §1): Phase-4 NUMERIC columns arrive as DECIMAL(38,9) and the
+query files turn them into float64 with `CAST(x AS DOUBLE)`. DuckDB computes that cast as the
+unscaled integer divided by 10^9 in float64, which is the correctly rounded float for every
+|x| < 9·10^6 (sources.md §1); tests/engine/test_session.py checks it against Python's
+`float(Decimal)`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import fields
+
+import duckdb
+import pyarrow as pa
+
+from fsengine.profile import REFERENCE, Profile
+from fsengine.snapshot.format import Snapshot
+
+SEASON_STARTS_TABLE = "season_start_builtin"
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection using every core (or `threads`)."""
+    con = duckdb.connect(":memory:")
+    con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+    # Results must not depend on thread scheduling: keep insertion order where SQL allows it.
+    con.execute("SET preserve_insertion_order = true")
+    return con
+
+
+def profile_windows(profile: Profile) -> dict[str, int]:
+    """Every integer window of the profile under its field name ($last10_window_days, ...)."""
+    return {
+        f.name: getattr(profile, f.name)
+        for f in fields(profile)
+        if isinstance(getattr(profile, f.name), int) and not isinstance(getattr(profile, f.name), bool)
+    }
+
+
+def query_params(
+    start: dt.date,
+    end: dt.date,
+    as_of: dt.date,
+    production_from: dt.date,
+    profile: Profile = REFERENCE,
+) -> dict[str, object]:
+    """The parameter dict the query files bind from ($start, $end, $as_of, windows, ...).
+
+    `production_from` is the first date built from the production spine (features.md §2.1):
+    `as_of` in modes auto and backfill, `start` when production is forced.
+    """
+    month, day = profile.fallback_season_start_month_day
+    params: dict[str, object] = {
+        "start": start,
+        "end": end,
+        "as_of": as_of,
+        "production_from": production_from,
+        "fallback_season_start_month": month,
+        "fallback_season_start_day": day,
+    }
+    params.update(profile_windows(profile))
+    return params
+
+
+def register_season_starts(con: duckdb.DuckDBPyConnection, profile: Profile = REFERENCE) -> None:
+    """The profile's built-in season starts as table season_start_builtin(season_year, start_date)."""
+    seasons = sorted(profile.season_starts)
+    data = pa.table(
+        {
+            "season_year": pa.array(seasons, pa.int64()),
+            "start_date": pa.array([profile.season_starts[s] for s in seasons], pa.date32()),
+        }
+    )
+    con.register("season_start_builtin_arrow", data)
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {SEASON_STARTS_TABLE} AS SELECT * FROM season_start_builtin_arrow")
+    con.unregister("season_start_builtin_arrow")
+
+
+def open_session(
+    snapshot: Snapshot, profile: Profile = REFERENCE, threads: int | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Connection with the snapshot views (pgs, upgc, ...) and the season-start table."""
+    con = connect(threads)
+    snapshot.register(con)
+    register_season_starts(con, profile)
+    return con

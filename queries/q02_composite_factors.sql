@@ -1,0 +1,57 @@
+-- q02_composite_factors: Q2 of features.md §3 — the composite-factors row of every (player, D).
+-- Inputs: spine, composite, $composite_fallback_days.
+-- Output: player_lookup, game_date, composite_fallback (date-level: the table has no row at D),
+--   row_found, source_date, fatigue_score, shot_zone_mismatch_score, pace_score,
+--   usage_spike_score (DOUBLE). One row per non-placeholder spine row.
+-- Rule: the player's row at D when the table has any row at D; otherwise (table-level fallback)
+-- the player's latest row in [D - fallback, D], taking fatigue and usage from it while
+-- shot_zone_mismatch_score and pace_score become 0.0 (present) [quirk]. Ties: §0.2 over every
+-- column in sources.md order, NULLs last.
+WITH keys AS (
+    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+),
+table_dates AS (
+    SELECT DISTINCT game_date FROM composite
+),
+keyed AS (
+    SELECT k.player_lookup, k.game_date, (t.game_date IS NOT NULL) AS table_has_rows
+    FROM keys k LEFT JOIN table_dates t ON t.game_date = k.game_date
+),
+candidates AS (
+    SELECT k.game_date AS for_date, c.*
+    FROM keyed k
+    JOIN composite c ON c.player_lookup = k.player_lookup AND c.game_date = k.game_date
+    WHERE k.table_has_rows
+    UNION ALL
+    SELECT k.game_date AS for_date, c.*
+    FROM keyed k
+    JOIN composite c
+      ON c.player_lookup = k.player_lookup
+     AND c.game_date BETWEEN k.game_date - $composite_fallback_days AND k.game_date
+    WHERE NOT k.table_has_rows
+),
+ranked AS (
+    SELECT *,
+           ROW_NUMBER() OVER (
+               PARTITION BY player_lookup, for_date
+               ORDER BY game_date DESC NULLS LAST,
+                        player_lookup ASC NULLS LAST, game_date ASC NULLS LAST,
+                        fatigue_score ASC NULLS LAST, shot_zone_mismatch_score ASC NULLS LAST,
+                        pace_score ASC NULLS LAST, usage_spike_score ASC NULLS LAST
+           ) AS pick
+    FROM candidates
+)
+SELECT k.player_lookup, k.game_date,
+       (NOT k.table_has_rows) AS composite_fallback,
+       (r.game_date IS NOT NULL) AS row_found,
+       r.game_date AS source_date,
+       CAST(r.fatigue_score AS DOUBLE) AS fatigue_score,
+       CASE WHEN r.game_date IS NULL THEN NULL
+            WHEN k.table_has_rows THEN CAST(r.shot_zone_mismatch_score AS DOUBLE)
+            ELSE 0.0 END AS shot_zone_mismatch_score,
+       CASE WHEN r.game_date IS NULL THEN NULL
+            WHEN k.table_has_rows THEN CAST(r.pace_score AS DOUBLE)
+            ELSE 0.0 END AS pace_score,
+       CAST(r.usage_spike_score AS DOUBLE) AS usage_spike_score
+FROM keyed k
+LEFT JOIN ranked r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date AND r.pick = 1

@@ -1,0 +1,91 @@
+-- spine: the (player_lookup, game_date) rows a run produces (features.md §2.1-§2.5).
+-- Inputs: pgs (backfill dates), upgc (production dates), season_start_builtin (profile),
+--   $start, $end, $production_from (first date built from the production spine: as_of in
+--   modes auto/backfill, start when production is forced), $early_season_days,
+--   $fallback_season_start_month, $fallback_season_start_day.
+-- Output: player_lookup, game_date, universal_player_id, game_id, opponent_team_abbr, is_home,
+--   season_year, season_oct1, season_start, is_placeholder.
+-- Backfill (§2.2): every PGS row of D, duplicates collapsed per (player, D) by the §0.2
+-- tie-break (keys game_id, team_abbr, opponent_team_abbr, universal_player_id, then every PGS
+-- column in sources.md order); is_home from the third '_' token of game_id. Production (§2.3):
+-- the UPGC rows of D, collapsed the same way; is_home = home_game.
+-- Early season (§2.5): backfill skips the date, production emits placeholder rows.
+WITH backfill AS (
+    SELECT player_lookup, game_date, universal_player_id, game_id, opponent_team_abbr,
+           coalesce(len(string_split(game_id, '_')) >= 3
+                    AND string_split(game_id, '_')[3] = team_abbr, false) AS is_home,
+           FALSE AS from_production
+    FROM (
+        SELECT p.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY player_lookup, game_date
+                   ORDER BY game_id ASC NULLS LAST, team_abbr ASC NULLS LAST,
+                            opponent_team_abbr ASC NULLS LAST, universal_player_id ASC NULLS LAST,
+                            player_lookup ASC NULLS LAST, universal_player_id ASC NULLS LAST,
+                            game_id ASC NULLS LAST, game_date ASC NULLS LAST, team_abbr ASC NULLS LAST,
+                            opponent_team_abbr ASC NULLS LAST, season_year ASC NULLS LAST,
+                            points ASC NULLS LAST, minutes_played ASC NULLS LAST,
+                            ft_makes ASC NULLS LAST, is_dnp ASC NULLS LAST
+               ) AS pick
+        FROM pgs p
+        WHERE game_date BETWEEN $start AND $end AND game_date < $production_from
+    ) ranked
+    WHERE pick = 1
+),
+production AS (
+    SELECT player_lookup, game_date, universal_player_id, game_id, opponent_team_abbr,
+           home_game AS is_home, TRUE AS from_production
+    FROM (
+        SELECT u.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY player_lookup, game_date
+                   ORDER BY game_id ASC NULLS LAST, team_abbr ASC NULLS LAST,
+                            opponent_team_abbr ASC NULLS LAST, universal_player_id ASC NULLS LAST,
+                            player_lookup ASC NULLS LAST, universal_player_id ASC NULLS LAST,
+                            game_id ASC NULLS LAST, game_date ASC NULLS LAST, team_abbr ASC NULLS LAST,
+                            opponent_team_abbr ASC NULLS LAST, home_game ASC NULLS LAST,
+                            back_to_back ASC NULLS LAST, season_phase ASC NULLS LAST,
+                            days_rest ASC NULLS LAST, opponent_days_rest ASC NULLS LAST,
+                            player_status ASC NULLS LAST
+               ) AS pick
+        FROM upgc u
+        WHERE game_date BETWEEN $start AND $end AND game_date >= $production_from
+    ) ranked
+    WHERE pick = 1
+),
+candidates AS (
+    SELECT c.*,
+           CAST(CASE WHEN month(game_date) >= 10 THEN year(game_date) ELSE year(game_date) - 1 END AS BIGINT)
+               AS season_year
+    FROM (SELECT * FROM backfill UNION ALL SELECT * FROM production) c
+),
+seasons AS (
+    SELECT DISTINCT season_year FROM candidates
+),
+first_pgs_date AS (
+    SELECT season_year, min(game_date) AS first_date
+    FROM pgs
+    WHERE season_year IN (SELECT season_year FROM seasons)
+    GROUP BY season_year
+),
+season_start AS (
+    SELECT s.season_year,
+           coalesce(b.start_date, f.first_date,
+                    make_date(s.season_year, $fallback_season_start_month, $fallback_season_start_day))
+               AS start_date
+    FROM seasons s
+    LEFT JOIN season_start_builtin b ON b.season_year = s.season_year
+    LEFT JOIN first_pgs_date f ON f.season_year = s.season_year
+),
+flagged AS (
+    SELECT c.*, ss.start_date AS season_start,
+           (c.game_date >= ss.start_date AND c.game_date < ss.start_date + $early_season_days) AS early_season
+    FROM candidates c
+    JOIN season_start ss ON ss.season_year = c.season_year
+)
+SELECT player_lookup, game_date, universal_player_id, game_id, opponent_team_abbr, is_home,
+       season_year, make_date(season_year, 10, 1) AS season_oct1, season_start,
+       (from_production AND early_season) AS is_placeholder
+FROM flagged
+WHERE from_production OR NOT early_season
+ORDER BY game_date, player_lookup
