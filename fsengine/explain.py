@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass, field, fields
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
 from fsengine.contract import load_contract
+from fsengine.engine.extract import parameter_names, query_text
 from fsengine.errors import InputError
 from fsengine.output import output_dir
 from fsengine.profile import REFERENCE, Profile, season_of
 from fsengine.snapshot.format import Snapshot
 
-QUERY_PACKAGE = "fsengine.queries"
 DEFAULTED_TAGS = ("default", "fallback", "missing")  # quality.md §1
 
 
@@ -111,22 +109,13 @@ def read_row(out_dir: str | Path, player: str, game_date: dt.date) -> dict:
 # --------------------------------------------------------------------------- evidence queries
 
 
-def _query_text(name: str) -> str:
-    return resources.files(QUERY_PACKAGE).joinpath(f"{name}.sql").read_text(encoding="utf-8")
-
-
-def _parameter_names(sql: str) -> set[str]:
-    code = "\n".join(line.split("--", 1)[0] for line in sql.splitlines())
-    return set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", code))
-
-
 def run_explain_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> tuple[tuple[str, ...], tuple[dict, ...]]:
     """Run queries/<name>.sql binding exactly the $names it uses; return (columns, rows)."""
-    sql = _query_text(name)
-    wanted = _parameter_names(sql)
-    missing = wanted - params.keys()
+    sql = query_text(name)
+    wanted = parameter_names(sql)
+    missing = [n for n in wanted if n not in params]
     if missing:
-        raise InputError(f"queries/{name}.sql needs parameters {sorted(missing)}")
+        raise InputError(f"queries/{name}.sql needs parameters {missing}")
     cursor = con.execute(sql, {n: params[n] for n in wanted})
     columns = tuple(d[0] for d in cursor.description)
     return columns, tuple(dict(zip(columns, r)) for r in cursor.fetchall())

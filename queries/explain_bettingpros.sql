@@ -14,7 +14,7 @@ SELECT
     candidate,
     candidate AND row_number() OVER (
         PARTITION BY candidate
-        ORDER BY created_at DESC, points_line ASC, opening_line ASC NULLS LAST, market_type ASC NULLS LAST
+        ORDER BY created_at DESC NULLS LAST, points_line ASC NULLS LAST, opening_line ASC NULLS LAST, market_type ASC NULLS LAST
     ) = 1 AS chosen,
     player_lookup, game_date, market_type, points_line, opening_line, created_at
 FROM rows_of_player

@@ -20,12 +20,12 @@ SELECT
     priority,
     candidate AND row_number() OVER (
         PARTITION BY candidate
-        ORDER BY priority, snapshot_timestamp DESC, points_line ASC, bookmaker ASC NULLS LAST,
+        ORDER BY priority ASC NULLS LAST, snapshot_timestamp DESC NULLS LAST, points_line ASC NULLS LAST, bookmaker ASC NULLS LAST,
                  minutes_before_tipoff ASC NULLS LAST
     ) = 1 AS chosen_current,
     candidate AND row_number() OVER (
         PARTITION BY candidate
-        ORDER BY priority, snapshot_timestamp ASC, points_line ASC, bookmaker ASC NULLS LAST,
+        ORDER BY priority ASC NULLS LAST, snapshot_timestamp ASC NULLS LAST, points_line ASC NULLS LAST, bookmaker ASC NULLS LAST,
                  minutes_before_tipoff ASC NULLS LAST
     ) = 1 AS chosen_opening,
     player_lookup, game_date, bookmaker, points_line, snapshot_timestamp, minutes_before_tipoff

@@ -10,5 +10,5 @@ SELECT player_lookup, universal_player_id, game_id, game_date, team_abbr, oppone
 FROM pgs
 WHERE player_lookup = $player
   AND opponent_team_abbr = $opponent
-  AND game_date BETWEEN CAST($game_date - to_years(CAST($opponent_window_years AS INTEGER)) AS DATE) AND $game_date - 1
+  AND game_date BETWEEN CAST($game_date - $opponent_window_years * INTERVAL 1 YEAR AS DATE) AND $game_date - 1
 ORDER BY game_date DESC, game_id

@@ -184,6 +184,10 @@ def out_dir(tmp_path_factory):
         output_row("alice", D, tags_d, [r["game_date"] for r in expected_last10(D)]),
         output_row("alice", NEXT, tags_next, [r["game_date"] for r in expected_last10(NEXT)]),
         output_row("bob", D, CLEAN, [dt.date(2020, 1, 1)], opponent="NYK"),  # stored dates disagree with the snapshot
+        {"player_lookup": "dave", "game_date": D, "game_id": "20260120_LAL_BOS", "features": [0.0] * 37, "feature_count": 37,
+         "feature_version": "v2_37features", "feature_quality_score": Decimal("0.00"), "opponent_team_abbr": "",
+         "data_source": "early_season", "early_season_flag": True, "created_at": ts(12),
+         "insufficient_data_reason": "early_season_skip_first_14_days"},  # placeholder, unknown opponent
     ])
     return folder
 
@@ -299,3 +303,13 @@ def test_render(out_dir, snapshot_dir):
     text = console.export_text()
     for needle in ("points_std_last_10", "data_unavailable", "Last-10 list", "Odds API", "table-level fallback", "20260114_LAL_AAA"):
         assert needle in text
+
+
+def test_placeholder_row_with_unknown_opponent(out_dir, snapshot_dir):
+    result = explain(out_dir, "dave", D, snapshot=snapshot_dir)
+    assert any("placeholder" in w for w in result.warnings)
+    assert all(f.tag is None and not f.defaulted and f.value == 0.0 for f in result.features)
+    assert result.evidence["team_defense"].rows == () and "opponent unknown" in result.evidence["team_defense"].summary
+    assert result.evidence["opponent_games"].rows == ()
+    assert any("unknown" in line for line in {f.index: f for f in result.features}[29].inputs)
+    render_explanation(result, Console(record=True, width=200))

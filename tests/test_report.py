@@ -6,11 +6,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import random
+import re
 import subprocess
 from collections import Counter, defaultdict
 from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
+from xml.etree import ElementTree
 
 import pyarrow as pa
 import pytest
@@ -256,6 +258,10 @@ def test_html_is_self_contained_with_svg_charts(tmp_path):
     assert parser.tags["script"] == 0 and parser.tags["link"] == 0 and parser.tags["iframe"] == 0
     assert all(not u.lower().startswith(("http:", "https:", "//")) for u in parser.urls), parser.urls
     assert "http://" not in document and "https://" not in document and "@import" not in document
+    svgs = re.findall(r"<svg\b.*?</svg>", document, re.S)
+    assert len(svgs) == parser.tags["svg"]
+    for svg in svgs:  # every chart is well-formed XML (a browser would render it)
+        ElementTree.fromstring(svg)
     text = " ".join(parser.text)
     top = report.top_defaults()[0]
     assert top.name in text and top.fallback_reason in text
