@@ -1,0 +1,320 @@
+"""Player history (features.md §3 Q6, Q7, Q10, Q11, §4.2, §5, §6, §8): runs the four PGS
+extractions and turns their exact integer aggregates and last-10 lists into the float64
+values the spec defines, one row per spine row.
+
+Exactness (features.md §0.3). The SQL hands over only integers: point sums and counts,
+minutes as minutes x 10^9 (exact for NUMERIC(38,9) and INT64), NUMERIC averages already
+rounded to 9 decimals half away from zero (still x 10^9), and, for the non-NUMERIC
+points-per-minute, the exact sum of the float64 ratios x 2^80. Every float here is then one
+correctly rounded conversion of an exact rational (`exact_quotient`), or the float64
+formula of §6 evaluated in the written order, vectorised over all rows at once.
+
+NaN appears only for N1 (season_points_avg), N2 (opp_points_avg) and N3 (season_minutes_avg,
+ppm_avg_30d on the non-NUMERIC path); §0.4.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import duckdb
+import numpy as np
+import polars as pl
+
+from fsengine.errors import InputError
+
+HISTORY_QUERIES = ("q06_last10", "q07_season_stats", "q10_opponent_history", "q11_minutes_ppm")
+MINUTES_TYPES = ("NUMERIC", "INT64", "FLOAT64")
+KEYS = ["player_lookup", "game_date"]
+
+E9 = 10**9
+_FLOAT_EXACT_INT = 1 << 53  # integers below this are exact float64 values
+
+RECENT_GAMES_FOR_L5 = 5  # features 0 and 11, 21, 34 need 5 list rows
+MIN_ROWS_DNP_RATE = 3  # feature 33
+FREE_THROW_DEFAULT = 0.15
+
+OUTPUT_SCHEMA = {
+    "player_lookup": pl.Utf8,
+    "game_date": pl.Date,
+    "last10_n": pl.Int64,
+    "total_games": pl.Int64,
+    "contributing_game_dates": pl.List(pl.Date),
+    "p3_points_avg_last_5": pl.Float64,
+    "p3_points_avg_last_10": pl.Float64,
+    "recent_trend": pl.Float64,
+    "pct_free_throw": pl.Float64,
+    "dnp_rate": pl.Float64,
+    "pts_slope_10g": pl.Float64,
+    "minutes_list_mean": pl.Float64,
+    "season_points_avg": pl.Float64,
+    "season_minutes_avg": pl.Float64,
+    "opp_games": pl.Int64,
+    "opp_points_avg": pl.Float64,
+    "mppm_present": pl.Boolean,
+    "minutes_avg_30d": pl.Float64,
+    "ppm_avg_30d": pl.Float64,
+}
+
+RunQuery = Callable[[duckdb.DuckDBPyConnection, str, dict], object]
+
+
+def player_history(
+    con: duckdb.DuckDBPyConnection, params: dict, minutes_type: str, run_query: RunQuery
+) -> pl.DataFrame:
+    """One row per spine row with the columns of OUTPUT_SCHEMA (engine-interface.md).
+
+    `minutes_type` is the recorded BigQuery type of PGS minutes_played: NUMERIC selects the
+    NUMERIC arithmetic of Q7/Q11; INT64 and FLOAT64 the float64 arithmetic with N3 NaNs.
+    """
+    numeric = minutes_path_is_numeric(minutes_type)
+    for name in HISTORY_QUERIES:
+        run_query(con, name, params)
+    last10 = last10_values(con.table("q06_last10").pl())
+    season = season_values(con.table("q07_season_stats").pl(), numeric)
+    opponent = opponent_values(con.table("q10_opponent_history").pl())
+    mppm = minutes_ppm_values(con.table("q11_minutes_ppm").pl(), numeric)
+    frame = last10
+    for part in (season, opponent, mppm):
+        frame = frame.join(part, on=KEYS, how="left", coalesce=True)
+    return frame.select([pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()])
+
+
+def minutes_path_is_numeric(minutes_type: str) -> bool:
+    if minutes_type not in MINUTES_TYPES:
+        raise InputError(
+            f"player_game_summary.minutes_played has type {minutes_type!r}; expected one of {MINUTES_TYPES}"
+        )
+    return minutes_type == "NUMERIC"
+
+
+# --------------------------------------------------------------------------- exact conversions
+
+
+def exact_quotient(numerator, denominator) -> np.ndarray:
+    """float64 nearest to numerator / denominator (int64 arrays), elementwise.
+
+    Operands below 2^53 are exact float64 values, so one IEEE division is correctly rounded;
+    larger ones fall back to Python's int true division (also correctly rounded). A zero
+    denominator gives NaN (callers mask or keep those rows on purpose).
+    """
+    num = np.asarray(numerator, dtype=np.int64)
+    den = np.asarray(denominator, dtype=np.int64)
+    out = np.full(den.shape, np.nan)
+    ok = den != 0
+    small = ok & (np.abs(num) < _FLOAT_EXACT_INT) & (np.abs(den) < _FLOAT_EXACT_INT)
+    out[small] = num[small].astype(np.float64) / den[small].astype(np.float64)
+    for i in np.flatnonzero(ok & ~small):
+        out[i] = int(num[i]) / int(den[i])
+    return out
+
+
+def mean_of_x2p80_sums(sums: list[str], counts: np.ndarray) -> np.ndarray:
+    """float64 nearest to (sum / 2^80) / count, for exact sums given as integer strings."""
+    return np.array([int(s) / (int(c) << 80) for s, c in zip(sums, counts)], dtype=np.float64)
+
+
+def round9(values: np.ndarray) -> np.ndarray:
+    """Python's round(x, 9) bit for bit: applied once per distinct float64 bit pattern."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    if values.size == 0:
+        return values.copy()
+    bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
+    rounded = np.array([round(float(v), 9) for v in bits.view(np.float64)], dtype=np.float64)
+    return rounded[inverse.reshape(values.shape)]
+
+
+# --------------------------------------------------------------------------- Q6: the list
+
+
+def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
+    """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts."""
+    n = q6["last10_n"].to_numpy().astype(np.int64)
+    width = max(int(n.max()) if len(n) else 0, RECENT_GAMES_FOR_L5)
+    points, points_known = _list_matrix(q6["list_points"], n, width)
+    minutes_e9, minutes_known = _list_matrix(q6["list_minutes_e9"], n, width)
+    ft_makes, _ = _list_matrix(q6["list_ft_makes"], n, width)
+    dnp, _ = _list_matrix(q6["list_is_dnp"].cast(pl.List(pl.Int64)), n, width)
+    in_list = np.arange(width)[None, :] < n[:, None]
+
+    l5, l10 = _p3_recent_averages(points, points_known, minutes_known)
+    point_sum = points.sum(axis=1)  # NULL -> 0 (the matrices hold 0 there)
+
+    # 11 recent_trend: A = newest three, B = next two; diff = B - A (sign as upstream)
+    first_three = points[:, 0] + points[:, 1] + points[:, 2]
+    next_two = points[:, 3] + points[:, 4]
+    diff = next_two.astype(np.float64) / 2.0 - first_three.astype(np.float64) / 3.0
+    trend = np.select(
+        [diff >= 5, diff >= 2, diff <= -5, diff <= -2], [2.0, 1.0, -2.0, -1.0], default=0.0
+    )
+    trend = np.where(n >= RECENT_GAMES_FOR_L5, trend, 0.0)
+
+    # 21 pct_free_throw
+    ft_sum = ft_makes.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = ft_sum.astype(np.float64) / point_sum.astype(np.float64)
+    free_throw_rows = (n >= RECENT_GAMES_FOR_L5) & (point_sum != 0)
+    clipped = np.maximum(0.0, np.minimum(0.5, np.where(free_throw_rows, ratio, 0.0)))
+    pct_free_throw = np.where(free_throw_rows, round9(clipped), FREE_THROW_DEFAULT)
+
+    # 33 dnp_rate (NULL is_dnp = not DNP)
+    dnp_count = (dnp * in_list).sum(axis=1)
+    dnp_rows = n >= MIN_ROWS_DNP_RATE
+    dnp_rate = np.where(dnp_rows, round9(np.where(dnp_rows, dnp_count / np.maximum(n, 1), 0.0)), 0.0)
+
+    # 34 pts_slope_10g
+    slope = _slope(points, point_sum, n)
+
+    # feature 12 fallback: exact mean of all n minutes (NULL -> 0), nearest float64
+    minutes_sum_e9 = minutes_e9.sum(axis=1)
+    minutes_mean = exact_quotient(minutes_sum_e9, n * E9)
+
+    dates = q6["list_game_dates"].fill_null(pl.lit([], dtype=pl.List(pl.Date)))
+    return pl.DataFrame(
+        {
+            "player_lookup": q6["player_lookup"],
+            "game_date": q6["game_date"],
+            "last10_n": n,
+            "total_games": q6["total_games"],
+            "contributing_game_dates": dates,
+            "p3_points_avg_last_5": _with_nulls(l5[0], l5[1]),
+            "p3_points_avg_last_10": _with_nulls(l10[0], l10[1]),
+            "recent_trend": trend,
+            "pct_free_throw": pct_free_throw,
+            "dnp_rate": dnp_rate,
+            "pts_slope_10g": slope,
+            "minutes_list_mean": _with_nulls(minutes_mean, n >= 1),
+        }
+    )
+
+
+def _list_matrix(lists: pl.Series, n: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(values, known): list element k of row r at [r, k]; NULL elements and padding are 0 /
+    known False. Element counts per row equal n (checked)."""
+    rows = len(n)
+    values = np.zeros((rows, width), dtype=np.int64)
+    known = np.zeros((rows, width), dtype=bool)
+    present = n > 0
+    flat = lists.filter(pl.Series(present)).explode()
+    if len(flat) != int(n.sum()):
+        raise ValueError(f"q06_last10: list {lists.name} does not match last10_n")
+    row_index = np.repeat(np.flatnonzero(present), n[present])
+    starts = np.repeat(np.cumsum(n[present]) - n[present], n[present])
+    position = np.arange(len(flat)) - starts
+    flat_known = flat.is_not_null().to_numpy()
+    values[row_index, position] = flat.fill_null(0).to_numpy().astype(np.int64)
+    known[row_index, position] = flat_known
+    return values, known
+
+
+def _p3_recent_averages(points, points_known, minutes_known):
+    """§4.2 L5/L10 over the played rows (points not NULL and (minutes not NULL or points > 0)),
+    in list order: (values, present) pairs."""
+    played = points_known & (minutes_known | (points > 0))
+    played_rank = np.cumsum(played, axis=1)
+    played_count = played_rank[:, -1] if played.shape[1] else np.zeros(len(points), dtype=np.int64)
+    first_five = played & (played_rank <= 5)
+    l5_sum = (points * first_five).sum(axis=1)
+    l10_sum = (points * played).sum(axis=1)
+    l5 = exact_quotient(l5_sum, np.full(len(points), 5))
+    l10 = exact_quotient(l10_sum, played_count)
+    return (l5, played_count >= 5), (l10, played_count >= 1)
+
+
+def _slope(points: np.ndarray, point_sum: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Feature 34: least-squares slope over the chronological points, summed j = 0 .. n-1 in
+    that order in float64, then round9; 0.0 below 5 rows."""
+    rows = len(n)
+    enough = n >= RECENT_GAMES_FOR_L5
+    safe_n = np.maximum(n, 1)
+    x_mean = (n - 1) / 2.0
+    y_mean = point_sum / safe_n
+    num = np.zeros(rows)
+    den = np.zeros(rows)
+    all_rows = np.arange(rows)
+    for j in range(points.shape[1]):
+        active = j < n
+        y = points[all_rows, np.clip(n - 1 - j, 0, points.shape[1] - 1)]  # y_j = p_{n-1-j}
+        dx = j - x_mean
+        num = np.where(active, num + dx * (y - y_mean), num)
+        den = np.where(active, den + dx * dx, den)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        raw = np.where(enough, num / np.where(enough, den, 1.0), 0.0)
+    return np.where(enough, round9(raw), 0.0)
+
+
+# --------------------------------------------------------------------------- Q7, Q10, Q11
+
+
+def season_values(q7: pl.DataFrame, numeric: bool) -> pl.DataFrame:
+    """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise)."""
+    games = q7["season_games"].to_numpy()
+    present = games > 0
+    points_count = q7["points_count"].to_numpy()
+    points_avg = exact_quotient(q7["points_sum"].to_numpy(), points_count)  # NaN when 0 -> N1
+    minutes_count = q7["minutes_count"].to_numpy()
+    if numeric:
+        avg_e9 = q7["minutes_avg_e9"].fill_null(0).to_numpy()
+        minutes_avg = exact_quotient(avg_e9, np.full(len(avg_e9), E9))
+        minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
+    else:
+        minutes_avg = exact_quotient(q7["minutes_sum_e9"].to_numpy(), minutes_count * E9)  # NaN -> N3
+        minutes_present = present
+    return pl.DataFrame(
+        {
+            "player_lookup": q7["player_lookup"],
+            "game_date": q7["game_date"],
+            "season_points_avg": _with_nulls(points_avg, present),
+            "season_minutes_avg": _with_nulls(minutes_avg, minutes_present),
+        }
+    )
+
+
+def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
+    """Q10: games and AVG(points) against a known opponent; N2 NaN when no non-NULL points."""
+    known = q10["opponent_known"].to_numpy()
+    points_avg = exact_quotient(q10["opp_points_sum"].fill_null(0).to_numpy(), q10["opp_points_count"].fill_null(0).to_numpy())
+    return pl.DataFrame(
+        {
+            "player_lookup": q10["player_lookup"],
+            "game_date": q10["game_date"],
+            "opp_games": q10["opp_games"],
+            "opp_points_avg": _with_nulls(points_avg, known),
+        }
+    )
+
+
+def minutes_ppm_values(q11: pl.DataFrame, numeric: bool) -> pl.DataFrame:
+    """Q11: minutes average and mean points-per-minute over the 30-day window."""
+    games = q11["mppm_games"].to_numpy()
+    present = games > 0
+    ppm_count = q11["ppm_count"].to_numpy()
+    if numeric:
+        minutes_avg = exact_quotient(q11["minutes_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
+        ppm = exact_quotient(q11["ppm_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
+        ppm_present = present & (ppm_count > 0)  # all points NULL: NULL, not NaN
+    else:
+        minutes_avg = exact_quotient(q11["minutes_sum_e9"].to_numpy(), games * E9)
+        ppm = np.full(len(games), np.nan)  # N3 where no row has points
+        with_points = np.flatnonzero(present & (ppm_count > 0))
+        sums = q11["ppm_sum_x2p80"].gather(with_points).to_list()
+        ppm[with_points] = mean_of_x2p80_sums(sums, ppm_count[with_points])
+        ppm_present = present
+    return pl.DataFrame(
+        {
+            "player_lookup": q11["player_lookup"],
+            "game_date": q11["game_date"],
+            "mppm_present": present,
+            "minutes_avg_30d": _with_nulls(minutes_avg, present),
+            "ppm_avg_30d": _with_nulls(ppm, ppm_present),
+        }
+    )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _with_nulls(values: np.ndarray, present: np.ndarray) -> pl.Series:
+    """Float64 series: values where present (NaN kept as NaN), null elsewhere."""
+    series = pl.Series(values, dtype=pl.Float64, nan_to_null=False)
+    return pl.select(pl.when(pl.Series(present)).then(series).otherwise(None)).to_series()
