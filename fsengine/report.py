@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import math
 import os
 import tempfile
 from dataclasses import dataclass, field
@@ -418,26 +419,34 @@ def _hbar_svg(title: str, items: list[tuple[str, float, str, str]], *, value_for
     return "\n".join(parts)
 
 
+def _nice_step(biggest: float, ticks: int = 4) -> float:
+    """The smallest 1/2/5 x 10^k step that covers `biggest` in `ticks` steps."""
+    raw = max(biggest, 1) / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw)
+
+
 def _coverage_svg(report: Report) -> str:
     """Stacked columns per game date: quality-ready players, other scored players, placeholders."""
     days = report.per_date
-    left, plot_w, plot_h, top, bottom = 50, 860, 240, 30, 60
-    width, height = left + plot_w + 20, top + plot_h + bottom
-    biggest = max((d.rows for d in days), default=0) or 1
+    left, plot_w, plot_h, top, bottom = 50, 860, 240, 30, 30
+    width, height = left + plot_w + 40, top + plot_h + bottom
+    step_y = _nice_step(max((d.rows for d in days), default=0))
+    biggest = step_y * max(1, math.ceil(max((d.rows for d in days), default=0) / step_y))
     step = plot_w / max(len(days), 1)
     bar = max(step * 0.8, 0.5)
-    title = "Coverage per game date: quality-ready / other scored / placeholder rows"
+    title = "Coverage per game date (rows)"
     parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
              f"<title>{_e(title)}</title>",
-             f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>',
-             f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#444"/>',
-             f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#444"/>']
-    for k in range(5):  # y ticks
-        value = biggest * k / 4
-        y = top + plot_h - plot_h * k / 4
+             f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>']
+    value = 0.0
+    while value <= biggest:  # y grid and labels
+        y = top + plot_h - plot_h * value / biggest
         parts.append(f'<line x1="{left - 4}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#ddd"/>')
         parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end">{value:,.0f}</text>')
-    label_every = max(1, len(days) // 8)
+        value += step_y
+    parts.append(f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#444"/>')
+    label_every = max(1, math.ceil(len(days) * 90 / plot_w))  # about 90 px between date labels
     for i, d in enumerate(days):
         x = left + i * step + (step - bar) / 2
         ready = d.quality_ready_players
@@ -452,14 +461,14 @@ def _coverage_svg(report: Report) -> str:
                 y -= h
                 parts.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar:.2f}" height="{h:.2f}" fill="{_COLORS[key]}"/>')
         parts.append("</g>")
-        if i % label_every == 0 or i == len(days) - 1:
+        if i % label_every == 0:
             cx = left + i * step + step / 2
-            parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 14}" transform="rotate(45 {cx:.1f} {top + plot_h + 14})">{d.game_date.isoformat()}</text>')
-    legend_y = 16
+            parts.append(f'<line x1="{cx:.1f}" y1="{top + plot_h}" x2="{cx:.1f}" y2="{top + plot_h + 4}" stroke="#444"/>')
+            parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 17}" text-anchor="middle">{d.game_date.isoformat()}</text>')
     for j, (key, label) in enumerate((("ready", "quality-ready"), ("not_ready", "scored, not ready"), ("placeholder", "placeholder"))):
-        lx = left + 470 + j * 130
-        parts.append(f'<rect x="{lx}" y="{legend_y - 9}" width="10" height="10" fill="{_COLORS[key]}"/>')
-        parts.append(f'<text x="{lx + 14}" y="{legend_y}">{label}</text>')
+        lx = left + 330 + j * 150
+        parts.append(f'<rect x="{lx}" y="7" width="10" height="10" fill="{_COLORS[key]}"/>')
+        parts.append(f'<text x="{lx + 14}" y="16">{label}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
 
