@@ -1,0 +1,412 @@
+"""Where fsengine talks to BigQuery: project, dataset and table names, endpoints, credentials
+and timeouts, in one place.
+
+Precedence: command-line flags > environment > `fsengine.toml` > built-in defaults. The
+defaults are production: project `nba-props-platform`, the nine source tables of
+`fsengine.sources`, target `nba_predictions.ml_feature_store_v2`, Google's endpoints and
+Application Default Credentials. Tests and local runs point the same code at an emulator with
+`--api-endpoint`, `--storage-endpoint` and `--anonymous`.
+
+Environment variables: FSENGINE_CONFIG (toml path), FSENGINE_PROJECT, FSENGINE_LOCATION,
+FSENGINE_API_ENDPOINT, FSENGINE_STORAGE_ENDPOINT, FSENGINE_ANONYMOUS (1/0),
+FSENGINE_CALL_TIMEOUT, FSENGINE_JOB_TIMEOUT, FSENGINE_READ_TIMEOUT (seconds).
+
+`fsengine.toml` (all keys optional; unknown keys are an error, so typos do not pass silently):
+
+    project = "nba-props-platform"
+    location = "US"
+    api_endpoint = "http://127.0.0.1:9050"      # REST; http:// only for a loopback host
+    storage_endpoint = "127.0.0.1:9060"         # gRPC Storage Read, plain text, loopback only
+    anonymous = true                            # only together with a custom endpoint
+    call_timeout = 60                           # seconds per API call
+    job_timeout = 900                           # seconds per BigQuery job (load, MERGE, query)
+    read_timeout = 1800                         # seconds per Storage Read stream attempt
+    target = "nba_predictions.ml_feature_store_v2"
+    [tables]                                    # source table -> dataset.table actually read
+    "nba_raw.odds_api_player_points_props" = "nba_raw_test.odds_api_player_points_props"
+
+Credentials are never stored in a Config and never printed.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import tomllib
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from fsengine import __version__
+from fsengine.errors import InputError
+from fsengine.sources import SOURCE_TABLES
+
+DEFAULT_PROJECT = "nba-props-platform"
+DEFAULT_TARGET = "nba_predictions.ml_feature_store_v2"
+DEFAULT_CALL_TIMEOUT = 60.0
+DEFAULT_JOB_TIMEOUT = 900.0
+DEFAULT_READ_TIMEOUT = 1800.0
+CONFIG_FILE_NAME = "fsengine.toml"
+SCOPES = ("https://www.googleapis.com/auth/bigquery", "https://www.googleapis.com/auth/cloud-platform")
+
+_TOML_KEYS = {
+    "project", "location", "api_endpoint", "storage_endpoint", "anonymous",
+    "call_timeout", "job_timeout", "read_timeout", "target", "tables",
+}
+
+
+class ConfigError(InputError):
+    """The BigQuery configuration is invalid (bad identifier, endpoint, timeout or file)."""
+
+
+# --------------------------------------------------------------------------- identifiers
+
+# Project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter
+# and not ending with a hyphen; legacy domain-scoped ids carry a `domain:` prefix.
+_PROJECT = re.compile(r"(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
+_DATASET = re.compile(r"[A-Za-z0-9_]{1,1024}")
+# Table names: Unicode letters, marks, numbers, connectors (_), dashes and spaces.
+_TABLE_CATEGORIES = {"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Zs"}
+
+
+def validate_project(project: str, what: str = "project") -> str:
+    if not isinstance(project, str) or not _PROJECT.fullmatch(project):
+        raise ConfigError(
+            f"{what} {project!r} is not a valid Google Cloud project id (6-30 characters: lowercase "
+            "letters, digits and hyphens, starting with a letter, not ending with a hyphen)"
+        )
+    return project
+
+
+def validate_dataset(dataset: str, what: str = "dataset") -> str:
+    if not isinstance(dataset, str) or not _DATASET.fullmatch(dataset):
+        raise ConfigError(
+            f"{what} {dataset!r} is not a valid BigQuery dataset name (1-1024 letters, digits or underscores)"
+        )
+    return dataset
+
+
+def validate_table(table: str, what: str = "table") -> str:
+    ok = (
+        isinstance(table, str)
+        and 0 < len(table.encode("utf-8")) <= 1024
+        and all(unicodedata.category(ch) in _TABLE_CATEGORIES for ch in table)
+    )
+    if not ok:
+        raise ConfigError(
+            f"{what} {table!r} is not a valid BigQuery table name (1-1024 bytes of letters, marks, "
+            "numbers, underscores, dashes or spaces)"
+        )
+    return table
+
+
+@dataclass(frozen=True)
+class TableRef:
+    """A `dataset.table` inside the configured project."""
+
+    dataset: str
+    table: str
+
+    @classmethod
+    def parse(cls, text: str, what: str) -> "TableRef":
+        if not isinstance(text, str) or text.count(".") != 1:
+            raise ConfigError(f"{what} {text!r}: expected <dataset>.<table>")
+        dataset, table = text.split(".")
+        return cls(validate_dataset(dataset, f"{what}: dataset"), validate_table(table, f"{what}: table"))
+
+    def __str__(self) -> str:
+        return f"{self.dataset}.{self.table}"
+
+
+# --------------------------------------------------------------------------- endpoints
+
+
+def is_loopback(host: str) -> bool:
+    host = host.strip("[]")
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_api_endpoint(url: str) -> str:
+    """REST endpoint URL. https anywhere; http (plain text) only for a loopback host."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--api-endpoint {url!r}: expected a URL such as https://host or http://127.0.0.1:PORT")
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise ConfigError(
+            f"--api-endpoint {url!r}: plain-text http is only allowed for a loopback address "
+            "(127.0.0.1, ::1, localhost); use https"
+        )
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
+        raise ConfigError(f"--api-endpoint {url!r}: give only scheme, host and port")
+    return url.rstrip("/")
+
+
+def parse_storage_endpoint(text: str) -> tuple[str, int]:
+    """gRPC Storage Read endpoint HOST:PORT; it is spoken in plain text, so loopback only."""
+    match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+):(\d{1,5})", text or "")
+    if not match or not 0 < int(match[2]) < 65536:
+        raise ConfigError(f"--storage-endpoint {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9060")
+    host = match[1]
+    if not is_loopback(host):
+        raise ConfigError(
+            f"--storage-endpoint {text!r}: a custom Storage Read endpoint is spoken in plain text and is "
+            "only allowed for a loopback address (127.0.0.1, ::1, localhost); leave it unset for BigQuery"
+        )
+    return host, int(match[2])
+
+
+# --------------------------------------------------------------------------- the config
+
+
+def _default_tables() -> Mapping[str, TableRef]:
+    return MappingProxyType({t.key: TableRef(t.dataset, t.table) for t in SOURCE_TABLES})
+
+
+@dataclass(frozen=True)
+class Config:
+    project: str = DEFAULT_PROJECT
+    location: str | None = None
+    api_endpoint: str | None = None
+    storage_endpoint: str | None = None
+    anonymous: bool = False
+    call_timeout: float = DEFAULT_CALL_TIMEOUT
+    job_timeout: float = DEFAULT_JOB_TIMEOUT
+    read_timeout: float = DEFAULT_READ_TIMEOUT
+    tables: Mapping[str, TableRef] = field(default_factory=_default_tables)
+    target: TableRef = field(default_factory=lambda: TableRef.parse(DEFAULT_TARGET, "target"))
+
+    def __post_init__(self) -> None:
+        validate_project(self.project)
+        if self.location is not None and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", self.location):
+            raise ConfigError(f"location {self.location!r} is not a BigQuery location such as US or europe-west1")
+        if self.api_endpoint is not None:
+            object.__setattr__(self, "api_endpoint", validate_api_endpoint(self.api_endpoint))
+        if self.storage_endpoint is not None:
+            parse_storage_endpoint(self.storage_endpoint)
+        if self.anonymous and self.api_endpoint is None and self.storage_endpoint is None:
+            raise ConfigError(
+                "--anonymous is only allowed together with a custom endpoint (--api-endpoint and/or "
+                "--storage-endpoint); BigQuery itself needs credentials"
+            )
+        for name in ("call_timeout", "job_timeout", "read_timeout"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 86_400:
+                raise ConfigError(f"{name} {value!r}: expected a number of seconds in (0, 86400]")
+        unknown = set(self.tables) - {t.key for t in SOURCE_TABLES}
+        missing = {t.key for t in SOURCE_TABLES} - set(self.tables)
+        if unknown or missing:
+            raise ConfigError(
+                f"tables: unknown source tables {sorted(unknown)}, missing {sorted(missing)} "
+                f"(known: {[t.key for t in SOURCE_TABLES]})"
+            )
+        object.__setattr__(self, "tables", MappingProxyType(dict(self.tables)))
+
+    # -- names
+    def table_id(self, source_key: str) -> str:
+        """Fully qualified `project.dataset.table` read for a source table key."""
+        return f"{self.project}.{self.tables[source_key]}"
+
+    @property
+    def target_id(self) -> str:
+        return f"{self.project}.{self.target}"
+
+    def describe(self) -> str:
+        """One line for logs (no credentials exist in a Config, so none can leak)."""
+        return (
+            f"project={self.project} api={self.api_endpoint or 'BigQuery'} "
+            f"storage={self.storage_endpoint or 'BigQuery'} "
+            f"credentials={'anonymous' if self.anonymous else 'application default'}"
+        )
+
+
+def _float(value: Any, what: str) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{what} {value!r}: expected a number of seconds") from None
+
+
+def _bool(value: Any, what: str) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{what} {value!r}: expected 1/0, true/false")
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
+    unknown = set(data) - _TOML_KEYS
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown keys {sorted(unknown)} (known: {sorted(_TOML_KEYS)})")
+    return data
+
+
+def load_config(
+    *,
+    project: str | None = None,
+    location: str | None = None,
+    api_endpoint: str | None = None,
+    storage_endpoint: str | None = None,
+    anonymous: bool | None = None,
+    call_timeout: float | None = None,
+    job_timeout: float | None = None,
+    read_timeout: float | None = None,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: str | Path | None = None,
+) -> Config:
+    """Build the Config from flags (the keyword arguments; None = not given), the environment,
+    the toml file (`config_file`, else $FSENGINE_CONFIG, else ./fsengine.toml if present) and
+    the defaults, in that order of precedence."""
+    env = os.environ if environ is None else environ
+    file_path = config_file or env.get("FSENGINE_CONFIG")
+    if file_path is not None:
+        file_path = Path(file_path)
+        if not file_path.is_file():
+            raise ConfigError(f"config file {file_path} does not exist")
+    else:
+        candidate = Path(cwd or Path.cwd()) / CONFIG_FILE_NAME
+        file_path = candidate if candidate.is_file() else None
+    toml = read_toml(file_path) if file_path else {}
+    where = f"config file {file_path}" if file_path else ""
+
+    def pick(flag: Any, env_name: str, key: str) -> tuple[Any, str]:
+        if flag is not None:
+            return flag, "flag"
+        if env.get(env_name) not in (None, ""):
+            return env[env_name], f"${env_name}"
+        if key in toml:
+            return toml[key], f"{where}: {key}"
+        return None, ""
+
+    values: dict[str, Any] = {}
+    for key, flag, env_name in (
+        ("project", project, "FSENGINE_PROJECT"),
+        ("location", location, "FSENGINE_LOCATION"),
+        ("api_endpoint", api_endpoint, "FSENGINE_API_ENDPOINT"),
+        ("storage_endpoint", storage_endpoint, "FSENGINE_STORAGE_ENDPOINT"),
+    ):
+        value, source = pick(flag, env_name, key)
+        if value is not None:
+            if not isinstance(value, str):
+                raise ConfigError(f"{source}: {key} must be a string, got {value!r}")
+            values[key] = value
+    value, source = pick(anonymous, "FSENGINE_ANONYMOUS", "anonymous")
+    if value is not None:
+        values["anonymous"] = _bool(value, source)
+    for key, flag, env_name in (
+        ("call_timeout", call_timeout, "FSENGINE_CALL_TIMEOUT"),
+        ("job_timeout", job_timeout, "FSENGINE_JOB_TIMEOUT"),
+        ("read_timeout", read_timeout, "FSENGINE_READ_TIMEOUT"),
+    ):
+        value, source = pick(flag, env_name, key)
+        if value is not None:
+            values[key] = _float(value, source)
+    if "target" in toml:
+        values["target"] = TableRef.parse(toml["target"], f"{where}: target")
+    if "tables" in toml:
+        overrides = toml["tables"]
+        if not isinstance(overrides, dict):
+            raise ConfigError(f"{where}: [tables] must be a table of \"<dataset>.<table>\" = \"<dataset>.<table>\"")
+        tables = dict(_default_tables())
+        for key, text in overrides.items():
+            if key not in tables:
+                raise ConfigError(f"{where}: [tables] names unknown source table {key!r} (known: {sorted(tables)})")
+            tables[key] = TableRef.parse(text, f"{where}: [tables] {key}")
+        values["tables"] = tables
+    return Config(**values)
+
+
+# --------------------------------------------------------------------------- clients
+
+
+def _client_info():
+    from google.api_core.client_info import ClientInfo
+
+    return ClientInfo(user_agent=f"fsengine/{__version__}")
+
+
+def credentials(config: Config, for_endpoint: str | None):
+    """AnonymousCredentials for a custom endpoint when asked, else Application Default Credentials."""
+    if config.anonymous:
+        if for_endpoint is None:
+            raise ConfigError(
+                "--anonymous needs a custom endpoint for every API used: this call would reach BigQuery "
+                "itself (set both --api-endpoint and --storage-endpoint)"
+            )
+        from google.auth.credentials import AnonymousCredentials
+
+        return AnonymousCredentials()
+    import google.auth
+    from google.auth.exceptions import DefaultCredentialsError
+
+    try:
+        creds, _ = google.auth.default(scopes=list(SCOPES))
+    except DefaultCredentialsError:
+        raise ConfigError(
+            "no Google Application Default Credentials found: run `gcloud auth application-default login` "
+            "or set GOOGLE_APPLICATION_CREDENTIALS (for an emulator use --anonymous with its endpoints)"
+        ) from None
+    return creds
+
+
+def bigquery_client(config: Config):
+    """A google.cloud.bigquery.Client for the configured project and REST endpoint."""
+    from google.api_core.client_options import ClientOptions
+    from google.cloud import bigquery
+
+    options = ClientOptions(api_endpoint=config.api_endpoint) if config.api_endpoint else None
+    return bigquery.Client(
+        project=config.project,
+        credentials=credentials(config, config.api_endpoint),
+        location=config.location,
+        client_options=options,
+        client_info=_client_info(),
+    )
+
+
+def read_client(config: Config, interceptors: list | tuple = ()):
+    """A BigQueryReadClient: over TLS to Google, or plain text to a loopback storage endpoint.
+
+    `interceptors` are gRPC client interceptors added to the channel (e.g. for tracing).
+    """
+    import grpc
+    from google.cloud.bigquery_storage_v1 import BigQueryReadClient
+    from google.cloud.bigquery_storage_v1.services.big_query_read.transports import BigQueryReadGrpcTransport
+
+    options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
+    if config.storage_endpoint:
+        creds = credentials(config, config.storage_endpoint)
+        del creds  # a plain-text loopback channel carries no credentials; resolved only to fail early
+        channel = grpc.insecure_channel(config.storage_endpoint, options=options)
+    else:
+        creds = credentials(config, None)
+        channel = BigQueryReadGrpcTransport.create_channel(
+            "bigquerystorage.googleapis.com:443", credentials=creds, options=options, scopes=list(SCOPES)
+        )
+    if interceptors:
+        channel = grpc.intercept_channel(channel, *interceptors)
+    return BigQueryReadClient(transport=BigQueryReadGrpcTransport(channel=channel), client_info=_client_info())
+
+
+def with_overrides(config: Config, **changes: Any) -> Config:
+    """A copy of config with some fields changed (validated again)."""
+    return replace(config, **changes)

@@ -1,0 +1,524 @@
+"""`fsengine snapshot`: read the nine source tables from BigQuery into a format-1 snapshot
+(spec sources.md §3.2-§4).
+
+Each table is read through the Storage Read API in Arrow format with its column list, the
+exact date row restriction of §3.2 (plus the points filter for BettingPros) and one
+`snapshot_time` shared by all tables. The streams of all tables run in a small thread pool;
+every stream is decoded message by message with pyarrow.ipc and written straight to its own
+Parquet file, so no table is ever held in memory. A stream that drops with a transient error
+resumes at its row offset a bounded number of times. The manifest is written last, by
+SnapshotWriter, so an interrupted snapshot leaves no manifest behind.
+
+Before reading, the live schema of every table is fetched (tables.get): the manifest records
+the live column types, and an existing snapshot in `out` whose bounds, sources and column
+types already satisfy the request is reused without reading anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import threading
+import time
+import warnings
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+
+from fsengine.config import Config
+from fsengine.config import bigquery_client as make_bigquery_client
+from fsengine.config import read_client as make_read_client
+from fsengine.errors import InputError, SnapshotError
+from fsengine.snapshot.format import (
+    MANIFEST,
+    Snapshot,
+    SnapshotWriter,
+    TableRead,
+    TableWriter,
+    rfc3339,
+)
+from fsengine.sources import (
+    ARROW_TYPES,
+    MINUTES_ALTERNATIVES,
+    SOURCE_TABLES,
+    SourceTable,
+    normalise_type,
+    required_bounds,
+)
+
+DEFAULT_MAX_STREAMS = 4
+DEFAULT_MAX_RESUMES = 5
+# INTERNAL errors that are known transport hiccups, safe to resume after (the Google
+# client library resumes on RST_STREAM for the same reason).
+_RETRYABLE_INTERNAL = ("rst_stream", "unexpected eos", "retry")
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class TableProgress:
+    """Reported while reading: rows and Arrow bytes received so far for one table."""
+
+    key: str
+    source: str
+    rows: int
+    bytes: int
+    streams_done: int
+    streams: int
+
+    @property
+    def finished(self) -> bool:
+        return self.streams_done == self.streams
+
+
+@dataclass(frozen=True)
+class TableSummary:
+    key: str
+    source: str
+    start: dt.date
+    end: dt.date
+    rows: int
+    bytes: int  # Parquet bytes on disk
+    files: int
+    streams: int
+    resumes: int
+    column_types: dict[str, str]
+
+
+@dataclass
+class SnapshotReport:
+    out: Path
+    reused: bool
+    snapshot_time: dt.datetime | None
+    tables: dict[str, TableSummary] = field(default_factory=dict)
+    messages: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows(self) -> int:
+        return sum(t.rows for t in self.tables.values())
+
+    @property
+    def bytes(self) -> int:
+        return sum(t.bytes for t in self.tables.values())
+
+    def render(self) -> str:
+        lines = list(self.messages)
+        for t in self.tables.values():
+            lines.append(
+                f"{t.key:<45} {t.start} .. {t.end}  {t.rows:>10} rows  {t.bytes:>12} bytes  "
+                f"{t.files} file(s), {t.streams} stream(s){f', {t.resumes} resume(s)' if t.resumes else ''}"
+            )
+        verb = "reused" if self.reused else "written"
+        lines.append(f"snapshot {verb}: {self.out} ({self.rows} rows, {self.bytes} bytes, {self.seconds:.1f} s)")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- live schemas
+
+
+def _not_found(bq, config: Config, key: str, table_id: str, exc: Exception) -> SnapshotError:
+    """Say which part of project.dataset.table does not exist (as far as these credentials see)."""
+    from google.api_core import exceptions as gexc
+
+    dataset_id = table_id.rsplit(".", 1)[0]
+    try:
+        bq.get_dataset(dataset_id, timeout=config.call_timeout)
+    except gexc.NotFound:
+        return SnapshotError(
+            f"source table {key}: dataset {dataset_id} not found (no such project or dataset, or not visible "
+            f"with these credentials); looked for table {table_id}"
+        )
+    except gexc.GoogleAPICallError:
+        pass
+    return SnapshotError(f"source table {key}: table {table_id} not found ({getattr(exc, 'message', exc)})")
+
+
+def live_column_types(bq, config: Config, table: SourceTable) -> dict[str, str]:
+    """BigQuery type of every column the engine reads, from the live table (tables.get),
+    in the order of fsengine.sources; refuses what a snapshot reader would refuse (§3.4)."""
+    from google.api_core import exceptions as gexc
+    from google.cloud import bigquery
+
+    table_id = config.table_id(table.key)
+    try:
+        live = bq.get_table(
+            table_id, timeout=config.call_timeout, retry=bigquery.DEFAULT_RETRY.with_timeout(config.call_timeout)
+        )
+    except gexc.NotFound as exc:
+        raise _not_found(bq, config, table.key, table_id, exc) from None
+    except gexc.GoogleAPICallError as exc:
+        raise SnapshotError(f"source table {table_id}: tables.get failed: {exc.message}") from None
+    fields = {f.name: f for f in live.schema}
+    types: dict[str, str] = {}
+    for col in table.columns:
+        if col.name not in fields:
+            raise SnapshotError(f"source table {table_id} has no column {col.name} (has {sorted(fields)})")
+        f = fields[col.name]
+        got = normalise_type(f.field_type)
+        if f.mode == "REPEATED" or got not in ARROW_TYPES:
+            raise SnapshotError(f"{table_id}.{col.name} is {f.mode} {f.field_type}; expected {col.bq_type}")
+        minutes_alternative = table.key == "nba_analytics.player_game_summary" and col.name == "minutes_played"
+        if got != col.bq_type and not (minutes_alternative and got in MINUTES_ALTERNATIVES):
+            raise SnapshotError(f"{table_id}.{col.name} is {got} in BigQuery; the engine expects {col.bq_type}")
+        if minutes_alternative and got == "FLOAT64":
+            warnings.warn(f"{table_id}.minutes_played is FLOAT64; the engine treats it like INT64", stacklevel=2)
+        types[col.name] = got
+    return types
+
+
+# --------------------------------------------------------------------------- reuse decision
+
+
+def _hull_if_touching(old: tuple[dt.date, dt.date], new: tuple[dt.date, dt.date]):
+    """The smallest range holding both, if they overlap or touch; else None."""
+    if old[0] <= new[1] + dt.timedelta(days=1) and new[0] <= old[1] + dt.timedelta(days=1):
+        return min(old[0], new[0]), max(old[1], new[1])
+    return None
+
+
+def plan_reads(
+    out: Path, config: Config, live: dict[str, dict[str, str]], needed: dict[str, tuple[dt.date, dt.date]], refresh: bool
+) -> tuple[dict[str, tuple[dt.date, dt.date]] | None, list[str]]:
+    """Decide what to read: (None, messages) when `out` can be reused as it is, else the bounds
+    per table to read and the messages saying why.
+
+    Any change re-reads all nine tables, because every table of one snapshot must share one
+    snapshot_time (§3.2). A request that extends an existing snapshot's range keeps the old
+    range too when the two overlap or touch."""
+    if refresh:
+        return dict(needed), ["--refresh: reading every table again"]
+    if not (out / MANIFEST).is_file():
+        return dict(needed), []
+    try:
+        existing = Snapshot.open(out)
+    except SnapshotError as exc:
+        return dict(needed), [f"{out} holds no valid snapshot ({exc}); reading every table anew"]
+    problems: list[str] = []
+    extendable = True
+    for key, need in needed.items():
+        have = existing.tables[key]
+        source = existing.manifest["tables"][key].get("source")
+        if source != config.table_id(key):
+            problems.append(f"{key} was read from {source}, this run reads {config.table_id(key)}")
+            extendable = False
+        changed = [
+            f"{c} {have.column_types.get(c)} -> {t}" for c, t in live[key].items() if have.column_types.get(c) != t
+        ]
+        if changed:
+            problems.append(f"{key}: column types changed in BigQuery ({', '.join(changed)})")
+            extendable = False
+        if have.start > need[0] or have.end < need[1]:
+            problems.append(f"{key} covers {have.start} .. {have.end}, the request needs {need[0]} .. {need[1]}")
+    if not problems:
+        return None, [f"{out} already holds a snapshot covering the request with the live schemas; read nothing "
+                      "(--refresh reads again)"]
+    bounds = dict(needed)
+    note = ""
+    if extendable:
+        hulls = {k: _hull_if_touching((existing.tables[k].start, existing.tables[k].end), needed[k]) for k in needed}
+        if all(h is not None for h in hulls.values()):
+            bounds = hulls
+            note = " (keeping the range already held, so the snapshot still serves it)"
+        else:
+            note = " (the old range does not touch the new one and is dropped)"
+    head = f"re-reading all {len(needed)} tables at one new snapshot time{note} because:"
+    return bounds, [head, *(f"  - {p}" for p in problems)]
+
+
+# --------------------------------------------------------------------------- stream reading
+
+
+def _is_retryable(exc: Exception) -> bool:
+    from google.api_core import exceptions as gexc
+
+    if isinstance(exc, (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.ResourceExhausted)):
+        return True
+    if isinstance(exc, gexc.InternalServerError):
+        return any(text in str(exc.message).lower() for text in _RETRYABLE_INTERNAL)
+    return False
+
+
+@dataclass
+class _TablePlan:
+    table: SourceTable
+    source: str
+    read: TableRead
+    session_schema: pa.Schema
+    streams: list[str]
+    writers: list[TableWriter] = field(default_factory=list)
+    stream_rows: list[int] = field(default_factory=list)
+    rows: int = 0
+    bytes: int = 0
+    done: int = 0
+    resumes: int = 0
+
+
+class _Reader:
+    """Runs every stream of every table in a thread pool; stops them all on the first failure."""
+
+    def __init__(self, config: Config, client, staging: Path, max_streams: int, max_resumes: int,
+                 progress: Callable[[TableProgress], None] | None, log: Callable[[str], None]):
+        self.config = config
+        self.client = client
+        self.scratch = staging / ".streams"
+        self.max_streams = max_streams
+        self.max_resumes = max_resumes
+        self.progress = progress
+        self.log = log
+        self.lock = threading.Lock()
+        self.stop = threading.Event()
+        self.calls: set = set()
+
+    def run(self, plans: list[_TablePlan]) -> None:
+        jobs = [(plan, i) for plan in plans for i in range(len(plan.streams))]
+        for plan in plans:
+            plan.stream_rows = [0] * len(plan.streams)
+            plan.writers = [
+                TableWriter(self.scratch / f"{plan.table.key}.{i:05d}", plan.read) for i in range(len(plan.streams))
+            ]
+        pool = ThreadPoolExecutor(max_workers=self.max_streams, thread_name_prefix="fsengine-read")
+        futures = [pool.submit(self._read_stream, plan, i) for plan, i in jobs]
+        try:
+            finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
+            failed = [f for f in finished if f.exception() is not None]
+            if failed:
+                raise failed[0].exception()
+        finally:
+            self.stop.set()
+            with self.lock:
+                for call in list(self.calls):
+                    call.cancel()
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def _open(self, name: str, offset: int):
+        from google.cloud.bigquery_storage_v1 import types
+        from google.cloud.bigquery_storage_v1.services.big_query_read import BigQueryReadClient as GapicReadClient
+
+        # The plain GAPIC call (no built-in reconnect loop): resumption is ours, and bounded.
+        return GapicReadClient.read_rows(
+            self.client, request=types.ReadRowsRequest(read_stream=name, offset=offset),
+            retry=None, timeout=self.config.read_timeout,
+        )
+
+    def _read_stream(self, plan: _TablePlan, index: int) -> None:
+        from google.api_core import exceptions as gexc
+
+        name = plan.streams[index]
+        writer = plan.writers[index]
+        columns = plan.table.column_names
+        offset = 0
+        attempt = 0
+        while True:
+            if self.stop.is_set():
+                return
+            call = None
+            try:
+                call = self._open(name, offset)
+                with self.lock:
+                    self.calls.add(call)
+                for response in call:
+                    if self.stop.is_set():
+                        return
+                    payload = response.arrow_record_batch.serialized_record_batch
+                    batch = ipc.read_record_batch(pa.py_buffer(payload), plan.session_schema)
+                    writer.write(batch.select(columns))
+                    offset += batch.num_rows
+                    plan.stream_rows[index] = offset
+                    self._advance(plan, batch.num_rows, len(payload), stream_done=False)
+                break
+            except gexc.GoogleAPICallError as exc:
+                if self.stop.is_set():
+                    return
+                if not _is_retryable(exc) or attempt >= self.max_resumes:
+                    why = "not transient" if not _is_retryable(exc) else f"gave up after {attempt} resumes"
+                    raise SnapshotError(
+                        f"reading {plan.source} (stream {index}) failed at row {offset} ({why}): {exc}"
+                    ) from exc
+                attempt += 1
+                with self.lock:
+                    plan.resumes += 1
+                self.log(
+                    f"{plan.table.key}: stream {index} dropped at row {offset} ({type(exc).__name__}: "
+                    f"{exc.message}); resuming there (resume {attempt} of at most {self.max_resumes})"
+                )
+                time.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+            finally:
+                if call is not None:
+                    with self.lock:
+                        self.calls.discard(call)
+        self._advance(plan, 0, 0, stream_done=True)
+
+    def _advance(self, plan: _TablePlan, rows: int, size: int, stream_done: bool) -> None:
+        with self.lock:
+            plan.rows += rows
+            plan.bytes += size
+            plan.done += stream_done
+            event = TableProgress(plan.table.key, plan.source, plan.rows, plan.bytes, plan.done, len(plan.streams))
+            if self.progress is not None:
+                self.progress(event)
+
+
+def _open_session(client, config: Config, table: SourceTable, start: dt.date, end: dt.date,
+                  snapshot_time: dt.datetime, max_streams: int):
+    from google.api_core import exceptions as gexc
+    from google.cloud.bigquery_storage_v1 import types
+    from google.protobuf import timestamp_pb2
+
+    ref = config.tables[table.key]
+    pinned = timestamp_pb2.Timestamp()
+    pinned.FromDatetime(snapshot_time)
+    requested = types.ReadSession(
+        table=f"projects/{config.project}/datasets/{ref.dataset}/tables/{ref.table}",
+        data_format=types.DataFormat.ARROW,
+        read_options=types.ReadSession.TableReadOptions(
+            selected_fields=table.column_names, row_restriction=table.row_restriction(start, end)
+        ),
+        table_modifiers=types.ReadSession.TableModifiers(snapshot_time=pinned),
+    )
+    try:
+        return client.create_read_session(
+            parent=f"projects/{config.project}", read_session=requested, max_stream_count=max_streams,
+            timeout=config.call_timeout,
+        )
+    except gexc.GoogleAPICallError as exc:
+        raise SnapshotError(
+            f"could not open a Storage Read session on {config.table_id(table.key)}: {exc}"
+        ) from None
+
+
+def _session_schema(session, table: SourceTable, types: dict[str, str], source: str) -> pa.Schema:
+    schema = ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
+    for name, bq_type in types.items():
+        if name not in schema.names:
+            raise SnapshotError(f"{source}: the Storage Read session did not return column {name}")
+        if schema.field(name).type != ARROW_TYPES[bq_type]:
+            raise SnapshotError(
+                f"{source}.{name}: Storage Read delivered {schema.field(name).type}, expected {ARROW_TYPES[bq_type]} "
+                f"for {bq_type}"
+            )
+    return schema
+
+
+def _gather(writer: SnapshotWriter, plan: _TablePlan) -> dict:
+    """One manifest entry for a table from its per-stream files, moved under <staging>/<key>/."""
+    folder = writer.staging / plan.table.key
+    folder.mkdir(parents=True, exist_ok=True)
+    files: list[dict] = []
+    entry: dict | None = None
+    for stream_writer, rows in zip(plan.writers, plan.stream_rows):
+        if rows == 0:
+            continue  # a stream that delivered no rows leaves no file
+        entry = stream_writer.finish()
+        for f in entry["files"]:
+            target = folder / f"part-{len(files):05d}.parquet"
+            (stream_writer.folder / Path(f["path"]).name).rename(target)
+            files.append({**f, "path": f"{plan.table.key}/{target.name}"})
+    if entry is None:  # no rows at all: one empty file with the full schema
+        empty = TableWriter(writer.staging, plan.read)
+        return empty.finish()
+    entry["files"] = files
+    entry["rows"] = sum(f["rows"] for f in files)
+    entry["bytes"] = sum((writer.staging / f["path"]).stat().st_size for f in files)
+    return entry
+
+
+# --------------------------------------------------------------------------- the command
+
+
+def _refuse_foreign_folder(out: Path) -> None:
+    """Never replace a folder that is not a snapshot: SnapshotWriter swaps the whole folder."""
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out} is a file, not a snapshot folder")
+    if out.is_dir() and not (out / MANIFEST).is_file() and any(out.iterdir()):
+        raise InputError(
+            f"--out {out} exists, is not empty and holds no {MANIFEST}: refusing to replace it with a snapshot"
+        )
+
+
+def take_snapshot(
+    config: Config,
+    start: dt.date,
+    end: dt.date,
+    out: str | Path,
+    refresh: bool = False,
+    max_streams: int = DEFAULT_MAX_STREAMS,
+    progress: Callable[[TableProgress], None] | None = None,
+    *,
+    log: Callable[[str], None] | None = None,
+    max_resumes: int = DEFAULT_MAX_RESUMES,
+    bigquery_client=None,
+    read_client=None,
+) -> SnapshotReport:
+    """Snapshot what a run over [start, end] needs (each table with its lookback, §4) into `out`.
+
+    `progress` gets a TableProgress after every message received; `log` gets one-line notes
+    (reuse decisions, resumed streams). The clients default to the ones `config` builds.
+    """
+    began = time.monotonic()
+    if start > end:
+        raise InputError(f"--start {start} is after --end {end}")
+    if not 1 <= max_streams <= 1000:
+        raise InputError(f"--max-streams {max_streams}: expected 1 to 1000")
+    out = Path(out)
+    _refuse_foreign_folder(out)
+    messages: list[str] = []
+
+    def note(text: str) -> None:
+        messages.append(text)
+        if log is not None:
+            log(text)
+
+    bq = bigquery_client or make_bigquery_client(config)
+    live = {t.key: live_column_types(bq, config, t) for t in SOURCE_TABLES}
+    needed = {t.key: required_bounds(t, start, end) for t in SOURCE_TABLES}
+    bounds, reasons = plan_reads(out, config, live, needed, refresh)
+    for reason in reasons:
+        note(reason)
+    if bounds is None:
+        existing = Snapshot.open(out, verify_checksums=False)
+        report = SnapshotReport(out, True, None, messages=messages)
+        for key, t in existing.tables.items():
+            report.tables[key] = TableSummary(
+                key, existing.manifest["tables"][key]["source"], t.start, t.end, t.rows, t.bytes, len(t.files),
+                0, 0, dict(t.column_types),
+            )
+        report.seconds = time.monotonic() - began
+        return report
+
+    # One instant for every table, a second in the past: the client's clock may run ahead
+    # of BigQuery's, and a snapshot time in the future is rejected.
+    snapshot_time = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).replace(microsecond=0)
+    client = read_client or make_read_client(config)
+    plans: list[_TablePlan] = []
+    with SnapshotWriter(out) as writer:
+        for table in SOURCE_TABLES:
+            lo, hi = bounds[table.key]
+            source = config.table_id(table.key)
+            session = _open_session(client, config, table, lo, hi, snapshot_time, max_streams)
+            schema = (
+                _session_schema(session, table, live[table.key], source)
+                if session.arrow_schema.serialized_schema else None
+            )
+            read = TableRead(table, lo, hi, snapshot_time, source, live[table.key])
+            plans.append(_TablePlan(table, source, read, schema, [s.name for s in session.streams]))
+            note(f"{table.key}: reading {lo} .. {hi} from {source} in {len(session.streams)} stream(s)")
+        _Reader(config, client, writer.staging, max_streams, max_resumes, progress, note).run(plans)
+        report = SnapshotReport(out, False, snapshot_time, messages=messages)
+        for plan in plans:
+            entry = _gather(writer, plan)
+            writer.entries[plan.table.key] = entry
+            report.tables[plan.table.key] = TableSummary(
+                plan.table.key, plan.source, plan.read.start, plan.read.end, entry["rows"], entry["bytes"],
+                len(entry["files"]), len(plan.streams), plan.resumes, dict(plan.read.column_types),
+            )
+        shutil.rmtree(writer.staging / ".streams", ignore_errors=True)
+        writer.commit()
+    report.seconds = time.monotonic() - began
+    note(f"snapshot written to {out} at snapshot time {rfc3339(snapshot_time)}")
+    return report
