@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import math
 import os
 import tempfile
@@ -221,27 +222,20 @@ def _alert_counts(scored: pl.DataFrame) -> dict[str, int]:
 
 
 def _feature_defaults(scored: pl.DataFrame, contract) -> tuple[FeatureDefaults, ...]:
-    # Which features defaulted comes from the scorer's column; the raw tags say how.
-    tag_struct = pl.Struct({str(f.index): pl.Utf8 for f in contract.features})
-    long = (
-        scored.select(
-            "player_lookup",
-            "game_date",
-            pl.col("feature_sources_json").str.json_decode(tag_struct).alias("tags"),
-            pl.col("default_feature_indices").alias("index"),
-        )
+    # Which features defaulted comes from the scorer's column; the raw tags say how. A run has
+    # few distinct tag maps, so each distinct feature_sources_json is parsed once and joined.
+    patterns = scored["feature_sources_json"].drop_nulls().unique().to_list()
+    tag_table = pl.DataFrame(
+        [(text, int(i), tag) for text in patterns for i, tag in json.loads(text).items()],
+        schema={"feature_sources_json": pl.Utf8, "index": pl.Int64, "tag": pl.Utf8},
+        orient="row",
+    )
+    raw = (
+        scored.select("player_lookup", "game_date", "feature_sources_json", pl.col("default_feature_indices").alias("index"))
         .explode("index")
         .drop_nulls("index")
-    )
-    raw = long.select(
-        "player_lookup",
-        "game_date",
-        "index",
-        pl.coalesce(
-            [pl.when(pl.col("index") == f.index).then(pl.col("tags").struct.field(str(f.index))) for f in contract.features]
-        )
-        .fill_null("(no tag)")
-        .alias("tag"),
+        .join(tag_table, on=["feature_sources_json", "index"], how="left")
+        .with_columns(pl.col("tag").fill_null("(no tag)"))
     )
     per_feature = {
         index: (rows, players, dates)

@@ -225,6 +225,12 @@ def test_no_defaults_and_only_placeholders(tmp_path):
     assert report.per_date[0].quality_ready_players == 1
     render_terminal(report, Console(record=True, width=200))
     assert "<svg" in render_html(report)
+    write_output(output_table([placeholder_row("b", day), placeholder_row("c", day)]), tmp_path / "early")
+    early = build_report(tmp_path / "early")
+    assert (early.rows, early.scored_rows, early.placeholder_rows, early.top_defaults()) == (2, 0, 2, [])
+    assert early.per_date[0].placeholder_rows == 2 and early.per_date[0].mean_score is None
+    render_terminal(early, Console(record=True, width=200))
+    assert "<svg" in render_html(early)
 
 
 class _Collector(HTMLParser):
