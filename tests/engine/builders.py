@@ -82,3 +82,54 @@ def make_snapshot(
         all_bounds[spec.key] = (bounds or {}).get(short) or required_bounds(spec, start, end)
     write_snapshot(folder, tables, all_bounds, snapshot_time=SNAPSHOT_TIME)
     return Snapshot.open(folder)
+
+
+ENGINE_SQL = (
+    "spine", "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
+    "q05_player_context", "q08_team_games", "q09_vegas_lines",
+)
+
+
+def run_engine_sql(snapshot: Snapshot, start: dt.date, end: dt.date, as_of: dt.date | None = None,
+                   mode: str = "auto", names=ENGINE_SQL):
+    """A session with the spine and the engine-core extraction tables materialised."""
+    from fsengine.engine.compute import production_from
+    from fsengine.engine.extract import run_query
+    from fsengine.engine.session import open_session, query_params
+
+    as_of = as_of or end + dt.timedelta(days=1)
+    con = open_session(snapshot, threads=1)
+    params = query_params(start, end, as_of, production_from(mode, start, as_of))
+    for name in names:
+        run_query(con, name, params)
+    return con
+
+
+def rows_of(con, table: str, order: str = "player_lookup, game_date") -> list[dict]:
+    cursor = con.execute(f"SELECT * FROM {table} ORDER BY {order}")
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, r)) for r in cursor.fetchall()]
+
+
+HISTORY_DEFAULTS = dict(
+    last10_n=0, total_games=0, contributing_game_dates=[], p3_points_avg_last_5=None,
+    p3_points_avg_last_10=None, recent_trend=0.0, pct_free_throw=0.15, dnp_rate=0.0, pts_slope_10g=0.0,
+    minutes_list_mean=None, season_points_avg=None, season_minutes_avg=None, opp_games=None,
+    opp_points_avg=None, mppm_present=False, minutes_avg_30d=None, ppm_avg_30d=None,
+)
+
+
+def history_frame(con, **by_player):
+    """A player-history frame (engine-interface.md) for every spine row: defaults of a player
+    without history, overridden per player by a dict of column values."""
+    import polars as pl
+
+    from fsengine.engine.assemble import HISTORY_COLUMNS
+
+    records = []
+    for player, day in con.execute("SELECT player_lookup, game_date FROM spine").fetchall():
+        record = dict(player_lookup=player, game_date=day, **HISTORY_DEFAULTS)
+        record.update(by_player.get(player, {}))
+        records.append(record)
+    schema = {"player_lookup": pl.Utf8, "game_date": pl.Date, **HISTORY_COLUMNS}
+    return pl.DataFrame(records, schema=schema, orient="row")
