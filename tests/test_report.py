@@ -313,3 +313,14 @@ def test_html_renders_in_headless_chromium(tmp_path):
         capture_output=True, timeout=120,
     )
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_html_escapes_values_from_the_data(tmp_path):
+    day = dt.date(2026, 1, 3)
+    row = scored_row("a", day, list(CASE_A), quality_tier="gold", quality_alert_level="green",
+                     quality_alerts=['<script src="https://x.example/a.js"></script>'])
+    write_output(output_table([row]), tmp_path)
+    document = render_html(build_report(tmp_path))
+    parser = _Collector()
+    parser.feed(document)
+    assert parser.tags["script"] == 0 and "&lt;script" in document
