@@ -110,13 +110,18 @@ class TableRef:
 
     dataset: str
     table: str
+    what: str = field(default="table", compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        validate_dataset(self.dataset, f"{self.what}: dataset")
+        validate_table(self.table, f"{self.what}: table")
 
     @classmethod
     def parse(cls, text: str, what: str) -> "TableRef":
         if not isinstance(text, str) or text.count(".") != 1:
             raise ConfigError(f"{what} {text!r}: expected <dataset>.<table>")
         dataset, table = text.split(".")
-        return cls(validate_dataset(dataset, f"{what}: dataset"), validate_table(table, f"{what}: table"))
+        return cls(dataset, table, what)
 
     def __str__(self) -> str:
         return f"{self.dataset}.{self.table}"

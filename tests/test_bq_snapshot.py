@@ -451,6 +451,10 @@ def test_a_stream_that_keeps_failing_leaves_no_snapshot(loaded, tmp_path):
 def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, tmp_path):
     project = "fse-world-int-minutes"
     small = build_world(seed=11, odds_rows=50, minutes_type="INT64")
+    bettingpros, fields = small[BETTINGPROS]  # no points lines at all: an empty read
+    market = bettingpros.schema.get_field_index("market_type")
+    small[BETTINGPROS] = (bettingpros.set_column(market, "market_type", pa.array(["rebounds"] * len(bettingpros))),
+                          fields)
     load_world(bq_emulator.bigquery_client(project), project, small)
     config = emulator_config(bq_emulator, project)
     out = tmp_path / "snap"
@@ -462,24 +466,34 @@ def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, tmp_path):
     assert got.schema.field("minutes_played").type == pa.int64()
     assert_same_rows(got, expected_rows(small, PGS), PGS)
     # an empty read still gets one file with the full schema
-    assert report.tables[ODDS].rows == expected_rows(small, ODDS).num_rows
+    entry = json.loads((out / "manifest.json").read_text())["tables"][BETTINGPROS]
+    assert entry["rows"] == 0 and len(entry["files"]) == 1 and entry["files"][0]["rows"] == 0
+    empty = read_snapshot_table(out, BETTINGPROS)
+    assert empty.num_rows == 0 and empty.column_names == TABLES[BETTINGPROS].column_names
+    assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(small, ODDS), ODDS)
 
 
-def test_missing_project_dataset_and_table_are_named(bq_emulator, tmp_path):
+def test_missing_project_dataset_and_table_and_wrong_types_are_named(bq_emulator, tmp_path):
+    from google.cloud import bigquery
+
     config = emulator_config(bq_emulator, "fse-no-such-project")
-    with pytest.raises(SnapshotError) as raised:
+    with pytest.raises(SnapshotError, match="dataset fse-no-such-project.nba_analytics not found"):
         take_snapshot(config, RUN_START, RUN_END, tmp_path / "a")
-    assert "fse-no-such-project.nba_analytics" in str(raised.value)
-    assert "not found" in str(raised.value)
 
     project = "fse-world-partial"
     small = build_world(seed=3, odds_rows=10)
-    load_world(bq_emulator.bigquery_client(project), project, small, skip=(BETTINGPROS,))
-    with pytest.raises(SnapshotError) as raised:
-        take_snapshot(emulator_config(bq_emulator, project), RUN_START, RUN_END, tmp_path / "b")
-    assert f"{project}.{BETTINGPROS}" in str(raised.value)
-    assert "dataset" not in str(raised.value).split("not found")[0] or "table" in str(raised.value)
-    assert not (tmp_path / "b").exists()
+    client = bq_emulator.bigquery_client(project)
+    load_world(client, project, small, skip=(BETTINGPROS,))
+    config = emulator_config(bq_emulator, project)
+    with pytest.raises(SnapshotError, match=f"table {project}.{BETTINGPROS} not found"):
+        take_snapshot(config, RUN_START, RUN_END, tmp_path / "b")
+
+    wrong = [bigquery.SchemaField(c.name, "STRING" if c.name == "points_line" else c.bq_type)
+             for c in TABLES[BETTINGPROS].columns]
+    client.create_table(bigquery.Table(f"{project}.{BETTINGPROS}", schema=wrong))
+    with pytest.raises(SnapshotError, match=f"{project}.{BETTINGPROS}.points_line is STRING"):
+        take_snapshot(config, RUN_START, RUN_END, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
 
 
 def test_refuses_to_replace_a_folder_that_is_not_a_snapshot(loaded, tmp_path):
