@@ -324,21 +324,29 @@ def render_terminal(report: Report, console, *, top: int = 15, max_dates: int = 
         highlight=False,
     )
 
+    wide = console.width >= 120  # narrow terminals drop the secondary columns
     top_rows = report.top_defaults(top)
     table = Table(title=f"Top defaulted features ({len(report.top_defaults())} of {len(report.features)} defaulted at least once)", show_edge=False)
-    for name, justify in (("#", "right"), ("feature", "left"), ("category", "left"), ("rows", "right"), ("% scored", "right"),
-                          ("players", "right"), ("dates", "right"), ("raw tags", "left"), ("fallback reason", "left")):
-        table.add_column(name, justify=justify)
+    if wide:
+        columns = [("#", "right"), ("feature", "left"), ("category", "left"), ("rows", "right"), ("% scored", "right"),
+                   ("players", "right"), ("dates", "right"), ("raw tags", "left"), ("fallback reason", "left")]
+    else:
+        columns = [("#", "right"), ("feature", "left"), ("rows", "right"), ("players", "right"), ("raw tags; fallback reason", "left")]
+    for name, justify in columns:
+        table.add_column(name, justify=justify, no_wrap=name in ("#", "feature", "rows", "players"))
     for f in top_rows:
-        table.add_row(str(f.index), f.name, f.category, f"{f.rows:,}", _pct(f.rows, report.scored_rows), f"{f.players:,}",
-                      f"{f.dates:,}", _tag_text(f.raw_tags), f.fallback_reason)
+        if wide:
+            table.add_row(str(f.index), f.name, f.category, f"{f.rows:,}", _pct(f.rows, report.scored_rows), f"{f.players:,}",
+                          f"{f.dates:,}", _tag_text(f.raw_tags), f.fallback_reason)
+        else:
+            table.add_row(str(f.index), f.name, f"{f.rows:,}", f"{f.players:,}", f"{_tag_text(f.raw_tags)}; {f.fallback_reason}")
     if not top_rows:
-        table.add_row("", "no feature defaulted in this range", "", "", "", "", "", "", "")
+        table.add_row("", "no feature defaulted in this range", *[""] * (len(columns) - 2))
     console.print(table)
 
     cats = Table(title="Defaults by category", show_edge=False)
     for name in ("category", "features", "defaulted values", "rows affected", "% scored", "players"):
-        cats.add_column(name, justify="left" if name == "category" else "right")
+        cats.add_column(name, justify="left" if name == "category" else "right", no_wrap=name == "category", overflow="fold")
     for c in report.categories:
         cats.add_row(c.category, str(c.features), f"{c.defaulted_values:,}", f"{c.rows:,}", _pct(c.rows, report.scored_rows), f"{c.players:,}")
     console.print(cats)
@@ -367,14 +375,16 @@ def render_terminal(report: Report, console, *, top: int = 15, max_dates: int = 
     if len(shown) < len(report.per_date):
         title += f" (newest {len(shown)} of {len(report.per_date)} dates; the HTML report has all)"
     per_date = Table(title=title, show_edge=False)
-    for name in ("game date", "rows", "players", "quality-ready", "%", "training-ready", "placeholders", "mean score", "composite fallback"):
-        per_date.add_column(name, justify="left" if name == "game date" else "right")
+    columns = ["game date", "rows", "players", "quality-ready", "%", "training-ready", "placeholders", "mean score", "composite fallback"]
+    keep = [name not in ("training-ready", "mean score") or wide for name in columns]
+    for name, kept in zip(columns, keep):
+        if kept:
+            per_date.add_column(name, justify="left" if name == "game date" else "right", no_wrap=name == "game date", overflow="fold")
     for d in shown:
-        per_date.add_row(
-            d.game_date.isoformat(), f"{d.rows:,}", f"{d.players:,}", f"{d.quality_ready_players:,}",
-            _pct(d.quality_ready_players, d.players), f"{d.training_ready_players:,}", f"{d.placeholder_rows:,}",
-            "–" if d.mean_score is None else f"{d.mean_score:.2f}", "yes" if d.composite_fallback else "",
-        )
+        cells = [d.game_date.isoformat(), f"{d.rows:,}", f"{d.players:,}", f"{d.quality_ready_players:,}",
+                 _pct(d.quality_ready_players, d.players), f"{d.training_ready_players:,}", f"{d.placeholder_rows:,}",
+                 "–" if d.mean_score is None else f"{d.mean_score:.2f}", "yes" if d.composite_fallback else ""]
+        per_date.add_row(*(c for c, kept in zip(cells, keep) if kept))
     console.print(per_date)
 
 
