@@ -465,7 +465,9 @@ _REPEATED_COLUMNS = {"player_lookup", "universal_player_id", "table_has_rows_at_
 def render_explanation(explanation: Explanation, console) -> None:
     """Print the explanation: row summary, one line per feature, then every evidence table."""
     from rich.markup import escape
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     r = explanation.row
     completeness = r.get("historical_completeness") or {}
@@ -485,15 +487,24 @@ def render_explanation(explanation: Explanation, console) -> None:
     for warning in explanation.warnings:
         console.print(f"[bold yellow]warning:[/] {escape(warning)}", highlight=False)
 
-    table = Table(title="Features", show_lines=True)
-    for name, justify in (("#", "right"), ("feature", "left"), ("value", "right"), ("tag", "left"), ("quality", "right"),
-                          ("fallback reason", "left"), ("inputs", "left")):
-        table.add_column(name, justify=justify, overflow="fold")
-    for f in explanation.features:
-        style = "yellow" if f.defaulted else None
-        table.add_row(str(f.index), f.name, fmt(f.value), f.tag or "–", fmt(f.quality), f.fallback_reason or "",
-                      escape("\n".join(f.inputs)), style=style)
-    console.print(table)
+    if console.width >= 140:
+        table = Table(title="Features", show_lines=True)
+        for name, justify in (("#", "right"), ("feature", "left"), ("value", "right"), ("tag", "left"), ("quality", "right"),
+                              ("fallback reason", "left"), ("inputs", "left")):
+            table.add_column(name, justify=justify, no_wrap=name != "inputs", overflow="fold")
+        for f in explanation.features:
+            table.add_row(str(f.index), f.name, fmt(f.value), f.tag or "–", fmt(f.quality), f.fallback_reason or "",
+                          escape("\n".join(f.inputs)), style="yellow" if f.defaulted else None)
+        console.print(table)
+    else:  # narrow terminal: one block per feature
+        console.print("[bold]Features[/]")
+        for f in explanation.features:
+            reason = f" — defaulted: {f.fallback_reason}" if f.defaulted else ""
+            colour = "yellow" if f.defaulted else "bold"
+            console.print(f"[{colour}]{f.index:>2} {f.name} = {fmt(f.value)}[/] (tag {f.tag or '–'}, quality {fmt(f.quality)}){escape(reason)}",
+                          highlight=False)
+            for line in f.inputs:
+                console.print(Padding(Text(line), (0, 0, 0, 5)), highlight=False)
 
     for e in explanation.evidence.values():
         heading = f"[bold]{escape(e.title)}[/]: {escape(e.summary)}"

@@ -303,6 +303,10 @@ def test_render(out_dir, snapshot_dir):
     text = console.export_text()
     for needle in ("points_std_last_10", "data_unavailable", "Last-10 list", "Odds API", "table-level fallback", "20260114_LAL_AAA"):
         assert needle in text
+    narrow = Console(record=True, width=80)
+    render_explanation(explain(out_dir, "alice", D, snapshot=snapshot_dir), narrow)
+    text = narrow.export_text()
+    assert "3 points_std_last_10 = 3.5" in text and "defaulted: data_unavailable" in text
 
 
 def test_placeholder_row_with_unknown_opponent(out_dir, snapshot_dir):
