@@ -39,6 +39,7 @@ class Evidence:
     summary: str
     columns: tuple[str, ...]
     rows: tuple[dict, ...]
+    fallback_fired: bool | None = None  # Phase-4 tables: the table had no row at D (table-level fallback)
 
     def chosen(self, flag: str = "chosen") -> dict | None:
         """The row the extraction takes (flag column TRUE), or None."""
@@ -163,7 +164,7 @@ def _phase4_evidence(key: str, title: str, date_column: str, window_days: int, c
     if row is not None and head.get("candidates", 1) > 1:
         summary += f" ({head['candidates']} duplicate rows; the first by the tie-break is chosen)"
     kept = tuple(r for r in rows if r.get(date_column) is not None)
-    return Evidence(key, title, summary, columns, kept)
+    return Evidence(key, title, summary, columns, kept, fallback_fired=fired)
 
 
 def collect_evidence(snapshot: Snapshot, player: str, game_date: dt.date, opponent: str, profile: Profile = REFERENCE) -> dict[str, Evidence]:

@@ -324,3 +324,29 @@ def test_html_escapes_values_from_the_data(tmp_path):
     parser = _Collector()
     parser.feed(document)
     assert parser.tags["script"] == 0 and "&lt;script" in document
+
+
+def test_report_on_engine_output(tmp_path):
+    """End to end on a generated world: the report agrees with counts taken from the rows."""
+    pytest.importorskip("fsengine.finalize")
+    from fsengine.fixtures.generate import generate
+    from fsengine.output import read_output
+    from fsengine.pipeline import backfill
+
+    snapshot = tmp_path / "snap"
+    generate("small", snapshot, seed=7)
+    backfill(tmp_path / "out", snapshot, dt.date(2025, 11, 18), dt.date(2025, 11, 20), mode="backfill", as_of=dt.date(2026, 1, 1))
+    rows = read_output(tmp_path / "out").to_pylist()
+    assert rows
+    report = build_report(tmp_path / "out")
+    scored = [r for r in rows if not r["early_season_flag"]]
+    for f in report.features:
+        hit = [r for r in scored if f.index in r["default_feature_indices"]]
+        assert f.rows == len(hit) and f.players == len({r["player_lookup"] for r in hit}), f.name
+        assert sum(f.raw_tags.values()) == f.rows
+    assert report.tiers == {t: sum(r["quality_tier"] == t for r in scored) for t in TIERS}
+    for d in report.per_date:
+        of_day = [r for r in rows if r["game_date"] == d.game_date]
+        assert d.rows == len(of_day)
+        assert d.quality_ready_players == len({r["player_lookup"] for r in of_day if r["is_quality_ready"]})
+    assert "<svg" in render_html(report)
