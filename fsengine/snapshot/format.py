@@ -223,7 +223,8 @@ def write_snapshot(
             start, end = bounds[key]
             read = TableRead(spec, start, end, snapshot_time, f"{source_prefix}{key}", types)
             tw = writer.table(read, max_rows_per_file)
-            tw.write(data)
+            for offset in range(0, data.num_rows, max_rows_per_file):  # honour the per-file limit
+                tw.write(data.slice(offset, max_rows_per_file))
             writer.add(tw)
         return writer.commit(created_at)
 
