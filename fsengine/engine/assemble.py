@@ -5,13 +5,16 @@ historical_completeness struct. Everything is a Polars expression over whole col
 Value conventions of the in-memory vector (features.md §0.4, §7): a null element is "none"
 (tag `missing`), a NaN element is NaN. Polars orders NaN above every number, so every
 comparison that may meet a NaN goes through `_gt`/`_ge`/`_le`, which are false for NaN as in
-Python.
+Python. Polars also turns division by a scalar into multiplication by its reciprocal, which is
+not the float64 division the spec requires; `_divide_by` avoids it.
 """
 
 from __future__ import annotations
 
 import duckdb
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fsengine.contract import load_contract
 from fsengine.profile import REFERENCE, Profile
@@ -74,6 +77,16 @@ def round9_series(values: pl.Series) -> pl.Series:
 
 def round9(expr: pl.Expr) -> pl.Expr:
     return expr.map_batches(round9_series, return_dtype=pl.Float64)
+
+
+def _divide_by(expr: pl.Expr, divisor: float) -> pl.Expr:
+    """expr / divisor as one IEEE division per element. Polars rewrites division by a scalar
+    as multiplication by its reciprocal (77.62 / 100.0 would give 0.7762000000000001), so the
+    division runs in Arrow's kernel instead."""
+    return expr.map_batches(
+        lambda s: pl.Series(s.name, pc.divide(s.cast(pl.Float64).to_arrow(), pa.scalar(float(divisor)))),
+        return_dtype=pl.Float64,
+    )
 
 
 def _num(expr: pl.Expr) -> pl.Expr:
@@ -253,9 +266,9 @@ def feature_exprs(profile: Profile) -> list[tuple[pl.Expr, pl.Expr]]:
         .then(_lit(1.0)).otherwise(_lit(0.0)),
         _tag("phase3"),
     )
-    f[18] = nullable(p4["paint_rate_last_10"] / 100.0)
-    f[19] = nullable(p4["mid_range_rate_last_10"] / 100.0)
-    f[20] = nullable(p4["three_pt_rate_last_10"] / 100.0)
+    f[18] = nullable(_divide_by(p4["paint_rate_last_10"], 100.0))
+    f[19] = nullable(_divide_by(p4["mid_range_rate_last_10"], 100.0))
+    f[20] = nullable(_divide_by(p4["three_pt_rate_last_10"], 100.0))
     f[21] = calculated(c("pct_free_throw").fill_null(0.15))
     f[22] = phase4_only(p4["team_pace_last_10"], 100.0)
     f[23] = phase4_only(p4["team_off_rating_last_10"], 112.0)

@@ -223,3 +223,12 @@ def test_round9_on_ties_and_binary_halves():
     values = [k / 2**rng.randint(10, 40) for k in range(-5000, 5000)] + [0.1234567895, 2.5e-9, -2.5e-9, 1.0000000005]
     got = round9_series(pl.Series(values)).to_list()
     assert all(same(g, round(v, 9)) for g, v in zip(got, values))
+
+
+def test_percent_division_is_one_ieee_division_per_value():
+    from fsengine.engine.assemble import _divide_by
+
+    rng = random.Random(5)
+    rates = [round(rng.uniform(0, 100), 2) for _ in range(20000)] + [77.62, 35.12, None]
+    got = pl.DataFrame({"r": rates}).select(_divide_by(pl.col("r"), 100.0)).to_series().to_list()
+    assert got == [None if r is None else r / 100.0 for r in rates]
