@@ -438,6 +438,9 @@ def redact(text: str) -> str:
 
 def _error_text(exc: BaseException) -> str:
     message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+    cause = getattr(exc, "cause", None)  # api_core RetryError: the last underlying error
+    if cause is not None:
+        message = f"{message}; last error: {type(cause).__name__}: {str(cause)[:300]}"
     errors = getattr(exc, "errors", None)
     if errors:
         details = "; ".join(str(e.get("message", e)) for e in errors[:3] if isinstance(e, dict))
@@ -585,6 +588,32 @@ def push(
     return report
 
 
+def push_with_config(
+    out_dir: str | Path,
+    config,
+    *,
+    dataset: str | None = None,
+    table: str | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    staging_dataset: str | None = None,
+    staging_expiration_hours: float = DEFAULT_STAGING_EXPIRATION_HOURS,
+    progress: Progress | None = None,
+) -> PushReport:
+    """`fsengine push`: target = config.project + (dataset or the configured target's dataset) +
+    (table or the configured target's table); client, endpoints, credentials and timeouts from
+    `config` (fsengine.config.Config, see load_config)."""
+    from fsengine.config import bigquery_client
+
+    target = f"{config.project}.{dataset or config.target.dataset}.{table or config.target.table}"
+    TableId.parse(target)  # refuse a bad name before any client is built
+    return push(
+        out_dir, bigquery_client(config), target, replace=replace, dry_run=dry_run,
+        staging_dataset=staging_dataset, staging_expiration_hours=staging_expiration_hours,
+        call_timeout=config.call_timeout, job_timeout=config.job_timeout, progress=progress,
+    )
+
+
 def _describe_staging(stage: TableId, schema: list, hours: float) -> str:
     columns = ",\n".join(f"  {f.name} {_describe(f)}{' NOT NULL' if f.mode == 'REQUIRED' else ''}" for f in schema)
     return f"CREATE TABLE {stage.sql()} (\n{columns}\n) -- expiration {hours:g} h; types copied from the target"
@@ -632,6 +661,32 @@ def _cancel_after_timeout(job, what: str, job_timeout: float, call_timeout: floa
                               "changed; check it before rerunning")
 
 
+def _start_job(client, start: Callable[[], object], job_id: str, location, what: str, call_timeout: float,
+               may_change_target: bool):
+    """Start a job with a fixed id; when the request fails, look the id up before deciding.
+
+    A failed or timed-out insert request may still have created the job (the response was
+    lost), so "the target is unchanged" is only claimed once the job is known not to exist.
+    """
+    try:
+        return start()
+    except Exception as exc:  # noqa: BLE001
+        first = _error_text(exc)
+    from google.api_core import exceptions
+
+    try:
+        job = client.get_job(job_id, location=location, retry=_retry(call_timeout), timeout=call_timeout)
+    except exceptions.NotFound:
+        raise PushJobFailed(f"{what} could not be started (job {job_id} was not created); the target is "
+                            f"unchanged: {first}") from None
+    except Exception as exc:  # noqa: BLE001
+        consequence = ("the target is unchanged unless that job ran: check it before rerunning" if may_change_target
+                       else "the target is unchanged")
+        raise PushJobFailed(f"{what}: the request to start job {job_id} failed ({first}) and the job could not be "
+                            f"looked up ({_error_text(exc)}); {consequence}") from None
+    return job  # the request failed but the job exists: follow it
+
+
 def _load(client, table: pa.Table, stage: TableId, schema, location, run_id, call_timeout, job_timeout,
           report: PushReport, note: Progress) -> None:
     from google.cloud import bigquery
@@ -647,22 +702,22 @@ def _load(client, table: pa.Table, stage: TableId, schema, location, run_id, cal
     parquet_options.enable_list_inference = True  # LIST-annotated Parquet columns -> REPEATED fields
     config.parquet_options = parquet_options
     config.job_timeout_ms = int(job_timeout * 1000)
-    # a prefix, not a fixed id: the client can then recover a job whose insert response was lost
-    prefix = f"fsengine_push_{run_id}_load_"
+    job_id = f"fsengine_push_{run_id}_load"
+    what = f"load into staging {stage}"
     note(f"job 1/2: loading {table.num_rows} rows into {stage}")
+    report.load_job_id = job_id
     with tempfile.TemporaryDirectory(prefix="fsengine-push-") as folder:
         path = Path(folder) / "rows.parquet"
         # the checked table itself is what is loaded, as one file whatever the run's file count
         pq.write_table(table, path, compression="zstd")
-        try:
-            with open(path, "rb") as handle:
-                job = client.load_table_from_file(handle, str(stage), job_config=config, job_id_prefix=prefix,
-                                                  location=location, timeout=call_timeout)
-        except Exception as exc:  # noqa: BLE001
-            raise PushJobFailed(f"load into staging {stage} could not be started; the target is "
-                                f"unchanged: {_error_text(exc)}") from None
-    report.load_job_id = job.job_id
-    _wait(job, f"load into staging {stage}", job_timeout, call_timeout, changes_target=False)
+        with open(path, "rb") as handle:
+            job = _start_job(
+                client,
+                lambda: client.load_table_from_file(handle, str(stage), job_config=config, job_id=job_id,
+                                                    location=location, timeout=call_timeout),
+                job_id, location, what, call_timeout, may_change_target=False,
+            )
+    _wait(job, what, job_timeout, call_timeout, changes_target=False)
     loaded = job.output_rows
     if loaded is None:
         loaded = client.get_table(str(stage), retry=_retry(call_timeout), timeout=call_timeout).num_rows
@@ -680,17 +735,18 @@ def _merge(client, sql: str, run_dates, location, run_id, call_timeout, job_time
         use_legacy_sql=False,
     )
     config.job_timeout_ms = int(job_timeout * 1000)
-    prefix = f"fsengine_push_{run_id}_merge_"
+    job_id = f"fsengine_push_{run_id}_merge"
+    what = f"MERGE into {report.target}"
     note(f"job 2/2: MERGE of {report.rows} rows over {len(run_dates)} dates into {report.target}")
-    try:
-        # job_retry=None: a failed job is never resubmitted (§8.3); API requests still retry
-        job = client.query(sql, job_config=config, job_id_prefix=prefix, location=location, timeout=call_timeout,
-                           retry=_retry(call_timeout), job_retry=None)
-    except Exception as exc:  # noqa: BLE001
-        raise PushJobFailed(f"MERGE into {report.target} could not be started; the target is "
-                            f"unchanged: {_error_text(exc)}") from None
-    report.merge_job_id = job.job_id
-    _wait(job, f"MERGE into {report.target}", job_timeout, call_timeout, changes_target=True)
+    report.merge_job_id = job_id
+    # job_retry=None: a failed job is never resubmitted (§8.3); only the API request is retried
+    job = _start_job(
+        client,
+        lambda: client.query(sql, job_config=config, job_id=job_id, location=location, timeout=call_timeout,
+                             retry=_retry(call_timeout), job_retry=None),
+        job_id, location, what, call_timeout, may_change_target=True,
+    )
+    _wait(job, what, job_timeout, call_timeout, changes_target=True)
     return job
 
 

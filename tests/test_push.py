@@ -186,7 +186,22 @@ def seed_target(client, target, rows, extra_value="stored"):
 
 def read_target(bq_emulator, client, target) -> dict:
     """Every stored row keyed by (player_lookup, game_date), read with Storage Read (exact Arrow values)."""
-    rows = client.list_rows(target).to_arrow(bqstorage_client=bq_emulator.read_client()).to_pylist()
+    from google.cloud.bigquery_storage_v1 import types
+
+    project, dataset, table = target.split(".")
+    reader = bq_emulator.read_client()
+    session = reader.create_read_session(
+        parent=f"projects/{project}",
+        read_session=types.ReadSession(table=f"projects/{project}/datasets/{dataset}/tables/{table}",
+                                       data_format=types.DataFormat.ARROW),
+        max_stream_count=1,
+    )
+    schema = pa.ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
+    rows = []
+    for stream in session.streams:
+        for response in reader.read_rows(stream.name):
+            batch = pa.ipc.read_record_batch(pa.py_buffer(response.arrow_record_batch.serialized_record_batch), schema)
+            rows += batch.to_pylist()
     by_key: dict = {}
     for row in rows:
         by_key.setdefault((row["player_lookup"], row["game_date"]), []).append(row)
@@ -335,31 +350,89 @@ def test_duplicate_keys_stored_in_the_target_are_a_warning(tmp_path, bq, bq_emul
     assert any("2 duplicate-key rows" in w for w in report.warnings)
 
 
-def test_failed_merge_leaves_target_unchanged_and_no_staging_table(tmp_path, bq_emulator, bq):
+def _duplicate_a_staged_key(client, target):
+    # one target row, two source rows: the MERGE fails like on BigQuery
+    (stage,) = staging_tables(client, target)
+    project, dataset, _ = target.split(".")
+    client.query(f"INSERT INTO `{project}.{dataset}.{stage}` SELECT * FROM `{project}.{dataset}.{stage}` "
+                 "LIMIT 1").result()
+
+
+def _drop_a_target_column(client, target):
+    # the target changed between the schema check and the MERGE
+    client.query(f"ALTER TABLE `{target}` DROP COLUMN quality_alert_level").result()
+
+
+@pytest.mark.parametrize("fault", [_duplicate_a_staged_key, _drop_a_target_column])
+def test_failed_merge_leaves_target_unchanged_and_no_staging_table(tmp_path, bq_emulator, bq, fault):
     client, target = bq
     create_target(client, target)
     rows = make_rows(per_date=30)
     push(write_run(tmp_path, rows), client, target)
     before = read_target(bq_emulator, client, target)
-    changed = [{**r, "quality_tier": "changed"} for r in rows]
+    changed = [{**r, "quality_tier": "changed"} for r in rows[:50]] + make_rows(per_date=5, players_offset=500)
     out = write_run(tmp_path, changed, name="changed")
 
-    def break_staging(message: str) -> None:
-        # a duplicate staged key makes the MERGE fail like on BigQuery (one target row, two sources)
+    def inject(message: str) -> None:
         if message.startswith("job 2/2"):
-            (stage,) = staging_tables(client, target)
-            project, dataset, _ = target.split(".")
-            client.query(f"INSERT INTO `{project}.{dataset}.{stage}` SELECT * FROM `{project}.{dataset}.{stage}` "
-                         "LIMIT 1").result()
+            fault(client, target)
 
     with pytest.raises(PushJobFailed) as failure:
-        push(out, client, target, progress=break_staging)
+        push(out, client, target, progress=inject)
     assert failure.value.exit_code == 3
     assert "MERGE" in str(failure.value) and "unchanged" in str(failure.value)
-    assert read_target(bq_emulator, client, target).keys() == before.keys()
-    for key, (row,) in read_target(bq_emulator, client, target).items():
-        assert _bits(row) == _bits(before[key][0])
+    after = read_target(bq_emulator, client, target)
+    assert after.keys() == before.keys()
+    for key, (row,) in after.items():
+        assert _bits(row) == _bits({k: v for k, v in before[key][0].items() if k in row})
     assert staging_tables(client, target) == []
+
+
+@pytest.mark.bigquery
+def test_server_lost_before_the_merge(tmp_path):
+    """The service disappears between the load and the MERGE: exit 3, the staging table is left
+    to its expiration, and after a restart the target is as it was."""
+    from bqemu import Emulator
+
+    data = tmp_path / "emulator"
+    project = "fse-lost-00001"
+    emulator = Emulator.start(data_dir=data)
+    try:
+        client = emulator.bigquery_client(project)
+        client.create_dataset(DATASET)
+        target = f"{project}.{DATASET}.{TABLE}"
+        create_target(client, target)
+        rows = make_rows(dates=DATES[:1], per_date=20)
+        push(write_run(tmp_path, rows), client, target)
+        before = read_target(emulator, client, target)
+
+        def stop(message: str) -> None:
+            if message.startswith("job 2/2"):
+                emulator.stop()
+
+        changed = [{**r, "quality_tier": "changed"} for r in rows]
+        with pytest.raises(PushJobFailed) as failure:
+            push(write_run(tmp_path, changed, name="changed"), client, target, progress=stop, call_timeout=2)
+    finally:
+        emulator.stop()
+    message = str(failure.value)
+    assert failure.value.exit_code == 3
+    assert "_merge" in message and "could not be looked up" in message
+    assert "could not delete staging table" in message and "expiration" in message
+
+    emulator = Emulator.start(data_dir=data)
+    try:
+        client = emulator.bigquery_client(project)
+        after = read_target(emulator, client, target)
+        assert after.keys() == before.keys()
+        for key, (row,) in after.items():
+            assert _bits(row) == _bits(before[key][0])
+        (stage,) = staging_tables(client, target)
+        expires = client.get_table(f"{project}.{DATASET}.{stage}").expires
+        now = dt.datetime.now(dt.timezone.utc)
+        assert now < expires <= now + dt.timedelta(hours=24)
+    finally:
+        emulator.stop()
 
 
 def test_refusals_happen_before_any_job(tmp_path, bq):
