@@ -652,3 +652,20 @@ def test_redact_removes_credentials():
     text = redact("401 GET https://x/y?access_token=ya29.abcDEF&alt=json Authorization: Bearer abc.def-ghi")
     assert "ya29" not in text and "abcDEF" not in text and "abc.def-ghi" not in text
     assert "https://x/y" in text
+
+
+def test_push_with_config_targets_the_configured_table(tmp_path, bq_emulator, bq):
+    from fsengine.config import load_config
+    from fsengine.push import push_with_config
+
+    client, target = bq
+    create_target(client, target)
+    config = load_config(project=target.split(".")[0], api_endpoint=bq_emulator.rest_url, anonymous=True,
+                         environ={}, cwd=tmp_path)
+    rows = make_rows(dates=DATES[:1], per_date=12)
+    out = write_run(tmp_path, rows)
+    report = push_with_config(out, config)  # default dataset/table: nba_predictions.ml_feature_store_v2
+    assert report.target == target and (report.inserted, report.updated) == (12, 0)
+    with pytest.raises(PushRefused, match="nosuch"):
+        push_with_config(out, config, table="nosuch")
+    assert count_rows(client, target) == 12
