@@ -418,6 +418,15 @@ def test_reuse_reads_nothing_refresh_reads_again_and_extension_says_why(loaded, 
     lo, _ = EXPECTED_BOUNDS[ODDS]
     assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(world, ODDS, (lo, later_end)), ODDS)
 
+    # a range that does not touch the held one replaces it (and says so)
+    far_start, far_end = RUN_START + dt.timedelta(days=40), RUN_END + dt.timedelta(days=40)
+    moved = take_snapshot(loaded, far_start, far_end, out)
+    assert "does not touch" in moved.messages[0]
+    snapshot = Snapshot.open(out)
+    assert (snapshot.tables[ODDS].start, snapshot.tables[ODDS].end) == (far_start, far_end)
+    assert snapshot.tables[ODDS].rows == 0
+    assert (snapshot.tables[PGS].start, snapshot.tables[PGS].end) == (far_start - dt.timedelta(days=366), far_end)
+
 
 def test_a_dropped_stream_resumes_at_its_offset(loaded, world, tmp_path):
     out = tmp_path / "snap"
@@ -448,7 +457,7 @@ def test_a_stream_that_keeps_failing_leaves_no_snapshot(loaded, tmp_path):
     assert list(tmp_path.iterdir()) == []  # no staging folder left behind
 
 
-def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, tmp_path):
+def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, loaded, tmp_path):
     project = "fse-world-int-minutes"
     small = build_world(seed=11, odds_rows=50, minutes_type="INT64")
     bettingpros, fields = small[BETTINGPROS]  # no points lines at all: an empty read
@@ -471,6 +480,14 @@ def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, tmp_path):
     empty = read_snapshot_table(out, BETTINGPROS)
     assert empty.num_rows == 0 and empty.column_names == TABLES[BETTINGPROS].column_names
     assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(small, ODDS), ODDS)
+
+    # the same folder asked of another project whose PGS has NUMERIC minutes: re-read, and why
+    switched = take_snapshot(loaded, RUN_START, RUN_END, out)
+    text = "\n".join(switched.messages)
+    assert not switched.reused
+    assert f"{PGS} was read from {project}.{PGS}, this run reads fse-world-snapshot.{PGS}" in text
+    assert f"{PGS}: column types changed in BigQuery (minutes_played INT64 -> NUMERIC)" in text
+    assert Snapshot.open(out).minutes_type == "NUMERIC"
 
 
 def test_missing_project_dataset_and_table_and_wrong_types_are_named(bq_emulator, tmp_path):

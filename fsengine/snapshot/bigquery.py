@@ -326,7 +326,12 @@ class _Reader:
                     if self.stop.is_set():
                         return
                     payload = response.arrow_record_batch.serialized_record_batch
-                    batch = ipc.read_record_batch(pa.py_buffer(payload), plan.session_schema)
+                    try:
+                        batch = ipc.read_record_batch(pa.py_buffer(payload), plan.session_schema)
+                    except pa.ArrowException as exc:
+                        raise SnapshotError(
+                            f"reading {plan.source} (stream {index}): undecodable Arrow batch at row {offset}: {exc}"
+                        ) from exc
                     writer.write(batch.select(columns))
                     offset += batch.num_rows
                     plan.stream_rows[index] = offset
