@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 
 from fsengine.config import ConfigError, validate_dataset, validate_project, validate_table
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
-from fsengine.output import FEATURE_COUNT, KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, OutputColumn, output_dir, read_output
+from fsengine.output import FEATURE_COUNT, KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, output_dir, read_output
 
 log = logging.getLogger(__name__)
 
@@ -555,6 +555,7 @@ def push(
                             "no autodetect)"),
             "job 2: merge": merge_sql.rstrip()
             + f"\n-- @{RUN_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in run_dates)}]",
+            "then": f"delete staging table {stage} (metadata call)",
         }
         return report
 
@@ -568,9 +569,9 @@ def push(
     try:
         client.create_table(staging_table, retry=_retry(call_timeout), timeout=call_timeout)
     except Exception as exc:  # noqa: BLE001 - no job sent yet
-        failure = PushRefused(f"cannot create staging table {stage} (no job sent): {_error_text(exc)}")
-        _delete_staging(client, stage, call_timeout, report, failure)  # a create may succeed despite an error
-        raise failure from None
+        refusal = PushRefused(f"cannot create staging table {stage} (no job sent): {_error_text(exc)}")
+        _delete_staging(client, stage, call_timeout, report, refusal)  # a create may succeed despite an error
+        raise refusal from None
 
     failure: BaseException | None = None
     try:
