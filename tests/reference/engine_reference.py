@@ -402,8 +402,8 @@ class ReferenceWorld:
             ppm = float(numeric_div(numeric_sum(ratios), len(ratios))) if ratios else None
         else:
             minutes_avg = _float_mean(minutes)
-            ratios = [r["points"] / r["minutes_played"] for r in with_points]
-            ppm = math.fsum(ratios) / len(ratios) if ratios else float("nan")  # N3
+            ratios = [r["points"] / r["minutes_played"] for r in with_points]  # float64 per row
+            ppm = _float_mean(ratios) if ratios else float("nan")  # N3
         return {"minutes_avg": minutes_avg, "ppm_avg": ppm}
 
     # ----------------------------------------------------------------------- Q9 (§3)
@@ -773,11 +773,11 @@ class ReferenceWorld:
 
 
 def _float_mean(values) -> float:
-    """AVG of a non-NUMERIC column: exact sum / count, one float64 division (ints); a FLOAT64
-    column (treated like INT64) sums exactly with fsum."""
-    if all(isinstance(v, int) for v in values):
-        return sum(values) / len(values)
-    return math.fsum(values) / len(values)
+    """AVG on the non-NUMERIC path: the exact mean of the (int or float64) inputs, rounded once
+    to float64. For INT64 this is §0.3's "exact integer sum ÷ count, one float64 division";
+    for float64 inputs (Q11 ratios, FLOAT64 minutes) the spec names no summation order, and
+    the single rounding of the exact mean is the only order-free reading (see the report)."""
+    return float(sum(Fraction(v) for v in values) / len(values))
 
 
 def _ts(value: dt.datetime) -> float:

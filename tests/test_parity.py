@@ -1,0 +1,367 @@
+"""Parity: the engine's assembled rows equal the independent reference implementation
+(tests/reference/engine_reference.py) on every row and feature, floats bit for bit.
+
+Worlds: `fixtures/small` when the repo ships it, else the generated "small" world (whole
+served range, several modes, NUMERIC and INT64 minutes), plus a deterministic sample of about
+1500 (player, D) rows of the generated "season" world. Rows the reference flags as
+tie-affected (features.md §0.2) are compared too; their differences are reported separately
+(the engine's deterministic tie-break is specified, so they should agree as well).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+import struct
+from pathlib import Path
+
+import pytest
+
+from fsengine.snapshot.format import Snapshot
+
+try:
+    from fsengine.engine.compute import compute
+except ImportError as exc:  # only the engine's absence may skip this module
+    pytest.skip(f"engine not importable (fsengine.engine.compute.compute): {exc}", allow_module_level=True)
+
+from reference.engine_reference import ReferenceWorld
+
+REPO = Path(__file__).resolve().parents[1]
+SAMPLE_SIZE = 1500
+SCALAR_FIELDS = ("universal_player_id", "game_id", "opponent_team_abbr", "is_home", "days_rest", "is_placeholder")
+COMPLETENESS_FIELDS = ("games_found", "games_expected", "is_complete", "is_bootstrap", "contributing_game_dates")
+SHOW = 25
+
+
+# --------------------------------------------------------------------------- comparison
+
+
+def same_float(a, b) -> bool:
+    """Bit-exact float64 equality; None == None; any NaN == any NaN."""
+    if a is None or b is None:
+        return a is None and b is None
+    if math.isnan(a) or math.isnan(b):
+        return math.isnan(a) and math.isnan(b)
+    return struct.pack("<d", a) == struct.pack("<d", b)
+
+
+def _tags(row: dict):
+    tags = row.get("feature_tags")
+    if tags is None or all(t is None for t in tags):
+        return None  # a placeholder's tags: NULL list or 37 NULLs mean the same
+    return list(tags)
+
+
+def row_differences(engine: dict, ref: dict) -> list[tuple[str, object, object]]:
+    """(field, engine value, reference value) for every disagreement of one row."""
+    out = []
+    for field in SCALAR_FIELDS:
+        if engine.get(field) != ref[field]:
+            out.append((field, engine.get(field), ref[field]))
+    if not ref["is_placeholder"] and engine.get("composite_fallback") != ref["composite_fallback"]:
+        out.append(("composite_fallback", engine.get("composite_fallback"), ref["composite_fallback"]))
+    values = engine.get("feature_values") or []
+    if len(values) != 37:
+        out.append(("feature_values.length", len(values), 37))
+    else:
+        for i, (a, b) in enumerate(zip(values, ref["feature_values"])):
+            if not same_float(a, b):
+                out.append((f"feature[{i}]", a, b))
+    engine_tags, ref_tags = _tags(engine), _tags(ref)
+    if engine_tags is None or ref_tags is None or len(engine_tags) != 37:
+        if engine_tags != ref_tags:
+            out.append(("feature_tags", engine_tags, ref_tags))
+    else:
+        for i, (a, b) in enumerate(zip(engine_tags, ref_tags)):
+            if a != b:
+                out.append((f"tag[{i}]", a, b))
+    completeness = engine.get("historical_completeness") or {}
+    for field in COMPLETENESS_FIELDS:
+        got = completeness.get(field)
+        want = ref["historical_completeness"][field]
+        if field == "contributing_game_dates":
+            got = list(got) if got is not None else None
+        if got != want:
+            out.append((f"completeness.{field}", got, want))
+    return out
+
+
+def compare(engine_rows: list[dict], ref_rows: list[dict], *, keys=None) -> tuple[list, list]:
+    """Mismatches (plain, tie-affected): lists of (player, date, field, engine, reference).
+
+    `ref_rows` are reference rows with `gated` set (include_gated=True); `keys`, when given,
+    restricts the comparison to those (player, D) keys; without it, engine rows the
+    reference does not have are reported too."""
+    engine_by_key = {}
+    for r in engine_rows:
+        key = (r["player_lookup"], r["game_date"])
+        if key in engine_by_key:
+            engine_by_key[key]["_dup"] = True
+        engine_by_key[key] = r
+    ref_by_key = {(r["player_lookup"], r["game_date"]): r for r in ref_rows}
+    plain, tied = [], []
+    for key, ref in sorted(ref_by_key.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        if keys is not None and key not in keys:
+            continue
+        engine = engine_by_key.get(key)
+        target = tied if ref["tie_affected"] else plain
+        if ref["gated"]:
+            if engine is not None:
+                target.append((*key, "row", "emitted", "gated by fatigue (not emitted)"))
+            continue
+        if engine is None:
+            target.append((*key, "row", "missing", "emitted"))
+            continue
+        if engine.get("_dup"):
+            target.append((*key, "row", "duplicated", "one row"))
+        for field, a, b in row_differences(engine, ref):
+            target.append((*key, field, a, b))
+    if keys is None:  # a sample cannot tell extra engine rows; the caller checks the spine
+        for key in sorted(engine_by_key, key=lambda k: (k[1], k[0])):
+            if key not in ref_by_key:
+                plain.append((*key, "row", "emitted", "not in the reference spine"))
+    return plain, tied
+
+
+def report(plain: list, tied: list, label: str) -> str:
+    lines = [f"{label}: {len(plain)} mismatches, {len(tied)} on tie-affected rows"]
+    for title, items in (("mismatches", plain), ("tie-affected mismatches", tied)):
+        if items:
+            lines.append(f"first {min(SHOW, len(items))} {title} (player, date, field, engine, reference):")
+            lines.extend(f"  {p} {d} {f}: engine={a!r} reference={b!r}" for p, d, f, a, b in items[:SHOW])
+    return "\n".join(lines)
+
+
+def engine_rows(snapshot: Snapshot, start: dt.date, end: dt.date, mode: str, as_of: dt.date) -> list[dict]:
+    result = compute(snapshot, start, end, mode=mode, as_of=as_of)
+    return result.rows.to_dicts()
+
+
+def coverage(ref_rows: list[dict]) -> dict[str, int]:
+    """What the compared rows exercise (printed with the result, checked by some tests)."""
+    def has_nan(r):
+        return any(v is not None and math.isnan(v) for v in r["feature_values"])
+
+    return {
+        "rows": len(ref_rows),
+        "placeholders": sum(r["is_placeholder"] for r in ref_rows),
+        "gated": sum(r["gated"] for r in ref_rows),
+        "tie_affected": sum(r["tie_affected"] for r in ref_rows),
+        "with_nan": sum(has_nan(r) for r in ref_rows),
+        "composite_fallback": sum(r["composite_fallback"] and not r["is_placeholder"] for r in ref_rows),
+    }
+
+
+def assert_parity(snapshot: Snapshot, ref: ReferenceWorld, start, end, mode, as_of, label: str) -> dict[str, int]:
+    ref_rows = ref.rows(start, end, mode, as_of, include_gated=True)
+    assert ref_rows, f"{label}: the reference produced no rows; the world does not exercise anything"
+    plain, tied = compare(engine_rows(snapshot, start, end, mode, as_of), ref_rows)
+    counts = coverage(ref_rows)
+    message = report(plain, tied, f"{label} {counts}")
+    print(message)
+    assert not plain and not tied, message
+    return counts
+
+
+# --------------------------------------------------------------------------- worlds
+
+
+def _small_world_path(**overrides) -> Path:
+    shipped = REPO / "fixtures" / "small"
+    if not overrides and (shipped / "manifest.json").is_file():
+        return shipped
+    from worlds import world_path
+
+    return world_path("small", **overrides)
+
+
+@pytest.fixture(scope="module")
+def small():
+    snapshot = Snapshot.open(_small_world_path())
+    return snapshot, ReferenceWorld(snapshot)
+
+
+@pytest.fixture(scope="module")
+def small_int64():
+    snapshot = Snapshot.open(_small_world_path(minutes_type="INT64"))
+    return snapshot, ReferenceWorld(snapshot)
+
+
+def test_parity_small_backfill(small):
+    snapshot, ref = small
+    start, end = snapshot.servable_range()
+    assert_parity(snapshot, ref, start, end, "auto", end + dt.timedelta(days=1), "small, backfill")
+
+
+def test_parity_small_auto_split_and_production(small):
+    snapshot, ref = small
+    start, end = snapshot.servable_range()
+    middle = start + (end - start) / 2
+    assert_parity(snapshot, ref, start, end, "auto", middle, f"small, auto as_of {middle}")
+    assert_parity(snapshot, ref, start, end, "backfill", middle, f"small, backfill as_of {middle}")
+    counts = assert_parity(snapshot, ref, start, end, "production", end + dt.timedelta(days=1), "small, production")
+    assert counts["placeholders"] > 0, "the small world should start inside the early-season window"
+
+
+def test_parity_small_int64_minutes(small_int64):
+    snapshot, ref = small_int64
+    assert snapshot.minutes_type == "INT64"
+    start, end = snapshot.servable_range()
+    assert_parity(snapshot, ref, start, end, "auto", end + dt.timedelta(days=1), "small (INT64 minutes), backfill")
+
+
+def _sample(keys: list[tuple], size: int) -> set[tuple]:
+    """A deterministic sample: the `size` keys with the smallest SHA-256 of 'player|date'."""
+    ranked = sorted(keys, key=lambda k: hashlib.sha256(f"{k[0]}|{k[1]}".encode()).hexdigest())
+    return set(ranked[:size])
+
+
+def test_parity_season_sample():
+    try:
+        from worlds import world_path
+    except ImportError:
+        pytest.skip("tests/worlds.py does not expose world_path")
+    snapshot = Snapshot.open(world_path("season"))
+    ref = ReferenceWorld(snapshot)
+    start, end = snapshot.servable_range()
+    as_of = end - dt.timedelta(days=20)  # the last three weeks in production mode
+    spine = ref.spine(start, end, "auto", as_of)
+    keys = _sample([(s["player_lookup"], s["game_date"]) for s in spine], SAMPLE_SIZE)
+    ref_rows = [ref.row(s["player_lookup"], s["game_date"], s) for s in spine
+                if (s["player_lookup"], s["game_date"]) in keys]
+    rows = engine_rows(snapshot, start, end, "auto", as_of)
+    spine_keys = {(s["player_lookup"], s["game_date"]) for s in spine}
+    extra = [(r["player_lookup"], r["game_date"]) for r in rows if (r["player_lookup"], r["game_date"]) not in spine_keys]
+    plain, tied = compare(rows, ref_rows, keys=keys)
+    plain[:0] = [(p, d, "row", "emitted", "not in the reference spine") for p, d in extra]
+    message = report(plain, tied, f"season sample of {len(keys)} rows (as_of {as_of}) {coverage(ref_rows)}")
+    print(message)
+    assert not plain and not tied, message
+
+
+# --------------------------------------------------------------------------- hand-built edge world
+
+
+def _edge_world_tables() -> dict[str, list[dict]]:
+    """One tiny world holding the spec's corner cases (features.md §2-§9) on a few dates, so
+    parity also covers what the generated worlds rarely or never produce (the fatigue gate,
+    NaN cases, Vegas quirks, NULL shot-zone rows, duplicates, Feb 29, placeholders)."""
+    from reference.test_engine_reference import STAMP, pgs, upgc
+
+    d1, d2, early, leap = dt.date(2026, 1, 20), dt.date(2026, 1, 21), dt.date(2025, 10, 25), dt.date(2028, 2, 29)
+    back = lambda day, n: day - dt.timedelta(days=n)  # noqa: E731
+    rows: dict[str, list[dict]] = {k: [] for k in ("pgs", "upgc", "daily_cache", "composite", "shot_zone",
+                                                   "team_defense", "team_offense", "odds_api", "bettingpros")}
+    players = ["worked", "gate_hi", "gate_lo", "nullzone", "unknown", "nohist", "vegas", "dup", "dnps", "seasonnan"]
+    for p in players:
+        for day in (d1, d2):
+            opponent = "" if p == "unknown" else ("ZZZ" if p == "nohist" else "BOS")
+            rows["pgs"].append(pgs(p, day, opponent=opponent))
+            rows["upgc"].append(upgc(p, day, opponent=opponent, home_game=p != "dnps", days_rest=1 + len(p) % 3,
+                                     opponent_days_rest=0, season_phase="mid", player_status="Probable",
+                                     back_to_back=p == "vegas"))
+        rows["upgc"].append(upgc(p, early, home_game=True, days_rest=2))
+        rows["pgs"].append(pgs(p, leap, opponent="BOS"))
+        rows["pgs"].append(pgs(p, dt.date(2027, 2, 28), points=len(p), opponent="BOS"))
+        rows["pgs"].append(pgs(p, dt.date(2027, 2, 27), points=40, opponent="BOS"))
+    # openers fix the starts of seasons 2026 and 2027 (no built-in date: earliest PGS row)
+    rows["pgs"] += [pgs("opener", dt.date(2026, 10, 20)), pgs("opener", dt.date(2027, 10, 19))]
+    # §9 worked example history for "worked"
+    worked = [(30, 34, 8, False), (25, 31, 5, False), (None, None, None, True), (20, 30, 4, False),
+              (10, 22, 2, False), (15, 28, 3, False), (22, 33, 6, False), (18, 29, 4, False), (0, 12, 0, False),
+              (14, 26, 2, False)]
+    for i, (points, minutes, ft, dnp) in enumerate(worked):
+        rows["pgs"].append(pgs("worked", back(d1, i + 1), points, minutes, ft, dnp, opponent="BOS"))
+    for k in range(46):
+        rows["pgs"].append(pgs("worked", dt.date(2025, 2, 1) + dt.timedelta(days=k), 9, 20, 1, False, opponent="MIA"))
+    # duplicated history rows with different values on one date, and spine/UPGC duplicates
+    rows["pgs"].append(pgs("dup", back(d1, 2), points=12, minutes=25))
+    rows["pgs"].append(pgs("dup", back(d1, 2), points=19, minutes=31))
+    rows["pgs"].append(pgs("dup", back(d1, 5), points=7, minutes=17, game_id="20260115_AAA_TEA"))
+    rows["pgs"].append(pgs("dup", d1, opponent="NYK", game_id="20260120_NYK_TEA"))
+    rows["upgc"].append(upgc("dup", d2, opponent="MIA", home_game=False, days_rest=9))
+    # DNP-heavy list and all-NULL season points
+    for k in range(1, 7):
+        rows["pgs"].append(pgs("dnps", back(d1, k), points=None if k % 2 else 0, minutes=None, dnp=k % 2 == 1))
+        rows["pgs"].append(pgs("seasonnan", back(d1, k), points=None, minutes=20 + k, dnp=False))
+    for k in range(1, 5):
+        rows["pgs"].append(pgs("vegas", back(d1, k), points=2, minutes=3))
+    # Phase 4 at d1 (d2 has none: every table-level fallback fires there)
+    rows["daily_cache"] += [
+        dict(player_lookup="worked", cache_date=back(d1, 3), points_avg_last_5=99.0),  # ignored: table has d1 rows
+        dict(player_lookup="nullzone", cache_date=d1, paint_rate_last_10=40.0, three_pt_rate_last_10=35.12,
+             points_avg_last_5=20.0, points_avg_season=17.5, points_std_last_10=6.25, minutes_avg_last_10=0.0),
+        dict(player_lookup="unknown", cache_date=d1, points_avg_season=0.0, points_std_last_10=0.0,
+             paint_rate_last_10=35.12, three_pt_rate_last_10=33.33, team_pace_last_10=101.5,
+             team_off_rating_last_10=115.25, games_in_last_7_days=4),
+        dict(player_lookup="vegas", cache_date=d1, points_avg_last_5=30.0, points_std_last_10=2.0),
+    ]
+    rows["composite"] += [
+        dict(player_lookup="gate_hi", game_date=d1, fatigue_score=120, shot_zone_mismatch_score=1.0),
+        dict(player_lookup="gate_lo", game_date=d1, fatigue_score=-1),
+        dict(player_lookup="worked", game_date=d1, fatigue_score=100, shot_zone_mismatch_score=-3.3,
+             pace_score=1.5, usage_spike_score=0.7),
+        dict(player_lookup="dup", game_date=d1, fatigue_score=80, pace_score=2.0),
+        dict(player_lookup="dup", game_date=d1, fatigue_score=75, pace_score=-2.0),
+    ]
+    rows["shot_zone"] += [
+        dict(player_lookup="nullzone", analysis_date=d1),
+        dict(player_lookup="worked", analysis_date=back(d1, 1), paint_rate_last_10=50.0,
+             mid_range_rate_last_10=20.0, three_pt_rate_last_10=30.0),
+        dict(player_lookup="unknown", analysis_date=d1, mid_range_rate_last_10=18.45),
+    ]
+    rows["team_defense"] += [
+        dict(team_abbr="BOS", analysis_date=d1, defensive_rating_last_15=110.33, opponent_pace=98.7),
+        dict(team_abbr="BOS", analysis_date=d1, defensive_rating_last_15=111.0, opponent_pace=99.1),
+        dict(team_abbr="MIA", analysis_date=back(d1, 6), defensive_rating_last_15=108.0, opponent_pace=97.0),
+    ]
+    rows["team_offense"] += [dict(team_abbr="TEA", game_date=back(d1, k), season_year=2025, win_flag=k % 3 == 0)
+                             for k in range(1, 9)]
+    later = STAMP + dt.timedelta(hours=3)
+    for day in (d1, d2):
+        rows["odds_api"] += [
+            dict(player_lookup="vegas", game_date=day, bookmaker="fanduel", points_line=21.5, snapshot_timestamp=later),
+            dict(player_lookup="vegas", game_date=day, bookmaker="betmgm", points_line=20.5, snapshot_timestamp=later),
+            dict(player_lookup="vegas", game_date=day, bookmaker="draftkings", points_line=0.0, snapshot_timestamp=later),
+            dict(player_lookup="worked", game_date=day, bookmaker="draftkings", points_line=24.5, snapshot_timestamp=STAMP),
+            dict(player_lookup="worked", game_date=day, bookmaker="draftkings", points_line=25.5, snapshot_timestamp=later),
+            dict(player_lookup=None, game_date=day, bookmaker="draftkings", points_line=9.5, snapshot_timestamp=later),
+        ]
+        rows["bettingpros"] += [
+            dict(player_lookup="nullzone", game_date=day, market_type="points", points_line=22.5, opening_line=0.0,
+                 created_at=STAMP),
+            dict(player_lookup="dup", game_date=day, market_type="points", points_line=18.5, opening_line=None,
+                 created_at=STAMP),
+            dict(player_lookup="dup", game_date=day, market_type="points", points_line=18.5, opening_line=17.5,
+                 created_at=STAMP),
+            dict(player_lookup="dup", game_date=day, market_type="rebounds", points_line=5.5, created_at=later),
+            dict(player_lookup="worked", game_date=day, market_type="points", points_line=23.5, opening_line=22.0,
+                 created_at=later),
+        ]
+    return rows
+
+
+@pytest.mark.parametrize("minutes_type", ["NUMERIC", "INT64"])
+def test_parity_edge_world(tmp_path, minutes_type):
+    from reference.test_engine_reference import world
+
+    ref = world(tmp_path, minutes_type, **_edge_world_tables())
+    snapshot = ref.snapshot
+    start, end = dt.date(2025, 10, 25), dt.date(2028, 2, 29)
+    leap = end
+    runs = [
+        ("backfill", end + dt.timedelta(days=1)),
+        ("auto", dt.date(2026, 1, 21)),  # 2026-01-20 backfill; 2026-01-21 on production
+        ("production", end + dt.timedelta(days=1)),
+    ]
+    for mode, as_of in runs:
+        counts = assert_parity(snapshot, ref, start, end, mode, as_of, f"edge world ({minutes_type}), {mode} as_of {as_of}")
+        assert counts["with_nan"] > 0 and counts["tie_affected"] > 0
+        if mode == "backfill":
+            dates = {r["game_date"] for r in ref.rows(start, end, mode, as_of)}
+            assert {leap, dt.date(2027, 2, 28)} <= dates
+        if mode != "production":
+            assert counts["gated"] >= 2  # d1, and d2 through the composite fallback
+        else:
+            assert counts["placeholders"] > 0
