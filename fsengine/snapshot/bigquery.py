@@ -16,6 +16,7 @@ types already satisfy the request is reused without reading anything.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 import threading
@@ -397,7 +398,12 @@ def _open_session(client, config: Config, table: SourceTable, start: dt.date, en
         ) from None
 
 
-def _session_schema(session, table: SourceTable, types: dict[str, str], source: str) -> pa.Schema:
+def _session_schema(session, types: dict[str, str], source: str) -> pa.Schema | None:
+    """The Arrow schema every stream of the session is decoded with, checked against the live types."""
+    if not session.arrow_schema.serialized_schema:
+        if session.streams:
+            raise SnapshotError(f"{source}: the Storage Read session has streams but no Arrow schema")
+        return None
     schema = ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
     for name, bq_type in types.items():
         if name not in schema.names:
@@ -434,6 +440,18 @@ def _gather(writer: SnapshotWriter, plan: _TablePlan) -> dict:
 
 
 # --------------------------------------------------------------------------- the command
+
+
+def _reused_report(out: Path, messages: list[str], began: float) -> SnapshotReport:
+    existing = Snapshot.open(out, verify_checksums=False)
+    report = SnapshotReport(out, True, None, messages=messages)
+    for key, t in existing.tables.items():
+        report.tables[key] = TableSummary(
+            key, existing.manifest["tables"][key]["source"], t.start, t.end, t.rows, t.bytes, len(t.files),
+            0, 0, dict(t.column_types),
+        )
+    report.seconds = time.monotonic() - began
+    return report
 
 
 def _refuse_foreign_folder(out: Path) -> None:
@@ -479,51 +497,47 @@ def take_snapshot(
         if log is not None:
             log(text)
 
-    bq = bigquery_client or make_bigquery_client(config)
-    live = {t.key: live_column_types(bq, config, t) for t in SOURCE_TABLES}
-    needed = {t.key: required_bounds(t, start, end) for t in SOURCE_TABLES}
-    bounds, reasons = plan_reads(out, config, live, needed, refresh)
-    for reason in reasons:
-        note(reason)
-    if bounds is None:
-        existing = Snapshot.open(out, verify_checksums=False)
-        report = SnapshotReport(out, True, None, messages=messages)
-        for key, t in existing.tables.items():
-            report.tables[key] = TableSummary(
-                key, existing.manifest["tables"][key]["source"], t.start, t.end, t.rows, t.bytes, len(t.files),
-                0, 0, dict(t.column_types),
-            )
-        report.seconds = time.monotonic() - began
-        return report
+    with contextlib.ExitStack() as cleanup:  # close the clients built here, not those passed in
+        bq = bigquery_client
+        if bq is None:
+            bq = make_bigquery_client(config)
+            cleanup.callback(bq.close)
+        live = {t.key: live_column_types(bq, config, t) for t in SOURCE_TABLES}
+        needed = {t.key: required_bounds(t, start, end) for t in SOURCE_TABLES}
+        bounds, reasons = plan_reads(out, config, live, needed, refresh)
+        for reason in reasons:
+            note(reason)
+        if bounds is None:
+            return _reused_report(out, messages, began)
 
-    # One instant for every table, a second in the past: the client's clock may run ahead
-    # of BigQuery's, and a snapshot time in the future is rejected.
-    snapshot_time = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).replace(microsecond=0)
-    client = read_client or make_read_client(config)
-    plans: list[_TablePlan] = []
-    with SnapshotWriter(out) as writer:
-        for table in SOURCE_TABLES:
-            lo, hi = bounds[table.key]
-            source = config.table_id(table.key)
-            session = _open_session(client, config, table, lo, hi, snapshot_time, max_streams)
-            schema = (
-                _session_schema(session, table, live[table.key], source)
-                if session.arrow_schema.serialized_schema else None
-            )
-            read = TableRead(table, lo, hi, snapshot_time, source, live[table.key])
-            plans.append(_TablePlan(table, source, read, schema, [s.name for s in session.streams]))
-            note(f"{table.key}: reading {lo} .. {hi} from {source} in {len(session.streams)} stream(s)")
-        _Reader(config, client, writer.staging, max_streams, max_resumes, progress, note).run(plans)
+        # One instant for every table, a second in the past: the client's clock may run ahead
+        # of BigQuery's, and a snapshot time in the future is rejected.
+        snapshot_time = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).replace(microsecond=0)
+        client = read_client
+        if client is None:
+            client = make_read_client(config)
+            cleanup.callback(client.transport.close)
         report = SnapshotReport(out, False, snapshot_time, messages=messages)
-        for plan in plans:
-            entry = _gather(writer, plan)
-            writer.entries[plan.table.key] = entry
-            report.tables[plan.table.key] = TableSummary(
-                plan.table.key, plan.source, plan.read.start, plan.read.end, entry["rows"], entry["bytes"],
-                len(entry["files"]), len(plan.streams), plan.resumes, dict(plan.read.column_types),
-            )
-        shutil.rmtree(writer.staging / ".streams", ignore_errors=True)
-        writer.commit()
+        with SnapshotWriter(out) as writer:
+            plans = []
+            for table in SOURCE_TABLES:
+                lo, hi = bounds[table.key]
+                source = config.table_id(table.key)
+                session = _open_session(client, config, table, lo, hi, snapshot_time, max_streams)
+                schema = _session_schema(session, live[table.key], source)
+                read = TableRead(table, lo, hi, snapshot_time, source, live[table.key])
+                plans.append(_TablePlan(table, source, read, schema, [s.name for s in session.streams]))
+                note(f"{table.key}: reading {lo} .. {hi} from {source} in {len(session.streams)} stream(s)")
+            _Reader(config, client, writer.staging, max_streams, max_resumes, progress, note).run(plans)
+            for plan in plans:
+                entry = _gather(writer, plan)
+                writer.entries[plan.table.key] = entry
+                report.tables[plan.table.key] = TableSummary(
+                    plan.table.key, plan.source, plan.read.start, plan.read.end, entry["rows"], entry["bytes"],
+                    len(entry["files"]), len(plan.streams), plan.resumes, dict(plan.read.column_types),
+                )
+            shutil.rmtree(writer.staging / ".streams", ignore_errors=True)
+            writer.commit()
     report.seconds = time.monotonic() - began
     note(f"snapshot written to {out} at snapshot time {rfc3339(snapshot_time)}")
     return report
