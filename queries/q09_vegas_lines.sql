@@ -9,6 +9,8 @@
 -- opening_line ASC NULLS LAST) gives bp_cur and bp_open. cur = oa_cur if present else bp_cur;
 -- open_sql = first non-NULL of (oa_open, bp_open, oa_cur, bp_cur); move = cur - open_sql;
 -- opening = open_sql unless it is 0, then cur (move keeps cur - 0) [quirk].
+-- How: each "first row by (a, b DESC, c)" is a chain of grouped min/max steps (hash
+-- aggregates over millions of odds rows are several times cheaper than sorting windows).
 WITH keys AS (
     SELECT DISTINCT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
@@ -16,46 +18,44 @@ odds AS (
     SELECT o.player_lookup, o.game_date, o.points_line, o.snapshot_timestamp,
            CASE WHEN o.bookmaker = 'draftkings' THEN 0 ELSE 1 END AS priority
     FROM odds_api o
-    JOIN keys k ON k.player_lookup = o.player_lookup AND k.game_date = o.game_date
-    WHERE o.points_line IS NOT NULL AND o.points_line > 0 AND o.player_lookup IS NOT NULL
+    WHERE o.points_line > 0 AND o.player_lookup IS NOT NULL
+      AND o.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
 ),
-odds_ranked AS (
-    SELECT player_lookup, game_date, points_line,
-           ROW_NUMBER() OVER (
-               PARTITION BY player_lookup, game_date
-               ORDER BY priority ASC NULLS LAST, snapshot_timestamp DESC NULLS LAST,
-                        points_line ASC NULLS LAST
-           ) AS cur_pick,
-           ROW_NUMBER() OVER (
-               PARTITION BY player_lookup, game_date
-               ORDER BY priority ASC NULLS LAST, snapshot_timestamp ASC NULLS LAST,
-                        points_line ASC NULLS LAST
-           ) AS open_pick
-    FROM odds
+best_priority AS (
+    SELECT player_lookup, game_date, min(priority) AS priority FROM odds GROUP BY player_lookup, game_date
+),
+top AS (
+    SELECT o.* FROM odds o JOIN best_priority b USING (player_lookup, game_date, priority)
+),
+edges AS (
+    SELECT player_lookup, game_date, max(snapshot_timestamp) AS last_ts, min(snapshot_timestamp) AS first_ts
+    FROM top GROUP BY player_lookup, game_date
 ),
 odds_line AS (
-    SELECT player_lookup, game_date,
-           max(CASE WHEN cur_pick = 1 THEN points_line END) AS oa_cur,
-           max(CASE WHEN open_pick = 1 THEN points_line END) AS oa_open
-    FROM odds_ranked
-    WHERE cur_pick = 1 OR open_pick = 1
-    GROUP BY player_lookup, game_date
+    SELECT t.player_lookup, t.game_date,
+           min(CASE WHEN t.snapshot_timestamp = e.last_ts THEN t.points_line END) AS oa_cur,
+           min(CASE WHEN t.snapshot_timestamp = e.first_ts THEN t.points_line END) AS oa_open
+    FROM top t JOIN edges e USING (player_lookup, game_date)
+    GROUP BY t.player_lookup, t.game_date
 ),
-bp_ranked AS (
-    SELECT b.player_lookup, b.game_date, b.points_line, b.opening_line,
-           ROW_NUMBER() OVER (
-               PARTITION BY b.player_lookup, b.game_date
-               ORDER BY b.created_at DESC NULLS LAST, b.points_line ASC NULLS LAST,
-                        b.opening_line ASC NULLS LAST
-           ) AS pick
+bp AS (
+    SELECT b.player_lookup, b.game_date, b.points_line, b.opening_line, b.created_at
     FROM bettingpros b
-    JOIN keys k ON k.player_lookup = b.player_lookup AND k.game_date = b.game_date
-    WHERE b.market_type = 'points' AND b.points_line IS NOT NULL AND b.points_line > 0
+    WHERE b.market_type = 'points' AND b.points_line > 0
+      AND b.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
+),
+bp_last AS (
+    SELECT player_lookup, game_date, max(created_at) AS created_at FROM bp GROUP BY player_lookup, game_date
+),
+bp_lowest AS (
+    SELECT b.player_lookup, b.game_date, b.created_at, min(b.points_line) AS points_line
+    FROM bp b JOIN bp_last l USING (player_lookup, game_date, created_at)
+    GROUP BY b.player_lookup, b.game_date, b.created_at
 ),
 bp_line AS (
-    SELECT player_lookup, game_date, points_line AS bp_cur, opening_line AS bp_open
-    FROM bp_ranked
-    WHERE pick = 1
+    SELECT b.player_lookup, b.game_date, b.points_line AS bp_cur, min(b.opening_line) AS bp_open
+    FROM bp b JOIN bp_lowest l USING (player_lookup, game_date, created_at, points_line)
+    GROUP BY b.player_lookup, b.game_date, b.points_line
 ),
 combined AS (
     SELECT k.player_lookup, k.game_date,

@@ -12,6 +12,7 @@ not the float64 division the spec requires; `_divide_by` avoids it.
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -61,6 +62,9 @@ COMPLETENESS_DTYPE = pl.Struct(
         "contributing_game_dates": pl.List(pl.Date),
     }
 )
+
+TAG_LABELS = ["phase4", "phase3", "default", "calculated", "vegas", "missing", "opponent_history", "fallback",
+              "minutes_ppm"]
 
 INJURY_RISK = {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful": 3.0, "out": 3.0}
 
@@ -348,6 +352,37 @@ def completeness_expr(profile: Profile) -> pl.Expr:
     return pl.when(c("is_placeholder")).then(placeholder).otherwise(scored).cast(COMPLETENESS_DTYPE)
 
 
+def _row_offsets(rows: int, width: int) -> pa.Array:
+    return pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64))
+
+
+def float_row_lists(columns: list[pl.Series], blank_rows: np.ndarray) -> pl.Series:
+    """One List[Float64] per row, row i = [col_0[i], ..., col_k-1[i]]; every element of a
+    `blank_rows` row is null. Built from a row-major numpy block with an explicit validity
+    mask (null and NaN stay apart): Polars' concat_list over 37 expressions costs ~1 s per
+    150k rows, this ~0.05 s."""
+    rows, width = len(blank_rows), len(columns)
+    block = np.column_stack([c.fill_null(0.0).to_numpy() for c in columns]) if rows else np.zeros((0, width))
+    valid = np.column_stack([c.is_not_null().to_numpy() for c in columns]) if rows else np.zeros((0, width), bool)
+    valid &= ~blank_rows[:, None]
+    flat = pa.array(block.ravel(), type=pa.float64(), mask=~valid.ravel())
+    return pl.Series(pl.from_arrow(pa.LargeListArray.from_arrays(_row_offsets(rows, width), flat)))
+
+
+def tag_row_lists(columns: list[pl.Series], null_rows: np.ndarray, labels: list[str]) -> pl.Series:
+    """One List[Utf8] per row from k tag columns (values among `labels`), null where
+    `null_rows`; the tags travel as codes into `labels`."""
+    rows, width = len(null_rows), len(columns)
+    enum = pl.Enum(labels)
+    codes = (
+        np.column_stack([c.cast(enum).to_physical().to_numpy() for c in columns])
+        if rows else np.zeros((0, width), np.uint32)
+    )
+    flat = pa.array(labels, pa.string()).take(pa.array(codes.ravel()))
+    lists = pa.LargeListArray.from_arrays(_row_offsets(rows, width), flat, mask=pa.array(null_rows, pa.bool_()))
+    return pl.Series(pl.from_arrow(lists))
+
+
 def assemble(
     con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile = REFERENCE
 ) -> pl.DataFrame:
@@ -358,24 +393,37 @@ def assemble(
     if len(features) != count:
         raise ValueError(f"assembly defines {len(features)} features, contract {profile.contract} has {count}")
     placeholder = pl.col("is_placeholder")
-    values = pl.concat_list([v.cast(pl.Float64) for v, _ in features])
-    tags = pl.concat_list([t for _, t in features])
     low, high = profile.fatigue_gate
     fatigue = features[5][0]
-    out = frame.select(
-        "player_lookup",
-        "universal_player_id",
-        "game_date",
-        "game_id",
-        "opponent_team_abbr",
-        "is_home",
-        pl.col("ctx_days_rest").cast(pl.Int64).alias("days_rest"),
-        pl.when(placeholder).then(pl.lit([None] * count, dtype=pl.List(pl.Float64))).otherwise(values)
-        .alias("feature_values"),
-        pl.when(placeholder).then(pl.lit(None, dtype=pl.List(pl.Utf8))).otherwise(tags).alias("feature_tags"),
-        placeholder.alias("is_placeholder"),
-        (pl.col("cf_composite_fallback").fill_null(False) & ~placeholder).alias("composite_fallback"),
-        completeness_expr(profile).alias("historical_completeness"),
-        (placeholder | (_ge(fatigue, low) & _le(fatigue, high))).alias("_emitted"),
+    parts = (
+        frame.select(
+            "player_lookup",
+            "universal_player_id",
+            "game_date",
+            "game_id",
+            "opponent_team_abbr",
+            "is_home",
+            pl.col("ctx_days_rest").cast(pl.Int64).alias("days_rest"),
+            *[v.cast(pl.Float64).alias(f"_value{i}") for i, (v, _) in enumerate(features)],
+            *[t.alias(f"_tag{i}") for i, (_, t) in enumerate(features)],
+            placeholder.alias("is_placeholder"),
+            (pl.col("cf_composite_fallback").fill_null(False) & ~placeholder).alias("composite_fallback"),
+            completeness_expr(profile).alias("historical_completeness"),
+            (placeholder | (_ge(fatigue, low) & _le(fatigue, high))).alias("_emitted"),
+        )
+        .filter(pl.col("_emitted"))
+        .sort(KEYS)
     )
-    return out.filter(pl.col("_emitted")).drop("_emitted").sort(KEYS)
+    is_placeholder = parts["is_placeholder"].to_numpy().astype(bool)
+    values = float_row_lists([parts[f"_value{i}"] for i in range(count)], is_placeholder)
+    tags = tag_row_lists([parts[f"_tag{i}"] for i in range(count)], is_placeholder, TAG_LABELS)
+    return parts.select(
+        "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home",
+        "days_rest",
+    ).with_columns(
+        values.alias("feature_values"),
+        tags.alias("feature_tags"),
+        parts["is_placeholder"],
+        parts["composite_fallback"],
+        parts["historical_completeness"],
+    )
