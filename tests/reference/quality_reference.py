@@ -1,0 +1,251 @@
+"""Row-at-a-time reference of the quality scorer, written from the spec (quality.md) alone.
+
+Independent of fsengine: every table below is retyped from quality.md / features.md §1, so a
+wrong contract file or a wrong vectorised expression both show up as a disagreement.
+
+    score_row(tags) -> dict of every column `fsengine.quality.score` returns
+                       (feature_quality_score, data_source, the 122 quality columns);
+    tags = the 37 raw source tags of a row, or None for an early-season placeholder.
+`quality_computed_at` is the run timestamp; pass it as `computed_at` (None -> NULL).
+"""
+
+from __future__ import annotations
+
+import json
+
+N = 37
+
+# quality.md §1: raw tag -> (weight, canonical source, defaulted)
+TAG_TABLE = {
+    "phase4": (100, "phase4", False),
+    "phase3": (87, "phase3", False),
+    "calculated": (100, "calculated", False),
+    "vegas": (100, "phase4", False),
+    "opponent_history": (90, "phase4", False),
+    "minutes_ppm": (95, "phase4", False),
+    "default": (40, "default", True),
+    "fallback": (40, "default", True),
+    "missing": (0, "default", True),
+}
+UNKNOWN_LABEL = (40, "default", False)
+ABSENT_INDEX = (40, "default", True)
+
+CATEGORY_INDICES = {
+    "matchup": [5, 6, 7, 8, 13, 14],
+    "player_history": [0, 1, 2, 3, 4, 29, 30, 31, 32, 33, 34, 35, 36],
+    "team_context": [22, 23, 24],
+    "vegas": [25, 26, 27, 28],
+    "game_context": [9, 10, 11, 12, 15, 16, 17, 18, 19, 20, 21],
+}
+CRITICAL = [5, 6, 7, 8, 13, 14]
+COMPOSITE = [5, 6, 7, 8]
+OPPONENT_DEFENSE = [13, 14]
+OPTIONAL = [25, 26, 27]
+TRAINING_THRESHOLD = 85
+
+# features.md §1
+FEATURE_NAMES = [
+    "points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
+    "games_in_last_7_days", "fatigue_score", "shot_zone_mismatch_score", "pace_score",
+    "usage_spike_score", "rest_advantage", "injury_risk", "recent_trend", "minutes_change",
+    "opponent_def_rating", "opponent_pace", "home_away", "back_to_back", "playoff_game",
+    "pct_paint", "pct_mid_range", "pct_three", "pct_free_throw", "team_pace",
+    "team_off_rating", "team_win_pct", "vegas_points_line", "vegas_opening_line",
+    "vegas_line_move", "has_vegas_line", "avg_points_vs_opponent", "games_vs_opponent",
+    "minutes_avg_last_10", "ppm_avg_last_10", "dnp_rate", "pts_slope_10g",
+    "pts_vs_season_zscore", "breakout_flag",
+]
+FALLBACK_REASONS = (
+    ["data_unavailable"] * 5
+    + ["composite_factors_missing"] * 4
+    + ["data_unavailable"] * 4
+    + ["opponent_defense_missing"] * 2
+    + ["data_unavailable"] * 3
+    + ["shot_zone_data_missing"] * 3
+    + ["data_unavailable"] * 4
+    + ["vegas_line_unavailable"] * 3
+    + ["data_unavailable"]
+    + ["no_opponent_history"] * 2
+    + ["minutes_ppm_unavailable"] * 2
+    + ["data_unavailable"] * 4
+)
+# quality.md §6, verbatim
+UPSTREAM_TABLES_JSON = (
+    '{"0": "player_daily_cache", "1": "player_daily_cache", "2": "player_daily_cache", '
+    '"3": "player_daily_cache", "4": "player_daily_cache", "5": "player_composite_factors", '
+    '"6": "player_composite_factors", "7": "player_composite_factors", "8": "player_composite_factors", '
+    '"9": "calculated", "10": "calculated", "11": "calculated", "12": "calculated", '
+    '"13": "team_defense_zone_analysis", "14": "team_defense_zone_analysis", '
+    '"15": "upcoming_player_game_context", "16": "upcoming_player_game_context", '
+    '"17": "upcoming_player_game_context", "18": "player_shot_zone_analysis", '
+    '"19": "player_shot_zone_analysis", "20": "player_shot_zone_analysis", "21": "calculated", '
+    '"22": "team_offense_game_summary", "23": "team_offense_game_summary", "24": "calculated", '
+    '"25": "odds_api", "26": "odds_api", "27": "calculated", "28": "calculated", '
+    '"29": "player_game_summary", "30": "player_game_summary", "31": "player_daily_cache", '
+    '"32": "player_daily_cache", "33": "calculated", "34": "calculated", "35": "calculated", '
+    '"36": "calculated"}'
+)
+
+
+def tier(x: float) -> str:
+    if x >= 95:
+        return "gold"
+    if x >= 85:
+        return "silver"
+    if x >= 70:
+        return "bronze"
+    if x >= 50:
+        return "poor"
+    return "critical"
+
+
+def classify(tag):
+    if tag is None:
+        return ABSENT_INDEX
+    return TAG_TABLE.get(tag, UNKNOWN_LABEL)
+
+
+def primary_source(labels: list) -> str:
+    if not labels:
+        return "unknown"
+    p4 = sum(1 for t in labels if t == "phase4") / len(labels)
+    p3 = sum(1 for t in labels if t == "phase3") / len(labels)
+    if p4 >= 0.90:
+        return "phase4"
+    if p4 >= 0.50:
+        return "phase4_partial"
+    if p3 >= 0.50:
+        return "phase3"
+    return "mixed"
+
+
+def generic_score(tag_map) -> tuple[float, str]:
+    """quality.md §10: (score, primary source) of a tag map {index: label} of any length."""
+    if not isinstance(tag_map, dict):
+        tag_map = dict(enumerate(tag_map))
+    n = len(tag_map)
+    if n == 0:
+        return 0.0, "unknown"
+    total = sum(float(classify(tag_map.get(i))[0]) for i in range(n))
+    return round(total / n, 2), primary_source(list(tag_map.values()))
+
+
+QUALITY_COLUMNS = (
+    ["quality_tier", "quality_alert_level", "quality_alerts", "default_feature_count",
+     "default_feature_indices", "required_default_count", "phase4_feature_count",
+     "phase3_feature_count", "calculated_feature_count", "is_training_ready",
+     "training_quality_feature_count", "is_quality_ready"]
+    + [f"{c}_quality_pct" for c in CATEGORY_INDICES]
+    + [f"{c}_default_count" for c in CATEGORY_INDICES]
+    + ["has_composite_factors", "has_opponent_defense", "has_vegas_line",
+       "critical_features_training_quality", "critical_feature_count", "optional_feature_count",
+       "matchup_quality_tier", "game_context_quality_tier"]
+    + [f"feature_{i}_quality" for i in range(N)]
+    + [f"feature_{i}_source" for i in range(N)]
+    + ["feature_fallback_reasons_json", "feature_sample_sizes_json", "feature_expected_values_json",
+       "feature_value_ranges_valid_json", "feature_upstream_tables_json", "feature_last_updated_json",
+       "feature_schema_version", "available_feature_names", "breakout_model_compatible",
+       "breakout_v3_features_available", "upstream_processors_ran", "missing_processors",
+       "feature_store_age_hours", "upstream_data_freshness_hours", "quality_computed_at",
+       "quality_schema_version", "primary_data_source", "matchup_data_status"]
+)
+ARRAY_COLUMNS = {"quality_alerts", "default_feature_indices", "available_feature_names", "breakout_model_compatible"}
+
+
+def score_row(tags: list[str] | None, computed_at=None) -> dict:
+    if tags is None:  # quality.md §8
+        row = {c: ([] if c in ARRAY_COLUMNS else None) for c in QUALITY_COLUMNS}
+        return {"feature_quality_score": 0.0, "data_source": "early_season", **row}
+    assert len(tags) == N, len(tags)
+    weights, sources, defaulted = [], [], []
+    for t in tags:
+        w, s, d = classify(t)
+        weights.append(w)
+        sources.append(s)
+        defaulted.append(d)
+
+    score = round(sum(float(w) for w in weights) / N, 2)
+    dflt = sum(defaulted)
+    pct = {}
+    row = {}
+    for c, idx in CATEGORY_INDICES.items():
+        values = [float(weights[i]) for i in idx]
+        pct[c] = round(sum(values) / len(values), 1)
+    matchup, game_context = pct["matchup"], pct["game_context"]
+
+    alerts = []
+    if all(defaulted[i] for i in CATEGORY_INDICES["matchup"]):
+        alerts.append("all_matchup_features_defaulted")
+    if any(defaulted[i] for i in COMPOSITE):
+        alerts.append("composite_factors_missing")
+    if any(defaulted[i] for i in OPPONENT_DEFENSE):
+        alerts.append("opponent_defense_missing")
+    if dflt / N > 0.20:
+        alerts.append(f"high_default_rate_{round(100 * dflt / N)}pct")
+    if matchup < 50:
+        alerts.append("matchup_quality_critical")
+    if game_context < 50:
+        alerts.append("game_context_quality_critical")
+
+    if matchup < 50 or score < 50:
+        level = "red"
+    elif dflt > 0 or score < 70 or matchup < 70:
+        level = "yellow"
+    else:
+        level = "green"
+
+    quality_tier = tier(score)
+    row["quality_tier"] = quality_tier
+    row["quality_alert_level"] = level
+    row["quality_alerts"] = alerts
+    row["default_feature_count"] = dflt
+    row["default_feature_indices"] = [i for i in range(N) if defaulted[i]]
+    row["required_default_count"] = sum(1 for i in range(N) if defaulted[i] and i not in OPTIONAL)
+    row["phase4_feature_count"] = sources.count("phase4")
+    row["phase3_feature_count"] = sources.count("phase3")
+    row["calculated_feature_count"] = sources.count("calculated")
+    row["is_training_ready"] = quality_tier in ("gold", "silver") and matchup >= 70 and pct["player_history"] >= 80
+    row["training_quality_feature_count"] = sum(1 for w in weights if w >= TRAINING_THRESHOLD)
+    row["is_quality_ready"] = quality_tier in ("gold", "silver", "bronze") and score >= 70 and matchup >= 50 and dflt == 0
+    for c in CATEGORY_INDICES:
+        row[f"{c}_quality_pct"] = pct[c]
+    for c, idx in CATEGORY_INDICES.items():
+        row[f"{c}_default_count"] = sum(1 for i in idx if defaulted[i])
+    row["has_composite_factors"] = not any(defaulted[i] for i in COMPOSITE)
+    row["has_opponent_defense"] = not any(defaulted[i] for i in OPPONENT_DEFENSE)
+    row["has_vegas_line"] = not defaulted[28]
+    row["critical_features_training_quality"] = all(weights[i] >= TRAINING_THRESHOLD for i in CRITICAL)
+    row["critical_feature_count"] = sum(1 for i in CRITICAL if weights[i] >= TRAINING_THRESHOLD)
+    row["optional_feature_count"] = sum(1 for i in range(N) if i not in CRITICAL and not defaulted[i])
+    row["matchup_quality_tier"] = tier(matchup)
+    row["game_context_quality_tier"] = tier(game_context)
+    for i in range(N):
+        row[f"feature_{i}_quality"] = float(weights[i])
+    for i in range(N):
+        row[f"feature_{i}_source"] = sources[i]
+    row["feature_fallback_reasons_json"] = json.dumps({str(i): FALLBACK_REASONS[i] for i in range(N) if defaulted[i]})
+    row["feature_sample_sizes_json"] = "{}"
+    row["feature_expected_values_json"] = "{}"
+    row["feature_value_ranges_valid_json"] = "{}"
+    row["feature_upstream_tables_json"] = UPSTREAM_TABLES_JSON
+    row["feature_last_updated_json"] = "{}"
+    row["feature_schema_version"] = "v2_37features"
+    row["available_feature_names"] = list(FEATURE_NAMES)
+    row["breakout_model_compatible"] = ["v2_14features"]
+    row["breakout_v3_features_available"] = False
+    row["upstream_processors_ran"] = None
+    row["missing_processors"] = None
+    row["feature_store_age_hours"] = 0.0
+    row["upstream_data_freshness_hours"] = None
+    row["quality_computed_at"] = computed_at
+    row["quality_schema_version"] = "v1_hybrid_20260205"
+    source = primary_source(list(tags))
+    row["primary_data_source"] = source
+    row["matchup_data_status"] = "MATCHUP_UNAVAILABLE" if matchup < 50 else "COMPLETE"
+    assert list(row) == QUALITY_COLUMNS
+    return {"feature_quality_score": score, "data_source": source, **row}
+
+
+def feature_sources_json(tags: list[str]) -> str:
+    """output.md §4."""
+    return json.dumps({str(i): t for i, t in enumerate(tags)})
