@@ -185,19 +185,18 @@ def read_snapshot_table(folder: Path, key: str) -> pa.Table:
 # --------------------------------------------------------------------------- gRPC observer
 
 
-class _Injected(Exception):
-    pass
-
-
 class StorageTraffic:
     """A gRPC client interceptor on the real channel: records every Storage Read request and
-    can end chosen ReadRows calls with UNAVAILABLE after a number of messages."""
+    can end chosen ReadRows calls with a gRPC error (default UNAVAILABLE) after a number of messages."""
 
     def __init__(self, fail_after: int | None = None, failures: int = 0,
-                 table_contains: str = "/tables/odds_api_player_points_props"):
+                 table_contains: str = "/tables/odds_api_player_points_props",
+                 code: str = "UNAVAILABLE", details: str = "injected: connection reset by test"):
         import grpc
 
         self.grpc = grpc
+        self.code = getattr(grpc.StatusCode, code)
+        self.details_text = details
         self.sessions: list = []
         self.read_rows: list[tuple[str, int]] = []
         self.fail_after = fail_after
@@ -231,15 +230,16 @@ class StorageTraffic:
 
         self.interceptor = Interceptor()
 
-    def unavailable(self):
+    def error(self):
         grpc = self.grpc
+        code, text = self.code, self.details_text
 
-        class Unavailable(grpc.RpcError, grpc.Call):
+        class Injected(grpc.RpcError, grpc.Call):
             def code(self):
-                return grpc.StatusCode.UNAVAILABLE
+                return code
 
             def details(self):
-                return "injected: connection reset by test"
+                return text
 
             def initial_metadata(self):
                 return ()
@@ -259,11 +259,11 @@ class StorageTraffic:
             def add_callback(self, callback):
                 return False
 
-        return Unavailable()
+        return Injected()
 
 
 class _FailingCall:
-    """Passes `fail_after` messages of the real call through, then raises UNAVAILABLE."""
+    """Passes `fail_after` messages of the real call through, then raises the chosen gRPC error."""
 
     def __init__(self, call, traffic: StorageTraffic, stream: str, offset: int):
         self._call = call
@@ -279,7 +279,7 @@ class _FailingCall:
         if self._sent >= self._traffic.fail_after:
             self._call.cancel()
             self._traffic.failed_streams[self._stream] = self._rows
-            raise self._traffic.unavailable()
+            raise self._traffic.error()
         message = next(self._call)
         self._sent += 1
         self._rows += message.row_count
@@ -443,6 +443,31 @@ def test_a_dropped_stream_resumes_at_its_offset(loaded, world, tmp_path):
     assert any("resuming" in n and ODDS in n for n in notes)
     assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(world, ODDS), ODDS)
     Snapshot.open(out)
+
+
+@pytest.mark.parametrize(
+    ("code", "details", "resumed"),
+    [
+        ("DEADLINE_EXCEEDED", "Deadline Exceeded", True),
+        ("RESOURCE_EXHAUSTED", "quota: too many concurrent streams", True),
+        ("INTERNAL", "Received RST_STREAM with error code 2", True),
+        ("INTERNAL", "division by zero in the reader", False),
+        ("PERMISSION_DENIED", "caller lacks bigquery.readsessions.getData", False),
+    ],
+)
+def test_which_stream_errors_are_resumed(loaded, world, tmp_path, code, details, resumed):
+    out = tmp_path / "snap"
+    traffic = StorageTraffic(fail_after=0, failures=1, code=code, details=details)
+    client = make_read_client(loaded, interceptors=[traffic.interceptor])
+    if resumed:
+        report = take_snapshot(loaded, RUN_START, RUN_END, out, read_client=client)
+        assert report.tables[ODDS].resumes == 1
+        assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(world, ODDS), ODDS)
+    else:
+        with pytest.raises(SnapshotError, match="not transient") as raised:
+            take_snapshot(loaded, RUN_START, RUN_END, out, read_client=client)
+        assert details in str(raised.value)
+        assert not out.exists()
 
 
 def test_a_stream_that_keeps_failing_leaves_no_snapshot(loaded, tmp_path):
