@@ -365,3 +365,155 @@ def test_parity_edge_world(tmp_path, minutes_type):
             assert counts["gated"] >= 2  # d1, and d2 through the composite fallback
         else:
             assert counts["placeholders"] > 0
+
+
+# --------------------------------------------------------------------------- random tiny worlds
+
+
+def _random_world_tables(seed: int, first: dt.date, last: dt.date, minutes_type: str) -> dict[str, list[dict]]:
+    """A small random world dense in corner cases: NULLs, zeros, duplicates (identical and
+    different), unknown opponents, dates where a Phase-4 table is empty, ties in Vegas feeds,
+    preseason rows, fatigue outside the gate, fractional NUMERIC minutes."""
+    import random
+    from decimal import Decimal
+
+    from reference.test_engine_reference import STAMP, pgs, upgc
+
+    rng = random.Random(seed)
+    teams = ["AAA", "BBB", "CCC", "DDD"]
+    players = [f"p{i}" for i in range(7)]
+    team_of = {p: rng.choice(teams) for p in players}
+    days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
+    rows: dict[str, list[dict]] = {k: [] for k in ("pgs", "upgc", "daily_cache", "composite", "shot_zone",
+                                                   "team_defense", "team_offense", "odds_api", "bettingpros")}
+
+    def maybe(value, p_null=0.15):
+        return None if rng.random() < p_null else value
+
+    def minutes():
+        if minutes_type == "INT64":
+            return maybe(rng.choice([0, rng.randint(1, 44)]), 0.2)
+        return maybe(rng.choice([Decimal(0), Decimal(rng.randint(1, 440)) / 10, Decimal(rng.randint(1, 44))]), 0.2)
+
+    def dec(lo, hi, places):
+        return maybe(Decimal(rng.randint(lo * 10**places, hi * 10**places)) / 10**places, 0.1)
+
+    def stamp():
+        return STAMP + dt.timedelta(minutes=rng.choice([0, 0, 30, 60, 90]))
+
+    for day in days:
+        empty = {name: rng.random() < 0.2 for name in ("daily_cache", "composite", "shot_zone", "team_defense")}
+        for p in players:
+            team = team_of[p]
+            opponent = rng.choice([t for t in teams if t != team] + ([""] if rng.random() < 0.1 else []))
+            if rng.random() < 0.6:
+                season = day.year if day.month >= 10 else day.year - 1
+                row = pgs(p, day, points=maybe(rng.randint(0, 40), 0.2), minutes=minutes(),
+                          ft=maybe(rng.randint(0, 10), 0.2), dnp=maybe(rng.random() < 0.2, 0.3), opponent=opponent,
+                          team=team, season_year=season if rng.random() > 0.05 else season - 1,
+                          universal_player_id=maybe(f"{p}_001", 0.1))
+                if rng.random() < 0.3:  # some game ids with no third token, away games
+                    row["game_id"] = rng.choice([f"{day:%Y%m%d}_{team}_{opponent}", f"{day:%Y%m%d}"])
+                rows["pgs"].append(row)
+                if rng.random() < 0.12:
+                    rows["pgs"].append(dict(row) if rng.random() < 0.5 else dict(row, points=maybe(rng.randint(0, 40)),
+                                                                                      minutes_played=minutes()))
+            if rng.random() < 0.6:
+                row = upgc(p, day, opponent=opponent, team=rng.choice([team, team, ""]),
+                           home_game=maybe(rng.random() < 0.5), back_to_back=maybe(rng.random() < 0.3),
+                           season_phase=maybe(rng.choice(["early", "mid", "Playoffs", "late"])),
+                           days_rest=maybe(rng.randint(0, 5)), opponent_days_rest=maybe(rng.choice([0, 0, 1, 3])),
+                           player_status=maybe(rng.choice(["Available", "probable", "QUESTIONABLE", "doubtful", "out",
+                                                            "day-to-day"])))
+                rows["upgc"].append(row)
+                if rng.random() < 0.1:
+                    rows["upgc"].append(dict(row, days_rest=maybe(rng.randint(0, 5)), home_game=maybe(rng.random() < 0.5)))
+            copies = 2 if rng.random() < 0.08 else 1
+            for _ in range(copies):
+                if not empty["daily_cache"] and rng.random() < 0.7:
+                    rows["daily_cache"].append(dict(
+                        player_lookup=p, cache_date=day, points_avg_last_5=dec(0, 35, 1),
+                        points_avg_last_10=dec(0, 35, 1), points_avg_season=rng.choice([dec(0, 35, 1), Decimal(0)]),
+                        points_std_last_10=rng.choice([dec(0, 12, 2), Decimal(0)]),
+                        games_in_last_7_days=maybe(rng.randint(0, 4)), paint_rate_last_10=dec(0, 100, 2),
+                        three_pt_rate_last_10=dec(0, 100, 2), team_pace_last_10=dec(90, 110, 1),
+                        team_off_rating_last_10=dec(100, 125, 2),
+                        minutes_avg_last_10=rng.choice([dec(0, 40, 1), Decimal(0)])))
+                if not empty["composite"] and rng.random() < 0.7:
+                    rows["composite"].append(dict(
+                        player_lookup=p, game_date=day, fatigue_score=maybe(rng.randint(-5, 105)),
+                        shot_zone_mismatch_score=dec(-10, 10, 1), pace_score=dec(-3, 3, 1),
+                        usage_spike_score=dec(-3, 3, 1)))
+                if not empty["shot_zone"] and rng.random() < 0.7:
+                    null_rates = rng.random() < 0.2
+                    rows["shot_zone"].append(dict(
+                        player_lookup=p, analysis_date=day,
+                        **{c: None if null_rates else dec(0, 100, 2)
+                           for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")}))
+            if rng.random() < 0.5:
+                for _ in range(rng.randint(1, 5)):
+                    rows["odds_api"].append(dict(
+                        player_lookup=maybe(p, 0.1), game_date=day,
+                        bookmaker=rng.choice(["draftkings", "fanduel", "betmgm"]),
+                        points_line=rng.choice([0.0, -1.5, 10.5, 12.5, 15.0, 22.5]), snapshot_timestamp=stamp()))
+            if rng.random() < 0.5:
+                for _ in range(rng.randint(1, 5)):
+                    rows["bettingpros"].append(dict(
+                        player_lookup=p, game_date=day, market_type=rng.choice(["points", "points", "assists"]),
+                        points_line=rng.choice([0.0, 9.5, 11.5, 14.5, 20.0]),
+                        opening_line=rng.choice([None, 0.0, 9.0, 13.5]), created_at=stamp()))
+        for team in teams:
+            if not empty["team_defense"] and rng.random() < 0.8:
+                for _ in range(2 if rng.random() < 0.1 else 1):
+                    rows["team_defense"].append(dict(team_abbr=team, analysis_date=day,
+                                                     defensive_rating_last_15=dec(100, 125, 2),
+                                                     opponent_pace=dec(90, 110, 1)))
+            if rng.random() < 0.5:
+                season = day.year if day.month >= 10 else day.year - 1
+                rows["team_offense"].append(dict(team_abbr=team, game_date=day, season_year=season,
+                                                 win_flag=rng.random() < 0.5))
+    return rows
+
+
+RANDOM_WORLDS = [
+    # (seed, first table date, run start, run end, minutes type)
+    (1, dt.date(2025, 12, 1), dt.date(2026, 1, 10), dt.date(2026, 1, 31), "NUMERIC"),
+    (2, dt.date(2025, 12, 1), dt.date(2026, 1, 10), dt.date(2026, 1, 31), "INT64"),
+    (3, dt.date(2025, 9, 15), dt.date(2025, 10, 1), dt.date(2025, 11, 15), "NUMERIC"),  # preseason, early season
+    (4, dt.date(2025, 9, 15), dt.date(2025, 10, 1), dt.date(2025, 11, 15), "INT64"),
+    (5, dt.date(2026, 1, 1), dt.date(2026, 2, 20), dt.date(2026, 3, 5), "NUMERIC"),
+]
+
+
+@pytest.mark.parametrize("seed,first,start,end,minutes_type", RANDOM_WORLDS)
+def test_parity_random_world(tmp_path, seed, first, start, end, minutes_type):
+    from reference.test_engine_reference import world
+
+    ref = world(tmp_path, minutes_type, **_random_world_tables(seed, first, end, minutes_type))
+    middle = start + (end - start) / 2
+    for mode, as_of in (("auto", end + dt.timedelta(days=1)), ("auto", middle), ("production", middle)):
+        assert_parity(ref.snapshot, ref, start, end, mode, as_of,
+                      f"random world seed {seed} ({minutes_type}), {mode} as_of {as_of}")
+
+
+def test_compare_detects_single_bit_and_tag_differences(tmp_path):
+    """The comparison itself can fail: one ulp, -0.0 vs 0.0, a tag, a missing row."""
+    from reference.test_engine_reference import world
+
+    ref = world(tmp_path, **_edge_world_tables())
+    day = dt.date(2026, 1, 20)
+    rows = ref.rows(day, day, "backfill", dt.date(2026, 6, 1), include_gated=True)
+    engine = [dict(r) for r in rows if not r["gated"]]
+    assert compare(engine, rows) == ([], [])
+    first = next(r for r in engine if not r["tie_affected"])
+    first["feature_values"] = list(first["feature_values"])
+    first["feature_values"][0] = math.nextafter(first["feature_values"][0], math.inf)
+    plain, _ = compare(engine, rows)
+    assert [(m[0], m[2]) for m in plain] == [(first["player_lookup"], "feature[0]")]
+    assert not same_float(0.0, -0.0) and same_float(float("nan"), -float("nan")) and not same_float(None, 0.0)
+    engine2 = [dict(r) for r in rows if not r["gated"]]
+    engine2[0] = dict(engine2[0], feature_tags=["x"] * 37)
+    del engine2[-1]
+    plain, tied = compare(engine2, rows)
+    fields = {m[2] for m in plain + tied}
+    assert "row" in fields and any(f.startswith("tag[") for f in fields)

@@ -45,7 +45,7 @@ def table(short: str, rows: list[dict], minutes_type: str = "NUMERIC") -> pa.Tab
 
 def world(tmp_path, minutes_type: str = "NUMERIC", **rows_by_short) -> ReferenceWorld:
     tables = {spec.key: table(short, rows_by_short.get(short, []), minutes_type) for short, spec in BY_SHORT.items()}
-    bounds = {key: (dt.date(2024, 10, 1), dt.date(2028, 12, 31)) for key in tables}
+    bounds = {key: (dt.date(2023, 10, 1), dt.date(2028, 12, 31)) for key in tables}
     folder = write_snapshot(tmp_path / "snap", tables, bounds, snapshot_time=STAMP)
     return ReferenceWorld.open(folder)
 
