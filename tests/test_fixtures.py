@@ -548,3 +548,21 @@ def test_parameters_scale_the_world(tmp_path):
     rows = {t.key: t.rows for t in report.tables}
     assert rows["nba_analytics.player_game_summary"] == len(tables["pgs"])
     assert "player_game_summary" in report.render()
+
+
+def test_cli_option_forms_resolve(tmp_path):
+    from fsengine.errors import InputError
+    from fsengine.fixtures.presets import parse_seasons
+
+    assert parse_seasons("5") == 5
+    assert parse_seasons("2023") == (2023,)
+    assert parse_seasons("2021-2023") == (2021, 2022, 2023)
+    assert parse_seasons("2023,2021") == (2021, 2023)
+    with pytest.raises(InputError, match="seasons"):
+        parse_seasons("recent")
+    assert resolve("nba5", seasons=2).seasons == (2024, 2025)
+    assert resolve("season", first_date="2025-12-01").first_date == dt.date(2025, 12, 1)
+    with pytest.raises(InputError, match="overlap"):
+        generate("small", tmp_path / "x", seasons=(2021,))
+    report = generate("season", tmp_path / "dec", first_date="2025-12-01", last_date="2025-12-31")
+    assert Snapshot.open(report.out).servable_range() == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
