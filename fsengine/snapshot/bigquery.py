@@ -30,7 +30,7 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from fsengine.config import Config
+from fsengine.config import Config, ConfigError
 from fsengine.config import bigquery_client as make_bigquery_client
 from fsengine.config import read_client as make_read_client
 from fsengine.errors import InputError, SnapshotError
@@ -497,6 +497,23 @@ def take_snapshot(
         if log is not None:
             log(text)
 
+    from google.auth.exceptions import GoogleAuthError
+
+    try:
+        return _take(config, start, end, out, refresh=refresh, max_streams=max_streams, progress=progress,
+                     note=note, messages=messages, max_resumes=max_resumes, bigquery_client=bigquery_client,
+                     read_client=read_client, began=began)
+    except GoogleAuthError as exc:
+        # The library's text may quote server responses; the type is enough and leaks nothing.
+        raise ConfigError(
+            f"BigQuery credentials could not be used ({type(exc).__name__}); refresh them with "
+            "`gcloud auth application-default login` or check GOOGLE_APPLICATION_CREDENTIALS"
+        ) from None
+
+
+def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: bool, max_streams: int,
+          progress, note: Callable[[str], None], messages: list[str], max_resumes: int,
+          bigquery_client, read_client, began: float) -> SnapshotReport:
     with contextlib.ExitStack() as cleanup:  # close the clients built here, not those passed in
         bq = bigquery_client
         if bq is None:
