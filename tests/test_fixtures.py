@@ -566,3 +566,35 @@ def test_cli_option_forms_resolve(tmp_path):
         generate("small", tmp_path / "x", seasons=(2021,))
     report = generate("season", tmp_path / "dec", first_date="2025-12-01", last_date="2025-12-31")
     assert Snapshot.open(report.out).servable_range() == (dt.date(2025, 12, 1), dt.date(2025, 12, 31))
+
+
+def test_nba5_has_the_scale_of_the_real_table():
+    snapshot = Snapshot.open(world_path("nba5"))
+    con = duckdb.connect()
+    snapshot.register(con)
+    starts = ", ".join(f"(date '{d}')" for d in REFERENCE.season_starts.values())
+    output_rows = scalar(con, f"""select count(*) from (select distinct player_lookup, game_date from pgs) p
+        where not exists (select 1 from (values {starts}) v(s) where p.game_date - v.s between 0 and 13)""")
+    assert 130_000 <= output_rows <= 150_000
+    assert sorted(scalar(con, "select list(distinct season_year) from pgs")) == [2021, 2022, 2023, 2024, 2025]
+    sizes = {t.spec.short: t.rows for t in snapshot.tables.values()}
+    assert max(sizes, key=sizes.get) == "odds_api" and sizes["odds_api"] > 5 * sizes["pgs"]
+    assert scalar(con, "select count(distinct bookmaker) from odds_api") >= 5
+    # every season opens on its built-in date (features.md §2.5)
+    firsts = dict(con.sql("select season_year, min(game_date) from pgs group by 1").fetchall())
+    assert firsts == REFERENCE.season_starts
+
+
+def test_dates_without_upgc_get_phase4_rows_from_the_pgs_players(con):
+    """upstream-tables.md: when UPGC is empty for D, the processors build a context from the
+    PGS players of D; the daily cache then has rows only for players who played on D."""
+    days = [d for (d,) in con.sql("""select distinct game_date from pgs p where game_date > date '2025-11-04'
+        and not exists (select 1 from upgc u where u.game_date = p.game_date)""").fetchall()]
+    assert days
+    counts = []
+    for day in days:
+        counts.append(scalar(con, f"select count(*) from daily_cache where cache_date = date '{day}'"))
+        strangers = scalar(con, f"""select count(*) from daily_cache c where cache_date = date '{day}' and not exists
+            (select 1 from pgs p where p.player_lookup = c.player_lookup and p.game_date = c.cache_date)""")
+        assert strangers == 0
+    assert max(counts) > 0  # (a date may also be one the cache lost entirely)
