@@ -249,13 +249,14 @@ def _count(exprs: list[pl.Expr]) -> pl.Expr:
 
 
 def _code_rules(rules: ScorerRules) -> list[TagRule]:
-    """The rules indexed by tag code: the labels in table order, then unknown, then absent."""
+    """The rules indexed by tag code (see `tag_codes`)."""
     return [*rules.tags.values(), rules.unknown_label, rules.absent]
 
 
-def _tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
-    """rows x n grid of tag codes (positions in `_code_rules`); a null tag list counts as
-    absent everywhere (placeholders are masked afterwards)."""
+def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
+    """rows x n grid of small integer tag codes: code k < len(rules.tags) is the k-th label of
+    the tag table, len(rules.tags) an unknown label, len(rules.tags) + 1 an absent (null) tag.
+    A null tag list counts as absent everywhere. Every list must have n elements."""
     labels = list(rules.tags)
     unknown, absent = len(labels), len(labels) + 1
     filled = pl.select(
@@ -294,7 +295,7 @@ def _scored_columns(tags: pl.Series, profile: Profile) -> pl.DataFrame:
     top_weight = max(r.weight for r in code_rules)
     labels = list(rules.tags)
 
-    codes = _tag_codes(tags, rules, n)
+    codes = tag_codes(tags, rules, n)
     defaulted_grid = np.array([r.defaulted for r in code_rules])[codes]
     default_indices = _lists_of_flagged(defaulted_grid, pa.array(range(n), pa.int64()))
     reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])

@@ -1,0 +1,341 @@
+"""Output rows (spec output.md §1-§5): the assembled frame -> the 143 output columns.
+
+`output_rows` scores the tags (fsengine.quality), zero-fills the stored feature array, computes
+`data_hash` over the in-memory row, serialises `feature_sources_json`, stamps the run
+timestamp and returns an Arrow table with exactly `fsengine.output.OUTPUT_SCHEMA`. It refuses
+(ValueError naming the row key) input that would break the output invariants: a wrong-length
+vector, ±Inf, an unknown tag, placeholder/tag mismatches, a NULL key.
+
+>>> import datetime as dt
+>>> frame = pl.DataFrame({
+...     "player_lookup": ["lebronjames"], "universal_player_id": [None],
+...     "game_date": [dt.date(2026, 10, 21)], "game_id": ["20261021_BOS_LAL"],
+...     "opponent_team_abbr": ["BOS"], "is_home": [True], "days_rest": [None],
+...     "feature_values": [[None] * 37], "feature_tags": [None], "is_placeholder": [True],
+...     "composite_fallback": [False], "historical_completeness": [None]},
+...     schema_overrides={"feature_values": pl.List(pl.Float64), "feature_tags": pl.List(pl.Utf8),
+...                       "universal_player_id": pl.Utf8, "days_rest": pl.Int64})
+>>> table = output_rows(frame, dt.datetime(2026, 10, 21, 12, tzinfo=dt.timezone.utc))
+>>> table.schema == OUTPUT_SCHEMA, table.column("data_hash")[0].as_py()
+(True, '0f1a53eeaed3be7a')
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import sys
+from functools import lru_cache
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from fsengine import quality
+from fsengine.contract import load_contract
+from fsengine.output import OUTPUT_NAMES, OUTPUT_SCHEMA, SCORE_TYPE
+from fsengine.profile import REFERENCE, Profile
+
+ASSEMBLED_COLUMNS = {
+    "player_lookup": pl.Utf8,
+    "universal_player_id": pl.Utf8,
+    "game_date": pl.Date,
+    "game_id": pl.Utf8,
+    "opponent_team_abbr": pl.Utf8,
+    "is_home": pl.Boolean,
+    "days_rest": pl.Int64,
+    "feature_values": pl.List(pl.Float64),
+    "feature_tags": pl.List(pl.Utf8),
+    "is_placeholder": pl.Boolean,
+    "composite_fallback": pl.Boolean,
+    "historical_completeness": None,  # struct, passed through (features.md §8)
+}
+NOT_NULL_INPUTS = ("player_lookup", "game_date", "game_id", "is_placeholder")
+
+COMPOSITE_FALLBACK_REASON = "composite_factors_missing_matchup_data"  # output.md §2.1 #21
+EARLY_SEASON_REASON = "early_season_skip_first_14_days"  # output.md §2.1 #15
+PLACEHOLDER_COMPLETENESS = {
+    "games_found": 0,
+    "games_expected": 0,
+    "is_complete": True,
+    "is_bootstrap": True,
+    "contributing_game_dates": [],
+}
+
+# output.md §3 step 1: the fields data_hash covers.
+HASH_FIELDS = (
+    "player_lookup", "universal_player_id", "game_date", "game_id", "features", "feature_names",
+    "feature_count", "feature_version", "feature_quality_score", "opponent_team_abbr", "is_home",
+    "days_rest", "data_source", "early_season_flag", "insufficient_data_reason",
+)
+HASH_LENGTH = 16
+
+
+@lru_cache(maxsize=1)
+def python_whitespace() -> str:
+    """The characters Python's str.strip() removes (str.isspace), for a bit-identical strip."""
+    return "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
+
+
+def python_float_texts(values: pl.Series) -> pl.Series:
+    """Python repr() of every float64 (null stays null), vectorised.
+
+    Polars prints the same shortest round-trip digits as Python; it differs only in layout
+    for NaN/Inf, exponent notation (`1e-7` vs `1e-07`) and [1e-5, 1e-4) (fixed vs exponent).
+    Those rare values are rendered by Python's own repr.
+    """
+    values = values.cast(pl.Float64)
+    text = values.cast(pl.Utf8)
+    magnitude = values.abs()
+    own_repr = (
+        ~values.is_finite() | text.str.contains("e", literal=True) | ((magnitude > 0) & (magnitude < 1e-4))
+    ).fill_null(False)
+    rows = own_repr.arg_true()
+    if rows.len():
+        text = text.scatter(rows, [repr(v) for v in values.gather(rows).to_list()])
+    return text
+
+
+def _joined_rows(texts: pl.Series, width: int, separator: str) -> pa.Array:
+    """Row i = separator.join(texts[i*width:(i+1)*width]) (texts has no nulls)."""
+    rows = texts.len() // width
+    offsets = pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64))
+    flat = texts.to_arrow()
+    flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
+    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, flat.cast(pa.large_string())), pa.scalar(separator, pa.large_string()))
+
+
+def _text_or_null(expr: pl.Expr) -> pl.Expr:
+    return expr.fill_null(pl.lit("NULL"))
+
+
+def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
+    """The text output.md §3 hashes, per row, from the 15 fields in their in-memory form:
+    `features` = List[Float64] with null = none and NaN kept (exactly `width` elements),
+    `feature_names` = List[Utf8] (one value for every row is enough: it is a constant),
+    `feature_quality_score` = the rounded float."""
+    missing = [f for f in HASH_FIELDS if f not in fields.columns]
+    if missing:
+        raise ValueError(f"data_hash needs the fields {missing}")
+    names = fields.get_column("feature_names")
+    distinct_names = names.unique()
+    if distinct_names.len() > 1:
+        raise ValueError("data_hash: feature_names differ between rows")
+    names_text = repr(list(distinct_names[0])) if distinct_names.len() else "[]"
+    features = fields.get_column("features")
+    vector = _joined_rows(python_float_texts(features.explode()).fill_null("None"), width, ", ")
+    whitespace = python_whitespace()
+
+    def stripped(name: str) -> pl.Expr:
+        return _text_or_null(pl.col(name).cast(pl.Utf8).str.strip_chars(whitespace))
+
+    def boolean(name: str) -> pl.Expr:
+        return _text_or_null(pl.when(pl.col(name)).then(pl.lit("True")).when(~pl.col(name)).then(pl.lit("False")))
+
+    def integer(name: str) -> pl.Expr:
+        return _text_or_null(pl.col(name).cast(pl.Int64).cast(pl.Utf8))
+
+    rendered = {
+        "player_lookup": stripped("player_lookup"),
+        "universal_player_id": stripped("universal_player_id"),
+        "game_date": _text_or_null(pl.col("game_date").dt.to_string("%Y-%m-%d")),
+        "game_id": stripped("game_id"),
+        "features": pl.concat_str(pl.lit("["), pl.Series(vector).cast(pl.Utf8), pl.lit("]")),
+        "feature_names": pl.lit(names_text),
+        "feature_count": integer("feature_count"),
+        "feature_version": stripped("feature_version"),
+        "feature_quality_score": _text_or_null(pl.Series(python_float_texts(fields.get_column("feature_quality_score")))),
+        "opponent_team_abbr": stripped("opponent_team_abbr"),
+        "is_home": boolean("is_home"),
+        "days_rest": integer("days_rest"),
+        "data_source": stripped("data_source"),
+        "early_season_flag": boolean("early_season_flag"),
+        "insufficient_data_reason": stripped("insufficient_data_reason"),
+    }
+    order = sorted(HASH_FIELDS)
+    # With no field name a prefix of another, sorting "<field>:<text>" strings is sorting by
+    # field name, so one fixed order serves every row.
+    assert not any(a != b and b.startswith(a) for a in order for b in order)
+    parts = []
+    for position, name in enumerate(order):
+        parts += [pl.lit(("|" if position else "") + name + ":"), rendered[name]]
+    return fields.select(pl.concat_str(parts).alias("hash_text")).to_series()
+
+
+def data_hashes(fields: pl.DataFrame, width: int) -> pl.Series:
+    """data_hash (output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`."""
+    texts = hash_texts(fields, width).to_list()
+    return pl.Series(
+        "data_hash", [hashlib.sha256(t.encode("utf-8")).hexdigest()[:HASH_LENGTH] for t in texts], dtype=pl.Utf8
+    )
+
+
+def _key(frame: pl.DataFrame, mask: pl.Series) -> str:
+    rows = frame.filter(mask)
+    first = rows.row(0, named=True)
+    more = f" (and {rows.height - 1} more row(s))" if rows.height > 1 else ""
+    return f"player_lookup={first['player_lookup']!r}, game_date={first['game_date']}{more}"
+
+
+def _refuse_if(frame: pl.DataFrame, mask: pl.Series, problem: str) -> None:
+    mask = mask.fill_null(False)
+    if mask.any():
+        raise ValueError(f"{problem}: {_key(frame, mask)}")
+
+
+def _checked_input(assembled: pl.DataFrame, width: int, labels: list[str]) -> pl.DataFrame:
+    missing = [c for c in ASSEMBLED_COLUMNS if c not in assembled.columns]
+    if missing:
+        raise ValueError(f"assembled frame lacks the columns {missing}")
+    frame = assembled.select(
+        pl.col(c).cast(t) if t is not None else pl.col(c) for c, t in ASSEMBLED_COLUMNS.items()
+    )
+    for column in NOT_NULL_INPUTS:
+        _refuse_if(frame, frame.get_column(column).is_null(), f"NULL {column}")
+    placeholder = frame.get_column("is_placeholder")
+    tags = frame.get_column("feature_tags")
+    values = frame.get_column("feature_values")
+    scored = ~placeholder
+    _refuse_if(frame, scored & tags.is_null(), "scored row without feature_tags")
+    _refuse_if(frame, placeholder & tags.is_not_null(), "placeholder row with feature_tags")
+    _refuse_if(frame, scored & (tags.list.len() != width), f"feature_tags without exactly {width} tags")
+    _refuse_if(frame, scored & values.is_null(), "scored row without feature_values")
+    _refuse_if(frame, values.is_not_null() & (values.list.len() != width), f"feature_values without exactly {width} values")
+    _refuse_if(
+        frame, placeholder & values.is_not_null() & (values.list.eval(pl.element().is_not_null()).list.any()),
+        "placeholder row with feature values",
+    )
+    _refuse_if(frame, values.list.eval(pl.element().is_infinite()).list.any(), "±Inf in feature_values")
+    _refuse_if(frame, tags.list.eval(~pl.element().is_in(labels) | pl.element().is_null()).list.any(),
+               f"feature_tags outside {labels}")
+    _refuse_if(frame, scored & frame.get_column("composite_fallback").is_null(), "NULL composite_fallback")
+    _refuse_if(frame, scored & frame.get_column("historical_completeness").is_null(), "NULL historical_completeness")
+    return frame
+
+
+def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int) -> pl.Series:
+    """feature_sources_json (output.md §4): json.dumps({"0": tag0, ...}); NULL without tags."""
+    labels = list(rules.tags)
+    codes = quality.tag_codes(tags, rules, width)
+    codes = np.where(codes < len(labels), codes, 0)  # only rows without tags (NULL below) lack a label
+    fragments = pa.array(
+        [f"{json.dumps(str(i))}: {json.dumps(label)}" for i in range(width) for label in labels], pa.large_string()
+    )
+    cells = (np.arange(width, dtype=np.int64) * len(labels))[None, :] + codes.astype(np.int64)
+    rows = pl.Series(_joined_rows(pl.Series(fragments.take(pa.array(cells.ravel()))), width, ", "))
+    return pl.select(
+        pl.when(tags.is_not_null()).then(pl.concat_str(pl.lit("{"), rows, pl.lit("}")))
+    ).to_series().alias("feature_sources_json")
+
+
+def _score_decimal(scores: pl.Series) -> pa.Array:
+    """NUMERIC(5,2) from the rounded float scores, exactly: the unscaled integer is the
+    nearest integer to 100 x score (score is the float nearest to a 2-decimal value)."""
+    cents = np.rint(scores.to_numpy() * 100.0).astype(np.int64)
+    if len(cents) and (cents.min() < -99999 or cents.max() > 99999):
+        raise ValueError("feature_quality_score does not fit NUMERIC(5,2)")
+    words = np.empty((len(cents), 2), dtype=np.int64)  # little-endian 128-bit two's complement
+    words[:, 0] = cents
+    words[:, 1] = cents >> 63
+    return pa.Array.from_buffers(SCORE_TYPE, len(cents), [None, pa.py_buffer(words.tobytes())])
+
+
+def _flag_lists(flags: pl.Series, item: str) -> pa.Array:
+    """[item] where the flag is set, [] elsewhere."""
+    mask = flags.fill_null(False).to_numpy().astype(bool)
+    offsets = np.zeros(len(mask) + 1, dtype=np.int64)
+    np.cumsum(mask, out=offsets[1:])
+    return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array([item] * int(mask.sum()), pa.large_string()))
+
+
+def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
+    """output.md §1: no NaN or ±Inf in any column or array element."""
+    for field in table.schema:
+        column = table.column(field.name)
+        if pa.types.is_list(field.type) and pa.types.is_floating(field.type.value_type):
+            flat = pc.list_flatten(column)
+            parents = pc.list_parent_indices(column)
+            bad_flat = pc.invert(pc.is_finite(flat)).fill_null(False) if len(flat) else pa.array([], pa.bool_())
+            bad = np.zeros(table.num_rows, dtype=bool)
+            bad[np.asarray(parents)[np.asarray(bad_flat, dtype=bool)]] = True
+        elif pa.types.is_floating(field.type):
+            bad = np.asarray(pc.invert(pc.is_finite(column)).fill_null(False), dtype=bool)
+        else:
+            continue
+        if bad.any():
+            raise ValueError(f"NaN or ±Inf would reach output column {field.name}: {_key(keys, pl.Series(bad))}")
+
+
+def output_rows(assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile = REFERENCE) -> pa.Table:
+    """The output rows of a run (output.md §2), with exactly OUTPUT_SCHEMA.
+
+    `run_ts` is the run's one UTC instant (aware): created_at and quality_computed_at.
+    Placeholder rows (is_placeholder) get the placeholder fill of output.md §2 / quality.md §8;
+    their feature values and tags must be absent (null).
+    """
+    contract = load_contract(profile.contract)
+    width = len(contract.features)
+    rules = quality.scorer_rules(profile)
+    run_ts = quality.utc_instant(run_ts)
+    frame = _checked_input(assembled, width, list(rules.tags))
+    placeholder = frame.get_column("is_placeholder")
+    rows = frame.height
+
+    scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts)
+    in_memory = pl.select(
+        pl.when(placeholder).then(pl.lit([None] * width, dtype=pl.List(pl.Float64))).otherwise(frame.get_column("feature_values"))
+    ).to_series()
+    stored_flat = in_memory.explode().fill_nan(0.0).fill_null(0.0)
+    stored = pl.Series(
+        pa.LargeListArray.from_arrays(
+            pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64)), stored_flat.to_arrow()
+        )
+    ) if rows else pl.Series([], dtype=pl.List(pl.Float64))
+
+    identity = frame.select(
+        "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home", "days_rest"
+    ).with_columns(
+        in_memory.alias("features"),
+        pl.lit(contract.names, dtype=pl.List(pl.Utf8)).alias("feature_names"),
+        pl.lit(width, pl.Int64).alias("feature_count"),
+        pl.lit(contract.name).alias("feature_version"),
+        scored.get_column("feature_quality_score"),
+        scored.get_column("data_source"),
+        placeholder.alias("early_season_flag"),
+        pl.when(placeholder).then(pl.lit(EARLY_SEASON_REASON)).otherwise(pl.lit(None, pl.Utf8)).alias("insufficient_data_reason"),
+    )
+    hashes = data_hashes(identity, width)
+
+    completeness_type = OUTPUT_SCHEMA.field("historical_completeness").type
+    completeness = frame.get_column("historical_completeness").to_arrow()
+    completeness = (completeness.combine_chunks() if isinstance(completeness, pa.ChunkedArray) else completeness)
+    completeness = completeness.cast(completeness_type)
+    completeness = pc.if_else(
+        pa.array(placeholder.to_numpy().astype(bool)),
+        pa.scalar(PLACEHOLDER_COMPLETENESS, completeness_type),
+        completeness,
+    ) if rows else completeness
+
+    timestamp = pl.Datetime("us", "UTC")
+    columns = identity.with_columns(
+        stored.alias("features"),
+        hashes,
+        pl.lit(run_ts, timestamp).alias("created_at"),
+        pl.lit(None, timestamp).alias("updated_at"),
+        _sources_json(frame.get_column("feature_tags"), rules, width),
+        pl.Series("fallback_reasons", _flag_lists(frame.get_column("composite_fallback") & ~placeholder, COMPOSITE_FALLBACK_REASON)),
+        *(scored.get_column(name) for name in scored.columns if name not in ("feature_quality_score", "data_source")),
+    )
+    arrays = {}
+    for name in OUTPUT_NAMES:
+        if name == "feature_quality_score":
+            arrays[name] = _score_decimal(columns.get_column(name))
+        elif name == "historical_completeness":
+            arrays[name] = completeness
+        else:
+            arrays[name] = columns.get_column(name).to_arrow().cast(OUTPUT_SCHEMA.field(name).type)
+    table = pa.Table.from_arrays([arrays[n] for n in OUTPUT_NAMES], schema=OUTPUT_SCHEMA)
+    _refuse_non_finite(table, frame.select("player_lookup", "game_date"))
+    return table
