@@ -261,6 +261,7 @@ def test_dnp_rows_and_their_variants(con):
     unmarked = con.sql("select game_date from pgs where points = 0 and minutes_played is null").fetchall()
     assert unmarked and all(d.month == 10 and d.day >= 15 for (d,) in unmarked)
     assert scalar(con, "select count(*) from pgs where points = 0 and minutes_played is null and is_dnp") == 0
+    assert scalar(con, "select count(*) from pgs where points is not null and minutes_played = 0") == 0
     null_dnp = con.sql("select game_date from pgs where is_dnp is null").fetchall()
     assert null_dnp and all(d < DEDUP_DAY for (d,) in null_dnp)
     assert scalar(con, "select count(*) from pgs where points is not null and minutes_played > 0 and is_dnp") == 0
