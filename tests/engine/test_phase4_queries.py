@@ -148,3 +148,16 @@ def test_q5_and_q8_context_and_team_season_games(tmp_path):
     team = by_player(con, "q08_team_games")
     assert set(team) == {"a"}
     assert (team["a"]["team_games"], team["a"]["team_wins"]) == (3, 2)
+
+
+def test_q5_in_production_is_the_row_the_spine_chose(tmp_path):
+    snap = make_snapshot(tmp_path / "snap", DAY, DAY, upgc=[
+        upgc_row("u", DAY, universal_player_id="z", days_rest=1, home_game=True),
+        upgc_row("u", DAY, universal_player_id="b", days_rest=4, home_game=False),
+        upgc_row("u", DAY, universal_player_id="b", days_rest=3, home_game=False),
+    ])
+    con = run_engine_sql(snap, DAY, DAY, as_of=DAY)
+    spine = rows_of(con, "spine")
+    assert [(r["universal_player_id"], r["is_home"]) for r in spine] == [("b", False)]
+    ctx = by_player(con, "q05_player_context")["u"]
+    assert (ctx["days_rest"], ctx["home_game"]) == (3, False)
