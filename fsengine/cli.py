@@ -136,6 +136,218 @@ def fixtures_generate(
     console.print(report.render() if hasattr(report, "render") else report)
 
 
+# --------------------------------------------------------------------------- BigQuery options (shared)
+
+ProjectOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="GCP project of the source and target tables (default nba-props-platform; env FSENGINE_PROJECT).")]
+ApiEndpointOpt = Annotated[Optional[str], typer.Option("--api-endpoint", help="BigQuery REST endpoint URL, e.g. an emulator http://127.0.0.1:9050 (env FSENGINE_API_ENDPOINT).")]
+StorageEndpointOpt = Annotated[Optional[str], typer.Option("--storage-endpoint", help="Storage Read gRPC HOST:PORT; plain text, loopback only (env FSENGINE_STORAGE_ENDPOINT).")]
+AnonymousOpt = Annotated[bool, typer.Option("--anonymous", help="No credentials; only with custom endpoints (env FSENGINE_ANONYMOUS=1). Otherwise Application Default Credentials.")]
+LocationOpt = Annotated[Optional[str], typer.Option("--location", help="BigQuery location for jobs (env FSENGINE_LOCATION).")]
+ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="fsengine.toml with project, endpoints, table names, timeouts (default ./fsengine.toml if present).")]
+CallTimeoutOpt = Annotated[Optional[float], typer.Option("--call-timeout", help="Seconds for each API call (default 60).")]
+JobTimeoutOpt = Annotated[Optional[float], typer.Option("--job-timeout", help="Seconds a BigQuery job may run before it is cancelled (default 900).")]
+ReadTimeoutOpt = Annotated[Optional[float], typer.Option("--read-timeout", help="Seconds for one Storage Read stream (default 1800).")]
+
+
+def _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, job_timeout, read_timeout):
+    from fsengine.config import load_config
+
+    return load_config(
+        project=project, api_endpoint=api_endpoint, storage_endpoint=storage_endpoint,
+        anonymous=True if anonymous else None, location=location, config_file=config_file,
+        call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout,
+    )
+
+
+def _take_snapshot(config, start_d, end_d, out, refresh, max_streams):
+    from fsengine.snapshot.bigquery import take_snapshot
+
+    with console.status("reading…") as status:
+        return take_snapshot(
+            config, start_d, end_d, out, refresh=refresh, max_streams=max_streams,
+            log=lambda text: err_console.print(text, highlight=False),
+            progress=lambda p: status.update(
+                f"{p.key}: {p.rows:,} rows, {p.bytes / 1e6:.1f} MB ({p.streams_done}/{p.streams} streams)"
+            ),
+        )
+
+
+def _push(out, config, dataset, table, replace, dry_run):
+    from fsengine.push import push_with_config
+
+    with console.status("pushing…") as status:
+        return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
+                                progress=lambda message: status.update(message))
+
+
+# --------------------------------------------------------------------------- snapshot
+
+
+@app.command()
+def snapshot(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Snapshot folder (written atomically; reused when it already covers the request).")],
+    start: Annotated[str, typer.Option(help="First game date the snapshot must serve (YYYY-MM-DD); each table's lookback is added.")],
+    end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
+    refresh: Annotated[bool, typer.Option("--refresh", help="Read every table again even if OUT already covers the range.")] = False,
+    max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table, read in parallel.")] = 4,
+    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+) -> None:
+    """Read the nine source tables through the BigQuery Storage Read API into a format-1 snapshot.
+
+    Only the columns the features use and the dates the range needs ([start - lookback, end]
+    per table) are read, all pinned to one snapshot time.
+
+    Examples:
+
+      fsengine snapshot --start 2025-11-04 --end 2026-02-06 --out snap/
+
+      fsengine snapshot --start 2025-11-04 --end 2025-11-30 --out snap/ --api-endpoint http://127.0.0.1:9050 --storage-endpoint 127.0.0.1:9060 --anonymous
+    """
+    try:
+        config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, None, read_timeout)
+        report = _take_snapshot(config, _date(start, "--start"), _date(end, "--end"), out, refresh, max_streams)
+    except FsengineError as exc:
+        _fail(exc)
+        return
+    console.print(report.render())
+
+
+# --------------------------------------------------------------------------- push
+
+
+@app.command()
+def push(
+    out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
+    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the statements and row counts; send no job.")] = False,
+    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None,
+) -> None:
+    """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
+
+    Exactly two jobs whatever the number of dates. The push lands whole or changes nothing;
+    exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's
+    counts do not reconcile.
+
+    Examples:
+
+      fsengine push out/ --project nba-props-platform --dry-run
+
+      fsengine push out/ --project nba-props-platform --replace
+    """
+    try:
+        config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, job_timeout, None)
+        report = _push(out, config, dataset, table, replace, dry_run)
+    except FsengineError as exc:
+        _fail(exc)
+        return
+    console.print(report.render())
+
+
+# --------------------------------------------------------------------------- run
+
+
+@app.command("run")
+def run_all(
+    start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
+    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the backfill.")] = Path("out"),
+    mode: Annotated[str, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = "auto",
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
+    replace: Annotated[bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Snapshot and backfill, then print the push statements without sending a job.")] = False,
+    refresh: Annotated[bool, typer.Option("--refresh", help="Re-read the snapshot even if it covers the range.")] = False,
+    max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table.")] = 4,
+    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+) -> None:
+    """Fix the table for a date range: snapshot (reused when it covers the range) + backfill + push.
+
+    Examples:
+
+      fsengine run --project nba-props-platform --start 2025-11-04 --end 2026-02-06
+
+      fsengine run --start 2026-01-01 --end 2026-01-31 --dry-run
+    """
+    from fsengine.pipeline import backfill as run_backfill
+
+    try:
+        start_d, end_d, as_of_d = _date(start, "--start"), _date(end, "--end"), _date(as_of, "--as-of")
+        config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, job_timeout, read_timeout)
+        snap = _take_snapshot(config, start_d, end_d, snapshot_dir, refresh, max_streams)
+        console.print(snap.render())
+        with console.status("computing…") as status:
+            result = run_backfill(out, snapshot_dir, start_d, end_d, mode=mode, as_of=as_of_d,
+                                  progress=lambda message: status.update(message))
+        console.print(f"backfill: {result.rows} rows for {len(result.rows_per_date)} dates in {result.wall_seconds:.2f} s")
+        report = _push(out, config, dataset, table, replace, dry_run)
+    except FsengineError as exc:
+        _fail(exc)
+        return
+    console.print(report.render())
+
+
+# --------------------------------------------------------------------------- report / explain
+
+
+@app.command()
+def report(
+    out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
+    last: Annotated[Optional[int], typer.Option("--last", help="Only the last N calendar days, counted back from the newest game date in OUT.")] = None,
+    start: Annotated[Optional[str], typer.Option(help="First game date to include (YYYY-MM-DD).")] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last game date to include (YYYY-MM-DD).")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report with charts (no network needed to view it).")] = None,
+) -> None:
+    """Diagnose a run: which features default most, for how many players and why; tiers, alerts, ready players per date.
+
+    Examples:
+
+      fsengine report out/
+
+      fsengine report out/ --last 7 --html gaps.html
+    """
+    from fsengine.report import build_report, render_terminal, write_html
+
+    try:
+        built = build_report(out, last_days=last, start=_date(start, "--start"), end=_date(end, "--end"))
+        render_terminal(built, console)
+        if html is not None:
+            console.print(f"HTML report: {write_html(built, html)}")
+    except FsengineError as exc:
+        _fail(exc)
+
+
+@app.command()
+def explain(
+    player: Annotated[str, typer.Argument(help="player_lookup, e.g. lebronjames.")],
+    date: Annotated[str, typer.Argument(help="Game date YYYY-MM-DD.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The backfill output folder.")] = Path("out"),
+    snapshot_dir: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read (default: the bundled fixtures/small).")] = None,
+) -> None:
+    """Show one row: every feature with value, source tag, quality, and the snapshot rows behind it.
+
+    Examples:
+
+      fsengine explain lebronjames 2026-02-05 --out out/ --snapshot snap/
+    """
+    from fsengine.explain import explain as build_explanation
+    from fsengine.explain import render_explanation
+
+    try:
+        render_explanation(build_explanation(out, player, _date(date, "DATE"), snapshot_dir), console)
+    except FsengineError as exc:
+        _fail(exc)
+
+
 # --------------------------------------------------------------------------- bench
 
 
