@@ -10,7 +10,21 @@ Value conventions of a row dict (`ReferenceWorld.row`):
 - `feature_tags`: the 37 raw tags (None for placeholders);
 - `gated`: True when the fatigue gate (§2.6) drops the row (it is then not emitted);
 - `tie_affected`: the inputs contain a tie that upstream resolved arbitrarily (§0.2);
-  `tie_reasons` says which.
+  `tie_reasons` says which (spine/UPGC duplicates disagreeing on what they supply, Q1-Q4
+  duplicates at the chosen date with different values, last-10 rows sharing a date with
+  different values, Odds API lines sharing the top snapshot, BettingPros rows sharing the top
+  created_at with different lines).
+
+Readings of points the spec leaves open (the engine is checked against these):
+- Non-NUMERIC AVG over float64 inputs (Q11 ppm_avg ratios; FLOAT64 minutes_played): the exact
+  mean of the float64 values, rounded once to float64 (no summation order is named; this is
+  the only order-free reading and equals §0.3's rule for INT64).
+- FLOAT64 minutes_played takes the INT64 path, N3 NaN included ("NULL, never NaN" read as: the
+  column's NULLs stay NULL).
+- §0.2 for Q2-Q4 duplicates (named only for Q1 and Q5): no named keys, every column of the
+  table in sources.md order, ascending, NULLs last. Named keys also ascending, NULLs last.
+- Last-10 order: game_date DESC, then game_id ASC, then every PGS column ASC NULLs last.
+- An opponent is known when it is a non-empty string (whitespace counts as known).
 """
 
 from __future__ import annotations
@@ -293,7 +307,9 @@ class ReferenceWorld:
                     "season_oct1": dt.date(season, 10, 1),
                     "is_placeholder": date_mode == "production" and early,
                     "mode": date_mode,
-                    "spine_tie": len(candidates) > 1 and differ(candidates, COLUMN_ORDER[short]),
+                    # a tie matters only when the duplicates disagree on what the spine supplies
+                    "spine_tie": len(candidates) > 1 and differ(
+                        candidates, self.SPINE_KEYS + (["home_game"] if short == "upgc" else [])),
                 }
             )
         return out
