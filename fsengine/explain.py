@@ -300,9 +300,8 @@ FEATURE_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
     26: (("odds_api", ("opening",)), ("bettingpros", ("opening_line",))),
     27: (("odds_api", ("current", "opening")), ("bettingpros", ("points_line", "opening_line"))),
     28: (("odds_api", ("current",)), ("bettingpros", ("points_line",))),
-    29: (("opponent_games", ("points",)), ("daily_cache", ("points_avg_season",)),
-         ("player_counts", ("season_rows_with_points",))),
-    30: (("opponent_games", ()),),
+    29: (("opponent_games", ("game_date", "points")),),
+    30: (("opponent_games", ("game_date",)),),
     31: (("minutes_ppm", ("minutes_played",)),),
     32: (("minutes_ppm", ("points", "minutes_played")),),
     33: (("last10", ("is_dnp",)),),
@@ -311,6 +310,10 @@ FEATURE_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
          ("player_counts", ("season_rows_with_points",))),
     36: (("daily_cache", ("points_avg_last_5", "points_avg_season", "points_std_last_10")), ("last10", ("played",)),
          ("player_counts", ("season_rows_with_points",))),
+}
+# With an unknown opponent, feature 29 falls back to the season average (features.md §6).
+UNKNOWN_OPPONENT_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
+    29: (("opponent_games", ()), ("daily_cache", ("points_avg_season",)), ("player_counts", ("season_rows_with_points",))),
 }
 _PHASE4_DATE = {"daily_cache": "cache_date", "composite": "game_date", "shot_zone": "analysis_date", "team_defense": "analysis_date"}
 _LABEL = {"daily_cache": "daily cache", "composite": "composite", "shot_zone": "shot zone", "team_defense": "team defense"}
@@ -378,8 +381,9 @@ def _series(rows, name: str) -> str:
     return f"{name}: " + ", ".join(fmt(r[name]) for r in rows)
 
 
-def feature_inputs(index: int, ev: dict[str, Evidence]) -> tuple[str, ...]:
-    return tuple(_describe(key, wanted, ev) for key, wanted in FEATURE_INPUTS.get(index, ()))
+def feature_inputs(index: int, ev: dict[str, Evidence], opponent_known: bool = True) -> tuple[str, ...]:
+    table = FEATURE_INPUTS if opponent_known or index not in UNKNOWN_OPPONENT_INPUTS else UNKNOWN_OPPONENT_INPUTS
+    return tuple(_describe(key, wanted, ev) for key, wanted in table.get(index, ()))
 
 
 # --------------------------------------------------------------------------- explain
@@ -430,7 +434,7 @@ def explain(
                 source=row[f"feature_{f.index}_source"],
                 defaulted=defaulted,
                 fallback_reason=reasons.get(str(f.index), f.fallback_reason) if defaulted else None,
-                inputs=feature_inputs(f.index, ev),
+                inputs=feature_inputs(f.index, ev, opponent_known=bool(opponent)),
             )
         )
 

@@ -277,7 +277,8 @@ def test_features_carry_row_values_tags_and_reasons(out_dir, snapshot_dir):
     assert any("no row of alice" in line for line in by_index[3].inputs)
     assert any("table-level fallback" in line and str(day(-3)) in line for line in by_index[5].inputs)
     assert any("current draftkings 21.5" in line for line in by_index[25].inputs)
-    assert any("BOS" in line or str(day(-4)) in line for line in by_index[29].inputs)
+    assert any("BOS" in line and str(day(-4)) in line for line in by_index[29].inputs)
+    assert not any("daily cache" in line for line in by_index[29].inputs)  # known opponent: no season fallback
     assert result.row["opponent_team_abbr"] == "BOS"
 
 
@@ -316,7 +317,8 @@ def test_placeholder_row_with_unknown_opponent(out_dir, snapshot_dir):
     assert all(f.tag is None and not f.defaulted and f.value == 0.0 for f in result.features)
     assert result.evidence["team_defense"].rows == () and "opponent unknown" in result.evidence["team_defense"].summary
     assert result.evidence["opponent_games"].rows == ()
-    assert any("unknown" in line for line in {f.index: f for f in result.features}[29].inputs)
+    inputs_29 = {f.index: f for f in result.features}[29].inputs
+    assert any("unknown" in line for line in inputs_29) and any(line.startswith("daily cache") for line in inputs_29)
     render_explanation(result, Console(record=True, width=200))
 
 
