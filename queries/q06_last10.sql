@@ -2,134 +2,120 @@
 -- spine row, all dates in one statement.
 --
 -- Inputs: spine, pgs; $last10_window_days, $last10_size, $total_games_window_days.
--- Output: one row per spine row:
---   player_lookup, game_date,
---   total_games BIGINT      PGS rows of the player in [D - total_games_window_days, D - 1]
---                           (DNP and duplicate rows count),
---   last10_n BIGINT         length of the list (0 .. last10_size),
---   list_game_dates DATE[], list_points BIGINT[], list_minutes_e9 BIGINT[],
---   list_ft_makes BIGINT[], list_is_dnp BOOLEAN[]
---                           the list, newest first (NULL lists when last10_n = 0);
---                           minutes_e9 = minutes_played x 10^9 as an exact integer (NUMERIC
---                           minutes keep all 9 decimals; INT64 minutes are whole).
+-- Output: one row per spine row (slot NULL) plus one row per list element (slot NOT NULL):
+--   spine_row BIGINT        0-based number of the spine row (spine ordered by player, D),
+--   player_lookup, game_date (D), total_games BIGINT: on spine rows only;
+--       total_games = the player's PGS rows in [D - total_games_window_days, D - 1]
+--       (DNP and duplicate rows count);
+--   slot BIGINT             list position, 0 = newest, .. last10_size - 1: on element rows only,
+--   list_date DATE, points BIGINT, minutes_e9 BIGINT, ft_makes BIGINT, is_dnp BOOLEAN:
+--       the list row's fields; minutes_e9 = minutes_played x 10^9 as an exact integer.
 --
--- How: the player's PGS rows are numbered in chronological order (game_seq, the exact reverse
--- of the list order: game_date DESC, then the §0.2 tie-break with key game_id and every PGS
--- column of sources.md §2.1 ascending NULLs last). A running count over the player's rows
--- merged with one probe per spine row gives games_before = rows dated before D; the list is
--- game_seq games_before, games_before - 1, ... (at most last10_size of them) cut to dates
--- >= D - last10_window_days. That is an equi-join on (player, game_seq), no per-date loop.
+-- How: the PGS rows and one probe per spine row are merged into one stream ordered by
+-- player, date, probes before games, then the list order's tie-break reversed (§5: game_date
+-- DESC, then §0.2 with key game_id and every PGS column of sources.md §2.1 ascending NULLs
+-- last). A running count of games numbers every game (game_seq) and tells each probe how
+-- many games precede it; the list of a probe is game_seq before, before - 1, ... (at most
+-- last10_size) kept while the game is the same player's and dated >= D - last10_window_days.
+-- That is an equi-join on one integer, no per-date loop.
 WITH RECURSIVE
 list_slots (slot) AS (
     SELECT 0
     UNION ALL
     SELECT slot + 1 FROM list_slots WHERE slot + 1 < $last10_size
 ),
-history AS (
+events AS (
     SELECT
+        1 AS is_game,
+        player_lookup, universal_player_id, game_id, game_date, team_abbr, opponent_team_abbr,
+        season_year, points, minutes_played, ft_makes, is_dnp,
+        CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9
+    FROM pgs
+    UNION ALL
+    SELECT
+        0, player_lookup, NULL, NULL, game_date, NULL, NULL,
+        NULL, NULL, NULL, NULL, NULL, NULL
+    FROM spine
+),
+numbered AS (
+    SELECT
+        is_game,
         player_lookup,
         game_date,
         points,
-        CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
+        minutes_e9,
         ft_makes,
         is_dnp,
-        ROW_NUMBER() OVER (
+        -- games: game_seq (1-based); probes: games ordered before (= before D for this player)
+        CAST(SUM(is_game) OVER stream AS BIGINT) AS game_seq,
+        CAST(SUM(1 - is_game) OVER stream - 1 AS BIGINT) AS spine_row,
+        COUNT(*) FILTER (WHERE is_game = 1) OVER (
             PARTITION BY player_lookup
-            ORDER BY game_date ASC NULLS LAST,
-                     game_id DESC NULLS FIRST,
-                     player_lookup DESC NULLS FIRST,
-                     universal_player_id DESC NULLS FIRST,
-                     game_id DESC NULLS FIRST,
-                     game_date DESC NULLS FIRST,
-                     team_abbr DESC NULLS FIRST,
-                     opponent_team_abbr DESC NULLS FIRST,
-                     season_year DESC NULLS FIRST,
-                     points DESC NULLS FIRST,
-                     minutes_played DESC NULLS FIRST,
-                     ft_makes DESC NULLS FIRST,
-                     is_dnp DESC NULLS FIRST
-        ) AS game_seq
-    FROM pgs
-),
--- probe 1 counts the rows before D, probe 2 the rows before the total_games window.
-events AS (
-    SELECT player_lookup, game_date AS event_date, 1 AS is_game,
-           CAST(NULL AS DATE) AS spine_date, 0 AS probe
-    FROM pgs
-    UNION ALL
-    SELECT player_lookup, game_date, 0, game_date, 1
-    FROM spine
-    UNION ALL
-    SELECT player_lookup, game_date - CAST($total_games_window_days AS INTEGER), 0, game_date, 2
-    FROM spine
-),
-running AS (
-    SELECT
-        player_lookup,
-        spine_date,
-        probe,
-        is_game,
-        -- probes sort before the games of their own date, so the count is "strictly before"
-        SUM(is_game) OVER (
-            PARTITION BY player_lookup
-            ORDER BY event_date ASC NULLS LAST, is_game ASC NULLS LAST
-            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-        ) AS games_before
+            ORDER BY game_date - DATE '1970-01-01' ASC NULLS LAST
+            RANGE BETWEEN CAST($total_games_window_days AS BIGINT) PRECEDING AND 1 PRECEDING
+        ) AS total_games
     FROM events
+    WINDOW stream AS (
+        ORDER BY player_lookup ASC NULLS LAST,
+                 game_date ASC NULLS LAST,
+                 is_game ASC NULLS LAST,
+                 game_id DESC NULLS FIRST,
+                 player_lookup DESC NULLS FIRST,
+                 universal_player_id DESC NULLS FIRST,
+                 game_id DESC NULLS FIRST,
+                 game_date DESC NULLS FIRST,
+                 team_abbr DESC NULLS FIRST,
+                 opponent_team_abbr DESC NULLS FIRST,
+                 season_year DESC NULLS FIRST,
+                 points DESC NULLS FIRST,
+                 minutes_played DESC NULLS FIRST,
+                 ft_makes DESC NULLS FIRST,
+                 is_dnp DESC NULLS FIRST
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+    )
 ),
-counts AS (
-    SELECT
-        player_lookup,
-        spine_date AS game_date,
-        MAX(CASE WHEN probe = 1 THEN games_before END) AS games_before_d,
-        MAX(CASE WHEN probe = 2 THEN games_before END) AS games_before_window
-    FROM running
+probes AS (
+    SELECT spine_row, player_lookup, game_date, game_seq AS games_before, total_games
+    FROM numbered
     WHERE is_game = 0
-    GROUP BY player_lookup, spine_date
 ),
-listed AS (
-    SELECT
-        c.player_lookup,
-        c.game_date,
-        s.slot,
-        h.game_date AS list_date,
-        h.points,
-        h.minutes_e9,
-        h.ft_makes,
-        h.is_dnp
-    FROM counts AS c
-    JOIN list_slots AS s
-        ON s.slot < c.games_before_d
-    JOIN history AS h
-        ON h.player_lookup = c.player_lookup
-       AND h.game_seq = c.games_before_d - s.slot
-    WHERE h.game_date >= c.game_date - CAST($last10_window_days AS INTEGER)
+games AS (
+    SELECT game_seq, player_lookup, game_date, points, minutes_e9, ft_makes, is_dnp
+    FROM numbered
+    WHERE is_game = 1
 ),
-lists AS (
-    SELECT
-        player_lookup,
-        game_date,
-        COUNT(*) AS last10_n,
-        ARRAY_AGG(list_date ORDER BY slot) AS list_game_dates,
-        ARRAY_AGG(points ORDER BY slot) AS list_points,
-        ARRAY_AGG(minutes_e9 ORDER BY slot) AS list_minutes_e9,
-        ARRAY_AGG(ft_makes ORDER BY slot) AS list_ft_makes,
-        ARRAY_AGG(is_dnp ORDER BY slot) AS list_is_dnp
-    FROM listed
-    GROUP BY player_lookup, game_date
+wanted AS (
+    SELECT p.spine_row, p.player_lookup, p.game_date, s.slot, p.games_before - s.slot AS game_seq
+    FROM probes AS p
+    CROSS JOIN list_slots AS s
+    WHERE s.slot < p.games_before
 )
 SELECT
-    sp.player_lookup,
-    sp.game_date,
-    CAST(c.games_before_d - c.games_before_window AS BIGINT) AS total_games,
-    CAST(COALESCE(l.last10_n, 0) AS BIGINT) AS last10_n,
-    l.list_game_dates,
-    l.list_points,
-    l.list_minutes_e9,
-    l.list_ft_makes,
-    l.list_is_dnp
-FROM spine AS sp
-JOIN counts AS c
-    ON c.player_lookup = sp.player_lookup AND c.game_date = sp.game_date
-LEFT JOIN lists AS l
-    ON l.player_lookup = sp.player_lookup AND l.game_date = sp.game_date
+    p.spine_row,
+    p.player_lookup,
+    p.game_date,
+    CAST(p.total_games AS BIGINT) AS total_games,
+    CAST(NULL AS BIGINT) AS slot,
+    CAST(NULL AS DATE) AS list_date,
+    CAST(NULL AS BIGINT) AS points,
+    CAST(NULL AS BIGINT) AS minutes_e9,
+    CAST(NULL AS BIGINT) AS ft_makes,
+    CAST(NULL AS BOOLEAN) AS is_dnp
+FROM probes AS p
+UNION ALL
+SELECT
+    w.spine_row,
+    NULL,
+    NULL,
+    NULL,
+    CAST(w.slot AS BIGINT),
+    g.game_date,
+    g.points,
+    g.minutes_e9,
+    g.ft_makes,
+    g.is_dnp
+FROM wanted AS w
+JOIN games AS g
+    ON g.game_seq = w.game_seq
+WHERE g.player_lookup = w.player_lookup
+  AND g.game_date >= w.game_date - CAST($last10_window_days AS INTEGER)

@@ -15,76 +15,56 @@
 -- The float results (points average, N1/N3 NaN, the non-NUMERIC minutes average) are formed
 -- from these exact integers by fsengine/engine/history.py.
 --
--- How: running sums over the player's season rows merged with two probes per spine row (at D
--- and at Oct 1 of S); a window aggregate is the difference of the two running sums. Exact,
--- since every summed value is an integer (points) or a scaled integer (minutes).
+-- How: the player's rows of season S and one probe per spine row form one stream per
+-- (player, season_year), ordered by day; each probe's window frame covers the days
+-- [Oct 1 of S, D - 1]. Exact: every summed value is an integer or a scaled integer.
 WITH events AS (
     SELECT
+        1 AS is_game,
         player_lookup,
         season_year,
-        game_date AS event_date,
-        1 AS is_game,
-        CAST(NULL AS DATE) AS spine_date,
-        0 AS probe,
+        game_date,
+        0 AS days_since_oct1,
         CASE WHEN points IS NULL THEN 0 ELSE 1 END AS has_points,
         COALESCE(points, 0) AS points,
         CASE WHEN minutes_played IS NULL THEN 0 ELSE 1 END AS has_minutes,
-        COALESCE(CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS HUGEINT), 0) AS minutes_e9
+        COALESCE(CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT), 0) AS minutes_e9
     FROM pgs
     UNION ALL
-    SELECT player_lookup, season_year, game_date, 0, game_date, 1, 0, 0, 0, CAST(0 AS HUGEINT)
-    FROM spine
-    UNION ALL
-    SELECT player_lookup, season_year, season_oct1, 0, game_date, 2, 0, 0, 0, CAST(0 AS HUGEINT)
+    SELECT 0, player_lookup, season_year, game_date, game_date - season_oct1, 0, 0, 0, 0
     FROM spine
 ),
-running AS (
+framed AS (
     SELECT
-        player_lookup,
-        spine_date,
-        probe,
         is_game,
-        SUM(is_game) OVER season_so_far AS games,
-        SUM(has_points) OVER season_so_far AS points_count,
-        SUM(points) OVER season_so_far AS points_sum,
-        SUM(has_minutes) OVER season_so_far AS minutes_count,
-        SUM(minutes_e9) OVER season_so_far AS minutes_sum_e9
+        player_lookup,
+        game_date,
+        COALESCE(SUM(is_game) OVER season_so_far, 0) AS season_games,
+        COALESCE(SUM(has_points) OVER season_so_far, 0) AS points_count,
+        COALESCE(SUM(points) OVER season_so_far, 0) AS points_sum,
+        COALESCE(SUM(has_minutes) OVER season_so_far, 0) AS minutes_count,
+        COALESCE(SUM(minutes_e9) OVER season_so_far, 0) AS minutes_sum_e9
     FROM events
-    -- probes sort before the games of their own date: every sum is "dated strictly before"
     WINDOW season_so_far AS (
         PARTITION BY player_lookup, season_year
-        ORDER BY event_date ASC NULLS LAST, is_game ASC NULLS LAST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
+        ORDER BY game_date - DATE '1970-01-01' ASC NULLS LAST
+        RANGE BETWEEN days_since_oct1 PRECEDING AND 1 PRECEDING
     )
-),
-windowed AS (
-    SELECT
-        player_lookup,
-        spine_date AS game_date,
-        SUM(CASE WHEN probe = 1 THEN games ELSE -games END) AS season_games,
-        SUM(CASE WHEN probe = 1 THEN points_count ELSE -points_count END) AS points_count,
-        SUM(CASE WHEN probe = 1 THEN points_sum ELSE -points_sum END) AS points_sum,
-        SUM(CASE WHEN probe = 1 THEN minutes_count ELSE -minutes_count END) AS minutes_count,
-        SUM(CASE WHEN probe = 1 THEN minutes_sum_e9 ELSE -minutes_sum_e9 END) AS minutes_sum_e9
-    FROM running
-    WHERE is_game = 0
-    GROUP BY player_lookup, spine_date
 )
 SELECT
-    sp.player_lookup,
-    sp.game_date,
-    CAST(w.season_games AS BIGINT) AS season_games,
-    CAST(w.points_count AS BIGINT) AS points_count,
-    CAST(w.points_sum AS BIGINT) AS points_sum,
-    CAST(w.minutes_count AS BIGINT) AS minutes_count,
-    CAST(w.minutes_sum_e9 AS BIGINT) AS minutes_sum_e9,
+    player_lookup,
+    game_date,
+    CAST(season_games AS BIGINT) AS season_games,
+    CAST(points_count AS BIGINT) AS points_count,
+    CAST(points_sum AS BIGINT) AS points_sum,
+    CAST(minutes_count AS BIGINT) AS minutes_count,
+    CAST(minutes_sum_e9 AS BIGINT) AS minutes_sum_e9,
     -- BigQuery NUMERIC division: 9 decimals, half away from zero, on exact integers
     CAST(CASE
-        WHEN w.minutes_count = 0 THEN NULL
-        WHEN w.minutes_sum_e9 >= 0
-            THEN (2 * w.minutes_sum_e9 + w.minutes_count) // (2 * w.minutes_count)
-        ELSE -((2 * (-w.minutes_sum_e9) + w.minutes_count) // (2 * w.minutes_count))
+        WHEN minutes_count = 0 THEN NULL
+        WHEN minutes_sum_e9 >= 0
+            THEN (2 * CAST(minutes_sum_e9 AS HUGEINT) + minutes_count) // (2 * minutes_count)
+        ELSE -((2 * CAST(-minutes_sum_e9 AS HUGEINT) + minutes_count) // (2 * minutes_count))
     END AS BIGINT) AS minutes_avg_e9
-FROM spine AS sp
-JOIN windowed AS w
-    ON w.player_lookup = sp.player_lookup AND w.game_date = sp.game_date
+FROM framed
+WHERE is_game = 0

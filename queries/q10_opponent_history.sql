@@ -13,68 +13,57 @@
 --   opp_points_sum BIGINT    exact sum of their points (NULL when O is unknown).
 -- fsengine/engine/history.py forms AVG = points_sum / points_count and the N2 NaN.
 --
--- How: running counts over the player's rows against each opponent, merged with two probes
--- per known-opponent spine row (at D and at D - 1 year); the window is their difference.
-WITH known AS (
-    SELECT player_lookup, game_date, opponent_team_abbr
-    FROM spine
-    WHERE opponent_team_abbr IS NOT NULL AND opponent_team_abbr <> ''
-),
-events AS (
+-- How: the player's rows and one probe per spine row form one stream per (player, opponent),
+-- ordered by day; each probe's window frame covers the days [D - 1 year, D - 1] (its length
+-- in days, 365 or 366, is computed per probe from the calendar).
+WITH events AS (
     SELECT
+        1 AS is_game,
         player_lookup,
         opponent_team_abbr,
-        game_date AS event_date,
-        1 AS is_game,
-        CAST(NULL AS DATE) AS spine_date,
-        0 AS probe,
+        game_date,
+        0 AS window_days,
         CASE WHEN points IS NULL THEN 0 ELSE 1 END AS has_points,
         COALESCE(points, 0) AS points
     FROM pgs
     UNION ALL
-    SELECT player_lookup, opponent_team_abbr, game_date, 0, game_date, 1, 0, 0
-    FROM known
-    UNION ALL
-    SELECT player_lookup, opponent_team_abbr,
-           CAST(game_date - $opponent_window_years * INTERVAL 1 YEAR AS DATE),
-           0, game_date, 2, 0, 0
-    FROM known
-),
-running AS (
     SELECT
+        0,
         player_lookup,
-        spine_date,
-        probe,
+        opponent_team_abbr,
+        game_date,
+        game_date - CAST(game_date - $opponent_window_years * INTERVAL 1 YEAR AS DATE),
+        0,
+        0
+    FROM spine
+),
+framed AS (
+    SELECT
         is_game,
-        SUM(is_game) OVER versus_so_far AS games,
-        SUM(has_points) OVER versus_so_far AS points_count,
-        SUM(points) OVER versus_so_far AS points_sum
-    FROM events
-    -- probes sort before the games of their own date: every sum is "dated strictly before"
-    WINDOW versus_so_far AS (
-        PARTITION BY player_lookup, opponent_team_abbr
-        ORDER BY event_date ASC NULLS LAST, is_game ASC NULLS LAST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
-),
-windowed AS (
-    SELECT
         player_lookup,
-        spine_date AS game_date,
-        SUM(CASE WHEN probe = 1 THEN games ELSE -games END) AS opp_games,
-        SUM(CASE WHEN probe = 1 THEN points_count ELSE -points_count END) AS opp_points_count,
-        SUM(CASE WHEN probe = 1 THEN points_sum ELSE -points_sum END) AS opp_points_sum
-    FROM running
-    WHERE is_game = 0
-    GROUP BY player_lookup, spine_date
+        opponent_team_abbr,
+        game_date,
+        COALESCE(SUM(is_game) OVER last_years, 0) AS opp_games,
+        COALESCE(SUM(has_points) OVER last_years, 0) AS opp_points_count,
+        COALESCE(SUM(points) OVER last_years, 0) AS opp_points_sum
+    FROM events
+    WINDOW last_years AS (
+        PARTITION BY player_lookup, opponent_team_abbr
+        ORDER BY game_date - DATE '1970-01-01' ASC NULLS LAST
+        RANGE BETWEEN window_days PRECEDING AND 1 PRECEDING
+    )
 )
 SELECT
-    sp.player_lookup,
-    sp.game_date,
-    w.player_lookup IS NOT NULL AS opponent_known,
-    CAST(w.opp_games AS BIGINT) AS opp_games,
-    CAST(w.opp_points_count AS BIGINT) AS opp_points_count,
-    CAST(w.opp_points_sum AS BIGINT) AS opp_points_sum
-FROM spine AS sp
-LEFT JOIN windowed AS w
-    ON w.player_lookup = sp.player_lookup AND w.game_date = sp.game_date
+    player_lookup,
+    game_date,
+    opponent_known,
+    CASE WHEN opponent_known THEN CAST(opp_games AS BIGINT) END AS opp_games,
+    CASE WHEN opponent_known THEN CAST(opp_points_count AS BIGINT) END AS opp_points_count,
+    CASE WHEN opponent_known THEN CAST(opp_points_sum AS BIGINT) END AS opp_points_sum
+FROM (
+    SELECT
+        *,
+        COALESCE(opponent_team_abbr <> '', FALSE) AS opponent_known
+    FROM framed
+    WHERE is_game = 0
+) AS probes

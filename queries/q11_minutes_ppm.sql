@@ -18,8 +18,9 @@
 -- The _e9 columns are meaningful when minutes_played is NUMERIC, ppm_sum_x2p80 when it is
 -- INT64 (or FLOAT64); fsengine/engine/history.py picks the path and forms the float values.
 --
--- How: running sums over the player's qualifying rows merged with two probes per spine row
--- (at D and at D - window); the window aggregate is their difference (exact integers).
+-- How: the qualifying rows and one probe per spine row form one stream per player, ordered
+-- by day; each probe's window frame covers the days [D - minutes_ppm_window_days, D - 1].
+-- Exact: every summed value is an integer or a scaled integer.
 WITH qualifying AS (
     SELECT
         player_lookup,
@@ -32,22 +33,20 @@ WITH qualifying AS (
 ),
 events AS (
     SELECT
-        player_lookup,
-        game_date AS event_date,
         1 AS is_game,
-        CAST(NULL AS DATE) AS spine_date,
-        0 AS probe,
-        minutes_e9,
+        player_lookup,
+        game_date,
+        CAST(minutes_e9 AS BIGINT) AS minutes_e9,
         CASE WHEN points IS NULL THEN 0 ELSE 1 END AS has_points,
         -- NUMERIC INT64 / NUMERIC: the quotient rounded to 9 decimals half away from zero
-        CASE
-            WHEN points IS NULL THEN CAST(0 AS HUGEINT)
+        CAST(CASE
+            WHEN points IS NULL THEN 0
             WHEN points >= 0
                 THEN (2 * CAST(points AS HUGEINT) * CAST(1000000000000000000 AS HUGEINT) + minutes_e9)
                      // (2 * minutes_e9)
             ELSE -((2 * CAST(-points AS HUGEINT) * CAST(1000000000000000000 AS HUGEINT) + minutes_e9)
                    // (2 * minutes_e9))
-        END AS ratio_e9,
+        END AS BIGINT) AS ratio_e9,
         -- FLOAT64 points / minutes_played, held exactly as a multiple of 2^-80
         CASE
             WHEN points IS NULL THEN CAST(0 AS HUGEINT)
@@ -57,64 +56,43 @@ events AS (
         END AS ratio_x2p80
     FROM qualifying
     UNION ALL
-    SELECT player_lookup, game_date, 0, game_date, 1,
-           CAST(0 AS HUGEINT), 0, CAST(0 AS HUGEINT), CAST(0 AS HUGEINT)
-    FROM spine
-    UNION ALL
-    SELECT player_lookup, game_date - CAST($minutes_ppm_window_days AS INTEGER), 0, game_date, 2,
-           CAST(0 AS HUGEINT), 0, CAST(0 AS HUGEINT), CAST(0 AS HUGEINT)
+    SELECT 0, player_lookup, game_date, 0, 0, 0, CAST(0 AS HUGEINT)
     FROM spine
 ),
-running AS (
+framed AS (
     SELECT
-        player_lookup,
-        spine_date,
-        probe,
         is_game,
-        SUM(is_game) OVER so_far AS games,
-        SUM(minutes_e9) OVER so_far AS minutes_sum_e9,
-        SUM(has_points) OVER so_far AS ppm_count,
-        SUM(ratio_e9) OVER so_far AS ratio_sum_e9,
-        SUM(ratio_x2p80) OVER so_far AS ratio_sum_x2p80
-    FROM events
-    -- probes sort before the games of their own date: every sum is "dated strictly before"
-    WINDOW so_far AS (
-        PARTITION BY player_lookup
-        ORDER BY event_date ASC NULLS LAST, is_game ASC NULLS LAST
-        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
-    )
-),
-windowed AS (
-    SELECT
         player_lookup,
-        spine_date AS game_date,
-        SUM(CASE WHEN probe = 1 THEN games ELSE -games END) AS mppm_games,
-        SUM(CASE WHEN probe = 1 THEN minutes_sum_e9 ELSE -minutes_sum_e9 END) AS minutes_sum_e9,
-        SUM(CASE WHEN probe = 1 THEN ppm_count ELSE -ppm_count END) AS ppm_count,
-        SUM(CASE WHEN probe = 1 THEN ratio_sum_e9 ELSE -ratio_sum_e9 END) AS ratio_sum_e9,
-        SUM(CASE WHEN probe = 1 THEN ratio_sum_x2p80 ELSE -ratio_sum_x2p80 END) AS ratio_sum_x2p80
-    FROM running
-    WHERE is_game = 0
-    GROUP BY player_lookup, spine_date
+        game_date,
+        COALESCE(SUM(is_game) OVER last_days, 0) AS mppm_games,
+        COALESCE(SUM(minutes_e9) OVER last_days, 0) AS minutes_sum_e9,
+        COALESCE(SUM(has_points) OVER last_days, 0) AS ppm_count,
+        COALESCE(SUM(ratio_e9) OVER last_days, 0) AS ratio_sum_e9,
+        COALESCE(SUM(ratio_x2p80) OVER last_days, 0) AS ratio_sum_x2p80
+    FROM events
+    WINDOW last_days AS (
+        PARTITION BY player_lookup
+        ORDER BY game_date - DATE '1970-01-01' ASC NULLS LAST
+        RANGE BETWEEN CAST($minutes_ppm_window_days AS BIGINT) PRECEDING AND 1 PRECEDING
+    )
 )
 SELECT
-    sp.player_lookup,
-    sp.game_date,
-    CAST(w.mppm_games AS BIGINT) AS mppm_games,
-    CAST(w.minutes_sum_e9 AS BIGINT) AS minutes_sum_e9,
+    player_lookup,
+    game_date,
+    CAST(mppm_games AS BIGINT) AS mppm_games,
+    CAST(minutes_sum_e9 AS BIGINT) AS minutes_sum_e9,
     -- minutes are > 0 here, so the sums are positive: half away from zero = half up
     CAST(CASE
-        WHEN w.mppm_games = 0 THEN NULL
-        ELSE (2 * w.minutes_sum_e9 + w.mppm_games) // (2 * w.mppm_games)
+        WHEN mppm_games = 0 THEN NULL
+        ELSE (2 * CAST(minutes_sum_e9 AS HUGEINT) + mppm_games) // (2 * mppm_games)
     END AS BIGINT) AS minutes_avg_e9,
-    CAST(w.ppm_count AS BIGINT) AS ppm_count,
+    CAST(ppm_count AS BIGINT) AS ppm_count,
     CAST(CASE
-        WHEN w.ppm_count = 0 THEN NULL
-        WHEN w.ratio_sum_e9 >= 0
-            THEN (2 * w.ratio_sum_e9 + w.ppm_count) // (2 * w.ppm_count)
-        ELSE -((2 * (-w.ratio_sum_e9) + w.ppm_count) // (2 * w.ppm_count))
+        WHEN ppm_count = 0 THEN NULL
+        WHEN ratio_sum_e9 >= 0
+            THEN (2 * CAST(ratio_sum_e9 AS HUGEINT) + ppm_count) // (2 * ppm_count)
+        ELSE -((2 * CAST(-ratio_sum_e9 AS HUGEINT) + ppm_count) // (2 * ppm_count))
     END AS BIGINT) AS ppm_avg_e9,
-    CASE WHEN w.ppm_count = 0 THEN NULL ELSE CAST(w.ratio_sum_x2p80 AS VARCHAR) END AS ppm_sum_x2p80
-FROM spine AS sp
-JOIN windowed AS w
-    ON w.player_lookup = sp.player_lookup AND w.game_date = sp.game_date
+    CASE WHEN ppm_count = 0 THEN NULL ELSE CAST(ratio_sum_x2p80 AS VARCHAR) END AS ppm_sum_x2p80
+FROM framed
+WHERE is_game = 0

@@ -20,6 +20,7 @@ from typing import Callable
 import duckdb
 import numpy as np
 import polars as pl
+import pyarrow as pa
 
 from fsengine.errors import InputError
 
@@ -129,13 +130,35 @@ def round9(values: np.ndarray) -> np.ndarray:
 
 def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
     """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts."""
-    n = q6["last10_n"].to_numpy().astype(np.int64)
-    width = max(int(n.max()) if len(n) else 0, RECENT_GAMES_FOR_L5)
-    points, points_known = _list_matrix(q6["list_points"], n, width)
-    minutes_e9, minutes_known = _list_matrix(q6["list_minutes_e9"], n, width)
-    ft_makes, _ = _list_matrix(q6["list_ft_makes"], n, width)
-    dnp, _ = _list_matrix(q6["list_is_dnp"].cast(pl.List(pl.Int64)), n, width)
+    spine_rows = q6.filter(pl.col("slot").is_null()).sort("spine_row")
+    rows = len(spine_rows)
+    if not np.array_equal(spine_rows["spine_row"].to_numpy(), np.arange(rows)):
+        raise ValueError("q06_last10: spine_row must number the spine rows 0 .. n-1 once each")
+    items = q6.filter(pl.col("slot").is_not_null())
+    row_of_item = items["spine_row"].to_numpy()
+    slot = items["slot"].to_numpy()
+    n = np.bincount(row_of_item, minlength=rows).astype(np.int64)
+    width = max(int(slot.max()) + 1 if len(slot) else 0, RECENT_GAMES_FOR_L5)
     in_list = np.arange(width)[None, :] < n[:, None]
+    if len(slot) and not in_list[row_of_item, slot].all():
+        raise ValueError("q06_last10: the list slots of a spine row must be 0 .. n-1 once each")
+
+    cell = row_of_item * width + slot
+
+    def matrix(column: str) -> tuple[np.ndarray, np.ndarray]:
+        """Slot k of spine row r at [r, k]; NULL and padding are 0 with known = False."""
+        values = np.zeros(rows * width, dtype=np.int64)
+        known = np.zeros(rows * width, dtype=bool)
+        series = items[column]
+        known[cell] = series.is_not_null().to_numpy()
+        values[cell] = series.cast(pl.Int64).fill_null(0).to_numpy()
+        return values.reshape(rows, width), known.reshape(rows, width)
+
+    points, points_known = matrix("points")
+    minutes_e9, minutes_known = matrix("minutes_e9")
+    ft_makes, _ = matrix("ft_makes")
+    dnp, _ = matrix("is_dnp")  # NULL is_dnp = not DNP
+    day_numbers, _ = matrix("list_date")  # days since 1970-01-01
 
     l5, l10 = _p3_recent_averages(points, points_known, minutes_known)
     point_sum = points.sum(axis=1)  # NULL -> 0 (the matrices hold 0 there)
@@ -151,32 +174,29 @@ def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
 
     # 21 pct_free_throw
     ft_sum = ft_makes.sum(axis=1)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = ft_sum.astype(np.float64) / point_sum.astype(np.float64)
     free_throw_rows = (n >= RECENT_GAMES_FOR_L5) & (point_sum != 0)
-    clipped = np.maximum(0.0, np.minimum(0.5, np.where(free_throw_rows, ratio, 0.0)))
+    ratio = ft_sum.astype(np.float64) / np.where(free_throw_rows, point_sum, 1).astype(np.float64)
+    clipped = np.maximum(0.0, np.minimum(0.5, ratio))
     pct_free_throw = np.where(free_throw_rows, round9(clipped), FREE_THROW_DEFAULT)
 
-    # 33 dnp_rate (NULL is_dnp = not DNP)
-    dnp_count = (dnp * in_list).sum(axis=1)
+    # 33 dnp_rate
     dnp_rows = n >= MIN_ROWS_DNP_RATE
-    dnp_rate = np.where(dnp_rows, round9(np.where(dnp_rows, dnp_count / np.maximum(n, 1), 0.0)), 0.0)
+    rate = dnp.sum(axis=1) / np.maximum(n, 1)
+    dnp_rate = np.where(dnp_rows, round9(np.where(dnp_rows, rate, 0.0)), 0.0)
 
     # 34 pts_slope_10g
     slope = _slope(points, point_sum, n)
 
     # feature 12 fallback: exact mean of all n minutes (NULL -> 0), nearest float64
-    minutes_sum_e9 = minutes_e9.sum(axis=1)
-    minutes_mean = exact_quotient(minutes_sum_e9, n * E9)
+    minutes_mean = exact_quotient(minutes_e9.sum(axis=1), n * E9)
 
-    dates = q6["list_game_dates"].fill_null(pl.lit([], dtype=pl.List(pl.Date)))
     return pl.DataFrame(
         {
-            "player_lookup": q6["player_lookup"],
-            "game_date": q6["game_date"],
+            "player_lookup": spine_rows["player_lookup"],
+            "game_date": spine_rows["game_date"],
             "last10_n": n,
-            "total_games": q6["total_games"],
-            "contributing_game_dates": dates,
+            "total_games": spine_rows["total_games"],
+            "contributing_game_dates": _date_lists(day_numbers[in_list], n),
             "p3_points_avg_last_5": _with_nulls(l5[0], l5[1]),
             "p3_points_avg_last_10": _with_nulls(l10[0], l10[1]),
             "recent_trend": trend,
@@ -188,23 +208,11 @@ def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def _list_matrix(lists: pl.Series, n: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(values, known): list element k of row r at [r, k]; NULL elements and padding are 0 /
-    known False. Element counts per row equal n (checked)."""
-    rows = len(n)
-    values = np.zeros((rows, width), dtype=np.int64)
-    known = np.zeros((rows, width), dtype=bool)
-    present = n > 0
-    flat = lists.filter(pl.Series(present)).explode()
-    if len(flat) != int(n.sum()):
-        raise ValueError(f"q06_last10: list {lists.name} does not match last10_n")
-    row_index = np.repeat(np.flatnonzero(present), n[present])
-    starts = np.repeat(np.cumsum(n[present]) - n[present], n[present])
-    position = np.arange(len(flat)) - starts
-    flat_known = flat.is_not_null().to_numpy()
-    values[row_index, position] = flat.fill_null(0).to_numpy().astype(np.int64)
-    known[row_index, position] = flat_known
-    return values, known
+def _date_lists(day_numbers: np.ndarray, lengths: np.ndarray) -> pl.Series:
+    """List[Date] series from the row-major flattened list elements and the list lengths."""
+    offsets = pa.array(np.concatenate([[0], np.cumsum(lengths)]).astype(np.int32))
+    values = pa.array(day_numbers.astype(np.int32), type=pa.int32()).cast(pa.date32())
+    return pl.Series("contributing_game_dates", pa.ListArray.from_arrays(offsets, values))
 
 
 def _p3_recent_averages(points, points_known, minutes_known):
