@@ -599,3 +599,35 @@ def test_dates_without_upgc_get_phase4_rows_from_the_pgs_players(con):
             (select 1 from pgs p where p.player_lookup = c.player_lookup and p.game_date = c.cache_date)""")
         assert strangers == 0
     assert max(counts) > 0  # (a date may also be one the cache lost entirely)
+
+
+def test_committed_small_fixture_has_the_imperfections_of_its_month():
+    """fixtures/small is what most engine tests run on: the month must still exercise the
+    quirks that can occur in November (trades and call-ups come later in a season)."""
+    snapshot = Snapshot.open(REPO / "fixtures" / "small")
+    c = duckdb.connect()
+    snapshot.register(c)
+    checks = {
+        "DNP rows": "select count(*) from pgs where points is null and is_dnp",
+        "unmarked DNPs": "select count(*) from pgs where points = 0 and minutes_played is null",
+        "is_dnp NULL": "select count(*) from pgs where is_dnp is null",
+        "PGS duplicates": "select count(*) - count(distinct (player_lookup, game_id)) from pgs",
+        "UPGC duplicates": "select count(*) - count(distinct (player_lookup, game_date)) from upgc",
+        "players without UPGC": """select count(*) from pgs p where game_date >= date '2025-10-31' and not exists
+            (select 1 from upgc u where u.player_lookup = p.player_lookup and u.game_date = p.game_date)""",
+        "date without UPGC": """select count(*) from (select distinct game_date from pgs where game_date >= date '2025-11-14') d
+            where not exists (select 1 from upgc u where u.game_date = d.game_date)""",
+        "odds NULL player": "select count(*) from odds_api where player_lookup is null",
+        "other markets": "select count(*) from bettingpros where market_type <> 'points'",
+        "opening NULL": "select count(*) from bettingpros where market_type = 'points' and opening_line is null",
+        "opening 0": "select count(*) from bettingpros where market_type = 'points' and opening_line = 0",
+        "BettingPros only": """select count(*) from bettingpros b where market_type = 'points' and not exists
+            (select 1 from odds_api o where o.player_lookup = b.player_lookup and o.game_date = b.game_date)""",
+    }
+    for short, column in (("daily_cache", "cache_date"), ("composite", "game_date"), ("shot_zone", "analysis_date"),
+                          ("team_defense", "analysis_date")):
+        checks[f"{short} empty date"] = f"""select count(*) from (select distinct game_date from pgs
+            where game_date between date '2025-11-04' and date '2025-11-30') d
+            where not exists (select 1 from {short} x where x.{column} = d.game_date)"""
+    missing = [name for name, sql in checks.items() if scalar(c, sql) == 0]
+    assert not missing
