@@ -196,8 +196,7 @@ def snapshot(
 ) -> None:
     """Read the nine source tables through the BigQuery Storage Read API into a format-1 snapshot.
 
-    Only the columns the features use and the dates the range needs ([start - lookback, end]
-    per table) are read, all pinned to one snapshot time.
+    Only the columns the features use and the dates the range needs ([start - lookback, end] per table) are read, all pinned to one snapshot time.
 
     Examples:
 
@@ -230,9 +229,7 @@ def push(
 ) -> None:
     """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
 
-    Exactly two jobs whatever the number of dates. The push lands whole or changes nothing;
-    exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's
-    counts do not reconcile.
+    Exactly two jobs whatever the number of dates. The push lands whole or changes nothing; exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's counts do not reconcile.
 
     Examples:
 
@@ -301,51 +298,58 @@ def run_all(
 
 @app.command()
 def report(
-    out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
-    last: Annotated[Optional[int], typer.Option("--last", help="Only the last N calendar days, counted back from the newest game date in OUT.")] = None,
-    start: Annotated[Optional[str], typer.Option(help="First game date to include (YYYY-MM-DD).")] = None,
-    end: Annotated[Optional[str], typer.Option(help="Last game date to include (YYYY-MM-DD).")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report with charts (no network needed to view it).")] = None,
+    out: Annotated[Path, typer.Argument(help="Output folder of a run (reads OUT/ml_feature_store_v2/).")],
+    last: Annotated[Optional[int], typer.Option("--last", help="The N calendar days ending at the newest game_date in OUT (1 = that date only). Not with --start/--end.")] = None,
+    start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: the oldest date in OUT.")] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: the newest date in OUT.")] = None,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report (inline SVG charts, no network) to this file.")] = None,
+    top: Annotated[int, typer.Option(help="Defaulted features listed in the terminal.")] = 15,
+    dates: Annotated[int, typer.Option(help="Newest game dates listed in the terminal (0 = all; the HTML lists all).")] = 31,
 ) -> None:
-    """Diagnose a run: which features default most, for how many players and why; tiers, alerts, ready players per date.
+    """Diagnose gaps in a run's output: which features default most, for how many players and why; defaults by category; quality tiers and alert levels; quality-ready players per date.
 
     Examples:
 
-      fsengine report out/
+      fsengine report out/ --last 7
 
-      fsengine report out/ --last 7 --html gaps.html
+      fsengine report out/ --start 2025-11-04 --end 2026-02-06 --html report.html
     """
     from fsengine.report import build_report, render_terminal, write_html
 
     try:
-        built = build_report(out, last_days=last, start=_date(start, "--start"), end=_date(end, "--end"))
-        render_terminal(built, console)
-        if html is not None:
-            console.print(f"HTML report: {write_html(built, html)}")
+        diagnosis = build_report(out, last_days=last, start=_date(start, "--start"), end=_date(end, "--end"))
     except FsengineError as exc:
         _fail(exc)
+        return
+    render_terminal(diagnosis, console, top=top, max_dates=dates)
+    if html is not None:
+        console.print(f"HTML report: {write_html(diagnosis, html)}")
 
 
 @app.command()
 def explain(
-    player: Annotated[str, typer.Argument(help="player_lookup, e.g. lebronjames.")],
-    date: Annotated[str, typer.Argument(help="Game date YYYY-MM-DD.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="The backfill output folder.")] = Path("out"),
-    snapshot_dir: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read (default: the bundled fixtures/small).")] = None,
+    player: Annotated[str, typer.Argument(help="player_lookup of the row, e.g. lebronjames.")],
+    date: Annotated[str, typer.Argument(help="game_date of the row (YYYY-MM-DD).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run that produced the row.")] = Path("out"),
+    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read. Default: the one the run recorded in OUT, else the bundled fixtures/small.")] = None,
+    verify: Annotated[bool, typer.Option("--verify", help="Verify the snapshot's SHA-256 checksums first (slow on big snapshots).")] = False,
 ) -> None:
-    """Show one row: every feature with value, source tag, quality, and the snapshot rows behind it.
+    """Explain one output row: every feature with its value, raw source tag, quality and fallback reason, and the snapshot rows behind it (last-10 list, daily-cache / composite / shot-zone / team-defense row and whether the table-level fallback fired, UPGC row, odds candidates with the chosen snapshots, opponent and 30-day games).
 
     Examples:
 
       fsengine explain lebronjames 2026-02-05 --out out/ --snapshot snap/
     """
-    from fsengine.explain import explain as build_explanation
+    from fsengine.explain import explain as explain_row
     from fsengine.explain import render_explanation
+    from fsengine.pipeline import recorded_snapshot
 
     try:
-        render_explanation(build_explanation(out, player, _date(date, "DATE"), snapshot_dir), console)
+        result = explain_row(out, player, _date(date, "DATE"), snapshot=snapshot or recorded_snapshot(out), verify_checksums=verify)
     except FsengineError as exc:
         _fail(exc)
+        return
+    render_explanation(result, console)
 
 
 # --------------------------------------------------------------------------- bench

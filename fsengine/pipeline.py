@@ -7,6 +7,8 @@ the figures a caller may want to show (timings, rows per date).
 from __future__ import annotations
 
 import datetime as dt
+import json
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -84,6 +86,7 @@ def backfill(
     written = write_output(table, out)
     timings["write"] = time.perf_counter() - t0
 
+    record_run(out, snapshot.path, start, end, mode, as_of)
     per_date: dict[dt.date, int] = {}
     for day in table.column("game_date").to_pylist():
         per_date[day] = per_date.get(day, 0) + 1
@@ -96,3 +99,31 @@ def backfill(
         timings=timings,
         wall_seconds=time.perf_counter() - began,
     )
+
+
+RUN_RECORD = "fsengine-run.json"
+
+
+def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None) -> None:
+    """Note beside the rows which snapshot and options produced them (read by `explain`)."""
+    record = {
+        "snapshot": str(Path(snapshot_path).resolve()),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "mode": mode,
+        "as_of": as_of.isoformat() if as_of else None,
+    }
+    target = Path(out) / RUN_RECORD
+    tmp = target.with_name(target.name + ".partial")
+    tmp.write_text(json.dumps(record, indent=2) + "\n")
+    os.replace(tmp, target)
+
+
+def recorded_snapshot(out: str | Path) -> Path | None:
+    """The snapshot a run in OUT recorded, if it still exists."""
+    try:
+        record = json.loads((Path(out) / RUN_RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    path = Path(record.get("snapshot", ""))
+    return path if (path / "manifest.json").is_file() else None
