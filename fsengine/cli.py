@@ -115,25 +115,39 @@ def backfill(
 @fixtures_app.command("generate")
 def fixtures_generate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Snapshot folder to write (replaced atomically).")],
-    preset: Annotated[str, typer.Option(help="small (one month), season (~165 dates), nba5 (five seasons), x10 (ten times nba5).")] = "small",
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same world.")] = 20260206,
+    preset: Annotated[str, typer.Option(help="small (one month, 2025-11), season (2025-26 with playoffs), nba5 (2021-22 .. 2025-26), x10 (ten times nba5).")] = "small",
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 20260206,
+    seasons: Annotated[Optional[str], typer.Option(help="Count (5), range (2021-2025) or list (2021,2023) of season start years (2025 = 2025-26).")] = None,
+    teams: Annotated[Optional[int], typer.Option(help="Number of teams (default 30).")] = None,
+    players_per_team: Annotated[Optional[int], typer.Option("--players-per-team", help="Rostered players per team (default 12).")] = None,
+    minutes_type: Annotated[Optional[str], typer.Option("--minutes-type", help="Type of player_game_summary.minutes_played: NUMERIC (the DDL) or INT64 (the alternative live type).")] = None,
+    first_date: Annotated[Optional[str], typer.Option("--first-date", help="First date the snapshot must serve (YYYY-MM-DD).")] = None,
+    last_date: Annotated[Optional[str], typer.Option("--last-date", help="Last date the snapshot must serve (YYYY-MM-DD).")] = None,
+    bookmakers: Annotated[Optional[int], typer.Option(help="Odds API bookmakers, 1..8.")] = None,
+    odds_polls: Annotated[Optional[int], typer.Option("--odds-polls", help="Odds API polls per date, 1..12.")] = None,
 ) -> None:
-    """Generate a synthetic NBA world as a format-1 snapshot.
+    """Generate a deterministic synthetic NBA world as a format-1 snapshot, with the imperfections of production (DNPs, trades, missing context rows, Phase-4 gaps and empty dates, duplicates, missing lines).
 
     Examples:
 
       fsengine fixtures generate --preset season --out worlds/season
 
-      fsengine fixtures generate --preset nba5 --out worlds/nba5 --seed 7
+      fsengine fixtures generate --preset nba5 --out worlds/nba5 --seed 7 --minutes-type INT64
     """
     from fsengine.fixtures.generate import generate
+    from fsengine.fixtures.presets import parse_seasons
 
     try:
-        report = generate(preset, out, seed=seed)
+        with console.status(f"generating {preset}…"):
+            result = generate(
+                preset, out, seed=seed, seasons=parse_seasons(seasons) if seasons else None, teams=teams,
+                players_per_team=players_per_team, minutes_type=minutes_type, first_date=first_date,
+                last_date=last_date, bookmakers=bookmakers, odds_polls=odds_polls,
+            )
     except FsengineError as exc:
         _fail(exc)
         return
-    console.print(report.render() if hasattr(report, "render") else report)
+    console.print(result.render(), highlight=False)
 
 
 # --------------------------------------------------------------------------- BigQuery options (shared)
