@@ -215,19 +215,32 @@ def _checked_input(assembled: pl.DataFrame, width: int, labels: list[str]) -> pl
     return frame
 
 
-def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int) -> pl.Series:
-    """feature_sources_json (output.md §4): json.dumps({"0": tag0, ...}); NULL without tags."""
+def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int) -> pa.Array:
+    """feature_sources_json (output.md §4), NULL without tags: `"<i>": "<tag>"` fragments
+    (each serialised by json.dumps) joined per distinct tag pattern, then spread to the rows."""
     labels = list(rules.tags)
     codes = quality.tag_codes(tags, rules, width)
-    codes = np.where(codes < len(labels), codes, 0)  # only rows without tags (NULL below) lack a label
+    has_tags = tags.is_not_null().to_numpy()
+    if not has_tags.any():
+        return pa.nulls(len(has_tags), pa.string())
+    rows = np.ascontiguousarray(codes[has_tags])
+    patterns, which = np.unique(rows.view(np.dtype((np.void, width))), return_inverse=True)
+    pattern_codes = np.frombuffer(patterns.tobytes(), dtype=codes.dtype).reshape(-1, width).astype(np.int64)
     fragments = pa.array(
         [f"{json.dumps(str(i))}: {json.dumps(label)}" for i in range(width) for label in labels], pa.large_string()
     )
-    cells = (np.arange(width, dtype=np.int64) * len(labels))[None, :] + codes.astype(np.int64)
-    rows = pl.Series(_joined_rows(pl.Series(fragments.take(pa.array(cells.ravel()))), width, ", "))
-    return pl.select(
-        pl.when(tags.is_not_null()).then(pl.concat_str(pl.lit("{"), rows, pl.lit("}")))
-    ).to_series().alias("feature_sources_json")
+    cells = pattern_codes + (np.arange(width, dtype=np.int64) * len(labels))[None, :]
+    joined = _joined_rows(pl.Series(fragments.take(pa.array(cells.ravel()))), width, ", ")
+    brace = {text: pa.scalar(text, pa.large_string()) for text in ("{", "}", "")}
+    texts = pc.binary_join_element_wise(brace["{"], joined, brace["}"], brace[""])
+    positions = np.zeros(len(has_tags), dtype=np.int64)
+    positions[has_tags] = which.ravel()
+    return texts.take(pa.array(positions, mask=~has_tags))
+
+
+def _constant(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
+    """A column holding `value` on scored rows and `placeholder_value` on placeholder rows."""
+    return pa.array([value, placeholder_value], arrow_type).take(pa.array(placeholder.astype(np.int8)))
 
 
 def _score_decimal(scores: pl.Series) -> pa.Array:
@@ -318,24 +331,35 @@ def output_rows(assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile =
         completeness,
     ) if rows else completeness
 
-    timestamp = pl.Datetime("us", "UTC")
-    columns = identity.with_columns(
-        stored.alias("features"),
-        hashes,
-        pl.lit(run_ts, timestamp).alias("created_at"),
-        pl.lit(None, timestamp).alias("updated_at"),
-        _sources_json(frame.get_column("feature_tags"), rules, width),
-        pl.Series("fallback_reasons", _flag_lists(frame.get_column("composite_fallback") & ~placeholder, COMPOSITE_FALLBACK_REASON)),
-        *(scored.get_column(name) for name in scored.columns if name not in ("feature_quality_score", "data_source")),
+    is_placeholder = placeholder.to_numpy().astype(bool)
+    constants = {
+        name: (value, [] if pa.types.is_list(OUTPUT_SCHEMA.field(name).type) else None)
+        for name, value in quality.run_constants(profile, run_ts).items()
+    }
+    constants.update(
+        feature_names=(contract.names, contract.names),
+        feature_count=(width, width),
+        feature_version=(contract.name, contract.name),
+        created_at=(run_ts, run_ts),
+        updated_at=(None, None),
     )
+    columns = identity.with_columns(stored.alias("features"), hashes)
+    computed = {
+        "feature_quality_score": _score_decimal(scored.get_column("feature_quality_score")),
+        "historical_completeness": completeness,
+        "feature_sources_json": _sources_json(frame.get_column("feature_tags"), rules, width),
+        "fallback_reasons": _flag_lists(frame.get_column("composite_fallback") & ~placeholder, COMPOSITE_FALLBACK_REASON),
+    }
     arrays = {}
     for name in OUTPUT_NAMES:
-        if name == "feature_quality_score":
-            arrays[name] = _score_decimal(columns.get_column(name))
-        elif name == "historical_completeness":
-            arrays[name] = completeness
+        arrow_type = OUTPUT_SCHEMA.field(name).type
+        if name in computed:
+            arrays[name] = computed[name].cast(arrow_type)
+        elif name in constants:
+            arrays[name] = _constant(*constants[name], arrow_type, is_placeholder)
         else:
-            arrays[name] = columns.get_column(name).to_arrow().cast(OUTPUT_SCHEMA.field(name).type)
+            source = columns if name in columns.columns else scored
+            arrays[name] = source.get_column(name).to_arrow().cast(arrow_type)
     table = pa.Table.from_arrays([arrays[n] for n in OUTPUT_NAMES], schema=OUTPUT_SCHEMA)
     _refuse_non_finite(table, frame.select("player_lookup", "game_date"))
     return table

@@ -411,27 +411,45 @@ def _scored_columns(tags: pl.Series, profile: Profile) -> pl.DataFrame:
         **{f"feature_{i}_quality": w[i].cast(pl.Float64) for i in range(n)},
         **{f"feature_{i}_source": s[i] for i in range(n)},
         "feature_fallback_reasons_json": pl.col("feature_fallback_reasons_json"),
-        "feature_sample_sizes_json": pl.lit(EMPTY_JSON),
-        "feature_expected_values_json": pl.lit(EMPTY_JSON),
-        "feature_value_ranges_valid_json": pl.lit(EMPTY_JSON),
-        "feature_upstream_tables_json": pl.lit(layout.upstream_tables_json),
-        "feature_last_updated_json": pl.lit(EMPTY_JSON),
-        "feature_schema_version": pl.lit(profile.contract),
-        "available_feature_names": pl.lit(layout.names, dtype=pl.List(pl.Utf8)),
-        "breakout_model_compatible": pl.lit(list(rules.model_compatible), dtype=pl.List(pl.Utf8)),
-        "breakout_v3_features_available": pl.lit(False),
-        "upstream_processors_ran": pl.lit(None, pl.Utf8),
-        "missing_processors": pl.lit(None, pl.Utf8),
-        "feature_store_age_hours": pl.lit(0.0),
-        "upstream_data_freshness_hours": pl.lit(None, pl.Float64),
-        "quality_computed_at": pl.lit(None, _TIMESTAMP),
-        "quality_schema_version": pl.lit(rules.version),
+        **{
+            name: pl.lit(value, dtype=_polars_type(OUTPUT_SCHEMA.field(name).type))
+            for name, value in run_constants(profile).items()
+        },
         "primary_data_source": pl.col("data_source"),
         "matchup_data_status": pl.when(matchup < rules.critical_pct_below)
         .then(pl.lit("MATCHUP_UNAVAILABLE"))
         .otherwise(pl.lit("COMPLETE")),
     }
-    return frame.select(expr.alias(name) for name, expr in columns.items())
+    order = ["feature_quality_score", "data_source", *QUALITY_COLUMN_NAMES]
+    return frame.select(columns[name].alias(name) for name in order)
+
+
+def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None = None) -> dict[str, object]:
+    """The quality columns whose value is the same on every scored row of a run (quality.md
+    §6-§7), as Python values; placeholders carry NULL / [] instead (§8)."""
+    rules = scorer_rules(profile)
+    layout = _layout(profile.contract)
+    return {
+        "feature_sample_sizes_json": EMPTY_JSON,
+        "feature_expected_values_json": EMPTY_JSON,
+        "feature_value_ranges_valid_json": EMPTY_JSON,
+        "feature_upstream_tables_json": layout.upstream_tables_json,
+        "feature_last_updated_json": EMPTY_JSON,
+        "feature_schema_version": profile.contract,
+        "available_feature_names": list(layout.names),
+        "breakout_model_compatible": list(rules.model_compatible),
+        "breakout_v3_features_available": False,
+        "upstream_processors_ran": None,
+        "missing_processors": None,
+        "feature_store_age_hours": 0.0,
+        "upstream_data_freshness_hours": None,
+        "quality_computed_at": utc_instant(computed_at) if computed_at is not None else None,
+        "quality_schema_version": rules.version,
+    }
+
+
+def _polars_type(arrow_type: pa.DataType) -> pl.DataType:
+    return pl.from_arrow(pa.array([], arrow_type)).dtype if not pa.types.is_timestamp(arrow_type) else _TIMESTAMP
 
 
 PLACEHOLDER_SCORE = 0.0
