@@ -31,19 +31,47 @@ candidates AS (
      AND c.cache_date BETWEEN k.game_date - $daily_cache_fallback_days AND k.game_date
     WHERE NOT k.table_has_rows
 ),
-ranked AS (
-    SELECT *,
-           ROW_NUMBER() OVER (
-               PARTITION BY player_lookup, for_date
-               ORDER BY cache_date DESC NULLS LAST,
-                        player_lookup ASC NULLS LAST, cache_date ASC NULLS LAST,
-                        points_avg_last_5 ASC NULLS LAST, points_avg_last_10 ASC NULLS LAST,
-                        points_avg_season ASC NULLS LAST, points_std_last_10 ASC NULLS LAST,
-                        games_in_last_7_days ASC NULLS LAST, paint_rate_last_10 ASC NULLS LAST,
-                        three_pt_rate_last_10 ASC NULLS LAST, team_pace_last_10 ASC NULLS LAST,
-                        team_off_rating_last_10 ASC NULLS LAST, minutes_avg_last_10 ASC NULLS LAST
-           ) AS pick
-    FROM candidates
+-- Only (player, D) with several candidates need the tie-break sort; the rest pass through.
+contested AS (
+    SELECT player_lookup, for_date FROM candidates GROUP BY player_lookup, for_date HAVING
+           count(*) > 1
+),
+chosen AS (
+    SELECT c.for_date, c.player_lookup, c.cache_date, c.points_avg_last_5, c.points_avg_last_10,
+           c.points_avg_season, c.points_std_last_10, c.games_in_last_7_days,
+           c.paint_rate_last_10, c.three_pt_rate_last_10, c.team_pace_last_10,
+           c.team_off_rating_last_10, c.minutes_avg_last_10
+    FROM candidates c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM contested m
+        WHERE m.player_lookup = c.player_lookup AND m.for_date = c.for_date)
+    UNION ALL
+    SELECT for_date, player_lookup, cache_date, points_avg_last_5, points_avg_last_10,
+           points_avg_season, points_std_last_10, games_in_last_7_days, paint_rate_last_10,
+           three_pt_rate_last_10, team_pace_last_10, team_off_rating_last_10,
+           minutes_avg_last_10
+    FROM (
+        SELECT c.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY c.player_lookup, c.for_date
+                   ORDER BY c.cache_date DESC NULLS LAST,
+                        c.player_lookup ASC NULLS LAST,
+                        c.cache_date ASC NULLS LAST,
+                        c.points_avg_last_5 ASC NULLS LAST,
+                        c.points_avg_last_10 ASC NULLS LAST,
+                        c.points_avg_season ASC NULLS LAST,
+                        c.points_std_last_10 ASC NULLS LAST,
+                        c.games_in_last_7_days ASC NULLS LAST,
+                        c.paint_rate_last_10 ASC NULLS LAST,
+                        c.three_pt_rate_last_10 ASC NULLS LAST,
+                        c.team_pace_last_10 ASC NULLS LAST,
+                        c.team_off_rating_last_10 ASC NULLS LAST,
+                        c.minutes_avg_last_10 ASC NULLS LAST
+               ) AS pick
+        FROM candidates c
+        JOIN contested m ON m.player_lookup = c.player_lookup AND m.for_date = c.for_date
+    ) ranked
+    WHERE pick = 1
 )
 SELECT k.player_lookup, k.game_date, k.table_has_rows,
        (r.cache_date IS NOT NULL) AS row_found,
@@ -59,4 +87,4 @@ SELECT k.player_lookup, k.game_date, k.table_has_rows,
        CAST(r.team_off_rating_last_10 AS DOUBLE) AS team_off_rating_last_10,
        CAST(r.minutes_avg_last_10 AS DOUBLE) AS minutes_avg_last_10
 FROM keyed k
-LEFT JOIN ranked r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date AND r.pick = 1
+LEFT JOIN chosen r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date

@@ -30,16 +30,37 @@ candidates AS (
      AND c.game_date BETWEEN k.game_date - $composite_fallback_days AND k.game_date
     WHERE NOT k.table_has_rows
 ),
-ranked AS (
-    SELECT *,
-           ROW_NUMBER() OVER (
-               PARTITION BY player_lookup, for_date
-               ORDER BY game_date DESC NULLS LAST,
-                        player_lookup ASC NULLS LAST, game_date ASC NULLS LAST,
-                        fatigue_score ASC NULLS LAST, shot_zone_mismatch_score ASC NULLS LAST,
-                        pace_score ASC NULLS LAST, usage_spike_score ASC NULLS LAST
-           ) AS pick
-    FROM candidates
+-- Only (player, D) with several candidates need the tie-break sort; the rest pass through.
+contested AS (
+    SELECT player_lookup, for_date FROM candidates GROUP BY player_lookup, for_date HAVING
+           count(*) > 1
+),
+chosen AS (
+    SELECT c.for_date, c.player_lookup, c.game_date, c.fatigue_score,
+           c.shot_zone_mismatch_score, c.pace_score, c.usage_spike_score
+    FROM candidates c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM contested m
+        WHERE m.player_lookup = c.player_lookup AND m.for_date = c.for_date)
+    UNION ALL
+    SELECT for_date, player_lookup, game_date, fatigue_score, shot_zone_mismatch_score,
+           pace_score, usage_spike_score
+    FROM (
+        SELECT c.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY c.player_lookup, c.for_date
+                   ORDER BY c.game_date DESC NULLS LAST,
+                        c.player_lookup ASC NULLS LAST,
+                        c.game_date ASC NULLS LAST,
+                        c.fatigue_score ASC NULLS LAST,
+                        c.shot_zone_mismatch_score ASC NULLS LAST,
+                        c.pace_score ASC NULLS LAST,
+                        c.usage_spike_score ASC NULLS LAST
+               ) AS pick
+        FROM candidates c
+        JOIN contested m ON m.player_lookup = c.player_lookup AND m.for_date = c.for_date
+    ) ranked
+    WHERE pick = 1
 )
 SELECT k.player_lookup, k.game_date,
        (NOT k.table_has_rows) AS composite_fallback,
@@ -54,4 +75,4 @@ SELECT k.player_lookup, k.game_date,
             ELSE 0.0 END AS pace_score,
        CAST(r.usage_spike_score AS DOUBLE) AS usage_spike_score
 FROM keyed k
-LEFT JOIN ranked r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date AND r.pick = 1
+LEFT JOIN chosen r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date

@@ -28,16 +28,36 @@ candidates AS (
      AND z.analysis_date BETWEEN k.game_date - $shot_zone_fallback_days AND k.game_date
     WHERE NOT k.table_has_rows
 ),
-ranked AS (
-    SELECT *,
-           ROW_NUMBER() OVER (
-               PARTITION BY player_lookup, for_date
-               ORDER BY analysis_date DESC NULLS LAST,
-                        player_lookup ASC NULLS LAST, analysis_date ASC NULLS LAST,
-                        paint_rate_last_10 ASC NULLS LAST, mid_range_rate_last_10 ASC NULLS LAST,
-                        three_pt_rate_last_10 ASC NULLS LAST
-           ) AS pick
-    FROM candidates
+-- Only (player, D) with several candidates need the tie-break sort; the rest pass through.
+contested AS (
+    SELECT player_lookup, for_date FROM candidates GROUP BY player_lookup, for_date HAVING
+           count(*) > 1
+),
+chosen AS (
+    SELECT c.for_date, c.player_lookup, c.analysis_date, c.paint_rate_last_10,
+           c.mid_range_rate_last_10, c.three_pt_rate_last_10
+    FROM candidates c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM contested m
+        WHERE m.player_lookup = c.player_lookup AND m.for_date = c.for_date)
+    UNION ALL
+    SELECT for_date, player_lookup, analysis_date, paint_rate_last_10, mid_range_rate_last_10,
+           three_pt_rate_last_10
+    FROM (
+        SELECT c.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY c.player_lookup, c.for_date
+                   ORDER BY c.analysis_date DESC NULLS LAST,
+                        c.player_lookup ASC NULLS LAST,
+                        c.analysis_date ASC NULLS LAST,
+                        c.paint_rate_last_10 ASC NULLS LAST,
+                        c.mid_range_rate_last_10 ASC NULLS LAST,
+                        c.three_pt_rate_last_10 ASC NULLS LAST
+               ) AS pick
+        FROM candidates c
+        JOIN contested m ON m.player_lookup = c.player_lookup AND m.for_date = c.for_date
+    ) ranked
+    WHERE pick = 1
 )
 SELECT k.player_lookup, k.game_date, k.table_has_rows,
        (r.analysis_date IS NOT NULL) AS row_found,
@@ -46,4 +66,4 @@ SELECT k.player_lookup, k.game_date, k.table_has_rows,
        CAST(r.mid_range_rate_last_10 AS DOUBLE) AS mid_range_rate_last_10,
        CAST(r.three_pt_rate_last_10 AS DOUBLE) AS three_pt_rate_last_10
 FROM keyed k
-LEFT JOIN ranked r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date AND r.pick = 1
+LEFT JOIN chosen r ON r.player_lookup = k.player_lookup AND r.for_date = k.game_date

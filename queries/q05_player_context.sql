@@ -9,25 +9,45 @@
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine
 ),
-ranked AS (
-    SELECT u.*,
-           ROW_NUMBER() OVER (
-               PARTITION BY u.player_lookup, u.game_date
-               ORDER BY u.game_id ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
-                        u.opponent_team_abbr ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
-                        u.player_lookup ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
-                        u.game_id ASC NULLS LAST, u.game_date ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
-                        u.opponent_team_abbr ASC NULLS LAST, u.home_game ASC NULLS LAST,
-                        u.back_to_back ASC NULLS LAST, u.season_phase ASC NULLS LAST,
-                        u.days_rest ASC NULLS LAST, u.opponent_days_rest ASC NULLS LAST,
-                        u.player_status ASC NULLS LAST
-           ) AS pick
+context AS (
+    SELECT u.*
     FROM upgc u
     JOIN keys k ON k.player_lookup = u.player_lookup AND k.game_date = u.game_date
+),
+-- Only (player, D) with several rows need the tie-break sort; the rest pass straight through.
+duplicated AS (
+    SELECT player_lookup, game_date FROM context GROUP BY player_lookup, game_date HAVING count(*) > 1
+),
+chosen AS (
+    SELECT c.player_lookup, c.game_date, c.team_abbr, c.home_game, c.back_to_back, c.season_phase,
+           c.days_rest, c.opponent_days_rest, c.player_status
+    FROM context c
+    WHERE NOT EXISTS (
+        SELECT 1 FROM duplicated d WHERE d.player_lookup = c.player_lookup AND d.game_date = c.game_date)
+    UNION ALL
+    SELECT player_lookup, game_date, team_abbr, home_game, back_to_back, season_phase,
+           days_rest, opponent_days_rest, player_status
+    FROM (
+        SELECT c.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY c.player_lookup, c.game_date
+                   ORDER BY c.game_id ASC NULLS LAST, c.team_abbr ASC NULLS LAST,
+                            c.opponent_team_abbr ASC NULLS LAST, c.universal_player_id ASC NULLS LAST,
+                            c.player_lookup ASC NULLS LAST, c.universal_player_id ASC NULLS LAST,
+                            c.game_id ASC NULLS LAST, c.game_date ASC NULLS LAST, c.team_abbr ASC NULLS LAST,
+                            c.opponent_team_abbr ASC NULLS LAST, c.home_game ASC NULLS LAST,
+                            c.back_to_back ASC NULLS LAST, c.season_phase ASC NULLS LAST,
+                            c.days_rest ASC NULLS LAST, c.opponent_days_rest ASC NULLS LAST,
+                            c.player_status ASC NULLS LAST
+               ) AS pick
+        FROM context c
+        JOIN duplicated d ON d.player_lookup = c.player_lookup AND d.game_date = c.game_date
+    ) ranked
+    WHERE pick = 1
 )
 SELECT k.player_lookup, k.game_date,
        (r.game_date IS NOT NULL) AS row_found,
        r.team_abbr, r.home_game, r.back_to_back, r.season_phase,
        r.days_rest, r.opponent_days_rest, r.player_status
 FROM keys k
-LEFT JOIN ranked r ON r.player_lookup = k.player_lookup AND r.game_date = k.game_date AND r.pick = 1
+LEFT JOIN chosen r ON r.player_lookup = k.player_lookup AND r.game_date = k.game_date

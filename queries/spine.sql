@@ -10,46 +10,74 @@
 -- column in sources.md order); is_home from the third '_' token of game_id. Production (§2.3):
 -- the UPGC rows of D, collapsed the same way; is_home = home_game.
 -- Early season (§2.5): backfill skips the date, production emits placeholder rows.
-WITH backfill AS (
+WITH pgs_run AS (
+    SELECT * FROM pgs WHERE game_date BETWEEN $start AND $end AND game_date < $production_from
+),
+-- Only (player, D) with several rows need the tie-break sort; the rest pass straight through.
+pgs_duplicated AS (
+    SELECT player_lookup, game_date FROM pgs_run GROUP BY player_lookup, game_date HAVING count(*) > 1
+),
+pgs_chosen AS (
+    SELECT p.player_lookup, p.game_date, p.universal_player_id, p.game_id, p.team_abbr, p.opponent_team_abbr
+    FROM pgs_run p
+    WHERE NOT EXISTS (
+        SELECT 1 FROM pgs_duplicated d WHERE d.player_lookup = p.player_lookup AND d.game_date = p.game_date)
+    UNION ALL
+    SELECT player_lookup, game_date, universal_player_id, game_id, team_abbr, opponent_team_abbr
+    FROM (
+        SELECT p.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY p.player_lookup, p.game_date
+                   ORDER BY p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
+                            p.opponent_team_abbr ASC NULLS LAST, p.universal_player_id ASC NULLS LAST,
+                            p.player_lookup ASC NULLS LAST, p.universal_player_id ASC NULLS LAST,
+                            p.game_id ASC NULLS LAST, p.game_date ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
+                            p.opponent_team_abbr ASC NULLS LAST, p.season_year ASC NULLS LAST,
+                            p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST,
+                            p.ft_makes ASC NULLS LAST, p.is_dnp ASC NULLS LAST
+               ) AS pick
+        FROM pgs_run p
+        JOIN pgs_duplicated d ON d.player_lookup = p.player_lookup AND d.game_date = p.game_date
+    ) ranked
+    WHERE pick = 1
+),
+backfill AS (
     SELECT player_lookup, game_date, universal_player_id, game_id, opponent_team_abbr,
            coalesce(len(string_split(game_id, '_')) >= 3
                     AND string_split(game_id, '_')[3] = team_abbr, false) AS is_home,
            FALSE AS from_production
-    FROM (
-        SELECT p.*,
-               ROW_NUMBER() OVER (
-                   PARTITION BY player_lookup, game_date
-                   ORDER BY game_id ASC NULLS LAST, team_abbr ASC NULLS LAST,
-                            opponent_team_abbr ASC NULLS LAST, universal_player_id ASC NULLS LAST,
-                            player_lookup ASC NULLS LAST, universal_player_id ASC NULLS LAST,
-                            game_id ASC NULLS LAST, game_date ASC NULLS LAST, team_abbr ASC NULLS LAST,
-                            opponent_team_abbr ASC NULLS LAST, season_year ASC NULLS LAST,
-                            points ASC NULLS LAST, minutes_played ASC NULLS LAST,
-                            ft_makes ASC NULLS LAST, is_dnp ASC NULLS LAST
-               ) AS pick
-        FROM pgs p
-        WHERE game_date BETWEEN $start AND $end AND game_date < $production_from
-    ) ranked
-    WHERE pick = 1
+    FROM pgs_chosen
+),
+upgc_run AS (
+    SELECT * FROM upgc WHERE game_date BETWEEN $start AND $end AND game_date >= $production_from
+),
+upgc_duplicated AS (
+    SELECT player_lookup, game_date FROM upgc_run GROUP BY player_lookup, game_date HAVING count(*) > 1
 ),
 production AS (
+    SELECT u.player_lookup, u.game_date, u.universal_player_id, u.game_id, u.opponent_team_abbr,
+           u.home_game AS is_home, TRUE AS from_production
+    FROM upgc_run u
+    WHERE NOT EXISTS (
+        SELECT 1 FROM upgc_duplicated d WHERE d.player_lookup = u.player_lookup AND d.game_date = u.game_date)
+    UNION ALL
     SELECT player_lookup, game_date, universal_player_id, game_id, opponent_team_abbr,
            home_game AS is_home, TRUE AS from_production
     FROM (
         SELECT u.*,
                ROW_NUMBER() OVER (
-                   PARTITION BY player_lookup, game_date
-                   ORDER BY game_id ASC NULLS LAST, team_abbr ASC NULLS LAST,
-                            opponent_team_abbr ASC NULLS LAST, universal_player_id ASC NULLS LAST,
-                            player_lookup ASC NULLS LAST, universal_player_id ASC NULLS LAST,
-                            game_id ASC NULLS LAST, game_date ASC NULLS LAST, team_abbr ASC NULLS LAST,
-                            opponent_team_abbr ASC NULLS LAST, home_game ASC NULLS LAST,
-                            back_to_back ASC NULLS LAST, season_phase ASC NULLS LAST,
-                            days_rest ASC NULLS LAST, opponent_days_rest ASC NULLS LAST,
-                            player_status ASC NULLS LAST
+                   PARTITION BY u.player_lookup, u.game_date
+                   ORDER BY u.game_id ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
+                            u.opponent_team_abbr ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
+                            u.player_lookup ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
+                            u.game_id ASC NULLS LAST, u.game_date ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
+                            u.opponent_team_abbr ASC NULLS LAST, u.home_game ASC NULLS LAST,
+                            u.back_to_back ASC NULLS LAST, u.season_phase ASC NULLS LAST,
+                            u.days_rest ASC NULLS LAST, u.opponent_days_rest ASC NULLS LAST,
+                            u.player_status ASC NULLS LAST
                ) AS pick
-        FROM upgc u
-        WHERE game_date BETWEEN $start AND $end AND game_date >= $production_from
+        FROM upgc_run u
+        JOIN upgc_duplicated d ON d.player_lookup = u.player_lookup AND d.game_date = u.game_date
     ) ranked
     WHERE pick = 1
 ),
@@ -88,4 +116,3 @@ SELECT player_lookup, game_date, universal_player_id, game_id, opponent_team_abb
        (from_production AND early_season) AS is_placeholder
 FROM flagged
 WHERE from_production OR NOT early_season
-ORDER BY game_date, player_lookup
