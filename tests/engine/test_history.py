@@ -633,7 +633,8 @@ def pgs_tables(draw, minutes_type):
             minutes = draw(st.one_of(
                 st.none(), st.just(0), st.integers(1, 48),
                 st.decimals(min_value=0, max_value=48, places=1),
-                st.decimals(min_value=0, max_value=48, places=9),
+                # realistic minutes: ratios points / minutes stay far below 9.2e9 (BIGINT x 10^9)
+                st.decimals(min_value=Decimal("0.001"), max_value=48, places=9),
             ))
             minutes = None if minutes is None else Decimal(minutes)
         else:
