@@ -82,16 +82,15 @@ def python_whitespace() -> str:
 def python_float_texts(values: pl.Series) -> pl.Series:
     """Python repr() of every float64 (null stays null), vectorised.
 
-    Polars prints the same shortest round-trip digits as Python; it differs only in layout
-    for NaN/Inf, exponent notation (`1e-7` vs `1e-07`) and [1e-5, 1e-4) (fixed vs exponent).
-    Those rare values are rendered by Python's own repr.
+    Where both print fixed notation (Python: 1e-4 <= |x| < 1e16), Polars prints the same
+    shortest round-trip digits as Python (tests compare them on random bit patterns). Outside
+    [1e-4, 1e15) and for NaN/Inf the layouts differ (`1e-7` vs `1e-07`, `0.00001` vs `1e-05`,
+    `NaN`), so those rare values are rendered by Python's own repr.
     """
     values = values.cast(pl.Float64)
     text = values.cast(pl.Utf8)
     magnitude = values.abs()
-    own_repr = (
-        ~values.is_finite() | text.str.contains("e", literal=True) | ((magnitude > 0) & (magnitude < 1e-4))
-    ).fill_null(False)
+    own_repr = (~values.is_finite() | (magnitude >= 1e15) | ((magnitude > 0) & (magnitude < 1e-4))).fill_null(False)
     rows = own_repr.arg_true()
     if rows.len():
         text = text.scatter(rows, [repr(v) for v in values.gather(rows).to_list()])
@@ -120,10 +119,10 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
     if missing:
         raise ValueError(f"data_hash needs the fields {missing}")
     names = fields.get_column("feature_names")
-    distinct_names = names.unique()
-    if distinct_names.len() > 1:
+    first_names = list(names[0]) if names.len() else []
+    if names.len() and not pl.select((pl.lit(names) == pl.lit(first_names, dtype=names.dtype)).all()).item():
         raise ValueError("data_hash: feature_names differ between rows")
-    names_text = repr(list(distinct_names[0])) if distinct_names.len() else "[]"
+    names_text = repr(first_names)
     features = fields.get_column("features")
     vector = _joined_rows(python_float_texts(features.explode()).fill_null("None"), width, ", ")
     whitespace = python_whitespace()
@@ -166,9 +165,15 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
 
 def data_hashes(fields: pl.DataFrame, width: int) -> pl.Series:
     """data_hash (output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`."""
-    texts = hash_texts(fields, width).to_list()
+    texts = hash_texts(fields, width).to_arrow()
+    texts = (texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts).cast(pa.large_string())
+    # hash straight from the UTF-8 buffer: no Python str per row
+    _, offsets, data = texts.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1].tolist()
+    utf8 = memoryview(data) if data is not None else memoryview(b"")
+    sha256 = hashlib.sha256
     return pl.Series(
-        "data_hash", [hashlib.sha256(t.encode("utf-8")).hexdigest()[:HASH_LENGTH] for t in texts], dtype=pl.Utf8
+        "data_hash", [sha256(utf8[a:b]).hexdigest()[:HASH_LENGTH] for a, b in zip(bounds, bounds[1:])], dtype=pl.Utf8
     )
 
 

@@ -1,7 +1,9 @@
 """The quality scorer (spec quality.md): raw source tags -> the quality columns of the output.
 
 The scorer reads only the 37 raw tags of a row, never the feature values. `score()` runs as
-vectorised Polars expressions over every row of a run. Facts about features (categories,
+vectorised Polars expressions over every row of a run (the two per-row index lists are built
+from numpy offsets instead: Polars' concat_list is ~100x slower for them); no Python loop
+touches a row. Facts about features (categories,
 fallback reasons, upstream-table labels, optional flags, names) come from the contract; the
 scorer version and the training-quality threshold come from the profile; this module holds
 only the rules of the scorer version itself (the tag table of quality.md §1, tiers, alerts).
@@ -282,9 +284,9 @@ def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
     return pa.LargeListArray.from_arrays(pa.array(offsets), items.take(pa.array(positions)))
 
 
-def _scored_columns(tags: pl.Series, profile: Profile) -> pl.DataFrame:
+def _scored_columns(tags: pl.Series, profile: Profile, computed_at: dt.datetime | None) -> pl.DataFrame:
     """Every column of quality.md §2-§7 for every row, as if each row were scored (§8 masking
-    of placeholders is `score()`'s job); `quality_computed_at` is NULL here."""
+    of placeholders is `score()`'s job)."""
     rules = scorer_rules(profile)
     layout = _layout(profile.contract)
     n = layout.n
@@ -413,15 +415,14 @@ def _scored_columns(tags: pl.Series, profile: Profile) -> pl.DataFrame:
         "feature_fallback_reasons_json": pl.col("feature_fallback_reasons_json"),
         **{
             name: pl.lit(value, dtype=_polars_type(OUTPUT_SCHEMA.field(name).type))
-            for name, value in run_constants(profile).items()
+            for name, value in run_constants(profile, computed_at).items()
         },
         "primary_data_source": pl.col("data_source"),
         "matchup_data_status": pl.when(matchup < rules.critical_pct_below)
         .then(pl.lit("MATCHUP_UNAVAILABLE"))
         .otherwise(pl.lit("COMPLETE")),
     }
-    order = ["feature_quality_score", "data_source", *QUALITY_COLUMN_NAMES]
-    return frame.select(columns[name].alias(name) for name in order)
+    return frame.select(columns[name].alias(name) for name in scored_column_names())
 
 
 def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None = None) -> dict[str, object]:
@@ -467,12 +468,11 @@ def _empty_list(name: str) -> pl.Expr | None:
     arrow_type = OUTPUT_SCHEMA.field(name).type
     if not pa.types.is_list(arrow_type):
         return None
-    element = {pa.int64(): pl.Int64, pa.string(): pl.Utf8}[arrow_type.value_type]
-    return pl.lit([], dtype=pl.List(element))
+    return pl.lit([], dtype=_polars_type(arrow_type))
 
 
 def utc_instant(moment: dt.datetime) -> dt.datetime:
-    """A timezone-aware instant in UTC, truncated to microseconds (output.md §5)."""
+    """The run timestamp as an aware datetime in UTC (output.md §5); naive ones are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"timestamp {moment!r} has no timezone; pass an aware UTC instant")
     return moment.astimezone(dt.timezone.utc)
@@ -501,10 +501,7 @@ def score(
             f"first: row {first['row']} with {len(first[TAGS_COLUMN])} tags"
         )
 
-    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile)
-    if computed_at is not None:
-        values = values.with_columns(pl.lit(utc_instant(computed_at), _TIMESTAMP).alias("quality_computed_at"))
-    values = values.with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
+    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at).with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
     scored = pl.col("_scored")
     placeholder = {
         "feature_quality_score": pl.lit(PLACEHOLDER_SCORE),

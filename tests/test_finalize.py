@@ -19,7 +19,7 @@ from fsengine import finalize
 from fsengine.output import OUTPUT_SCHEMA, read_output, write_output
 from reference import hash_reference
 from reference import quality_reference as ref
-from test_quality import A, B, C, CASES
+from reference.quality_reference import A, B, C, CASES
 
 RUN_TS = dt.datetime(2026, 2, 6, 7, 8, 9, 123456, tzinfo=dt.timezone.utc)
 NAMES = ref.FEATURE_NAMES

@@ -16,47 +16,10 @@ from fsengine.contract import load_contract
 from fsengine.output import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
 from fsengine.profile import REFERENCE
 from reference import quality_reference as ref
+from reference.quality_reference import A, B, C, CASES, D, E, F, G, H, tags_with  # noqa: F401
 
 LABELS = sorted(ref.TAG_TABLE)
 
-
-def tags_with(base: list[str], **ranges: str) -> list[str]:
-    out = list(base)
-    for span, label in ranges.items():
-        lo, _, hi = span.strip("_").partition("_")
-        for i in range(int(lo), int(hi or lo) + 1):
-            out[i] = label
-    return out
-
-
-def case_a() -> list[str]:
-    tags = [None] * 37
-    for i in [*range(0, 9), 13, 14, *range(18, 21), 22, 23]:
-        tags[i] = "phase4"
-    for i in [*range(9, 13), 21, 24, 28, *range(33, 37)]:
-        tags[i] = "calculated"
-    for i in range(15, 18):
-        tags[i] = "phase3"
-    for i in range(25, 28):
-        tags[i] = "vegas"
-    tags[29] = tags[30] = "opponent_history"
-    tags[31] = tags[32] = "minutes_ppm"
-    assert None not in tags
-    return tags
-
-
-A = case_a()
-B = tags_with(A, _25_27="missing")
-C = tags_with(B, _5_8="default")
-D = tags_with(A, _5_8="default", _13_14="default")
-E = tags_with(A, _5_8="default")
-F = tags_with(
-    A, _0_2="phase3", _3_4="default", _5_8="default", _18_20="missing", _22_23="default", _25_27="missing",
-    _13_14="phase4", _29_30="opponent_history", _31_32="minutes_ppm",
-)
-G = tags_with(F, _0_2="default", _31_32="fallback")
-H = tags_with(A, _29_30="fallback")
-CASES = {"A": A, "B": B, "C": C, "D": D, "E": E, "F": F, "G": G, "H": H}
 
 # quality.md §9, transcribed column by column (letters A..H).
 SPEC_TABLE = {
@@ -294,6 +257,23 @@ def test_score_tier_boundaries_via_tag_patterns(bound):
     assert rows[0]["quality_tier"] == ref.tier(bound)
     assert rows[1]["quality_tier"] == ref.tier(bound - 0.01)
     assert rows == [ref.score_row(tags_for_weight_sum(above)), ref.score_row(tags_for_weight_sum(below))]
+    if bound == 50:  # the score's red threshold (matchup is clean in these patterns)
+        assert rows[0]["matchup_quality_pct"] >= 70
+        assert (rows[0]["quality_alert_level"], rows[1]["quality_alert_level"]) == ("yellow", "red")
+
+
+def test_matchup_pct_boundary_at_50():
+    at_50, below = scored([tags_with(A, _5_7="missing"), tags_with(A, _5_7="missing", _8="default")])
+    assert at_50["matchup_quality_pct"] == 50.0 and below["matchup_quality_pct"] == 40.0
+    assert at_50["matchup_data_status"] == "COMPLETE" and below["matchup_data_status"] == "MATCHUP_UNAVAILABLE"
+    assert "matchup_quality_critical" not in at_50["quality_alerts"] and "matchup_quality_critical" in below["quality_alerts"]
+    assert at_50["quality_alert_level"] == "yellow" and below["quality_alert_level"] == "red"
+    assert at_50["matchup_quality_tier"] == "poor" and below["matchup_quality_tier"] == "critical"
+
+
+def test_game_context_critical_alert():
+    row = scored([tags_with(A, _9_12="missing", _15_21="missing")])[0]
+    assert row["game_context_quality_pct"] < 50 and row["quality_alerts"][-1] == "game_context_quality_critical"
 
 
 def test_alert_level_and_ready_boundaries():
@@ -376,3 +356,13 @@ def test_unknown_profile_scorer_is_refused():
     other = dataclasses.replace(REFERENCE, scorer_version="v9_nope")
     with pytest.raises(ValueError, match="v9_nope"):
         quality.score(pl.Series([A], dtype=pl.List(pl.Utf8)), profile=other)
+
+
+def test_unknown_labels_and_absent_tags_in_37_vectors():
+    # quality.md §1 last two rows: cannot come from the engine, but the scorer defines them
+    tags = tags_with(A, _3="something_else", _5="")
+    tags[7] = None
+    row = scored([tags])[0]
+    assert row == ref.score_row(tags)
+    assert (row["feature_3_quality"], row["feature_3_source"]) == (40.0, "default")
+    assert 3 not in row["default_feature_indices"] and 7 in row["default_feature_indices"]

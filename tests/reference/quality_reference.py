@@ -3,6 +3,7 @@
 Independent of fsengine: every table below is retyped from quality.md / features.md §1, so a
 wrong contract file or a wrong vectorised expression both show up as a disagreement.
 
+    CASES = the tag patterns of the worked cases A-H of quality.md §9;
     score_row(tags) -> dict of every column `fsengine.quality.score` returns
                        (feature_quality_score, data_source, the 122 quality columns);
     tags = the 37 raw source tags of a row, or None for an early-season placeholder.
@@ -85,6 +86,47 @@ UPSTREAM_TABLES_JSON = (
     '"32": "player_daily_cache", "33": "calculated", "34": "calculated", "35": "calculated", '
     '"36": "calculated"}'
 )
+
+
+def tags_with(base: list[str], **ranges: str) -> list[str]:
+    """`base` with index spans relabelled: tags_with(A, _5_8="default", _28="missing")."""
+    out = list(base)
+    for span, label in ranges.items():
+        lo, _, hi = span.strip("_").partition("_")
+        for i in range(int(lo), int(hi or lo) + 1):
+            out[i] = label
+    return out
+
+
+# quality.md §9: the tag patterns of the worked cases A-H (indices not mentioned are as in A).
+def case_a() -> list[str]:
+    tags = [None] * 37
+    for i in [*range(0, 9), 13, 14, *range(18, 21), 22, 23]:
+        tags[i] = "phase4"
+    for i in [*range(9, 13), 21, 24, 28, *range(33, 37)]:
+        tags[i] = "calculated"
+    for i in range(15, 18):
+        tags[i] = "phase3"
+    for i in range(25, 28):
+        tags[i] = "vegas"
+    tags[29] = tags[30] = "opponent_history"
+    tags[31] = tags[32] = "minutes_ppm"
+    assert None not in tags
+    return tags
+
+
+A = case_a()
+B = tags_with(A, _25_27="missing")
+C = tags_with(B, _5_8="default")
+D = tags_with(A, _5_8="default", _13_14="default")
+E = tags_with(A, _5_8="default")
+F = tags_with(
+    A, _0_2="phase3", _3_4="default", _5_8="default", _18_20="missing", _22_23="default", _25_27="missing",
+    _13_14="phase4", _29_30="opponent_history", _31_32="minutes_ppm",
+)
+G = tags_with(F, _0_2="default", _31_32="fallback")
+H = tags_with(A, _29_30="fallback")
+CASES = {"A": A, "B": B, "C": C, "D": D, "E": E, "F": F, "G": G, "H": H}
 
 
 def tier(x: float) -> str:
