@@ -101,3 +101,33 @@ def test_rows_dated_after_d_never_change_d(tmp_path_factory, seed, cut, action):
     after = compute(write_world(tmp_path_factory.mktemp("b") / "snap", altered), START, last, as_of=as_of,
                     threads=1).rows
     assert as_text(before) == as_text(after)
+
+
+def test_a_run_without_games_gives_an_empty_frame_with_the_interface_columns(tmp_path):
+    day = dt.date(2025, 11, 20)
+    snap = make_snapshot(tmp_path / "snap", day, day, pgs=[pgs_row("a", day - dt.timedelta(days=3))])
+    result = compute(snap, day, day, as_of=day + dt.timedelta(days=1))
+    assert result.rows.height == 0 and result.dates == []
+    assert result.rows.columns[:3] == ["player_lookup", "universal_player_id", "game_date"]
+    assert result.rows.schema["feature_tags"] == pl.List(pl.Utf8)
+
+
+def test_bundled_small_world_invariants():
+    from fsengine.pipeline import BUNDLED_SNAPSHOT
+    from fsengine.snapshot.format import Snapshot
+
+    if not (BUNDLED_SNAPSHOT / "manifest.json").is_file():
+        pytest.skip("fixtures/small is not generated")
+    snap = Snapshot.open(BUNDLED_SNAPSHOT, verify_checksums=False)
+    start, end = snap.servable_range()
+    as_of = start + dt.timedelta(days=(end - start).days // 2)
+    rows = compute(snap, start, end, as_of=as_of).rows
+    assert rows.height > 0 and rows.select(pl.struct("player_lookup", "game_date").is_unique().all()).item()
+    scored = rows.filter(~pl.col("is_placeholder"))
+    assert scored.select((pl.col("feature_values").list.len() == 37).all()).item()
+    assert scored.select((pl.col("feature_tags").list.len() == 37).all()).item()
+    fatigue = scored.select(pl.col("feature_values").list.get(5)).to_series()
+    assert fatigue.is_between(0.0, 100.0).all()
+    placeholders = rows.filter(pl.col("is_placeholder"))
+    assert placeholders.select(pl.col("game_date").min()).item() is None or \
+        placeholders.select(pl.col("game_date").min()).item() >= as_of
