@@ -73,10 +73,14 @@ INJURY_RISK = {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful
 
 
 def round9_series(values: pl.Series) -> pl.Series:
-    """Python's round(x, 9), bit for bit, applied once per distinct value."""
-    distinct = values.drop_nulls().filter(values.drop_nulls().is_not_nan()).unique()
-    rounded = pl.Series([round(v, 9) for v in distinct.to_list()], dtype=pl.Float64)
-    return values.replace_strict(distinct, rounded, default=values, return_dtype=pl.Float64)
+    """Python's round(x, 9), bit for bit, applied once per distinct float64 bit pattern (so
+    0.0 and -0.0 stay apart); nulls stay null."""
+    missing = values.is_null().to_numpy()
+    block = np.ascontiguousarray(values.cast(pl.Float64).fill_null(0.0).to_numpy(), dtype=np.float64)
+    bits, inverse = np.unique(block.view(np.int64), return_inverse=True)
+    rounded = np.array([round(float(v), 9) for v in bits.view(np.float64)], dtype=np.float64)
+    out = rounded[inverse.reshape(block.shape)] if block.size else block
+    return pl.Series(values.name, pa.array(out, type=pa.float64(), mask=missing))
 
 
 def round9(expr: pl.Expr) -> pl.Expr:

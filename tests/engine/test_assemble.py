@@ -232,3 +232,9 @@ def test_percent_division_is_one_ieee_division_per_value():
     rates = [round(rng.uniform(0, 100), 2) for _ in range(20000)] + [77.62, 35.12, None]
     got = pl.DataFrame({"r": rates}).select(_divide_by(pl.col("r"), 100.0)).to_series().to_list()
     assert got == [None if r is None else r / 100.0 for r in rates]
+
+
+def test_round9_keeps_signed_zeros_and_nulls_apart():
+    got = round9_series(pl.Series([0.0, -0.0, None, -1e-12, 1e-12, NAN])).to_list()
+    want = [0.0, -0.0, None, round(-1e-12, 9), round(1e-12, 9), NAN]
+    assert all(same(g, w) for g, w in zip(got, want))
