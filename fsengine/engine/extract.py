@@ -35,8 +35,10 @@ def parameter_names(sql: str) -> list[str]:
 
 def statement(name: str) -> tuple[str, list[str]]:
     sql = query_text(name)
-    body = _LINE_COMMENT.sub("", sql).strip().rstrip(";")
-    return body, parameter_names(sql)
+    body = sql.strip()
+    if body.endswith(";"):
+        body = body[:-1]
+    return "\n" + body + "\n", parameter_names(sql)
 
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> float:
