@@ -8,6 +8,7 @@ import decimal
 import math
 import random
 import struct
+from pathlib import Path
 
 import polars as pl
 import pyarrow as pa
@@ -21,6 +22,7 @@ from reference import hash_reference
 from reference import quality_reference as ref
 from reference.quality_reference import A, B, C, CASES
 
+REPO = Path(__file__).resolve().parents[1]
 RUN_TS = dt.datetime(2026, 2, 6, 7, 8, 9, 123456, tzinfo=dt.timezone.utc)
 NAMES = ref.FEATURE_NAMES
 
@@ -326,3 +328,47 @@ def test_non_finite_guard_names_row_and_column():
     table = pa.table({"y": [1.0, float("inf")]})
     with pytest.raises(ValueError, match="y: player_lookup='b'"):
         finalize._refuse_non_finite(table, keys)
+
+
+# ---- on the engine's own rows ---------------------------------------------------------
+
+def engine_runs():
+    compute = pytest.importorskip("fsengine.engine.compute").compute
+    from fsengine.snapshot.format import Snapshot
+
+    path = REPO / "fixtures" / "small"
+    if not (path / "manifest.json").is_file():
+        pytest.skip("bundled fixtures/small is missing")
+    snapshot = Snapshot.open(path)
+    first, last = snapshot.servable_range()
+    yield compute(snapshot, first, first + dt.timedelta(days=6), mode="production").rows  # with placeholders
+    yield compute(snapshot, first, last, mode="backfill").rows
+
+
+def test_engine_rows_equal_references():
+    """fixtures/small through the engine: placeholders (production) and scored rows (backfill)."""
+    placeholders = scored_rows = 0
+    for frame in engine_runs():
+        table = finalize.output_rows(frame, RUN_TS)
+        assert table.schema == OUTPUT_SCHEMA and table.num_rows == frame.height
+        for source, out in zip(frame.iter_rows(named=True), table.to_pylist()):
+            tags, values = source["feature_tags"], source["feature_values"]
+            want = ref.score_row(tags, computed_at=RUN_TS)
+            assert {k: out[k] for k in ref.QUALITY_COLUMNS} == {k: want[k] for k in ref.QUALITY_COLUMNS}
+            assert out["data_source"] == want["data_source"]
+            assert out["feature_quality_score"] == decimal.Decimal(f"{want['feature_quality_score']:.2f}")
+            vector = [None] * 37 if source["is_placeholder"] else values
+            assert out["features"] == [0.0 if v is None or math.isnan(v) else v for v in vector]
+            fields = {k: out[k] for k in hash_reference.FIELDS if k != "features"}
+            fields.update(features=vector, feature_quality_score=want["feature_quality_score"])
+            assert out["data_hash"] == hash_reference.data_hash(fields)
+            assert out["feature_sources_json"] == (None if tags is None else ref.feature_sources_json(tags))
+            assert out["fallback_reasons"] == (["composite_factors_missing_matchup_data"] if source["composite_fallback"] else [])
+            assert out["early_season_flag"] == source["is_placeholder"]
+            if source["is_placeholder"]:
+                placeholders += 1
+                assert out["historical_completeness"] == finalize.PLACEHOLDER_COMPLETENESS
+            else:
+                scored_rows += 1
+                assert out["historical_completeness"] == source["historical_completeness"]
+    assert placeholders > 0 and scored_rows > 0
