@@ -9,7 +9,9 @@
 -- tie-break (keys game_id, team_abbr, opponent_team_abbr, universal_player_id, then every PGS
 -- column in sources.md order); is_home from the third '_' token of game_id. Production (§2.3):
 -- the UPGC rows of D, collapsed the same way; is_home = home_game.
--- Early season (§2.5): backfill skips the date, production emits placeholder rows.
+-- Early season (§2.5): 0 <= D - start(S) < $early_season_days; backfill skips the date,
+-- production emits placeholder rows. start(S) = the profile's built-in date, else the earliest
+-- PGS game_date with season_year = S in the snapshot, else the fallback month/day of S.
 WITH pgs_run AS (
     SELECT * FROM pgs WHERE game_date BETWEEN $start AND $end AND game_date < $production_from
 ),
