@@ -56,14 +56,14 @@ numbered AS (
         ) AS total_games
     FROM events
     WINDOW stream AS (
+        -- after the leading keys: the list order's tie-break reversed (game_id, then the
+        -- PGS columns in sources.md order; player_lookup, game_id and game_date are already
+        -- keys, so repeating them would change nothing)
         ORDER BY player_lookup ASC NULLS LAST,
                  game_date ASC NULLS LAST,
                  is_game ASC NULLS LAST,
                  game_id DESC NULLS FIRST,
-                 player_lookup DESC NULLS FIRST,
                  universal_player_id DESC NULLS FIRST,
-                 game_id DESC NULLS FIRST,
-                 game_date DESC NULLS FIRST,
                  team_abbr DESC NULLS FIRST,
                  opponent_team_abbr DESC NULLS FIRST,
                  season_year DESC NULLS FIRST,

@@ -1,7 +1,7 @@
 -- q07_season_stats — Q7 of features.md §3: the player's season aggregates for every spine row,
 -- over the PGS rows with season_year = S and game_date in [Oct 1 of S, D - 1].
 --
--- Inputs: spine (season_year = S, season_oct1 = Oct 1 of S), pgs.
+-- Inputs: spine (season_year = S), pgs.
 -- Output: one row per spine row:
 --   player_lookup, game_date,
 --   season_games BIGINT      rows in the window (DNP and duplicates count; 0 = Q7 absent),
@@ -15,23 +15,23 @@
 -- The float results (points average, N1/N3 NaN, the non-NUMERIC minutes average) are formed
 -- from these exact integers by fsengine/engine/history.py.
 --
--- How: the player's rows of season S and one probe per spine row form one stream per
--- (player, season_year), ordered by day; each probe's window frame covers the days
--- [Oct 1 of S, D - 1]. Exact: every summed value is an integer or a scaled integer.
+-- How: the player's PGS rows dated on or after Oct 1 of their season_year and one probe per
+-- spine row form one stream per (player, season_year), ordered by date with probes before
+-- the games of their own date; the running sums at a probe cover exactly [Oct 1 of S, D - 1]
+-- of season_year S. Exact: every summed value is an integer or a scaled integer.
 WITH events AS (
     SELECT
         1 AS is_game,
         player_lookup,
         season_year,
         game_date,
-        0 AS days_since_oct1,
-        CASE WHEN points IS NULL THEN 0 ELSE 1 END AS has_points,
-        COALESCE(points, 0) AS points,
-        CASE WHEN minutes_played IS NULL THEN 0 ELSE 1 END AS has_minutes,
-        COALESCE(CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT), 0) AS minutes_e9
+        points,
+        CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9
     FROM pgs
+    -- a row dated before Oct 1 of its own season_year is in no window of that season
+    WHERE game_date >= make_date(season_year, 10, 1)
     UNION ALL
-    SELECT 0, player_lookup, season_year, game_date, game_date - season_oct1, 0, 0, 0, 0
+    SELECT 0, player_lookup, season_year, game_date, NULL, NULL
     FROM spine
 ),
 framed AS (
@@ -40,15 +40,16 @@ framed AS (
         player_lookup,
         game_date,
         COALESCE(SUM(is_game) OVER season_so_far, 0) AS season_games,
-        COALESCE(SUM(has_points) OVER season_so_far, 0) AS points_count,
+        COUNT(points) OVER season_so_far AS points_count,
         COALESCE(SUM(points) OVER season_so_far, 0) AS points_sum,
-        COALESCE(SUM(has_minutes) OVER season_so_far, 0) AS minutes_count,
+        COUNT(minutes_e9) OVER season_so_far AS minutes_count,
         COALESCE(SUM(minutes_e9) OVER season_so_far, 0) AS minutes_sum_e9
     FROM events
     WINDOW season_so_far AS (
         PARTITION BY player_lookup, season_year
-        ORDER BY game_date - DATE '1970-01-01' ASC NULLS LAST
-        RANGE BETWEEN days_since_oct1 PRECEDING AND 1 PRECEDING
+        -- probes sort before the games of their own date: the running sums are "before D"
+        ORDER BY game_date ASC NULLS LAST, is_game ASC NULLS LAST
+        ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     )
 )
 SELECT

@@ -23,8 +23,7 @@ WITH events AS (
         opponent_team_abbr,
         game_date,
         0 AS window_days,
-        CASE WHEN points IS NULL THEN 0 ELSE 1 END AS has_points,
-        COALESCE(points, 0) AS points
+        points
     FROM pgs
     UNION ALL
     SELECT
@@ -33,8 +32,7 @@ WITH events AS (
         opponent_team_abbr,
         game_date,
         game_date - CAST(game_date - $opponent_window_years * INTERVAL 1 YEAR AS DATE),
-        0,
-        0
+        NULL
     FROM spine
 ),
 framed AS (
@@ -44,7 +42,7 @@ framed AS (
         opponent_team_abbr,
         game_date,
         COALESCE(SUM(is_game) OVER last_years, 0) AS opp_games,
-        COALESCE(SUM(has_points) OVER last_years, 0) AS opp_points_count,
+        COUNT(points) OVER last_years AS opp_points_count,
         COALESCE(SUM(points) OVER last_years, 0) AS opp_points_sum
     FROM events
     WINDOW last_years AS (
