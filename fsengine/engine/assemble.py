@@ -18,20 +18,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fsengine.contract import load_contract
+from fsengine.engine.extract import run_query
 from fsengine.profile import REFERENCE, Profile
 
 KEYS = ["player_lookup", "game_date"]
 
-# Extraction tables joined onto the spine, with the prefix their columns get here.
-EXTRACTIONS = {
-    "q01_daily_cache": "dc_",
-    "q02_composite_factors": "cf_",
-    "q03_shot_zone": "sz_",
-    "q04_team_defense": "td_",
-    "q05_player_context": "ctx_",
-    "q08_team_games": "tg_",
-    "q09_vegas_lines": "vg_",
-}
+# The spine joined with every extraction table, columns prefixed per extraction
+# (dc_ Q1, cf_ Q2, sz_ Q3, td_ Q4, ctx_ Q5, tg_ Q8, vg_ Q9).
+INPUTS_QUERY = "assembly_inputs"
 
 HISTORY_COLUMNS = {
     "last10_n": pl.Int64,
@@ -177,20 +171,18 @@ def calculated(value: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 # --------------------------------------------------------------------------- inputs
 
 
-def load_inputs(con: duckdb.DuckDBPyConnection, history: pl.DataFrame) -> pl.DataFrame:
-    """The spine with every extraction table and the history frame joined on (player, D)."""
-    frame = con.table("spine").pl()
-    for table, prefix in EXTRACTIONS.items():
-        part = con.table(table).pl()
-        part = part.rename({c: prefix + c for c in part.columns if c not in KEYS})
-        frame = frame.join(part, on=KEYS, how="left", coalesce=True)
+def load_inputs(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, run_query=run_query) -> pl.DataFrame:
+    """The spine with every extraction table (queries/assembly_inputs.sql, joined in DuckDB,
+    sorted by date and player) and the history frame joined on (player, D)."""
+    run_query(con, INPUTS_QUERY, {})
+    frame = con.table(INPUTS_QUERY).pl()
     missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
     if missing:
         raise ValueError(f"player history frame lacks columns {missing}")
     hist = history.select(KEYS + [pl.col(c).cast(t) for c, t in HISTORY_COLUMNS.items()]).unique(
         subset=KEYS, keep="first"
     )
-    return frame.join(hist, on=KEYS, how="left", coalesce=True)
+    return frame.join(hist, on=KEYS, how="left", coalesce=True, maintain_order="left")
 
 
 # --------------------------------------------------------------------------- features
@@ -388,11 +380,12 @@ def tag_row_lists(columns: list[pl.Series], null_rows: np.ndarray, labels: list[
 
 
 def assemble(
-    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile = REFERENCE
+    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile = REFERENCE, run_query=run_query
 ) -> pl.DataFrame:
-    """The assembled frame of engine-interface.md, fatigue gate applied (features.md §2.6)."""
+    """The assembled frame of engine-interface.md, fatigue gate applied (features.md §2.6),
+    sorted by game_date then player_lookup."""
     count = len(load_contract(profile.contract).features)
-    frame = load_inputs(con, history)
+    frame = load_inputs(con, history, run_query)
     features = feature_exprs(profile)
     if len(features) != count:
         raise ValueError(f"assembly defines {len(features)} features, contract {profile.contract} has {count}")
@@ -416,7 +409,6 @@ def assemble(
             (placeholder | (_ge(fatigue, low) & _le(fatigue, high))).alias("_emitted"),
         )
         .filter(pl.col("_emitted"))
-        .sort(KEYS)
     )
     is_placeholder = parts["is_placeholder"].to_numpy().astype(bool)
     values = float_row_lists([parts[f"_value{i}"] for i in range(count)], is_placeholder)

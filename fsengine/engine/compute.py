@@ -53,6 +53,11 @@ def production_from(mode: str, start: dt.date, as_of: dt.date) -> dt.date:
     return start if mode == "production" else as_of
 
 
+def _queries_since(runner: TimedRunner, earlier: tuple[str, ...]) -> float:
+    """Seconds of the queries run after the `earlier` ones (timed separately)."""
+    return sum(s for name, s in runner.timings.items() if name not in earlier)
+
+
 def validate_run(start, end, mode: str, as_of) -> None:
     for label, value in (("start", start), ("end", end), ("as_of", as_of)):
         if value is None and label == "as_of":
@@ -93,17 +98,19 @@ def compute(
             runner(con, name, params)
         began = time.perf_counter()
         history = player_history(con, params, snapshot.minutes_type, runner)
-        history_seconds = time.perf_counter() - began
+        history_seconds = time.perf_counter() - began - _queries_since(runner, ENGINE_QUERIES)
         began = time.perf_counter()
-        rows = assemble(con, history, profile)
-        assembly_seconds = time.perf_counter() - began
+        before = set(runner.timings)
+        rows = assemble(con, history, profile, runner)
+        assembly_seconds = time.perf_counter() - began - sum(
+            s for name, s in runner.timings.items() if name not in before
+        )
         dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
     finally:
         con.close()
     timings = dict(runner.timings)
-    history_queries = sum(s for name, s in timings.items() if name not in ENGINE_QUERIES)
-    timings["history"] = max(0.0, history_seconds - history_queries)
-    timings["assembly"] = assembly_seconds
+    timings["history"] = max(0.0, history_seconds)
+    timings["assembly"] = max(0.0, assembly_seconds)
     if progress is not None:
         progress(f"assembled {rows.height} rows over {len(dates)} dates")
     return EngineResult(rows=rows, timings=timings, dates=dates)
