@@ -8,8 +8,10 @@
 --       total_games = the player's PGS rows in [D - total_games_window_days, D - 1]
 --       (DNP and duplicate rows count);
 --   slot BIGINT             list position, 0 = newest, .. last10_size - 1: on element rows only,
---   list_date DATE, points BIGINT, minutes_e9 BIGINT, ft_makes BIGINT, is_dnp BOOLEAN:
---       the list row's fields; minutes_e9 = minutes_played x 10^9 as an exact integer.
+--   list_date DATE, points BIGINT, minutes_e9 BIGINT, minutes_float DOUBLE, ft_makes BIGINT,
+--   is_dnp BOOLEAN: the list row's fields; minutes_e9 = minutes_played x 10^9 as an integer
+--       (exact for NUMERIC and INT64), minutes_float = minutes_played as float64 (exact for
+--       INT64 and FLOAT64).
 --
 -- How: the PGS rows and one probe per spine row are merged into one stream ordered by
 -- player, date, probes before games, then the list order's tie-break reversed (§5: game_date
@@ -29,12 +31,13 @@ events AS (
         1 AS is_game,
         player_lookup, universal_player_id, game_id, game_date, team_abbr, opponent_team_abbr,
         season_year, points, minutes_played, ft_makes, is_dnp,
-        CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9
+        CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
+        CAST(minutes_played AS DOUBLE) AS minutes_float
     FROM pgs
     UNION ALL
     SELECT
         0, player_lookup, NULL, NULL, game_date, NULL, NULL,
-        NULL, NULL, NULL, NULL, NULL, NULL
+        NULL, NULL, NULL, NULL, NULL, NULL, NULL
     FROM spine
 ),
 numbered AS (
@@ -44,6 +47,7 @@ numbered AS (
         game_date,
         points,
         minutes_e9,
+        minutes_float,
         ft_makes,
         is_dnp,
         -- games: game_seq (1-based); probes: games ordered before (= before D for this player)
@@ -80,7 +84,7 @@ probes AS (
     WHERE is_game = 0
 ),
 games AS (
-    SELECT game_seq, player_lookup, game_date, points, minutes_e9, ft_makes, is_dnp
+    SELECT game_seq, player_lookup, game_date, points, minutes_e9, minutes_float, ft_makes, is_dnp
     FROM numbered
     WHERE is_game = 1
 ),
@@ -99,6 +103,7 @@ SELECT
     CAST(NULL AS DATE) AS list_date,
     CAST(NULL AS BIGINT) AS points,
     CAST(NULL AS BIGINT) AS minutes_e9,
+    CAST(NULL AS DOUBLE) AS minutes_float,
     CAST(NULL AS BIGINT) AS ft_makes,
     CAST(NULL AS BOOLEAN) AS is_dnp
 FROM probes AS p
@@ -112,6 +117,7 @@ SELECT
     g.game_date,
     g.points,
     g.minutes_e9,
+    g.minutes_float,
     g.ft_makes,
     g.is_dnp
 FROM wanted AS w

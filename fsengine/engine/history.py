@@ -2,12 +2,14 @@
 extractions and turns their exact integer aggregates and last-10 lists into the float64
 values the spec defines, one row per spine row.
 
-Exactness (features.md §0.3). The SQL hands over only integers: point sums and counts,
-minutes as minutes x 10^9 (exact for NUMERIC(38,9) and INT64), NUMERIC averages already
-rounded to 9 decimals half away from zero (still x 10^9), and, for the non-NUMERIC
-points-per-minute, the exact sum of the float64 ratios x 2^80. Every float here is then one
-correctly rounded conversion of an exact rational (`exact_quotient`), or the float64
-formula of §6 evaluated in the written order, vectorised over all rows at once.
+Exactness (features.md §0.3). The SQL hands over only exact values: point sums and counts,
+minutes x 10^9 (NUMERIC, INT64) or x 2^80 (FLOAT64), NUMERIC averages already rounded to 9
+decimals half away from zero (still x 10^9), and, on the non-NUMERIC path, the exact sum of
+the float64 ratios points / minutes x 2^80. Every float here is then one correctly rounded
+conversion of an exact rational (`exact_quotient`, `mean_of_x2p80_sums`) — so a non-NUMERIC
+AVG is the exact mean of its (int or float64) inputs rounded once, the only reading that needs
+no summation order — or the float64 formula of §6 evaluated in the written order, vectorised
+over all rows at once.
 
 NaN appears only for N1 (season_points_avg), N2 (opp_points_avg) and N3 (season_minutes_avg,
 ppm_avg_30d on the non-NUMERIC path); §0.4.
@@ -68,25 +70,26 @@ def player_history(
     `minutes_type` is the recorded BigQuery type of PGS minutes_played: NUMERIC selects the
     NUMERIC arithmetic of Q7/Q11; INT64 and FLOAT64 the float64 arithmetic with N3 NaNs.
     """
-    numeric = minutes_path_is_numeric(minutes_type)
+    check_minutes_type(minutes_type)
+    # Q7 and Q11 pick their exact representation of minutes by the recorded type
+    params = {**params, "minutes_type": minutes_type}
     for name in HISTORY_QUERIES:
         run_query(con, name, params)
-    last10 = last10_values(con.table("q06_last10").pl())
-    season = season_values(con.table("q07_season_stats").pl(), numeric)
+    last10 = last10_values(con.table("q06_last10").pl(), minutes_type)
+    season = season_values(con.table("q07_season_stats").pl(), minutes_type)
     opponent = opponent_values(con.table("q10_opponent_history").pl())
-    mppm = minutes_ppm_values(con.table("q11_minutes_ppm").pl(), numeric)
+    mppm = minutes_ppm_values(con.table("q11_minutes_ppm").pl(), minutes_type)
     frame = last10
     for part in (season, opponent, mppm):
         frame = frame.join(part, on=KEYS, how="left", coalesce=True)
     return frame.select([pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()])
 
 
-def minutes_path_is_numeric(minutes_type: str) -> bool:
+def check_minutes_type(minutes_type: str) -> None:
     if minutes_type not in MINUTES_TYPES:
         raise InputError(
             f"player_game_summary.minutes_played has type {minutes_type!r}; expected one of {MINUTES_TYPES}"
         )
-    return minutes_type == "NUMERIC"
 
 
 # --------------------------------------------------------------------------- exact conversions
@@ -110,9 +113,39 @@ def exact_quotient(numerator, denominator) -> np.ndarray:
     return out
 
 
-def mean_of_x2p80_sums(sums: list[str], counts: np.ndarray) -> np.ndarray:
-    """float64 nearest to (sum / 2^80) / count, for exact sums given as integer strings."""
+def mean_of_x2p80_sums(sums, counts: np.ndarray) -> np.ndarray:
+    """float64 nearest to (sum / 2^80) / count, for exact integer sums (int, str or Decimal)."""
     return np.array([int(s) / (int(c) << 80) for s, c in zip(sums, counts)], dtype=np.float64)
+
+
+def scaled_mean(sums: pl.Series, counts: np.ndarray, minutes_type: str) -> np.ndarray:
+    """float64 nearest to the exact mean of minutes from their exact scaled sum (x 2^80 for
+    FLOAT64, x 10^9 otherwise); NaN where the count is 0."""
+    counts = np.asarray(counts, dtype=np.int64)
+    if minutes_type != "FLOAT64":
+        return exact_quotient(sums.fill_null(0).cast(pl.Int64).to_numpy(), counts * E9)
+    out = np.full(len(counts), np.nan)
+    some = np.flatnonzero(counts > 0)
+    out[some] = mean_of_x2p80_sums(sums.gather(some).to_list(), counts[some])
+    return out
+
+
+def exact_row_means(values: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """float64 nearest to the exact mean of each row's first n float64 values (the rest 0).
+
+    Each value >= 2^-28 in magnitude is a whole multiple of 2^-80, held exactly as
+    hi * 2^-40 + lo * 2^-80 with integer hi, lo; whole-number rows take a pure numpy path."""
+    if np.all(values == np.floor(values)) and np.all(np.abs(values) < 2.0**40):
+        return exact_quotient(values.astype(np.int64).sum(axis=1), n)
+    scaled = values * 2.0**40
+    high = np.floor(scaled)
+    low = (scaled - high) * 2.0**40
+    high_sum = high.astype(np.int64).sum(axis=1)
+    low_sum = low.astype(np.int64).sum(axis=1)
+    out = np.full(len(n), np.nan)
+    for i in np.flatnonzero(n > 0):
+        out[i] = ((int(high_sum[i]) << 40) + int(low_sum[i])) / (int(n[i]) << 80)
+    return out
 
 
 def round9(values: np.ndarray) -> np.ndarray:
@@ -128,7 +161,7 @@ def round9(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- Q6: the list
 
 
-def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
+def last10_values(q6: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
     """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts."""
     spine_rows = q6.filter(pl.col("slot").is_null()).sort("spine_row")
     rows = len(spine_rows)
@@ -145,13 +178,13 @@ def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
 
     cell = row_of_item * width + slot
 
-    def matrix(column: str) -> tuple[np.ndarray, np.ndarray]:
+    def matrix(column: str, dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
         """Slot k of spine row r at [r, k]; NULL and padding are 0 with known = False."""
-        values = np.zeros(rows * width, dtype=np.int64)
+        values = np.zeros(rows * width, dtype=dtype)
         known = np.zeros(rows * width, dtype=bool)
         series = items[column]
         known[cell] = series.is_not_null().to_numpy()
-        values[cell] = series.cast(pl.Int64).fill_null(0).to_numpy()
+        values[cell] = series.cast(pl.Float64 if dtype == np.float64 else pl.Int64).fill_null(0).to_numpy()
         return values.reshape(rows, width), known.reshape(rows, width)
 
     points, points_known = matrix("points")
@@ -188,7 +221,10 @@ def last10_values(q6: pl.DataFrame) -> pl.DataFrame:
     slope = _slope(points, point_sum, n)
 
     # feature 12 fallback: exact mean of all n minutes (NULL -> 0), nearest float64
-    minutes_mean = exact_quotient(minutes_e9.sum(axis=1), n * E9)
+    if minutes_type == "FLOAT64":
+        minutes_mean = exact_row_means(matrix("minutes_float", np.float64)[0], n)
+    else:
+        minutes_mean = exact_quotient(minutes_e9.sum(axis=1), n * E9)
 
     return pl.DataFrame(
         {
@@ -254,19 +290,19 @@ def _slope(points: np.ndarray, point_sum: np.ndarray, n: np.ndarray) -> np.ndarr
 # --------------------------------------------------------------------------- Q7, Q10, Q11
 
 
-def season_values(q7: pl.DataFrame, numeric: bool) -> pl.DataFrame:
+def season_values(q7: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
     """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise)."""
     games = q7["season_games"].to_numpy()
     present = games > 0
     points_count = q7["points_count"].to_numpy()
     points_avg = exact_quotient(q7["points_sum"].to_numpy(), points_count)  # NaN when 0 -> N1
     minutes_count = q7["minutes_count"].to_numpy()
-    if numeric:
+    if minutes_type == "NUMERIC":
         avg_e9 = q7["minutes_avg_e9"].fill_null(0).to_numpy()
         minutes_avg = exact_quotient(avg_e9, np.full(len(avg_e9), E9))
         minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
     else:
-        minutes_avg = exact_quotient(q7["minutes_sum_e9"].to_numpy(), minutes_count * E9)  # NaN -> N3
+        minutes_avg = scaled_mean(q7["minutes_sum_scaled"], minutes_count, minutes_type)  # NaN -> N3
         minutes_present = present
     return pl.DataFrame(
         {
@@ -292,20 +328,20 @@ def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def minutes_ppm_values(q11: pl.DataFrame, numeric: bool) -> pl.DataFrame:
+def minutes_ppm_values(q11: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
     """Q11: minutes average and mean points-per-minute over the 30-day window."""
     games = q11["mppm_games"].to_numpy()
     present = games > 0
     ppm_count = q11["ppm_count"].to_numpy()
-    if numeric:
+    if minutes_type == "NUMERIC":
         minutes_avg = exact_quotient(q11["minutes_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
         ppm = exact_quotient(q11["ppm_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
         ppm_present = present & (ppm_count > 0)  # all points NULL: NULL, not NaN
     else:
-        minutes_avg = exact_quotient(q11["minutes_sum_e9"].to_numpy(), games * E9)
+        minutes_avg = scaled_mean(q11["minutes_sum_scaled"], games, minutes_type)
         ppm = np.full(len(games), np.nan)  # N3 where no row has points
         with_points = np.flatnonzero(present & (ppm_count > 0))
-        sums = q11["ppm_sum_x2p80"].gather(with_points).to_list()
+        sums = q11["ratio_sum_x2p80"].gather(with_points).to_list()
         ppm[with_points] = mean_of_x2p80_sums(sums, ppm_count[with_points])
         ppm_present = present
     return pl.DataFrame(

@@ -637,8 +637,12 @@ def pgs_tables(draw, minutes_type):
                 st.decimals(min_value=Decimal("0.001"), max_value=48, places=9),
             ))
             minutes = None if minutes is None else Decimal(minutes)
-        else:
+        elif minutes_type == "INT64":
             minutes = draw(st.one_of(st.none(), st.integers(0, 48)))
+        else:  # FLOAT64: whole and fractional float64 minutes
+            minutes = draw(st.one_of(
+                st.none(), st.integers(0, 48), st.floats(min_value=0.01, max_value=48.0),
+            ))
         row = pgs(
             draw(st.sampled_from(PLAYERS)), day,
             points=draw(st.one_of(st.none(), st.integers(0, 45))),
@@ -668,7 +672,7 @@ def spines(draw):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), minutes_type=st.sampled_from(["NUMERIC", "INT64"]))
+@given(data=st.data(), minutes_type=st.sampled_from(["NUMERIC", "INT64", "FLOAT64"]))
 def test_matches_the_reference_on_random_tables(data, minutes_type):
     rows = data.draw(pgs_tables(minutes_type))
     spine_rows = data.draw(spines())

@@ -163,6 +163,18 @@ def test_float64_minutes_follow_the_int64_path():
     assert got["season_minutes_avg"] == 14.0
 
 
+def test_float64_fractional_minutes_average_to_the_exact_mean_rounded_once():
+    minutes = [11.95, 12.1, 7.3, 33.3]
+    rows = [pgs("p", days_before(k + 2), points=k + 1, minutes=m) for k, m in enumerate(minutes)]
+    got = one(history_for(rows, [spine("p", D)], "FLOAT64"))
+    exact_mean = float(sum(map(Fraction, minutes)) / len(minutes))
+    assert got["season_minutes_avg"] == exact_mean
+    assert got["minutes_avg_30d"] == exact_mean
+    assert got["minutes_list_mean"] == exact_mean
+    ratios = [(k + 1) / m for k, m in enumerate(minutes)]
+    assert got["ppm_avg_30d"] == float(sum(map(Fraction, ratios)) / len(ratios))
+
+
 def test_unknown_minutes_type_is_a_clear_error():
     with pytest.raises(InputError, match="minutes_played"):
         player_history(duckdb.connect(), {}, "STRING", run_query)
