@@ -523,11 +523,6 @@ def test_compare_detects_single_bit_and_tag_differences(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore:.*minutes_played is FLOAT64")
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/reference reading differ on an unexpected input: with FLOAT64 minutes_played (sources.md §2.1: "
-    "'treated like INT64'), the engine's feature 31 (Q11 minutes_avg) is the exact mean of the minutes "
-    "as 9-dp decimals (e.g. 11.95), the reference's the exact mean of the float64 values rounded once "
-    "(11.950000000000001). Lead to decide; whole-number FLOAT64 minutes agree."))
 def test_parity_float64_minutes(tmp_path):
     from reference.test_engine_reference import world
 
