@@ -136,7 +136,8 @@ def _lit(value) -> pl.Expr:
 
 
 def _tag(name: str) -> pl.Expr:
-    return pl.lit(name, dtype=pl.Utf8)
+    """A raw source tag, carried as its code in TAG_LABELS until the lists are built."""
+    return pl.lit(TAG_LABELS.index(name), dtype=pl.UInt8)
 
 
 # --------------------------------------------------------------------------- lookup rules
@@ -366,15 +367,11 @@ def float_row_lists(columns: list[pl.Series], blank_rows: np.ndarray) -> pl.Seri
 
 
 def tag_row_lists(columns: list[pl.Series], null_rows: np.ndarray, labels: list[str]) -> pl.Series:
-    """One List[Utf8] per row from k tag columns (values among `labels`), null where
-    `null_rows`; the tags travel as codes into `labels`."""
+    """One List[Utf8] per row from k columns of tag codes (indices into `labels`), null where
+    `null_rows`."""
     rows, width = len(null_rows), len(columns)
-    enum = pl.Enum(labels)
-    codes = (
-        np.column_stack([c.cast(enum).to_physical().to_numpy() for c in columns])
-        if rows else np.zeros((0, width), np.uint32)
-    )
-    flat = pa.array(labels, pa.string()).take(pa.array(codes.ravel()))
+    codes = np.column_stack([c.to_numpy() for c in columns]) if rows else np.zeros((0, width), np.uint8)
+    flat = pa.array(labels, pa.string()).take(pa.array(codes.ravel().astype(np.int32)))
     lists = pa.LargeListArray.from_arrays(_row_offsets(rows, width), flat, mask=pa.array(null_rows, pa.bool_()))
     return pl.Series(pl.from_arrow(lists))
 
