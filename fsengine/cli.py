@@ -100,13 +100,33 @@ def backfill(
     for name, seconds in report.timings.items():
         timing.add_row(name, f"{seconds:.3f}")
     console.print(timing)
+    console.print(_rows_per_date_table(report.rows_per_date))
     per_date = list(report.rows_per_date.values())
-    dates = len(per_date)
     console.print(
-        f"[bold]{report.rows}[/] rows for [bold]{dates}[/] game dates "
+        f"[bold]{report.rows}[/] rows for [bold]{len(per_date)}[/] game dates "
         f"({report.start} .. {report.end}; {min(per_date, default=0)}–{max(per_date, default=0)} rows per date) "
         f"in {report.wall_seconds:.2f} s -> {report.out}"
     )
+
+
+def _rows_per_date_table(rows_per_date: dict[dt.date, int]) -> Table:
+    """Rows per date; by month when the run is longer than a month."""
+    if len(rows_per_date) <= 31:
+        table = Table(title="rows per date", show_edge=False)
+        table.add_column("game date")
+        table.add_column("rows", justify="right")
+        for day, count in rows_per_date.items():
+            table.add_row(day.isoformat(), str(count))
+        return table
+    months: dict[str, list[int]] = {}
+    for day, count in rows_per_date.items():
+        months.setdefault(day.strftime("%Y-%m"), []).append(count)
+    table = Table(title="rows per date, by month", show_edge=False)
+    for col in ("month", "dates", "rows", "min/date", "max/date"):
+        table.add_column(col, justify="left" if col == "month" else "right")
+    for month, counts in months.items():
+        table.add_row(month, str(len(counts)), f"{sum(counts):,}", str(min(counts)), str(max(counts)))
+    return table
 
 
 # --------------------------------------------------------------------------- fixtures
