@@ -230,3 +230,31 @@ def test_write_snapshot_round_trip_and_empty_table(tmp_path):
     assert len(copy.tables[PGS].files) == -(-tables[PGS].num_rows // 1000)
     assert pa.concat_tables(pq.read_table(f) for f in copy.tables[PGS].files).equals(tables[PGS])
     assert not any(p.name.startswith(".copy.partial") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    "key, column",
+    [(PGS, "player_lookup"), (PGS, "game_date"), ("nba_analytics.upcoming_player_game_context", "player_lookup"),
+     ("nba_analytics.team_offense_game_summary", "team_abbr")],
+)
+def test_null_in_a_not_null_column_is_refused(snap, key, column):
+    def null_one(table: pa.Table) -> pa.Table:
+        values = table.column(column).to_pylist()
+        values[0] = None
+        return table.set_column(table.schema.get_field_index(column), column, pa.array(values, table.schema.field(column).type))
+
+    _rewrite(snap, key, null_one)
+    with pytest.raises(SnapshotError, match=rf"{key}.*{column}.*NOT NULL"):
+        Snapshot.open(snap)
+
+
+def test_null_player_lookup_in_odds_is_allowed(snap):
+    key = "nba_raw.odds_api_player_points_props"
+
+    def null_one(table: pa.Table) -> pa.Table:
+        values = table.column("player_lookup").to_pylist()
+        values[0] = None
+        return table.set_column(0, "player_lookup", pa.array(values, pa.string()))
+
+    _rewrite(snap, key, null_one)
+    Snapshot.open(snap)

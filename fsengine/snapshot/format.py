@@ -407,6 +407,7 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
                 raise SnapshotError(
                     f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
                 )
+        _refuse_nulls_in_required_columns(spec, meta, where, rel)
         if verify_checksums and sha256_of(file_path) != f.get("sha256"):
             raise SnapshotError(f"{where}: file {rel} fails its SHA-256 check (changed or damaged)")
         counted += file_rows
@@ -416,3 +417,26 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     if counted != total_rows:
         raise SnapshotError(f"{where}: files hold {counted} rows, manifest says {total_rows}")
     return SnapshotTable(spec, start, end, column_types, tuple(paths), total_rows, int(entry.get("bytes", 0)))
+
+
+def _refuse_nulls_in_required_columns(spec: SourceTable, parquet: pq.ParquetFile, where: str, rel: str) -> None:
+    """A NULL in a NOT NULL column (a key or a date) has no meaning in any rule of the spec;
+    refuse the file up front, from the Parquet statistics, without scanning the data."""
+    metadata = parquet.metadata
+    names = parquet.schema_arrow.names
+    for column in spec.columns:
+        if column.nullable or column.name not in names:
+            continue
+        index = names.index(column.name)
+        nulls = 0
+        for group in range(metadata.num_row_groups):
+            stats = metadata.row_group(group).column(index).statistics
+            if stats is not None and stats.has_null_count:
+                nulls += stats.null_count
+            elif metadata.row_group(group).num_rows:
+                nulls += parquet.read_row_group(group, columns=[column.name]).column(0).null_count
+        if nulls:
+            raise SnapshotError(
+                f"{where}: file {rel} has {nulls} NULL value(s) in column {column.name}, which is NOT NULL in "
+                f"BigQuery ({spec.key}); the snapshot is damaged or was not read from that table"
+            )
