@@ -184,8 +184,9 @@ def run_bench(
                 "stage_seconds": query_times,
                 "scoring_share_of_extraction": summary([s / e for s, e in zip(scoring, extraction) if e]),
             }
-        # Batch vs date by date on the same dates of the largest world measured, pairwise.
-        largest = presets[-1]
+        # Batch vs date by date on the same dates, pairwise: on nba5 (the production scale the
+        # old system's per-date figures describe) when measured, else the largest world.
+        largest = "nba5" if "nba5" in worlds else presets[-1]
         folder = WORLDS_DIR / f"{largest}-{seed}"
         days = _game_dates(worlds[largest], folder, per_date_dates)
         pairs = []
