@@ -169,8 +169,8 @@ def run_bench(
             walls = [r["process_wall"] for r in runs]
             med = statistics.median(walls)
             query_times = {k: summary([r["timings"].get(k, 0.0) for r in runs]) for k in first["timings"]}
-            extraction = [sum(v for k, v in r["timings"].items() if k not in ("score+rows", "write")) for r in runs]
-            scoring = [r["timings"].get("score+rows", 0.0) for r in runs]
+            extraction = [sum(v for k, v in r["timings"].items() if k not in ("score", "rows", "write")) for r in runs]
+            scoring = [r["timings"].get("score", 0.0) for r in runs]
             worlds[preset] = {
                 "world_checksum": world_checksum(folder),
                 "generation_seconds": gen_seconds,

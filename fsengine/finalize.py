@@ -26,6 +26,7 @@ import datetime as dt
 import hashlib
 import json
 import sys
+import time
 from functools import lru_cache
 
 import numpy as np
@@ -71,12 +72,29 @@ HASH_FIELDS = (
     "days_rest", "data_source", "early_season_flag", "insufficient_data_reason",
 )
 HASH_LENGTH = 16
+STRIPPED_FIELDS = (
+    "player_lookup", "universal_player_id", "game_id", "feature_version", "opponent_team_abbr", "data_source",
+    "insufficient_data_reason",
+)
 
 
 @lru_cache(maxsize=1)
 def python_whitespace() -> str:
     """The characters Python's str.strip() removes (str.isspace), for a bit-identical strip."""
     return "".join(ch for ch in map(chr, range(sys.maxunicode + 1)) if ch.isspace())
+
+
+ASCII_WHITESPACE = "".join(ch for ch in map(chr, range(128)) if ch.isspace())
+
+
+def _strip_set(fields: pl.DataFrame, names: list[str]) -> str:
+    """The characters to strip from `names`: only the ASCII whitespace when every text is
+    ASCII (no other whitespace can occur then, and scanning all of Unicode for the full set
+    costs ~0.2 s), else the full set of `python_whitespace`."""
+    non_ascii = fields.select(
+        pl.any_horizontal(pl.col(n).cast(pl.Utf8).str.contains(r"[^\x00-\x7f]").any() for n in names)
+    ).item()
+    return python_whitespace() if non_ascii else ASCII_WHITESPACE
 
 
 def python_float_texts(values: pl.Series) -> pl.Series:
@@ -124,8 +142,9 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
         raise ValueError("data_hash: feature_names differ between rows")
     names_text = repr(first_names)
     features = fields.get_column("features")
-    vector = _joined_rows(python_float_texts(features.explode()).fill_null("None"), width, ", ")
-    whitespace = python_whitespace()
+    flat_texts = python_float_texts(features.explode()).fill_null("None")
+    vector = flat_texts.reshape((features.len(), width)).arr.join(", ") if features.len() else pl.Series([], dtype=pl.Utf8)
+    whitespace = _strip_set(fields, [n for n in STRIPPED_FIELDS if n in fields.columns])
 
     def stripped(name: str) -> pl.Expr:
         return _text_or_null(pl.col(name).cast(pl.Utf8).str.strip_chars(whitespace))
@@ -141,7 +160,7 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
         "universal_player_id": stripped("universal_player_id"),
         "game_date": _text_or_null(pl.col("game_date").dt.to_string("%Y-%m-%d")),
         "game_id": stripped("game_id"),
-        "features": pl.concat_str(pl.lit("["), pl.Series(vector).cast(pl.Utf8), pl.lit("]")),
+        "features": pl.concat_str(pl.lit("["), vector, pl.lit("]")),
         "feature_names": pl.lit(names_text),
         "feature_count": integer("feature_count"),
         "feature_version": stripped("feature_version"),
@@ -245,7 +264,68 @@ def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int) -> pa
 
 def _constant(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
     """A column holding `value` on scored rows and `placeholder_value` on placeholder rows."""
+    if pa.types.is_string(arrow_type) and _repeatable(value, placeholder_value, str):
+        return _repeated_texts(value, placeholder_value, placeholder)
+    if (
+        pa.types.is_list(arrow_type) and pa.types.is_string(arrow_type.value_type)
+        and _repeatable(value, placeholder_value, list)
+    ):
+        per_row = np.where(placeholder, len(placeholder_value), len(value))
+        offsets = np.zeros(len(placeholder) + 1, dtype=np.int32)
+        np.cumsum(per_row, out=offsets[1:])
+        if value == placeholder_value:
+            items, times = value, len(placeholder)
+        else:
+            items = value or placeholder_value
+            times = int((~placeholder if value else placeholder).sum())
+        texts = _tiled_texts(items, times) if items else pa.array([], pa.string())
+        return pa.ListArray.from_arrays(pa.array(offsets), texts, type=arrow_type)
     return pa.array([value, placeholder_value], arrow_type).take(pa.array(placeholder.astype(np.int8)))
+
+
+def _repeatable(value, placeholder_value, kind: type) -> bool:
+    """True when the two cell values are of `kind` (or NULL) and at most one of them has
+    content, so the column's data is one text repeated (built from buffers, not per row)."""
+    if not all(v is None or isinstance(v, kind) for v in (value, placeholder_value)):
+        return False
+    if kind is list and (value is None or placeholder_value is None):
+        return False
+    return not value or not placeholder_value or value == placeholder_value
+
+
+def _tiled_texts(items: list[str], times: int) -> pa.Array:
+    """A string array of `items` repeated `times` times, from its buffers."""
+    encoded = [t.encode("utf-8") for t in items]
+    lengths = np.tile(np.array([len(b) for b in encoded], dtype=np.int64), times)
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = pa.py_buffer(b"".join(encoded) * times)
+    if offsets[-1] < 2**31:
+        return pa.Array.from_buffers(pa.string(), len(lengths), [None, pa.py_buffer(offsets.astype(np.int32)), data])
+    return pa.Array.from_buffers(pa.large_string(), len(lengths), [None, pa.py_buffer(offsets), data])
+
+
+def _repeated_texts(value: str | None, placeholder_value: str | None, placeholder: np.ndarray) -> pa.Array:
+    """`value` on scored rows, `placeholder_value` on placeholder rows (None = NULL), when
+    they are equal or one of them is NULL or empty."""
+    rows = len(placeholder)
+    if value is not None and value == placeholder_value:
+        return _tiled_texts([value], rows)
+    present = np.where(placeholder, placeholder_value is not None, value is not None)
+    text = value if value else (placeholder_value or "")
+    encoded = text.encode("utf-8")
+    holds_text = ~placeholder if value else placeholder
+    lengths = np.where(holds_text & present, len(encoded), 0).astype(np.int64)
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(lengths, out=offsets[1:])
+    data = pa.py_buffer(encoded * int((holds_text & present).sum()))
+    validity = None if present.all() else pa.array(present, pa.bool_()).buffers()[1]
+    nulls = int((~present).sum())
+    if offsets[-1] < 2**31:
+        return pa.Array.from_buffers(
+            pa.string(), rows, [validity, pa.py_buffer(offsets.astype(np.int32)), data], null_count=nulls
+        )
+    return pa.Array.from_buffers(pa.large_string(), rows, [validity, pa.py_buffer(offsets), data], null_count=nulls)
 
 
 def _score_decimal(scores: pl.Series) -> pa.Array:
@@ -286,13 +366,18 @@ def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
             raise ValueError(f"NaN or ±Inf would reach output column {field.name}: {_key(keys, pl.Series(bad))}")
 
 
-def output_rows(assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile = REFERENCE) -> pa.Table:
+def output_rows(
+    assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile = REFERENCE, timings: dict | None = None
+) -> pa.Table:
     """The output rows of a run (output.md §2), with exactly OUTPUT_SCHEMA.
 
     `run_ts` is the run's one UTC instant (aware): created_at and quality_computed_at.
     Placeholder rows (is_placeholder) get the placeholder fill of output.md §2 / quality.md §8;
     their feature values and tags must be absent (null).
+    `timings`, when given, gains the seconds spent in quality.score ("score") and in the rest
+    of this function ("rows": checks, data_hash, columns), added to any value already there.
     """
+    began = time.perf_counter()
     contract = load_contract(profile.contract)
     width = len(contract.features)
     rules = quality.scorer_rules(profile)
@@ -301,7 +386,9 @@ def output_rows(assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile =
     placeholder = frame.get_column("is_placeholder")
     rows = frame.height
 
+    scoring_began = time.perf_counter()
     scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts)
+    scoring_seconds = time.perf_counter() - scoring_began
     in_memory = pl.select(
         pl.when(placeholder).then(pl.lit([None] * width, dtype=pl.List(pl.Float64))).otherwise(frame.get_column("feature_values"))
     ).to_series()
@@ -367,4 +454,7 @@ def output_rows(assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile =
             arrays[name] = source.get_column(name).to_arrow().cast(arrow_type)
     table = pa.Table.from_arrays([arrays[n] for n in OUTPUT_NAMES], schema=OUTPUT_SCHEMA)
     _refuse_non_finite(table, frame.select("player_lookup", "game_date"))
+    if timings is not None:
+        timings["score"] = timings.get("score", 0.0) + scoring_seconds
+        timings["rows"] = timings.get("rows", 0.0) + time.perf_counter() - began - scoring_seconds
     return table

@@ -12,6 +12,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -129,25 +130,33 @@ def output_dir(out: str | Path) -> Path:
     return Path(out) / TABLE_NAME
 
 
-def write_output(table: pa.Table, out: str | Path, *, rows_per_file: int = 250_000) -> Path:
+PARQUET_COMPRESSION = "snappy"
+
+
+def write_output(
+    table: pa.Table | Iterable[pa.Table], out: str | Path, *, rows_per_file: int = 250_000
+) -> Path:
     """Write the rows as Parquet under OUT/ml_feature_store_v2/, atomically.
 
+    `table` may also be an iterable of tables (consecutive parts of the rows, in order), so a
+    caller can produce and write a long run part by part without holding all of it at once.
     Files go to a temporary sibling folder first; the finished folder replaces any previous
-    one in a rename, so a reader never sees a partial output.
+    one in a rename, so a reader never sees a partial output (nor one cut short by an error
+    raised while producing a later part).
     """
-    if table.schema.names != OUTPUT_NAMES:
-        missing = [n for n in OUTPUT_NAMES if n not in table.schema.names]
-        extra = [n for n in table.schema.names if n not in OUTPUT_NAMES]
-        raise ValueError(f"output rows do not have the output columns (missing {missing}, extra {extra})")
-    table = table.cast(OUTPUT_SCHEMA)
+    parts = [table] if isinstance(table, pa.Table) else table
     final = output_dir(out)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{TABLE_NAME}.partial-", dir=final.parent))
     try:
-        n_files = max(1, -(-table.num_rows // rows_per_file))
-        for i in range(n_files):
-            chunk = table.slice(i * rows_per_file, rows_per_file)
-            pq.write_table(chunk, staging / f"part-{i:05d}.parquet", compression="zstd")
+        n_files = 0
+        for part in parts:
+            part = _checked_output(part)
+            for first in range(0, part.num_rows, rows_per_file):
+                _write_file(part.slice(first, rows_per_file), staging / f"part-{n_files:05d}.parquet")
+                n_files += 1
+        if n_files == 0:
+            _write_file(OUTPUT_SCHEMA.empty_table(), staging / "part-00000.parquet")
         old = None
         if final.exists():
             old = final.parent / f".{TABLE_NAME}.old-{os.getpid()}"
@@ -159,6 +168,25 @@ def write_output(table: pa.Table, out: str | Path, *, rows_per_file: int = 250_0
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return final
+
+
+def _checked_output(table: pa.Table) -> pa.Table:
+    if table.schema.names != OUTPUT_NAMES:
+        missing = [n for n in OUTPUT_NAMES if n not in table.schema.names]
+        extra = [n for n in table.schema.names if n not in OUTPUT_NAMES]
+        raise ValueError(f"output rows do not have the output columns (missing {missing}, extra {extra})")
+    return table.cast(OUTPUT_SCHEMA)
+
+
+# Min/max statistics for the flat columns only: readers prune on keys and scalars, and the
+# statistics of the long string arrays (feature_names, ...) cost a quarter of the write.
+STATISTICS_COLUMNS = [c.name for c in OUTPUT_COLUMNS if not pa.types.is_nested(c.arrow_type)]
+
+
+def _write_file(table: pa.Table, path: Path) -> None:
+    # snappy: readable by every Parquet reader and BigQuery, and cheaper to write than zstd
+    # (the output's long repeated texts are dictionary-encoded either way)
+    pq.write_table(table, path, compression=PARQUET_COMPRESSION, write_statistics=STATISTICS_COLUMNS)
 
 
 def read_output(out: str | Path) -> pa.Table:

@@ -17,6 +17,7 @@ from typing import Callable
 from fsengine.errors import InputError
 from fsengine.snapshot.format import Snapshot
 
+ROWS_PER_PART = 250_000
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BUNDLED_SNAPSHOT = REPO_ROOT / "fixtures" / "small"
 
@@ -68,6 +69,7 @@ def backfill(
     from fsengine.engine.compute import compute
     from fsengine.finalize import output_rows
     from fsengine.output import write_output
+    import polars as pl
 
     began = time.perf_counter()
     note = progress or (lambda message: None)
@@ -78,23 +80,29 @@ def backfill(
     timings = dict(result.timings)
 
     run_ts = dt.datetime.now(dt.timezone.utc)
-    t0 = time.perf_counter()
-    table = output_rows(result.rows, run_ts)
-    timings["score+rows"] = time.perf_counter() - t0
+    per_date: dict[dt.date, int] = {}
+    stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
+
+    def output_parts():
+        # Output rows are computed and written ROWS_PER_PART at a time: each row depends only
+        # on its own assembled row, so the rows are the same, and memory stays bounded.
+        for first in range(0, result.rows.height, ROWS_PER_PART):
+            part = output_rows(result.rows.slice(first, ROWS_PER_PART), run_ts, timings=stage_seconds)
+            for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
+                per_date[day] = per_date.get(day, 0) + count
+            yield part
 
     t0 = time.perf_counter()
-    written = write_output(table, out)
-    timings["write"] = time.perf_counter() - t0
+    written = write_output(output_parts(), out, rows_per_file=ROWS_PER_PART)
+    timings.update(stage_seconds)
+    timings["write"] = max(0.0, time.perf_counter() - t0 - stage_seconds["score"] - stage_seconds["rows"])
 
     record_run(out, snapshot.path, start, end, mode, as_of)
-    per_date: dict[dt.date, int] = {}
-    for day in table.column("game_date").to_pylist():
-        per_date[day] = per_date.get(day, 0) + 1
     return BackfillReport(
         out=written,
         start=start,
         end=end,
-        rows=table.num_rows,
+        rows=sum(per_date.values()),
         rows_per_date=dict(sorted(per_date.items())),
         timings=timings,
         wall_seconds=time.perf_counter() - began,

@@ -1,0 +1,86 @@
+"""Output rows produced and written part by part: the same rows as in one piece; constant
+columns built from buffers equal the plain per-row construction; the stage timings."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fsengine import finalize
+from fsengine.output import OUTPUT_SCHEMA, read_output, write_output
+from reference.quality_reference import B
+from test_finalize import RUN_TS, assembled, placeholder_row, scored_row
+
+TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "é", "{", '"', " ", "\u3000"]), max_size=6))
+TEXT_LIST = st.lists(st.text(alphabet=st.sampled_from(["x", "é", "_"]), max_size=4), max_size=4)
+
+
+def plain_constant(value, placeholder_value, arrow_type, placeholder):
+    return pa.array([placeholder_value if p else value for p in placeholder.tolist()], arrow_type)
+
+
+@given(
+    st.one_of(
+        st.tuples(TEXT, TEXT, st.just(pa.string())),
+        st.tuples(TEXT_LIST, TEXT_LIST, st.just(pa.list_(pa.string()))),
+        st.tuples(st.one_of(st.none(), st.booleans()), st.one_of(st.none(), st.booleans()), st.just(pa.bool_())),
+    ),
+    st.lists(st.booleans(), max_size=30),
+)
+@settings(max_examples=300, deadline=None)
+def test_constant_columns_equal_per_row_construction(case, flags):
+    value, placeholder_value, arrow_type = case
+    placeholder = np.array(flags, dtype=bool)
+    got = finalize._constant(value, placeholder_value, arrow_type, placeholder)
+    got.validate(full=True)
+    assert got.type == arrow_type
+    assert got.to_pylist() == plain_constant(value, placeholder_value, arrow_type, placeholder).to_pylist()
+
+
+def rows_in_one_piece():
+    return (
+        [scored_row(player_lookup=f"p{i}") for i in range(5)]
+        + [placeholder_row(player_lookup="q")]
+        + [scored_row(player_lookup=f"r{i}", feature_tags=list(B), composite_fallback=True) for i in range(3)]
+    )
+
+
+def test_parts_give_the_same_rows_as_one_piece(tmp_path):
+    rows = rows_in_one_piece()
+    whole = finalize.output_rows(assembled(rows), RUN_TS)
+    frame = assembled(rows)
+    parts = (finalize.output_rows(frame.slice(first, 4), RUN_TS) for first in range(0, frame.height, 4))
+    write_output(parts, tmp_path / "parts", rows_per_file=3)
+    write_output(whole, tmp_path / "whole")
+    assert read_output(tmp_path / "parts").equals(read_output(tmp_path / "whole"))
+    assert read_output(tmp_path / "whole").equals(whole)
+
+
+def test_no_parts_give_an_empty_output(tmp_path):
+    write_output(iter(()), tmp_path)
+    assert read_output(tmp_path).num_rows == 0
+    assert read_output(tmp_path).schema == OUTPUT_SCHEMA
+
+
+def test_failing_part_leaves_the_previous_output(tmp_path):
+    first = finalize.output_rows(assembled([scored_row()]), RUN_TS)
+    write_output(first, tmp_path)
+
+    def parts():
+        yield first
+        raise RuntimeError("part 2 failed")
+
+    with pytest.raises(RuntimeError, match="part 2 failed"):
+        write_output(parts(), tmp_path, rows_per_file=1)
+    assert read_output(tmp_path).equals(first)
+    assert [p.name for p in tmp_path.iterdir()] == ["ml_feature_store_v2"]
+
+
+def test_timings_name_score_and_rows_and_add_up():
+    timings = {"score": 1.0}
+    finalize.output_rows(assembled([scored_row(), placeholder_row()]), RUN_TS, timings=timings)
+    assert set(timings) == {"score", "rows"}
+    assert timings["score"] > 1.0 and timings["rows"] > 0.0
