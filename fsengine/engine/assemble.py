@@ -26,6 +26,10 @@ KEYS = ["player_lookup", "game_date"]
 # The spine joined with every extraction table, columns prefixed per extraction
 # (dc_ Q1, cf_ Q2, sz_ Q3, td_ Q4, ctx_ Q5, tg_ Q8, vg_ Q9).
 INPUTS_QUERY = "assembly_inputs"
+JOINED_TABLES = (
+    "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense", "q05_player_context",
+    "q08_team_games", "q09_vegas_lines",
+)
 
 HISTORY_COLUMNS = {
     "last10_n": pl.Int64,
@@ -177,6 +181,10 @@ def load_inputs(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, run_query
     sorted by date and player) and the history frame joined on (player, D)."""
     run_query(con, INPUTS_QUERY, {})
     frame = con.table(INPUTS_QUERY).pl()
+    # The joined tables are read once: dropping them now keeps them from being held twice
+    # (DuckDB and Polars) while the features are computed.
+    for table in (INPUTS_QUERY, *JOINED_TABLES):
+        con.execute(f'DROP TABLE IF EXISTS "{table}"')
     missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
     if missing:
         raise ValueError(f"player history frame lacks columns {missing}")

@@ -75,14 +75,22 @@ def player_history(
     params = {**params, "minutes_type": minutes_type}
     for name in HISTORY_QUERIES:
         run_query(con, name, params)
-    last10 = last10_values(con.table("q06_last10").pl(), minutes_type)
-    season = season_values(con.table("q07_season_stats").pl(), minutes_type)
-    opponent = opponent_values(con.table("q10_opponent_history").pl())
-    mppm = minutes_ppm_values(con.table("q11_minutes_ppm").pl(), minutes_type)
+    last10 = last10_values(_consume(con, "q06_last10"), minutes_type)
+    season = season_values(_consume(con, "q07_season_stats"), minutes_type)
+    opponent = opponent_values(_consume(con, "q10_opponent_history"))
+    mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), minutes_type)
     frame = last10
     for part in (season, opponent, mppm):
         frame = frame.join(part, on=KEYS, how="left", coalesce=True)
     return frame.select([pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()])
+
+
+def _consume(con: duckdb.DuckDBPyConnection, name: str) -> pl.DataFrame:
+    """Temp table `name` as a Polars frame; the table is dropped once read (nothing else reads
+    it, and on large runs the extraction tables held twice are the peak of the run's memory)."""
+    frame = con.table(name).pl()
+    con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    return frame
 
 
 def check_minutes_type(minutes_type: str) -> None:
