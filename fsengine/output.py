@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
@@ -149,12 +150,7 @@ def write_output(
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{TABLE_NAME}.partial-", dir=final.parent))
     try:
-        n_files = 0
-        for part in parts:
-            part = _checked_output(part)
-            for first in range(0, part.num_rows, rows_per_file):
-                _write_file(part.slice(first, rows_per_file), staging / f"part-{n_files:05d}.parquet")
-                n_files += 1
+        n_files = _write_parts(parts, staging, rows_per_file)
         if n_files == 0:
             _write_file(OUTPUT_SCHEMA.empty_table(), staging / "part-00000.parquet")
         old = None
@@ -170,6 +166,55 @@ def write_output(
     return final
 
 
+def _write_parts(parts: Iterable[pa.Table], staging: Path, rows_per_file: int) -> int:
+    """Append the parts, in order, to files of at most rows_per_file rows (each part one row
+    group per file it lands in); return the number of files. A part is written in a
+    background thread while the caller produces the next one (the Parquet writer releases the
+    GIL), and at most two parts are held at a time."""
+    files = _RollingFiles(staging, rows_per_file)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as writer:
+            pending = None
+            for part in parts:
+                part = _checked_output(part)
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(files.append, part)
+            if pending is not None:
+                pending.result()
+    finally:
+        files.close()
+    return files.count
+
+
+class _RollingFiles:
+    """part-00000.parquet, part-00001.parquet, ... of at most `limit` rows each."""
+
+    def __init__(self, folder: Path, limit: int):
+        self.folder, self.limit = folder, limit
+        self.count = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._rows = 0
+
+    def append(self, table: pa.Table) -> None:
+        first = 0
+        while first < table.num_rows:
+            if self._writer is None or self._rows >= self.limit:
+                self.close()
+                self._writer = pq.ParquetWriter(self.folder / f"part-{self.count:05d}.parquet", OUTPUT_SCHEMA, **WRITE_OPTIONS)
+                self.count += 1
+                self._rows = 0
+            take = min(self.limit - self._rows, table.num_rows - first)
+            self._writer.write_table(table.slice(first, take), row_group_size=take)
+            self._rows += take
+            first += take
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
 def _checked_output(table: pa.Table) -> pa.Table:
     if table.schema.names != OUTPUT_NAMES:
         missing = [n for n in OUTPUT_NAMES if n not in table.schema.names]
@@ -183,10 +228,13 @@ def _checked_output(table: pa.Table) -> pa.Table:
 STATISTICS_COLUMNS = [c.name for c in OUTPUT_COLUMNS if not pa.types.is_nested(c.arrow_type)]
 
 
+# snappy: readable by every Parquet reader and BigQuery, and cheaper to write than zstd (the
+# output's long repeated texts are dictionary-encoded either way)
+WRITE_OPTIONS = {"compression": PARQUET_COMPRESSION, "write_statistics": STATISTICS_COLUMNS}
+
+
 def _write_file(table: pa.Table, path: Path) -> None:
-    # snappy: readable by every Parquet reader and BigQuery, and cheaper to write than zstd
-    # (the output's long repeated texts are dictionary-encoded either way)
-    pq.write_table(table, path, compression=PARQUET_COMPRESSION, write_statistics=STATISTICS_COLUMNS)
+    pq.write_table(table, path, **WRITE_OPTIONS)
 
 
 def read_output(out: str | Path) -> pa.Table:
