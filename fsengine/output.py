@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable
 
@@ -131,9 +131,6 @@ def output_dir(out: str | Path) -> Path:
     return Path(out) / TABLE_NAME
 
 
-PARQUET_COMPRESSION = "snappy"
-
-
 def write_output(
     table: pa.Table | Iterable[pa.Table], out: str | Path, *, rows_per_file: int = 250_000
 ) -> Path:
@@ -230,6 +227,7 @@ STATISTICS_COLUMNS = [c.name for c in OUTPUT_COLUMNS if not pa.types.is_nested(c
 
 # snappy: readable by every Parquet reader and BigQuery, and cheaper to write than zstd (the
 # output's long repeated texts are dictionary-encoded either way)
+PARQUET_COMPRESSION = "snappy"
 WRITE_OPTIONS = {"compression": PARQUET_COMPRESSION, "write_statistics": STATISTICS_COLUMNS}
 
 
