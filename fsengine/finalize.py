@@ -239,11 +239,10 @@ def _checked_input(assembled: pl.DataFrame, width: int, labels: list[str]) -> pl
     return frame
 
 
-def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int) -> pa.Array:
+def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int, codes: np.ndarray) -> pa.Array:
     """feature_sources_json (output.md §4), NULL without tags: `"<i>": "<tag>"` fragments
     (each serialised by json.dumps) joined per distinct tag pattern, then spread to the rows."""
     labels = list(rules.tags)
-    codes = quality.tag_codes(tags, rules, width)
     has_tags = tags.is_not_null().to_numpy()
     if not has_tags.any():
         return pa.nulls(len(has_tags), pa.string())
@@ -264,6 +263,26 @@ def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int) -> pa
 
 def _constant(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
     """A column holding `value` on scored rows and `placeholder_value` on placeholder rows."""
+    if not placeholder.any():
+        # the usual part of a run: one value throughout, built once per (value, type, length)
+        # and shared by every such part (Arrow arrays are immutable)
+        return _uniform_column(_frozen(value), arrow_type, len(placeholder))
+    return _mixed_column(value, placeholder_value, arrow_type, placeholder)
+
+
+def _frozen(value):
+    """A hashable key for a cell value (bool True and int 1 kept apart)."""
+    return ("list", tuple(value)) if isinstance(value, list) else (type(value).__name__, value)
+
+
+@lru_cache(maxsize=64)
+def _uniform_column(frozen, arrow_type: pa.DataType, rows: int) -> pa.Array:
+    kind, value = frozen
+    value = list(value) if kind == "list" else value  # the other kinds hold the value itself
+    return _mixed_column(value, value, arrow_type, np.zeros(rows, dtype=bool))
+
+
+def _mixed_column(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
     if pa.types.is_string(arrow_type) and _repeatable(value, placeholder_value, str):
         return _repeated_texts(value, placeholder_value, placeholder)
     if (
@@ -387,7 +406,8 @@ def output_rows(
     rows = frame.height
 
     scoring_began = time.perf_counter()
-    scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts)
+    codes = quality.tag_codes(frame.get_column("feature_tags"), rules, width)
+    scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts, codes=codes)
     scoring_seconds = time.perf_counter() - scoring_began
     in_memory = pl.select(
         pl.when(placeholder).then(pl.lit([None] * width, dtype=pl.List(pl.Float64))).otherwise(frame.get_column("feature_values"))
@@ -439,7 +459,7 @@ def output_rows(
     computed = {
         "feature_quality_score": _score_decimal(scored.get_column("feature_quality_score")),
         "historical_completeness": completeness,
-        "feature_sources_json": _sources_json(frame.get_column("feature_tags"), rules, width),
+        "feature_sources_json": _sources_json(frame.get_column("feature_tags"), rules, width, codes),
         "fallback_reasons": _flag_lists(frame.get_column("composite_fallback") & ~placeholder, COMPOSITE_FALLBACK_REASON),
     }
     arrays = {}

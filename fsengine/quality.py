@@ -284,7 +284,9 @@ def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
     return pa.LargeListArray.from_arrays(pa.array(offsets), items.take(pa.array(positions)))
 
 
-def _scored_columns(tags: pl.Series, profile: Profile, computed_at: dt.datetime | None) -> pl.DataFrame:
+def _scored_columns(
+    tags: pl.Series, profile: Profile, computed_at: dt.datetime | None, codes: np.ndarray | None = None
+) -> pl.DataFrame:
     """Every column of quality.md §2-§7 for every row, as if each row were scored (§8 masking
     of placeholders is `score()`'s job)."""
     rules = scorer_rules(profile)
@@ -297,7 +299,7 @@ def _scored_columns(tags: pl.Series, profile: Profile, computed_at: dt.datetime 
     top_weight = max(r.weight for r in code_rules)
     labels = list(rules.tags)
 
-    codes = tag_codes(tags, rules, n)
+    codes = tag_codes(tags, rules, n) if codes is None else codes
     defaulted_grid = np.array([r.defaulted for r in code_rules])[codes]
     default_indices = _lists_of_flagged(defaulted_grid, pa.array(range(n), pa.int64()))
     reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
@@ -482,13 +484,15 @@ def score(
     tags: pl.Series | pl.DataFrame,
     profile: Profile = REFERENCE,
     computed_at: dt.datetime | None = None,
+    codes: np.ndarray | None = None,
 ) -> pl.DataFrame:
     """Score every row: the feature_tags list column (or a frame holding it) -> quality columns.
 
     A null tag list marks an early-season placeholder (quality.md §8): score 0.0, data_source
     `early_season`, every other column NULL and every array `[]`. `computed_at` (aware) fills
     `quality_computed_at` of scored rows (NULL when not given). Raises ValueError when a tag
-    list does not have the contract's length.
+    list does not have the contract's length. `codes`, when given, must be
+    `tag_codes(tags, scorer_rules(profile), n)` (a caller that also needs them computes them once).
     """
     series = tags.get_column(TAGS_COLUMN) if isinstance(tags, pl.DataFrame) else tags
     frame = pl.DataFrame({TAGS_COLUMN: series.cast(pl.List(pl.Utf8))})
@@ -501,7 +505,7 @@ def score(
             f"first: row {first['row']} with {len(first[TAGS_COLUMN])} tags"
         )
 
-    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at).with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
+    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes).with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
     scored = pl.col("_scored")
     placeholder = {
         "feature_quality_score": pl.lit(PLACEHOLDER_SCORE),
