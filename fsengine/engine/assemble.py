@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 
 from fsengine.contract import load_contract
 from fsengine.engine.extract import run_query
+from fsengine.engine.history import OUTPUT_SCHEMA as HISTORY_SCHEMA
 from fsengine.profile import REFERENCE, Profile
 
 KEYS = ["player_lookup", "game_date"]
@@ -31,25 +32,8 @@ JOINED_TABLES = (
     "q08_team_games", "q09_vegas_lines",
 )
 
-HISTORY_COLUMNS = {
-    "last10_n": pl.Int64,
-    "total_games": pl.Int64,
-    "contributing_game_dates": pl.List(pl.Date),
-    "p3_points_avg_last_5": pl.Float64,
-    "p3_points_avg_last_10": pl.Float64,
-    "recent_trend": pl.Float64,
-    "pct_free_throw": pl.Float64,
-    "dnp_rate": pl.Float64,
-    "pts_slope_10g": pl.Float64,
-    "minutes_list_mean": pl.Float64,
-    "season_points_avg": pl.Float64,
-    "season_minutes_avg": pl.Float64,
-    "opp_games": pl.Int64,
-    "opp_points_avg": pl.Float64,
-    "mppm_present": pl.Boolean,
-    "minutes_avg_30d": pl.Float64,
-    "ppm_avg_30d": pl.Float64,
-}
+# The player-history frame's columns (besides the keys), as history.py defines them.
+HISTORY_COLUMNS = {name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")}
 
 COMPLETENESS_DTYPE = pl.Struct(
     {
