@@ -417,10 +417,17 @@ def bench(
     spec = importlib.util.spec_from_file_location("fsengine_bench_harness", harness_path)
     harness = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(harness)
-    results, path = harness.run_bench(
-        [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
-        quick=quick, note=lambda message: console.print(f"[dim]{message}[/]"),
-    )
+    try:
+        results, path = harness.run_bench(
+            [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
+            quick=quick, note=lambda message: console.print(f"[dim]{message}[/]"),
+        )
+    except FsengineError as exc:
+        _fail(exc)
+        return
+    except RuntimeError as exc:  # a benchmark child failed; its stderr is in the message
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(1)
     table = Table(title="fsengine bench", show_edge=False)
     for col in ("world", "dates", "rows", "wall s (median)", "peak RSS MiB"):
         table.add_column(col, justify="right" if col != "world" else "left")
