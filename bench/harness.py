@@ -40,10 +40,12 @@ CHILD = r"""
 import json, sys, time, datetime as dt
 t0 = time.perf_counter()
 from fsengine.pipeline import backfill
+import fsengine.engine.compute, fsengine.finalize, fsengine.output  # imports outside the "engine" figure
 args = json.loads(sys.argv[1])
 dates = args.get("dates")
 timings = {}
 rows = 0
+t_engine = time.perf_counter()
 if dates:  # the old system's shape: one engine run per date
     for day in dates:
         d = dt.date.fromisoformat(day)
@@ -58,7 +60,8 @@ else:
     rows, timings = r.rows, r.timings
     args["start"], args["end"] = str(r.start), str(r.end)
     args["n_dates"] = len(r.rows_per_date)
-print(json.dumps({"wall": time.perf_counter() - t0, "rows": rows, "timings": timings, "start": args.get("start"), "end": args.get("end"), "n_dates": args.get("n_dates")}))
+engine = time.perf_counter() - t_engine
+print(json.dumps({"wall": time.perf_counter() - t0, "engine": engine, "rows": rows, "timings": timings, "start": args.get("start"), "end": args.get("end"), "n_dates": args.get("n_dates")}))
 """
 
 
@@ -194,7 +197,10 @@ def run_bench(
             note(f"batch vs date-by-date on {len(days)} dates: pair {i + 1}")
             batch = run_child({"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1]})
             one_by_one = run_child({"snapshot": str(folder), "out": str(out), "dates": days})
-            pairs.append({"batch": batch["process_wall"], "date_by_date": one_by_one["process_wall"]})
+            pairs.append({
+                "batch": batch["process_wall"], "date_by_date": one_by_one["process_wall"],
+                "batch_in_process": batch["engine"], "date_by_date_in_process": one_by_one["engine"],
+            })
     results = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_name(),
@@ -208,6 +214,8 @@ def run_bench(
             "dates": days,
             "pairs": pairs,
             "ratio": summary([p["date_by_date"] / p["batch"] for p in pairs]),
+            "ratio_in_process": summary([p["date_by_date_in_process"] / p["batch_in_process"] for p in pairs]),
+            "seconds_per_date_alone": summary([p["date_by_date_in_process"] / len(days) for p in pairs]),
         },
         "growth_exponent": growth_exponent([(w["rows"], w["wall_seconds"]["median"]) for w in worlds.values()]),
         "old_system": OLD_SYSTEM,
@@ -261,7 +269,10 @@ def write_readme(readme: Path, results: dict, json_path: Path) -> None:
     lines += [
         "",
         f"- Batch vs date by date ({len(bvd['dates'])} dates of `{bvd['world']}`, pairwise in one run): "
-        f"**{bvd['ratio']['median']:.1f}x** (min {bvd['ratio']['min']:.1f}x, max {bvd['ratio']['max']:.1f}x); target >= 30x.",
+        f"**{bvd['ratio']['median']:.1f}x** as whole processes (min {bvd['ratio']['min']:.1f}x, max {bvd['ratio']['max']:.1f}x), "
+        f"{bvd['ratio_in_process']['median']:.1f}x counting only the backfill calls (imports excluded); target >= 30x. "
+        f"One date alone costs {bvd['seconds_per_date_alone']['median']:.2f} s, about what the whole batch of "
+        f"{len(bvd['dates'])} costs: each run pays the full-history scans of Q6/Q7/Q10/Q11 once, so the ratio is bounded by the number of dates.",
         f"- Growth exponent of wall time against rows: **{exp:.2f}** (target <= 1.1)." if exp is not None else "- Growth exponent: n/a (one world).",
         "- Old system: 17.7 min per date before its fix, about 60 s per date after it, 590 dates in 2.6 h on 4 workers.",
     ]
