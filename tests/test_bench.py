@@ -47,7 +47,8 @@ def test_readme_table_is_regenerated_between_its_markers(tmp_path):
             for name, d, r, w in (("small", 25, 5000, 1.0), ("nba5", 800, 140000, 6.0))
         },
         "batch_vs_date_by_date": {"world": "nba5", "dates": ["d"] * 30, "ratio": {"median": 40.0, "min": 35.0, "max": 45.0},
-                                  "ratio_in_process": {"median": 41.0}, "seconds_per_date_alone": {"median": 0.7}},
+                                  "ratio_in_process": {"median": 41.0}, "seconds_per_date_alone": {"median": 0.7},
+                                  "pairs": [{"batch_in_process": 0.5}]},
         "growth_exponent": 0.55,
     }
     harness.write_readme(readme, results, harness.REPO_ROOT / "bench" / "results" / "x.json")
