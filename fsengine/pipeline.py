@@ -89,6 +89,7 @@ def backfill(
     def output_parts():
         # Each output row depends only on its own assembled row: the parts give the same rows.
         for first in range(0, result.rows.height, ROWS_PER_PART):
+            note(f"scoring and writing rows {first + 1:,}–{min(first + ROWS_PER_PART, result.rows.height):,} of {result.rows.height:,}")
             part = output_rows(result.rows.slice(first, ROWS_PER_PART), run_ts, timings=stage_seconds)
             for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
                 per_date[day] = per_date.get(day, 0) + count
