@@ -351,18 +351,17 @@ def render_terminal(report: Report, console, *, top: int = 15, max_dates: int = 
         cats.add_row(c.category, str(c.features), f"{c.defaulted_values:,}", f"{c.rows:,}", _pct(c.rows, report.scored_rows), f"{c.players:,}")
     console.print(cats)
 
-    tiers = Table(title="Quality tiers", show_edge=False)
-    tiers.add_column("tier")
-    tiers.add_column("rows", justify="right")
-    tiers.add_column("%", justify="right")
-    for tier, n in report.tiers.items():
-        tiers.add_row(tier, f"{n:,}", _pct(n, report.scored_rows))
-    levels = Table(title="Alert levels", show_edge=False)
-    levels.add_column("level")
-    levels.add_column("rows", justify="right")
-    levels.add_column("%", justify="right")
-    for level, n in report.alert_levels.items():
-        levels.add_row(level, f"{n:,}", _pct(n, report.scored_rows))
+    def share_table(title: str, label: str, counts: dict[str, int]) -> Table:
+        table = Table(title=title, show_edge=False)
+        table.add_column(label)
+        table.add_column("rows", justify="right")
+        table.add_column("%", justify="right")
+        for name, n in counts.items():
+            table.add_row(name, f"{n:,}", _pct(n, report.scored_rows))
+        return table
+
+    tiers = share_table("Quality tiers", "tier", report.tiers)
+    levels = share_table("Alert levels", "level", report.alert_levels)
     alerts = Table(title="Alerts", show_edge=False)
     alerts.add_column("alert")
     alerts.add_column("rows", justify="right")
