@@ -154,8 +154,8 @@ def fixtures_generate(
 
       fsengine fixtures generate --preset nba5 --out worlds/nba5 --seed 7 --minutes-type INT64
     """
-    from fsengine.fixtures.generate import generate
-    from fsengine.fixtures.presets import parse_seasons
+    from fsengine.synthetic.generate import generate
+    from fsengine.synthetic.presets import parse_seasons
 
     try:
         with console.status(f"generating {preset}…"):
@@ -194,7 +194,7 @@ def _config(project, api_endpoint, storage_endpoint, anonymous, location, config
 
 
 def _take_snapshot(config, start_d, end_d, out, refresh, max_streams):
-    from fsengine.snapshot.bigquery import take_snapshot
+    from fsengine.snapshot.read import take_snapshot
 
     with console.status("reading…") as status:
         return take_snapshot(
@@ -207,7 +207,7 @@ def _take_snapshot(config, start_d, end_d, out, refresh, max_streams):
 
 
 def _push(out, config, dataset, table, replace, dry_run):
-    from fsengine.push import push_with_config
+    from fsengine.push.merge import push_with_config
 
     with console.status("pushing…") as status:
         return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
@@ -348,7 +348,7 @@ def report(
 
       fsengine report out/ --start 2025-11-04 --end 2026-02-06 --html report.html
     """
-    from fsengine.report import build_report, render_terminal, write_html
+    from fsengine.diagnose.report import build_report, render_terminal, write_html
 
     try:
         diagnosis = build_report(out, last_days=last, start=_date(start, "--start"), end=_date(end, "--end"))
@@ -374,8 +374,8 @@ def explain(
 
       fsengine explain lebronjames 2026-02-05 --out out/ --snapshot snap/
     """
-    from fsengine.explain import explain as explain_row
-    from fsengine.explain import render_explanation
+    from fsengine.diagnose.explain import explain as explain_row
+    from fsengine.diagnose.explain import render_explanation
     from fsengine.pipeline import recorded_snapshot
 
     try:
@@ -407,16 +407,8 @@ def bench(
 
       fsengine bench --presets small,season,nba5 --repeats 5
     """
-    import importlib.util
+    from fsengine import benchmark as harness
 
-    from fsengine.pipeline import REPO_ROOT
-
-    harness_path = REPO_ROOT / "bench" / "harness.py"
-    if not harness_path.is_file():
-        _fail(InputError(f"{harness_path} not found: `fsengine bench` runs from a source checkout"))
-    spec = importlib.util.spec_from_file_location("fsengine_bench_harness", harness_path)
-    harness = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(harness)
     try:
         results, path = harness.run_bench(
             [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,

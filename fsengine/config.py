@@ -3,7 +3,7 @@ and timeouts, in one place.
 
 Precedence: command-line flags > environment > `fsengine.toml` > built-in defaults. The
 defaults are production: project `nba-props-platform`, the nine source tables of
-`fsengine.sources`, target `nba_predictions.ml_feature_store_v2`, Google's endpoints and
+`fsengine.snapshot.sources`, target `nba_predictions.ml_feature_store_v2`, Google's endpoints and
 Application Default Credentials. Tests and local runs point the same code at an emulator with
 `--api-endpoint`, `--storage-endpoint` and `--anonymous`.
 
@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 
 from fsengine import __version__
 from fsengine.errors import InputError
-from fsengine.sources import SOURCE_TABLES
+from fsengine.snapshot.sources import SOURCE_TABLES
 
 DEFAULT_PROJECT = "nba-props-platform"
 DEFAULT_TARGET = "nba_predictions.ml_feature_store_v2"

@@ -11,6 +11,7 @@ import json
 import os
 import time
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
@@ -21,8 +22,9 @@ from fsengine.snapshot.format import Snapshot
 # the Parquet writer works on one part while the next is made, and small parts are also
 # cheaper per row to make (less memory to fault in).
 ROWS_PER_PART = 25_000
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_SNAPSHOT = REPO_ROOT / "fixtures" / "small"
+# The committed fixture, installed as package data (fsengine.bundled = fixtures/ in the
+# repository), so the quick start works from any kind of install.
+BUNDLED_SNAPSHOT = Path(str(files("fsengine.bundled").joinpath("small")))
 
 
 @dataclass
@@ -70,8 +72,8 @@ def backfill(
     progress: Callable[[str], None] | None = None,
 ) -> BackfillReport:
     from fsengine.engine.compute import compute
-    from fsengine.finalize import output_rows
-    from fsengine.output import write_output
+    from fsengine.output.rows import output_rows
+    from fsengine.output.schema import write_output
     import polars as pl
 
     began = time.perf_counter()

@@ -3,17 +3,13 @@ It never asserts that a number is fast (performance lives in bench/, not in test
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
-from fsengine.pipeline import REPO_ROOT
+from fsengine import benchmark
 
 
 def load_harness():
-    spec = importlib.util.spec_from_file_location("bench_harness", REPO_ROOT / "bench" / "harness.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return benchmark
 
 
 def test_quick_bench_writes_a_complete_results_file(tmp_path):

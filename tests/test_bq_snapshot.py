@@ -23,9 +23,9 @@ from google.cloud.bigquery_storage_v1.types import DataFormat
 from fsengine.config import load_config
 from fsengine.config import read_client as make_read_client
 from fsengine.errors import InputError, SnapshotError
-from fsengine.snapshot.bigquery import take_snapshot
+from fsengine.snapshot.read import take_snapshot
 from fsengine.snapshot.format import Snapshot
-from fsengine.sources import SOURCE_TABLES, TABLES
+from fsengine.snapshot.sources import SOURCE_TABLES, TABLES
 
 RUN_START = dt.date(2025, 11, 3)
 RUN_END = dt.date(2025, 11, 9)

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from fsengine.cli import app
-from fsengine.output import OUTPUT_SCHEMA, read_output
+from fsengine.output.schema import OUTPUT_SCHEMA, read_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, RUN_RECORD
 from fsengine.snapshot.format import Snapshot
 

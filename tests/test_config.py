@@ -21,7 +21,7 @@ from fsengine.config import (
     validate_project,
     validate_table,
 )
-from fsengine.sources import SOURCE_TABLES
+from fsengine.snapshot.sources import SOURCE_TABLES
 
 NO_FILE = "/nonexistent-dir"
 

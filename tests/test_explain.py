@@ -1,4 +1,4 @@
-"""fsengine.explain against a tiny hand-built snapshot whose rows are known: the listed
+"""fsengine.diagnose.explain against a tiny hand-built snapshot whose rows are known: the listed
 inputs (last-10 rows, table-level fallback fired or not, chosen odds snapshots) are checked
 against expectations derived here from the hand-written rows."""
 
@@ -13,10 +13,10 @@ import pytest
 from rich.console import Console
 
 from fsengine.errors import InputError, SnapshotError
-from fsengine.explain import explain, render_explanation
-from fsengine.output import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
+from fsengine.diagnose.explain import explain, render_explanation
+from fsengine.output.schema import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
 from fsengine.snapshot.format import write_snapshot
-from fsengine.sources import TABLES
+from fsengine.snapshot.sources import TABLES
 
 D = dt.date(2026, 1, 20)
 NEXT = D + dt.timedelta(days=1)
@@ -325,9 +325,9 @@ def test_placeholder_row_with_unknown_opponent(out_dir, snapshot_dir):
 def test_explain_agrees_with_engine_output(tmp_path):
     """End to end on a generated world: the evidence the explain queries list is the evidence
     the engine used (same last-10 dates, same tags as stored)."""
-    pytest.importorskip("fsengine.finalize")
-    from fsengine.fixtures.generate import generate
-    from fsengine.output import read_output
+    pytest.importorskip("fsengine.output.rows")
+    from fsengine.synthetic.generate import generate
+    from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
 
     snapshot = tmp_path / "snap"

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fsengine import finalize
-from fsengine.output import OUTPUT_SCHEMA, read_output, write_output
+from fsengine.output import rows as finalize
+from fsengine.output.schema import OUTPUT_SCHEMA, read_output, write_output
 from reference import hash_reference
 from reference import quality_reference as ref
 from reference.quality_reference import A, B, C, CASES

@@ -21,14 +21,14 @@ import polars as pl
 import pyarrow.parquet as pq
 import pytest
 
-from fsengine.fixtures.generate import DEFAULT_SEED, generate
-from fsengine.fixtures.phase4 import build_phase4
-from fsengine.fixtures.presets import resolve
-from fsengine.fixtures.schedule import day_number, to_date
-from fsengine.fixtures.world import build_world
-from fsengine.profile import REFERENCE, season_of
+from fsengine.synthetic.generate import DEFAULT_SEED, generate
+from fsengine.synthetic.phase4 import build_phase4
+from fsengine.synthetic.presets import resolve
+from fsengine.synthetic.schedule import day_number, to_date
+from fsengine.synthetic.world import build_world
+from fsengine.contracts.profile import REFERENCE, season_of
 from fsengine.snapshot.format import Snapshot
-from fsengine.sources import ARROW_TYPES, TABLES, required_bounds
+from fsengine.snapshot.sources import ARROW_TYPES, TABLES, required_bounds
 from worlds import world_path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -553,7 +553,7 @@ def test_parameters_scale_the_world(tmp_path):
 
 def test_cli_option_forms_resolve(tmp_path):
     from fsengine.errors import InputError
-    from fsengine.fixtures.presets import parse_seasons
+    from fsengine.synthetic.presets import parse_seasons
 
     assert parse_seasons("5") == 5
     assert parse_seasons("2023") == (2023,)

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fsengine import finalize
-from fsengine.output import OUTPUT_SCHEMA, read_output, write_output
+from fsengine.output import rows as finalize
+from fsengine.output.schema import OUTPUT_SCHEMA, read_output, write_output
 from reference.quality_reference import B
 from test_finalize import RUN_TS, assembled, placeholder_row, scored_row
 

@@ -17,10 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from fsengine.contract import load_contract
+from fsengine.contracts import load_contract
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
-from fsengine.output import KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, OUTPUT_SCHEMA, output_dir, write_output
-from fsengine.push import (
+from fsengine.output.schema import KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, OUTPUT_SCHEMA, output_dir, write_output
+from fsengine.push.merge import (
     TableId,
     check_rows,
     check_target_schema,
@@ -655,7 +655,7 @@ def test_redact_removes_credentials():
 
 def test_push_with_config_targets_the_configured_table(tmp_path, bq_emulator, bq):
     from fsengine.config import load_config
-    from fsengine.push import push_with_config
+    from fsengine.push.merge import push_with_config
 
     client, target = bq
     create_target(client, target)

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fsengine import quality
-from fsengine.contract import load_contract
-from fsengine.output import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
-from fsengine.profile import REFERENCE
+from fsengine.scoring import quality
+from fsengine.contracts import load_contract
+from fsengine.output.schema import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
+from fsengine.contracts.profile import REFERENCE
 from reference import quality_reference as ref
 from reference.quality_reference import A, CASES, tags_with
 

@@ -1,4 +1,4 @@
-"""fsengine.report: numbers checked against counts computed here from hand-made rows; the HTML
+"""fsengine.diagnose.report: numbers checked against counts computed here from hand-made rows; the HTML
 is parsed (and rendered in headless Chromium when /usr/bin/chromium exists)."""
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 from rich.console import Console
 
 from fsengine.errors import InputError
-from fsengine.output import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
-from fsengine.report import build_report, render_html, render_terminal, write_html
+from fsengine.output.schema import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
+from fsengine.diagnose.report import build_report, render_html, render_terminal, write_html
 
 # Index groups and the clean tag pattern, copied from quality.md §1 and §9 (case A).
 CATEGORY_INDICES = {
@@ -328,9 +328,9 @@ def test_html_escapes_values_from_the_data(tmp_path):
 
 def test_report_on_engine_output(tmp_path):
     """End to end on a generated world: the report agrees with counts taken from the rows."""
-    pytest.importorskip("fsengine.finalize")
-    from fsengine.fixtures.generate import generate
-    from fsengine.output import read_output
+    pytest.importorskip("fsengine.output.rows")
+    from fsengine.synthetic.generate import generate
+    from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
 
     snapshot = tmp_path / "snap"

@@ -12,10 +12,10 @@ import pyarrow.parquet as pq
 from typer.testing import CliRunner
 
 from fsengine.cli import app
-from fsengine.output import read_output
+from fsengine.output.schema import read_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, backfill
 from fsengine.snapshot.format import Snapshot
-from fsengine.sources import TABLES
+from fsengine.snapshot.sources import TABLES
 from test_bq_snapshot import load_world
 from test_push import DATASET, TABLE, create_target, job_ids
 

@@ -15,7 +15,7 @@ import pytest
 
 from fsengine.errors import CoverageError, SnapshotError
 from fsengine.snapshot.format import Snapshot, sha256_of, write_snapshot
-from fsengine.sources import TABLES
+from fsengine.snapshot.sources import TABLES
 from worlds import world_path
 
 PGS = "nba_analytics.player_game_summary"

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from fsengine.fixtures.generate import DEFAULT_SEED, generate
+from fsengine.synthetic.generate import DEFAULT_SEED, generate
 
 _generated: dict[tuple, Path] = {}
 _root: Path | None = None
@@ -30,7 +30,7 @@ def _cache_root() -> Path:
 
 
 def world_path(preset: str = "season", seed: int = DEFAULT_SEED, **overrides) -> Path:
-    """Snapshot folder of world `preset` (overrides as for fsengine.fixtures.generate.generate)."""
+    """Snapshot folder of world `preset` (overrides as for fsengine.synthetic.generate.generate)."""
     key = (preset, seed, tuple(sorted((k, repr(v)) for k, v in overrides.items())))
     if key not in _generated:
         folder = _cache_root() / f"{preset}-{seed}-{len(_generated)}"

@@ -17,10 +17,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine.contract import load_contract
+from fsengine.contracts import load_contract
 from fsengine.engine.extract import run_query
 from fsengine.engine.history import OUTPUT_SCHEMA as HISTORY_SCHEMA
-from fsengine.profile import REFERENCE, Profile
+from fsengine.contracts.profile import REFERENCE, Profile
 
 KEYS = ["player_lookup", "game_date"]
 

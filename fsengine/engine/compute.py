@@ -16,7 +16,7 @@ from fsengine.engine.assemble import assemble
 from fsengine.engine.extract import TimedRunner
 from fsengine.engine.session import open_session, query_params
 from fsengine.errors import InputError
-from fsengine.profile import REFERENCE, Profile
+from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.snapshot.format import Snapshot
 
 MODES = ("auto", "backfill", "production")

@@ -3,43 +3,12 @@ the `$names` the file uses, and time each query."""
 
 from __future__ import annotations
 
-import re
 import time
-from functools import lru_cache
-from importlib.resources import files
 
 import duckdb
 
 from fsengine.errors import InputError
-
-_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
-_LINE_COMMENT = re.compile(r"--[^\n]*")
-_BLOCK_COMMENT = re.compile(r"/\*.*?\*/", re.S)
-_STRING = re.compile(r"'(?:[^']|'')*'")
-
-
-@lru_cache(maxsize=None)
-def query_text(name: str) -> str:
-    """The SQL of queries/<name>.sql (installed as package fsengine.queries)."""
-    resource = files("fsengine.queries").joinpath(f"{name}.sql")
-    if not resource.is_file():
-        raise InputError(f"query file {name}.sql not found in package fsengine.queries")
-    return resource.read_text(encoding="utf-8")
-
-
-def parameter_names(sql: str) -> list[str]:
-    """The `$names` a statement uses, outside comments and string literals, in first-use order."""
-    code = _STRING.sub("''", _BLOCK_COMMENT.sub(" ", _LINE_COMMENT.sub(" ", sql)))
-    return list(dict.fromkeys(_PARAM.findall(code)))
-
-
-def statement(name: str) -> tuple[str, list[str]]:
-    sql = query_text(name)
-    body = sql.strip()
-    if body.endswith(";"):
-        body = body[:-1]
-    return "\n" + body + "\n", parameter_names(sql)
-
+from fsengine.sql import parameter_names, query_text, statement  # noqa: F401  (re-exported)
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> float:
     """Create (or replace) temp table `name` from queries/<name>.sql; return seconds taken."""

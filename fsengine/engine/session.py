@@ -18,7 +18,7 @@ from dataclasses import fields
 import duckdb
 import pyarrow as pa
 
-from fsengine.profile import REFERENCE, Profile
+from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.snapshot.format import Snapshot
 
 SEASON_STARTS_TABLE = "season_start_builtin"

@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from fsengine import __version__
 from fsengine.errors import CoverageError, SnapshotError
-from fsengine.sources import (
+from fsengine.snapshot.sources import (
     ARROW_TYPES,
     MINUTES_ALTERNATIVES,
     SOURCE_TABLES,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from fsengine.snapshot.format import Snapshot, write_snapshot
-from fsengine.sources import BY_SHORT, required_bounds
+from fsengine.snapshot.sources import BY_SHORT, required_bounds
 
 SNAPSHOT_TIME = dt.datetime(2026, 2, 7, 12, 0, tzinfo=dt.timezone.utc)
 

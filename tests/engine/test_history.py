@@ -19,8 +19,8 @@ import pyarrow as pa
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from fsengine.engine.history import OUTPUT_SCHEMA, player_history
-from fsengine.profile import REFERENCE, season_of
-from fsengine.sources import BY_SHORT
+from fsengine.contracts.profile import REFERENCE, season_of
+from fsengine.snapshot.sources import BY_SHORT
 
 try:  # the engine's runner (engine-core); a compatible local one until it is importable
     from fsengine.engine.extract import run_query

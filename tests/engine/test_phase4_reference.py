@@ -7,8 +7,8 @@ from hypothesis import HealthCheck, given, settings, strategies as st
 
 from engine.builders import make_snapshot, rows_of, run_engine_sql
 from engine.random_world import END, START, random_world
-from fsengine.profile import REFERENCE
-from fsengine.sources import BY_SHORT
+from fsengine.contracts.profile import REFERENCE
+from fsengine.snapshot.sources import BY_SHORT
 
 
 def nulls_last(value):

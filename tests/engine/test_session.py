@@ -9,7 +9,7 @@ import pytest
 from fsengine.engine.extract import parameter_names, query_text, run_query, statement
 from fsengine.engine.session import connect, profile_windows, query_params, register_season_starts
 from fsengine.errors import InputError
-from fsengine.profile import REFERENCE
+from fsengine.contracts.profile import REFERENCE
 
 
 def test_decimal_to_double_is_correctly_rounded():

@@ -41,10 +41,10 @@ from zoneinfo import ZoneInfo
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fsengine.contract import load_contract
-from fsengine.profile import REFERENCE
+from fsengine.contracts import load_contract
+from fsengine.contracts.profile import REFERENCE
 from fsengine.snapshot.format import Snapshot
-from fsengine.sources import TABLES
+from fsengine.snapshot.sources import TABLES
 
 PROFILE = REFERENCE
 NINE_DP = Decimal("1e-9")

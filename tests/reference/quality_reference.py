@@ -4,7 +4,7 @@ Independent of fsengine: every table below is retyped from quality.md / features
 wrong contract file or a wrong vectorised expression both show up as a disagreement.
 
     CASES = the tag patterns of the worked cases A-H of quality.md §9;
-    score_row(tags) -> dict of every column `fsengine.quality.score` returns
+    score_row(tags) -> dict of every column `fsengine.scoring.quality.score` returns
                        (feature_quality_score, data_source, the 122 quality columns);
     tags = the 37 raw source tags of a row, or None for an early-season placeholder.
 `quality_computed_at` is the run timestamp; pass it as `computed_at` (None -> NULL).

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from fsengine.snapshot.format import write_snapshot
-from fsengine.sources import BY_SHORT
+from fsengine.snapshot.sources import BY_SHORT
 
 from .engine_reference import ReferenceWorld, minus_year, numeric_div, round9
 

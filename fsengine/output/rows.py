@@ -1,6 +1,6 @@
 """Output rows (spec output.md §1-§5): the assembled frame -> the 143 output columns.
 
-`output_rows` scores the tags (fsengine.quality), zero-fills the stored feature array, computes
+`output_rows` scores the tags (fsengine.scoring.quality), zero-fills the stored feature array, computes
 `data_hash` over the in-memory row, serialises `feature_sources_json`, stamps the run
 timestamp and returns an Arrow table with exactly `fsengine.output.OUTPUT_SCHEMA`. It refuses
 (ValueError naming the row key) input that would break the output invariants: a wrong-length
@@ -34,10 +34,10 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine import quality
-from fsengine.contract import load_contract
-from fsengine.output import OUTPUT_NAMES, OUTPUT_SCHEMA, SCORE_TYPE
-from fsengine.profile import REFERENCE, Profile
+from fsengine.scoring import quality
+from fsengine.contracts import load_contract
+from fsengine.output.schema import OUTPUT_NAMES, OUTPUT_SCHEMA, SCORE_TYPE
+from fsengine.contracts.profile import REFERENCE, Profile
 
 ASSEMBLED_COLUMNS = {
     "player_lookup": pl.Utf8,

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import polars as pl
 
-from fsengine.contract import CATEGORIES, load_contract
+from fsengine.contracts import CATEGORIES, load_contract
 from fsengine.errors import InputError
-from fsengine.output import output_dir
+from fsengine.output.schema import output_dir
 
 TIERS = ("gold", "silver", "bronze", "poor", "critical")
 ALERT_LEVELS = ("green", "yellow", "red")

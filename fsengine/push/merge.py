@@ -21,7 +21,6 @@ import re
 import secrets
 import tempfile
 from dataclasses import dataclass, field
-from importlib.resources import files
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -30,12 +29,13 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fsengine.config import ConfigError, validate_dataset, validate_project, validate_table
+from fsengine.sql import query_text
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
-from fsengine.output import FEATURE_COUNT, KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, output_dir, read_output
+from fsengine.output.schema import FEATURE_COUNT, KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, output_dir, read_output
 
 log = logging.getLogger(__name__)
 
-MERGE_TEMPLATE = "merge.sql"
+MERGE_TEMPLATE = "merge"
 STAGING_INFIX = "__fsengine_stage_"
 RUN_DATES_PARAMETER = "run_dates"
 # Emitted columns the MERGE never overwrites on update: the key, the original creation time,
@@ -158,7 +158,7 @@ def staging_id(target: TableId, run_id: str, staging_dataset: str | None = None)
 
 
 def template_text() -> str:
-    return files("fsengine.queries").joinpath(MERGE_TEMPLATE).read_text(encoding="utf-8")
+    return query_text(MERGE_TEMPLATE)
 
 
 def render_merge(target: TableId, staging: TableId, replace: bool, template: str | None = None) -> str:
@@ -186,7 +186,7 @@ def render_merge(target: TableId, staging: TableId, replace: bool, template: str
 
     def fill(match: re.Match) -> str:
         if match[1] not in pieces:
-            raise ValueError(f"queries/{MERGE_TEMPLATE}: unknown placeholder {{{{{match[1]}}}}}")
+            raise ValueError(f"queries/bigquery/{MERGE_TEMPLATE}.sql: unknown placeholder {{{{{match[1]}}}}}")
         return pieces[match[1]]
 
     return re.sub(r"\{\{(\w+)\}\}", fill, text)

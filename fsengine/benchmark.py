@@ -23,7 +23,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-BENCH_DIR = Path(__file__).resolve().parent
+# The benchmark works from any install: its folder (results/, worlds/, README.md) is ./bench
+# of the directory it runs in (the repository root in a checkout), or FSENGINE_BENCH_DIR.
+BENCH_DIR = Path(os.environ.get("FSENGINE_BENCH_DIR", "bench")).resolve()
 REPO_ROOT = BENCH_DIR.parent
 RESULTS_DIR = BENCH_DIR / "results"
 WORLDS_DIR = BENCH_DIR / "worlds"
@@ -40,7 +42,7 @@ CHILD = r"""
 import json, sys, time, datetime as dt
 t0 = time.perf_counter()
 from fsengine.pipeline import backfill
-import fsengine.engine.compute, fsengine.finalize, fsengine.output  # imports outside the "engine" figure
+import fsengine.engine.compute, fsengine.output.rows, fsengine.output.schema  # imports outside the "engine" figure
 args = json.loads(sys.argv[1])
 dates = args.get("dates")
 timings = {}
@@ -103,7 +105,7 @@ def world_checksum(folder: Path) -> str:
 
 def ensure_world(preset: str, seed: int, note: Callable[[str], None]) -> tuple[Path, float]:
     """Generate a world once per (preset, seed); later runs reuse it. Returns path and generation seconds."""
-    from fsengine.fixtures.generate import generate
+    from fsengine.synthetic.generate import generate
 
     folder = WORLDS_DIR / f"{preset}-{seed}"
     if (folder / "manifest.json").is_file():

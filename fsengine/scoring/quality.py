@@ -33,9 +33,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine.contract import CATEGORIES, Contract, load_contract
-from fsengine.output import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
-from fsengine.profile import REFERENCE, Profile
+from fsengine.contracts import CATEGORIES, Contract, load_contract
+from fsengine.output.schema import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
+from fsengine.contracts.profile import REFERENCE, Profile
 
 TAGS_COLUMN = "feature_tags"
 _TIMESTAMP = pl.Datetime("us", "UTC")

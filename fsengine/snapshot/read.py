@@ -42,7 +42,7 @@ from fsengine.snapshot.format import (
     TableWriter,
     rfc3339,
 )
-from fsengine.sources import (
+from fsengine.snapshot.sources import (
     ARROW_TYPES,
     MINUTES_ALTERNATIVES,
     SOURCE_TABLES,
@@ -142,7 +142,7 @@ def _not_found(bq, config: Config, key: str, table_id: str, exc: Exception) -> S
 
 def live_column_types(bq, config: Config, table: SourceTable) -> dict[str, str]:
     """BigQuery type of every column the engine reads, from the live table (tables.get),
-    in the order of fsengine.sources; refuses what a snapshot reader would refuse (§3.4)."""
+    in the order of fsengine.snapshot.sources; refuses what a snapshot reader would refuse (§3.4)."""
     from google.api_core import exceptions as gexc
     from google.cloud import bigquery
 

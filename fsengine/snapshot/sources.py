@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from fsengine.profile import season_of
+from fsengine.contracts.profile import season_of
 
 # BigQuery type name (no parameters) -> Arrow type the Storage Read API delivers (§1).
 ARROW_TYPES: dict[str, pa.DataType] = {

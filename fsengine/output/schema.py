@@ -18,7 +18,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fsengine.contract import CATEGORIES
+from fsengine.contracts import CATEGORIES
 
 TABLE_NAME = "ml_feature_store_v2"
 FEATURE_COUNT = 37

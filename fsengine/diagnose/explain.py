@@ -20,11 +20,11 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from fsengine.contract import load_contract
-from fsengine.engine.extract import parameter_names, query_text
+from fsengine.contracts import load_contract
+from fsengine.sql import parameter_names, query_text
 from fsengine.errors import InputError
-from fsengine.output import output_dir
-from fsengine.profile import REFERENCE, Profile, season_of
+from fsengine.output.schema import output_dir
+from fsengine.contracts.profile import REFERENCE, Profile, season_of
 from fsengine.snapshot.format import Snapshot
 
 DEFAULTED_TAGS = ("default", "fallback", "missing")  # quality.md §1
