@@ -328,7 +328,6 @@ def test_html_escapes_values_from_the_data(tmp_path):
 
 def test_report_on_engine_output(tmp_path):
     """End to end on a generated world: the report agrees with counts taken from the rows."""
-    pytest.importorskip("fsengine.output.rows")
     from fsengine.synthetic.generate import generate
     from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
