@@ -121,6 +121,14 @@ def test_report_and_explain_read_the_backfill_output(backfilled):
     result = invoke("report", backfilled)
     assert result.exit_code == 0, result.output
     table = read_output(backfilled)
+    # the report's headline counts are those of the rows the backfill wrote
+    headline = re.search(r"([\d,]+) rows \(([\d,]+) scored, ([\d,]+) early-season placeholders\), "
+                         r"([\d,]+) players, ([\d,]+) game dates", " ".join(result.output.split()))
+    assert headline, result.output
+    placeholders = sum(table.column("early_season_flag").to_pylist())
+    assert [int(g.replace(",", "")) for g in headline.groups()] == [
+        table.num_rows, table.num_rows - placeholders, placeholders,
+        len(set(table.column("player_lookup").to_pylist())), len(set(table.column("game_date").to_pylist()))]
     row = table.slice(table.num_rows // 2, 1).to_pylist()[0]
     result = invoke("explain", row["player_lookup"], row["game_date"].isoformat(), "--out", backfilled)
     assert result.exit_code == 0, result.output

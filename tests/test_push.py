@@ -274,7 +274,11 @@ def test_push_writes_rows_exactly_and_leaves_other_columns_and_dates_alone(tmp_p
             k: _bits(v) for k, v in got.items() if k != "updated_at"}
         if key[1] != OTHER_DATE:
             assert now["updated_at"] is not None
-    assert "error" not in again.render() and str(len(rows)) in again.render()
+    text = again.render()
+    assert "error" not in text
+    assert f"pushed N={len(rows)} rows of {len(DATES)} game dates ({DATES[0]} .. {DATES[-1]})" in text
+    assert f"inserted I=0, updated U={len(rows)}, deleted X=0" in text
+    assert again.load_job_id in text and again.merge_job_id in text
 
 
 def test_replace_deletes_keys_the_run_no_longer_produces_on_run_dates_only(tmp_path, bq_emulator, bq):
