@@ -1,4 +1,4 @@
-"""The synthetic world generator (fsengine/fixtures): format, determinism, schedule realism,
+"""The synthetic world generator (fsengine/synthetic): format, determinism, schedule realism,
 the imperfections at their rates, and Phase-4 rows that agree with the game rows the way
 spec upstream-tables.md says. References here are plain Python over the rows, written from
 the spec, not from the generator's vectorised code.
