@@ -86,7 +86,7 @@ def test_timings_name_score_and_rows_and_add_up(monkeypatch):
     "rows" (the rest of the call) to what is already there; per part the two add up to the
     call's duration, and over the parts the totals are the sum of the parts."""
     scorer = finalize.quality.score
-    pause = 0.2
+    pause = 0.5
 
     def slow_score(*args, **kwargs):  # the scorer's time must land in "score", not in "rows"
         time.sleep(pause)
