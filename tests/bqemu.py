@@ -283,6 +283,24 @@ class Emulator:
         return BigQueryReadClient(transport=BigQueryReadGrpcTransport(channel=channel))
 
 
+# --------------------------------------------------------------------------- the push target
+
+
+def create_target_table(client, table_id: str, fields: list):
+    """Create the feature-store target with the declared layout of output.md §7 (partitioned by
+    game_date, clustered by player_lookup, feature_version, game_date) and the given columns —
+    callers pass the documented table (tests/contract_table.py), never the code's schema.
+    No require_partition_filter: the emulator rejects every MERGE into such a table."""
+    from google.cloud import bigquery
+
+    from contract_table import CLUSTERING_FIELDS, PARTITION_FIELD
+
+    table = bigquery.Table(table_id, schema=fields)
+    table.time_partitioning = bigquery.TimePartitioning(field=PARTITION_FIELD)
+    table.clustering_fields = list(CLUSTERING_FIELDS)
+    return client.create_table(table)
+
+
 if __name__ == "__main__":  # manual check: build, start, list datasets, stop
     with Emulator.start() as running:
         print("REST", running.rest_url, "gRPC", running.grpc_target, file=sys.stderr)

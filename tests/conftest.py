@@ -3,6 +3,12 @@
 Tests that use `bq_emulator` are marked `bigquery` automatically; deselect them with
 `pytest -m "not bigquery"`. Each test should work in its own project (`bq_project`): the
 emulator keeps projects apart, so tests never see each other's datasets.
+
+Hypothesis profiles (loaded here, before any test module builds its @settings): "ci" when the
+environment variable CI is set — derandomized, so every CI run draws the same examples and a
+failure reproduces with the same command; no deadline (2 shared cores); the failing example's
+reproduction blob printed — and "dev" otherwise (random draws, the example database, blob
+printed too). `pytest --hypothesis-profile=ci` picks one explicitly.
 """
 
 from __future__ import annotations
@@ -12,10 +18,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bqemu import Emulator  # noqa: E402
+from ci_env import running_in_ci  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True, database=None)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile("ci" if running_in_ci() else "dev")
 
 _project_numbers = itertools.count(1)
 

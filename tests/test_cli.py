@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -71,9 +72,11 @@ def test_backfill_prints_per_query_timing_and_rows_per_date(tmp_path):
     rows = read_output(tmp_path / "o")
     per_date = {}
     for d in rows.column("game_date").to_pylist():
-        per_date[d] = per_date.get(d, 0) + 1
-    for day, count in per_date.items():
-        assert f"{day}" in result.output and str(count) in result.output
+        per_date[d.isoformat()] = per_date.get(d.isoformat(), 0) + 1
+    # the "rows per date" table: one line per game date with exactly the rows written for it
+    printed = {day: int(count.replace(",", "")) for day, count in
+               re.findall(r"^\W*(\d{4}-\d{2}-\d{2})\W+([\d,]+)\W*$", result.output, flags=re.MULTILINE)}
+    assert printed == per_date and len(per_date) == 2
     assert f"{rows.num_rows} rows for {len(per_date)} game dates" in " ".join(result.output.split())
 
 
@@ -118,6 +121,14 @@ def test_report_and_explain_read_the_backfill_output(backfilled):
     result = invoke("report", backfilled)
     assert result.exit_code == 0, result.output
     table = read_output(backfilled)
+    # the report's headline counts are those of the rows the backfill wrote
+    headline = re.search(r"([\d,]+) rows \(([\d,]+) scored, ([\d,]+) early-season placeholders\), "
+                         r"([\d,]+) players, ([\d,]+) game dates", " ".join(result.output.split()))
+    assert headline, result.output
+    placeholders = sum(table.column("early_season_flag").to_pylist())
+    assert [int(g.replace(",", "")) for g in headline.groups()] == [
+        table.num_rows, table.num_rows - placeholders, placeholders,
+        len(set(table.column("player_lookup").to_pylist())), len(set(table.column("game_date").to_pylist()))]
     row = table.slice(table.num_rows // 2, 1).to_pylist()[0]
     result = invoke("explain", row["player_lookup"], row["game_date"].isoformat(), "--out", backfilled)
     assert result.exit_code == 0, result.output
@@ -135,9 +146,13 @@ def test_fixtures_generate_reports_what_it_wrote(tmp_path):
     result = invoke("fixtures", "generate", "--preset", "small", "--out", tmp_path / "w", "--seed", "3")
     assert result.exit_code == 0, result.output
     snapshot = Snapshot.open(tmp_path / "w")
-    for key, table in snapshot.tables.items():
-        assert key in result.output
-        assert f"{table.rows:,}" in result.output
+    # one line per table: its name, the rows and the bytes of its files on disk
+    printed = {name: (int(rows.replace(",", "")), int(size.replace(",", ""))) for name, rows, size in
+               re.findall(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s*$", result.output, flags=re.MULTILINE)}
+    written = {key: (pq.ParquetDataset([str(f) for f in table.files]).read().num_rows,
+                     sum(f.stat().st_size for f in table.files)) for key, table in snapshot.tables.items()}
+    assert {k: v for k, v in printed.items() if k != "total"} == written
+    assert printed["total"] == tuple(map(sum, zip(*written.values())))
 
 
 def test_unknown_preset_is_refused(tmp_path):

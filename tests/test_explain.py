@@ -325,7 +325,6 @@ def test_placeholder_row_with_unknown_opponent(out_dir, snapshot_dir):
 def test_explain_agrees_with_engine_output(tmp_path):
     """End to end on a generated world: the evidence the explain queries list is the evidence
     the engine used (same last-10 dates, same tags as stored)."""
-    pytest.importorskip("fsengine.output.rows")
     from fsengine.synthetic.generate import generate
     from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill

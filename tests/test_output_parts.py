@@ -3,6 +3,8 @@ columns built from buffers equal the plain per-row construction; the stage timin
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -79,8 +81,30 @@ def test_failing_part_leaves_the_previous_output(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["ml_feature_store_v2"]
 
 
-def test_timings_name_score_and_rows_and_add_up():
-    timings = {"score": 1.0}
-    finalize.output_rows(assembled([scored_row(), placeholder_row()]), RUN_TS, timings=timings)
-    assert set(timings) == {"score", "rows"}
-    assert timings["score"] > 1.0 and timings["rows"] > 0.0
+def test_timings_name_score_and_rows_and_add_up(monkeypatch):
+    """Produced part by part with one timings dict: each part adds its "score" (the scorer) and
+    "rows" (the rest of the call) to what is already there; per part the two add up to the
+    call's duration, and over the parts the totals are the sum of the parts."""
+    scorer = finalize.quality.score
+    pause = 0.5
+
+    def slow_score(*args, **kwargs):  # the scorer's time must land in "score", not in "rows"
+        time.sleep(pause)
+        return scorer(*args, **kwargs)
+
+    monkeypatch.setattr(finalize.quality, "score", slow_score)
+    frame = assembled(rows_in_one_piece())
+    timings = {"score": 1.0, "rows": 2.0}
+    spent = []
+    for first in range(0, frame.height, 4):
+        before = dict(timings)
+        began = time.perf_counter()
+        finalize.output_rows(frame.slice(first, 4), RUN_TS, timings=timings)
+        wall = time.perf_counter() - began
+        score, rows = timings["score"] - before["score"], timings["rows"] - before["rows"]
+        assert score >= pause and 0.0 < rows < pause, (score, rows)
+        assert wall - 0.05 <= score + rows <= wall, (score, rows, wall)
+        spent.append((score, rows))
+    assert set(timings) == {"score", "rows"} and len(spent) == 3
+    assert timings["score"] == pytest.approx(1.0 + sum(s for s, _ in spent), abs=1e-9)
+    assert timings["rows"] == pytest.approx(2.0 + sum(r for _, r in spent), abs=1e-9)

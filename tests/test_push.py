@@ -17,6 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bqemu import create_target_table
+from contract_table import NOT_EMITTED_SAMPLE, bigquery_fields
 from fsengine.contracts import load_contract
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
 from fsengine.output.schema import KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, OUTPUT_SCHEMA, output_dir, write_output
@@ -39,7 +41,7 @@ PER_DATE = 100
 TABLE = "ml_feature_store_v2"
 DATASET = "nba_predictions"
 # columns the target has and the engine never writes (output.md §6)
-EXTRA_COLUMNS = [("feature_generation_time_ms", "INT64"), ("vegas_line_source", "STRING")]
+EXTRA_COLUMNS = NOT_EMITTED_SAMPLE
 NAMES = load_contract().names
 
 # --------------------------------------------------------------------------- building rows
@@ -115,33 +117,9 @@ def write_run(tmp_path, rows, name="out"):
 
 
 def target_schema(drop=(), retype=None):
-    """The target's DDL written from the spec's column table (output.md §2), plus EXTRA_COLUMNS."""
-    from google.cloud import bigquery
-
-    completeness = [
-        bigquery.SchemaField("games_found", "INT64"),
-        bigquery.SchemaField("games_expected", "INT64"),
-        bigquery.SchemaField("is_complete", "BOOL"),
-        bigquery.SchemaField("is_bootstrap", "BOOL"),
-        bigquery.SchemaField("contributing_game_dates", "DATE", mode="REPEATED"),
-    ]
-    fields = []
-    for column in OUTPUT_COLUMNS:
-        if column.name in drop:
-            continue
-        bq = (retype or {}).get(column.name, column.bq_type)
-        mode = "REQUIRED" if column.required else "NULLABLE"
-        if bq.startswith("ARRAY<"):
-            fields.append(bigquery.SchemaField(column.name, bq[6:-1], mode="REPEATED"))
-        elif bq == "NUMERIC(5,2)":
-            fields.append(bigquery.SchemaField(column.name, "NUMERIC", mode=mode, precision=5, scale=2))
-        elif bq == "STRUCT":
-            fields.append(bigquery.SchemaField(column.name, "RECORD", mode=mode, fields=completeness))
-        else:
-            fields.append(bigquery.SchemaField(column.name, bq, mode=mode))
-        if column.name == "opponent_team_abbr":  # not emitted, in the middle of the table
-            fields += [bigquery.SchemaField(n, t) for n, t in EXTRA_COLUMNS]
-    return fields
+    """The target's columns: the documented table written by hand from the spec (output.md §2,
+    tests/contract_table.py, not the code's schema), plus EXTRA_COLUMNS in the middle."""
+    return bigquery_fields(drop=drop, retype=retype, extra_after={"opponent_team_abbr": EXTRA_COLUMNS})
 
 
 @pytest.fixture
@@ -155,13 +133,7 @@ def bq(bq_emulator, bq_project):
 
 
 def create_target(client, target, **schema_changes):
-    from google.cloud import bigquery
-
-    table = bigquery.Table(target, schema=target_schema(**schema_changes))
-    table.time_partitioning = bigquery.TimePartitioning(field="game_date")
-    table.clustering_fields = ["player_lookup", "feature_version", "game_date"]
-    # no require_partition_filter: the emulator rejects every MERGE into such a table
-    return client.create_table(table)
+    return create_target_table(client, target, target_schema(**schema_changes))
 
 
 def seed_target(client, target, rows, extra_value="stored"):
@@ -302,7 +274,11 @@ def test_push_writes_rows_exactly_and_leaves_other_columns_and_dates_alone(tmp_p
             k: _bits(v) for k, v in got.items() if k != "updated_at"}
         if key[1] != OTHER_DATE:
             assert now["updated_at"] is not None
-    assert "error" not in again.render() and str(len(rows)) in again.render()
+    text = again.render()
+    assert "error" not in text
+    assert f"pushed N={len(rows)} rows of {len(DATES)} game dates ({DATES[0]} .. {DATES[-1]})" in text
+    assert f"inserted I=0, updated U={len(rows)}, deleted X=0" in text
+    assert again.load_job_id in text and again.merge_job_id in text
 
 
 def test_replace_deletes_keys_the_run_no_longer_produces_on_run_dates_only(tmp_path, bq_emulator, bq):
@@ -470,11 +446,13 @@ def test_refusals_happen_before_any_job(tmp_path, bq):
     project, dataset, _ = target.split(".")
     narrow = f"{project}.{dataset}.narrow"
     create_target(client, narrow, drop={"quality_tier", "feature_7_source"}, retype={"days_rest": "STRING"})
+    narrow_before = client.get_table(narrow).schema
+    assert [f.name for f in narrow_before] == [f.name for f in target_schema(
+        drop={"quality_tier", "feature_7_source"})]
+    assert {f.name: f.field_type for f in narrow_before}["days_rest"] == "STRING"
     message = refused(rows, "ok", to=narrow)
     assert "quality_tier" in message and "feature_7_source" in message and "days_rest" in message
-    assert client.get_table(narrow).schema == client.get_table(narrow).schema  # never altered
-    assert [f.name for f in client.get_table(narrow).schema] == [f.name for f in target_schema(
-        drop={"quality_tier", "feature_7_source"})]
+    assert client.get_table(narrow).schema == narrow_before  # never altered
 
     small = f"{project}.{dataset}.small_score"
     create_target(client, small, retype={"feature_quality_score": "INT64"})

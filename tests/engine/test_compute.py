@@ -121,8 +121,6 @@ def test_bundled_small_world_invariants():
     from fsengine.pipeline import BUNDLED_SNAPSHOT
     from fsengine.snapshot.format import Snapshot
 
-    if not (BUNDLED_SNAPSHOT / "manifest.json").is_file():
-        pytest.skip("fixtures/small is not generated")
     snap = Snapshot.open(BUNDLED_SNAPSHOT, verify_checksums=False)
     start, end = snap.servable_range()
     as_of = start + dt.timedelta(days=(end - start).days // 2)

@@ -22,17 +22,7 @@ from fsengine.engine.history import OUTPUT_SCHEMA, player_history
 from fsengine.contracts.profile import REFERENCE, season_of
 from fsengine.snapshot.sources import BY_SHORT
 
-try:  # the engine's runner (engine-core); a compatible local one until it is importable
-    from fsengine.engine.extract import run_query
-except ImportError:  # pragma: no cover - only before extract.py exists
-    import re
-    from importlib.resources import files
-
-    def run_query(con, name, params):
-        sql = files("fsengine.queries").joinpath(f"{name}.sql").read_text()
-        body = re.sub(r"--[^\n]*", "", sql).strip().rstrip(";")
-        names = list(dict.fromkeys(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", body)))
-        con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS {body}', {n: params[n] for n in names})
+from fsengine.engine.extract import run_query
 
 
 WINDOWS = {
