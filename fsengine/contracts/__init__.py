@@ -68,6 +68,12 @@ class Contract:
     def required_indices(self) -> list[int]:
         return [f.index for f in self.features if not f.optional]
 
+    def feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise ValueError(f"contract {self.name} has no feature named {name!r}")
+
     def default(self, index: int) -> float:
         """The fallback value of feature `index`; a feature without one is an error to ask."""
         feature = self.features[index]

@@ -97,7 +97,7 @@ def compute(
         for name in ENGINE_QUERIES:
             runner(con, name, params)
         began = time.perf_counter()
-        history = player_history(con, params, snapshot.minutes_type, runner)
+        history = player_history(con, params, snapshot.minutes_type, runner, profile)
         history_seconds = time.perf_counter() - began - _queries_since(runner, ENGINE_QUERIES)
         began = time.perf_counter()
         before = set(runner.timings)
