@@ -4,7 +4,8 @@ for how many players and why; quality tiers and alert levels; quality-ready play
 `build_report()` computes a `Report` (pure data, Polars over the Parquet folder);
 `render_terminal()` prints it as rich tables; `render_html()` / `write_html()` produce one
 self-contained HTML file (inline SVG charts, no scripts, nothing fetched from the network).
-Feature names, categories and fallback reasons come from the contract.
+Feature names, categories and fallback reasons come from the contract; the quality tiers and
+alert levels from the scorer rules (fsengine.scoring.quality) of the contract's profile.
 """
 
 from __future__ import annotations
@@ -20,13 +21,11 @@ from pathlib import Path
 
 import polars as pl
 
-from fsengine.contracts import CATEGORIES, load_contract
+from fsengine.contracts import CATEGORIES, contract_of
+from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import InputError
 from fsengine.output.schema import output_dir
-
-TIERS = ("gold", "silver", "bronze", "poor", "critical")
-ALERT_LEVELS = ("green", "yellow", "red")
-DEFAULT_TAGS = ("default", "fallback", "missing")  # raw tags that count as defaulted (quality.md §1)
+from fsengine.scoring.quality import scorer_rules, tier_names
 
 # Columns the report reads; anything else in the output is ignored.
 _COLUMNS = [
@@ -95,7 +94,7 @@ class Report:
     training_ready_rows: int
     features: tuple[FeatureDefaults, ...]  # all features of the contract, index order
     categories: tuple[CategoryDefaults, ...]
-    tiers: dict[str, int]  # scored rows per quality_tier, TIERS order
+    tiers: dict[str, int]  # scored rows per quality_tier, best tier first
     alert_levels: dict[str, int]  # scored rows per quality_alert_level
     alerts: dict[str, int]  # rows per quality_alerts entry, most frequent first
     per_date: tuple[DateCoverage, ...] = field(default_factory=tuple)
@@ -158,9 +157,12 @@ def build_report(
     last_days: int | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    profile: Profile = REFERENCE,
 ) -> Report:
-    """Diagnose the rows of OUT/ml_feature_store_v2/ whose game_date lies in the range."""
-    contract = load_contract()
+    """Diagnose the rows of OUT/ml_feature_store_v2/ whose game_date lies in the range, as
+    rows of the profile's contract scored by the profile's scorer."""
+    contract = contract_of(profile)
+    rules = scorer_rules(profile)
     scan = _scan(out_dir)
     bounds = scan.select(pl.col("game_date").min().alias("oldest"), pl.col("game_date").max().alias("newest")).collect()
     oldest, newest = bounds["oldest"][0], bounds["newest"][0]
@@ -197,8 +199,8 @@ def build_report(
         training_ready_rows=int(scored["is_training_ready"].fill_null(False).sum()),
         features=features,
         categories=categories,
-        tiers=_counts(scored["quality_tier"], TIERS),
-        alert_levels=_counts(scored["quality_alert_level"], ALERT_LEVELS),
+        tiers=_counts(scored["quality_tier"], tier_names(rules)),
+        alert_levels=_counts(scored["quality_alert_level"], rules.alert_levels),
         alerts=_alert_counts(scored),
         per_date=_per_date(rows),
         contract=contract.name,
