@@ -19,19 +19,18 @@ import pyarrow.compute as pc
 
 from fsengine.contracts import Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
-from fsengine.engine.extract import run_query
+from fsengine.engine.extract import extraction_inputs, run_query, stage_queries
 from fsengine.engine.history import OUTPUT_SCHEMA as HISTORY_SCHEMA
 from fsengine.engine.history import round9 as round9_array
 
 KEYS = ["player_lookup", "game_date"]
 
-# The spine joined with every extraction table, columns prefixed per extraction
+# The spine joined with every core extraction table, columns prefixed per extraction
 # (dc_ Q1, cf_ Q2, sz_ Q3, td_ Q4, ctx_ Q5, tg_ Q8, vg_ Q9).
-INPUTS_QUERY = "assembly_inputs"
-JOINED_TABLES = (
-    "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense", "q05_player_context",
-    "q08_team_games", "q09_vegas_lines",
-)
+(INPUTS_QUERY,) = stage_queries("assembly")
+# The tables assembly_inputs joins, dropped once it is read; not the spine, whose dates
+# compute() still reads after the assembly.
+JOINED_TABLES = tuple(t for t in extraction_inputs(INPUTS_QUERY) if t != "spine")
 
 # The player-history frame's columns (besides the keys), as history.py defines them.
 HISTORY_COLUMNS = {name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")}

@@ -26,9 +26,10 @@ import pyarrow as pa
 
 from fsengine.contracts import contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.engine.extract import stage_queries
 from fsengine.errors import InputError
 
-HISTORY_QUERIES = ("q06_last10", "q07_season_stats", "q10_opponent_history", "q11_minutes_ppm")
+HISTORY_QUERIES = stage_queries("history")  # in registry order (extract.EXTRACTIONS)
 MINUTES_TYPES = ("NUMERIC", "INT64", "FLOAT64")
 KEYS = ["player_lookup", "game_date"]
 
