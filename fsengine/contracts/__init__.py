@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from fsengine.contracts.profile import Profile
 
 CONTRACT_DIR = Path(__file__).parent
-CATEGORIES = ("matchup", "player_history", "team_context", "vegas", "game_context")
 # The contract of the "reference" profile (spec README, D2) and the one a run uses by default.
 REFERENCE_CONTRACT = "v2_37features"
 NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
@@ -45,6 +44,7 @@ class Feature:
 @dataclass(frozen=True, eq=False)
 class Contract:
     name: str
+    categories: tuple[str, ...]  # the quality groups, in output column order
     features: tuple[Feature, ...]
     profile: Profile
     path: Path
@@ -106,11 +106,12 @@ def _load_file(path: Path) -> Contract:
 
     data = tomllib.loads(path.read_text())
     name = data["name"]
+    categories = tuple(data["categories"])
     features = []
     for i, raw in enumerate(data["feature"]):
         if raw["index"] != i:
             raise ValueError(f"contract {name}: feature #{i} has index {raw['index']}")
-        if raw["category"] not in CATEGORIES:
+        if raw["category"] not in categories:
             raise ValueError(f"contract {name}: feature {i} has unknown category {raw['category']!r}")
         default = raw["default"]
         features.append(
@@ -131,4 +132,8 @@ def _load_file(path: Path) -> Contract:
     if "profile" not in data:
         raise ValueError(f"contract {name} ({path}) has no [profile] table")
     profile = profile_from_table(data["profile"], contract=name, contract_path=path)
-    return Contract(name=name, features=tuple(features), profile=profile, path=path)
+    return Contract(name=name, categories=categories, features=tuple(features), profile=profile, path=path)
+
+
+# The reference contract's quality groups, for modules that name the output's columns.
+CATEGORIES: tuple[str, ...] = load_contract().categories

@@ -21,13 +21,14 @@ from pathlib import Path
 
 import polars as pl
 
-from fsengine.contracts import CATEGORIES, contract_of
+from fsengine.contracts import REFERENCE_CONTRACT, Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import InputError
 from fsengine.output.schema import output_dir
 from fsengine.scoring.quality import scorer_rules, tier_names
 
-# Columns the report reads; anything else in the output is ignored.
+# Columns the report reads (besides the per-category default counts); anything else in the
+# output is ignored.
 _COLUMNS = [
     "player_lookup",
     "game_date",
@@ -41,8 +42,11 @@ _COLUMNS = [
     "default_feature_indices",
     "is_quality_ready",
     "is_training_ready",
-    *[f"{c}_default_count" for c in CATEGORIES],
 ]
+
+
+def _columns_read(contract: Contract) -> list[str]:
+    return [*_COLUMNS, *[f"{c}_default_count" for c in contract.categories]]
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,7 @@ class Report:
     alert_levels: dict[str, int]  # scored rows per quality_alert_level
     alerts: dict[str, int]  # rows per quality_alerts entry, most frequent first
     per_date: tuple[DateCoverage, ...] = field(default_factory=tuple)
-    contract: str = "v2_37features"
+    contract: str = REFERENCE_CONTRACT
 
     def top_defaults(self, limit: int | None = None) -> list[FeatureDefaults]:
         """Features that defaulted at least once, most rows first (ties: lower index first)."""
@@ -109,7 +113,7 @@ class Report:
 # --------------------------------------------------------------------------- building
 
 
-def _scan(out_dir: str | Path) -> pl.LazyFrame:
+def _scan(out_dir: str | Path, contract: Contract) -> pl.LazyFrame:
     folder = output_dir(out_dir)
     if not Path(out_dir).is_dir():
         raise InputError(f"output folder {out_dir} does not exist: run `fsengine backfill --out {out_dir}` first")
@@ -120,10 +124,11 @@ def _scan(out_dir: str | Path) -> pl.LazyFrame:
         raise InputError(f"{folder} holds no part-*.parquet files")
     frame = pl.scan_parquet([str(f) for f in files])
     names = frame.collect_schema().names()
-    missing = [c for c in _COLUMNS if c not in names]
+    wanted = _columns_read(contract)
+    missing = [c for c in wanted if c not in names]
     if missing:
         raise InputError(f"{folder}: the Parquet files lack the output columns {missing}")
-    return frame.select(_COLUMNS)
+    return frame.select(wanted)
 
 
 def resolve_report_range(
@@ -163,7 +168,7 @@ def build_report(
     rows of the profile's contract scored by the profile's scorer."""
     contract = contract_of(profile)
     rules = scorer_rules(profile)
-    scan = _scan(out_dir)
+    scan = _scan(out_dir, contract)
     bounds = scan.select(pl.col("game_date").min().alias("oldest"), pl.col("game_date").max().alias("newest")).collect()
     oldest, newest = bounds["oldest"][0], bounds["newest"][0]
     if newest is None:
@@ -184,7 +189,7 @@ def build_report(
             rows=int((scored[f"{c}_default_count"].fill_null(0) > 0).sum()),
             players=scored.filter(pl.col(f"{c}_default_count") > 0)["player_lookup"].n_unique(),
         )
-        for c in CATEGORIES
+        for c in contract.categories
     )
     return Report(
         out=Path(out_dir),

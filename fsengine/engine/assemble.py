@@ -1,6 +1,7 @@
 """Assembly (features.md §4, §6-§8): the spine, the extraction tables and the player-history
-frame become, per (player, D), the 37 in-memory feature values, their raw source tags and the
-historical_completeness struct. Everything is a Polars expression over whole columns.
+frame become, per (player, D), the in-memory feature values (one per feature of the contract:
+37 for v2_37features), their raw source tags and the historical_completeness struct.
+Everything is a Polars expression over whole columns.
 
 Value conventions of the in-memory vector (features.md §0.4, §7): a null element is "none"
 (tag `missing`), a NaN element is NaN. Polars orders NaN above every number, so every

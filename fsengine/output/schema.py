@@ -20,7 +20,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fsengine.contracts import CATEGORIES, Contract, load_contract
+from fsengine.contracts import Contract, load_contract
 
 TABLE_NAME = "ml_feature_store_v2"
 FEATURE_COUNT = load_contract().feature_count
@@ -78,7 +78,8 @@ _IDENTITY = [
 ]
 
 
-def _quality_columns(feature_count: int) -> list[OutputColumn]:
+def _quality_columns(contract: Contract) -> list[OutputColumn]:
+    feature_count, categories = contract.feature_count, contract.categories
     return [
         _col("quality_tier", "STRING", _S),
         _col("quality_alert_level", "STRING", _S),
@@ -92,8 +93,8 @@ def _quality_columns(feature_count: int) -> list[OutputColumn]:
         _col("is_training_ready", "BOOL", _B),
         _col("training_quality_feature_count", "INT64", _I),
         _col("is_quality_ready", "BOOL", _B),
-        *[_col(f"{c}_quality_pct", "FLOAT64", _F) for c in CATEGORIES],
-        *[_col(f"{c}_default_count", "INT64", _I) for c in CATEGORIES],
+        *[_col(f"{c}_quality_pct", "FLOAT64", _F) for c in categories],
+        *[_col(f"{c}_default_count", "INT64", _I) for c in categories],
         _col("has_composite_factors", "BOOL", _B),
         _col("has_opponent_defense", "BOOL", _B),
         _col("has_vegas_line", "BOOL", _B),
@@ -127,12 +128,12 @@ def _quality_columns(feature_count: int) -> list[OutputColumn]:
 
 def output_columns(contract: Contract) -> tuple[OutputColumn, ...]:
     """The emitted columns of a contract's rows, in output order."""
-    return tuple(_IDENTITY + _quality_columns(contract.feature_count))
+    return tuple(_IDENTITY + _quality_columns(contract))
 
 
 def quality_column_names(contract: Contract) -> list[str]:
     """The quality group of the output (output.md §2.2), in output order."""
-    return [c.name for c in _quality_columns(contract.feature_count)]
+    return [c.name for c in _quality_columns(contract)]
 
 
 OUTPUT_COLUMNS: tuple[OutputColumn, ...] = output_columns(load_contract())

@@ -1,7 +1,7 @@
 """The quality scorer (spec quality.md): raw source tags -> the quality columns of the output.
 
-The scorer reads only the 37 raw tags of a row, never the feature values. `score()` runs as
-vectorised Polars expressions over every row of a run (the two per-row index lists are built
+The scorer reads only the raw tags of a row (one per feature of the contract), never the
+feature values. `score()` runs as vectorised Polars expressions over every row of a run (the two per-row index lists are built
 from numpy offsets instead: Polars' concat_list is ~100x slower for them); no Python loop
 touches a row. Facts about features (categories,
 fallback reasons, upstream-table labels, optional flags, names) come from the contract; the
@@ -33,7 +33,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine.contracts import CATEGORIES, Contract, contract_of
+from fsengine.contracts import Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.output.schema import OUTPUT_SCHEMA, quality_column_names
 
@@ -231,7 +231,7 @@ def _layout(contract: Contract) -> _Layout:
         raise ValueError(f"contract {contract_name}: expected one feature named {VEGAS_FLAG_FEATURE!r}")
     return _Layout(
         n=contract.feature_count,
-        categories={c: contract.indices(c) for c in CATEGORIES},
+        categories={c: contract.indices(c) for c in contract.categories},
         critical=contract.indices(CRITICAL_CATEGORY),
         composite=with_reason(COMPOSITE_REASON),
         opponent_defense=with_reason(OPPONENT_DEFENSE_REASON),
@@ -414,7 +414,7 @@ def _scored_columns(
         & (score >= rules.ready_score_min)
         & (matchup >= rules.ready_matchup_min)
         & (default_count == 0),
-        **{f"{cat}_quality_pct": pl.col(f"{cat}_quality_pct") for cat in CATEGORIES},
+        **{f"{cat}_quality_pct": pl.col(f"{cat}_quality_pct") for cat in categories},
         **{f"{cat}_default_count": _count([d[i] for i in idx]) for cat, idx in categories.items()},
         "has_composite_factors": ~composite_defaulted,
         "has_opponent_defense": ~opponent_defense_defaulted,
