@@ -1,9 +1,9 @@
 """The quality scorer (spec quality.md): raw source tags -> the quality columns of the output.
 
 The scorer reads only the raw tags of a row (one per feature of the contract), never the
-feature values. `score()` runs as vectorised Polars expressions over every row of a run (the two per-row index lists are built
-from numpy offsets instead: Polars' concat_list is ~100x slower for them); no Python loop
-touches a row. Facts about features (categories,
+feature values. `score()` runs as vectorised Polars expressions over every row of a run (the
+two per-row index lists are built from numpy offsets instead: Polars' concat_list is ~100x
+slower for them); no Python loop touches a row. Facts about features (categories,
 fallback reasons, upstream-table labels, optional flags, names) come from the contract; the
 scorer version and the training-quality threshold come from the profile; this module holds
 only the rules of the scorer version itself (the tag table of quality.md §1, tiers, alerts).
