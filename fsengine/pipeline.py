@@ -15,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
+from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import InputError
 from fsengine.snapshot.format import Snapshot
 
@@ -70,7 +71,10 @@ def backfill(
     as_of: dt.date | None = None,
     verify_checksums: bool = True,
     progress: Callable[[str], None] | None = None,
+    profile: Profile = REFERENCE,
 ) -> BackfillReport:
+    """Compute, score and write the rows of [start, end] under `profile` and its contract
+    (default: the reference profile of contract v2_37features)."""
     from fsengine.engine.compute import compute
     from fsengine.output.rows import output_rows
     from fsengine.output.schema import write_output
@@ -81,7 +85,7 @@ def backfill(
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
     start, end = resolve_range(snapshot, start, end)
     note(f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}")
-    result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note)
+    result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note, profile=profile)
     timings = dict(result.timings)
 
     run_ts = dt.datetime.now(dt.timezone.utc)
@@ -92,7 +96,7 @@ def backfill(
         # Each output row depends only on its own assembled row: the parts give the same rows.
         for first in range(0, result.rows.height, ROWS_PER_PART):
             note(f"scoring and writing rows {first + 1:,}–{min(first + ROWS_PER_PART, result.rows.height):,} of {result.rows.height:,}")
-            part = output_rows(result.rows.slice(first, ROWS_PER_PART), run_ts, timings=stage_seconds)
+            part = output_rows(result.rows.slice(first, ROWS_PER_PART), run_ts, profile, timings=stage_seconds)
             for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
                 per_date[day] = per_date.get(day, 0) + count
             yield part

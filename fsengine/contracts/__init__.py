@@ -1,8 +1,12 @@
-"""The feature contract (spec features.md §1), loaded from the TOML file beside this module.
+"""The feature contract (spec features.md §1) and its semantics profile, loaded from a TOML
+file: the bundled fsengine/contracts/<name>.toml, or any file given by path (a modified copy,
+a new contract). Every fact about the features — names, categories, defaults, fallback
+reasons, upstream tables, required/optional, the count — and every profile value is read
+from the file; the modules that use them take the loaded Contract (or its Profile).
 
 >>> c = load_contract()
->>> c.name, len(c.features), c.features[25].name, c.features[25].optional
-('v2_37features', 37, 'vegas_points_line', True)
+>>> c.name, len(c.features), c.features[25].name, c.features[25].optional, c.profile.name
+('v2_37features', 37, 'vegas_points_line', True, 'reference')
 """
 
 from __future__ import annotations
@@ -11,9 +15,15 @@ import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fsengine.contracts.profile import Profile
 
 CONTRACT_DIR = Path(__file__).parent
-CATEGORIES = ("matchup", "player_history", "team_context", "vegas", "game_context")
+# The contract of the "reference" profile (spec README, D2) and the one a run uses by default.
+REFERENCE_CONTRACT = "v2_37features"
+NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
 
 
 @dataclass(frozen=True)
@@ -29,10 +39,19 @@ class Feature:
     optional: bool
 
 
-@dataclass(frozen=True)
+# eq=False: a contract is identified by the file it was loaded from (load_contract returns
+# one object per file), so it can key caches even though its profile holds a dict.
+@dataclass(frozen=True, eq=False)
 class Contract:
     name: str
+    categories: tuple[str, ...]  # the quality groups, in output column order
     features: tuple[Feature, ...]
+    profile: Profile
+    path: Path
+
+    @property
+    def feature_count(self) -> int:
+        return len(self.features)
 
     @property
     def names(self) -> list[str]:
@@ -41,15 +60,58 @@ class Contract:
     def indices(self, category: str) -> list[int]:
         return [f.index for f in self.features if f.category == category]
 
+    @property
+    def optional_indices(self) -> list[int]:
+        return [f.index for f in self.features if f.optional]
+
+    @property
+    def required_indices(self) -> list[int]:
+        return [f.index for f in self.features if not f.optional]
+
+    def feature(self, name: str) -> Feature:
+        for f in self.features:
+            if f.name == name:
+                return f
+        raise ValueError(f"contract {self.name} has no feature named {name!r}")
+
+    def default(self, index: int) -> float:
+        """The fallback value of feature `index`; a feature without one is an error to ask."""
+        feature = self.features[index]
+        if feature.default is None:
+            raise ValueError(f"contract {self.name}: feature {index} ({feature.name}) has no default value")
+        return feature.default
+
+
+def contract_file(name: str) -> Path:
+    return CONTRACT_DIR / f"{name}.toml"
+
+
+def load_contract(name: str = REFERENCE_CONTRACT, *, path: str | Path | None = None) -> Contract:
+    """The contract `name` bundled with fsengine, or the contract file at `path`.
+
+    Loading the same file twice returns the same object."""
+    return _load_file(Path(path).resolve() if path is not None else contract_file(name).resolve())
+
+
+def contract_of(profile: Profile) -> Contract:
+    """The contract a profile belongs to (the file it was read from)."""
+    if profile.contract_path is not None:
+        return load_contract(path=profile.contract_path)
+    return load_contract(profile.contract)
+
 
 @lru_cache(maxsize=None)
-def load_contract(name: str = "v2_37features") -> Contract:
-    data = tomllib.loads((CONTRACT_DIR / f"{name}.toml").read_text())
+def _load_file(path: Path) -> Contract:
+    from fsengine.contracts.profile import profile_from_table
+
+    data = tomllib.loads(path.read_text())
+    name = data["name"]
+    categories = tuple(data["categories"])
     features = []
     for i, raw in enumerate(data["feature"]):
         if raw["index"] != i:
             raise ValueError(f"contract {name}: feature #{i} has index {raw['index']}")
-        if raw["category"] not in CATEGORIES:
+        if raw["category"] not in categories:
             raise ValueError(f"contract {name}: feature {i} has unknown category {raw['category']!r}")
         default = raw["default"]
         features.append(
@@ -59,7 +121,7 @@ def load_contract(name: str = "v2_37features") -> Contract:
                 category=raw["category"],
                 source_class=raw["source_class"],
                 tags=tuple(raw["tags"]),
-                default=None if default == "none" else float(default),
+                default=None if default == NO_DEFAULT else float(default),
                 fallback_reason=raw["fallback_reason"],
                 upstream_table=raw["upstream_table"],
                 optional=bool(raw["optional"]),
@@ -67,4 +129,11 @@ def load_contract(name: str = "v2_37features") -> Contract:
         )
     if len(features) != data["feature_count"]:
         raise ValueError(f"contract {name}: {len(features)} features, header says {data['feature_count']}")
-    return Contract(name=data["name"], features=tuple(features))
+    if "profile" not in data:
+        raise ValueError(f"contract {name} ({path}) has no [profile] table")
+    profile = profile_from_table(data["profile"], contract=name, contract_path=path)
+    return Contract(name=name, categories=categories, features=tuple(features), profile=profile, path=path)
+
+
+# The reference contract's quality groups, for modules that name the output's columns.
+CATEGORIES: tuple[str, ...] = load_contract().categories

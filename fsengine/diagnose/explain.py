@@ -20,14 +20,13 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from fsengine.contracts import load_contract
+from fsengine.contracts import contract_of
 from fsengine.sql import parameter_names, query_text
 from fsengine.errors import InputError
 from fsengine.output.schema import output_dir
 from fsengine.contracts.profile import REFERENCE, Profile, season_of
+from fsengine.scoring.quality import defaulted_tags, scorer_rules
 from fsengine.snapshot.format import Snapshot
-
-DEFAULTED_TAGS = ("default", "fallback", "missing")  # quality.md §1
 
 
 @dataclass(frozen=True)
@@ -402,6 +401,7 @@ def explain(
     snapshot: str | Path | None = None,
     *,
     verify_checksums: bool = False,
+    profile: Profile = REFERENCE,
 ) -> Explanation:
     """Explain the output row of (player, date): features, tags, quality, reasons, evidence.
 
@@ -413,16 +413,17 @@ def explain(
     snap = Snapshot.open(snapshot_path, verify_checksums=verify_checksums)
     snap.check_coverage(date, date)
     opponent = row["opponent_team_abbr"] or ""
-    ev = collect_evidence(snap, player, date, opponent)
+    ev = collect_evidence(snap, player, date, opponent, profile)
 
-    contract = load_contract()
+    contract = contract_of(profile)
+    defaulted_labels = defaulted_tags(scorer_rules(profile))
     tags = json.loads(row["feature_sources_json"]) if row["feature_sources_json"] else {}
     reasons = json.loads(row["feature_fallback_reasons_json"]) if row["feature_fallback_reasons_json"] else {}
     stored_defaults = set(row["default_feature_indices"] or [])
     lines = []
     for f in contract.features:
         tag = tags.get(str(f.index))
-        defaulted = f.index in stored_defaults or tag in DEFAULTED_TAGS
+        defaulted = f.index in stored_defaults or tag in defaulted_labels
         lines.append(
             FeatureExplanation(
                 index=f.index,

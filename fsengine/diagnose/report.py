@@ -4,7 +4,8 @@ for how many players and why; quality tiers and alert levels; quality-ready play
 `build_report()` computes a `Report` (pure data, Polars over the Parquet folder);
 `render_terminal()` prints it as rich tables; `render_html()` / `write_html()` produce one
 self-contained HTML file (inline SVG charts, no scripts, nothing fetched from the network).
-Feature names, categories and fallback reasons come from the contract.
+Feature names, categories and fallback reasons come from the contract; the quality tiers and
+alert levels from the scorer rules (fsengine.scoring.quality) of the contract's profile.
 """
 
 from __future__ import annotations
@@ -20,15 +21,14 @@ from pathlib import Path
 
 import polars as pl
 
-from fsengine.contracts import CATEGORIES, load_contract
+from fsengine.contracts import REFERENCE_CONTRACT, Contract, contract_of
+from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import InputError
 from fsengine.output.schema import output_dir
+from fsengine.scoring.quality import scorer_rules, tier_names
 
-TIERS = ("gold", "silver", "bronze", "poor", "critical")
-ALERT_LEVELS = ("green", "yellow", "red")
-DEFAULT_TAGS = ("default", "fallback", "missing")  # raw tags that count as defaulted (quality.md §1)
-
-# Columns the report reads; anything else in the output is ignored.
+# Columns the report reads (besides the per-category default counts); anything else in the
+# output is ignored.
 _COLUMNS = [
     "player_lookup",
     "game_date",
@@ -42,8 +42,11 @@ _COLUMNS = [
     "default_feature_indices",
     "is_quality_ready",
     "is_training_ready",
-    *[f"{c}_default_count" for c in CATEGORIES],
 ]
+
+
+def _columns_read(contract: Contract) -> list[str]:
+    return [*_COLUMNS, *[f"{c}_default_count" for c in contract.categories]]
 
 
 @dataclass(frozen=True)
@@ -95,11 +98,11 @@ class Report:
     training_ready_rows: int
     features: tuple[FeatureDefaults, ...]  # all features of the contract, index order
     categories: tuple[CategoryDefaults, ...]
-    tiers: dict[str, int]  # scored rows per quality_tier, TIERS order
+    tiers: dict[str, int]  # scored rows per quality_tier, best tier first
     alert_levels: dict[str, int]  # scored rows per quality_alert_level
     alerts: dict[str, int]  # rows per quality_alerts entry, most frequent first
     per_date: tuple[DateCoverage, ...] = field(default_factory=tuple)
-    contract: str = "v2_37features"
+    contract: str = REFERENCE_CONTRACT
 
     def top_defaults(self, limit: int | None = None) -> list[FeatureDefaults]:
         """Features that defaulted at least once, most rows first (ties: lower index first)."""
@@ -110,7 +113,7 @@ class Report:
 # --------------------------------------------------------------------------- building
 
 
-def _scan(out_dir: str | Path) -> pl.LazyFrame:
+def _scan(out_dir: str | Path, contract: Contract) -> pl.LazyFrame:
     folder = output_dir(out_dir)
     if not Path(out_dir).is_dir():
         raise InputError(f"output folder {out_dir} does not exist: run `fsengine backfill --out {out_dir}` first")
@@ -121,10 +124,11 @@ def _scan(out_dir: str | Path) -> pl.LazyFrame:
         raise InputError(f"{folder} holds no part-*.parquet files")
     frame = pl.scan_parquet([str(f) for f in files])
     names = frame.collect_schema().names()
-    missing = [c for c in _COLUMNS if c not in names]
+    wanted = _columns_read(contract)
+    missing = [c for c in wanted if c not in names]
     if missing:
         raise InputError(f"{folder}: the Parquet files lack the output columns {missing}")
-    return frame.select(_COLUMNS)
+    return frame.select(wanted)
 
 
 def resolve_report_range(
@@ -158,10 +162,13 @@ def build_report(
     last_days: int | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    profile: Profile = REFERENCE,
 ) -> Report:
-    """Diagnose the rows of OUT/ml_feature_store_v2/ whose game_date lies in the range."""
-    contract = load_contract()
-    scan = _scan(out_dir)
+    """Diagnose the rows of OUT/ml_feature_store_v2/ whose game_date lies in the range, as
+    rows of the profile's contract scored by the profile's scorer."""
+    contract = contract_of(profile)
+    rules = scorer_rules(profile)
+    scan = _scan(out_dir, contract)
     bounds = scan.select(pl.col("game_date").min().alias("oldest"), pl.col("game_date").max().alias("newest")).collect()
     oldest, newest = bounds["oldest"][0], bounds["newest"][0]
     if newest is None:
@@ -182,7 +189,7 @@ def build_report(
             rows=int((scored[f"{c}_default_count"].fill_null(0) > 0).sum()),
             players=scored.filter(pl.col(f"{c}_default_count") > 0)["player_lookup"].n_unique(),
         )
-        for c in CATEGORIES
+        for c in contract.categories
     )
     return Report(
         out=Path(out_dir),
@@ -197,8 +204,8 @@ def build_report(
         training_ready_rows=int(scored["is_training_ready"].fill_null(False).sum()),
         features=features,
         categories=categories,
-        tiers=_counts(scored["quality_tier"], TIERS),
-        alert_levels=_counts(scored["quality_alert_level"], ALERT_LEVELS),
+        tiers=_counts(scored["quality_tier"], tier_names(rules)),
+        alert_levels=_counts(scored["quality_alert_level"], rules.alert_levels),
         alerts=_alert_counts(scored),
         per_date=_per_date(rows),
         contract=contract.name,

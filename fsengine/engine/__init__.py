@@ -1,5 +1,6 @@
 """The engine: snapshot -> spine -> extractions (queries/*.sql in DuckDB, all dates at once)
--> assembled rows (37 values, raw tags, context, completeness). Entry point: `compute`."""
+-> assembled rows (one value and raw tag per contract feature, context, completeness).
+Entry point: `compute`."""
 
 from fsengine.engine.compute import EngineResult, compute
 

@@ -1,6 +1,7 @@
 """Assembly (features.md §4, §6-§8): the spine, the extraction tables and the player-history
-frame become, per (player, D), the 37 in-memory feature values, their raw source tags and the
-historical_completeness struct. Everything is a Polars expression over whole columns.
+frame become, per (player, D), the in-memory feature values (one per feature of the contract:
+37 for v2_37features), their raw source tags and the historical_completeness struct.
+Everything is a Polars expression over whole columns.
 
 Value conventions of the in-memory vector (features.md §0.4, §7): a null element is "none"
 (tag `missing`), a NaN element is NaN. Polars orders NaN above every number, so every
@@ -17,20 +18,20 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine.contracts import load_contract
-from fsengine.engine.extract import run_query
-from fsengine.engine.history import OUTPUT_SCHEMA as HISTORY_SCHEMA
+from fsengine.contracts import Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.engine.extract import extraction_inputs, run_query, stage_queries
+from fsengine.engine.history import OUTPUT_SCHEMA as HISTORY_SCHEMA
+from fsengine.engine.history import round9 as round9_array
 
 KEYS = ["player_lookup", "game_date"]
 
-# The spine joined with every extraction table, columns prefixed per extraction
+# The spine joined with every core extraction table, columns prefixed per extraction
 # (dc_ Q1, cf_ Q2, sz_ Q3, td_ Q4, ctx_ Q5, tg_ Q8, vg_ Q9).
-INPUTS_QUERY = "assembly_inputs"
-JOINED_TABLES = (
-    "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense", "q05_player_context",
-    "q08_team_games", "q09_vegas_lines",
-)
+(INPUTS_QUERY,) = stage_queries("assembly")
+# The tables assembly_inputs joins, dropped once it is read; not the spine, whose dates
+# compute() still reads after the assembly.
+JOINED_TABLES = tuple(t for t in extraction_inputs(INPUTS_QUERY) if t != "spine")
 
 # The player-history frame's columns (besides the keys), as history.py defines them.
 HISTORY_COLUMNS = {name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")}
@@ -55,13 +56,10 @@ INJURY_RISK = {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful
 
 
 def round9_series(values: pl.Series) -> pl.Series:
-    """Python's round(x, 9), bit for bit, applied once per distinct float64 bit pattern (so
-    0.0 and -0.0 stay apart); nulls stay null."""
+    """Python's round(x, 9), bit for bit (history.round9, so 0.0 and -0.0 stay apart), over a
+    Polars series; nulls stay null."""
     missing = values.is_null().to_numpy()
-    block = np.ascontiguousarray(values.cast(pl.Float64).fill_null(0.0).to_numpy(), dtype=np.float64)
-    bits, inverse = np.unique(block.view(np.int64), return_inverse=True)
-    rounded = np.array([round(float(v), 9) for v in bits.view(np.float64)], dtype=np.float64)
-    out = rounded[inverse.reshape(block.shape)] if block.size else block
+    out = round9_array(values.cast(pl.Float64).fill_null(0.0).to_numpy())
     return pl.Series(values.name, pa.array(out, type=pa.float64(), mask=missing))
 
 
@@ -204,35 +202,38 @@ def p4_map() -> dict[str, pl.Expr]:
     return p4
 
 
-def feature_exprs(profile: Profile) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(value, tag) of features 0-36 in index order (features.md §6)."""
+def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
+    """(value, tag) of every feature of the contract in index order (features.md §6). The
+    rules are code; every fallback value is the contract's `default` of the feature."""
     c = pl.col
     p4 = p4_map()
     upgc = c("ctx_row_found").fill_null(False)
     n = c("last10_n").fill_null(0)
     opponent_known = c("opponent_team_abbr").is_not_null() & (c("opponent_team_abbr") != "")
+    default = contract.default
 
-    f = [None] * 37
-    f[0] = with_fallback(p4["points_avg_last_5"], c("p3_points_avg_last_5"), 10.0)
-    f[1] = with_fallback(p4["points_avg_last_10"], c("p3_points_avg_last_10"), 10.0)
-    f[2] = with_fallback(p4["points_avg_season"], c("season_points_avg"), 10.0)
-    f[3] = phase4_only(p4["points_std_last_10"], 5.0)
-    f[4] = phase4_only(p4["games_in_last_7_days"], 3.0)
-    f[5] = phase4_only(p4["fatigue_score"], 50.0)
-    f[6] = phase4_only(p4["shot_zone_mismatch_score"], 0.0)
-    f[7] = phase4_only(p4["pace_score"], 0.0)
-    f[8] = phase4_only(p4["usage_spike_score"], 0.0)
+    f = [None] * contract.feature_count
+    f[0] = with_fallback(p4["points_avg_last_5"], c("p3_points_avg_last_5"), default(0))
+    f[1] = with_fallback(p4["points_avg_last_10"], c("p3_points_avg_last_10"), default(1))
+    f[2] = with_fallback(p4["points_avg_season"], c("season_points_avg"), default(2))
+    for index, name in (
+        (3, "points_std_last_10"), (4, "games_in_last_7_days"), (5, "fatigue_score"),
+        (6, "shot_zone_mismatch_score"), (7, "pace_score"), (8, "usage_spike_score"),
+    ):
+        f[index] = phase4_only(p4[name], default(index))
 
     # 9 rest_advantage: clamp(float(days_rest - opponent_days_rest), -2, 2)
     rest_diff = (c("ctx_days_rest") - c("ctx_opponent_days_rest")).cast(pl.Float64)
     f[9] = calculated(
-        pl.when(upgc & rest_diff.is_not_null()).then(_py_max(-2.0, _py_min(2.0, rest_diff))).otherwise(_lit(0.0))
+        pl.when(upgc & rest_diff.is_not_null()).then(_py_max(-2.0, _py_min(2.0, rest_diff))).otherwise(_lit(default(9)))
     )
-    # 10 injury_risk
+    # 10 injury_risk: a status outside the table (or none) counts as available
     status = c("ctx_player_status").str.to_lowercase()
-    f[10] = calculated(status.replace_strict(INJURY_RISK, default=0.0, return_dtype=pl.Float64).fill_null(0.0))
+    f[10] = calculated(
+        status.replace_strict(INJURY_RISK, default=default(10), return_dtype=pl.Float64).fill_null(default(10))
+    )
     # 11 recent_trend: final from the history frame
-    f[11] = calculated(c("recent_trend").fill_null(0.0))
+    f[11] = calculated(c("recent_trend").fill_null(default(11)))
     # 12 minutes_change
     p4_minutes = p4["minutes_avg_last_10"]
     recent = (
@@ -243,34 +244,39 @@ def feature_exprs(profile: Profile) -> list[tuple[pl.Expr, pl.Expr]]:
     season = pl.when(_truthy(c("season_minutes_avg"))).then(c("season_minutes_avg")).otherwise(_lit(0.0))
     pct = (recent - season) / season
     f[12] = calculated(
-        pl.when((season == 0.0) | (recent == 0.0)).then(_lit(0.0))
+        pl.when((season == 0.0) | (recent == 0.0)).then(_lit(default(12)))
         .when(_ge(pct, 0.20)).then(_lit(2.0))
         .when(_ge(pct, 0.10)).then(_lit(1.0))
         .when(_le(pct, -0.20)).then(_lit(-2.0))
         .when(_le(pct, -0.10)).then(_lit(-1.0))
         .otherwise(_lit(0.0))
     )
-    f[13] = phase4_only(p4["opponent_def_rating"], 112.0)
-    f[14] = phase4_only(p4["opponent_pace"], 100.0)
-    f[15] = (pl.when(c("ctx_home_game").fill_null(False)).then(_lit(1.0)).otherwise(_lit(0.0)), _tag("phase3"))
-    f[16] = (pl.when(c("ctx_back_to_back").fill_null(False)).then(_lit(1.0)).otherwise(_lit(0.0)), _tag("phase3"))
-    f[17] = (
-        pl.when((c("ctx_season_phase").str.to_lowercase() == "playoffs").fill_null(False))
-        .then(_lit(1.0)).otherwise(_lit(0.0)),
-        _tag("phase3"),
-    )
+    f[13] = phase4_only(p4["opponent_def_rating"], default(13))
+    f[14] = phase4_only(p4["opponent_pace"], default(14))
+    # 15-17: 1.0 when the UPGC row says so, else 0.0; a player without a UPGC row gets the default
+    for index, flag in (
+        (15, c("ctx_home_game")),
+        (16, c("ctx_back_to_back")),
+        (17, c("ctx_season_phase").str.to_lowercase() == "playoffs"),
+    ):
+        f[index] = (
+            pl.when(~upgc).then(_lit(default(index))).when(flag.fill_null(False)).then(_lit(1.0)).otherwise(_lit(0.0)),
+            _tag("phase3"),
+        )
     f[18] = nullable(_divide_by(p4["paint_rate_last_10"], 100.0))
     f[19] = nullable(_divide_by(p4["mid_range_rate_last_10"], 100.0))
     f[20] = nullable(_divide_by(p4["three_pt_rate_last_10"], 100.0))
-    f[21] = calculated(c("pct_free_throw").fill_null(0.15))
-    f[22] = phase4_only(p4["team_pace_last_10"], 100.0)
-    f[23] = phase4_only(p4["team_off_rating_last_10"], 112.0)
+    # 21: history.py already gives the default where the list has no ratio; a spine row
+    # without a history row gets it here
+    f[21] = calculated(c("pct_free_throw").fill_null(default(21)))
+    f[22] = phase4_only(p4["team_pace_last_10"], default(22))
+    f[23] = phase4_only(p4["team_off_rating_last_10"], default(23))
     # 24 team_win_pct: needs a UPGC team (q08 has rows only then) and >= 5 games
     team_games = c("tg_team_games")
     f[24] = calculated(
         pl.when(team_games.is_not_null() & (team_games >= 5))
         .then(round9(c("tg_team_wins").cast(pl.Float64) / team_games.cast(pl.Float64)))
-        .otherwise(_lit(0.5))
+        .otherwise(_lit(default(24)))
     )
     has_line = c("vg_vegas_points_line").is_not_null()
     for index, column in ((25, "vg_vegas_points_line"), (26, "vg_vegas_opening_line"), (27, "vg_vegas_line_move")):
@@ -278,29 +284,29 @@ def feature_exprs(profile: Profile) -> list[tuple[pl.Expr, pl.Expr]]:
             pl.when(has_line).then(c(column)).otherwise(_lit(None)),
             pl.when(has_line).then(_tag("vegas")).otherwise(_tag("missing")),
         )
-    f[28] = calculated(pl.when(has_line).then(_lit(1.0)).otherwise(_lit(0.0)))
+    f[28] = calculated(pl.when(has_line).then(_lit(1.0)).otherwise(_lit(default(28))))
     # 29/30 opponent history; unknown opponent -> first truthy of P4/P3 season average
     season_p4, season_p3 = p4["points_avg_season"], c("season_points_avg")
     unknown_avg = (
         pl.when(_truthy(season_p4)).then(season_p4)
         .when(_truthy(season_p3)).then(season_p3)
-        .otherwise(_lit(10.0))
+        .otherwise(_lit(default(29)))
     )
     opp_tag = pl.when(opponent_known).then(_tag("opponent_history")).otherwise(_tag("fallback"))
     f[29] = (pl.when(opponent_known).then(c("opp_points_avg")).otherwise(unknown_avg), opp_tag)
     f[30] = (
-        pl.when(opponent_known).then(c("opp_games").fill_null(0).cast(pl.Float64)).otherwise(_lit(0.0)),
+        pl.when(opponent_known).then(c("opp_games").fill_null(0).cast(pl.Float64)).otherwise(_lit(default(30))),
         opp_tag,
     )
     mppm = c("mppm_present").fill_null(False)
     mppm_tag = pl.when(mppm).then(_tag("minutes_ppm")).otherwise(_tag("fallback"))
-    f[31] = (pl.when(mppm).then(c("minutes_avg_30d")).otherwise(_lit(28.0)), mppm_tag)
+    f[31] = (pl.when(mppm).then(c("minutes_avg_30d")).otherwise(_lit(default(31))), mppm_tag)
     f[32] = (
-        pl.when(mppm & c("ppm_avg_30d").is_not_null()).then(c("ppm_avg_30d")).otherwise(_lit(0.4)),
+        pl.when(mppm & c("ppm_avg_30d").is_not_null()).then(c("ppm_avg_30d")).otherwise(_lit(default(32))),
         mppm_tag,
     )
-    f[33] = calculated(c("dnp_rate").fill_null(0.0))
-    f[34] = calculated(c("pts_slope_10g").fill_null(0.0))
+    f[33] = calculated(c("dnp_rate").fill_null(default(33)))
+    f[34] = calculated(c("pts_slope_10g").fill_null(default(34)))
     # 35/36: L5 and M are "P4 if present else P3"; sd is P4 only
     l5 = pl.when(p4["points_avg_last_5"].is_not_null()).then(p4["points_avg_last_5"]).otherwise(c("p3_points_avg_last_5"))
     m = pl.when(season_p4.is_not_null()).then(season_p4).otherwise(season_p3)
@@ -308,10 +314,10 @@ def feature_exprs(profile: Profile) -> list[tuple[pl.Expr, pl.Expr]]:
     inputs_present = l5.is_not_null() & m.is_not_null() & sd.is_not_null()
     z = (l5 - m) / sd
     f[35] = calculated(
-        pl.when(inputs_present & (sd != 0.0)).then(round9(_py_max(-3.0, _py_min(3.0, z)))).otherwise(_lit(0.0))
+        pl.when(inputs_present & (sd != 0.0)).then(round9(_py_max(-3.0, _py_min(3.0, z)))).otherwise(_lit(default(35)))
     )
     f[36] = calculated(
-        pl.when(inputs_present & _gt(l5, m + 1.5 * sd)).then(_lit(1.0)).otherwise(_lit(0.0))
+        pl.when(inputs_present & _gt(l5, m + 1.5 * sd)).then(_lit(1.0)).otherwise(_lit(default(36)))
     )
     return f
 
@@ -380,11 +386,12 @@ def assemble(
 ) -> pl.DataFrame:
     """The assembled frame of engine-interface.md, fatigue gate applied (features.md §2.6),
     sorted by game_date then player_lookup."""
-    count = len(load_contract(profile.contract).features)
+    contract = contract_of(profile)
+    count = contract.feature_count
     frame = load_inputs(con, history, run_query)
-    features = feature_exprs(profile)
-    if len(features) != count:
-        raise ValueError(f"assembly defines {len(features)} features, contract {profile.contract} has {count}")
+    features = feature_exprs(contract)
+    if len(features) != count or any(f is None for f in features):
+        raise ValueError(f"assembly defines {sum(f is not None for f in features)} features, contract {contract.name} has {count}")
     placeholder = pl.col("is_placeholder")
     low, high = profile.fatigue_gate
     fatigue = features[5][0]

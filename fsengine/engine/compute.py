@@ -13,24 +13,14 @@ from zoneinfo import ZoneInfo
 import polars as pl
 
 from fsengine.engine.assemble import assemble
-from fsengine.engine.extract import TimedRunner
+from fsengine.engine.extract import TimedRunner, stage_queries
 from fsengine.engine.session import open_session, query_params
 from fsengine.errors import InputError
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.snapshot.format import Snapshot
 
 MODES = ("auto", "backfill", "production")
-# Run in this order: q08 reads q05's UPGC team.
-ENGINE_QUERIES = (
-    "spine",
-    "q01_daily_cache",
-    "q02_composite_factors",
-    "q03_shot_zone",
-    "q04_team_defense",
-    "q05_player_context",
-    "q08_team_games",
-    "q09_vegas_lines",
-)
+ENGINE_QUERIES = stage_queries("core")  # in registry order (extract.EXTRACTIONS)
 AS_OF_ZONE = "America/New_York"
 
 
@@ -97,7 +87,7 @@ def compute(
         for name in ENGINE_QUERIES:
             runner(con, name, params)
         began = time.perf_counter()
-        history = player_history(con, params, snapshot.minutes_type, runner)
+        history = player_history(con, params, snapshot.minutes_type, runner, profile)
         history_seconds = time.perf_counter() - began - _queries_since(runner, ENGINE_QUERIES)
         began = time.perf_counter()
         before = set(runner.timings)

@@ -1,14 +1,85 @@
-"""The query runner: materialise queries/<name>.sql as the temp table <name>, binding exactly
-the `$names` the file uses, and time each query."""
+"""The extractions and their runner.
+
+`EXTRACTIONS` is the one ordered registry of the engine's SQL (queries/engine/<name>.sql):
+the order they run in, what each reads and which stage consumes it. It is the readable DAG of
+a run:
+
+    snapshot views ──► spine ──► q01..q05, q08, q09 (core) ──► assembly_inputs ──► assemble
+                          └────► q06, q07, q10, q11 (history) ──► history.player_history ──┘
+
+`run_query` materialises queries/<name>.sql as the temp table <name>, binding exactly the
+`$names` the file uses; `TimedRunner` also times each query.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import duckdb
 
+from fsengine.engine.session import SEASON_STARTS_TABLE
 from fsengine.errors import InputError
+from fsengine.snapshot.sources import SOURCE_TABLES
 from fsengine.sql import parameter_names, query_text, statement  # noqa: F401  (re-exported)
+
+# What an extraction can read besides earlier extractions: the snapshot's views (named by the
+# tables' short names) and the session's table of built-in season starts (session.py).
+SNAPSHOT_VIEWS = tuple(t.short for t in SOURCE_TABLES)
+
+# The stages, in run order: compute() runs "core"; history.player_history runs and reads
+# "history"; assemble.load_inputs runs "assembly" and reads it (and through it the core tables).
+STAGES = ("core", "history", "assembly")
+
+
+@dataclass(frozen=True)
+class Extraction:
+    name: str  # queries/engine/<name>.sql, materialised as temp table <name>
+    reads: tuple[str, ...]  # snapshot views, the season-start table, earlier extractions
+    stage: str  # one of STAGES
+    consumer: str  # who reads the table, for the reader of this registry
+
+
+EXTRACTIONS: tuple[Extraction, ...] = (
+    Extraction("spine", ("pgs", "upgc", SEASON_STARTS_TABLE), "core",
+               "every extraction; its dates are the run's dates"),
+    Extraction("q01_daily_cache", ("spine", "daily_cache"), "core", "assembly_inputs (dc_: the P4 map)"),
+    Extraction("q02_composite_factors", ("spine", "composite"), "core", "assembly_inputs (cf_: features 5-8)"),
+    Extraction("q03_shot_zone", ("spine", "shot_zone"), "core", "assembly_inputs (sz_: features 18-20)"),
+    Extraction("q04_team_defense", ("spine", "team_defense"), "core", "assembly_inputs (td_: features 13-14)"),
+    Extraction("q05_player_context", ("spine", "upgc"), "core",
+               "assembly_inputs (ctx_: features 9, 10, 15-17, days_rest); q08_team_games (the UPGC team)"),
+    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core",
+               "assembly_inputs (tg_: feature 24)"),
+    Extraction("q09_vegas_lines", ("spine", "odds_api", "bettingpros"), "core", "assembly_inputs (vg_: features 25-28)"),
+    Extraction("q06_last10", ("spine", "pgs"), "history",
+               "history.last10_values (features 0/1 P3, 11, 12 fallback, 21, 33, 34, 35-36 P3; completeness)"),
+    Extraction("q07_season_stats", ("spine", "pgs"), "history",
+               "history.season_values (features 2 P3, 12, 29 fallback, 35-36)"),
+    Extraction("q10_opponent_history", ("spine", "pgs"), "history", "history.opponent_values (features 29-30)"),
+    Extraction("q11_minutes_ppm", ("spine", "pgs"), "history", "history.minutes_ppm_values (features 31-32)"),
+    Extraction(
+        "assembly_inputs",
+        ("spine", "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
+         "q05_player_context", "q08_team_games", "q09_vegas_lines"),
+        "assembly",
+        "assemble.load_inputs (joined with the history frame)",
+    ),
+)
+BY_NAME: dict[str, Extraction] = {e.name: e for e in EXTRACTIONS}
+
+
+def stage_queries(stage: str) -> tuple[str, ...]:
+    """The extractions of one stage, in run order."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage!r}; stages: {STAGES}")
+    return tuple(e.name for e in EXTRACTIONS if e.stage == stage)
+
+
+def extraction_inputs(name: str) -> tuple[str, ...]:
+    """The extraction tables `name` reads (its reads that are neither views nor session tables)."""
+    return tuple(r for r in BY_NAME[name].reads if r in BY_NAME)
+
 
 def run_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> float:
     """Create (or replace) temp table `name` from queries/<name>.sql; return seconds taken."""

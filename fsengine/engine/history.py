@@ -24,9 +24,12 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
+from fsengine.contracts import contract_of
+from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.engine.extract import stage_queries
 from fsengine.errors import InputError
 
-HISTORY_QUERIES = ("q06_last10", "q07_season_stats", "q10_opponent_history", "q11_minutes_ppm")
+HISTORY_QUERIES = stage_queries("history")  # in registry order (extract.EXTRACTIONS)
 MINUTES_TYPES = ("NUMERIC", "INT64", "FLOAT64")
 KEYS = ["player_lookup", "game_date"]
 
@@ -35,7 +38,7 @@ _FLOAT_EXACT_INT = 1 << 53  # integers below this are exact float64 values
 
 RECENT_GAMES_FOR_L5 = 5  # features 0 and 11, 21, 34 need 5 list rows
 MIN_ROWS_DNP_RATE = 3  # feature 33
-FREE_THROW_DEFAULT = 0.15
+FREE_THROW_FEATURE = "pct_free_throw"  # feature 21: its default (contract) fills rows without a ratio
 
 OUTPUT_SCHEMA = {
     "player_lookup": pl.Utf8,
@@ -63,7 +66,7 @@ RunQuery = Callable[[duckdb.DuckDBPyConnection, str, dict], object]
 
 
 def player_history(
-    con: duckdb.DuckDBPyConnection, params: dict, minutes_type: str, run_query: RunQuery
+    con: duckdb.DuckDBPyConnection, params: dict, minutes_type: str, run_query: RunQuery, profile: Profile = REFERENCE
 ) -> pl.DataFrame:
     """One row per spine row with the columns of OUTPUT_SCHEMA (engine-interface.md).
 
@@ -75,7 +78,8 @@ def player_history(
     params = {**params, "minutes_type": minutes_type}
     for name in HISTORY_QUERIES:
         run_query(con, name, params)
-    last10 = last10_values(_consume(con, "q06_last10"), minutes_type)
+    free_throw_default = contract_of(profile).feature(FREE_THROW_FEATURE).default
+    last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default)
     season = season_values(_consume(con, "q07_season_stats"), minutes_type)
     opponent = opponent_values(_consume(con, "q10_opponent_history"))
     mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), minutes_type)
@@ -169,7 +173,7 @@ def round9(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- Q6: the list
 
 
-def last10_values(q6: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
+def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float) -> pl.DataFrame:
     """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts."""
     spine_rows = q6.filter(pl.col("slot").is_null()).sort("spine_row")
     rows = len(spine_rows)
@@ -218,7 +222,7 @@ def last10_values(q6: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFra
     free_throw_rows = (n >= RECENT_GAMES_FOR_L5) & (point_sum != 0)
     ratio = ft_sum.astype(np.float64) / np.where(free_throw_rows, point_sum, 1).astype(np.float64)
     clipped = np.maximum(0.0, np.minimum(0.5, ratio))
-    pct_free_throw = np.where(free_throw_rows, round9(clipped), FREE_THROW_DEFAULT)
+    pct_free_throw = np.where(free_throw_rows, round9(clipped), free_throw_default)
 
     # 33 dnp_rate
     dnp_rows = n >= MIN_ROWS_DNP_RATE

@@ -35,8 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from fsengine.scoring import quality
-from fsengine.contracts import load_contract
-from fsengine.output.schema import OUTPUT_NAMES, OUTPUT_SCHEMA, SCORE_TYPE
+from fsengine.contracts import contract_of
+from fsengine.output.schema import OUTPUT_SCHEMA, SCORE_TYPE, output_schema
 from fsengine.contracts.profile import REFERENCE, Profile
 
 ASSEMBLED_COLUMNS = {
@@ -388,7 +388,8 @@ def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
 def output_rows(
     assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile = REFERENCE, timings: dict | None = None
 ) -> pa.Table:
-    """The output rows of a run (output.md §2), with exactly OUTPUT_SCHEMA.
+    """The output rows of a run (output.md §2), with exactly the output schema of the profile's
+    contract (OUTPUT_SCHEMA for the reference contract).
 
     `run_ts` is the run's one UTC instant (aware): created_at and quality_computed_at.
     Placeholder rows (is_placeholder) get the placeholder fill of output.md §2 / quality.md §8;
@@ -397,8 +398,9 @@ def output_rows(
     of this function ("rows": checks, data_hash, columns), added to any value already there.
     """
     began = time.perf_counter()
-    contract = load_contract(profile.contract)
-    width = len(contract.features)
+    contract = contract_of(profile)
+    width = contract.feature_count
+    schema = output_schema(contract)
     rules = quality.scorer_rules(profile)
     run_ts = quality.utc_instant(run_ts)
     frame = _checked_input(assembled, width, list(rules.tags))
@@ -433,7 +435,7 @@ def output_rows(
     )
     hashes = data_hashes(identity, width)
 
-    completeness_type = OUTPUT_SCHEMA.field("historical_completeness").type
+    completeness_type = schema.field("historical_completeness").type
     completeness = frame.get_column("historical_completeness").to_arrow()
     completeness = (completeness.combine_chunks() if isinstance(completeness, pa.ChunkedArray) else completeness)
     completeness = completeness.cast(completeness_type)
@@ -445,7 +447,7 @@ def output_rows(
 
     is_placeholder = placeholder.to_numpy().astype(bool)
     constants = {
-        name: (value, [] if pa.types.is_list(OUTPUT_SCHEMA.field(name).type) else None)
+        name: (value, [] if pa.types.is_list(schema.field(name).type) else None)
         for name, value in quality.run_constants(profile, run_ts).items()
     }
     constants.update(
@@ -463,8 +465,8 @@ def output_rows(
         "fallback_reasons": _flag_lists(frame.get_column("composite_fallback") & ~placeholder, COMPOSITE_FALLBACK_REASON),
     }
     arrays = {}
-    for name in OUTPUT_NAMES:
-        arrow_type = OUTPUT_SCHEMA.field(name).type
+    for name in schema.names:
+        arrow_type = schema.field(name).type
         if name in computed:
             arrays[name] = computed[name].cast(arrow_type)
         elif name in constants:
@@ -472,7 +474,7 @@ def output_rows(
         else:
             source = columns if name in columns.columns else scored
             arrays[name] = source.get_column(name).to_arrow().cast(arrow_type)
-    table = pa.Table.from_arrays([arrays[n] for n in OUTPUT_NAMES], schema=OUTPUT_SCHEMA)
+    table = pa.Table.from_arrays([arrays[n] for n in schema.names], schema=schema)
     _refuse_non_finite(table, frame.select("player_lookup", "game_date"))
     if timings is not None:
         timings["score"] = timings.get("score", 0.0) + scoring_seconds

@@ -1,5 +1,7 @@
-"""The output row (spec output.md §2, §8.5): the one definition of the 143 emitted columns,
-their BigQuery and Arrow types, and the atomic writer of `OUT/ml_feature_store_v2/`.
+"""The output row (spec output.md §2, §8.5): the one definition of the emitted columns, their
+BigQuery and Arrow types, and the atomic writer of `OUT/ml_feature_store_v2/`. The per-feature
+columns (feature_<i>_quality, feature_<i>_source) follow the contract: `output_columns(contract)`;
+the module constants are those of the reference contract (143 columns for its 37 features).
 
 >>> len(OUTPUT_COLUMNS), OUTPUT_COLUMNS[0].name, OUTPUT_COLUMNS[-1].name
 (143, 'player_lookup', 'matchup_data_status')
@@ -18,10 +20,10 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fsengine.contracts import CATEGORIES
+from fsengine.contracts import Contract, load_contract
 
 TABLE_NAME = "ml_feature_store_v2"
-FEATURE_COUNT = 37
+FEATURE_COUNT = load_contract().feature_count
 
 COMPLETENESS_TYPE = pa.struct(
     [
@@ -75,55 +77,76 @@ _IDENTITY = [
     _col("fallback_reasons", "ARRAY<STRING>", pa.list_(_S)),
 ]
 
-_QUALITY = [
-    _col("quality_tier", "STRING", _S),
-    _col("quality_alert_level", "STRING", _S),
-    _col("quality_alerts", "ARRAY<STRING>", pa.list_(_S)),
-    _col("default_feature_count", "INT64", _I),
-    _col("default_feature_indices", "ARRAY<INT64>", pa.list_(_I)),
-    _col("required_default_count", "INT64", _I),
-    _col("phase4_feature_count", "INT64", _I),
-    _col("phase3_feature_count", "INT64", _I),
-    _col("calculated_feature_count", "INT64", _I),
-    _col("is_training_ready", "BOOL", _B),
-    _col("training_quality_feature_count", "INT64", _I),
-    _col("is_quality_ready", "BOOL", _B),
-    *[_col(f"{c}_quality_pct", "FLOAT64", _F) for c in CATEGORIES],
-    *[_col(f"{c}_default_count", "INT64", _I) for c in CATEGORIES],
-    _col("has_composite_factors", "BOOL", _B),
-    _col("has_opponent_defense", "BOOL", _B),
-    _col("has_vegas_line", "BOOL", _B),
-    _col("critical_features_training_quality", "BOOL", _B),
-    _col("critical_feature_count", "INT64", _I),
-    _col("optional_feature_count", "INT64", _I),
-    _col("matchup_quality_tier", "STRING", _S),
-    _col("game_context_quality_tier", "STRING", _S),
-    *[_col(f"feature_{i}_quality", "FLOAT64", _F) for i in range(FEATURE_COUNT)],
-    *[_col(f"feature_{i}_source", "STRING", _S) for i in range(FEATURE_COUNT)],
-    _col("feature_fallback_reasons_json", "STRING", _S),
-    _col("feature_sample_sizes_json", "STRING", _S),
-    _col("feature_expected_values_json", "STRING", _S),
-    _col("feature_value_ranges_valid_json", "STRING", _S),
-    _col("feature_upstream_tables_json", "STRING", _S),
-    _col("feature_last_updated_json", "STRING", _S),
-    _col("feature_schema_version", "STRING", _S),
-    _col("available_feature_names", "ARRAY<STRING>", pa.list_(_S)),
-    _col("breakout_model_compatible", "ARRAY<STRING>", pa.list_(_S)),
-    _col("breakout_v3_features_available", "BOOL", _B),
-    _col("upstream_processors_ran", "STRING", _S),
-    _col("missing_processors", "STRING", _S),
-    _col("feature_store_age_hours", "FLOAT64", _F),
-    _col("upstream_data_freshness_hours", "FLOAT64", _F),
-    _col("quality_computed_at", "TIMESTAMP", _TS),
-    _col("quality_schema_version", "STRING", _S),
-    _col("primary_data_source", "STRING", _S),
-    _col("matchup_data_status", "STRING", _S),
-]
 
-OUTPUT_COLUMNS: tuple[OutputColumn, ...] = tuple(_IDENTITY + _QUALITY)
+def _quality_columns(contract: Contract) -> list[OutputColumn]:
+    feature_count, categories = contract.feature_count, contract.categories
+    return [
+        _col("quality_tier", "STRING", _S),
+        _col("quality_alert_level", "STRING", _S),
+        _col("quality_alerts", "ARRAY<STRING>", pa.list_(_S)),
+        _col("default_feature_count", "INT64", _I),
+        _col("default_feature_indices", "ARRAY<INT64>", pa.list_(_I)),
+        _col("required_default_count", "INT64", _I),
+        _col("phase4_feature_count", "INT64", _I),
+        _col("phase3_feature_count", "INT64", _I),
+        _col("calculated_feature_count", "INT64", _I),
+        _col("is_training_ready", "BOOL", _B),
+        _col("training_quality_feature_count", "INT64", _I),
+        _col("is_quality_ready", "BOOL", _B),
+        *[_col(f"{c}_quality_pct", "FLOAT64", _F) for c in categories],
+        *[_col(f"{c}_default_count", "INT64", _I) for c in categories],
+        _col("has_composite_factors", "BOOL", _B),
+        _col("has_opponent_defense", "BOOL", _B),
+        _col("has_vegas_line", "BOOL", _B),
+        _col("critical_features_training_quality", "BOOL", _B),
+        _col("critical_feature_count", "INT64", _I),
+        _col("optional_feature_count", "INT64", _I),
+        _col("matchup_quality_tier", "STRING", _S),
+        _col("game_context_quality_tier", "STRING", _S),
+        *[_col(f"feature_{i}_quality", "FLOAT64", _F) for i in range(feature_count)],
+        *[_col(f"feature_{i}_source", "STRING", _S) for i in range(feature_count)],
+        _col("feature_fallback_reasons_json", "STRING", _S),
+        _col("feature_sample_sizes_json", "STRING", _S),
+        _col("feature_expected_values_json", "STRING", _S),
+        _col("feature_value_ranges_valid_json", "STRING", _S),
+        _col("feature_upstream_tables_json", "STRING", _S),
+        _col("feature_last_updated_json", "STRING", _S),
+        _col("feature_schema_version", "STRING", _S),
+        _col("available_feature_names", "ARRAY<STRING>", pa.list_(_S)),
+        _col("breakout_model_compatible", "ARRAY<STRING>", pa.list_(_S)),
+        _col("breakout_v3_features_available", "BOOL", _B),
+        _col("upstream_processors_ran", "STRING", _S),
+        _col("missing_processors", "STRING", _S),
+        _col("feature_store_age_hours", "FLOAT64", _F),
+        _col("upstream_data_freshness_hours", "FLOAT64", _F),
+        _col("quality_computed_at", "TIMESTAMP", _TS),
+        _col("quality_schema_version", "STRING", _S),
+        _col("primary_data_source", "STRING", _S),
+        _col("matchup_data_status", "STRING", _S),
+    ]
+
+
+def output_columns(contract: Contract) -> tuple[OutputColumn, ...]:
+    """The emitted columns of a contract's rows, in output order."""
+    return tuple(_IDENTITY + _quality_columns(contract))
+
+
+def quality_column_names(contract: Contract) -> list[str]:
+    """The quality group of the output (output.md §2.2), in output order."""
+    return [c.name for c in _quality_columns(contract)]
+
+
+OUTPUT_COLUMNS: tuple[OutputColumn, ...] = output_columns(load_contract())
 OUTPUT_NAMES: list[str] = [c.name for c in OUTPUT_COLUMNS]
-QUALITY_COLUMN_NAMES: list[str] = [c.name for c in _QUALITY]
-OUTPUT_SCHEMA = pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in OUTPUT_COLUMNS])
+QUALITY_COLUMN_NAMES: list[str] = quality_column_names(load_contract())
+
+
+def output_schema(contract: Contract) -> pa.Schema:
+    """The Arrow schema of a contract's output rows (NOT NULL columns non-nullable)."""
+    return pa.schema([pa.field(c.name, c.arrow_type, nullable=not c.required) for c in output_columns(contract)])
+
+
+OUTPUT_SCHEMA = output_schema(load_contract())
 KEY = ("player_lookup", "game_date")
 
 

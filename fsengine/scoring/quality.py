@@ -1,9 +1,9 @@
 """The quality scorer (spec quality.md): raw source tags -> the quality columns of the output.
 
-The scorer reads only the 37 raw tags of a row, never the feature values. `score()` runs as
-vectorised Polars expressions over every row of a run (the two per-row index lists are built
-from numpy offsets instead: Polars' concat_list is ~100x slower for them); no Python loop
-touches a row. Facts about features (categories,
+The scorer reads only the raw tags of a row (one per feature of the contract), never the
+feature values. `score()` runs as vectorised Polars expressions over every row of a run (the
+two per-row index lists are built from numpy offsets instead: Polars' concat_list is ~100x
+slower for them); no Python loop touches a row. Facts about features (categories,
 fallback reasons, upstream-table labels, optional flags, names) come from the contract; the
 scorer version and the training-quality threshold come from the profile; this module holds
 only the rules of the scorer version itself (the tag table of quality.md §1, tiers, alerts).
@@ -33,9 +33,9 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine.contracts import CATEGORIES, Contract, load_contract
-from fsengine.output.schema import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
+from fsengine.contracts import Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.output.schema import OUTPUT_SCHEMA, quality_column_names
 
 TAGS_COLUMN = "feature_tags"
 _TIMESTAMP = pl.Datetime("us", "UTC")
@@ -58,6 +58,7 @@ class ScorerRules:
     absent: TagRule  # an index without a tag (only in generic tag maps)
     tiers: tuple[tuple[float, str], ...]  # (lower bound, tier), highest first
     lowest_tier: str
+    alert_levels: tuple[str, str, str]  # quality_alert_level: (green, yellow, red), best first
     training_tiers: frozenset[str]  # tiers for is_training_ready
     ready_tiers: frozenset[str]  # tiers for is_quality_ready
     high_default_share: float  # high_default_rate alert when default share exceeds this
@@ -90,6 +91,7 @@ V1_HYBRID_20260205 = ScorerRules(
     absent=TagRule(40, "default", True),
     tiers=((95, "gold"), (85, "silver"), (70, "bronze"), (50, "poor")),
     lowest_tier="critical",
+    alert_levels=("green", "yellow", "red"),
     training_tiers=frozenset({"gold", "silver"}),
     ready_tiers=frozenset({"gold", "silver", "bronze"}),
     high_default_share=0.20,
@@ -122,6 +124,16 @@ def scorer_rules(profile: Profile = REFERENCE) -> ScorerRules:
         raise ValueError(
             f"profile {profile.name!r} names scorer {profile.scorer_version!r}; known: {sorted(SCORERS)}"
         ) from None
+
+
+def defaulted_tags(rules: ScorerRules = V1_HYBRID_20260205) -> tuple[str, ...]:
+    """The raw tags that count a feature as defaulted (quality.md §1), in tag-table order."""
+    return tuple(tag for tag, rule in rules.tags.items() if rule.defaulted)
+
+
+def tier_names(rules: ScorerRules = V1_HYBRID_20260205) -> tuple[str, ...]:
+    """Every value of quality_tier, best first."""
+    return (*(name for _, name in rules.tiers), rules.lowest_tier)
 
 
 def tag_rule(tag: str | None, rules: ScorerRules = V1_HYBRID_20260205) -> TagRule:
@@ -196,7 +208,7 @@ class _Layout:
     critical: list[int]
     composite: list[int]
     opponent_defense: list[int]
-    optional: list[int]
+    required: list[int]
     vegas_flag: int
     names: list[str]
     reasons: list[str]
@@ -204,8 +216,8 @@ class _Layout:
 
 
 @lru_cache(maxsize=None)
-def _layout(contract_name: str) -> _Layout:
-    contract: Contract = load_contract(contract_name)
+def _layout(contract: Contract) -> _Layout:
+    contract_name = contract.name
     features = contract.features
 
     def with_reason(reason: str) -> list[int]:
@@ -218,12 +230,12 @@ def _layout(contract_name: str) -> _Layout:
     if len(flag) != 1:
         raise ValueError(f"contract {contract_name}: expected one feature named {VEGAS_FLAG_FEATURE!r}")
     return _Layout(
-        n=len(features),
-        categories={c: contract.indices(c) for c in CATEGORIES},
+        n=contract.feature_count,
+        categories={c: contract.indices(c) for c in contract.categories},
         critical=contract.indices(CRITICAL_CATEGORY),
         composite=with_reason(COMPOSITE_REASON),
         opponent_defense=with_reason(OPPONENT_DEFENSE_REASON),
-        optional=[f.index for f in features if f.optional],
+        required=contract.required_indices,
         vegas_flag=flag[0],
         names=contract.names,
         reasons=[f.fallback_reason for f in features],
@@ -233,7 +245,7 @@ def _layout(contract_name: str) -> _Layout:
 
 def upstream_tables_json(profile: Profile = REFERENCE) -> str:
     """The constant feature_upstream_tables_json of the profile's contract (quality.md §6)."""
-    return _layout(profile.contract).upstream_tables_json
+    return _layout(contract_of(profile)).upstream_tables_json
 
 
 def _rounded(count: int, digits: int, top: int) -> list[float]:
@@ -290,7 +302,7 @@ def _scored_columns(
     """Every column of quality.md §2-§7 for every row, as if each row were scored (§8 masking
     of placeholders is `score()`'s job)."""
     rules = scorer_rules(profile)
-    layout = _layout(profile.contract)
+    layout = _layout(contract_of(profile))
     n = layout.n
     threshold = profile.training_quality_threshold
     code_rules = _code_rules(rules)
@@ -366,7 +378,6 @@ def _scored_columns(
     composite_defaulted = pl.any_horizontal([d[i] for i in layout.composite])
     opponent_defense_defaulted = pl.any_horizontal([d[i] for i in layout.opponent_defense])
     critical = set(layout.critical)
-    optional = set(layout.optional)
     alerts = pl.concat_arr(
         pl.when(pl.all_horizontal([d[i] for i in categories[CRITICAL_CATEGORY]])).then(
             pl.lit("all_matchup_features_defaulted")
@@ -377,20 +388,21 @@ def _scored_columns(
         pl.when(matchup < rules.critical_pct_below).then(pl.lit("matchup_quality_critical")),
         pl.when(game_context < rules.critical_pct_below).then(pl.lit("game_context_quality_critical")),
     )
+    green, yellow, red = rules.alert_levels
     columns = {
         "feature_quality_score": score,
         "data_source": pl.col("data_source"),
         "quality_tier": quality_tier,
         "quality_alert_level": pl.when((matchup < rules.red_below) | (score < rules.red_below))
-        .then(pl.lit("red"))
+        .then(pl.lit(red))
         .when((default_count > 0) | (score < rules.yellow_below) | (matchup < rules.yellow_below))
-        .then(pl.lit("yellow"))
-        .otherwise(pl.lit("green")),
+        .then(pl.lit(yellow))
+        .otherwise(pl.lit(green)),
         # list.eval(drop_nulls) rather than list.drop_nulls: the latter is ~10x slower here
         "quality_alerts": alerts.arr.to_list().list.eval(pl.element().drop_nulls()),
         "default_feature_count": default_count,
         "default_feature_indices": pl.col("default_feature_indices"),
-        "required_default_count": _count([d[i] for i in range(n) if i not in optional]),
+        "required_default_count": _count([d[i] for i in layout.required]),
         "phase4_feature_count": _count([si == "phase4" for si in s]),
         "phase3_feature_count": _count([si == "phase3" for si in s]),
         "calculated_feature_count": _count([si == "calculated" for si in s]),
@@ -402,7 +414,7 @@ def _scored_columns(
         & (score >= rules.ready_score_min)
         & (matchup >= rules.ready_matchup_min)
         & (default_count == 0),
-        **{f"{cat}_quality_pct": pl.col(f"{cat}_quality_pct") for cat in CATEGORIES},
+        **{f"{cat}_quality_pct": pl.col(f"{cat}_quality_pct") for cat in categories},
         **{f"{cat}_default_count": _count([d[i] for i in idx]) for cat, idx in categories.items()},
         "has_composite_factors": ~composite_defaulted,
         "has_opponent_defense": ~opponent_defense_defaulted,
@@ -424,14 +436,14 @@ def _scored_columns(
         .then(pl.lit("MATCHUP_UNAVAILABLE"))
         .otherwise(pl.lit("COMPLETE")),
     }
-    return frame.select(columns[name].alias(name) for name in scored_column_names())
+    return frame.select(columns[name].alias(name) for name in scored_column_names(profile))
 
 
 def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None = None) -> dict[str, object]:
     """The quality columns whose value is the same on every scored row of a run (quality.md
     §6-§7), as Python values; placeholders carry NULL / [] instead (§8)."""
     rules = scorer_rules(profile)
-    layout = _layout(profile.contract)
+    layout = _layout(contract_of(profile))
     return {
         "feature_sample_sizes_json": EMPTY_JSON,
         "feature_expected_values_json": EMPTY_JSON,
@@ -459,10 +471,10 @@ PLACEHOLDER_SCORE = 0.0
 PLACEHOLDER_DATA_SOURCE = "early_season"
 
 
-def scored_column_names() -> list[str]:
+def scored_column_names(profile: Profile = REFERENCE) -> list[str]:
     """The columns `score()` returns, in order: feature_quality_score, data_source and the
-    quality group of the output (output.md §2.2) in output order."""
-    return ["feature_quality_score", "data_source", *QUALITY_COLUMN_NAMES]
+    quality group of the output (output.md §2.2) of the profile's contract, in output order."""
+    return ["feature_quality_score", "data_source", *quality_column_names(contract_of(profile))]
 
 
 def _empty_list(name: str) -> pl.Expr | None:
@@ -496,7 +508,7 @@ def score(
     """
     series = tags.get_column(TAGS_COLUMN) if isinstance(tags, pl.DataFrame) else tags
     frame = pl.DataFrame({TAGS_COLUMN: series.cast(pl.List(pl.Utf8))})
-    n = _layout(profile.contract).n
+    n = _layout(contract_of(profile)).n
     wrong = frame.with_row_index("row").filter(pl.col(TAGS_COLUMN).is_not_null() & (pl.col(TAGS_COLUMN).list.len() != n))
     if wrong.height:
         first = wrong.row(0, named=True)
@@ -512,7 +524,7 @@ def score(
         "data_source": pl.lit(PLACEHOLDER_DATA_SOURCE),
     }
     columns = []
-    for name in scored_column_names():
+    for name in scored_column_names(profile):
         fill = placeholder.get(name, _empty_list(name))
         expr = pl.when(scored).then(pl.col(name))
         if fill is not None:

@@ -55,18 +55,7 @@ chosen AS (
                ROW_NUMBER() OVER (
                    PARTITION BY c.player_lookup, c.for_date
                    ORDER BY c.cache_date DESC NULLS LAST,
-                        c.player_lookup ASC NULLS LAST,
-                        c.cache_date ASC NULLS LAST,
-                        c.points_avg_last_5 ASC NULLS LAST,
-                        c.points_avg_last_10 ASC NULLS LAST,
-                        c.points_avg_season ASC NULLS LAST,
-                        c.points_std_last_10 ASC NULLS LAST,
-                        c.games_in_last_7_days ASC NULLS LAST,
-                        c.paint_rate_last_10 ASC NULLS LAST,
-                        c.three_pt_rate_last_10 ASC NULLS LAST,
-                        c.team_pace_last_10 ASC NULLS LAST,
-                        c.team_off_rating_last_10 ASC NULLS LAST,
-                        c.minutes_avg_last_10 ASC NULLS LAST
+                        /*tiebreak daily_cache AS c*/
                ) AS pick
         FROM candidates c
         JOIN contested m ON m.player_lookup = c.player_lookup AND m.for_date = c.for_date

@@ -50,12 +50,7 @@ chosen AS (
                ROW_NUMBER() OVER (
                    PARTITION BY c.player_lookup, c.for_date
                    ORDER BY c.game_date DESC NULLS LAST,
-                        c.player_lookup ASC NULLS LAST,
-                        c.game_date ASC NULLS LAST,
-                        c.fatigue_score ASC NULLS LAST,
-                        c.shot_zone_mismatch_score ASC NULLS LAST,
-                        c.pace_score ASC NULLS LAST,
-                        c.usage_spike_score ASC NULLS LAST
+                        /*tiebreak composite AS c*/
                ) AS pick
         FROM candidates c
         JOIN contested m ON m.player_lookup = c.player_lookup AND m.for_date = c.for_date

@@ -48,11 +48,7 @@ chosen AS (
                ROW_NUMBER() OVER (
                    PARTITION BY c.player_lookup, c.for_date
                    ORDER BY c.analysis_date DESC NULLS LAST,
-                        c.player_lookup ASC NULLS LAST,
-                        c.analysis_date ASC NULLS LAST,
-                        c.paint_rate_last_10 ASC NULLS LAST,
-                        c.mid_range_rate_last_10 ASC NULLS LAST,
-                        c.three_pt_rate_last_10 ASC NULLS LAST
+                        /*tiebreak shot_zone AS c*/
                ) AS pick
         FROM candidates c
         JOIN contested m ON m.player_lookup = c.player_lookup AND m.for_date = c.for_date

@@ -37,8 +37,7 @@ ranked AS (
            ROW_NUMBER() OVER (
                PARTITION BY opponent_team_abbr, for_date
                ORDER BY analysis_date DESC NULLS LAST,
-                        team_abbr ASC NULLS LAST, analysis_date ASC NULLS LAST,
-                        defensive_rating_last_15 ASC NULLS LAST, opponent_pace ASC NULLS LAST
+                        /*tiebreak team_defense*/
            ) AS pick
     FROM candidates
 )

@@ -33,12 +33,7 @@ chosen AS (
                    PARTITION BY c.player_lookup, c.game_date
                    ORDER BY c.game_id ASC NULLS LAST, c.team_abbr ASC NULLS LAST,
                             c.opponent_team_abbr ASC NULLS LAST, c.universal_player_id ASC NULLS LAST,
-                            c.player_lookup ASC NULLS LAST, c.universal_player_id ASC NULLS LAST,
-                            c.game_id ASC NULLS LAST, c.game_date ASC NULLS LAST, c.team_abbr ASC NULLS LAST,
-                            c.opponent_team_abbr ASC NULLS LAST, c.home_game ASC NULLS LAST,
-                            c.back_to_back ASC NULLS LAST, c.season_phase ASC NULLS LAST,
-                            c.days_rest ASC NULLS LAST, c.opponent_days_rest ASC NULLS LAST,
-                            c.player_status ASC NULLS LAST
+                            /*tiebreak upgc AS c*/
                ) AS pick
         FROM context c
         JOIN duplicated d ON d.player_lookup = c.player_lookup AND d.game_date = c.game_date

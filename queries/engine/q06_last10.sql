@@ -70,20 +70,13 @@ numbered AS (
     FROM events
     WINDOW stream AS (
         -- after the leading keys: the list order's tie-break reversed (game_id, then the
-        -- PGS columns in sources.md order; player_lookup, game_id and game_date are already
-        -- keys, so repeating them would change nothing)
+        -- PGS columns in sources.md order; the marker repeats player_lookup, game_id and
+        -- game_date, which are already keys, so the repetition changes nothing)
         ORDER BY player_lookup ASC NULLS LAST,
                  game_date ASC NULLS LAST,
                  is_game ASC NULLS LAST,
                  game_id DESC NULLS FIRST,
-                 universal_player_id DESC NULLS FIRST,
-                 team_abbr DESC NULLS FIRST,
-                 opponent_team_abbr DESC NULLS FIRST,
-                 season_year DESC NULLS FIRST,
-                 points DESC NULLS FIRST,
-                 minutes_played DESC NULLS FIRST,
-                 ft_makes DESC NULLS FIRST,
-                 is_dnp DESC NULLS FIRST
+                 /*tiebreak pgs reversed*/
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     )
 ),

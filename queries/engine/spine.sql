@@ -32,11 +32,7 @@ pgs_chosen AS (
                    PARTITION BY p.player_lookup, p.game_date
                    ORDER BY p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
                             p.opponent_team_abbr ASC NULLS LAST, p.universal_player_id ASC NULLS LAST,
-                            p.player_lookup ASC NULLS LAST, p.universal_player_id ASC NULLS LAST,
-                            p.game_id ASC NULLS LAST, p.game_date ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
-                            p.opponent_team_abbr ASC NULLS LAST, p.season_year ASC NULLS LAST,
-                            p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST,
-                            p.ft_makes ASC NULLS LAST, p.is_dnp ASC NULLS LAST
+                            /*tiebreak pgs AS p*/
                ) AS pick
         FROM pgs_run p
         JOIN pgs_duplicated d ON d.player_lookup = p.player_lookup AND d.game_date = p.game_date
@@ -71,12 +67,7 @@ production AS (
                    PARTITION BY u.player_lookup, u.game_date
                    ORDER BY u.game_id ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
                             u.opponent_team_abbr ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
-                            u.player_lookup ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
-                            u.game_id ASC NULLS LAST, u.game_date ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
-                            u.opponent_team_abbr ASC NULLS LAST, u.home_game ASC NULLS LAST,
-                            u.back_to_back ASC NULLS LAST, u.season_phase ASC NULLS LAST,
-                            u.days_rest ASC NULLS LAST, u.opponent_days_rest ASC NULLS LAST,
-                            u.player_status ASC NULLS LAST
+                            /*tiebreak upgc AS u*/
                ) AS pick
         FROM upgc_run u
         JOIN upgc_duplicated d ON d.player_lookup = u.player_lookup AND d.game_date = u.game_date

@@ -24,9 +24,7 @@ ranked AS (
     SELECT
         count(*) OVER () AS candidates,
         row_number() OVER (
-            ORDER BY player_lookup ASC NULLS LAST, game_date ASC NULLS LAST, fatigue_score ASC NULLS LAST,
-                     shot_zone_mismatch_score ASC NULLS LAST, pace_score ASC NULLS LAST,
-                     usage_spike_score ASC NULLS LAST
+            ORDER BY /*tiebreak composite*/
         ) = 1 AS chosen,
         *
     FROM at_chosen_date

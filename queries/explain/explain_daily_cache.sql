@@ -25,12 +25,7 @@ ranked AS (
     SELECT
         count(*) OVER () AS candidates,
         row_number() OVER (
-            ORDER BY player_lookup ASC NULLS LAST, cache_date ASC NULLS LAST, points_avg_last_5 ASC NULLS LAST,
-                     points_avg_last_10 ASC NULLS LAST, points_avg_season ASC NULLS LAST,
-                     points_std_last_10 ASC NULLS LAST, games_in_last_7_days ASC NULLS LAST,
-                     paint_rate_last_10 ASC NULLS LAST, three_pt_rate_last_10 ASC NULLS LAST,
-                     team_pace_last_10 ASC NULLS LAST, team_off_rating_last_10 ASC NULLS LAST,
-                     minutes_avg_last_10 ASC NULLS LAST
+            ORDER BY /*tiebreak daily_cache*/
         ) = 1 AS chosen,
         *
     FROM at_chosen_date

@@ -8,10 +8,8 @@
 -- Spec: features.md §5, §3 Q6.
 SELECT
     row_number() OVER (
-        ORDER BY game_date DESC NULLS LAST, game_id ASC NULLS LAST, player_lookup ASC NULLS LAST,
-                 universal_player_id ASC NULLS LAST, team_abbr ASC NULLS LAST,
-                 opponent_team_abbr ASC NULLS LAST, season_year ASC NULLS LAST, points ASC NULLS LAST,
-                 minutes_played ASC NULLS LAST, ft_makes ASC NULLS LAST, is_dnp ASC NULLS LAST
+        ORDER BY game_date DESC NULLS LAST, game_id ASC NULLS LAST,
+                 /*tiebreak pgs*/
     ) - 1 AS position,
     points IS NOT NULL AND (minutes_played IS NOT NULL OR points > 0) AS played,
     player_lookup, universal_player_id, game_id, game_date, team_abbr, opponent_team_abbr,

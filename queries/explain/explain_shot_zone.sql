@@ -24,9 +24,7 @@ ranked AS (
     SELECT
         count(*) OVER () AS candidates,
         row_number() OVER (
-            ORDER BY player_lookup ASC NULLS LAST, analysis_date ASC NULLS LAST,
-                     paint_rate_last_10 ASC NULLS LAST, mid_range_rate_last_10 ASC NULLS LAST,
-                     three_pt_rate_last_10 ASC NULLS LAST
+            ORDER BY /*tiebreak shot_zone*/
         ) = 1 AS chosen,
         *
     FROM at_chosen_date

@@ -25,8 +25,7 @@ ranked AS (
     SELECT
         count(*) OVER () AS candidates,
         row_number() OVER (
-            ORDER BY team_abbr ASC NULLS LAST, analysis_date ASC NULLS LAST,
-                     defensive_rating_last_15 ASC NULLS LAST, opponent_pace ASC NULLS LAST
+            ORDER BY /*tiebreak team_defense*/
         ) = 1 AS chosen,
         *
     FROM at_chosen_date

@@ -7,9 +7,8 @@
 SELECT
     row_number() OVER (
         ORDER BY game_id ASC NULLS LAST, team_abbr ASC NULLS LAST, opponent_team_abbr ASC NULLS LAST,
-                 universal_player_id ASC NULLS LAST, player_lookup ASC NULLS LAST, game_date ASC NULLS LAST,
-                 home_game ASC NULLS LAST, back_to_back ASC NULLS LAST, season_phase ASC NULLS LAST,
-                 days_rest ASC NULLS LAST, opponent_days_rest ASC NULLS LAST, player_status ASC NULLS LAST
+                 universal_player_id ASC NULLS LAST,
+                 /*tiebreak upgc*/
     ) = 1 AS chosen,
     player_lookup, universal_player_id, game_id, game_date, team_abbr, opponent_team_abbr,
     home_game, back_to_back, season_phase, days_rest, opponent_days_rest, player_status

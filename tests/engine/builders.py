@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from fsengine.engine.compute import ENGINE_QUERIES
 from fsengine.snapshot.format import Snapshot, write_snapshot
 from fsengine.snapshot.sources import BY_SHORT, required_bounds
 
@@ -84,10 +85,7 @@ def make_snapshot(
     return Snapshot.open(folder)
 
 
-ENGINE_SQL = (
-    "spine", "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
-    "q05_player_context", "q08_team_games", "q09_vegas_lines",
-)
+ENGINE_SQL = ENGINE_QUERIES  # the core extractions, in the registry's order
 
 
 def run_engine_sql(snapshot: Snapshot, start: dt.date, end: dt.date, as_of: dt.date | None = None,
