@@ -71,25 +71,37 @@ def backfill(
     mode: Annotated[str, typer.Option(help="auto: backfill spine before --as-of, production from it; backfill; production.")] = "auto",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production (default: today in America/New_York).")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip SHA-256 verification of the snapshot files.")] = False,
+    chunk_dates: Annotated[str, typer.Option("--chunk-dates", help="Game dates per chunk, or auto (sized from the rows per date so memory stays bounded). The rows do not depend on it.")] = "auto",
+    workers: Annotated[Optional[int], typer.Option("--workers", "-j", min=1, help="Processes computing chunks at once (default: one per CPU). The rows do not depend on it.")] = None,
+    chunk: Annotated[Optional[str], typer.Option("--chunk", help="Compute only part I of N of the range (I counts from 1), for runs spread over N machines; env or env/N takes I (from 0) and N from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX. See `fsengine plan`.")] = None,
 ) -> None:
     """Compute every feature row of a date range in one pass and write it as Parquet.
+
+    The range is computed in chunks of consecutive game dates (memory is bounded by a chunk,
+    not by the range), by several processes at once; the rows are the same for any chunking.
 
     Examples:
 
       fsengine backfill --out out/                       # bundled fixture, whole range
 
       fsengine backfill -s snap/ --start 2025-11-04 --end 2026-02-06 -o out/
+
+      fsengine backfill -s snap/ --chunk 2/8 -o out/chunk-2   # part 2 of 8 (see fsengine plan)
     """
+    from fsengine.engine.chunks import parse_chunk_dates, parse_chunk_selector
     from fsengine.pipeline import backfill as run_backfill
 
     try:
         start_d, end_d, as_of_d = _date(start, "--start"), _date(end, "--end"), _date(as_of, "--as-of")
         if mode not in ("auto", "backfill", "production"):
             raise InputError(f"--mode {mode!r}: expected auto, backfill or production")
+        dates_per_chunk = parse_chunk_dates(chunk_dates)
+        selected = parse_chunk_selector(chunk) if chunk is not None else None
         with console.status("computing…") as status:
             report = run_backfill(
                 out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
-                progress=lambda message: status.update(message),
+                progress=lambda message: status.update(message), chunk_dates=dates_per_chunk, workers=workers,
+                chunk=selected,
             )
     except FsengineError as exc:
         _fail(exc)
@@ -107,6 +119,61 @@ def backfill(
         f"({report.start} .. {report.end}; {min(per_date, default=0)}–{max(per_date, default=0)} rows per date) "
         f"in {report.wall_seconds:.2f} s -> {report.out}"
     )
+
+
+@app.command()
+def plan(
+    chunks: Annotated[int, typer.Option("--chunks", "-n", min=1, help="Number of independent parts (one per machine or task).")],
+    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="Snapshot folder. Default: the bundled fixtures/small.")] = None,
+    start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")] = None,
+    end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parent folder; part I writes OUT/chunk-I-of-N.")] = Path("out"),
+    mode: Annotated[str, typer.Option(help="auto, backfill or production (as for backfill).")] = "auto",
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="As for backfill; fixed here so every part uses the same one.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON (one object per part) instead of a table.")] = False,
+) -> None:
+    """Cut a run into N independent parts of nearly equal game dates and print one
+    `fsengine backfill` command per part. Run them anywhere, in any order, at once; then
+    `fsengine push OUT` writes them all with one load and one MERGE.
+
+    Examples:
+
+      fsengine plan -s snap/ --start 2021-10-19 --end 2026-06-01 --chunks 8 --json
+
+      fsengine plan -s snap/ --chunks 4 -o out/ | tail -n +2 | xargs -P 4 -I{} sh -c '{}'
+    """
+    import json
+    import shlex
+
+    from fsengine.pipeline import default_snapshot, plan_machines, resolve_range
+    from fsengine.engine.compute import default_as_of
+    from fsengine.snapshot.format import Snapshot
+
+    try:
+        as_of_d = _date(as_of, "--as-of") or default_as_of()
+        snap = Snapshot.open(snapshot or default_snapshot(), verify_checksums=False)
+        start_d, end_d = resolve_range(snap, _date(start, "--start"), _date(end, "--end"))
+        parts = plan_machines(snap, start_d, end_d, chunks, mode=mode, as_of=as_of_d)
+    except FsengineError as exc:
+        _fail(exc)
+        return
+    entries = []
+    for part in parts:
+        folder = out / part.folder_name
+        command = [
+            "fsengine", "backfill", "--snapshot", str(snap.path), "--start", start_d.isoformat(), "--end",
+            end_d.isoformat(), "--mode", mode, "--as-of", as_of_d.isoformat(), "--chunk", part.label, "--out", str(folder),
+        ]
+        entries.append({
+            "chunk": part.label, "index": part.index, "count": part.count, "start": part.start.isoformat(),
+            "end": part.end.isoformat(), "game_dates": part.dates, "out": str(folder), "command": shlex.join(command),
+        })
+    if as_json:
+        print(json.dumps(entries, indent=2))
+        return
+    print(f"# {len(entries)} parts of {start_d} .. {end_d}; then: fsengine push {shlex.quote(str(out))}")
+    for entry in entries:
+        print(entry["command"])
 
 
 def _rows_per_date_table(rows_per_date: dict[dt.date, int]) -> Table:

@@ -19,10 +19,6 @@ from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import InputError
 from fsengine.snapshot.format import Snapshot
 
-# Output rows are made and written this many at a time: memory stays bounded on long runs,
-# the Parquet writer works on one part while the next is made, and small parts are also
-# cheaper per row to make (less memory to fault in).
-ROWS_PER_PART = 25_000
 # The committed fixture, installed as package data (fsengine.bundled = fixtures/ in the
 # repository), so the quick start works from any kind of install.
 BUNDLED_SNAPSHOT = Path(str(files("fsengine.bundled").joinpath("small")))
@@ -71,42 +67,63 @@ def backfill(
     as_of: dt.date | None = None,
     verify_checksums: bool = True,
     progress: Callable[[str], None] | None = None,
+    chunk_dates: int | None = None,
+    workers: int | None = None,
+    chunk: tuple[int, int] | None = None,
     profile: Profile = REFERENCE,
 ) -> BackfillReport:
-    """Compute, score and write the rows of [start, end] under `profile` and its contract
-    (default: the reference profile of contract v2_37features)."""
-    from fsengine.engine.compute import compute
-    from fsengine.output.rows import output_rows
-    from fsengine.output.schema import write_output
+    """Compute every row of [start, end] under `profile` and its contract (default: the
+    reference profile of contract v2_37features) and write them to OUT/ml_feature_store_v2.
+
+    The range is split into chunks of `chunk_dates` consecutive game dates (None: sized from
+    the rows per date so that memory stays bounded), computed by `workers` processes (None:
+    one per CPU); the rows do not depend on either. `chunk=(i, n)` computes only the i-th of n
+    near-equal parts of the range, for runs spread over n machines (see `plan`).
+    """
     import polars as pl
+
+    from fsengine.output.schema import write_output
+    from fsengine.workers import ChunkTask, default_workers, run_chunks, threads_per_worker
 
     began = time.perf_counter()
     note = progress or (lambda message: None)
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
     start, end = resolve_range(snapshot, start, end)
-    note(f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}")
-    result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note, profile=profile)
-    timings = dict(result.timings)
-
+    plan = plan_run(snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk)
+    start, end = plan.start, plan.end
+    workers = min(workers or default_workers(), len(plan.chunks))
+    note(
+        f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}, "
+        f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
+    )
     run_ts = dt.datetime.now(dt.timezone.utc)
+    tasks = [
+        ChunkTask(
+            snapshot.path, c, mode, plan.as_of, run_ts, threads_per_worker(workers) if workers > 1 else None, profile
+        )
+        for c in plan.chunks
+    ]
     per_date: dict[dt.date, int] = {}
-    stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
+    timings: dict[str, float] = {}
+    produced = {"seconds": 0.0}
 
     def output_parts():
-        # Each output row depends only on its own assembled row: the parts give the same rows.
-        for first in range(0, result.rows.height, ROWS_PER_PART):
-            note(f"scoring and writing rows {first + 1:,}–{min(first + ROWS_PER_PART, result.rows.height):,} of {result.rows.height:,}")
-            part = output_rows(result.rows.slice(first, ROWS_PER_PART), run_ts, profile, timings=stage_seconds)
-            for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
-                per_date[day] = per_date.get(day, 0) + count
-            yield part
+        for result in run_chunks(tasks, workers, note):
+            for name, seconds in result.timings.items():
+                timings[name] = timings.get(name, 0.0) + seconds
+            for part in result.parts:
+                for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
+                    per_date[day] = per_date.get(day, 0) + count
+                yield part
 
     t0 = time.perf_counter()
     written = write_output(output_parts(), out)
-    timings.update(stage_seconds)
-    timings["write"] = max(0.0, time.perf_counter() - t0 - stage_seconds["score"] - stage_seconds["rows"])
+    if workers <= 1:  # in one process the stages add up to the wall time; the rest is writing
+        staged = sum(timings.values())
+        timings["write"] = max(0.0, time.perf_counter() - t0 - staged)
+    produced["seconds"] = time.perf_counter() - t0
 
-    record_run(out, snapshot.path, start, end, mode, as_of)
+    record_run(out, snapshot.path, start, end, mode, as_of, chunk=chunk)
     return BackfillReport(
         out=written,
         start=start,
@@ -118,10 +135,89 @@ def backfill(
     )
 
 
+@dataclass
+class RunPlan:
+    """How a run over [start, end] is cut: its chunks and the figures they were sized from."""
+
+    start: dt.date
+    end: dt.date
+    as_of: dt.date
+    game_dates: list[dt.date]
+    rows: int
+    dates_per_chunk: int
+    chunks: list
+
+
+def _run_dates(
+    snapshot: Snapshot, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None
+) -> tuple[dt.date, dict[dt.date, int]]:
+    """The run's as-of date and, per game date it can produce, the number of spine candidates."""
+    from fsengine.engine.compute import default_as_of, production_from, validate_run
+    from fsengine.engine.extract import run_query
+    from fsengine.engine.session import connect
+
+    validate_run(start, end, mode, as_of)
+    as_of = as_of or default_as_of()
+    snapshot.check_coverage(start, end)
+    con = connect(1)
+    try:
+        snapshot.register(con, bounds=(start, end))
+        run_query(con, "run_dates", {"start": start, "end": end, "production_from": production_from(mode, start, as_of)})
+        counted = con.execute("SELECT game_date, rows FROM run_dates ORDER BY game_date").fetchall()
+    finally:
+        con.close()
+    return as_of, dict(counted)
+
+
+def plan_run(
+    snapshot: Snapshot,
+    start: dt.date,
+    end: dt.date,
+    mode: str = "auto",
+    as_of: dt.date | None = None,
+    *,
+    chunk_dates: int | None = None,
+    chunk: tuple[int, int] | None = None,
+) -> RunPlan:
+    """The chunks one process computes: the whole range, or with `chunk=(i, n)` the i-th of the
+    n near-equal parts `plan_machines` gives, cut into chunks of `chunk_dates` game dates
+    (None: sized from the rows per date)."""
+    from fsengine.engine.chunks import auto_dates_per_chunk, plan_chunks, split_for_machines
+
+    as_of, rows_by_date = _run_dates(snapshot, start, end, mode, as_of)
+    dates = list(rows_by_date)
+    if chunk is not None:
+        index, count = chunk
+        part = split_for_machines(start, end, dates, count)[index - 1]
+        start, end = part.start, part.end
+        dates = [d for d in dates if start <= d <= end]
+    rows = sum(rows_by_date[d] for d in dates)
+    size = chunk_dates or auto_dates_per_chunk(rows, len(dates))
+    return RunPlan(start, end, as_of, dates, rows, size, plan_chunks(start, end, dates, size))
+
+
+def plan_machines(
+    snapshot: Snapshot, start: dt.date, end: dt.date, count: int, mode: str = "auto", as_of: dt.date | None = None
+) -> list:
+    """[start, end] as `count` independent parts of nearly equal game dates (one per machine)."""
+    from fsengine.engine.chunks import split_for_machines
+
+    _, rows_by_date = _run_dates(snapshot, start, end, mode, as_of)
+    return split_for_machines(start, end, list(rows_by_date), count)
+
+
 RUN_RECORD = "fsengine-run.json"
 
 
-def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None) -> None:
+def record_run(
+    out: str | Path,
+    snapshot_path: Path,
+    start: dt.date,
+    end: dt.date,
+    mode: str,
+    as_of: dt.date | None,
+    chunk: tuple[int, int] | None = None,
+) -> None:
     """Note beside the rows which snapshot and options produced them (read by `explain`)."""
     record = {
         "snapshot": str(Path(snapshot_path).resolve()),
@@ -129,6 +225,7 @@ def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.dat
         "end": end.isoformat(),
         "mode": mode,
         "as_of": as_of.isoformat() if as_of else None,
+        "chunk": f"{chunk[0]}/{chunk[1]}" if chunk else None,
     }
     target = Path(out) / RUN_RECORD
     tmp = target.with_name(target.name + ".partial")

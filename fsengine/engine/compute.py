@@ -82,7 +82,7 @@ def compute(
     snapshot.check_coverage(start, end)
     params = query_params(start, end, as_of, production_from(mode, start, as_of), profile)
     runner = TimedRunner(progress)
-    con = open_session(snapshot, profile, threads)
+    con = open_session(snapshot, profile, threads, bounds=(start, end))
     try:
         for name in ENGINE_QUERIES:
             runner(con, name, params)

@@ -81,11 +81,27 @@ def register_season_starts(con: duckdb.DuckDBPyConnection, profile: Profile = RE
     con.unregister("season_start_builtin_arrow")
 
 
+SEASON_FIRST_GAME_QUERY = "season_first_game"
+
+
 def open_session(
-    snapshot: Snapshot, profile: Profile = REFERENCE, threads: int | None = None
+    snapshot: Snapshot,
+    profile: Profile = REFERENCE,
+    threads: int | None = None,
+    bounds: tuple[dt.date, dt.date] | None = None,
 ) -> duckdb.DuckDBPyConnection:
-    """Connection with the snapshot views (pgs, upgc, ...) and the season-start table."""
+    """Connection with the snapshot views (pgs, upgc, ...) and the season-start tables.
+
+    With `bounds` the views keep only the rows [start, end] and its lookbacks need. The first
+    game of each season is taken from the whole snapshot first, because a season's start may
+    lie outside a chunk's rows; so a chunk produces the rows one whole run would.
+    """
+    from fsengine.engine.extract import run_query
+
     con = connect(threads)
     snapshot.register(con)
     register_season_starts(con, profile)
+    run_query(con, SEASON_FIRST_GAME_QUERY, {})
+    if bounds is not None:
+        snapshot.register(con, bounds=bounds)
     return con

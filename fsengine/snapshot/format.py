@@ -340,13 +340,24 @@ class Snapshot:
                 start = max(start, table.start + dt.timedelta(days=table.spec.lookback_days))
         return (start, end) if start <= end else None
 
-    def register(self, con, *, prefix: str = "") -> None:
+    def register(self, con, *, prefix: str = "", bounds: tuple[dt.date, dt.date] | None = None) -> None:
         """Create one DuckDB view per table, named by its short name (pgs, upgc, ...).
 
-        The views read the Parquet files in place; nothing is copied.
+        The views read the Parquet files in place; nothing is copied. With `bounds` (a run's or a
+        chunk's [start, end]) each view keeps only the rows that range needs, the table's
+        lookback included (docs/sources.md §4), so DuckDB skips the row groups outside it.
         """
+        import duckdb
+
         for table in self.tables.values():
             relation = con.read_parquet([str(f) for f in table.files])
+            if bounds is not None:
+                low, high = required_bounds(table.spec, *bounds)
+                relation = relation.filter(
+                    duckdb.ColumnExpression(table.spec.date_column).between(
+                        duckdb.ConstantExpression(low), duckdb.ConstantExpression(high)
+                    )
+                )
             relation.create_view(prefix + table.spec.short, replace=True)
 
 

@@ -1,5 +1,6 @@
 -- spine: the (player_lookup, game_date) rows a run produces (features.md §2.1-§2.5).
 -- Inputs: pgs (backfill dates), upgc (production dates), season_start_builtin (profile),
+--   season_first_game (first PGS date per season over the whole snapshot),
 --   $start, $end, $production_from (first date built from the production spine: as_of in
 --   modes auto/backfill, start when production is forced), $early_season_days,
 --   $fallback_season_start_month, $fallback_season_start_day.
@@ -84,10 +85,8 @@ seasons AS (
     SELECT DISTINCT season_year FROM candidates
 ),
 first_pgs_date AS (
-    SELECT season_year, min(game_date) AS first_date
-    FROM pgs
+    SELECT season_year, first_date FROM season_first_game
     WHERE season_year IN (SELECT season_year FROM seasons)
-    GROUP BY season_year
 ),
 season_start AS (
     SELECT s.season_year,

@@ -1,0 +1,113 @@
+"""Running the chunks of a run: each chunk computes its rows and output parts on its own, here or
+in worker processes, and the parts come back in chunk order, so the output does not depend on
+the number of workers.
+
+At most `workers + 1` chunks are in flight at once: memory stays bounded by the chunk size,
+whatever the length of the run.
+"""
+
+from __future__ import annotations
+
+import collections
+import concurrent.futures
+import datetime as dt
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.engine.chunks import Chunk
+
+# Output rows are made this many at a time: a part is scored and written while the next is
+# made, and small parts are cheaper per row (less memory to fault in).
+ROWS_PER_PART = 25_000
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    snapshot: Path
+    chunk: Chunk
+    mode: str
+    as_of: dt.date | None
+    run_ts: dt.datetime
+    threads: int | None
+    profile: Profile = REFERENCE
+
+
+@dataclass
+class ChunkResult:
+    chunk: Chunk
+    parts: list[pa.Table]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None) -> ChunkResult:
+    """The output parts of one chunk (a pure function of the snapshot and the task)."""
+    from fsengine.engine.compute import compute
+    from fsengine.output.rows import output_rows
+    from fsengine.snapshot.format import Snapshot
+
+    # The parent verified the snapshot's checksums once; a chunk only re-reads its manifest.
+    snapshot = Snapshot.open(task.snapshot, verify_checksums=False)
+    result = compute(
+        snapshot, task.chunk.start, task.chunk.end, mode=task.mode, as_of=task.as_of,
+        progress=progress, profile=task.profile, threads=task.threads,
+    )
+    timings = dict(result.timings)
+    stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
+    parts = [
+        output_rows(result.rows.slice(first, ROWS_PER_PART), task.run_ts, profile=task.profile, timings=stage_seconds)
+        for first in range(0, result.rows.height, ROWS_PER_PART)
+    ]
+    timings.update(stage_seconds)
+    return ChunkResult(task.chunk, parts, timings)
+
+
+def _compute_in_worker(task: ChunkTask) -> ChunkResult:
+    return compute_chunk(task)
+
+
+def run_chunks(
+    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None
+) -> Iterator[ChunkResult]:
+    """Results in the order of `tasks`; `workers` > 1 computes them in that many processes."""
+    note = progress or (lambda message: None)
+    if workers <= 1 or len(tasks) <= 1:
+        for task in tasks:
+            if len(tasks) > 1:
+                note(f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)")
+            yield compute_chunk(task, progress if len(tasks) == 1 else None)
+        return
+    # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        pending: collections.deque[concurrent.futures.Future] = collections.deque()
+        queue = iter(tasks)
+        for task in queue:
+            pending.append(pool.submit(_compute_in_worker, task))
+            if len(pending) > workers:
+                break
+        while pending:
+            result = pending.popleft().result()
+            note(f"chunk {result.chunk.label} done: {result.chunk.start} .. {result.chunk.end}")
+            for task in queue:
+                pending.append(pool.submit(_compute_in_worker, task))
+                break
+            yield result
+
+
+def default_workers() -> int:
+    """One worker per CPU this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def threads_per_worker(workers: int) -> int:
+    """DuckDB threads for each worker so that the workers together use every CPU once."""
+    return max(1, default_workers() // max(1, workers))

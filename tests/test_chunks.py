@@ -1,0 +1,128 @@
+"""Chunked runs: any chunking, any number of workers and any split over machines gives exactly
+the rows of one whole run (timestamps aside, which are the run's own instant)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import subprocess
+import sys
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fsengine.engine.chunks import parse_chunk_dates, parse_chunk_selector, plan_chunks, split_for_machines
+from fsengine.errors import InputError
+from fsengine.output.schema import read_output
+from fsengine.pipeline import BUNDLED_SNAPSHOT, backfill
+from fsengine.snapshot.format import Snapshot
+
+RUN_TIMESTAMPS = ["created_at", "updated_at", "quality_computed_at"]
+FAR_FUTURE = dt.date(2100, 1, 1)  # every date of the fixture is a backfill date
+
+
+def rows(out) -> pa.Table:
+    return read_output(out).drop(RUN_TIMESTAMPS)
+
+
+@pytest.fixture(scope="module")
+def whole_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("whole")
+    backfill(out, BUNDLED_SNAPSHOT, mode="backfill", as_of=FAR_FUTURE, chunk_dates=10_000, workers=1)
+    return rows(out)
+
+
+def between(table: pa.Table, start: dt.date, end: dt.date) -> pa.Table:
+    day = table.column("game_date")
+    return table.filter(pc.and_(pc.greater_equal(day, start), pc.less_equal(day, end)))
+
+
+# --------------------------------------------------------------------------- planning
+
+dates_sets = st.lists(st.integers(0, 60), min_size=0, max_size=40, unique=True)
+
+
+@given(days=dates_sets, size=st.integers(1, 12), span=st.integers(0, 70))
+def test_chunks_cover_every_day_once_in_order_and_hold_at_most_n_game_dates(days, size, span):
+    start = dt.date(2025, 10, 1)
+    end = start + dt.timedelta(days=span)
+    game_dates = [start + dt.timedelta(days=d) for d in days]
+    chunks = plan_chunks(start, end, game_dates, size)
+    assert chunks[0].start == start and chunks[-1].end == end
+    for before, after in zip(chunks, chunks[1:]):
+        assert after.start == before.end + dt.timedelta(days=1)
+    inside = sorted(d for d in game_dates if start <= d <= end)
+    counted = [sum(1 for d in inside if c.start <= d <= c.end) for c in chunks]
+    assert counted == [c.dates for c in chunks]
+    assert sum(counted) == len(inside)
+    assert all(1 <= n <= size for n in counted) or not inside
+    assert [c.index for c in chunks] == list(range(1, len(chunks) + 1))
+
+
+@given(days=st.lists(st.integers(0, 60), min_size=1, max_size=40, unique=True), count=st.integers(1, 8))
+def test_machine_split_is_near_equal(days, count):
+    start = dt.date(2025, 10, 1)
+    game_dates = [start + dt.timedelta(days=d) for d in days]
+    if count > len(game_dates):
+        with pytest.raises(InputError):
+            split_for_machines(start, start + dt.timedelta(days=60), game_dates, count)
+        return
+    parts = split_for_machines(start, start + dt.timedelta(days=60), game_dates, count)
+    sizes = [p.dates for p in parts]
+    assert len(parts) == count and sum(sizes) == len(game_dates)
+    assert max(sizes) - min(sizes) <= 1
+
+
+def test_chunk_selectors_from_options_and_job_runner_variables():
+    assert parse_chunk_selector("2/8", {}) == (2, 8)
+    assert parse_chunk_selector("env", {"CLOUD_RUN_TASK_INDEX": "0", "CLOUD_RUN_TASK_COUNT": "4"}) == (1, 4)
+    assert parse_chunk_selector("env", {"BATCH_TASK_INDEX": "3", "BATCH_TASK_COUNT": "4"}) == (4, 4)
+    assert parse_chunk_selector("env/5", {"JOB_COMPLETION_INDEX": "4"}) == (5, 5)
+    for bad, environ in [("0/3", {}), ("4/3", {}), ("x/3", {}), ("3", {}), ("env", {}),
+                         ("env", {"JOB_COMPLETION_INDEX": "1"}), ("env/2", {"JOB_COMPLETION_INDEX": "2"})]:
+        with pytest.raises(InputError):
+            parse_chunk_selector(bad, environ)
+    assert parse_chunk_dates("auto") is None and parse_chunk_dates("7") == 7
+    for bad in ("0", "-2", "many"):
+        with pytest.raises(InputError):
+            parse_chunk_dates(bad)
+
+
+# --------------------------------------------------------------------------- chunks == one run
+
+servable = Snapshot.open(BUNDLED_SNAPSHOT, verify_checksums=False).servable_range()
+span_days = (servable[1] - servable[0]).days
+
+
+@settings(max_examples=6, deadline=None)
+@given(first=st.integers(0, span_days), length=st.integers(0, span_days), size=st.integers(1, 6))
+def test_chunks_of_any_size_give_the_rows_of_one_run(whole_run, tmp_path_factory, first, length, size):
+    start = servable[0] + dt.timedelta(days=first)
+    end = min(servable[1], start + dt.timedelta(days=length))
+    out = tmp_path_factory.mktemp("chunked")
+    report = backfill(out, BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=FAR_FUTURE, chunk_dates=size, workers=1)
+    expected = between(whole_run, start, end)
+    if expected.num_rows == 0:
+        assert report.rows == 0
+        return
+    assert rows(out).equals(expected)
+
+
+def test_workers_do_not_change_the_rows(whole_run, tmp_path):
+    backfill(tmp_path, BUNDLED_SNAPSHOT, mode="backfill", as_of=FAR_FUTURE, chunk_dates=4, workers=2)
+    assert rows(tmp_path).equals(whole_run)
+
+
+def test_parts_run_as_separate_processes_add_up_to_one_run(whole_run, tmp_path):
+    count = 3
+    for index in range(1, count + 1):
+        done = subprocess.run(
+            [sys.executable, "-m", "fsengine", "backfill", "--snapshot", str(BUNDLED_SNAPSHOT), "--mode", "backfill",
+             "--as-of", FAR_FUTURE.isoformat(), "--chunk", f"{index}/{count}", "--out", str(tmp_path / f"part{index}")],
+            capture_output=True, text=True, timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+    parts = pa.concat_tables([rows(tmp_path / f"part{i}") for i in range(1, count + 1)])
+    assert parts.equals(whole_run)
