@@ -4,7 +4,9 @@
 the order they run in, what each reads and which stage consumes it. It is the readable DAG of
 a run:
 
-    snapshot views ──► spine ──► q01..q05, q08, q09 (core) ──► assembly_inputs ──► assemble
+    snapshot views ──► run_dates (planning: the chunks of a run)
+    snapshot views ──► season_first_game (session, over the whole snapshot)
+                   ──► spine ──► q01..q05, q08, q09 (core) ──► assembly_inputs ──► assemble
                           └────► q06, q07, q10, q11 (history) ──► history.player_history ──┘
 
 `run_query` materialises queries/<name>.sql as the temp table <name>, binding exactly the
@@ -27,9 +29,11 @@ from fsengine.sql import parameter_names, query_text, statement  # noqa: F401  (
 # tables' short names) and the session's table of built-in season starts (session.py).
 SNAPSHOT_VIEWS = tuple(t.short for t in SOURCE_TABLES)
 
-# The stages, in run order: compute() runs "core"; history.player_history runs and reads
-# "history"; assemble.load_inputs runs "assembly" and reads it (and through it the core tables).
-STAGES = ("core", "history", "assembly")
+# The stages, in run order: pipeline.plan_run runs "planning" (once per run, before the
+# chunks); session.open_session runs "session" (before a chunk's views are bounded to its
+# dates); compute() runs "core"; history.player_history runs and reads "history";
+# assemble.load_inputs runs "assembly" and reads it (and through it the core tables).
+STAGES = ("planning", "session", "core", "history", "assembly")
 
 
 @dataclass(frozen=True)
@@ -41,7 +45,9 @@ class Extraction:
 
 
 EXTRACTIONS: tuple[Extraction, ...] = (
-    Extraction("spine", ("pgs", "upgc", SEASON_STARTS_TABLE), "core",
+    Extraction("run_dates", ("pgs", "upgc"), "planning", "pipeline.plan_run (chunks of consecutive game dates)"),
+    Extraction("season_first_game", ("pgs",), "session", "spine (season starts without a built-in date)"),
+    Extraction("spine", ("pgs", "upgc", SEASON_STARTS_TABLE, "season_first_game"), "core",
                "every extraction; its dates are the run's dates"),
     Extraction("q01_daily_cache", ("spine", "daily_cache"), "core", "assembly_inputs (dc_: the P4 map)"),
     Extraction("q02_composite_factors", ("spine", "composite"), "core", "assembly_inputs (cf_: features 5-8)"),

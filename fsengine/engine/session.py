@@ -81,7 +81,6 @@ def register_season_starts(con: duckdb.DuckDBPyConnection, profile: Profile = RE
     con.unregister("season_start_builtin_arrow")
 
 
-SEASON_FIRST_GAME_QUERY = "season_first_game"
 
 
 def open_session(
@@ -101,7 +100,10 @@ def open_session(
     con = connect(threads)
     snapshot.register(con)
     register_season_starts(con, profile)
-    run_query(con, SEASON_FIRST_GAME_QUERY, {})
+    from fsengine.engine.extract import stage_queries
+
+    for name in stage_queries("session"):
+        run_query(con, name, {})
     if bounds is not None:
         snapshot.register(con, bounds=bounds)
     return con
