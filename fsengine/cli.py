@@ -404,10 +404,10 @@ def report(
     start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: the oldest date in OUT.")] = None,
     end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: the newest date in OUT.")] = None,
     html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report (inline SVG charts, no network) to this file.")] = None,
-    top: Annotated[int, typer.Option(help="Defaulted features listed in the terminal.")] = 15,
+    top: Annotated[int, typer.Option(help="Defaulted features (and what-if features) listed in the terminal.")] = 15,
     dates: Annotated[int, typer.Option(help="Newest game dates listed in the terminal (0 = all; the HTML lists all).")] = 31,
 ) -> None:
-    """Diagnose gaps in a run's output: which features default most, for how many players and why; defaults by category; quality tiers and alert levels; quality-ready players per date.
+    """Diagnose gaps in a run's output: which features default most, for how many players and why; defaults by category; quality tiers and alert levels; quality-ready players per date; and what if a category or feature were never defaulted (rows and players per date that would become quality-ready, ranked).
 
     Examples:
 

@@ -1,5 +1,6 @@
 """Gap diagnosis over a run's output (`OUT/ml_feature_store_v2/`): which features default,
-for how many players and why; quality tiers and alert levels; quality-ready players per date.
+for how many players and why; quality tiers and alert levels; quality-ready players per date;
+what if a category or feature were never defaulted (`fsengine.diagnose.whatif`).
 
 `build_report()` computes a `Report` (pure data, Polars over the Parquet folder);
 `render_terminal()` prints it as rich tables; `render_html()` / `write_html()` produce one
@@ -15,6 +16,7 @@ import html
 import json
 import math
 import os
+import statistics
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +25,7 @@ import polars as pl
 
 from fsengine.contracts import REFERENCE_CONTRACT, Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.diagnose.whatif import CATEGORY, FEATURE, WhatIf, what_if
 from fsengine.errors import InputError
 from fsengine.output.schema import output_dir
 from fsengine.scoring.quality import scorer_rules, tier_names
@@ -103,6 +106,8 @@ class Report:
     alerts: dict[str, int]  # rows per quality_alerts entry, most frequent first
     per_date: tuple[DateCoverage, ...] = field(default_factory=tuple)
     contract: str = REFERENCE_CONTRACT
+    # what if a category / feature were never defaulted (fsengine.diagnose.whatif), ranked
+    what_if: tuple[WhatIf, ...] = field(default_factory=tuple)
 
     def top_defaults(self, limit: int | None = None) -> list[FeatureDefaults]:
         """Features that defaulted at least once, most rows first (ties: lower index first)."""
@@ -180,6 +185,7 @@ def build_report(
 
     placeholder = pl.col("early_season_flag").fill_null(False)
     scored = rows.filter(~placeholder)
+    per_date = _per_date(rows)
     features = _feature_defaults(scored, contract)
     categories = tuple(
         CategoryDefaults(
@@ -207,8 +213,11 @@ def build_report(
         tiers=_counts(scored["quality_tier"], tier_names(rules)),
         alert_levels=_counts(scored["quality_alert_level"], rules.alert_levels),
         alerts=_alert_counts(scored),
-        per_date=_per_date(rows),
+        per_date=per_date,
         contract=contract.name,
+        what_if=what_if(
+            scored, [d.game_date for d in per_date], {d.game_date: d.quality_ready_players for d in per_date}, contract
+        ),
     )
 
 
@@ -392,6 +401,44 @@ def render_terminal(report: Report, console, *, top: int = 15, max_dates: int = 
                  "–" if d.mean_score is None else f"{d.mean_score:.2f}", "yes" if d.composite_fallback else ""]
         per_date.add_row(*(c for c, kept in zip(cells, keep) if kept))
     console.print(per_date)
+    _render_what_if_terminal(report, console, top=top, wide=wide)
+
+
+def _gain_text(w: WhatIf) -> str:
+    """Players per date who would become ready: median (smallest-largest)."""
+    return f"{w.gain_median:g} ({w.gain_min}-{w.gain_max})"
+
+
+def _render_what_if_terminal(report: Report, console, *, top: int, wide: bool) -> None:
+    """Ranked what-if table: every category, then the `top` features that would gain most."""
+    from rich.table import Table
+
+    not_ready = report.scored_rows - report.quality_ready_rows
+    categories = [w for w in report.what_if if w.kind == CATEGORY]
+    features = [w for w in report.what_if if w.kind == FEATURE and w.rows]
+    table = Table(
+        title=f"What if it were never defaulted: rows that would become quality-ready (of {not_ready:,} not ready; "
+        f"{len(features)} of {len(report.what_if) - len(categories)} features gain any)",
+        show_edge=False,
+    )
+    columns = [("rank", "right"), ("never defaulted", "left"), ("rows gained", "right"), ("% of not ready", "right"),
+               ("players", "right"), ("gained/date median (range)", "right"), ("ready/date median now -> after", "right")]
+    keep = [name not in ("players", "% of not ready") or wide for name, _ in columns]
+    for (name, justify), kept in zip(columns, keep):
+        if kept:
+            table.add_column(name, justify=justify, no_wrap=name in ("rank", "never defaulted", "rows gained"), overflow="fold")
+    now = statistics.median([d.quality_ready_players for d in report.per_date] or [0])
+    for group, limit in ((categories, None), (features, top)):
+        shown = group if limit is None else group[:limit]
+        for rank, w in enumerate(shown, start=1):
+            cells = [str(rank), w.label, f"{w.rows:,}", _pct(w.rows, not_ready), f"{w.players:,}", _gain_text(w),
+                     f"{now:g} -> {w.ready_median_after:g}"]
+            table.add_row(*(c for c, kept in zip(cells, keep) if kept))
+        if group is categories and features:
+            table.add_section()
+    if not features:
+        table.add_row("", "no single feature would make a row ready", *[""] * (sum(keep) - 2))
+    console.print(table)
 
 
 # --------------------------------------------------------------------------- HTML
@@ -400,6 +447,7 @@ _COLORS = {
     "ready": "#2e7d32", "not_ready": "#f9a825", "placeholder": "#9e9e9e",
     "gold": "#c9a227", "silver": "#9aa5b1", "bronze": "#b0703c", "poor": "#e07b39", "critical": "#c62828",
     "green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "bar": "#3f6fb5",
+    "category_gain": "#1b5e20", "feature_gain": "#66bb6a",
 }
 _FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\" font-size=\"12\""
 
@@ -483,6 +531,20 @@ def _coverage_svg(report: Report) -> str:
     return "\n".join(parts)
 
 
+def _what_if_svg(report: Report) -> str:
+    """Ranked bars: rows that would become quality-ready if a category (darker) or a feature
+    were never defaulted; features that would gain nothing are left out."""
+    items = [
+        (w.label, w.rows, _COLORS["category_gain"] if w.kind == CATEGORY else _COLORS["feature_gain"],
+         f"{w.label} never defaulted: {w.rows} rows, {w.players} players become quality-ready; "
+         f"players per date gained: median {w.gain_median:g}, range {w.gain_min}-{w.gain_max}; "
+         f"ready players per date after: median {w.ready_median_after:g}")
+        for w in report.what_if
+        if w.kind == CATEGORY or w.rows
+    ]
+    return _hbar_svg("What if never defaulted: rows that would become quality-ready", items)
+
+
 def _html_table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "\n".join(
@@ -533,6 +595,16 @@ def render_html(report: Report) -> str:
           "yes" if d.composite_fallback else ""] for d in report.per_date],
         numeric={1, 2, 3, 4, 5, 6, 7},
     )
+    not_ready = report.scored_rows - report.quality_ready_rows
+    ready_now = statistics.median([d.quality_ready_players for d in report.per_date] or [0])
+    what_if_table = _html_table(
+        ["never defaulted", "kind", "rows gained", "% of not ready", "players", "players/date gained: median",
+         "range", "ready players/date: median now", "median after"],
+        [[w.label, w.kind, f"{w.rows:,}", _pct(w.rows, not_ready), f"{w.players:,}", f"{w.gain_median:g}",
+          f"{w.gain_min}-{w.gain_max}", f"{ready_now:g}", f"{w.ready_median_after:g}"]
+         for w in report.what_if if w.kind == CATEGORY or w.rows],
+        numeric={2, 3, 4, 5, 7, 8},
+    )
     summary = (
         f"{report.rows:,} rows ({report.scored_rows:,} scored, {report.placeholder_rows:,} early-season placeholders), "
         f"{report.players:,} players, {report.dates:,} game dates; quality-ready {report.quality_ready_rows:,} "
@@ -579,6 +651,14 @@ figure {{ margin: 1em 0; overflow-x: auto; }} .note {{ color: #555; font-size: 0
 
 <h2>Quality-ready players per date</h2>
 {date_table}
+
+<h2>What if it were never defaulted</h2>
+<p class="note">For each category and feature: the scored rows that are not quality-ready now and would be if its
+defaulted tags were replaced by the feature's own non-defaulted tag, all else equal, re-scored by the same scorer
+(tier, score, matchup share and zero defaults). Players per date: median and range over the report's dates.
+Features that would make no row ready are left out.</p>
+<figure>{_what_if_svg(report)}</figure>
+{what_if_table}
 </body>
 </html>
 """

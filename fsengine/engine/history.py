@@ -3,13 +3,15 @@ extractions and turns their exact integer aggregates and last-10 lists into the 
 values the spec defines, one row per spine row.
 
 Exactness (features.md §0.3). The SQL hands over only exact values: point sums and counts,
-minutes x 10^9 (NUMERIC, INT64) or x 2^80 (FLOAT64), NUMERIC averages already rounded to 9
-decimals half away from zero (still x 10^9), and, on the non-NUMERIC path, the exact sum of
-the float64 ratios points / minutes x 2^80. Every float here is then one correctly rounded
-conversion of an exact rational (`exact_quotient`, `mean_of_x2p80_sums`) — so a non-NUMERIC
-AVG is the exact mean of its (int or float64) inputs rounded once, the only reading that needs
-no summation order — or the float64 formula of §6 evaluated in the written order, vectorised
-over all rows at once.
+minutes x 10^9 (NUMERIC, INT64), NUMERIC averages already rounded to 9 decimals half away from
+zero (still x 10^9), and, where §0.3 averages FLOAT64 values (Q11 ratios on the non-NUMERIC
+path; Q7/Q11 minutes when they are FLOAT64), the float64 values themselves with their place in
+(game_date, game_id) order. Every float here is then one correctly rounded conversion of an
+exact rational (`exact_quotient`), a float64 running sum added strictly in that order and
+divided once (`sequential_running_sums`: upstream's AVG over FLOAT64 as its own code computed
+it; numpy, because DuckDB's SUM over DOUBLE, as an aggregate or a window, does not add in row
+order), or the float64 formula of §6 evaluated in the written order, vectorised over all rows
+at once.
 
 NaN appears only for N1 (season_points_avg), N2 (opp_points_avg) and N3 (season_minutes_avg,
 ppm_avg_30d on the non-NUMERIC path); §0.4.
@@ -125,21 +127,60 @@ def exact_quotient(numerator, denominator) -> np.ndarray:
     return out
 
 
-def mean_of_x2p80_sums(sums, counts: np.ndarray) -> np.ndarray:
-    """float64 nearest to (sum / 2^80) / count, for exact integer sums (int, str or Decimal)."""
-    return np.array([int(s) / (int(c) << 80) for s, c in zip(sums, counts)], dtype=np.float64)
+def sequential_running_sums(values: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """Running float64 sums of consecutive segments, each added strictly left to right.
+
+    `values` holds the segments one after the other, each in its summation order;
+    `position[i]` is the 0-based place of element i in its segment. Element i of the result
+    is ((v_0 + v_1) + ...) + v_i over its segment: the first value as is, then one float64
+    addition per element (features.md §0.3 running sum). numpy's sum and DuckDB's SUM may
+    pair or compensate; here all segments advance one place per step, so the steps are
+    vectorised and their number is the longest segment."""
+    values = np.asarray(values, dtype=np.float64)
+    position = np.asarray(position, dtype=np.int64)
+    running = values.copy()
+    if values.size == 0:
+        return running
+    order = np.argsort(position, kind="stable")
+    bounds = np.cumsum(np.bincount(position))
+    for k in range(1, len(bounds)):
+        at_k = order[bounds[k - 1] : bounds[k]]
+        running[at_k] = running[at_k - 1] + values[at_k]
+    return running
 
 
-def scaled_mean(sums: pl.Series, counts: np.ndarray, minutes_type: str) -> np.ndarray:
-    """float64 nearest to the exact mean of minutes from their exact scaled sum (x 2^80 for
-    FLOAT64, x 10^9 otherwise); NaN where the count is 0."""
+def _segment_positions(new_segment: np.ndarray) -> np.ndarray:
+    """0-based place of every element in its segment, from the flags of segment starts."""
+    n = len(new_segment)
+    starts = np.flatnonzero(new_segment)
+    return np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
+
+
+def _ordered_sums(elements: pl.DataFrame, keys: list[str], value: str) -> pl.DataFrame:
+    """keys + `sum` (float64 running sum in element order) + `n`, one row per key group.
+
+    `elements` is sorted by keys, then by summation order; NULL values are skipped, as AVG
+    skips them."""
+    rows = elements.filter(pl.col(value).is_not_null())
+    if rows.height == 0:
+        return rows.select(keys).with_columns(sum=pl.lit(None, pl.Float64), n=pl.lit(None, pl.Int64))
+    new_segment = rows.select(
+        pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True)
+    ).to_series().to_numpy()
+    new_segment[0] = True
+    position = _segment_positions(new_segment)
+    running = sequential_running_sums(rows[value].to_numpy(), position)
+    last = np.append(np.flatnonzero(new_segment)[1:], rows.height) - 1
+    return rows[last].select(keys).with_columns(
+        sum=pl.Series(running[last], dtype=pl.Float64), n=pl.Series(position[last] + 1, dtype=pl.Int64)
+    )
+
+
+def scaled_mean(sums: pl.Series, counts: np.ndarray) -> np.ndarray:
+    """float64 nearest to the exact mean of NUMERIC or INT64 minutes from their exact sum
+    x 10^9 (for INT64: §0.3's exact integer sum / count); NaN where the count is 0."""
     counts = np.asarray(counts, dtype=np.int64)
-    if minutes_type != "FLOAT64":
-        return exact_quotient(sums.fill_null(0).cast(pl.Int64).to_numpy(), counts * E9)
-    out = np.full(len(counts), np.nan)
-    some = np.flatnonzero(counts > 0)
-    out[some] = mean_of_x2p80_sums(sums.gather(some).to_list(), counts[some])
-    return out
+    return exact_quotient(sums.fill_null(0).cast(pl.Int64).to_numpy(), counts * E9)
 
 
 def exact_row_means(values: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -304,6 +345,8 @@ def _slope(points: np.ndarray, point_sum: np.ndarray, n: np.ndarray) -> np.ndarr
 
 def season_values(q7: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
     """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise)."""
+    season_rows = q7.filter(pl.col("minutes_seq").is_not_null())
+    q7 = q7.filter(pl.col("minutes_seq").is_null())
     games = q7["season_games"].to_numpy()
     present = games > 0
     points_count = q7["points_count"].to_numpy()
@@ -313,8 +356,11 @@ def season_values(q7: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFra
         avg_e9 = q7["minutes_avg_e9"].fill_null(0).to_numpy()
         minutes_avg = exact_quotient(avg_e9, np.full(len(avg_e9), E9))
         minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
+    elif minutes_type == "INT64":
+        minutes_avg = scaled_mean(q7["minutes_sum_scaled"], minutes_count)  # NaN -> N3
+        minutes_present = present
     else:
-        minutes_avg = scaled_mean(q7["minutes_sum_scaled"], minutes_count, minutes_type)  # NaN -> N3
+        minutes_avg = _season_float_minutes_avg(q7, season_rows)  # NaN -> N3
         minutes_present = present
     return pl.DataFrame(
         {
@@ -324,6 +370,27 @@ def season_values(q7: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFra
             "season_minutes_avg": _with_nulls(minutes_avg, minutes_present),
         }
     )
+
+
+def _season_float_minutes_avg(probes: pl.DataFrame, season_rows: pl.DataFrame) -> np.ndarray:
+    """FLOAT64 minutes: the running sum of the season's first minutes_count rows (the rows
+    before D, in (game_date, game_id) order) divided once by minutes_count; NaN at 0 (N3).
+
+    The running sums of a (player, season_year) stream are prefix sums, so one pass over the
+    season's rows serves every spine row of that season."""
+    season_rows = season_rows.sort(["player_lookup", "season_year", "minutes_seq"])
+    running = sequential_running_sums(season_rows["minutes_float"].to_numpy(), season_rows["minutes_seq"].to_numpy() - 1)
+    at = season_rows.select(
+        "player_lookup", "season_year", pl.col("minutes_seq").alias("minutes_count"),
+        pl.Series("running", running, dtype=pl.Float64),
+    )
+    found = probes.select("player_lookup", "season_year", "minutes_count").join(
+        at, on=["player_lookup", "season_year", "minutes_count"], how="left", maintain_order="left"
+    )
+    count = found["minutes_count"].to_numpy()
+    running_at = found["running"].fill_null(np.nan).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, running_at / np.maximum(count, 1).astype(np.float64), np.nan)
 
 
 def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
@@ -342,6 +409,8 @@ def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
 
 def minutes_ppm_values(q11: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
     """Q11: minutes average and mean points-per-minute over the 30-day window."""
+    elements = q11.filter(pl.col("seq").is_not_null())
+    q11 = q11.filter(pl.col("seq").is_null())
     games = q11["mppm_games"].to_numpy()
     present = games > 0
     ppm_count = q11["ppm_count"].to_numpy()
@@ -350,11 +419,13 @@ def minutes_ppm_values(q11: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.D
         ppm = exact_quotient(q11["ppm_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
         ppm_present = present & (ppm_count > 0)  # all points NULL: NULL, not NaN
     else:
-        minutes_avg = scaled_mean(q11["minutes_sum_scaled"], games, minutes_type)
-        ppm = np.full(len(games), np.nan)  # N3 where no row has points
-        with_points = np.flatnonzero(present & (ppm_count > 0))
-        sums = q11["ratio_sum_x2p80"].gather(with_points).to_list()
-        ppm[with_points] = mean_of_x2p80_sums(sums, ppm_count[with_points])
+        # the window's rows in (game_date, game_id) order; their float64 running sums / count
+        elements = elements.sort(["player_lookup", "game_date", "seq"])
+        if minutes_type == "INT64":
+            minutes_avg = scaled_mean(q11["minutes_sum_scaled"], games)
+        else:
+            minutes_avg = _window_means(q11, elements, "minutes_float")
+        ppm = _window_means(q11, elements, "ratio_float")  # NaN (N3) where no row has points
         ppm_present = present
     return pl.DataFrame(
         {
@@ -365,6 +436,17 @@ def minutes_ppm_values(q11: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.D
             "ppm_avg_30d": _with_nulls(ppm, ppm_present),
         }
     )
+
+
+def _window_means(probes: pl.DataFrame, elements: pl.DataFrame, value: str) -> np.ndarray:
+    """Per probe row: the ordered running sum of its elements' non-NULL `value`, divided once
+    by their count; NaN where there is none."""
+    sums = _ordered_sums(elements, KEYS, value)
+    found = probes.select(KEYS).join(sums, on=KEYS, how="left", maintain_order="left")
+    n = found["n"].fill_null(0).to_numpy()
+    total = found["sum"].fill_null(np.nan).to_numpy()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, total / np.maximum(n, 1).astype(np.float64), np.nan)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -131,6 +131,23 @@ def _list_order_key(row):
     )
 
 
+def _sum_order_key(row):
+    """§0.3 + §0.2: the running-sum order of a FLOAT64 AVG: game_date, then game_id, then
+    every PGS column (sources.md order) ascending, NULLs last."""
+    return (row["game_date"].toordinal(), _nulls_last(row["game_id"])) + tuple(
+        _nulls_last(row[c]) for c in PGS.column_names
+    )
+
+
+def _running_mean(values):
+    """§0.3 AVG over FLOAT64: add in the given order, one float64 addition per value, then
+    divide once by the count."""
+    total = None
+    for v in values:
+        total = float(v) if total is None else total + float(v)
+    return total / len(values)
+
+
 def _minus_years(day, years):
     try:
         return day.replace(year=day.year - years)
@@ -209,7 +226,10 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
 
     # Q7
     season = season_of(day)
-    season_rows = [r for r in mine if r["season_year"] == season and r["game_date"] >= dt.date(season, 10, 1)]
+    season_rows = sorted(
+        (r for r in mine if r["season_year"] == season and r["game_date"] >= dt.date(season, 10, 1)),
+        key=_sum_order_key,
+    )
     season_points = season_minutes = None
     if season_rows:
         known_points = [r["points"] for r in season_rows if r["points"] is not None]
@@ -217,8 +237,10 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
         known_minutes = [_exact(r["minutes_played"], minutes_type) for r in season_rows if r["minutes_played"] is not None]
         if minutes_type == "NUMERIC":
             season_minutes = float(_round9_half_away(sum(known_minutes) / len(known_minutes))) if known_minutes else None
-        else:
+        elif minutes_type == "INT64":  # AVG over INT64: exact integer sum / count
             season_minutes = float(sum(known_minutes) / len(known_minutes)) if known_minutes else math.nan
+        else:
+            season_minutes = _running_mean(known_minutes) if known_minutes else math.nan
 
     # Q10
     opp_games = opp_avg = None
@@ -231,10 +253,11 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
 
     # Q11
     since = day - dt.timedelta(days=windows["minutes_ppm_window_days"])
-    recent = [
-        r for r in mine
-        if r["game_date"] >= since and r["minutes_played"] is not None and _exact(r["minutes_played"], minutes_type) > 0
-    ]
+    recent = sorted(
+        (r for r in mine
+         if r["game_date"] >= since and r["minutes_played"] is not None and _exact(r["minutes_played"], minutes_type) > 0),
+        key=_sum_order_key,
+    )
     minutes_30 = ppm_30 = None
     if recent:
         minutes = [_exact(r["minutes_played"], minutes_type) for r in recent]
@@ -244,10 +267,10 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
             ratios = [_round9_half_away(Fraction(r["points"]) / _exact(r["minutes_played"], minutes_type)) for r in with_points]
             ppm_30 = float(_round9_half_away(sum(ratios) / len(ratios))) if ratios else None
         else:
-            minutes_30 = float(sum(minutes) / len(minutes))
-            # float64 ratios; their mean is the float64 nearest to the exact mean (engine choice)
-            ratios = [Fraction(r["points"] / float(r["minutes_played"])) for r in with_points]
-            ppm_30 = float(sum(ratios) / len(ratios)) if ratios else math.nan
+            # INT64: exact integer sum / count; FLOAT64: running sum in order, one division
+            minutes_30 = float(sum(minutes) / len(minutes)) if minutes_type == "INT64" else _running_mean(minutes)
+            ratios = [r["points"] / float(r["minutes_played"]) for r in with_points]  # float64 per row
+            ppm_30 = _running_mean(ratios) if ratios else math.nan
 
     return {
         "player_lookup": player,

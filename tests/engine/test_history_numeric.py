@@ -1,10 +1,12 @@
 """Numeric semantics of the player history (features.md §0.3, §0.4, sources.md §1, §2.1):
 NUMERIC averages rounded to 9 decimals half away from zero, exact means converted once to
-float64, round9 = Python's round(x, 9) bit for bit, and the INT64/FLOAT64 path with its N3
+float64, AVG over FLOAT64 values = a float64 running sum in (game_date, game_id) order then one
+division, round9 = Python's round(x, 9) bit for bit, and the INT64/FLOAT64 path with its N3
 NaNs."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import random
 import struct
@@ -17,7 +19,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from engine.test_history import D, days_before, history_for, one, pgs, run_query, spine
-from fsengine.engine.history import exact_quotient, mean_of_x2p80_sums, player_history, round9
+from fsengine.engine.history import exact_quotient, player_history, round9, sequential_running_sums
 from fsengine.errors import InputError
 
 
@@ -148,11 +150,56 @@ def test_int64_path_averages_are_float64():
         pgs("p", days_before(4), points=5, minutes=7),
     ]
     got = one(history_for(rows, [spine("p", D)], "INT64"))
-    assert got["season_minutes_avg"] == 13 / 3
+    assert got["season_minutes_avg"] == 13 / 3  # AVG over INT64: exact integer sum / count
     assert got["minutes_avg_30d"] == 13 / 3
-    ratios = [1 / 3, 2 / 3, 5 / 7]
-    assert got["ppm_avg_30d"] == float(sum(map(Fraction, ratios)) / 3)
+    # the float64 ratios added oldest first (D-4, D-3, D-2), then one division
+    assert bits(got["ppm_avg_30d"]) == bits(((5 / 7 + 2 / 3) + 1 / 3) / 3)
     assert got["minutes_list_mean"] == 13 / 3
+
+
+# Three ratios 0.1, 0.1, 0.4: oldest first (0.1 + 0.1) + 0.4 = 0.6000000000000001 -> /3 =
+# 0.20000000000000004; newest first (0.4 + 0.1) + 0.1 = 0.6 -> 0.19999999999999998; the exact
+# mean rounded once is 0.2. Each rule gives different bits, so the test tells them apart.
+PPM_ORDER_POINTS = [1, 1, 4]  # oldest game first, 10 minutes each
+
+
+def test_ppm_is_the_running_sum_in_date_order_then_one_division():
+    assert (0.1 + 0.1) + 0.4 != (0.4 + 0.1) + 0.1  # the values do depend on the order
+    expected = ((0.1 + 0.1) + 0.4) / 3
+    assert bits(expected) == bits(0.20000000000000004)
+    assert expected != float(sum(map(Fraction, [0.1, 0.1, 0.4])) / 3)  # != exact mean, rounded
+    rows = [pgs("p", days_before(10 - k), points=pts, minutes=10) for k, pts in enumerate(PPM_ORDER_POINTS)]
+    for minutes_type in ("INT64", "FLOAT64"):
+        got = one(history_for(list(reversed(rows)), [spine("p", D)], minutes_type))
+        assert bits(got["ppm_avg_30d"]) == bits(expected), minutes_type
+
+
+def test_ppm_same_date_rows_are_added_in_game_id_order():
+    # two games on one date (a data error upstream, but the order is specified): game_id
+    # "G1" (4 points) before "G2" (1 point), both after the 0.1 of an older date
+    rows = [
+        pgs("p", days_before(5), points=1, minutes=10, game_id="G0"),
+        pgs("p", days_before(3), points=1, minutes=10, game_id="G2"),
+        pgs("p", days_before(3), points=4, minutes=10, game_id="G1"),
+    ]
+    got = one(history_for(rows, [spine("p", D)], "INT64"))
+    assert bits(got["ppm_avg_30d"]) == bits(((0.1 + 0.4) + 0.1) / 3)
+    assert bits(got["ppm_avg_30d"]) != bits(((0.1 + 0.1) + 0.4) / 3)
+
+
+def test_ppm_running_sum_skips_null_points_and_restarts_per_window():
+    # D-40 lies outside the 30-day window of D, inside that of D-20; NULL points drop out
+    rows = [
+        pgs("p", days_before(40), points=4, minutes=10),
+        pgs("p", days_before(25), points=1, minutes=10),
+        pgs("p", days_before(24), points=None, minutes=10),
+        pgs("p", days_before(23), points=1, minutes=10),
+        pgs("p", days_before(2), points=4, minutes=10),
+    ]
+    frame = history_for(rows, [spine("p", D), spine("p", days_before(20))], "INT64")
+    assert bits(one(frame)["ppm_avg_30d"]) == bits(((0.1 + 0.1) + 0.4) / 3)
+    assert bits(one(frame, day=days_before(20))["ppm_avg_30d"]) == bits(((0.4 + 0.1) + 0.1) / 3)
+    assert one(frame)["minutes_avg_30d"] == 10.0
 
 
 def test_float64_minutes_follow_the_int64_path():
@@ -163,16 +210,35 @@ def test_float64_minutes_follow_the_int64_path():
     assert got["season_minutes_avg"] == 14.0
 
 
-def test_float64_fractional_minutes_average_to_the_exact_mean_rounded_once():
-    minutes = [11.95, 12.1, 7.3, 33.3]
-    rows = [pgs("p", days_before(k + 2), points=k + 1, minutes=m) for k, m in enumerate(minutes)]
-    got = one(history_for(rows, [spine("p", D)], "FLOAT64"))
-    exact_mean = float(sum(map(Fraction, minutes)) / len(minutes))
-    assert got["season_minutes_avg"] == exact_mean
-    assert got["minutes_avg_30d"] == exact_mean
-    assert got["minutes_list_mean"] == exact_mean
-    ratios = [(k + 1) / m for k, m in enumerate(minutes)]
-    assert got["ppm_avg_30d"] == float(sum(map(Fraction, ratios)) / len(ratios))
+# Four FLOAT64 minutes, oldest first: the running sum in that order / 4 = 22.800000000000004,
+# newest first 22.799999999999997, exact mean rounded once 22.8.
+FLOAT_MINUTES = [28.4, 11.3, 31.6, 19.9]
+
+
+def test_float64_minutes_average_is_the_running_sum_in_date_order():
+    expected = (((28.4 + 11.3) + 31.6) + 19.9) / 4
+    assert bits(expected) == bits(22.800000000000004)
+    assert expected != (((19.9 + 31.6) + 11.3) + 28.4) / 4
+    assert expected != float(sum(map(Fraction, FLOAT_MINUTES)) / 4)
+    rows = [pgs("p", days_before(9 - k), points=k + 1, minutes=m) for k, m in enumerate(FLOAT_MINUTES)]
+    got = one(history_for(list(reversed(rows)), [spine("p", D)], "FLOAT64"))
+    assert bits(got["season_minutes_avg"]) == bits(expected)
+    assert bits(got["minutes_avg_30d"]) == bits(expected)
+    # feature 12's fallback (§6) stays the exact mean of the list, rounded once
+    assert got["minutes_list_mean"] == float(sum(map(Fraction, FLOAT_MINUTES)) / 4)
+    ratios = [1 / 28.4, 2 / 11.3, 3 / 31.6, 4 / 19.9]
+    assert bits(got["ppm_avg_30d"]) == bits((((ratios[0] + ratios[1]) + ratios[2]) + ratios[3]) / 4)
+
+
+def test_float64_season_minutes_running_sum_is_per_season_and_before_d():
+    # the 2024 season's games never enter the 2025 season's sum; D's own game is excluded
+    rows = [pgs("p", dt.date(2025, 4, 1), minutes=0.1)]
+    rows += [pgs("p", days_before(20 - 4 * k), minutes=m) for k, m in enumerate(FLOAT_MINUTES)]
+    rows.append(pgs("p", D, minutes=0.7))
+    got = one(history_for(rows, [spine("p", D), spine("p", days_before(13))], "FLOAT64"))
+    assert bits(got["season_minutes_avg"]) == bits((((28.4 + 11.3) + 31.6) + 19.9) / 4)
+    earlier = one(history_for(rows, [spine("p", days_before(13))], "FLOAT64"), day=days_before(13))
+    assert bits(earlier["season_minutes_avg"]) == bits((28.4 + 11.3) / 2)
 
 
 def test_unknown_minutes_type_is_a_clear_error():
@@ -213,10 +279,15 @@ def test_exact_quotient_zero_denominator_is_nan():
     assert np.isnan(exact_quotient(np.array([3]), np.array([0]))).all()
 
 
-@given(st.lists(st.lists(st.integers(0, 60), min_size=1, max_size=8), max_size=10), st.integers(1, 1000))
-def test_mean_of_x2p80_sums(minute_lists, points):
-    ratios = [[points / m for m in ms if m] for ms in minute_lists]
-    ratios = [r for r in ratios if r]
-    sums = [str(sum(int(Fraction(r) * 2**80) for r in rs)) for rs in ratios]
-    got = mean_of_x2p80_sums(sums, np.array([len(rs) for rs in ratios]))
-    assert [bits(x) for x in got] == [bits(float(sum(map(Fraction, rs)) / len(rs))) for rs in ratios]
+@given(st.lists(st.lists(st.floats(min_value=-1e6, max_value=1e6), min_size=1, max_size=12), max_size=10))
+def test_sequential_running_sums_add_left_to_right_per_segment(segments):
+    values = [v for seg in segments for v in seg]
+    position = [k for seg in segments for k in range(len(seg))]
+    got = sequential_running_sums(np.array(values, dtype=np.float64), np.array(position, dtype=np.int64))
+    expected = []
+    for seg in segments:
+        total = None
+        for v in seg:
+            total = v if total is None else total + v
+            expected.append(total)
+    assert [bits(x) for x in got] == [bits(x) for x in expected]

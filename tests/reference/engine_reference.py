@@ -16,9 +16,11 @@ Value conventions of a row dict (`ReferenceWorld.row`):
   created_at with different lines).
 
 Readings of points the spec leaves open (the engine is checked against these):
-- Non-NUMERIC AVG over float64 inputs (Q11 ppm_avg ratios; FLOAT64 minutes_played): the exact
-  mean of the float64 values, rounded once to float64 (no summation order is named; this is
-  the only order-free reading and equals §0.3's rule for INT64).
+- Non-NUMERIC AVG over float64 inputs (Q11 ppm_avg ratios; FLOAT64 minutes_played): §0.3's
+  float64 running sum in (game_date, game_id) order, then one division; rows that share
+  (game_date, game_id) are ordered by §0.2 (every PGS column ascending, NULLs last), which
+  only matters for rows that differ, i.e. data errors. AVG over INT64 minutes stays the exact
+  integer sum / count.
 - FLOAT64 minutes_played takes the INT64 path, N3 NaN included ("NULL, never NaN" read as: the
   column's NULLs stay NULL).
 - §0.2 for Q2-Q4 duplicates (named only for Q1 and Q5): no named keys, every column of the
@@ -379,6 +381,7 @@ class ReferenceWorld:
     def q7_season(self, player: str, day: dt.date) -> dict | None:
         season = season_of(day)
         rows = [r for r in self._pgs_between(player, dt.date(season, 10, 1), day - DAY) if r["season_year"] == season]
+        rows = in_sum_order(rows)
         if not rows:
             return None
         points = [r["points"] for r in rows if r["points"] is not None]
@@ -387,7 +390,7 @@ class ReferenceWorld:
         if self.minutes_numeric:
             minutes_avg = float(numeric_div(numeric_sum(minutes), len(minutes))) if minutes else None
         else:
-            minutes_avg = _float_mean(minutes) if minutes else float("nan")  # N3
+            minutes_avg = _avg(minutes) if minutes else float("nan")  # N3
         return {"points_avg_season": points_avg, "minutes_avg_season": minutes_avg}
 
     def q8_team_games(self, team: str, day: dt.date) -> tuple[int, int]:
@@ -407,7 +410,7 @@ class ReferenceWorld:
 
     def q11_minutes_ppm(self, player: str, day: dt.date) -> dict | None:
         window = self._pgs_between(player, day - dt.timedelta(days=PROFILE.minutes_ppm_window_days), day - DAY)
-        rows = [r for r in window if r["minutes_played"] is not None and r["minutes_played"] > 0]
+        rows = in_sum_order([r for r in window if r["minutes_played"] is not None and r["minutes_played"] > 0])
         if not rows:
             return None
         minutes = [r["minutes_played"] for r in rows]
@@ -417,9 +420,9 @@ class ReferenceWorld:
             ratios = [numeric_div(r["points"], r["minutes_played"]) for r in with_points]
             ppm = float(numeric_div(numeric_sum(ratios), len(ratios))) if ratios else None
         else:
-            minutes_avg = _float_mean(minutes)
+            minutes_avg = _avg(minutes)
             ratios = [r["points"] / r["minutes_played"] for r in with_points]  # float64 per row
-            ppm = _float_mean(ratios) if ratios else float("nan")  # N3
+            ppm = _avg(ratios) if ratios else float("nan")  # N3
         return {"minutes_avg": minutes_avg, "ppm_avg": ppm}
 
     # ----------------------------------------------------------------------- Q9 (§3)
@@ -788,12 +791,23 @@ class ReferenceWorld:
         return out
 
 
-def _float_mean(values) -> float:
-    """AVG on the non-NUMERIC path: the exact mean of the (int or float64) inputs, rounded once
-    to float64. For INT64 this is §0.3's "exact integer sum ÷ count, one float64 division";
-    for float64 inputs (Q11 ratios, FLOAT64 minutes) the spec names no summation order, and
-    the single rounding of the exact mean is the only order-free reading (see the report)."""
-    return float(sum(Fraction(v) for v in values) / len(values))
+def in_sum_order(rows: list[dict]) -> list[dict]:
+    """PGS rows in the order of §0.3's running sums: game_date, game_id, then §0.2 (every PGS
+    column ascending, NULLs last)."""
+    ordered = sorted(rows, key=lambda r: tie_key(r, ["game_id"], COLUMN_ORDER["pgs"]))
+    return sorted(ordered, key=lambda r: r["game_date"])  # stable: date first, then the above
+
+
+def _avg(values) -> float:
+    """AVG on the non-NUMERIC path (§0.3). INT64 values: the exact integer sum, one float64
+    division. float64 values (Q11 ratios, FLOAT64 minutes): a float64 running sum in the given
+    order, one addition per value starting from the first, then one division by the count."""
+    if all(isinstance(v, int) for v in values):
+        return sum(values) / len(values)
+    total = float(values[0])
+    for v in values[1:]:
+        total = total + float(v)
+    return total / len(values)
 
 
 def _ts(value: dt.datetime) -> float:
