@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 CONTRACT_DIR = Path(__file__).parent
 # The contract of the "reference" profile (spec README, D2) and the one a run uses by default.
 REFERENCE_CONTRACT = "v2_37features"
+# The contract a run uses when none is named (`--contract`). Decision D54-1 makes it
+# v2_54features once the engine computes that contract; until then the reference one.
+DEFAULT_RUN_CONTRACT = REFERENCE_CONTRACT
 NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
+# `default = "nan"`: no default either; absent in memory as NaN (v2_54 features.md §0.1),
+# stored 0.0 like "none".
+NAN_DEFAULT = "nan"
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,8 @@ class Feature:
     fallback_reason: str
     upstream_table: str
     optional: bool
+    # The in-memory value when absent: "default" (the default), "none" or "nan".
+    absent: str = "default"
 
 
 # eq=False: a contract is identified by the file it was loaded from (load_contract returns
@@ -48,6 +56,14 @@ class Contract:
     features: tuple[Feature, ...]
     profile: Profile
     path: Path
+    # The identifiers the output writes (v2_54 README D54-3); both default to `name`.
+    feature_version: str = ""
+    feature_schema_version: str = ""
+    # The contract's optional output columns (`[output]` table; v2_54/output.md §1 #190-251):
+    # run-level columns taken from the assembled frame, by name, in output order, and the
+    # per-feature feature_N_value columns.
+    output_extra_columns: tuple[str, ...] = ()
+    feature_value_columns: bool = False
 
     @property
     def feature_count(self) -> int:
@@ -93,6 +109,23 @@ def load_contract(name: str = REFERENCE_CONTRACT, *, path: str | Path | None = N
     return _load_file(Path(path).resolve() if path is not None else contract_file(name).resolve())
 
 
+def resolve_contract(contract: str | Path | Contract | None) -> Contract:
+    """A run's contract from `--contract`: a loaded Contract, the name of a bundled contract,
+    or the path of a contract file (None: DEFAULT_RUN_CONTRACT). Raises ValueError naming the
+    bundled contracts for an unknown name."""
+    if contract is None:
+        return load_contract(DEFAULT_RUN_CONTRACT)
+    if isinstance(contract, Contract):
+        return contract
+    text = str(contract)
+    if contract_file(text).is_file():
+        return load_contract(text)
+    if text.endswith(".toml") and Path(text).is_file():
+        return load_contract(path=text)
+    known = sorted(p.stem for p in CONTRACT_DIR.glob("*.toml"))
+    raise ValueError(f"unknown contract {text!r}: expected one of {known} or the path of a contract .toml file")
+
+
 def contract_of(profile: Profile) -> Contract:
     """The contract a profile belongs to (the file it was read from)."""
     if profile.contract_path is not None:
@@ -114,6 +147,7 @@ def _load_file(path: Path) -> Contract:
         if raw["category"] not in categories:
             raise ValueError(f"contract {name}: feature {i} has unknown category {raw['category']!r}")
         default = raw["default"]
+        absent = default if default in (NO_DEFAULT, NAN_DEFAULT) else "default"
         features.append(
             Feature(
                 index=i,
@@ -121,10 +155,11 @@ def _load_file(path: Path) -> Contract:
                 category=raw["category"],
                 source_class=raw["source_class"],
                 tags=tuple(raw["tags"]),
-                default=None if default == NO_DEFAULT else float(default),
+                default=None if absent != "default" else float(default),
                 fallback_reason=raw["fallback_reason"],
                 upstream_table=raw["upstream_table"],
                 optional=bool(raw["optional"]),
+                absent=absent,
             )
         )
     if len(features) != data["feature_count"]:
@@ -132,7 +167,21 @@ def _load_file(path: Path) -> Contract:
     if "profile" not in data:
         raise ValueError(f"contract {name} ({path}) has no [profile] table")
     profile = profile_from_table(data["profile"], contract=name, contract_path=path)
-    return Contract(name=name, categories=categories, features=tuple(features), profile=profile, path=path)
+    output = data.get("output", {})
+    unknown = [k for k in output if k not in ("extra_columns", "feature_value_columns")]
+    if unknown:
+        raise ValueError(f"contract {name} ({path}): [output] has unknown keys {unknown}")
+    return Contract(
+        name=name,
+        categories=categories,
+        features=tuple(features),
+        profile=profile,
+        path=path,
+        feature_version=data.get("feature_version", name),
+        feature_schema_version=data.get("feature_schema_version", name),
+        output_extra_columns=tuple(output.get("extra_columns", ())),
+        feature_value_columns=bool(output.get("feature_value_columns", False)),
+    )
 
 
 # The reference contract's quality groups, for modules that name the output's columns.
