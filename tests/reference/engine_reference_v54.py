@@ -28,6 +28,7 @@ player_lookup). Each dict has:
 - `cache_miss_fallback_used` (bool; None on placeholders), `vegas_line_source`
   ("both"/"odds_api"/"bettingpros"/"none"; None on placeholders);
 - `historical_completeness` (dict as F37 §8);
+- `spine_duplicates`: number of source rows (PGS or UPGC) the spine row collapsed;
 - `tie_reasons`: list of inputs with ties this reference noticed (informational, partial).
 
 Readings of points the spec leaves open (see also the report in the test module):
@@ -837,6 +838,7 @@ class ReferenceWorld54:
             "days_rest": ctx["days_rest"] if ctx is not None else None,
             "mode": spine_row["mode"],
             "is_placeholder": spine_row["is_placeholder"],
+            "spine_duplicates": spine_row["n_dups"],
         }
         if spine_row["is_placeholder"]:
             base.update(values=[None] * N_FEATURES, tags=None, features=[0.0] * N_FEATURES,
