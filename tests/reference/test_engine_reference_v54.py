@@ -260,7 +260,7 @@ def test_worked_71_cache_miss_minutes_and_ppm_without_q11(tmp_path):
     assert (r["values"][31], r["tags"][31]) == (28.142857142857142, "phase4")
     assert (r["values"][32], r["tags"][32]) == (0.6649746192893401, "phase4")
     assert (r["values"][4], r["tags"][4]) == (0.0, "phase4")  # C present: 0 FP rows in the 8-day window
-    assert r["values"][18] is None and r["tags"][18] == "missing"  # zones NULL -> Σfg = 0
+    assert (r["values"][18], r["tags"][18]) == (0.0, "phase4")  # zone attempts NULL count as 0
 
 
 def test_exception_path_drops_cache_miss_player_only(tmp_path):
