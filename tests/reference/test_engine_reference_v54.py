@@ -608,3 +608,25 @@ def test_stored_array_and_value_columns(tmp_path):
         assert r["features"][i] == stored
         assert r["feature_values"][i] == (None if tag in ("default", "missing", "fallback") else v)
     assert r["values"][37] == 0.0 and r["tags"][37] == "default" and r["feature_values"][37] is None
+
+
+@pytest.mark.parametrize("second_line, switched", [(20.4, True), (20.5, False)])
+def test_multi_book_switch_threshold(tmp_path, second_line, switched):
+    """max_std(D) = 0.2828 (< 0.3) switches the date to BettingPros; 0.3536 does not."""
+    w = TinyWorld()
+    for p in ("a", "b"):
+        w.pgs(p, D - dt.timedelta(days=2), 10, 25)
+        w.pgs(p, D, 10, 25)
+    w.odds("a", D, "draftkings", 20.0)
+    w.odds("a", D, "fanduel", second_line)
+    w.props("b", D, "BetMGM", 18.5)
+    w.props("b", D, "Caesars", 19.0)
+    w.props("a", D, "BetMGM", 10.5)
+    w.props("a", D, "Caesars", 30.0)  # a keeps its Odds API value either way
+    rows = run(w, tmp_path)
+    a, b = one(rows, "a"), one(rows, "b")
+    assert a["tags"][50] == "vegas" and a["values"][50] == stdev_exact([20.0, second_line])
+    if switched:
+        assert (b["values"][50], b["tags"][50]) == (0.3535533905932738, "bettingpros")
+    else:
+        assert math.isnan(b["values"][50]) and b["tags"][50] == "missing"
