@@ -291,6 +291,9 @@ def read_snapshot(path) -> tuple[dict, dict[str, list[dict]]]:
     """manifest + every table as Python rows (read straight from the Parquet files)."""
     root = Path(path)
     manifest = json.loads((root / "manifest.json").read_text())
+    contracts = manifest.get("contracts", ["v2_37features"]) if manifest.get("format") == 2 else ["v2_37features"]
+    if "v2_54features" not in contracts:
+        raise ValueError(f"snapshot {root} was taken for contracts {contracts}, not v2_54features")
     tables = {}
     for name, table in manifest["tables"].items():
         parts = [pq.read_table(root / f["path"]) for f in table.get("files", [])]

@@ -630,3 +630,12 @@ def test_multi_book_switch_threshold(tmp_path, second_line, switched):
         assert (b["values"][50], b["tags"][50]) == (0.3535533905932738, "bettingpros")
     else:
         assert math.isnan(b["values"][50]) and b["tags"][50] == "missing"
+
+
+def test_snapshot_without_the_contract_is_refused(tmp_path):
+    folder = TinyWorld().write(tmp_path / "snap")
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["contracts"] = ["v2_37features"]
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match="v2_54features"):
+        compute_rows(folder, D, D)
