@@ -22,6 +22,7 @@ player_lookup). Each dict has:
 - `mode` ("backfill"/"production"), `is_placeholder` (early-season production placeholder);
 - `values`: the 60 in-memory values (None = none, float('nan') = NaN, else float);
 - `tags`: the 60 raw source tags (None on placeholders);
+- `feature_sources_json`: the tags rendered as output.md §3 / O37 §4 (None on placeholders);
 - `features`: the stored array (60 floats, None/NaN -> 0.0; placeholders 60 x 0.0);
 - `feature_values`: the 60 `feature_N_value` columns (None when the tag is default / missing /
   fallback, and on placeholders);
@@ -844,7 +845,7 @@ class ReferenceWorld54:
             "spine_duplicates": spine_row["n_dups"],
         }
         if spine_row["is_placeholder"]:
-            base.update(values=[None] * N_FEATURES, tags=None, features=[0.0] * N_FEATURES,
+            base.update(values=[None] * N_FEATURES, tags=None, feature_sources_json=None, features=[0.0] * N_FEATURES,
                         feature_values=[None] * N_FEATURES, cache_miss_fallback_used=None,
                         vegas_line_source=None, historical_completeness=dict(PLACEHOLDER_COMPLETENESS),
                         tie_reasons=ties)
@@ -1140,6 +1141,7 @@ class ReferenceWorld54:
         games_expected = min(total_games if n >= 1 else n, 10)
         base.update(
             values=v, tags=t, features=features, feature_values=feature_values,
+            feature_sources_json=json.dumps({str(i): t[i] for i in range(N_FEATURES)}),
             cache_miss_fallback_used=cache_miss_used, vegas_line_source=vegas_source,
             historical_completeness={
                 "games_found": n, "games_expected": games_expected,

@@ -160,6 +160,7 @@ def test_golden_extra_columns(golden):
         assert g["cache_miss_fallback_used"] == e["cache_miss_fallback_used"], key
         assert g["vegas_line_source"] == e["vegas_line_source"], key
         assert g["historical_completeness"] == e["historical_completeness"], key
+        assert g["feature_sources_json"] == e["feature_sources"], key
         for col in ("universal_player_id", "game_id", "opponent_team_abbr", "is_home", "days_rest"):
             assert g[col] == e[col], (key, col)
 
