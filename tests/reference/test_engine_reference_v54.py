@@ -640,3 +640,40 @@ def test_snapshot_without_the_contract_is_refused(tmp_path):
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(ValueError, match="v2_54features"):
         compute_rows(folder, D, D)
+
+
+def test_stdev_exact_is_python_311_statistics_stdev():
+    """§0.3: the nearest float64 to the exact sample std; Python 3.11's statistics.stdev on
+    integers is that value (correctly rounded square root of the exact variance)."""
+    import statistics
+    import sys
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    if sys.version_info[:2] != (3, 11):
+        pytest.skip("statistics.stdev semantics are pinned to Python 3.11")
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(st.integers(min_value=0, max_value=80), min_size=2, max_size=10))
+    def check(xs):
+        assert stdev_exact(xs) == statistics.stdev(xs)
+
+    check()
+
+
+def test_nearest_sqrt_brackets_the_exact_root():
+    from fractions import Fraction
+
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.fractions(min_value=Fraction(1, 10**6), max_value=Fraction(10**6)))
+    def check(q):
+        r = nearest_sqrt(q)
+        below, above = math.nextafter(r, 0.0), math.nextafter(r, math.inf)
+        # r is at least as close to sqrt(q) as either neighbour: compare squared midpoints
+        assert ((Fraction(below) + Fraction(r)) / 2) ** 2 <= q <= ((Fraction(r) + Fraction(above)) / 2) ** 2
+
+    check()
