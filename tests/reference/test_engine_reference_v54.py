@@ -26,76 +26,26 @@ import datetime as dt
 import json
 import math
 from collections import Counter
-from pathlib import Path
+from fractions import Fraction
 
-import pyarrow.parquet as pq
 import pytest
 
 from .engine_reference_v54 import ReferenceWorld54, compute_rows, nearest_sqrt, stdev_exact
+from .v54_vectors import END, SPEC_50, START, documented_difference, load_expected, same, vectors_dir
 from .v54_worlds import TinyWorld
 
-REPO = Path(__file__).resolve().parents[2]
-START, END = dt.date(2025, 11, 11), dt.date(2025, 11, 21)
 AS_OF = dt.date(2026, 7, 30)
-NAN = float("nan")
-
-SPEC_50 = {  # vectors/README.md, tie_spec_differs: "spec (our reading)"
-    "jayenvinvin": 5.795112883571236,
-    "kalulovinle": 0.3535533905932738,
-    "lostenimarle": 2.1213203435596424,
-    "okanantho": 4.242640687119285,
-    "phchshavin": 0.5,
-}
-Q9_TIES = {"q9_odds_api_shared_snapshot", "q9_bettingpros_created_at"}
-Q9_FEATURES = {25, 26, 27, 53}
-UPGC_FEATURES = {4, 9, 10, 15, 16, 17, 22, 23, 24, 37, 38, 39, 40, 41, 42, 47, 51, 52, 59}
-
-
-def vectors_dir() -> Path:
-    for candidate in (REPO / "tests" / "vectors" / "v2_54", REPO.parent / "shared" / "spec" / "v2_54" / "vectors"):
-        if (candidate / "expected.parquet").exists() and (candidate / "world" / "manifest.json").exists():
-            return candidate
-    pytest.fail("golden vectors for v2_54features not found (tests/vectors/v2_54 or ../shared/spec/v2_54/vectors)")
 
 
 @pytest.fixture(scope="module")
 def golden():
     vec = vectors_dir()
-    expected = {(r["player_lookup"], r["game_date"]): r for r in pq.read_table(vec / "expected.parquet").to_pylist()}
+    expected = load_expected(vec)
     spec_rows = compute_rows(vec / "world", START, END, mode="backfill", as_of=AS_OF)
     emu_rows = compute_rows(vec / "world", START, END, mode="backfill", as_of=AS_OF, q11_round_ratios=False)
     spec = {(r["player_lookup"], r["game_date"]): r for r in spec_rows}
     emu = {(r["player_lookup"], r["game_date"]): r for r in emu_rows}
     return expected, spec, emu
-
-
-def same(i: int, a, b) -> bool:
-    if a is None or b is None:
-        return a is None and b is None
-    if i in (50, 58):
-        return abs(a - b) <= 1e-12
-    return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-
-
-def allowed_difference(i: int, e: dict, g: dict, emu: dict, which: str) -> str | None:
-    """Why a difference of feature i (array or feature_N_value) on this row is documented."""
-    reasons = set(g["tie_reasons"])
-    if i == 50 and json.loads(e["tie_spec_differs"]):
-        return "tie_spec_differs"
-    if i == 32 and g["features"][32] != emu["features"][32]:
-        exp_value = e["features"][32] if which == "features" else e["feature_32_value"]
-        emu_value = emu["features"][32] if which == "features" else emu["feature_values"][32]
-        return "q11_emulator" if exp_value == emu_value else None
-    if i == 30 and g["spine_duplicates"] > 1:
-        k = g["spine_duplicates"]
-        return "pgs_duplicate_spine" if e["features"][30] == k * k * g["features"][30] else None
-    if i in Q9_FEATURES and reasons & Q9_TIES:
-        return "q9_tie"
-    if i in UPGC_FEATURES | {9, 10} and "upgc_duplicates" in reasons:
-        return "upgc_tie"
-    if e["tie_affected"] and i in json.loads(e["tie_features"]):
-        return "tie_affected"
-    return None
 
 
 def test_golden_keys_equal(golden):
@@ -120,7 +70,7 @@ def test_golden_features_values_and_tags(golden):
                     if which == "features":
                         exact[i] += 1
                     continue
-                why = allowed_difference(i, e, g, emu[key], which)
+                why = documented_difference(i, e, gv, g, emu[key], which)
                 if why is None:
                     failures.append((key, i, which, ev, gv))
                 elif which == "features":
@@ -171,9 +121,9 @@ def test_golden_extra_columns(golden):
 def test_nearest_sqrt_and_stdev():
     assert stdev_exact([24.5, 25.5, 24.5]) == 0.5773502691896257  # §7.5
     assert stdev_exact([22, 18, 25, 12, 30, 9, 15]) == 7.432233529572065  # §7.1
-    assert nearest_sqrt(__import__("fractions").Fraction(1, 4)) == 0.5
+    assert nearest_sqrt(Fraction(1, 4)) == 0.5
     for x in (2, 3, 5, 1e-300, 12345.678):
-        assert nearest_sqrt(__import__("fractions").Fraction(x)) == math.sqrt(x)  # sqrt is correctly rounded
+        assert nearest_sqrt(Fraction(x)) == math.sqrt(x)  # sqrt is correctly rounded
 
 
 # --------------------------------------------------------------------------- tiny worlds
@@ -663,8 +613,6 @@ def test_stdev_exact_is_python_311_statistics_stdev():
 
 
 def test_nearest_sqrt_brackets_the_exact_root():
-    from fractions import Fraction
-
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
