@@ -35,13 +35,27 @@ player_lookup). Each dict has:
 Readings of points the spec leaves open (see also the report in the test module):
 - Full-row tie-break (§0.8 / F37 §0.2): every column of the table in sources.md order (S37
   columns, then v2_54 §2 appended columns), ascending, NULLs last; extra snapshot columns the
-  spec says to ignore are not part of the order.
-- Cache-miss fallback with FLOAT64 minutes: sums are Python float sums in list order (§0.2),
-  one float division; NULL minutes read as NaN (§2.4 step 1), so they neither raise nor count.
-- O with two or more qualifying team groups: the group whose newest row is newest wins.
-- M/L: rows with a NULL player_lookup are ignored; a NULL bookmaker fails M's filters and is
-  its own bookmaker in L.
-- T: an injured pair with a NULL team never matches a UPGC team.
+  spec says to ignore (PGS fg_makes, Odds API prices, UPGC current_points_line) are not part
+  of the order. Same-date PGS duplicates therefore order by their first differing column.
+- Production spine: S2 filters UPGC rows before duplicates collapse (F37 §2.3 tie-break over
+  the kept rows); Q5′ is the row the spine chose. S1 is not applied to placeholders.
+- Cache-miss fallback: step 1 tests every row of the (≤ 10-row) last-10 list; with FLOAT64
+  minutes a NULL reads as NaN (no error, not fallback-played) and sums are Python float sums
+  in list order (§0.2), one float division; `games_in_last_7_days` counts FP rows with
+  game_date >= D − 7.
+- O with two or more qualifying team groups: the group whose newest row is newest wins (also
+  when the newest row's own group does not qualify).
+- M: rows with a NULL player_lookup or NULL bookmaker are ignored (`bookmaker != 'bovada'` is
+  NULL for a NULL bookmaker; BettingPros: "a NULL bookmaker fails"). L: a NULL bookmaker is
+  its own bookmaker.
+- T: distinct (player, team) pairs; a player injured under two teams counts for both; a pair
+  with a NULL team never matches a UPGC team; "not in injured(D)" uses every injured player,
+  including those whose pair dropped out for lack of usage rows.
+- Q11 on the NUMERIC path follows F37 (each ratio rounded to 9 dp, then the mean); upstream's
+  golden run used an emulator that rounds only the mean (`q11_round_ratios=False` reproduces
+  that, for explaining the vectors only).
+- Feature 12 keeps the F37 presence test (a NaN is present) also for C's minutes average;
+  feature 35/36 likewise (C's copied NaN season average gives 35 = 3.0, 36 = 0.0).
 """
 
 from __future__ import annotations
