@@ -479,9 +479,11 @@ class ReferenceWorld54:
         window = self.pgs_between(player, day - dt.timedelta(days=LAST10_DAYS), day - DAY)
         ordered = newest_first(window, PGS)
         chosen = ordered[:10]
-        dates = [r["game_date"] for r in chosen]
-        if len(set(dates)) < len(dates):
-            ties.append("last10_same_date")
+        by_date = defaultdict(set)
+        for r in chosen:
+            by_date[r["game_date"]].add(tuple(repr(r.get(c)) for c in COLUMNS[PGS]))
+        if any(len(v) > 1 for v in by_date.values()):
+            ties.append("last10_same_date")  # same-date rows that differ: order decides
         total = len(self.pgs_between(player, day - dt.timedelta(days=TOTAL_GAMES_DAYS), day - DAY))
         return chosen, total
 
