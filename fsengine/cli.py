@@ -71,6 +71,8 @@ def backfill(
     mode: Annotated[str, typer.Option(help="auto: backfill spine before --as-of, production from it; backfill; production.")] = "auto",
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production (default: today in America/New_York).")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip SHA-256 verification of the snapshot files.")] = False,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Write an empty output when the run produces no row (otherwise an error, exit 2, and the previous output is kept).")] = False,
+    memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="Memory the engine (DuckDB) may use, e.g. 4GB or 75%. Default: 75% of the cgroup / RLIMIT_AS limit when one is set.")] = None,
 ) -> None:
     """Compute every feature row of a date range in one pass and write it as Parquet.
 
@@ -89,7 +91,7 @@ def backfill(
         with console.status("computing…") as status:
             report = run_backfill(
                 out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
-                progress=lambda message: status.update(message),
+                progress=lambda message: status.update(message), allow_empty=allow_empty, memory_limit=memory_limit,
             )
     except FsengineError as exc:
         _fail(exc)
@@ -365,7 +367,7 @@ def explain(
     player: Annotated[str, typer.Argument(help="player_lookup of the row, e.g. lebronjames.")],
     date: Annotated[str, typer.Argument(help="game_date of the row (YYYY-MM-DD).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run that produced the row.")] = Path("out"),
-    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read. Default: the one the run recorded in OUT, else the bundled fixtures/small.")] = None,
+    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read. Default: the one the run recorded in OUT (an error if it is gone), else the bundled fixtures/small.")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Verify the snapshot's SHA-256 checksums first (slow on big snapshots).")] = False,
 ) -> None:
     """Explain one output row: every feature with its value, raw source tag, quality and fallback reason, and the snapshot rows behind it (last-10 list, daily-cache / composite / shot-zone / team-defense row and whether the table-level fallback fired, UPGC row, odds candidates with the chosen snapshots, opponent and 30-day games).

@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from fsengine.errors import InputError
+from fsengine.errors import EmptyRunError, InputError, OutputError
 from fsengine.snapshot.format import Snapshot
 
 # Output rows are made and written this many at a time: memory stays bounded on long runs,
@@ -70,7 +69,15 @@ def backfill(
     as_of: dt.date | None = None,
     verify_checksums: bool = True,
     progress: Callable[[str], None] | None = None,
+    allow_empty: bool = False,
+    memory_limit: str | None = None,
 ) -> BackfillReport:
+    """Compute [start, end] from the snapshot and write the rows under OUT/ml_feature_store_v2/.
+
+    A run that produces no row at all for a range the snapshot covers is refused (EmptyRunError,
+    the previous output untouched) unless `allow_empty`. `memory_limit` is DuckDB's
+    memory_limit ("4GB", "75%"); default: 75% of the cgroup or address-space limit, if any.
+    """
     from fsengine.engine.compute import compute
     from fsengine.output.rows import output_rows
     from fsengine.output.schema import write_output
@@ -81,7 +88,15 @@ def backfill(
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
     start, end = resolve_range(snapshot, start, end)
     note(f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}")
-    result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note)
+    _check_out(out)
+    result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note,
+                     memory_limit=memory_limit or default_memory_limit())
+    if result.rows.height == 0 and not allow_empty:
+        raise EmptyRunError(
+            f"the run {start} .. {end} produced no row although snapshot {snapshot.path} covers that range "
+            f"({_spine_rows(snapshot)}); the previous output in {out} is untouched. Check the snapshot, or pass "
+            "--allow-empty to write an empty output"
+        )
     timings = dict(result.timings)
 
     run_ts = dt.datetime.now(dt.timezone.utc)
@@ -98,11 +113,10 @@ def backfill(
             yield part
 
     t0 = time.perf_counter()
-    written = write_output(output_parts(), out)
+    written = write_output(output_parts(), out, run_record=run_record(snapshot.path, start, end, mode, as_of))
     timings.update(stage_seconds)
     timings["write"] = max(0.0, time.perf_counter() - t0 - stage_seconds["score"] - stage_seconds["rows"])
 
-    record_run(out, snapshot.path, start, end, mode, as_of)
     return BackfillReport(
         out=written,
         start=start,
@@ -114,29 +128,89 @@ def backfill(
     )
 
 
-RUN_RECORD = "fsengine-run.json"
+def _check_out(out: str | Path) -> None:
+    """Refuse an OUT that cannot take the rows before computing anything."""
+    from fsengine.output.schema import foreign_output, output_dir
+    from fsengine.output.write import refuse_foreign
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder; choose an empty or new folder")
+    refuse_foreign(output_dir(out), foreign_output, "output rows")
 
 
-def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None) -> None:
-    """Note beside the rows which snapshot and options produced them (read by `explain`)."""
-    record = {
+def _spine_rows(snapshot: Snapshot) -> str:
+    pgs = snapshot.tables["nba_analytics.player_game_summary"]
+    upgc = snapshot.tables["nba_analytics.upcoming_player_game_context"]
+    return f"player_game_summary has {pgs.rows} rows, upcoming_player_game_context {upgc.rows}"
+
+
+def default_memory_limit() -> str | None:
+    """75% of the memory this process may use (cgroup v2 memory.max, else RLIMIT_AS), as a
+    DuckDB memory_limit; None when neither is set (DuckDB's own default: 80% of RAM)."""
+    import resource
+
+    limits = []
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            limits.append(int(text))
+    except OSError:
+        pass
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
+        limits.append(soft)
+    if not limits:
+        return None
+    return f"{max(1, int(min(limits) * 0.75) // 2**20)}MB"
+
+
+def run_record(snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None) -> dict:
+    return {
         "snapshot": str(Path(snapshot_path).resolve()),
         "start": start.isoformat(),
         "end": end.isoformat(),
         "mode": mode,
         "as_of": as_of.isoformat() if as_of else None,
     }
-    target = Path(out) / RUN_RECORD
-    tmp = target.with_name(target.name + ".partial")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, target)
+
+
+RUN_RECORD = "fsengine-run.json"
+
+
+def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None) -> None:
+    """Note beside the rows which snapshot and options produced them (read by `explain`)."""
+    from fsengine.output.write import write_file
+
+    write_file(Path(out) / RUN_RECORD, json.dumps(run_record(snapshot_path, start, end, mode, as_of), indent=2) + "\n")
+
+
+def read_run_record(out: str | Path) -> dict | None:
+    """The run record of OUT (inside the output folder, else beside it), or None."""
+    from fsengine.output.schema import output_dir
+
+    for path in (output_dir(out) / RUN_RECORD, Path(out) / RUN_RECORD):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record:
+            return record
+    return None
 
 
 def recorded_snapshot(out: str | Path) -> Path | None:
-    """The snapshot a run in OUT recorded, if it still exists."""
-    try:
-        record = json.loads((Path(out) / RUN_RECORD).read_text())
-    except (OSError, ValueError):
+    """The snapshot a run in OUT recorded. None when OUT records none; SnapshotError when the
+    recorded snapshot is gone (explaining a row with other data would mislead)."""
+    from fsengine.errors import SnapshotError
+
+    record = read_run_record(out)
+    if record is None or not record.get("snapshot"):
         return None
-    path = Path(record.get("snapshot", ""))
-    return path if (path / "manifest.json").is_file() else None
+    path = Path(record["snapshot"])
+    if not (path / "manifest.json").is_file():
+        raise SnapshotError(
+            f"the run in {out} was computed from snapshot {path}, which no longer exists (or has no manifest.json); "
+            "pass --snapshot with that snapshot (or an identical one)"
+        )
+    return path

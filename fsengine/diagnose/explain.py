@@ -405,10 +405,16 @@ def explain(
 ) -> Explanation:
     """Explain the output row of (player, date): features, tags, quality, reasons, evidence.
 
-    `snapshot` is the snapshot folder the run read (OUT does not record it); default: the
-    bundled fixtures/small. Checksums are not verified by default (only a few rows are read).
+    `snapshot` is the snapshot folder the run read; default: the one the run recorded in OUT
+    (SnapshotError when that one is gone: other data would explain the row wrongly), else,
+    for a run that recorded none, the bundled fixtures/small. Checksums are not verified by
+    default (only a few rows are read).
     """
+    from fsengine.pipeline import recorded_snapshot
+
     row = read_row(out_dir, player, date)
+    if snapshot is None:
+        snapshot = recorded_snapshot(out_dir)
     snapshot_path = Path(snapshot) if snapshot is not None else default_snapshot_path()
     snap = Snapshot.open(snapshot_path, verify_checksums=verify_checksums)
     snap.check_coverage(date, date)

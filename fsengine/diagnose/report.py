@@ -13,8 +13,6 @@ import datetime as dt
 import html
 import json
 import math
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -578,16 +576,7 @@ figure {{ margin: 1em 0; overflow-x: auto; }} .note {{ color: #555; font-size: 0
 
 
 def write_html(report: Report, path: str | Path) -> Path:
-    """Write render_html(report) to path atomically (temporary sibling file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_html(report))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write render_html(report) to path atomically (fsengine.output.write.write_file)."""
+    from fsengine.output.write import write_file
+
+    return write_file(path, render_html(report))

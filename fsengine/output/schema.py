@@ -7,9 +7,6 @@ their BigQuery and Arrow types, and the atomic writer of `OUT/ml_feature_store_v
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -131,35 +128,67 @@ def output_dir(out: str | Path) -> Path:
     return Path(out) / TABLE_NAME
 
 
+# The run record: which snapshot and options produced the rows. It is written inside the
+# output folder (so it is swapped in with the rows, in the same step) and beside it as
+# OUT/fsengine-run.json (read by older tools).
+RUN_RECORD = "fsengine-run.json"
+
+
+def foreign_output(folder: Path) -> str | None:
+    """None when `folder` (an existing OUT/ml_feature_store_v2) is fsengine's own output,
+    which a new run may replace; else why it is not."""
+    inner = folder / RUN_RECORD
+    if not inner.is_file() and not (folder.parent / RUN_RECORD).is_file():
+        return f"no {RUN_RECORD} in {folder} or {folder.parent}"
+    others = sorted(p.name for p in folder.iterdir() if not (p.name.startswith("part-") and p.name.endswith(".parquet"))
+                    and p.name != RUN_RECORD)
+    if others:
+        return f"it also holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''}"
+    return None
+
+
 def write_output(
-    table: pa.Table | Iterable[pa.Table], out: str | Path, *, rows_per_file: int = 250_000
+    table: pa.Table | Iterable[pa.Table], out: str | Path, *, rows_per_file: int = 250_000, run_record: dict | None = None,
+    before_commit=None,
 ) -> Path:
     """Write the rows as Parquet under OUT/ml_feature_store_v2/, atomically.
 
     `table` may also be an iterable of tables (consecutive parts of the rows, in order), so a
     caller can produce and write a long run part by part without holding all of it at once.
-    Files go to a temporary sibling folder first; the finished folder replaces any previous
-    one in a rename, so a reader never sees a partial output (nor one cut short by an error
-    raised while producing a later part).
+    Files go to a staging sibling folder first; the finished folder takes the place of any
+    previous one in one atomic step (fsengine.output.write), so a reader never sees a partial
+    output (nor one cut short by an error raised while producing a later part, nor nothing).
+    A folder there that fsengine did not write is refused. `before_commit(staging)` may
+    refuse the finished rows (by raising) before they replace anything.
     """
+    import json
+
+    from fsengine.output.write import FolderWriter, disk_error, write_file
+
     parts = [table] if isinstance(table, pa.Table) else table
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        from fsengine.errors import OutputError
+
+        raise OutputError(f"--out {out} is a file, not a folder; choose an empty or new folder")
     final = output_dir(out)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{TABLE_NAME}.partial-", dir=final.parent))
-    try:
-        n_files = _write_parts(parts, staging, rows_per_file)
-        if n_files == 0:
-            _write_file(OUTPUT_SCHEMA.empty_table(), staging / "part-00000.parquet")
-        old = None
-        if final.exists():
-            old = final.parent / f".{TABLE_NAME}.old-{os.getpid()}"
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with FolderWriter(final, owned=foreign_output, what="output rows") as writer:
+        try:
+            n_files = _write_parts(parts, writer.staging, rows_per_file)
+            if n_files == 0:
+                _write_file(OUTPUT_SCHEMA.empty_table(), writer.staging / "part-00000.parquet")
+        except OSError as exc:
+            full = disk_error(exc, final)
+            if full is not None:
+                raise full from None
+            raise
+        if before_commit is not None:
+            before_commit(writer.staging)
+        record = json.dumps(run_record or {}, indent=2) + "\n"
+        write_file(writer.staging / RUN_RECORD, record)
+        writer.commit()
+    if run_record is not None:
+        write_file(out / RUN_RECORD, record)
     return final
 
 

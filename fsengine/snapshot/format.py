@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,17 +144,46 @@ def _conform(data, schema: pa.Schema, key: str):
     return data
 
 
-class SnapshotWriter:
-    """Writes a snapshot into a temporary sibling folder and moves it into place on commit.
+def foreign_snapshot(folder: Path) -> str | None:
+    """None when the existing, non-empty `folder` is an fsengine snapshot that may be replaced
+    (a manifest, and no file the manifest does not list); else why it is not."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        return f"no {MANIFEST}"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = {MANIFEST} | {
+            f["path"] for entry in manifest["tables"].values() for f in entry["files"]
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"{MANIFEST} is not an fsengine snapshot manifest"
+    extra = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if rel not in listed:
+            extra.append(rel)
+    if extra:
+        return f"files the manifest does not list: {', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}"
+    return None
 
-    Use as a context manager; leaving the block with an exception removes the temporary
+
+class SnapshotWriter:
+    """Writes a snapshot into a staging sibling folder and swaps it into place on commit
+    (fsengine.output.write.FolderWriter: one atomic step; a folder fsengine did not write is
+    refused before anything is written).
+
+    Use as a context manager; leaving the block with an exception removes the staging
     folder, so an interrupted snapshot never leaves a manifest behind.
     """
 
     def __init__(self, folder: str | Path):
+        from fsengine.output.write import FolderWriter
+
         self.folder = Path(folder)
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.partial-", dir=self.folder.parent))
+        self._writer = FolderWriter(self.folder, owned=foreign_snapshot, what="snapshot")
+        self.staging = self._writer.staging
         self.entries: dict[str, dict] = {}
 
     def table(self, read: TableRead, max_rows_per_file: int = 2_000_000) -> TableWriter:
@@ -172,33 +200,25 @@ class SnapshotWriter:
         self.entries[key] = entry
 
     def commit(self, created_at: dt.datetime | None = None) -> Path:
+        from fsengine.output.write import write_file
+
         manifest = {
             "format": FORMAT_VERSION,
             "created_at": rfc3339(created_at or dt.datetime.now(dt.timezone.utc)),
             "tool_version": __version__,
             "tables": {key: self.entries[key] for key in sorted(self.entries)},
         }
-        tmp = self.staging / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-        os.replace(tmp, self.staging / MANIFEST)
-        old = None
-        if self.folder.exists():
-            old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
-            os.replace(self.folder, old)
-        os.replace(self.staging, self.folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return self.folder
+        write_file(self.staging / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        return self._writer.commit()
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        self._writer.abort()
 
     def __enter__(self) -> "SnapshotWriter":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None or self.staging.exists():
-            self.abort()
+        self._writer.__exit__(exc_type, exc, tb)
 
 
 def write_snapshot(

@@ -456,12 +456,10 @@ def _reused_report(out: Path, messages: list[str], began: float) -> SnapshotRepo
 
 def _refuse_foreign_folder(out: Path) -> None:
     """Never replace a folder that is not a snapshot: SnapshotWriter swaps the whole folder."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file, not a snapshot folder")
-    if out.is_dir() and not (out / MANIFEST).is_file() and any(out.iterdir()):
-        raise InputError(
-            f"--out {out} exists, is not empty and holds no {MANIFEST}: refusing to replace it with a snapshot"
-        )
+    from fsengine.output.write import refuse_foreign
+    from fsengine.snapshot.format import foreign_snapshot
+
+    refuse_foreign(out, foreign_snapshot, "snapshot")
 
 
 def take_snapshot(
