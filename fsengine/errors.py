@@ -43,7 +43,7 @@ class ReconciliationError(FsengineError):
     exit_code = 4
 
 
-class OutputError(FsengineError):
+class OutputError(InputError):
     """A folder or file cannot be written: it is not fsengine's to replace, or the disk is full."""
 
     exit_code = 2
@@ -63,5 +63,11 @@ class OutOfMemory(FsengineError):
 
 class Unreachable(FsengineError):
     """A remote endpoint did not answer within the timeouts, or the connection was lost."""
+
+    exit_code = 1
+
+
+class StreamLost(Unreachable, SnapshotError):
+    """A Storage Read stream was lost and could not be resumed within the limits (no snapshot written)."""
 
     exit_code = 1
