@@ -309,6 +309,8 @@ class Snapshot:
                 f"{path} has no {MANIFEST}: it is not a snapshot, or an incomplete one (a snapshot "
                 "whose writing was interrupted never gets a manifest)"
             )
+        if not manifest_path.resolve().is_relative_to(path.resolve()):
+            raise SnapshotError(f"{manifest_path} is a symbolic link pointing outside the snapshot; a snapshot holds its own files")
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -367,6 +369,11 @@ class Snapshot:
         """
         for table in self.tables.values():
             relation = con.read_parquet([str(f) for f in table.files])
+            nan_is_null = [c for c in NAN_MEANS_NULL.get(table.key, ()) if table.column_types.get(c) == "FLOAT64"]
+            if nan_is_null:  # sources.md §2.1: FLOAT64 minutes are treated like INT64: NULL, never NaN
+                relation = relation.project(
+                    "* REPLACE (" + ", ".join(f'CASE WHEN isnan("{c}") THEN NULL ELSE "{c}" END AS "{c}"' for c in nan_is_null) + ")"
+                )
             relation.create_view(prefix + table.spec.short, replace=True)
 
 
@@ -375,16 +382,26 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     where = f"table {key}"
     if spec is None:
         raise SnapshotError(f"{where} is not a known source table")
+    if not isinstance(entry, dict):
+        raise SnapshotError(f"{where}: manifest entry is not an object")
     try:
         start = dt.date.fromisoformat(entry["start"])
         end = dt.date.fromisoformat(entry["end"])
         columns = entry["columns"]
         files = entry["files"]
-        total_rows = int(entry["rows"])
+        total_rows = entry["rows"]
     except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"{where}: manifest entry is malformed ({exc!r})") from exc
+        raise SnapshotError(f"{where}: manifest entry is malformed ({_what_is_wrong(exc)})") from None
+    if not _is_count(total_rows):
+        raise SnapshotError(f"{where}: manifest 'rows' is {total_rows!r}, expected a whole number of rows")
+    if not isinstance(columns, list) or not isinstance(files, list):
+        raise SnapshotError(f"{where}: manifest 'columns' and 'files' must be lists")
     column_types: dict[str, str] = {}
-    for col in columns:
+    for i, col in enumerate(columns):
+        if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("type"), str):
+            raise SnapshotError(
+                f"{where}: manifest column #{i + 1} ({col!r:.80}) needs a 'name' and a 'type' (text)"
+            )
         column_types[col["name"]] = normalise_type(col["type"])
     for col in spec.columns:
         if col.name not in column_types:
@@ -404,13 +421,27 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     )
     paths = []
     counted = 0
-    for f in files:
-        rel = f.get("path", "")
+    real_root = root.resolve()
+    for i, f in enumerate(files):
+        if not isinstance(f, dict) or not isinstance(f.get("path"), str) or not _is_count(f.get("rows")):
+            raise SnapshotError(
+                f"{where}: manifest file #{i + 1} ({f!r:.120}) needs a 'path' (text) and 'rows' (a whole number)"
+            )
+        rel = f["path"]
         file_path = root / rel
         if not rel or ".." in Path(rel).parts or Path(rel).is_absolute():
             raise SnapshotError(f"{where}: file path {rel!r} is not inside the snapshot")
-        if not file_path.is_file():
+        if not os.path.lexists(file_path):
             raise SnapshotError(f"{where}: file {rel} is missing")
+        real = file_path.resolve()
+        if not real.is_relative_to(real_root):
+            raise SnapshotError(
+                f"{where}: file {rel} is a symbolic link (or under one) pointing outside the snapshot, to {real}; "
+                "a snapshot holds its own files"
+            )
+        if not real.is_file():
+            kind = "a folder" if real.is_dir() else "not a regular file (a FIFO, socket or device)" if real.exists() else "missing (a dangling link)"
+            raise SnapshotError(f"{where}: file {rel} is {kind}")
         try:
             meta = pq.ParquetFile(file_path)
             file_rows = meta.metadata.num_rows
@@ -428,6 +459,7 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
                     f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
                 )
         _refuse_nulls_in_required_columns(spec, meta, where, rel)
+        _refuse_non_finite(key, meta, column_types, where, rel)
         if verify_checksums and sha256_of(file_path) != f.get("sha256"):
             raise SnapshotError(f"{where}: file {rel} fails its SHA-256 check (changed or damaged)")
         counted += file_rows
@@ -437,6 +469,44 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     if counted != total_rows:
         raise SnapshotError(f"{where}: files hold {counted} rows, manifest says {total_rows}")
     return SnapshotTable(spec, start, end, column_types, tuple(paths), total_rows, int(entry.get("bytes", 0)))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _what_is_wrong(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r}"
+    return str(exc)
+
+
+# FLOAT64 source columns where the spec gives NaN a meaning: FLOAT64 minutes_played is treated
+# like INT64, "NULL, never NaN" (sources.md §2.1), so a NaN there is read as NULL. Everywhere
+# else a NaN or an infinity in a source value has no rule and is refused.
+NAN_MEANS_NULL = {"nba_analytics.player_game_summary": ("minutes_played",)}
+
+
+def _refuse_non_finite(key: str, parquet: pq.ParquetFile, column_types: dict[str, str], where: str, rel: str) -> None:
+    """Count NaN and ±Inf in the FLOAT64 columns of one file (pyarrow.compute; only those columns)."""
+    import pyarrow.compute as pc
+
+    floats = [c for c, t in column_types.items() if t == "FLOAT64" and c in parquet.schema_arrow.names]
+    if not floats or parquet.metadata.num_rows == 0:
+        return
+    data = parquet.read(columns=floats)
+    for name in floats:
+        column = data.column(name)
+        nans = pc.sum(pc.is_nan(column)).as_py() or 0
+        infs = pc.sum(pc.is_inf(column)).as_py() or 0
+        if nans and name in NAN_MEANS_NULL.get(key, ()):
+            nans = 0  # read as NULL (register)
+        if nans or infs:
+            what = " and ".join(x for x in (f"{nans} NaN" if nans else "", f"{infs} infinite" if infs else "") if x)
+            raise SnapshotError(
+                f"{where}: file {rel} has {what} value(s) in FLOAT64 column {name}; the spec defines no meaning for "
+                "them in a source value (BigQuery's NULL is a NULL, not a NaN): fix the source rows or the snapshot"
+            )
 
 
 def _refuse_nulls_in_required_columns(spec: SourceTable, parquet: pq.ParquetFile, where: str, rel: str) -> None:
