@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -23,96 +22,9 @@ from fsengine.config import load_config
 from fsengine.config import read_client as make_read_client
 from fsengine.errors import Unreachable
 from fsengine.snapshot.read import take_snapshot
+from netfaults import Relay, SilentServer, closed_port
 
 START, END = dt.date(2025, 11, 4), dt.date(2025, 11, 5)
-
-
-class SilentServer:
-    """Accepts TCP connections on loopback and never sends a byte."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.conns: list[socket.socket] = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.conns.append(conn)
-
-    def close(self):
-        self.closed = True
-        self.sock.close()
-        for c in self.conns:
-            c.close()
-
-
-class Relay:
-    """A loopback TCP relay to `target`; `silence()` stops passing bytes (connections stay open),
-    `kill()` closes every connection and the listening socket (the server died)."""
-
-    def __init__(self, target_port: int):
-        self.target_port = target_port
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.silent = threading.Event()
-        self.conns: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                client, _ = self.sock.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self.target_port))
-            self.conns += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    def _pipe(self, src, dst):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if self.silent.is_set():
-                    continue  # swallowed: the server has gone silent
-                dst.sendall(data)
-        except OSError:
-            pass
-
-    def silence(self):
-        self.silent.set()
-
-    def kill(self):
-        self.silent.set()
-        try:
-            self.sock.close()
-        finally:
-            for c in self.conns:
-                try:
-                    c.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-                c.close()
-
-
-def _closed_port() -> int:
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _cli_snapshot(tmp_path, api: str, storage: str, call_timeout: float, read_timeout: float):
@@ -133,7 +45,7 @@ STARTUP = 15.0
 @pytest.mark.parametrize("kind", ["closed", "silent"])
 def test_an_unreachable_api_endpoint_fails_within_the_call_timeout(tmp_path, kind):
     server = SilentServer() if kind == "silent" else None
-    port = server.port if server else _closed_port()
+    port = server.port if server else closed_port()
     try:
         done, took = _cli_snapshot(tmp_path, f"http://127.0.0.1:{port}", f"127.0.0.1:{port}", 2, 4)
     finally:
@@ -185,7 +97,7 @@ def timeouts_world(bq_emulator):
 @pytest.mark.parametrize("kind", ["closed", "silent"])
 def test_an_unreachable_storage_endpoint_fails_within_the_call_timeout(timeouts_world, tmp_path, kind):
     server = SilentServer() if kind == "silent" else None
-    port = server.port if server else _closed_port()
+    port = server.port if server else closed_port()
     config = _config(timeouts_world, f"127.0.0.1:{port}", call_timeout=1.5, read_timeout=4)
     began = time.monotonic()
     try:
