@@ -257,3 +257,87 @@ def test_explain_refuses_when_the_recorded_snapshot_is_gone(tmp_path):
     done = fsengine("explain", row["player_lookup"], row["game_date"].isoformat(), "--out", out)
     assert done.returncode == 2, done.stdout + done.stderr
     assert str(snap) in said(done) and "--snapshot" in said(done)
+
+
+# --------------------------------------------------------------------------- 7. disk full, damaged output
+
+
+def test_a_file_too_large_for_the_limit_is_one_clear_error_and_keeps_the_previous_output(tmp_path):
+    import resource
+
+    out = tmp_path / "out"
+    assert fsengine("backfill", "--out", out).returncode == 0
+    before = read_output(out)
+    done = subprocess.run([sys.executable, "-m", "fsengine", "backfill", "--out", str(out)], capture_output=True,
+                          text=True, timeout=300,
+                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000)))
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert str(out / "ml_feature_store_v2") in said(done) and "file size limit" in said(done)
+    assert read_output(out).equals(before)
+    assert litter(out) == []
+
+
+def test_disk_full_is_recognised_from_the_errno_or_from_pyarrow_text(tmp_path):
+    import errno as errno_codes
+
+    from fsengine.output.write import disk_error
+
+    assert "no space left" in str(disk_error(OSError(errno_codes.ENOSPC, os.strerror(errno_codes.ENOSPC)), tmp_path))
+    arrow_text = OSError("Error writing bytes to file. Detail: [errno 28] No space left on device")
+    assert str(tmp_path) in str(disk_error(arrow_text, tmp_path))
+    assert disk_error(OSError(errno_codes.EACCES, "Permission denied"), tmp_path) is None
+
+
+def test_report_on_a_truncated_part_names_the_file(tmp_path):
+    out = tmp_path / "out"
+    assert fsengine("backfill", "--out", out).returncode == 0
+    part = out / "ml_feature_store_v2" / "part-00000.parquet"
+    data = part.read_bytes()
+    part.write_bytes(data[: len(data) // 2])
+    done = fsengine("report", out)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "part-00000.parquet" in said(done) and "truncated" in said(done)
+
+
+def test_report_over_files_of_two_runs_refuses_naming_the_files(tmp_path):
+    out = tmp_path / "out"
+    assert fsengine("backfill", "--out", out).returncode == 0
+    folder = out / "ml_feature_store_v2"
+    shutil.copy(folder / "part-00000.parquet", folder / "part-00001.parquet")  # an older run's file left beside
+    done = fsengine("report", out)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "more than once" in said(done)
+    assert "part-00000.parquet" in said(done) and "part-00001.parquet" in said(done)
+
+
+# --------------------------------------------------------------------------- 8. memory
+
+
+def test_memory_limit_is_applied_and_running_out_is_one_clear_error(tmp_path):
+    out = tmp_path / "out"
+    done = fsengine("backfill", "--out", out, "--memory-limit", "8MB")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stderr
+    assert "out of memory" in said(done) and "smaller date range" in said(done) and "--memory-limit" in said(done)
+    assert not (out / "ml_feature_store_v2").exists()
+    ok = fsengine("backfill", "--out", out, "--memory-limit", "2GB")
+    assert ok.returncode == 0, ok.stderr
+
+
+def test_a_bad_memory_limit_is_refused(tmp_path):
+    done = fsengine("backfill", "--out", tmp_path / "out", "--memory-limit", "lots")
+    assert done.returncode == 2 and "--memory-limit" in said(done)
+
+
+def test_the_default_memory_limit_follows_the_address_space_limit():
+    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30)); "
+            "from fsengine.pipeline import default_memory_limit; print(default_memory_limit())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    value = done.stdout.strip()
+    cgroup = Path("/sys/fs/cgroup/memory.max")
+    limits = [8 * 2**30]
+    if cgroup.is_file() and cgroup.read_text().strip().isdigit():
+        limits.append(int(cgroup.read_text().strip()))
+    assert value == f"{int(min(limits) * 0.75) // 2**20}MB"

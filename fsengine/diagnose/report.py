@@ -20,7 +20,7 @@ import polars as pl
 
 from fsengine.contracts import CATEGORIES, load_contract
 from fsengine.errors import InputError
-from fsengine.output.schema import output_dir
+from fsengine.output.schema import checked_output_files, output_dir
 
 TIERS = ("gold", "silver", "bronze", "poor", "critical")
 ALERT_LEVELS = ("green", "yellow", "red")
@@ -114,7 +114,7 @@ def _scan(out_dir: str | Path) -> pl.LazyFrame:
         raise InputError(f"output folder {out_dir} does not exist: run `fsengine backfill --out {out_dir}` first")
     if not folder.is_dir():
         raise InputError(f"{folder} does not exist: {out_dir} holds no fsengine output (run `fsengine backfill --out {out_dir}`)")
-    files = sorted(folder.glob("part-*.parquet"))
+    files = checked_output_files(out_dir)
     if not files:
         raise InputError(f"{folder} holds no part-*.parquet files")
     frame = pl.scan_parquet([str(f) for f in files])

@@ -264,6 +264,39 @@ def _write_file(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, **WRITE_OPTIONS)
 
 
+def checked_output_files(out: str | Path) -> list[Path]:
+    """The part files of OUT/ml_feature_store_v2/, each checked to be a readable Parquet file
+    (its footer), and no key (player_lookup, game_date) in two rows: a folder that mixes two
+    runs' files, or holds a damaged one, is refused naming the files. Raises InputError."""
+    import polars as pl
+
+    from fsengine.errors import InputError
+
+    folder = output_dir(out)
+    files = sorted(folder.glob("part-*.parquet"))
+    for path in files:
+        try:
+            pq.ParquetFile(path).metadata
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise InputError(f"{path} is not a readable Parquet file (truncated or damaged: {str(exc).splitlines()[0]}); "
+                             "run the backfill again") from None
+    if not files:
+        return files
+    keys = pl.scan_parquet([str(f) for f in files], include_file_paths="file").select(*KEY, "file")
+    dupes = (keys.group_by(list(KEY)).agg(pl.len().alias("n"), pl.col("file").unique().sort().alias("files"))
+             .filter(pl.col("n") > 1).collect())
+    if dupes.height:
+        involved = sorted({Path(f).name for group in dupes["files"].to_list() for f in group})
+        first = dupes.sort(list(KEY)).row(0, named=True)
+        raise InputError(
+            f"{folder} holds {dupes.height} key(s) (player_lookup, game_date) more than once, e.g. "
+            f"({first['player_lookup']}, {first['game_date']}) in {', '.join(Path(f).name for f in first['files'])}; "
+            f"files involved: {', '.join(involved)}. It mixes the files of different runs: run the backfill again "
+            "into this folder or an empty one"
+        )
+    return files
+
+
 def read_output(out: str | Path) -> pa.Table:
     """Read a run's rows back as one table (the dataset of OUT/ml_feature_store_v2/)."""
     folder = output_dir(out)

@@ -62,15 +62,21 @@ def _alive(pid: int) -> bool:
 
 
 def disk_error(exc: BaseException, path: Path) -> OutputError | None:
-    """An OutputError for a full disk / too large file / quota, else None. pyarrow reports
-    these as OSError whose text carries the errno, not always as errno."""
+    """An OutputError for a full disk / too large file / exceeded quota, else None. pyarrow
+    reports these as OSError whose text carries the errno, not always as errno."""
     code = getattr(exc, "errno", None)
     text = str(exc)
-    if code in _FULL_DISK or any(f"errno {c}" in text.lower() or os.strerror(c) in text for c in _FULL_DISK):
-        reason = next((os.strerror(c) for c in _FULL_DISK if code == c or f"errno {c}" in text.lower()
-                       or os.strerror(c) in text), "no space")
-        return OutputError(f"cannot write {path}: {reason.lower()}; the previous content (if any) is unchanged — "
-                           "free some space or choose another folder")
+    for c in _FULL_DISK:
+        if code == c or f"errno {c}]" in text.lower() or f"errno {c} " in text.lower() or os.strerror(c) in text:
+            advice = {
+                errno.EFBIG: "a file exceeded the file size limit (ulimit -f) or the file system's maximum",
+                errno.ENOSPC: "no space left on the device",
+                errno.EDQUOT: "the disk quota is exceeded",
+            }[c]
+            return OutputError(
+                f"cannot write {path}: {advice}; nothing was replaced (the previous content, if any, is intact) — "
+                "free some space, raise the limit or choose another folder"
+            )
     return None
 
 
