@@ -14,7 +14,8 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
-from fsengine.errors import EmptyRunError, InputError, OutputError
+from fsengine.errors import EmptyRunError, InputError, OutOfMemory, OutputError
+from fsengine.output.schema import RUN_RECORD
 from fsengine.snapshot.format import Snapshot
 
 # Output rows are made and written this many at a time: memory stays bounded on long runs,
@@ -89,8 +90,14 @@ def backfill(
     start, end = resolve_range(snapshot, start, end)
     note(f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}")
     _check_out(out)
-    result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note,
-                     memory_limit=memory_limit or default_memory_limit())
+    try:
+        result = compute(snapshot, start, end, mode=mode, as_of=as_of, progress=note,
+                         memory_limit=memory_limit or default_memory_limit())
+    except MemoryError:  # Polars / pyarrow allocations outside DuckDB's limit
+        raise OutOfMemory(
+            f"ran out of memory computing {start} .. {end}; run a smaller date range (or lower --memory-limit to "
+            "leave more room outside the engine)"
+        ) from None
     if result.rows.height == 0 and not allow_empty:
         raise EmptyRunError(
             f"the run {start} .. {end} produced no row although snapshot {snapshot.path} covers that range "
@@ -113,7 +120,13 @@ def backfill(
             yield part
 
     t0 = time.perf_counter()
-    written = write_output(output_parts(), out, run_record=run_record(snapshot.path, start, end, mode, as_of))
+    try:
+        written = write_output(output_parts(), out, run_record=run_record(snapshot.path, start, end, mode, as_of))
+    except MemoryError:
+        raise OutOfMemory(
+            f"ran out of memory scoring and writing {start} .. {end}; nothing was replaced in {out}. Run a smaller "
+            "date range"
+        ) from None
     timings.update(stage_seconds)
     timings["write"] = max(0.0, time.perf_counter() - t0 - stage_seconds["score"] - stage_seconds["rows"])
 
@@ -173,9 +186,6 @@ def run_record(snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_
         "mode": mode,
         "as_of": as_of.isoformat() if as_of else None,
     }
-
-
-RUN_RECORD = "fsengine-run.json"
 
 
 def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None) -> None:

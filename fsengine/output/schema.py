@@ -149,7 +149,6 @@ def foreign_output(folder: Path) -> str | None:
 
 def write_output(
     table: pa.Table | Iterable[pa.Table], out: str | Path, *, rows_per_file: int = 250_000, run_record: dict | None = None,
-    before_commit=None,
 ) -> Path:
     """Write the rows as Parquet under OUT/ml_feature_store_v2/, atomically.
 
@@ -158,8 +157,9 @@ def write_output(
     Files go to a staging sibling folder first; the finished folder takes the place of any
     previous one in one atomic step (fsengine.output.write), so a reader never sees a partial
     output (nor one cut short by an error raised while producing a later part, nor nothing).
-    A folder there that fsengine did not write is refused. `before_commit(staging)` may
-    refuse the finished rows (by raising) before they replace anything.
+    A folder there that fsengine did not write is refused. The run record (`run_record`,
+    which snapshot and options produced the rows) goes inside the folder, swapped in with
+    the rows, and beside it as OUT/fsengine-run.json.
     """
     import json
 
@@ -182,8 +182,6 @@ def write_output(
             if full is not None:
                 raise full from None
             raise
-        if before_commit is not None:
-            before_commit(writer.staging)
         record = json.dumps(run_record or {}, indent=2) + "\n"
         write_file(writer.staging / RUN_RECORD, record)
         writer.commit()
@@ -298,9 +296,20 @@ def checked_output_files(out: str | Path) -> list[Path]:
 
 
 def read_output(out: str | Path) -> pa.Table:
-    """Read a run's rows back as one table (the dataset of OUT/ml_feature_store_v2/)."""
+    """Read a run's rows back as one table (the dataset of OUT/ml_feature_store_v2/).
+
+    A run that replaces the folder while it is read (the swap is atomic, but the previous
+    files are then removed) makes the read start again on the new folder."""
     folder = output_dir(out)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} does not exist: run `fsengine backfill --out {out}` first")
-    files = sorted(folder.glob("part-*.parquet"))
-    return pa.concat_tables([pq.read_table(f) for f in files]).cast(OUTPUT_SCHEMA) if files else OUTPUT_SCHEMA.empty_table()
+    for attempt in range(3):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} does not exist: run `fsengine backfill --out {out}` first")
+        files = sorted(folder.glob("part-*.parquet"))
+        try:
+            tables = [pq.read_table(f) for f in files]
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            continue
+        return pa.concat_tables(tables).cast(OUTPUT_SCHEMA) if tables else OUTPUT_SCHEMA.empty_table()
+    raise AssertionError("unreachable")
