@@ -183,7 +183,7 @@ def test_a_killed_backfill_leaves_the_old_or_the_new_output_and_no_litter(tmp_pa
     assert read_output(out).num_rows == expected
 
 
-def test_a_terminated_backfill_removes_its_own_staging_folder(tmp_path):
+def test_the_staging_folder_of_a_terminated_backfill_is_removed_by_the_next_run(tmp_path):
     out = tmp_path / "out"
     assert fsengine("backfill", "--out", out).returncode == 0
     child = subprocess.Popen([sys.executable, "-m", "fsengine", "backfill", "--out", str(out)],

@@ -83,7 +83,12 @@ def disk_error(exc: BaseException, path: Path) -> OutputError | None:
 def write_file(path: str | Path, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     """Write `data` to `path` atomically (temporary sibling, then one rename), mode 0666 & ~umask."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(f"cannot write {path}: {path.parent} is not a folder") from None
     tmp = _sibling(path, _PARTIAL)
     payload = data.encode(encoding) if isinstance(data, str) else data
     try:
