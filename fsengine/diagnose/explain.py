@@ -23,7 +23,7 @@ import polars as pl
 from fsengine.contracts import load_contract
 from fsengine.sql import parameter_names, query_text
 from fsengine.errors import InputError
-from fsengine.output.schema import output_dir
+from fsengine.output.schema import checked_output_files, output_dir
 from fsengine.contracts.profile import REFERENCE, Profile, season_of
 from fsengine.snapshot.format import Snapshot
 
@@ -87,7 +87,7 @@ def read_row(out_dir: str | Path, player: str, game_date: dt.date) -> dict:
     folder = output_dir(out_dir)
     if not folder.is_dir():
         raise InputError(f"{folder} does not exist: run `fsengine backfill --out {out_dir}` first")
-    files = sorted(folder.glob("part-*.parquet"))
+    files = checked_output_files(out_dir)
     if not files:
         raise InputError(f"{folder} holds no part-*.parquet files")
     scan = pl.scan_parquet([str(f) for f in files])
