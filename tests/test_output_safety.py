@@ -215,6 +215,21 @@ def test_stale_staging_of_a_live_process_is_left_alone(tmp_path):
     assert live.is_dir() and user.is_dir() and not dead.exists()
 
 
+def test_staging_folders_of_older_fsengine_versions_are_removed_once_an_hour_old(tmp_path):
+    from fsengine.output.write import clean_stale
+
+    final = tmp_path / "ml_feature_store_v2"
+    old = tmp_path / ".ml_feature_store_v2.partial-k3j_9xq1"
+    fresh = tmp_path / ".ml_feature_store_v2.partial-a8d7f6e5"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "part-00000.parquet").write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(old, (two_hours_ago, two_hours_ago))
+    assert clean_stale(final) == [old]
+    assert fresh.is_dir()
+
+
 def test_a_previous_output_left_aside_by_a_killed_fallback_swap_is_put_back(tmp_path):
     from fsengine.output.write import clean_stale
 

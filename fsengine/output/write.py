@@ -25,6 +25,7 @@ import re
 import secrets
 import shutil
 import sys
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -47,6 +48,15 @@ def _sibling(final: Path, kind: str) -> Path:
 
 def _stale_pattern(final: Path) -> re.Pattern:
     return re.compile(rf"^\.{re.escape(final.name)}\.({_PARTIAL}|{_OLD})-(\d+)-[0-9a-f]+$")
+
+
+# Staging folders of fsengine before 0.x carried no PID: `.NAME.partial-XXXXXXXX` (mkdtemp) and
+# `.NAME.old-PID`. They are removed once nothing has touched them for an hour.
+LEGACY_AGE_SECONDS = 3600
+
+
+def _legacy_pattern(final: Path) -> re.Pattern:
+    return re.compile(rf"^\.{re.escape(final.name)}\.(partial-[a-z0-9_]{{8}}|old-\d+)$")
 
 
 def _alive(pid: int) -> bool:
@@ -162,10 +172,18 @@ def clean_stale(final: str | Path) -> list[Path]:
     if not final.parent.is_dir():
         return []
     pattern = _stale_pattern(final)
+    legacy = _legacy_pattern(final)
     removed: list[Path] = []
+    now = time.time()
     for entry in sorted(final.parent.iterdir()):
         match = pattern.match(entry.name)
-        if match is None or _alive(int(match.group(2))):
+        if match is None:
+            if legacy.match(entry.name) and entry.is_dir() and not entry.is_symlink() and \
+                    now - entry.stat().st_mtime > LEGACY_AGE_SECONDS:
+                shutil.rmtree(entry, ignore_errors=True)
+                removed.append(entry)
+            continue
+        if _alive(int(match.group(2))):
             continue
         if match.group(1) == _OLD and not final.exists():
             os.rename(entry, final)
