@@ -76,6 +76,8 @@ def backfill(
     workers: Annotated[Optional[int], typer.Option("--workers", "-j", min=1, help="Processes computing chunks at once (default: one per CPU). The rows do not depend on it.")] = None,
     chunk: Annotated[Optional[str], typer.Option("--chunk", help="Compute only part I of N of the range (I counts from 1), for runs spread over N machines; env or env/N takes I (from 0) and N from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX. See `fsengine plan`.")] = None,
     contract: Annotated[str, typer.Option("--contract", help="Feature contract: v2_37features (profile reference) or v2_54features (profile head-2026-07), or a contract .toml file; the profile follows from it.")] = DEFAULT_RUN_CONTRACT,
+    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Write an empty output when the run produces no row (otherwise an error, exit 2, and the previous output is kept).")] = False,
+    memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="Memory the engine (DuckDB) may use, e.g. 4GB or 75%. Default: 75% of the cgroup / RLIMIT_AS limit when one is set.")] = None,
 ) -> None:
     """Compute every feature row of a date range in one pass and write it as Parquet.
 
@@ -103,7 +105,7 @@ def backfill(
             report = run_backfill(
                 out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
                 progress=lambda message: status.update(message), chunk_dates=dates_per_chunk, workers=workers,
-                chunk=selected, contract=contract,
+                chunk=selected, contract=contract, allow_empty=allow_empty, memory_limit=memory_limit,
             )
     except FsengineError as exc:
         _fail(exc)
@@ -434,7 +436,7 @@ def explain(
     player: Annotated[str, typer.Argument(help="player_lookup of the row, e.g. lebronjames.")],
     date: Annotated[str, typer.Argument(help="game_date of the row (YYYY-MM-DD).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run that produced the row.")] = Path("out"),
-    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read. Default: the one the run recorded in OUT, else the bundled fixtures/small.")] = None,
+    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read. Default: the one the run recorded in OUT (an error if it is gone), else the bundled fixtures/small.")] = None,
     verify: Annotated[bool, typer.Option("--verify", help="Verify the snapshot's SHA-256 checksums first (slow on big snapshots).")] = False,
 ) -> None:
     """Explain one output row: every feature with its value, raw source tag, quality and fallback reason, and the snapshot rows behind it (last-10 list, daily-cache / composite / shot-zone / team-defense row and whether the table-level fallback fired, UPGC row, odds candidates with the chosen snapshots, opponent and 30-day games).

@@ -140,18 +140,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def redact_url(text: str | None) -> str:
+    """`text` with any userinfo (user:password@) of a URL or HOST:PORT replaced by `***@`,
+    for every message that shows an endpoint."""
+    if text is None:
+        return ""
+    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://)?[^/@\s]*@", lambda m: f"{m.group(1) or ''}***@", str(text))
+
+
 def validate_api_endpoint(url: str) -> str:
     """REST endpoint URL. https anywhere; http (plain text) only for a loopback host."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--api-endpoint {url!r}: expected a URL such as https://host or http://127.0.0.1:PORT")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    shown = repr(redact_url(url)) if isinstance(url, str) else repr(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except (ValueError, TypeError, AttributeError):
+        raise ConfigError(f"--api-endpoint {shown}: expected a URL such as https://host or http://127.0.0.1:PORT") from None
+    if parts.scheme not in ("http", "https") or not hostname:
+        raise ConfigError(f"--api-endpoint {shown}: expected a URL such as https://host or http://127.0.0.1:PORT")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"--api-endpoint {shown}: credentials do not belong in the URL (give only scheme, host "
+                          "and port; credentials come from Application Default Credentials)")
+    if parts.scheme == "http" and not is_loopback(hostname):
         raise ConfigError(
-            f"--api-endpoint {url!r}: plain-text http is only allowed for a loopback address "
+            f"--api-endpoint {shown}: plain-text http is only allowed for a loopback address "
             "(127.0.0.1, ::1, localhost); use https"
         )
-    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username or parts.password:
-        raise ConfigError(f"--api-endpoint {url!r}: give only scheme, host and port")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise ConfigError(f"--api-endpoint {shown}: give only scheme, host and port")
     return url.rstrip("/")
 
 
@@ -159,11 +175,11 @@ def parse_storage_endpoint(text: str) -> tuple[str, int]:
     """gRPC Storage Read endpoint HOST:PORT; it is spoken in plain text, so loopback only."""
     match = re.fullmatch(r"(\[[0-9A-Fa-f:.]+\]|[^:\[\]]+):(\d{1,5})", text or "")
     if not match or not 0 < int(match[2]) < 65536:
-        raise ConfigError(f"--storage-endpoint {text!r}: expected HOST:PORT, e.g. 127.0.0.1:9060")
+        raise ConfigError(f"--storage-endpoint {redact_url(text)!r}: expected HOST:PORT, e.g. 127.0.0.1:9060")
     host = match[1]
     if not is_loopback(host):
         raise ConfigError(
-            f"--storage-endpoint {text!r}: a custom Storage Read endpoint is spoken in plain text and is "
+            f"--storage-endpoint {redact_url(text)!r}: a custom Storage Read endpoint is spoken in plain text and is "
             "only allowed for a loopback address (127.0.0.1, ::1, localhost); leave it unset for BigQuery"
         )
     return host, int(match[2])

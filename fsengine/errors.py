@@ -41,3 +41,33 @@ class ReconciliationError(FsengineError):
     """The MERGE committed but its statistics do not match the run."""
 
     exit_code = 4
+
+
+class OutputError(InputError):
+    """A folder or file cannot be written: it is not fsengine's to replace, or the disk is full."""
+
+    exit_code = 2
+
+
+class EmptyRunError(FsengineError):
+    """A run produced no row for a range its snapshot claims to cover (use --allow-empty)."""
+
+    exit_code = 2
+
+
+class OutOfMemory(FsengineError):
+    """The engine ran out of the memory it may use."""
+
+    exit_code = 1
+
+
+class Unreachable(FsengineError):
+    """A remote endpoint did not answer within the timeouts, or the connection was lost."""
+
+    exit_code = 1
+
+
+class StreamLost(Unreachable, SnapshotError):
+    """A Storage Read stream was lost and could not be resumed within the limits (no snapshot written)."""
+
+    exit_code = 1

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from importlib.resources import files
@@ -17,7 +16,8 @@ from typing import Callable
 
 from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import REFERENCE, Profile
-from fsengine.errors import InputError
+from fsengine.errors import EmptyRunError, InputError, OutOfMemory, OutputError
+from fsengine.output.schema import RUN_RECORD
 from fsengine.snapshot.format import Snapshot
 
 # The committed fixture, installed as package data (fsengine.bundled = fixtures/ in the
@@ -73,6 +73,8 @@ def backfill(
     chunk: tuple[int, int] | None = None,
     profile: Profile = REFERENCE,
     contract: str | Path | Contract | None = None,
+    allow_empty: bool = False,
+    memory_limit: str | None = None,
 ) -> BackfillReport:
     """Compute every row of [start, end] under `profile` and its contract (default: the
     reference profile of contract v2_37features) and write them to OUT/ml_feature_store_v2.
@@ -83,6 +85,11 @@ def backfill(
     the rows per date so that memory stays bounded), computed by `workers` processes (None:
     one per CPU); the rows do not depend on either. `chunk=(i, n)` computes only the i-th of n
     near-equal parts of the range, for runs spread over n machines (see `plan`).
+
+    A run that produces no row at all for a range the snapshot covers is refused (EmptyRunError,
+    the previous output untouched) unless `allow_empty`. `memory_limit` is DuckDB's
+    memory_limit ("4GB", "75%") for the whole run, shared by the workers; default: 75% of the
+    cgroup or address-space limit, if any.
     """
     import polars as pl
 
@@ -98,6 +105,7 @@ def backfill(
     note = progress or (lambda message: None)
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
     start, end = resolve_range(snapshot, start, end)
+    _check_out(out)
     plan = plan_run(snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk)
     start, end = plan.start, plan.end
     workers = min(workers or default_workers(), len(plan.chunks))
@@ -105,16 +113,17 @@ def backfill(
         f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}, "
         f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
     )
+    limit = _per_worker(memory_limit or default_memory_limit(), workers)
     run_ts = dt.datetime.now(dt.timezone.utc)
     tasks = [
         ChunkTask(
-            snapshot.path, c, mode, plan.as_of, run_ts, threads_per_worker(workers) if workers > 1 else None, profile
+            snapshot.path, c, mode, plan.as_of, run_ts, threads_per_worker(workers) if workers > 1 else None, profile,
+            limit,
         )
         for c in plan.chunks
     ]
     per_date: dict[dt.date, int] = {}
     timings: dict[str, float] = {}
-    produced = {"seconds": 0.0}
 
     def output_parts():
         for result in run_chunks(tasks, workers, note):
@@ -124,15 +133,26 @@ def backfill(
                 for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
                     per_date[day] = per_date.get(day, 0) + count
                 yield part
+        if not per_date and not allow_empty:
+            # Raised inside the writer's input: the staged output is dropped, nothing is replaced.
+            raise EmptyRunError(
+                f"the run {start} .. {end} produced no row although snapshot {snapshot.path} covers that range "
+                f"({_spine_rows(snapshot)}); the previous output in {out} is untouched. Check the snapshot, or pass "
+                "--allow-empty to write an empty output"
+            )
 
     t0 = time.perf_counter()
-    written = write_output(output_parts(), out, contract=contract_of(profile))
+    record = run_record(snapshot.path, start, end, mode, as_of, chunk=chunk, contract=profile.contract)
+    try:
+        written = write_output(output_parts(), out, contract=contract_of(profile), run_record=record)
+    except MemoryError:  # Polars / pyarrow allocations outside DuckDB's limit
+        raise OutOfMemory(
+            f"ran out of memory computing {start} .. {end}; nothing was replaced in {out}. Run a smaller date range "
+            "or smaller chunks (--chunk-dates), or lower --memory-limit to leave more room outside the engine"
+        ) from None
     if workers <= 1:  # in one process the stages add up to the wall time; the rest is writing
         staged = sum(timings.values())
         timings["write"] = max(0.0, time.perf_counter() - t0 - staged)
-    produced["seconds"] = time.perf_counter() - t0
-
-    record_run(out, snapshot.path, start, end, mode, as_of, chunk=chunk, contract=profile.contract)
     return BackfillReport(
         out=written,
         start=start,
@@ -215,11 +235,44 @@ def plan_machines(
     return split_for_machines(start, end, list(rows_by_date), count)
 
 
-RUN_RECORD = "fsengine-run.json"
+def _check_out(out: str | Path) -> None:
+    """Refuse an OUT that cannot take the rows before computing anything."""
+    from fsengine.output.schema import foreign_output, output_dir
+    from fsengine.output.write import refuse_foreign
+
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"--out {out} is a file, not a folder; choose an empty or new folder")
+    refuse_foreign(output_dir(out), foreign_output, "output rows")
 
 
-def record_run(
-    out: str | Path,
+def _spine_rows(snapshot: Snapshot) -> str:
+    pgs = snapshot.tables["nba_analytics.player_game_summary"]
+    upgc = snapshot.tables["nba_analytics.upcoming_player_game_context"]
+    return f"player_game_summary has {pgs.rows} rows, upcoming_player_game_context {upgc.rows}"
+
+
+def default_memory_limit() -> str | None:
+    """75% of the memory this process may use (cgroup v2 memory.max, else RLIMIT_AS), as a
+    DuckDB memory_limit; None when neither is set (DuckDB's own default: 80% of RAM)."""
+    import resource
+
+    limits = []
+    try:
+        text = Path("/sys/fs/cgroup/memory.max").read_text().strip()
+        if text.isdigit():
+            limits.append(int(text))
+    except OSError:
+        pass
+    soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
+    if soft not in (resource.RLIM_INFINITY, -1) and soft > 0:
+        limits.append(soft)
+    if not limits:
+        return None
+    return f"{max(1, int(min(limits) * 0.75) // 2**20)}MB"
+
+
+def run_record(
     snapshot_path: Path,
     start: dt.date,
     end: dt.date,
@@ -227,29 +280,67 @@ def record_run(
     as_of: dt.date | None,
     chunk: tuple[int, int] | None = None,
     contract: str | None = None,
-) -> None:
-    """Note beside the rows which snapshot and options produced them (read by `explain`)."""
-    record = {
+) -> dict:
+    """What OUT records about the run that wrote it (read by `explain`, `report` and `push`)."""
+    return {
         "snapshot": str(Path(snapshot_path).resolve()),
         "start": start.isoformat(),
         "end": end.isoformat(),
         "mode": mode,
         "as_of": as_of.isoformat() if as_of else None,
         "chunk": f"{chunk[0]}/{chunk[1]}" if chunk else None,
+        "contract": contract,
     }
-    if contract is not None:
-        record["contract"] = contract
-    target = Path(out) / RUN_RECORD
-    tmp = target.with_name(target.name + ".partial")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    os.replace(tmp, target)
+
+
+def _per_worker(limit: str | None, workers: int) -> str | None:
+    """The run's memory limit shared out between its workers (a DuckDB size such as 4GB or 3000MB)."""
+    if limit is None or workers <= 1:
+        return limit
+    import re
+
+    match = re.fullmatch(r"\s*([0-9.]+)\s*([KMGT]?B)\s*", limit, re.I)
+    if match is None:
+        return limit  # a percentage or another form DuckDB understands: each worker gets it as is
+    units = {"B": 1, "KB": 2**10, "MB": 2**20, "GB": 2**30, "TB": 2**40}
+    total = float(match[1]) * units[match[2].upper()]
+    return f"{max(1, int(total / workers) // 2**20)}MB"
+
+
+def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None,
+               **more) -> None:
+    """Note beside the rows which snapshot and options produced them (read by `explain`)."""
+    from fsengine.output.write import write_file
+
+    write_file(Path(out) / RUN_RECORD, json.dumps(run_record(snapshot_path, start, end, mode, as_of, **more), indent=2) + "\n")
+
+
+def read_run_record(out: str | Path) -> dict | None:
+    """The run record of OUT (inside the output folder, else beside it), or None."""
+    from fsengine.output.schema import output_dir
+
+    for path in (output_dir(out) / RUN_RECORD, Path(out) / RUN_RECORD):
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        if isinstance(record, dict) and record:
+            return record
+    return None
 
 
 def recorded_snapshot(out: str | Path) -> Path | None:
-    """The snapshot a run in OUT recorded, if it still exists."""
-    try:
-        record = json.loads((Path(out) / RUN_RECORD).read_text())
-    except (OSError, ValueError):
+    """The snapshot a run in OUT recorded. None when OUT records none; SnapshotError when the
+    recorded snapshot is gone (explaining a row with other data would mislead)."""
+    from fsengine.errors import SnapshotError
+
+    record = read_run_record(out)
+    if record is None or not record.get("snapshot"):
         return None
-    path = Path(record.get("snapshot", ""))
-    return path if (path / "manifest.json").is_file() else None
+    path = Path(record["snapshot"])
+    if not (path / "manifest.json").is_file():
+        raise SnapshotError(
+            f"the run in {out} was computed from snapshot {path}, which no longer exists (or has no manifest.json); "
+            "pass --snapshot with that snapshot (or an identical one)"
+        )
+    return path

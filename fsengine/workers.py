@@ -36,6 +36,7 @@ class ChunkTask:
     run_ts: dt.datetime
     threads: int | None
     profile: Profile = REFERENCE
+    memory_limit: str | None = None  # DuckDB's memory_limit for this chunk's session
 
 
 @dataclass
@@ -55,7 +56,7 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
     snapshot = Snapshot.open(task.snapshot, verify_checksums=False)
     result = compute(
         snapshot, task.chunk.start, task.chunk.end, mode=task.mode, as_of=task.as_of,
-        progress=progress, profile=task.profile, threads=task.threads,
+        progress=progress, profile=task.profile, threads=task.threads, memory_limit=task.memory_limit,
     )
     timings = dict(result.timings)
     stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}

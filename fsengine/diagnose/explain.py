@@ -23,7 +23,7 @@ import polars as pl
 from fsengine.contracts import contract_of
 from fsengine.sql import parameter_names, query_text
 from fsengine.errors import InputError
-from fsengine.output.schema import output_dir
+from fsengine.output.schema import checked_output_files, output_dir
 from fsengine.contracts.profile import REFERENCE, Profile, season_of
 from fsengine.scoring.quality import defaulted_tags, scorer_rules
 from fsengine.snapshot.format import Snapshot
@@ -86,7 +86,7 @@ def read_row(out_dir: str | Path, player: str, game_date: dt.date) -> dict:
     folder = output_dir(out_dir)
     if not folder.is_dir():
         raise InputError(f"{folder} does not exist: run `fsengine backfill --out {out_dir}` first")
-    files = sorted(folder.glob("part-*.parquet"))
+    files = checked_output_files(out_dir)
     if not files:
         raise InputError(f"{folder} holds no part-*.parquet files")
     scan = pl.scan_parquet([str(f) for f in files])
@@ -405,10 +405,16 @@ def explain(
 ) -> Explanation:
     """Explain the output row of (player, date): features, tags, quality, reasons, evidence.
 
-    `snapshot` is the snapshot folder the run read (OUT does not record it); default: the
-    bundled fixtures/small. Checksums are not verified by default (only a few rows are read).
+    `snapshot` is the snapshot folder the run read; default: the one the run recorded in OUT
+    (SnapshotError when that one is gone: other data would explain the row wrongly), else,
+    for a run that recorded none, the bundled fixtures/small. Checksums are not verified by
+    default (only a few rows are read).
     """
+    from fsengine.pipeline import recorded_snapshot
+
     row = read_row(out_dir, player, date)
+    if snapshot is None:
+        snapshot = recorded_snapshot(out_dir)
     snapshot_path = Path(snapshot) if snapshot is not None else default_snapshot_path()
     snap = Snapshot.open(snapshot_path, verify_checksums=verify_checksums)
     snap.check_coverage(date, date)

@@ -15,9 +15,7 @@ import datetime as dt
 import html
 import json
 import math
-import os
 import statistics
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from fsengine.contracts import REFERENCE_CONTRACT, Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.diagnose.whatif import CATEGORY, FEATURE, WhatIf, what_if
 from fsengine.errors import InputError
-from fsengine.output.schema import output_dir
+from fsengine.output.schema import checked_output_files, output_dir
 from fsengine.scoring.quality import scorer_rules, tier_names
 
 # Columns the report reads (besides the per-category default counts); anything else in the
@@ -124,7 +122,7 @@ def _scan(out_dir: str | Path, contract: Contract) -> pl.LazyFrame:
         raise InputError(f"output folder {out_dir} does not exist: run `fsengine backfill --out {out_dir}` first")
     if not folder.is_dir():
         raise InputError(f"{folder} does not exist: {out_dir} holds no fsengine output (run `fsengine backfill --out {out_dir}`)")
-    files = sorted(folder.glob("part-*.parquet"))
+    files = checked_output_files(out_dir)
     if not files:
         raise InputError(f"{folder} holds no part-*.parquet files")
     frame = pl.scan_parquet([str(f) for f in files])
@@ -665,16 +663,7 @@ Features that would make no row ready are left out.</p>
 
 
 def write_html(report: Report, path: str | Path) -> Path:
-    """Write render_html(report) to path atomically (temporary sibling file, then rename)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render_html(report))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    """Write render_html(report) to path atomically (fsengine.output.write.write_file)."""
+    from fsengine.output.write import write_file
+
+    return write_file(path, render_html(report))

@@ -10,12 +10,13 @@ from dataclasses import dataclass, field
 from typing import Callable
 from zoneinfo import ZoneInfo
 
+import duckdb
 import polars as pl
 
 from fsengine.engine.assemble import assemble
 from fsengine.engine.extract import TimedRunner, stage_queries
 from fsengine.engine.session import open_session, query_params
-from fsengine.errors import InputError
+from fsengine.errors import InputError, OutOfMemory
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.snapshot.format import Snapshot
 
@@ -69,6 +70,7 @@ def compute(
     progress: Callable[[str], None] | None = None,
     profile: Profile = REFERENCE,
     threads: int | None = None,
+    memory_limit: str | None = None,
 ) -> EngineResult:
     """Assembled rows (fatigue gate applied) for every spine row of [start, end].
 
@@ -82,7 +84,7 @@ def compute(
     snapshot.check_coverage(start, end)
     params = query_params(start, end, as_of, production_from(mode, start, as_of), profile)
     runner = TimedRunner(progress)
-    con = open_session(snapshot, profile, threads, bounds=(start, end))
+    con = open_session(snapshot, profile, threads, memory_limit, bounds=(start, end))
     try:
         for name in ENGINE_QUERIES:
             runner(con, name, params)
@@ -96,6 +98,12 @@ def compute(
             s for name, s in runner.timings.items() if name not in before
         )
         dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
+    except duckdb.OutOfMemoryException as exc:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        raise OutOfMemory(
+            f"the engine ran out of memory computing {start} .. {end} (DuckDB memory_limit {limit}: "
+            f"{str(exc).splitlines()[0]}); run a smaller date range, or raise --memory-limit if the machine has more"
+        ) from None
     finally:
         con.close()
     timings = dict(runner.timings)

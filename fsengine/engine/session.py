@@ -13,24 +13,40 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from dataclasses import fields
 
 import duckdb
 import pyarrow as pa
 
 from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.errors import InputError
 from fsengine.snapshot.format import Snapshot
 
 SEASON_STARTS_TABLE = "season_start_builtin"
 
 
-def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB connection using every core (or `threads`)."""
+def connect(threads: int | None = None, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection using every core (or `threads`), within `memory_limit`
+    (DuckDB syntax: "4GB", "500MB", "75%"; None = DuckDB's default)."""
     con = duckdb.connect(":memory:")
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 1)}")
+    if memory_limit is not None:
+        try:
+            con.execute(f"SET memory_limit = '{_memory_text(memory_limit)}'")
+        except duckdb.Error as exc:
+            con.close()
+            raise InputError(f"--memory-limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
     # Results must not depend on thread scheduling: keep insertion order where SQL allows it.
     con.execute("SET preserve_insertion_order = true")
     return con
+
+
+def _memory_text(value: str) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*(%|[KMGT]i?B|B|bytes)?", text, re.IGNORECASE):
+        raise InputError(f"--memory-limit {value!r}: expected a size such as 4GB, 512MB or 75%")
+    return text
 
 
 def profile_windows(profile: Profile) -> dict[str, int]:
@@ -82,11 +98,11 @@ def register_season_starts(con: duckdb.DuckDBPyConnection, profile: Profile = RE
 
 
 
-
 def open_session(
     snapshot: Snapshot,
     profile: Profile = REFERENCE,
     threads: int | None = None,
+    memory_limit: str | None = None,
     bounds: tuple[dt.date, dt.date] | None = None,
 ) -> duckdb.DuckDBPyConnection:
     """Connection with the snapshot views (pgs, upgc, ...) and the season-start tables.
@@ -97,7 +113,7 @@ def open_session(
     """
     from fsengine.engine.extract import run_query
 
-    con = connect(threads)
+    con = connect(threads, memory_limit)
     snapshot.register(con)
     register_season_starts(con, profile)
     from fsengine.engine.extract import stage_queries

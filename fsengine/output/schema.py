@@ -9,9 +9,6 @@ the module constants are those of the reference contract (143 columns for its 37
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -190,41 +187,72 @@ def output_dir(out: str | Path) -> Path:
     return Path(out) / TABLE_NAME
 
 
+# The run record: which snapshot and options produced the rows. It is written inside the
+# output folder (so it is swapped in with the rows, in the same step) and beside it as
+# OUT/fsengine-run.json (read by older tools).
+RUN_RECORD = "fsengine-run.json"
+
+
+def foreign_output(folder: Path) -> str | None:
+    """None when `folder` (an existing OUT/ml_feature_store_v2) is fsengine's own output,
+    which a new run may replace; else why it is not."""
+    inner = folder / RUN_RECORD
+    if not inner.is_file() and not (folder.parent / RUN_RECORD).is_file():
+        return f"no {RUN_RECORD} in {folder} or {folder.parent}"
+    others = sorted(p.name for p in folder.iterdir() if not (p.name.startswith("part-") and p.name.endswith(".parquet"))
+                    and p.name != RUN_RECORD)
+    if others:
+        return f"it also holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''}"
+    return None
+
+
 def write_output(
     table: pa.Table | Iterable[pa.Table],
     out: str | Path,
     *,
     rows_per_file: int = 250_000,
     contract: Contract | None = None,
+    run_record: dict | None = None,
 ) -> Path:
     """Write the rows as Parquet under OUT/ml_feature_store_v2/, atomically.
 
     `table` may also be an iterable of tables (consecutive parts of the rows, in order), so a
     caller can produce and write a long run part by part without holding all of it at once.
-    Files go to a temporary sibling folder first; the finished folder replaces any previous
-    one in a rename, so a reader never sees a partial output (nor one cut short by an error
-    raised while producing a later part).
+    Files go to a staging sibling folder first; the finished folder takes the place of any
+    previous one in one atomic step (fsengine.output.write), so a reader never sees a partial
+    output (nor one cut short by an error raised while producing a later part, nor nothing).
+    A folder there that fsengine did not write is refused. The run record (`run_record`,
+    which snapshot and options produced the rows) goes inside the folder, swapped in with
+    the rows, and beside it as OUT/fsengine-run.json.
     The rows must have exactly the output columns of `contract` (default: the reference one).
     """
+    import json
+
+    from fsengine.output.write import FolderWriter, disk_error, write_file
+
     schema = output_schema(contract or load_contract())
     parts = [table] if isinstance(table, pa.Table) else table
+    out = Path(out)
+    if out.exists() and not out.is_dir():
+        from fsengine.errors import OutputError
+
+        raise OutputError(f"--out {out} is a file, not a folder; choose an empty or new folder")
     final = output_dir(out)
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{TABLE_NAME}.partial-", dir=final.parent))
-    try:
-        n_files = _write_parts(parts, staging, rows_per_file, schema)
-        if n_files == 0:
-            _write_file(schema.empty_table(), staging / "part-00000.parquet")
-        old = None
-        if final.exists():
-            old = final.parent / f".{TABLE_NAME}.old-{os.getpid()}"
-            os.replace(final, old)
-        os.replace(staging, final)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with FolderWriter(final, owned=foreign_output, what="output rows") as writer:
+        try:
+            n_files = _write_parts(parts, writer.staging, rows_per_file, schema)
+            if n_files == 0:
+                _write_file(schema.empty_table(), writer.staging / "part-00000.parquet")
+        except OSError as exc:
+            full = disk_error(exc, final)
+            if full is not None:
+                raise full from None
+            raise
+        record = json.dumps(run_record or {}, indent=2) + "\n"
+        write_file(writer.staging / RUN_RECORD, record)
+        writer.commit()
+    if run_record is not None:
+        write_file(out / RUN_RECORD, record)
     return final
 
 
@@ -308,16 +336,61 @@ def _write_file(table: pa.Table, path: Path) -> None:
     pq.write_table(table, path, **write_options(table.schema))
 
 
+def checked_output_files(out: str | Path) -> list[Path]:
+    """The part files of OUT/ml_feature_store_v2/, each checked to be a readable Parquet file
+    (its footer), and no key (player_lookup, game_date) in two rows: a folder that mixes two
+    runs' files, or holds a damaged one, is refused naming the files. Raises InputError."""
+    import polars as pl
+
+    from fsengine.errors import InputError
+
+    folder = output_dir(out)
+    files = sorted(folder.glob("part-*.parquet"))
+    for path in files:
+        try:
+            pq.ParquetFile(path).metadata
+        except Exception as exc:  # pyarrow raises several types for damaged files
+            raise InputError(f"{path} is not a readable Parquet file (truncated or damaged: {str(exc).splitlines()[0]}); "
+                             "run the backfill again") from None
+    if not files:
+        return files
+    keys = pl.scan_parquet([str(f) for f in files], include_file_paths="file").select(*KEY, "file")
+    dupes = (keys.group_by(list(KEY)).agg(pl.len().alias("n"), pl.col("file").unique().sort().alias("files"))
+             .filter(pl.col("n") > 1).collect())
+    if dupes.height:
+        involved = sorted({Path(f).name for group in dupes["files"].to_list() for f in group})
+        first = dupes.sort(list(KEY)).row(0, named=True)
+        raise InputError(
+            f"{folder} holds {dupes.height} key(s) (player_lookup, game_date) more than once, e.g. "
+            f"({first['player_lookup']}, {first['game_date']}) in {', '.join(Path(f).name for f in first['files'])}; "
+            f"files involved: {', '.join(involved)}. It mixes the files of different runs: run the backfill again "
+            "into this folder or an empty one"
+        )
+    return files
+
+
 def read_output(out: str | Path, contract: Contract | None = None) -> pa.Table:
     """Read a run's rows back as one table (the dataset of OUT/ml_feature_store_v2/), with the
     output schema of `contract`; by default of the bundled contract whose columns the files
-    hold (else the reference contract's, so a foreign file fails the cast)."""
+    hold (else the reference contract's, so a foreign file fails the cast).
+
+    A run that replaces the folder while it is read (the swap is atomic, but the previous
+    files are then removed) makes the read start again on the new folder."""
     folder = output_dir(out)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"{folder} does not exist: run `fsengine backfill --out {out}` first")
-    files = sorted(folder.glob("part-*.parquet"))
-    if contract is None:
-        found = contract_of_columns(pq.read_schema(files[0]).names) if files else None
-        contract = found or load_contract()
-    schema = output_schema(contract)
-    return pa.concat_tables([pq.read_table(f) for f in files]).cast(schema) if files else schema.empty_table()
+    for attempt in range(3):
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} does not exist: run `fsengine backfill --out {out}` first")
+        files = sorted(folder.glob("part-*.parquet"))
+        try:
+            tables = [pq.read_table(f) for f in files]
+        except FileNotFoundError:
+            if attempt == 2:
+                raise
+            continue
+        chosen = contract
+        if chosen is None:
+            found = contract_of_columns(tables[0].schema.names) if tables else None
+            chosen = found or load_contract()
+        schema = output_schema(chosen)
+        return pa.concat_tables(tables).cast(schema) if tables else schema.empty_table()
+    raise AssertionError("unreachable")

@@ -666,13 +666,60 @@ def _delete_staging(client, stage: TableId, call_timeout: float, report: PushRep
         report.warnings.append(warning)
 
 
+def _connection_lost(exc: BaseException) -> bool:
+    """The server could not be reached (refused, reset, timed out), as opposed to a job error."""
+    from google.api_core import exceptions
+
+    if isinstance(exc, exceptions.RetryError):
+        return exc.cause is None or _connection_lost(exc.cause)
+    return isinstance(exc, (OSError, exceptions.ServiceUnavailable, exceptions.DeadlineExceeded,
+                            concurrent.futures.TimeoutError))
+
+
+def _endpoint_of(job) -> str:
+    from fsengine.config import redact_url
+
+    base = getattr(getattr(getattr(job, "_client", None), "_connection", None), "API_BASE_URL", None)
+    return f"the BigQuery API endpoint {redact_url(base)}" if base else "the BigQuery API endpoint"
+
+
+def _lost(job, what: str, exc: BaseException, elapsed: float, doing: str, changes_target: bool) -> PushJobFailed:
+    outcome = (f"whether the MERGE committed is unknown: check job {job.job_id} and the target before rerunning"
+               if changes_target else "the target is unchanged")
+    return PushJobFailed(
+        f"{what} (job {job.job_id}): lost the connection to {_endpoint_of(job)} after {elapsed:.1f} s, {doing}; "
+        f"the server is unreachable ({_error_text(exc)}); {outcome}"
+    )
+
+
 def _wait(job, what: str, job_timeout: float, call_timeout: float, changes_target: bool) -> None:
-    """Wait for a job; cancel it when it exceeds job_timeout. Raises PushJobFailed."""
+    """Wait for a job, polling its state (each poll within call_timeout); cancel it when it
+    exceeds job_timeout. A server that stops answering is reported as such at once, not as a
+    job that ran too long. Raises PushJobFailed."""
+    import time
+
+    began = time.monotonic()
+    pause = 0.2
+    while True:
+        try:
+            if job.done(retry=_retry(call_timeout), timeout=call_timeout):
+                break
+        except Exception as exc:  # noqa: BLE001
+            if not _connection_lost(exc):
+                raise PushJobFailed(f"{what} (job {job.job_id}) failed; the target is unchanged: "
+                                    f"{_error_text(exc)}") from None
+            raise _lost(job, what, exc, time.monotonic() - began, "waiting for the job", changes_target) from None
+        remaining = job_timeout - (time.monotonic() - began)
+        if remaining <= 0:
+            _cancel_after_timeout(job, what, job_timeout, call_timeout, changes_target)
+            return
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 1.5, 2.0)
     try:
-        job.result(timeout=job_timeout, retry=_retry(call_timeout))
-    except concurrent.futures.TimeoutError:
-        _cancel_after_timeout(job, what, job_timeout, call_timeout, changes_target)
+        job.result(timeout=call_timeout, retry=_retry(call_timeout))
     except Exception as exc:  # noqa: BLE001
+        if _connection_lost(exc):
+            raise _lost(job, what, exc, time.monotonic() - began, "reading the job's result", changes_target) from None
         raise PushJobFailed(f"{what} (job {job.job_id}) failed; the target is unchanged: {_error_text(exc)}") from None
 
 

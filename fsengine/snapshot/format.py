@@ -12,7 +12,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -145,17 +144,46 @@ def _conform(data, schema: pa.Schema, key: str):
     return data
 
 
-class SnapshotWriter:
-    """Writes a snapshot into a temporary sibling folder and moves it into place on commit.
+def foreign_snapshot(folder: Path) -> str | None:
+    """None when the existing, non-empty `folder` is an fsengine snapshot that may be replaced
+    (a manifest, and no file the manifest does not list); else why it is not."""
+    manifest_path = folder / MANIFEST
+    if not manifest_path.is_file():
+        return f"no {MANIFEST}"
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = {MANIFEST} | {
+            f["path"] for entry in manifest["tables"].values() for f in entry["files"]
+        }
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return f"{MANIFEST} is not an fsengine snapshot manifest"
+    extra = []
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        if path.is_dir() and not path.is_symlink():
+            continue
+        if rel not in listed:
+            extra.append(rel)
+    if extra:
+        return f"files the manifest does not list: {', '.join(extra[:5])}{' ...' if len(extra) > 5 else ''}"
+    return None
 
-    Use as a context manager; leaving the block with an exception removes the temporary
+
+class SnapshotWriter:
+    """Writes a snapshot into a staging sibling folder and swaps it into place on commit
+    (fsengine.output.write.FolderWriter: one atomic step; a folder fsengine did not write is
+    refused before anything is written).
+
+    Use as a context manager; leaving the block with an exception removes the staging
     folder, so an interrupted snapshot never leaves a manifest behind.
     """
 
     def __init__(self, folder: str | Path):
+        from fsengine.output.write import FolderWriter
+
         self.folder = Path(folder)
-        self.folder.parent.mkdir(parents=True, exist_ok=True)
-        self.staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.partial-", dir=self.folder.parent))
+        self._writer = FolderWriter(self.folder, owned=foreign_snapshot, what="snapshot")
+        self.staging = self._writer.staging
         self.entries: dict[str, dict] = {}
 
     def table(self, read: TableRead, max_rows_per_file: int = 2_000_000) -> TableWriter:
@@ -172,33 +200,25 @@ class SnapshotWriter:
         self.entries[key] = entry
 
     def commit(self, created_at: dt.datetime | None = None) -> Path:
+        from fsengine.output.write import write_file
+
         manifest = {
             "format": FORMAT_VERSION,
             "created_at": rfc3339(created_at or dt.datetime.now(dt.timezone.utc)),
             "tool_version": __version__,
             "tables": {key: self.entries[key] for key in sorted(self.entries)},
         }
-        tmp = self.staging / (MANIFEST + ".tmp")
-        tmp.write_text(json.dumps(manifest, indent=2) + "\n")
-        os.replace(tmp, self.staging / MANIFEST)
-        old = None
-        if self.folder.exists():
-            old = self.folder.parent / f".{self.folder.name}.old-{os.getpid()}"
-            os.replace(self.folder, old)
-        os.replace(self.staging, self.folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-        return self.folder
+        write_file(self.staging / MANIFEST, json.dumps(manifest, indent=2) + "\n")
+        return self._writer.commit()
 
     def abort(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
+        self._writer.abort()
 
     def __enter__(self) -> "SnapshotWriter":
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if exc_type is not None or self.staging.exists():
-            self.abort()
+        self._writer.__exit__(exc_type, exc, tb)
 
 
 def write_snapshot(
@@ -289,6 +309,8 @@ class Snapshot:
                 f"{path} has no {MANIFEST}: it is not a snapshot, or an incomplete one (a snapshot "
                 "whose writing was interrupted never gets a manifest)"
             )
+        if not manifest_path.resolve().is_relative_to(path.resolve()):
+            raise SnapshotError(f"{manifest_path} is a symbolic link pointing outside the snapshot; a snapshot holds its own files")
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -351,6 +373,11 @@ class Snapshot:
 
         for table in self.tables.values():
             relation = con.read_parquet([str(f) for f in table.files])
+            nan_is_null = [c for c in NAN_MEANS_NULL.get(table.key, ()) if table.column_types.get(c) == "FLOAT64"]
+            if nan_is_null:  # sources.md §2.1: FLOAT64 minutes are treated like INT64: NULL, never NaN
+                relation = relation.project(
+                    "* REPLACE (" + ", ".join(f'CASE WHEN isnan("{c}") THEN NULL ELSE "{c}" END AS "{c}"' for c in nan_is_null) + ")"
+                )
             if bounds is not None:
                 low, high = required_bounds(table.spec, *bounds)
                 relation = relation.filter(
@@ -366,16 +393,26 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     where = f"table {key}"
     if spec is None:
         raise SnapshotError(f"{where} is not a known source table")
+    if not isinstance(entry, dict):
+        raise SnapshotError(f"{where}: manifest entry is not an object")
     try:
         start = dt.date.fromisoformat(entry["start"])
         end = dt.date.fromisoformat(entry["end"])
         columns = entry["columns"]
         files = entry["files"]
-        total_rows = int(entry["rows"])
+        total_rows = entry["rows"]
     except (KeyError, TypeError, ValueError) as exc:
-        raise SnapshotError(f"{where}: manifest entry is malformed ({exc!r})") from exc
+        raise SnapshotError(f"{where}: manifest entry is malformed ({_what_is_wrong(exc)})") from None
+    if not _is_count(total_rows):
+        raise SnapshotError(f"{where}: manifest 'rows' is {total_rows!r}, expected a whole number of rows")
+    if not isinstance(columns, list) or not isinstance(files, list):
+        raise SnapshotError(f"{where}: manifest 'columns' and 'files' must be lists")
     column_types: dict[str, str] = {}
-    for col in columns:
+    for i, col in enumerate(columns):
+        if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("type"), str):
+            raise SnapshotError(
+                f"{where}: manifest column #{i + 1} ({col!r:.80}) needs a 'name' and a 'type' (text)"
+            )
         column_types[col["name"]] = normalise_type(col["type"])
     for col in spec.columns:
         if col.name not in column_types:
@@ -395,13 +432,27 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     )
     paths = []
     counted = 0
-    for f in files:
-        rel = f.get("path", "")
+    real_root = root.resolve()
+    for i, f in enumerate(files):
+        if not isinstance(f, dict) or not isinstance(f.get("path"), str) or not _is_count(f.get("rows")):
+            raise SnapshotError(
+                f"{where}: manifest file #{i + 1} ({f!r:.120}) needs a 'path' (text) and 'rows' (a whole number)"
+            )
+        rel = f["path"]
         file_path = root / rel
         if not rel or ".." in Path(rel).parts or Path(rel).is_absolute():
             raise SnapshotError(f"{where}: file path {rel!r} is not inside the snapshot")
-        if not file_path.is_file():
+        if not os.path.lexists(file_path):
             raise SnapshotError(f"{where}: file {rel} is missing")
+        real = file_path.resolve()
+        if not real.is_relative_to(real_root):
+            raise SnapshotError(
+                f"{where}: file {rel} is a symbolic link (or under one) pointing outside the snapshot, to {real}; "
+                "a snapshot holds its own files"
+            )
+        if not real.is_file():
+            kind = "a folder" if real.is_dir() else "not a regular file (a FIFO, socket or device)" if real.exists() else "missing (a dangling link)"
+            raise SnapshotError(f"{where}: file {rel} is {kind}")
         try:
             meta = pq.ParquetFile(file_path)
             file_rows = meta.metadata.num_rows
@@ -419,6 +470,7 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
                     f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
                 )
         _refuse_nulls_in_required_columns(spec, meta, where, rel)
+        _refuse_non_finite(key, meta, column_types, where, rel)
         if verify_checksums and sha256_of(file_path) != f.get("sha256"):
             raise SnapshotError(f"{where}: file {rel} fails its SHA-256 check (changed or damaged)")
         counted += file_rows
@@ -428,6 +480,44 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     if counted != total_rows:
         raise SnapshotError(f"{where}: files hold {counted} rows, manifest says {total_rows}")
     return SnapshotTable(spec, start, end, column_types, tuple(paths), total_rows, int(entry.get("bytes", 0)))
+
+
+def _is_count(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _what_is_wrong(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"no {exc.args[0]!r}"
+    return str(exc)
+
+
+# FLOAT64 source columns where the spec gives NaN a meaning: FLOAT64 minutes_played is treated
+# like INT64, "NULL, never NaN" (sources.md §2.1), so a NaN there is read as NULL. Everywhere
+# else a NaN or an infinity in a source value has no rule and is refused.
+NAN_MEANS_NULL = {"nba_analytics.player_game_summary": ("minutes_played",)}
+
+
+def _refuse_non_finite(key: str, parquet: pq.ParquetFile, column_types: dict[str, str], where: str, rel: str) -> None:
+    """Count NaN and ±Inf in the FLOAT64 columns of one file (pyarrow.compute; only those columns)."""
+    import pyarrow.compute as pc
+
+    floats = [c for c, t in column_types.items() if t == "FLOAT64" and c in parquet.schema_arrow.names]
+    if not floats or parquet.metadata.num_rows == 0:
+        return
+    data = parquet.read(columns=floats)
+    for name in floats:
+        column = data.column(name)
+        nans = pc.sum(pc.is_nan(column)).as_py() or 0
+        infs = pc.sum(pc.is_inf(column)).as_py() or 0
+        if nans and name in NAN_MEANS_NULL.get(key, ()):
+            nans = 0  # read as NULL (register)
+        if nans or infs:
+            what = " and ".join(x for x in (f"{nans} NaN" if nans else "", f"{infs} infinite" if infs else "") if x)
+            raise SnapshotError(
+                f"{where}: file {rel} has {what} value(s) in FLOAT64 column {name}; the spec defines no meaning for "
+                "them in a source value (BigQuery's NULL is a NULL, not a NaN): fix the source rows or the snapshot"
+            )
 
 
 def _refuse_nulls_in_required_columns(spec: SourceTable, parquet: pq.ParquetFile, where: str, rel: str) -> None:

@@ -33,7 +33,7 @@ import pyarrow.ipc as ipc
 from fsengine.config import Config, ConfigError
 from fsengine.config import bigquery_client as make_bigquery_client
 from fsengine.config import read_client as make_read_client
-from fsengine.errors import InputError, SnapshotError
+from fsengine.errors import InputError, SnapshotError, StreamLost, Unreachable
 from fsengine.snapshot.format import (
     MANIFEST,
     Snapshot,
@@ -128,16 +128,27 @@ def _not_found(bq, config: Config, key: str, table_id: str, exc: Exception) -> S
     from google.api_core import exceptions as gexc
 
     dataset_id = table_id.rsplit(".", 1)[0]
+    from google.cloud import bigquery
+
     try:
-        bq.get_dataset(dataset_id, timeout=config.call_timeout)
+        bq.get_dataset(dataset_id, timeout=config.call_timeout,
+                       retry=bigquery.DEFAULT_RETRY.with_timeout(config.call_timeout))
     except gexc.NotFound:
         return SnapshotError(
             f"source table {key}: dataset {dataset_id} not found (no such project or dataset, or not visible "
             f"with these credentials); looked for table {table_id}"
         )
-    except gexc.GoogleAPICallError:
+    except (gexc.GoogleAPIError, OSError, ValueError):
         pass
     return SnapshotError(f"source table {key}: table {table_id} not found ({getattr(exc, 'message', exc)})")
+
+
+def _short(exc: BaseException) -> str:
+    """The kind of a transport error without the library's long text (which may quote URLs)."""
+    from fsengine.config import redact_url
+
+    text = str(exc).split("(Caused by")[0].strip()
+    return redact_url(f"{type(exc).__name__}: {text[:200]}")
 
 
 def live_column_types(bq, config: Config, table: SourceTable) -> dict[str, str]:
@@ -154,7 +165,16 @@ def live_column_types(bq, config: Config, table: SourceTable) -> dict[str, str]:
     except gexc.NotFound as exc:
         raise _not_found(bq, config, table.key, table_id, exc) from None
     except gexc.GoogleAPICallError as exc:
+        if _unreachable_call(exc):
+            raise Unreachable(f"source table {table_id}: no answer from the {api_endpoint_text(config)} within the "
+                              f"call timeout of {config.call_timeout:g} s ({exc.message})") from None
         raise SnapshotError(f"source table {table_id}: tables.get failed: {exc.message}") from None
+    except (gexc.RetryError, OSError) as exc:  # requests' ConnectionError / Timeout are OSErrors
+        cause = exc.cause if isinstance(exc, gexc.RetryError) and exc.cause is not None else exc
+        raise Unreachable(
+            f"source table {table_id}: the {api_endpoint_text(config)} was unreachable or did not answer within the call timeout of "
+            f"{config.call_timeout:g} s ({_short(cause)})"
+        ) from None
     fields = {f.name: f for f in live.schema}
     types: dict[str, str] = {}
     for col in table.columns:
@@ -235,6 +255,58 @@ def plan_reads(
 # --------------------------------------------------------------------------- stream reading
 
 
+def _not_allocated_yet(exc: Exception) -> bool:
+    """FAILED_PRECONDITION "offset ... has not been allocated yet": the server has not produced
+    the stream that far yet (a stream still being written); ask again after a while."""
+    from google.api_core import exceptions as gexc
+
+    return isinstance(exc, gexc.FailedPrecondition) and "not been allocated" in str(exc.message).lower()
+
+
+def storage_endpoint_text(config: Config) -> str:
+    from fsengine.config import redact_url
+
+    return f"Storage Read endpoint {redact_url(config.storage_endpoint) or 'bigquerystorage.googleapis.com:443'}"
+
+
+def api_endpoint_text(config: Config) -> str:
+    from fsengine.config import redact_url
+
+    return f"BigQuery API endpoint {redact_url(config.api_endpoint) or 'https://bigquery.googleapis.com'}"
+
+
+def _unreachable_call(exc: Exception) -> bool:
+    from google.api_core import exceptions as gexc
+
+    return isinstance(exc, (gexc.ServiceUnavailable, gexc.DeadlineExceeded))
+
+
+def _within(total: float, what: str, endpoint: str, call: Callable[[float], object]):
+    """call(timeout) retried on transient errors with back-off, all of it within `total` seconds
+    (the client library's default retry would go on for 600 s, whatever our timeout)."""
+    from google.api_core import exceptions as gexc
+
+    began = time.monotonic()
+    deadline = began + total
+    attempt = 0
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return call(max(remaining, 0.01))
+        except gexc.GoogleAPICallError as exc:
+            if not (_is_retryable(exc) or _not_allocated_yet(exc)):
+                raise
+            delay = min(0.25 * 2 ** attempt, 4.0)
+            if time.monotonic() + delay >= deadline:
+                raise Unreachable(
+                    f"{what}: no usable answer from the {endpoint} within the call timeout of {total:g} s "
+                    f"({time.monotonic() - began:.1f} s, {attempt + 1} attempt(s); last: {type(exc).__name__}: "
+                    f"{exc.message})"
+                ) from None
+            time.sleep(delay)
+            attempt += 1
+
+
 def _is_retryable(exc: Exception) -> bool:
     from google.api_core import exceptions as gexc
 
@@ -275,6 +347,9 @@ class _Reader:
         self.lock = threading.Lock()
         self.stop = threading.Event()
         self.calls: set = set()
+        self.activity: dict = {}  # open call -> time of its last message
+        self.stalled: set = set()  # calls the watchdog cancelled
+        self.idle_limit = min(config.call_timeout, config.read_timeout)
 
     def run(self, plans: list[_TablePlan]) -> None:
         jobs = [(plan, i) for plan in plans for i in range(len(plan.streams))]
@@ -283,6 +358,8 @@ class _Reader:
             plan.writers = [
                 TableWriter(self.scratch / f"{plan.table.key}.{i:05d}", plan.read) for i in range(len(plan.streams))
             ]
+        watchdog = threading.Thread(target=self._watch, name="fsengine-read-watchdog", daemon=True)
+        watchdog.start()
         pool = ThreadPoolExecutor(max_workers=self.max_streams, thread_name_prefix="fsengine-read")
         futures = [pool.submit(self._read_stream, plan, i) for plan, i in jobs]
         try:
@@ -296,15 +373,29 @@ class _Reader:
                 for call in list(self.calls):
                     call.cancel()
             pool.shutdown(wait=True, cancel_futures=True)
+            watchdog.join()
 
-    def _open(self, name: str, offset: int):
+    def _watch(self) -> None:
+        """Cancel a stream call that has received nothing for `idle_limit` seconds (a server
+        that accepted the call and went silent); the reader resumes it or gives up."""
+        while not self.stop.wait(min(0.1, self.idle_limit / 4)):
+            now = time.monotonic()
+            with self.lock:
+                stalled = [call for call, last in self.activity.items() if now - last > self.idle_limit]
+                for call in stalled:
+                    self.stalled.add(call)
+                    del self.activity[call]
+            for call in stalled:
+                call.cancel()
+
+    def _open(self, name: str, offset: int, timeout: float):
         from google.cloud.bigquery_storage_v1 import types
         from google.cloud.bigquery_storage_v1.services.big_query_read import BigQueryReadClient as GapicReadClient
 
         # The plain GAPIC call (no built-in reconnect loop): resumption is ours, and bounded.
         return GapicReadClient.read_rows(
             self.client, request=types.ReadRowsRequest(read_stream=name, offset=offset),
-            retry=None, timeout=self.config.read_timeout,
+            retry=None, timeout=timeout,
         )
 
     def _read_stream(self, plan: _TablePlan, index: int) -> None:
@@ -315,17 +406,25 @@ class _Reader:
         columns = plan.table.column_names
         offset = 0
         attempt = 0
+        waits = 0
+        began = time.monotonic()
+        deadline = began + self.config.read_timeout
+        where = f"reading {plan.source} (stream {index}) from the {storage_endpoint_text(self.config)}"
         while True:
             if self.stop.is_set():
                 return
             call = None
             try:
-                call = self._open(name, offset)
+                call = self._open(name, offset, max(deadline - time.monotonic(), 0.01))
                 with self.lock:
                     self.calls.add(call)
+                    self.activity[call] = time.monotonic()
                 for response in call:
                     if self.stop.is_set():
                         return
+                    with self.lock:
+                        if call in self.activity:
+                            self.activity[call] = time.monotonic()
                     payload = response.arrow_record_batch.serialized_record_batch
                     try:
                         batch = ipc.read_record_batch(pa.py_buffer(payload), plan.session_schema)
@@ -337,15 +436,42 @@ class _Reader:
                     offset += batch.num_rows
                     plan.stream_rows[index] = offset
                     self._advance(plan, batch.num_rows, len(payload), stream_done=False)
+                with self.lock:
+                    if call in self.stalled:  # cancelled by the watchdog as the last message came
+                        raise gexc.DeadlineExceeded(f"no data for {self.idle_limit:g} s")
                 break
             except gexc.GoogleAPICallError as exc:
                 if self.stop.is_set():
                     return
+                with self.lock:
+                    stalled = call in self.stalled
+                if stalled:
+                    exc = gexc.DeadlineExceeded(f"no data for {self.idle_limit:g} s (the server went silent)")
+                elapsed = time.monotonic() - began
+                if _not_allocated_yet(exc):
+                    # the server has not produced the stream that far yet: wait, within the read timeout
+                    delay = min(0.1 * 2 ** waits, 2.0)
+                    if time.monotonic() + delay >= deadline:
+                        raise SnapshotError(
+                            f"{where}: row {offset} was still not available after the read timeout of "
+                            f"{self.config.read_timeout:g} s ({exc.message})"
+                        ) from None
+                    waits += 1
+                    time.sleep(delay)
+                    continue
                 if not _is_retryable(exc) or attempt >= self.max_resumes:
                     why = "not transient" if not _is_retryable(exc) else f"gave up after {attempt} resumes"
-                    raise SnapshotError(
-                        f"reading {plan.source} (stream {index}) failed at row {offset} ({why}): {exc}"
-                    ) from exc
+                    error = StreamLost if _unreachable_call(exc) else SnapshotError
+                    raise error(
+                        f"{where} failed at row {offset} after {elapsed:.1f} s ({why}): {exc}"
+                    ) from None
+                delay = min(0.5 * 2 ** attempt, 8.0)
+                if time.monotonic() + delay >= deadline:
+                    error = StreamLost if _unreachable_call(exc) else SnapshotError
+                    raise error(
+                        f"{where} failed at row {offset}: the read timeout of {self.config.read_timeout:g} s "
+                        f"ran out after {attempt} resume(s) ({type(exc).__name__}: {exc.message})"
+                    ) from None
                 attempt += 1
                 with self.lock:
                     plan.resumes += 1
@@ -353,11 +479,13 @@ class _Reader:
                     f"{plan.table.key}: stream {index} dropped at row {offset} ({type(exc).__name__}: "
                     f"{exc.message}); resuming there (resume {attempt} of at most {self.max_resumes})"
                 )
-                time.sleep(min(0.5 * 2 ** (attempt - 1), 8.0))
+                time.sleep(delay)
             finally:
                 if call is not None:
                     with self.lock:
                         self.calls.discard(call)
+                        self.activity.pop(call, None)
+                        self.stalled.discard(call)
         self._advance(plan, 0, 0, stream_done=True)
 
     def _advance(self, plan: _TablePlan, rows: int, size: int, stream_done: bool) -> None:
@@ -388,9 +516,13 @@ def _open_session(client, config: Config, table: SourceTable, start: dt.date, en
         table_modifiers=types.ReadSession.TableModifiers(snapshot_time=pinned),
     )
     try:
-        return client.create_read_session(
-            parent=f"projects/{config.project}", read_session=requested, max_stream_count=max_streams,
-            timeout=config.call_timeout,
+        return _within(
+            config.call_timeout, f"opening a Storage Read session on {config.table_id(table.key)}",
+            storage_endpoint_text(config),
+            lambda timeout: client.create_read_session(
+                parent=f"projects/{config.project}", read_session=requested, max_stream_count=max_streams,
+                retry=None, timeout=timeout,
+            ),
         )
     except gexc.GoogleAPICallError as exc:
         raise SnapshotError(
@@ -456,12 +588,10 @@ def _reused_report(out: Path, messages: list[str], began: float) -> SnapshotRepo
 
 def _refuse_foreign_folder(out: Path) -> None:
     """Never replace a folder that is not a snapshot: SnapshotWriter swaps the whole folder."""
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out} is a file, not a snapshot folder")
-    if out.is_dir() and not (out / MANIFEST).is_file() and any(out.iterdir()):
-        raise InputError(
-            f"--out {out} exists, is not empty and holds no {MANIFEST}: refusing to replace it with a snapshot"
-        )
+    from fsengine.output.write import refuse_foreign
+    from fsengine.snapshot.format import foreign_snapshot
+
+    refuse_foreign(out, foreign_snapshot, "snapshot")
 
 
 def take_snapshot(
