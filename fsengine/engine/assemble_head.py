@@ -29,6 +29,7 @@ import polars as pl
 from fsengine.contracts import contract_of
 from fsengine.contracts.profile import Profile
 from fsengine.engine.assemble import COMPLETENESS_DTYPE, INJURY_RISK, completeness_expr
+from fsengine.engine.extract import HEAD_EXTRACTIONS
 from fsengine.engine.extract import run_query as _run_query
 
 E9 = 10**9
@@ -57,18 +58,7 @@ PHASE4_FALLBACK_WINDOWS = (
 NEW_FEATURE_DEFAULT = {37: 0.0}
 
 # The head extractions in run order, after `spine` (stage core) and before the history stage.
-HEAD_CORE_QUERIES = (
-    "v54_spine",
-    "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
-    "q05_player_context", "q08_team_games",
-    "v54_player_context", "v54_vegas_lines", "v54_last10_rows", "v54_team_rows",
-    "v54_r_rolling", "v54_t_teammate_usage", "v54_m_book_lines", "v54_l_consensus",
-    "v54_h_line_history", "v54_o_opportunity",
-)
-
-# The tie-break-sensitive and tolerance rules never change the float order in which these are
-# added: points are integers (exact in any order).
-
+HEAD_CORE_QUERIES = tuple(e.name for e in HEAD_EXTRACTIONS)
 
 # --------------------------------------------------------------------------- settings
 
