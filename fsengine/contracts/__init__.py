@@ -24,6 +24,9 @@ CONTRACT_DIR = Path(__file__).parent
 # The contract of the "reference" profile (spec README, D2) and the one a run uses by default.
 REFERENCE_CONTRACT = "v2_37features"
 NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
+# `default = "nan"`: no default either; absent in memory as NaN (v2_54 features.md §0.1),
+# stored 0.0 like "none".
+NAN_DEFAULT = "nan"
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,8 @@ class Feature:
     fallback_reason: str
     upstream_table: str
     optional: bool
+    # The in-memory value when absent: "default" (the default), "none" or "nan".
+    absent: str = "default"
 
 
 # eq=False: a contract is identified by the file it was loaded from (load_contract returns
@@ -48,6 +53,9 @@ class Contract:
     features: tuple[Feature, ...]
     profile: Profile
     path: Path
+    # The identifiers the output writes (v2_54 README D54-3); both default to `name`.
+    feature_version: str = ""
+    feature_schema_version: str = ""
 
     @property
     def feature_count(self) -> int:
@@ -114,6 +122,7 @@ def _load_file(path: Path) -> Contract:
         if raw["category"] not in categories:
             raise ValueError(f"contract {name}: feature {i} has unknown category {raw['category']!r}")
         default = raw["default"]
+        absent = default if default in (NO_DEFAULT, NAN_DEFAULT) else "default"
         features.append(
             Feature(
                 index=i,
@@ -121,10 +130,11 @@ def _load_file(path: Path) -> Contract:
                 category=raw["category"],
                 source_class=raw["source_class"],
                 tags=tuple(raw["tags"]),
-                default=None if default == NO_DEFAULT else float(default),
+                default=None if absent != "default" else float(default),
                 fallback_reason=raw["fallback_reason"],
                 upstream_table=raw["upstream_table"],
                 optional=bool(raw["optional"]),
+                absent=absent,
             )
         )
     if len(features) != data["feature_count"]:
@@ -132,7 +142,15 @@ def _load_file(path: Path) -> Contract:
     if "profile" not in data:
         raise ValueError(f"contract {name} ({path}) has no [profile] table")
     profile = profile_from_table(data["profile"], contract=name, contract_path=path)
-    return Contract(name=name, categories=categories, features=tuple(features), profile=profile, path=path)
+    return Contract(
+        name=name,
+        categories=categories,
+        features=tuple(features),
+        profile=profile,
+        path=path,
+        feature_version=data.get("feature_version", name),
+        feature_schema_version=data.get("feature_schema_version", name),
+    )
 
 
 # The reference contract's quality groups, for modules that name the output's columns.
