@@ -84,13 +84,13 @@ def test_profile_switches(c54, c37):
 
 def test_scorer_data(c54, c37):
     s, r = c54.profile.scorer, c37.profile.scorer
-    assert s.tags["bettingpros"].weight == 100 and s.tags["bettingpros"].source == "bettingpros"
-    assert "bettingpros" not in r.tags
+    assert s.tag_table["bettingpros"].weight == 100 and s.tag_table["bettingpros"].source == "bettingpros"
+    assert "bettingpros" not in r.tag_table
     assert s.score_caps == ((5, 49.0), (1, 69.0)) and r.score_caps == ()
     assert s.exclude_defaulted_optional and not r.exclude_defaulted_optional
     assert s.alert_default_count == s.ready_default_count == "required_default_count"
     assert r.alert_default_count == r.ready_default_count == "default_feature_count"
-    assert {t: w for t, w in s.tags.items() if t != "bettingpros"} == r.tags
+    assert {t: w for t, w in s.tags if t != "bettingpros"} == r.tag_table
 
 
 @pytest.mark.parametrize("edit, message", [

@@ -35,7 +35,12 @@ class ScorerProfile:
     """The scorer's data of a profile (`[profile.scorer]`): the tag table and the rules that
     differ between profiles (v2_54/quality.md §1-§4)."""
 
-    tags: dict[str, TagWeight]
+    tags: tuple[tuple[str, TagWeight], ...]  # (raw tag, its row), in table order
+
+    @property
+    def tag_table(self) -> dict[str, TagWeight]:
+        return dict(self.tags)
+
     # The score is the mean over all indices except optional ones whose tag is defaulted.
     exclude_defaulted_optional: bool
     # (min required_default_count, cap) pairs, checked in order; the first that applies caps.
@@ -43,6 +48,8 @@ class ScorerProfile:
     # The count that raises quality_alert_level to yellow / blocks is_quality_ready.
     alert_default_count: str
     ready_default_count: str
+    # The generic scorer scores indices 0 .. min(n, limit) - 1 of an n-entry tag map (0: all).
+    generic_index_limit: int = 0
 
 
 @dataclass(frozen=True)
@@ -119,7 +126,10 @@ def profile_from_table(table: dict[str, Any], contract: str, contract_path: Path
     return Profile(**values, contract=contract, contract_path=contract_path)
 
 
-_SCORER_KEYS = ("tags", "exclude_defaulted_optional", "score_caps", "alert_default_count", "ready_default_count")
+_SCORER_KEYS = (
+    "tags", "exclude_defaulted_optional", "score_caps", "alert_default_count", "ready_default_count",
+    "generic_index_limit",
+)
 
 
 def scorer_from_table(table: dict[str, Any], contract: str, contract_path: Path) -> ScorerProfile:
@@ -140,11 +150,12 @@ def scorer_from_table(table: dict[str, Any], contract: str, contract_path: Path)
             raise ValueError(f"contract {contract}: [profile.scorer] {key} must be one of {DEFAULT_COUNTS}")
     caps = tuple((int(count), float(cap)) for count, cap in table["score_caps"])
     return ScorerProfile(
-        tags=tags,
+        tags=tuple(tags.items()),
         exclude_defaulted_optional=bool(table["exclude_defaulted_optional"]),
         score_caps=caps,
         alert_default_count=table["alert_default_count"],
         ready_default_count=table["ready_default_count"],
+        generic_index_limit=int(table["generic_index_limit"]),
     )
 
 
