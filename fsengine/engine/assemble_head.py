@@ -36,21 +36,6 @@ E9 = 10**9
 FEATURE_COUNT = 60
 NAN = float("nan")
 
-# The head profile's windows and switches. They are read from the profile (the contract's
-# [profile] table) when it declares them; these are the values of profile head-2026-07 for a
-# profile object that does not (yet) carry them.
-HEAD_SETTINGS: dict[str, object] = {
-    "history_filter_days": 60,  # S1
-    "production_min_minutes": 15,  # S2
-    "rolling_window_days": 60,  # R
-    "teammate_usage_window_days": 30,  # T
-    "teammate_usage_min_minutes": 10,  # T
-    "line_delta_window_days": 14,  # L
-    "line_history_window_days": 60,  # H
-    "opportunity_window_days": 60,  # O
-    "blowout_margin": 15,  # O
-    "exact_date_phase4": True,  # §2.1: Q1-Q4 without table-level fallback
-}
 PHASE4_FALLBACK_WINDOWS = (
     "daily_cache_fallback_days", "composite_fallback_days", "shot_zone_fallback_days", "team_defense_fallback_days",
 )
@@ -63,18 +48,13 @@ HEAD_CORE_QUERIES = tuple(e.name for e in HEAD_EXTRACTIONS)
 # --------------------------------------------------------------------------- settings
 
 
-def head_setting(profile: Profile, name: str):
-    return getattr(profile, name, HEAD_SETTINGS[name])
-
-
 def head_params(params: dict, profile: Profile) -> dict:
-    """The run's query parameters plus the head windows; Phase-4 fallback windows 0 when the
-    profile's `exact_date_phase4` switch is on (Q1-Q4 then read the exact date only)."""
+    """The run's query parameters (every integer window of the profile is one already) plus the
+    boolean switches the head SQL binds; the Phase-4 fallback windows are 0 when the profile's
+    `phase4_exact_date_only` is on, so the round-1 Q1-Q4 files read the exact date only."""
     out = dict(params)
-    for name in HEAD_SETTINGS:
-        if name != "exact_date_phase4":
-            out[name] = head_setting(profile, name)
-    if head_setting(profile, "exact_date_phase4"):
+    out["production_spine_filter"] = bool(profile.production_spine_filter)
+    if profile.phase4_exact_date_only:
         for name in PHASE4_FALLBACK_WINDOWS:
             out[name] = 0
     return out
@@ -201,7 +181,7 @@ def run_head_core(con: duckdb.DuckDBPyConnection, params: dict, run_query=_run_q
 
 
 def cache_miss_values(list_rows: list[dict], day: dt.date, minutes_type: str, season_points_avg,
-                      team_rows_of, ctx_team) -> tuple[bool, dict]:
+                      team_rows_of, ctx_team, games_window_days: int = 7) -> tuple[bool, dict]:
     """§2.4 for one (player, D) without a Q1 row: (emitted, C). `emitted` is False on the
     exception path (a non-DNP list row with NULL minutes, NUMERIC/INT64 minutes)."""
     float_minutes = minutes_type == "FLOAT64"
@@ -243,7 +223,7 @@ def cache_miss_values(list_rows: list[dict], day: dt.date, minutes_type: str, se
         c["minutes_avg_last_10"] = minutes_total / len(f10)
         if minutes_total > 0:
             c["ppm_avg_last_10"] = point_sum / minutes_total
-    week_start = day - dt.timedelta(days=7)
+    week_start = day - dt.timedelta(days=games_window_days)
     c["games_in_last_7_days"] = float(sum(1 for r in fp if r["list_date"] >= week_start))
     if season_points_avg is not None:
         c["points_avg_season"] = season_points_avg
@@ -304,7 +284,7 @@ def rolling_values(rows: list[dict]) -> dict | None:
     return {"l3": l3, "slope": slope, "dev": dev, "below": float(below), "usage": usage, "gsc": gsc}
 
 
-def multi_book_std(book_lines: list[dict]) -> dict[tuple, tuple[float, str]]:
+def multi_book_std(book_lines: list[dict], switch_below: float = 0.3) -> dict[tuple, tuple[float, str]]:
     """Extraction M (§4): {(player, D): (std, tag)} with the date-level BettingPros switch."""
     by_date: dict = defaultdict(lambda: {"odds_api": defaultdict(list), "bettingpros": defaultdict(list)})
     for r in book_lines:
@@ -315,7 +295,7 @@ def multi_book_std(book_lines: list[dict]) -> dict[tuple, tuple[float, str]]:
         for p, std in odds.items():
             out[(p, day)] = (std, "vegas")
         max_std = max(odds.values()) if odds else 0.0
-        if not odds or max_std < 0.3:
+        if not odds or max_std < switch_below:
             for p, v in sources["bettingpros"].items():
                 if len(v) >= 2 and p not in odds:
                     out[(p, day)] = (exact_stdev(v), "bettingpros")
@@ -404,9 +384,9 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
     team_rows = _grouped(_rows(con, "v54_team_rows"), ("team_abbr", "game_date"))
     rolling = _grouped(_rows(con, "v54_r_rolling"))
     freed = {(r["player_lookup"], r["game_date"]): r["freed_e9"] for r in _rows(con, "v54_t_teammate_usage")}
-    mstd = multi_book_std(_rows(con, "v54_m_book_lines"))
+    mstd = multi_book_std(_rows(con, "v54_m_book_lines"), profile.multi_book_bettingpros_below_std)
     keys = [(r["player_lookup"], r["game_date"]) for r in spine if not r["is_placeholder"]]
-    deltas = line_deltas(_rows(con, "v54_l_consensus"), keys, int(head_setting(profile, "line_delta_window_days")))
+    deltas = line_deltas(_rows(con, "v54_l_consensus"), keys, profile.odds_lookback_days)
     lhist = _grouped(_rows(con, "v54_h_line_history"))
     opp = _rows(con, "v54_o_opportunity")
     opp_players = _grouped([r for r in opp if r["kind"] == "player"])
@@ -450,7 +430,7 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
             emitted, c = cache_miss_values(
                 last10.get(key, []), day, minutes_type, h.get("season_points_avg"),
                 lambda team: sorted(team_rows.get((team, team_key_date), []), key=lambda r: r["slot"]),
-                ctx_team,
+                ctx_team, profile.cache_miss_games_window_days,
             )
             if not emitted:
                 continue
@@ -572,11 +552,11 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         if opponent_known and present(opp_avg):
             values[29], tags[29] = opp_avg, "opponent_history"
         else:
-            values[29], tags[29] = float(season_avg), "calculated"
+            values[29], tags[29] = float(season_avg), profile.opponent_fallback_tag
         if opponent_known:
             values[30], tags[30] = float(h.get("opp_games") or 0), "opponent_history"
         else:
-            values[30], tags[30] = 0.0, "calculated"
+            values[30], tags[30] = 0.0, profile.opponent_fallback_tag
         # 31, 32 (§2.7)
         mppm = bool(h.get("mppm_present"))
         q11_minutes = h.get("minutes_avg_30d") if mppm else None
@@ -585,14 +565,14 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         elif present(p4.get("minutes_avg_last_10")):
             values[31], tags[31] = float(p4["minutes_avg_last_10"]), "phase4"
         else:
-            values[31], tags[31] = default(31), "default"
+            values[31], tags[31] = default(31), profile.minutes_ppm_missing_tag
         q11_ppm = h.get("ppm_avg_30d") if mppm else None
         if present(q11_ppm):
             values[32], tags[32] = q11_ppm, "minutes_ppm"
         elif present(p4.get("ppm_avg_last_10")):
             values[32], tags[32] = float(p4["ppm_avg_last_10"]), "phase4"
         else:
-            values[32], tags[32] = default(32), "default"
+            values[32], tags[32] = default(32), profile.minutes_ppm_missing_tag
         dnp = h.get("dnp_rate")
         values[33], tags[33] = (default(33) if dnp is None else dnp), "calculated"
         slope = h.get("pts_slope_10g")

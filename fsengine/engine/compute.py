@@ -67,7 +67,7 @@ REFERENCE_ASSEMBLY = "reference"
 
 
 def assembly_of(profile: Profile) -> str:
-    return getattr(profile, "assembly", REFERENCE_ASSEMBLY)
+    return profile.assembly
 
 
 def _compute_other(con, params, profile, minutes_type, runner, assembly):

@@ -1,7 +1,7 @@
 -- v54_l_consensus: extraction L of v2_54 features.md §4 (feature 54) — the latest pre-tip line
--- per (player, date, bookmaker) for every date of [min D - $line_delta_window_days, max D];
+-- per (player, date, bookmaker) for every date of [min D - $odds_lookback_days, max D];
 -- the lower-middle consensus and the delta are computed in Python.
--- Inputs: spine, odds_api; $line_delta_window_days (14).
+-- Inputs: spine, odds_api; $odds_lookback_days (14).
 -- Output: player_lookup, line_date, bookmaker, points_line.
 -- Rule: rows with minutes_before_tipoff >= 0 and points_line > 0, every bookmaker (bovada
 -- included); latest by snapshot_timestamp DESC, points_line ASC (§0.8; rows tied on both carry the same line).
@@ -15,7 +15,7 @@ ranked AS (
            ) AS pick
     FROM odds_api o JOIN spine_players s ON s.player_lookup = o.player_lookup
     WHERE o.minutes_before_tipoff >= 0 AND o.points_line > 0
-      AND o.game_date BETWEEN (SELECT min(game_date) FROM spine) - CAST($line_delta_window_days AS INTEGER)
+      AND o.game_date BETWEEN (SELECT min(game_date) FROM spine) - CAST($odds_lookback_days AS INTEGER)
                           AND (SELECT max(game_date) FROM spine)
 )
 SELECT player_lookup, game_date AS line_date, bookmaker, points_line

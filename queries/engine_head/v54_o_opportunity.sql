@@ -1,7 +1,6 @@
 -- v54_o_opportunity: extraction O of v2_54 features.md §4 (features 57, 58) — the player's 10
 -- newest played rows and, per (team, D), the blowout share of the team's 10 newest games.
--- Inputs: spine, pgs, team_offense; $opportunity_window_days (60), $last10_size,
---   $blowout_margin (15).
+-- Inputs: spine, pgs, team_offense; $opportunity_window_days (60), $last10_size.
 -- Output: kind 'player' rows: player_lookup, game_date (D), slot (0 = newest), team_abbr,
 --   minutes_e9 (minutes x 10^9), minutes_float; kind 'team' rows: team_abbr, game_date (D),
 --   team_rows, blowouts (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
@@ -43,6 +42,6 @@ SELECT 'player' AS kind, key_player AS player_lookup, key_date AS game_date, CAS
 FROM played WHERE slot < $last10_size
 UNION ALL
 SELECT 'team', NULL, key_date, NULL, team_abbr, NULL, NULL,
-       count(*), count(CASE WHEN abs(margin_of_victory) >= $blowout_margin THEN 1 END)
+       count(*), count(CASE WHEN abs(margin_of_victory) >= 15 THEN 1 END)
 FROM team_ranked WHERE rn <= $last10_size
 GROUP BY key_date, team_abbr

@@ -1,6 +1,6 @@
 -- v54_r_rolling: extraction R of v2_54 features.md §4 (features 43-46, 48, 49) — the rows the
 -- rolling statistics are computed from, per non-placeholder spine row.
--- Inputs: spine, pgs; $rolling_window_days (60).
+-- Inputs: spine, pgs; $rolling_stats_window_days (60).
 -- Output: player_lookup, game_date (D), seq (1 = oldest), points, usage_e9 (usage_rate x 10^9,
 --   NULL kept), team_abbr, row_date.
 -- Rule: the player's PGS rows with game_date in [D - window, D - 1], points NOT NULL,
@@ -20,6 +20,6 @@ SELECT k.player_lookup, k.game_date,
 FROM keys k
 JOIN pgs p
   ON p.player_lookup = k.player_lookup
- AND p.game_date BETWEEN k.game_date - CAST($rolling_window_days AS INTEGER) AND k.game_date - 1
+ AND p.game_date BETWEEN k.game_date - CAST($rolling_stats_window_days AS INTEGER) AND k.game_date - 1
 WHERE p.points IS NOT NULL AND p.minutes_played > 0
 ORDER BY 1, 2, 3

@@ -1,7 +1,7 @@
 -- v54_t_teammate_usage: extraction T of v2_54 features.md §4 (feature 47) — the usage freed by
 -- injured teammates, per non-placeholder spine row that has a result.
 -- Inputs: spine, v54_player_context (Q5′: the player's UPGC team), injury_report, pgs;
---   $teammate_usage_window_days (30), $teammate_usage_min_minutes (10).
+--   $teammate_usage_window_days (30), the minutes bound 10.
 -- Output: player_lookup, game_date, freed_e9 (HUGEINT: the exact NUMERIC sum x 10^9).
 -- Rule: injured(D) = distinct (player_lookup, team) of report_date = D rows with
 -- lower(injury_status) in ('out', 'doubtful') and player_lookup NOT NULL (any report hour)
@@ -26,7 +26,7 @@ usage AS (
     JOIN pgs p
       ON p.player_lookup = j.player_lookup
      AND p.game_date BETWEEN j.game_date - CAST($teammate_usage_window_days AS INTEGER) AND j.game_date - 1
-    WHERE p.usage_rate IS NOT NULL AND p.minutes_played > $teammate_usage_min_minutes
+    WHERE p.usage_rate IS NOT NULL AND p.minutes_played > 10
     GROUP BY j.game_date, j.player_lookup, j.team
 ),
 averaged AS (
