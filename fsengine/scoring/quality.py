@@ -21,6 +21,7 @@ TagMapScore(score=70.0, primary_source='phase4_partial')
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
@@ -35,7 +36,7 @@ import pyarrow.compute as pc
 
 from fsengine.contracts import Contract, contract_of
 from fsengine.contracts.profile import REFERENCE, Profile
-from fsengine.output.schema import OUTPUT_SCHEMA, quality_column_names
+from fsengine.output.schema import output_schema, quality_column_names
 
 TAGS_COLUMN = "feature_tags"
 _TIMESTAMP = pl.Datetime("us", "UTC")
@@ -44,7 +45,7 @@ _TIMESTAMP = pl.Datetime("us", "UTC")
 @dataclass(frozen=True)
 class TagRule:
     weight: int
-    source: str  # canonical source: phase4 / phase3 / calculated / default
+    source: str  # canonical source: phase4 / phase3 / calculated / default (/ bettingpros)
     defaulted: bool
 
 
@@ -72,6 +73,13 @@ class ScorerRules:
     phase4_primary_share: float
     partial_primary_share: float
     model_compatible: tuple[str, ...]
+    # The rules a profile's [profile.scorer] table sets (v2_54/quality.md §3-§4); the defaults
+    # are the reference profile's.
+    exclude_defaulted_optional: bool = False
+    score_caps: tuple[tuple[int, float], ...] = ()
+    alert_default_count: str = "default_feature_count"
+    ready_default_count: str = "default_feature_count"
+    generic_index_limit: int = 0
 
 
 V1_HYBRID_20260205 = ScorerRules(
@@ -118,12 +126,32 @@ EMPTY_JSON = "{}"
 
 
 def scorer_rules(profile: Profile = REFERENCE) -> ScorerRules:
+    """The scorer of a profile: the version's fixed rules (tiers, thresholds, alerts) with the
+    profile's scorer data (`[profile.scorer]`: tag table, optional-set rule, caps, the count
+    that drives alerts and readiness)."""
     try:
-        return SCORERS[profile.scorer_version]
+        base = SCORERS[profile.scorer_version]
     except KeyError:
         raise ValueError(
             f"profile {profile.name!r} names scorer {profile.scorer_version!r}; known: {sorted(SCORERS)}"
         ) from None
+    return _with_profile_data(base.version, profile.scorer)
+
+
+@lru_cache(maxsize=None)
+def _with_profile_data(version: str, data) -> ScorerRules:
+    base = SCORERS[version]
+    if data is None:
+        return base
+    return dataclasses.replace(
+        base,
+        tags={tag: TagRule(t.weight, t.source, t.defaulted) for tag, t in data.tags},
+        exclude_defaulted_optional=data.exclude_defaulted_optional,
+        score_caps=tuple(data.score_caps),
+        alert_default_count=data.alert_default_count,
+        ready_default_count=data.ready_default_count,
+        generic_index_limit=data.generic_index_limit,
+    )
 
 
 def defaulted_tags(rules: ScorerRules = V1_HYBRID_20260205) -> tuple[str, ...]:
@@ -180,23 +208,40 @@ class TagMapScore(NamedTuple):
 
 
 def tag_map_score(tags: Mapping[int, str] | Sequence[str], profile: Profile = REFERENCE) -> TagMapScore:
-    """The generic scorer of quality.md §10 for tag maps of any length.
+    """The generic scorer of quality.md §10 (v2_54/quality.md §9) for tag maps of any length.
 
-    n = number of entries; indices 0..n-1 are scored (an absent index counts as `default`,
-    an unknown label as 40); the primary source counts the n entries' labels; an empty map
-    scores 0.0 with primary source `unknown`.
+    n = number of entries; indices 0..m-1 are scored, m = n or, with the profile's
+    generic_index_limit, min(n, limit) (an absent index counts as `default`, an unknown label
+    as 40); the profile's optional-set rule and caps apply by index; the primary source counts
+    the n entries' labels; an empty map scores 0.0 with primary source `unknown`.
     """
     rules = scorer_rules(profile)
     by_index = dict(enumerate(tags)) if not isinstance(tags, Mapping) else dict(tags)
     n = len(by_index)
     if n == 0:
         return TagMapScore(0.0, "unknown")
-    total = sum(tag_rule(by_index.get(i), rules).weight for i in range(n))
+    m = min(n, rules.generic_index_limit) if rules.generic_index_limit else n
+    contract = contract_of(profile)
+    optional = set(contract.optional_indices)
+    scored = [(i, tag_rule(by_index.get(i), rules)) for i in range(m)]
+    if rules.exclude_defaulted_optional:
+        scored = [(i, r) for i, r in scored if not (i in optional and r.defaulted)]
+    raw = sum(r.weight for _, r in scored) / len(scored)
+    required_defaults = sum(1 for i, r in scored if r.defaulted and i not in optional)
+    raw = _capped(raw, required_defaults, rules)
     labels = list(by_index.values())
     return TagMapScore(
-        round(total / n, 2),
+        round(raw, 2),
         primary_source(labels.count("phase4"), labels.count("phase3"), n, rules),
     )
+
+
+def _capped(raw: float, required_defaults: int, rules: ScorerRules) -> float:
+    """v2_54/quality.md §3 step 3: the first cap whose required-default count is reached."""
+    for count, cap in rules.score_caps:
+        if required_defaults >= count:
+            return min(raw, cap)
+    return raw
 
 
 @dataclass(frozen=True)
@@ -209,6 +254,7 @@ class _Layout:
     composite: list[int]
     opponent_defense: list[int]
     required: list[int]
+    optional: list[int]
     vegas_flag: int
     names: list[str]
     reasons: list[str]
@@ -236,6 +282,7 @@ def _layout(contract: Contract) -> _Layout:
         composite=with_reason(COMPOSITE_REASON),
         opponent_defense=with_reason(OPPONENT_DEFENSE_REASON),
         required=contract.required_indices,
+        optional=contract.optional_indices,
         vegas_flag=flag[0],
         names=contract.names,
         reasons=[f.fallback_reason for f in features],
@@ -252,6 +299,16 @@ def _rounded(count: int, digits: int, top: int) -> list[float]:
     """[Python round(W / count, digits) for W = 0..top]: the mean of `count` integer weights
     summing to W, rounded exactly as the spec's Python does, for every reachable W."""
     return [round(w / count, digits) for w in range(top + 1)]
+
+
+@lru_cache(maxsize=8)
+def _rounded_by_count(counts: tuple[int, ...], top: int) -> list[float]:
+    """Entry c * (top + 1) + W = Python round(W / c, 2) for c in `counts` and W = 0..top
+    (other entries 0.0): the score of `c` counted indices with weight sum W."""
+    table = [0.0] * ((max(counts) + 1) * (top + 1))
+    for c in counts:
+        table[c * (top + 1) : (c + 1) * (top + 1)] = _rounded(c, 2, top)
+    return table
 
 
 def _table(values: list, dtype: pl.DataType) -> pl.Expr:
@@ -296,6 +353,33 @@ def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
     return pa.LargeListArray.from_arrays(pa.array(offsets), items.take(pa.array(positions)))
 
 
+def _score_expr(layout: _Layout, rules: ScorerRules, w: list[pl.Expr], d: list[pl.Expr], top_weight: int) -> pl.Expr:
+    """feature_quality_score (quality.md §2; v2_54/quality.md §3): the rounded mean of the
+    weights, each rounding looked up in a table of Python `round` over every reachable
+    (count, weight sum); with the profile's optional rule, optional indices whose tag is
+    defaulted neither add nor count; then the caps on required_default_count."""
+    n = layout.n
+    if not rules.exclude_defaulted_optional:
+        score = _table(_rounded(n, 2, n * top_weight), pl.Float64).gather(pl.col("_total"))
+    else:
+        optional = layout.optional
+        left_out = _count([d[i] for i in optional])
+        weight_out = pl.sum_horizontal([pl.when(d[i]).then(w[i]).otherwise(0) for i in optional]) if optional else pl.lit(0)
+        counted = n - left_out
+        total = pl.col("_total") - weight_out
+        top = n * top_weight
+        table = _rounded_by_count(tuple(range(n - len(optional), n + 1)), top)
+        score = _table(table, pl.Float64).gather(counted * (top + 1) + total)
+    if rules.score_caps:
+        required_defaults = _count([d[i] for i in layout.required])
+        (count, cap), *rest = rules.score_caps
+        chain = pl.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
+        for count, cap in rest:
+            chain = chain.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
+        score = chain.otherwise(score)
+    return score
+
+
 def _scored_columns(
     tags: pl.Series, profile: Profile, computed_at: dt.datetime | None, codes: np.ndarray | None = None
 ) -> pl.DataFrame:
@@ -303,6 +387,7 @@ def _scored_columns(
     of placeholders is `score()`'s job)."""
     rules = scorer_rules(profile)
     layout = _layout(contract_of(profile))
+    schema = output_schema(contract_of(profile))
     n = layout.n
     threshold = profile.training_quality_threshold
     code_rules = _code_rules(rules)
@@ -344,10 +429,11 @@ def _scored_columns(
         *(pl.sum_horizontal([w[i] for i in idx]).alias(f"_sum_{cat}") for cat, idx in categories.items()),
     )
     high_rate = [
-        f"high_default_rate_{round(100 * k / n)}pct" if k / n > rules.high_default_share else None for k in range(n + 1)
+        f"high_default_rate_{round(k / n * 100)}pct" if k / n > rules.high_default_share else None for k in range(n + 1)
     ]
+    required_defaults = _count([d[i] for i in layout.required])
     frame = frame.with_columns(
-        _table(_rounded(n, 2, n * top_weight), pl.Float64).gather(pl.col("_total")).alias("feature_quality_score"),
+        _score_expr(layout, rules, w, d, top_weight).alias("feature_quality_score"),
         *(
             _table(_rounded(len(idx), 1, len(idx) * top_weight), pl.Float64)
             .gather(pl.col(f"_sum_{cat}"))
@@ -389,20 +475,23 @@ def _scored_columns(
         pl.when(game_context < rules.critical_pct_below).then(pl.lit("game_context_quality_critical")),
     )
     green, yellow, red = rules.alert_levels
+    default_counts = {"default_feature_count": default_count, "required_default_count": required_defaults}
+    alert_count = default_counts[rules.alert_default_count]
+    ready_count = default_counts[rules.ready_default_count]
     columns = {
         "feature_quality_score": score,
         "data_source": pl.col("data_source"),
         "quality_tier": quality_tier,
         "quality_alert_level": pl.when((matchup < rules.red_below) | (score < rules.red_below))
         .then(pl.lit(red))
-        .when((default_count > 0) | (score < rules.yellow_below) | (matchup < rules.yellow_below))
+        .when((alert_count > 0) | (score < rules.yellow_below) | (matchup < rules.yellow_below))
         .then(pl.lit(yellow))
         .otherwise(pl.lit(green)),
         # list.eval(drop_nulls) rather than list.drop_nulls: the latter is ~10x slower here
         "quality_alerts": alerts.arr.to_list().list.eval(pl.element().drop_nulls()),
         "default_feature_count": default_count,
         "default_feature_indices": pl.col("default_feature_indices"),
-        "required_default_count": _count([d[i] for i in layout.required]),
+        "required_default_count": required_defaults,
         "phase4_feature_count": _count([si == "phase4" for si in s]),
         "phase3_feature_count": _count([si == "phase3" for si in s]),
         "calculated_feature_count": _count([si == "calculated" for si in s]),
@@ -413,7 +502,7 @@ def _scored_columns(
         "is_quality_ready": quality_tier.is_in(sorted(rules.ready_tiers))
         & (score >= rules.ready_score_min)
         & (matchup >= rules.ready_matchup_min)
-        & (default_count == 0),
+        & (ready_count == 0),
         **{f"{cat}_quality_pct": pl.col(f"{cat}_quality_pct") for cat in categories},
         **{f"{cat}_default_count": _count([d[i] for i in idx]) for cat, idx in categories.items()},
         "has_composite_factors": ~composite_defaulted,
@@ -428,7 +517,7 @@ def _scored_columns(
         **{f"feature_{i}_source": s[i] for i in range(n)},
         "feature_fallback_reasons_json": pl.col("feature_fallback_reasons_json"),
         **{
-            name: pl.lit(value, dtype=_polars_type(OUTPUT_SCHEMA.field(name).type))
+            name: pl.lit(value, dtype=_polars_type(schema.field(name).type))
             for name, value in run_constants(profile, computed_at).items()
         },
         "primary_data_source": pl.col("data_source"),
@@ -450,7 +539,7 @@ def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None 
         "feature_value_ranges_valid_json": EMPTY_JSON,
         "feature_upstream_tables_json": layout.upstream_tables_json,
         "feature_last_updated_json": EMPTY_JSON,
-        "feature_schema_version": profile.contract,
+        "feature_schema_version": contract_of(profile).feature_schema_version,
         "available_feature_names": list(layout.names),
         "breakout_model_compatible": list(rules.model_compatible),
         "breakout_v3_features_available": False,
@@ -477,9 +566,9 @@ def scored_column_names(profile: Profile = REFERENCE) -> list[str]:
     return ["feature_quality_score", "data_source", *quality_column_names(contract_of(profile))]
 
 
-def _empty_list(name: str) -> pl.Expr | None:
+def _empty_list(name: str, schema: pa.Schema) -> pl.Expr | None:
     """`[]` of the column's element type when the output column is an array, else None."""
-    arrow_type = OUTPUT_SCHEMA.field(name).type
+    arrow_type = schema.field(name).type
     if not pa.types.is_list(arrow_type):
         return None
     return pl.lit([], dtype=_polars_type(arrow_type))
@@ -524,8 +613,9 @@ def score(
         "data_source": pl.lit(PLACEHOLDER_DATA_SOURCE),
     }
     columns = []
+    schema = output_schema(contract_of(profile))
     for name in scored_column_names(profile):
-        fill = placeholder.get(name, _empty_list(name))
+        fill = placeholder.get(name, _empty_list(name, schema))
         expr = pl.when(scored).then(pl.col(name))
         if fill is not None:
             expr = expr.otherwise(fill)
