@@ -56,6 +56,11 @@ class Contract:
     # The identifiers the output writes (v2_54 README D54-3); both default to `name`.
     feature_version: str = ""
     feature_schema_version: str = ""
+    # The contract's optional output columns (`[output]` table; v2_54/output.md §1 #190-251):
+    # run-level columns taken from the assembled frame, by name, in output order, and the
+    # per-feature feature_N_value columns.
+    output_extra_columns: tuple[str, ...] = ()
+    feature_value_columns: bool = False
 
     @property
     def feature_count(self) -> int:
@@ -142,6 +147,10 @@ def _load_file(path: Path) -> Contract:
     if "profile" not in data:
         raise ValueError(f"contract {name} ({path}) has no [profile] table")
     profile = profile_from_table(data["profile"], contract=name, contract_path=path)
+    output = data.get("output", {})
+    unknown = [k for k in output if k not in ("extra_columns", "feature_value_columns")]
+    if unknown:
+        raise ValueError(f"contract {name} ({path}): [output] has unknown keys {unknown}")
     return Contract(
         name=name,
         categories=categories,
@@ -150,6 +159,8 @@ def _load_file(path: Path) -> Contract:
         path=path,
         feature_version=data.get("feature_version", name),
         feature_schema_version=data.get("feature_schema_version", name),
+        output_extra_columns=tuple(output.get("extra_columns", ())),
+        feature_value_columns=bool(output.get("feature_value_columns", False)),
     )
 
 

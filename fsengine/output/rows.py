@@ -54,6 +54,13 @@ ASSEMBLED_COLUMNS = {
     "historical_completeness": None,  # struct, passed through (features.md §8)
 }
 NOT_NULL_INPUTS = ("player_lookup", "game_date", "game_id", "is_placeholder")
+# Optional columns of the assembled frame: required exactly when the contract emits the output
+# column of the same name (its `[output] extra_columns`; v2_54/output.md §1 #190-191), and then
+# non-NULL on scored rows (placeholders: NULL). Absent for v2_37features.
+OPTIONAL_ASSEMBLED_COLUMNS = {
+    "cache_miss_fallback_used": pl.Boolean,
+    "vegas_line_source": pl.Utf8,
+}
 
 COMPOSITE_FALLBACK_REASON = "composite_factors_missing_matchup_data"  # output.md §2.1 #21
 EARLY_SEASON_REASON = "early_season_skip_first_14_days"  # output.md §2.1 #15
@@ -209,12 +216,20 @@ def _refuse_if(frame: pl.DataFrame, mask: pl.Series, problem: str) -> None:
         raise ValueError(f"{problem}: {_key(frame, mask)}")
 
 
-def _checked_input(assembled: pl.DataFrame, width: int, labels: list[str]) -> pl.DataFrame:
-    missing = [c for c in ASSEMBLED_COLUMNS if c not in assembled.columns]
+def _checked_input(
+    assembled: pl.DataFrame, width: int, labels: list[str], extra: tuple[str, ...] = (), composite_flag: bool = True
+) -> pl.DataFrame:
+    wanted = dict(ASSEMBLED_COLUMNS)
+    if not composite_flag and "composite_fallback" not in assembled.columns:
+        # a contract that writes no fallback reason needs no composite flag
+        assembled = assembled.with_columns(pl.lit(False).alias("composite_fallback"))
+    for name in extra:
+        wanted[name] = OPTIONAL_ASSEMBLED_COLUMNS[name]
+    missing = [c for c in wanted if c not in assembled.columns]
     if missing:
         raise ValueError(f"assembled frame lacks the columns {missing}")
     frame = assembled.select(
-        pl.col(c).cast(t) if t is not None else pl.col(c) for c, t in ASSEMBLED_COLUMNS.items()
+        pl.col(c).cast(t) if t is not None else pl.col(c) for c, t in wanted.items()
     )
     for column in NOT_NULL_INPUTS:
         _refuse_if(frame, frame.get_column(column).is_null(), f"NULL {column}")
@@ -236,6 +251,8 @@ def _checked_input(assembled: pl.DataFrame, width: int, labels: list[str]) -> pl
                f"feature_tags outside {labels}")
     _refuse_if(frame, scored & frame.get_column("composite_fallback").is_null(), "NULL composite_fallback")
     _refuse_if(frame, scored & frame.get_column("historical_completeness").is_null(), "NULL historical_completeness")
+    for name in extra:
+        _refuse_if(frame, scored & frame.get_column(name).is_null(), f"NULL {name} on a scored row")
     return frame
 
 
@@ -367,6 +384,30 @@ def _flag_lists(flags: pl.Series, item: str) -> pa.Array:
     return pa.LargeListArray.from_arrays(pa.array(offsets), pa.array([item] * int(mask.sum()), pa.large_string()))
 
 
+def _scored_only(column: pl.Series, placeholder: np.ndarray) -> pa.Array:
+    """The column on scored rows, NULL on placeholder rows."""
+    values = column.to_arrow()
+    values = values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
+    if not placeholder.any():
+        return values
+    return pc.if_else(pa.array(placeholder), pa.nulls(len(values), values.type), values)
+
+
+def _value_columns(
+    in_memory: pl.Series, codes: np.ndarray, rules: quality.ScorerRules, width: int, placeholder: np.ndarray
+) -> dict[str, pa.Array]:
+    """feature_N_value (v2_54/output.md §1 #192-251): the in-memory value of feature N when
+    its raw tag is not a defaulted one (default / missing / fallback), else NULL; NULL on
+    placeholder rows."""
+    rows = len(placeholder)
+    defaulted = np.array([r.defaulted for r in quality._code_rules(rules)])[codes] if rows else np.zeros((0, width), bool)
+    flat = in_memory.explode() if rows else pl.Series([], dtype=pl.Float64)
+    grid = flat.to_numpy().astype(np.float64).reshape(rows, width) if rows else np.zeros((0, width))
+    absent = flat.is_null().to_numpy().reshape(rows, width) if rows else np.zeros((0, width), bool)
+    hidden = defaulted | absent | placeholder[:, None]
+    return {f"feature_{i}_value": pa.array(grid[:, i], pa.float64(), mask=hidden[:, i]) for i in range(width)}
+
+
 def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
     """output.md §1: no NaN or ±Inf in any column or array element."""
     for field in table.schema:
@@ -403,7 +444,9 @@ def output_rows(
     schema = output_schema(contract)
     rules = quality.scorer_rules(profile)
     run_ts = quality.utc_instant(run_ts)
-    frame = _checked_input(assembled, width, list(rules.tags))
+    frame = _checked_input(
+        assembled, width, list(rules.tags), contract.output_extra_columns, profile.emit_fallback_reasons
+    )
     placeholder = frame.get_column("is_placeholder")
     rows = frame.height
 
@@ -427,7 +470,7 @@ def output_rows(
         in_memory.alias("features"),
         pl.lit(contract.names, dtype=pl.List(pl.Utf8)).alias("feature_names"),
         pl.lit(width, pl.Int64).alias("feature_count"),
-        pl.lit(contract.name).alias("feature_version"),
+        pl.lit(contract.feature_version).alias("feature_version"),
         scored.get_column("feature_quality_score"),
         scored.get_column("data_source"),
         placeholder.alias("early_season_flag"),
@@ -453,7 +496,7 @@ def output_rows(
     constants.update(
         feature_names=(contract.names, contract.names),
         feature_count=(width, width),
-        feature_version=(contract.name, contract.name),
+        feature_version=(contract.feature_version, contract.feature_version),
         created_at=(run_ts, run_ts),
         updated_at=(None, None),
     )
@@ -462,7 +505,12 @@ def output_rows(
         "feature_quality_score": _score_decimal(scored.get_column("feature_quality_score")),
         "historical_completeness": completeness,
         "feature_sources_json": _sources_json(frame.get_column("feature_tags"), rules, width, codes),
-        "fallback_reasons": _flag_lists(frame.get_column("composite_fallback") & ~placeholder, COMPOSITE_FALLBACK_REASON),
+        "fallback_reasons": _flag_lists(
+            frame.get_column("composite_fallback") & ~placeholder & profile.emit_fallback_reasons,
+            COMPOSITE_FALLBACK_REASON,
+        ),
+        **{name: _scored_only(frame.get_column(name), is_placeholder) for name in contract.output_extra_columns},
+        **(_value_columns(in_memory, codes, rules, width, is_placeholder) if contract.feature_value_columns else {}),
     }
     arrays = {}
     for name in schema.names:

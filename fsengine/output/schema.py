@@ -126,9 +126,31 @@ def _quality_columns(contract: Contract) -> list[OutputColumn]:
     ]
 
 
+# The optional run-level columns a contract may emit (its `[output] extra_columns`), each
+# taken from the assembled frame's column of the same name (v2_54/output.md §1 #190-191).
+EXTRA_COLUMNS = {
+    "cache_miss_fallback_used": _col("cache_miss_fallback_used", "BOOL", _B),
+    "vegas_line_source": _col("vegas_line_source", "STRING", _S),
+}
+
+
+def extra_columns(contract: Contract) -> list[OutputColumn]:
+    unknown = [n for n in contract.output_extra_columns if n not in EXTRA_COLUMNS]
+    if unknown:
+        raise ValueError(f"contract {contract.name}: unknown output columns {unknown}; known: {sorted(EXTRA_COLUMNS)}")
+    return [EXTRA_COLUMNS[n] for n in contract.output_extra_columns]
+
+
+def value_columns(contract: Contract) -> list[OutputColumn]:
+    """feature_N_value, N = 0..n-1, when the contract emits them (v2_54/output.md §1 #192-251)."""
+    if not contract.feature_value_columns:
+        return []
+    return [_col(f"feature_{i}_value", "FLOAT64", _F) for i in range(contract.feature_count)]
+
+
 def output_columns(contract: Contract) -> tuple[OutputColumn, ...]:
     """The emitted columns of a contract's rows, in output order."""
-    return tuple(_IDENTITY + _quality_columns(contract))
+    return tuple(_IDENTITY + _quality_columns(contract) + extra_columns(contract) + value_columns(contract))
 
 
 def quality_column_names(contract: Contract) -> list[str]:
