@@ -291,3 +291,248 @@ def score_row(tags: list[str] | None, computed_at=None) -> dict:
 def feature_sources_json(tags: list[str]) -> str:
     """output.md §4."""
     return json.dumps({str(i): t for i, t in enumerate(tags)})
+
+
+# =========================================================================================
+# Contract v2_54features, profile head-2026-07 (spec v2_54/quality.md, features.md §3),
+# retyped from the spec. score_row_54(tags) -> every column `score()` returns for that
+# profile; generic_score_54 = v2_54/quality.md §9; CASES_54 = the patterns A-E of §8 with
+# their table rows (EXPECTED_54).
+# =========================================================================================
+
+N54 = 60
+TAG_TABLE_54 = {**TAG_TABLE, "bettingpros": (100, "bettingpros", False)}
+CATEGORY_INDICES_54 = {
+    "matchup": [5, 6, 7, 8, 13, 14],
+    "player_history": [0, 1, 2, 3, 4, 29, 30, 31, 32, 33, 34, 35, 36, 37, 43, 44, 45, 46, 48, 49, 54, 55, 56, 58],
+    "team_context": [22, 23, 24, 57],
+    "vegas": [25, 26, 27, 28],
+    "game_context": [9, 10, 11, 12, 15, 16, 17, 18, 19, 20, 21, 38, 39, 40, 41, 42, 47, 50, 51, 52, 53, 59],
+}
+OPTIONAL_54 = [25, 26, 27, *range(37, 60)]
+REQUIRED_54 = [i for i in range(N54) if i not in OPTIONAL_54]
+FEATURE_NAMES_54 = FEATURE_NAMES + [
+    "star_teammates_out", "game_total_line", "days_rest", "minutes_load_last_7d", "spread_magnitude",
+    "implied_team_total", "points_avg_last_3", "scoring_trend_slope", "deviation_from_avg_last3",
+    "consecutive_games_below_avg", "teammate_usage_available", "usage_rate_last_5", "games_since_structural_change",
+    "multi_book_line_std", "prop_over_streak", "prop_under_streak", "line_vs_season_avg", "prop_line_delta",
+    "over_rate_last_10", "margin_vs_line_avg_last_5", "blowout_minutes_risk", "minutes_volatility_last_10",
+    "opponent_pace_mismatch",
+]
+FALLBACK_REASONS_54 = FALLBACK_REASONS + [
+    "star_teammates_out_unavailable", "game_total_line_unavailable", "days_rest_unavailable",
+    "minutes_load_unavailable", "spread_unavailable", "implied_team_total_unavailable",
+    "rolling_stats_unavailable", "rolling_stats_unavailable", "rolling_stats_unavailable",
+    "rolling_stats_unavailable", "dead_feature", "rolling_stats_unavailable", "rolling_stats_unavailable",
+    "dead_feature", "prop_streaks_unavailable", "prop_streaks_unavailable", "line_vs_season_unavailable",
+    "no_prior_line", "insufficient_prop_history", "insufficient_prop_history", "team_history_unavailable",
+    "insufficient_minutes_history", "pace_unavailable",
+]
+# v2_54/quality.md §6, verbatim
+UPSTREAM_TABLES_JSON_54 = UPSTREAM_TABLES_JSON[:-1] + (
+    ', "37": "upcoming_player_game_context", "38": "upcoming_player_game_context", '
+    '"39": "upcoming_player_game_context", "40": "upcoming_player_game_context", '
+    '"41": "upcoming_player_game_context", "42": "calculated", "43": "calculated", "44": "calculated", '
+    '"45": "calculated", "46": "calculated", "47": "default", "48": "calculated", "49": "calculated", '
+    '"50": "default", "51": "upcoming_player_game_context", "52": "upcoming_player_game_context", '
+    '"53": "calculated", "54": "calculated", "55": "calculated", "56": "calculated", "57": "calculated", '
+    '"58": "calculated", "59": "calculated"}'
+)
+QUALITY_COLUMNS_54 = [
+    *(c for c in QUALITY_COLUMNS if not c.startswith("feature_") or not c[8:].split("_")[0].isdigit()),
+]
+_PER_FEATURE_AT = QUALITY_COLUMNS.index("feature_0_quality")
+QUALITY_COLUMNS_54 = (
+    QUALITY_COLUMNS[:_PER_FEATURE_AT]
+    + [f"feature_{i}_quality" for i in range(N54)]
+    + [f"feature_{i}_source" for i in range(N54)]
+    + QUALITY_COLUMNS[_PER_FEATURE_AT + 2 * N:]
+)
+
+
+def classify_54(tag):
+    if tag is None:
+        return ABSENT_INDEX
+    return TAG_TABLE_54.get(tag, UNKNOWN_LABEL)
+
+
+def score_54(tags_by_index: dict) -> float:
+    """v2_54/quality.md §3 over indices 0..59 of a tag map (absent index = default)."""
+    counted = [i for i in range(N54) if not (i in OPTIONAL_54 and classify_54(tags_by_index.get(i))[2])]
+    raw = sum(classify_54(tags_by_index.get(i))[0] for i in counted) / len(counted)
+    r = sum(1 for i in REQUIRED_54 if classify_54(tags_by_index.get(i))[2])
+    if r >= 5:
+        raw = min(raw, 49.0)
+    elif r >= 1:
+        raw = min(raw, 69.0)
+    return round(raw, 2)
+
+
+def generic_score_54(tag_map) -> tuple[float, str]:
+    """v2_54/quality.md §9: indices 0..min(n, 60)-1 scored; the primary source over the n labels."""
+    if not isinstance(tag_map, dict):
+        tag_map = dict(enumerate(tag_map))
+    n = len(tag_map)
+    if n == 0:
+        return 0.0, "unknown"
+    m = min(n, N54)
+    counted = [i for i in range(m) if not (i in OPTIONAL_54 and classify_54(tag_map.get(i))[2])]
+    raw = sum(classify_54(tag_map.get(i))[0] for i in counted) / len(counted)
+    r = sum(1 for i in REQUIRED_54 if i < m and classify_54(tag_map.get(i))[2])
+    if r >= 5:
+        raw = min(raw, 49.0)
+    elif r >= 1:
+        raw = min(raw, 69.0)
+    return round(raw, 2), primary_source(list(tag_map.values()))
+
+
+def score_row_54(tags: list[str] | None, computed_at=None) -> dict:
+    if tags is None:  # v2_54/quality.md §7
+        row = {c: ([] if c in ARRAY_COLUMNS else None) for c in QUALITY_COLUMNS_54}
+        return {"feature_quality_score": 0.0, "data_source": "early_season", **row}
+    assert len(tags) == N54, len(tags)
+    rules = [classify_54(t) for t in tags]
+    weights = [w for w, _, _ in rules]
+    sources = [s for _, s, _ in rules]
+    defaulted = [d for _, _, d in rules]
+    score = score_54(dict(enumerate(tags)))
+    dflt = sum(defaulted)
+    required = sum(1 for i in REQUIRED_54 if defaulted[i])
+    pct = {c: round(sum(float(weights[i]) for i in idx) / len(idx), 1) for c, idx in CATEGORY_INDICES_54.items()}
+    matchup, game_context = pct["matchup"], pct["game_context"]
+
+    alerts = []
+    if all(defaulted[i] for i in CATEGORY_INDICES_54["matchup"]):
+        alerts.append("all_matchup_features_defaulted")
+    if any(defaulted[i] for i in COMPOSITE):
+        alerts.append("composite_factors_missing")
+    if any(defaulted[i] for i in OPPONENT_DEFENSE):
+        alerts.append("opponent_defense_missing")
+    if dflt / 60 > 0.20:
+        alerts.append(f"high_default_rate_{round(dflt / 60 * 100)}pct")
+    if matchup < 50:
+        alerts.append("matchup_quality_critical")
+    if game_context < 50:
+        alerts.append("game_context_quality_critical")
+    if matchup < 50 or score < 50:
+        level = "red"
+    elif required > 0 or score < 70 or matchup < 70:
+        level = "yellow"
+    else:
+        level = "green"
+    quality_tier = tier(score)
+    row = {
+        "quality_tier": quality_tier,
+        "quality_alert_level": level,
+        "quality_alerts": alerts,
+        "default_feature_count": dflt,
+        "default_feature_indices": [i for i in range(N54) if defaulted[i]],
+        "required_default_count": required,
+        "phase4_feature_count": sources.count("phase4"),
+        "phase3_feature_count": sources.count("phase3"),
+        "calculated_feature_count": sources.count("calculated"),
+        "is_training_ready": quality_tier in ("gold", "silver") and matchup >= 70 and pct["player_history"] >= 80,
+        "training_quality_feature_count": sum(1 for w in weights if w >= TRAINING_THRESHOLD),
+        "is_quality_ready": quality_tier in ("gold", "silver", "bronze") and score >= 70 and matchup >= 50
+        and required == 0,
+    }
+    for c in CATEGORY_INDICES_54:
+        row[f"{c}_quality_pct"] = pct[c]
+    for c, idx in CATEGORY_INDICES_54.items():
+        row[f"{c}_default_count"] = sum(1 for i in idx if defaulted[i])
+    row["has_composite_factors"] = not any(defaulted[i] for i in COMPOSITE)
+    row["has_opponent_defense"] = not any(defaulted[i] for i in OPPONENT_DEFENSE)
+    row["has_vegas_line"] = not defaulted[28]
+    row["critical_features_training_quality"] = all(weights[i] >= TRAINING_THRESHOLD for i in CRITICAL)
+    row["critical_feature_count"] = sum(1 for i in CRITICAL if weights[i] >= TRAINING_THRESHOLD)
+    row["optional_feature_count"] = sum(1 for i in range(N54) if i not in CRITICAL and not defaulted[i])
+    row["matchup_quality_tier"] = tier(matchup)
+    row["game_context_quality_tier"] = tier(game_context)
+    for i in range(N54):
+        row[f"feature_{i}_quality"] = float(weights[i])
+    for i in range(N54):
+        row[f"feature_{i}_source"] = sources[i]
+    row["feature_fallback_reasons_json"] = json.dumps(
+        {str(i): FALLBACK_REASONS_54[i] for i in range(N54) if defaulted[i]})
+    row["feature_sample_sizes_json"] = "{}"
+    row["feature_expected_values_json"] = "{}"
+    row["feature_value_ranges_valid_json"] = "{}"
+    row["feature_upstream_tables_json"] = UPSTREAM_TABLES_JSON_54
+    row["feature_last_updated_json"] = "{}"
+    row["feature_schema_version"] = "v2_60features"
+    row["available_feature_names"] = list(FEATURE_NAMES_54)
+    row["breakout_model_compatible"] = ["v2_14features"]
+    row["breakout_v3_features_available"] = False
+    row["upstream_processors_ran"] = None
+    row["missing_processors"] = None
+    row["feature_store_age_hours"] = 0.0
+    row["upstream_data_freshness_hours"] = None
+    row["quality_computed_at"] = computed_at
+    row["quality_schema_version"] = "v1_hybrid_20260205"
+    source = primary_source(list(tags))
+    row["primary_data_source"] = source
+    row["matchup_data_status"] = "MATCHUP_UNAVAILABLE" if matchup < 50 else "COMPLETE"
+    assert list(row) == QUALITY_COLUMNS_54
+    return {"feature_quality_score": score, "data_source": source, **row}
+
+
+# v2_54/quality.md §8: tag patterns A-E.
+def case_a_54() -> list[str]:
+    tags = A + [None] * 23
+    for i in [*range(37, 43), 51, 52]:
+        tags[i] = "phase3"
+    for i in [*range(43, 50), 53, *range(55, 60)]:
+        tags[i] = "calculated"
+    tags[50] = tags[54] = "vegas"
+    assert None not in tags
+    return tags
+
+
+A54 = case_a_54()
+B54 = tags_with(A54, _25_27="missing", _47="missing", _50="missing", _53_56="missing")
+C54 = tags_with(B54, _5_8="default")
+D54 = tags_with(A54, _5_8="default", _13_14="default", _37="default", _25_27="missing", _38_42="missing",
+                _47="missing", _50_56="missing")
+E54 = tags_with(A54, _50="bettingpros")
+CASES_54 = {"A": A54, "B": B54, "C": C54, "D": D54, "E": E54}
+
+# The table of v2_54/quality.md §8, column by column.
+EXPECTED_54 = {
+    "feature_quality_score": {"A": 97.12, "B": 96.61, "C": 69.0, "D": 49.0, "E": 97.12},
+    "required_default_count": {"A": 0, "B": 0, "C": 4, "D": 6, "E": 0},
+    "quality_tier": {"A": "gold", "B": "gold", "C": "poor", "D": "critical", "E": "gold"},
+    "default_feature_count": {"A": 0, "B": 9, "C": 13, "D": 23, "E": 0},
+    "default_feature_indices": {
+        "A": [], "B": [25, 26, 27, 47, 50, 53, 54, 55, 56], "C": [5, 6, 7, 8, 25, 26, 27, 47, 50, 53, 54, 55, 56],
+        "D": [5, 6, 7, 8, 13, 14, 25, 26, 27, 37, 38, 39, 40, 41, 42, 47, 50, 51, 52, 53, 54, 55, 56], "E": [],
+    },
+    "quality_alert_level": {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "green"},
+    "quality_alerts": {
+        "A": [], "B": [], "C": ["composite_factors_missing", "high_default_rate_22pct"],
+        "D": ["all_matchup_features_defaulted", "composite_factors_missing", "opponent_defense_missing",
+              "high_default_rate_38pct", "matchup_quality_critical"],
+        "E": [],
+    },
+    "phase4_feature_count": {"A": 25, "B": 20, "C": 16, "D": 14, "E": 24},
+    "phase3_feature_count": {"A": 11, "B": 11, "C": 11, "D": 3, "E": 11},
+    "calculated_feature_count": {"A": 24, "B": 20, "C": 20, "D": 20, "E": 24},
+    "matchup_quality_pct": {"A": 100.0, "B": 100.0, "C": 60.0, "D": 40.0, "E": 100.0},
+    "player_history_quality_pct": {"A": 98.2, "B": 85.7, "C": 85.7, "D": 83.8, "E": 98.2},
+    "team_context_quality_pct": {"A": 100.0, "B": 100.0, "C": 100.0, "D": 100.0, "E": 100.0},
+    "vegas_quality_pct": {"A": 100.0, "B": 25.0, "C": 25.0, "D": 25.0, "E": 100.0},
+    "game_context_quality_pct": {"A": 94.1, "B": 80.5, "C": 80.5, "D": 52.8, "E": 94.1},
+    "matchup_default_count": {"A": 0, "B": 0, "C": 4, "D": 6, "E": 0},
+    "player_history_default_count": {"A": 0, "B": 3, "C": 3, "D": 4, "E": 0},
+    "team_context_default_count": {"A": 0, "B": 0, "C": 0, "D": 0, "E": 0},
+    "vegas_default_count": {"A": 0, "B": 3, "C": 3, "D": 3, "E": 0},
+    "game_context_default_count": {"A": 0, "B": 3, "C": 3, "D": 10, "E": 0},
+    "is_training_ready": {"A": True, "B": True, "C": False, "D": False, "E": True},
+    "training_quality_feature_count": {"A": 60, "B": 51, "C": 47, "D": 37, "E": 60},
+    "is_quality_ready": {"A": True, "B": True, "C": False, "D": False, "E": True},
+    "optional_feature_count": {"A": 54, "B": 45, "C": 45, "D": 37, "E": 54},
+    "critical_feature_count": {"A": 6, "B": 6, "C": 2, "D": 0, "E": 6},
+    "matchup_quality_tier": {"A": "gold", "B": "gold", "C": "poor", "D": "critical", "E": "gold"},
+    "game_context_quality_tier": {"A": "silver", "B": "bronze", "C": "bronze", "D": "poor", "E": "silver"},
+    "matchup_data_status": {"A": "COMPLETE", "B": "COMPLETE", "C": "COMPLETE", "D": "MATCHUP_UNAVAILABLE",
+                            "E": "COMPLETE"},
+}
