@@ -13,6 +13,7 @@ from rich.table import Table
 
 from fsengine import __version__
 from fsengine.errors import FsengineError, InputError
+from fsengine.contracts import DEFAULT_RUN_CONTRACT
 
 app = typer.Typer(
     name="fsengine",
@@ -74,6 +75,7 @@ def backfill(
     chunk_dates: Annotated[str, typer.Option("--chunk-dates", help="Game dates per chunk, or auto (sized from the rows per date so memory stays bounded). The rows do not depend on it.")] = "auto",
     workers: Annotated[Optional[int], typer.Option("--workers", "-j", min=1, help="Processes computing chunks at once (default: one per CPU). The rows do not depend on it.")] = None,
     chunk: Annotated[Optional[str], typer.Option("--chunk", help="Compute only part I of N of the range (I counts from 1), for runs spread over N machines; env or env/N takes I (from 0) and N from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX. See `fsengine plan`.")] = None,
+    contract: Annotated[str, typer.Option("--contract", help="Feature contract: v2_37features (profile reference) or v2_54features (profile head-2026-07), or a contract .toml file; the profile follows from it.")] = DEFAULT_RUN_CONTRACT,
 ) -> None:
     """Compute every feature row of a date range in one pass and write it as Parquet.
 
@@ -101,7 +103,7 @@ def backfill(
             report = run_backfill(
                 out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
                 progress=lambda message: status.update(message), chunk_dates=dates_per_chunk, workers=workers,
-                chunk=selected,
+                chunk=selected, contract=contract,
             )
     except FsengineError as exc:
         _fail(exc)

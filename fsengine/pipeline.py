@@ -15,6 +15,7 @@ from importlib.resources import files
 from pathlib import Path
 from typing import Callable
 
+from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import InputError
 from fsengine.snapshot.format import Snapshot
@@ -71,9 +72,12 @@ def backfill(
     workers: int | None = None,
     chunk: tuple[int, int] | None = None,
     profile: Profile = REFERENCE,
+    contract: str | Path | Contract | None = None,
 ) -> BackfillReport:
     """Compute every row of [start, end] under `profile` and its contract (default: the
     reference profile of contract v2_37features) and write them to OUT/ml_feature_store_v2.
+    `contract` (a bundled contract's name, a contract file's path or a Contract), when given,
+    selects the run's contract instead, and the profile follows from it (README D54-1).
 
     The range is split into chunks of `chunk_dates` consecutive game dates (None: sized from
     the rows per date so that memory stays bounded), computed by `workers` processes (None:
@@ -86,6 +90,11 @@ def backfill(
     from fsengine.workers import ChunkTask, default_workers, run_chunks, threads_per_worker
 
     began = time.perf_counter()
+    if contract is not None:
+        try:
+            profile = resolve_contract(contract).profile
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     note = progress or (lambda message: None)
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
     start, end = resolve_range(snapshot, start, end)
@@ -117,13 +126,13 @@ def backfill(
                 yield part
 
     t0 = time.perf_counter()
-    written = write_output(output_parts(), out)
+    written = write_output(output_parts(), out, contract=contract_of(profile))
     if workers <= 1:  # in one process the stages add up to the wall time; the rest is writing
         staged = sum(timings.values())
         timings["write"] = max(0.0, time.perf_counter() - t0 - staged)
     produced["seconds"] = time.perf_counter() - t0
 
-    record_run(out, snapshot.path, start, end, mode, as_of, chunk=chunk)
+    record_run(out, snapshot.path, start, end, mode, as_of, chunk=chunk, contract=profile.contract)
     return BackfillReport(
         out=written,
         start=start,
@@ -217,6 +226,7 @@ def record_run(
     mode: str,
     as_of: dt.date | None,
     chunk: tuple[int, int] | None = None,
+    contract: str | None = None,
 ) -> None:
     """Note beside the rows which snapshot and options produced them (read by `explain`)."""
     record = {
@@ -227,6 +237,8 @@ def record_run(
         "as_of": as_of.isoformat() if as_of else None,
         "chunk": f"{chunk[0]}/{chunk[1]}" if chunk else None,
     }
+    if contract is not None:
+        record["contract"] = contract
     target = Path(out) / RUN_RECORD
     tmp = target.with_name(target.name + ".partial")
     tmp.write_text(json.dumps(record, indent=2) + "\n")

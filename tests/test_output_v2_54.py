@@ -151,3 +151,62 @@ def test_the_new_inputs_are_required_for_v2_54(column):
         finalize.output_rows(frame.drop(column), RUN_TS, C54.profile)
     with pytest.raises(ValueError, match=f"NULL {column}"):
         finalize.output_rows(frame.with_columns(pl.lit(None).alias(column)), RUN_TS, C54.profile)
+
+
+# ---- write, read back, push checks over the contract's own columns ------------------------
+
+def v54_table():
+    tags = list(TAGS_A)
+    return finalize.output_rows(assembled([scored_row(tags, list(VECTOR_A)), placeholder_row()]), RUN_TS, C54.profile)
+
+
+def test_write_and_read_back_with_the_contracts_schema(tmp_path):
+    from fsengine.output.schema import read_output, write_output
+
+    table = v54_table()
+    write_output(table, tmp_path, contract=C54)
+    back = read_output(tmp_path)
+    assert back.schema == output_schema(C54)
+    assert back.to_pylist() == table.to_pylist()
+    with pytest.raises(ValueError, match="output columns"):
+        write_output(table, tmp_path / "other")  # the reference contract's columns
+
+
+def test_push_checks_use_the_rows_contract():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    from google.cloud import bigquery
+
+    from fsengine.push.merge import check_rows, check_target_schema, render_merge, rows_columns, TableId
+
+    table = v54_table()
+    columns = rows_columns(table)
+    assert [c.name for c in columns] == output_schema(C54).names
+    assert check_rows(table) == []
+    short = table.set_column(table.schema.get_field_index("features"), "features",
+                             pa.array([r[:37] for r in table["features"].to_pylist()], pa.list_(pa.float64())))
+    assert any("exactly 60 elements" in p for p in check_rows(short))
+    sql = render_merge(TableId.parse("my-project.data.target"), TableId.parse("my-project.data.stage"), replace=False, columns=columns)
+    assert "feature_59_value" in sql and "vegas_line_source" in sql
+    target = [bigquery.SchemaField(c.name, c.bq_type.split("(")[0].split("<")[0] if c.bq_type != "STRUCT" else "RECORD",
+                                   mode="REPEATED" if c.bq_type.startswith("ARRAY") else "NULLABLE")
+              for c in columns if c.name != "feature_59_value"]
+    _, problems = check_target_schema(target, table)
+    assert any("lacks 1 emitted columns: feature_59_value" in p for p in problems)
+    assert pc.all(pc.equal(table["feature_count"], 60)).as_py()
+
+
+def test_backfill_refuses_an_unknown_contract(tmp_path):
+    from fsengine.errors import InputError
+    from fsengine.pipeline import backfill
+
+    with pytest.raises(InputError, match="unknown contract 'v9'"):
+        backfill(tmp_path, contract="v9")
+
+
+def test_resolve_contract():
+    from fsengine.contracts import DEFAULT_RUN_CONTRACT, resolve_contract
+
+    assert resolve_contract("v2_54features") is C54
+    assert resolve_contract(None).name == DEFAULT_RUN_CONTRACT
+    assert resolve_contract(str(C54.path)) is C54

@@ -23,6 +23,9 @@ if TYPE_CHECKING:
 CONTRACT_DIR = Path(__file__).parent
 # The contract of the "reference" profile (spec README, D2) and the one a run uses by default.
 REFERENCE_CONTRACT = "v2_37features"
+# The contract a run uses when none is named (`--contract`). Decision D54-1 makes it
+# v2_54features once the engine computes that contract; until then the reference one.
+DEFAULT_RUN_CONTRACT = REFERENCE_CONTRACT
 NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
 # `default = "nan"`: no default either; absent in memory as NaN (v2_54 features.md §0.1),
 # stored 0.0 like "none".
@@ -104,6 +107,23 @@ def load_contract(name: str = REFERENCE_CONTRACT, *, path: str | Path | None = N
 
     Loading the same file twice returns the same object."""
     return _load_file(Path(path).resolve() if path is not None else contract_file(name).resolve())
+
+
+def resolve_contract(contract: str | Path | Contract | None) -> Contract:
+    """A run's contract from `--contract`: a loaded Contract, the name of a bundled contract,
+    or the path of a contract file (None: DEFAULT_RUN_CONTRACT). Raises ValueError naming the
+    bundled contracts for an unknown name."""
+    if contract is None:
+        return load_contract(DEFAULT_RUN_CONTRACT)
+    if isinstance(contract, Contract):
+        return contract
+    text = str(contract)
+    if contract_file(text).is_file():
+        return load_contract(text)
+    if text.endswith(".toml") and Path(text).is_file():
+        return load_contract(path=text)
+    known = sorted(p.stem for p in CONTRACT_DIR.glob("*.toml"))
+    raise ValueError(f"unknown contract {text!r}: expected one of {known} or the path of a contract .toml file")
 
 
 def contract_of(profile: Profile) -> Contract:

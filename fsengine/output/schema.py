@@ -20,7 +20,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from fsengine.contracts import Contract, load_contract
+from fsengine.contracts import CONTRACT_DIR, Contract, load_contract
 
 TABLE_NAME = "ml_feature_store_v2"
 FEATURE_COUNT = load_contract().feature_count
@@ -172,12 +172,30 @@ OUTPUT_SCHEMA = output_schema(load_contract())
 KEY = ("player_lookup", "game_date")
 
 
+def bundled_contracts() -> list[Contract]:
+    """The contracts bundled with fsengine (fsengine/contracts/*.toml), by name."""
+    return [load_contract(path.stem) for path in sorted(CONTRACT_DIR.glob("*.toml"))]
+
+
+def contract_of_columns(names: list[str]) -> Contract | None:
+    """The bundled contract whose output columns are exactly `names` (in order), if any: how
+    stored rows tell which contract wrote them (the two contracts' column lists differ)."""
+    for contract in bundled_contracts():
+        if [c.name for c in output_columns(contract)] == list(names):
+            return contract
+    return None
+
+
 def output_dir(out: str | Path) -> Path:
     return Path(out) / TABLE_NAME
 
 
 def write_output(
-    table: pa.Table | Iterable[pa.Table], out: str | Path, *, rows_per_file: int = 250_000
+    table: pa.Table | Iterable[pa.Table],
+    out: str | Path,
+    *,
+    rows_per_file: int = 250_000,
+    contract: Contract | None = None,
 ) -> Path:
     """Write the rows as Parquet under OUT/ml_feature_store_v2/, atomically.
 
@@ -186,15 +204,17 @@ def write_output(
     Files go to a temporary sibling folder first; the finished folder replaces any previous
     one in a rename, so a reader never sees a partial output (nor one cut short by an error
     raised while producing a later part).
+    The rows must have exactly the output columns of `contract` (default: the reference one).
     """
+    schema = output_schema(contract or load_contract())
     parts = [table] if isinstance(table, pa.Table) else table
     final = output_dir(out)
     final.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{TABLE_NAME}.partial-", dir=final.parent))
     try:
-        n_files = _write_parts(parts, staging, rows_per_file)
+        n_files = _write_parts(parts, staging, rows_per_file, schema)
         if n_files == 0:
-            _write_file(OUTPUT_SCHEMA.empty_table(), staging / "part-00000.parquet")
+            _write_file(schema.empty_table(), staging / "part-00000.parquet")
         old = None
         if final.exists():
             old = final.parent / f".{TABLE_NAME}.old-{os.getpid()}"
@@ -208,17 +228,17 @@ def write_output(
     return final
 
 
-def _write_parts(parts: Iterable[pa.Table], staging: Path, rows_per_file: int) -> int:
+def _write_parts(parts: Iterable[pa.Table], staging: Path, rows_per_file: int, schema: pa.Schema = OUTPUT_SCHEMA) -> int:
     """Append the parts, in order, to files of at most rows_per_file rows (each part one row
     group per file it lands in); return the number of files. A part is written in a
     background thread while the caller produces the next one (the Parquet writer releases the
     GIL), and at most two parts are held at a time."""
-    files = _RollingFiles(staging, rows_per_file)
+    files = _RollingFiles(staging, rows_per_file, schema)
     try:
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for part in parts:
-                part = _checked_output(part)
+                part = _checked_output(part, schema)
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(files.append, part)
@@ -232,8 +252,8 @@ def _write_parts(parts: Iterable[pa.Table], staging: Path, rows_per_file: int) -
 class _RollingFiles:
     """part-00000.parquet, part-00001.parquet, ... of at most `limit` rows each."""
 
-    def __init__(self, folder: Path, limit: int):
-        self.folder, self.limit = folder, limit
+    def __init__(self, folder: Path, limit: int, schema: pa.Schema = OUTPUT_SCHEMA):
+        self.folder, self.limit, self.schema = folder, limit, schema
         self.count = 0
         self._writer: pq.ParquetWriter | None = None
         self._rows = 0
@@ -243,7 +263,9 @@ class _RollingFiles:
         while first < table.num_rows:
             if self._writer is None or self._rows >= self.limit:
                 self.close()
-                self._writer = pq.ParquetWriter(self.folder / f"part-{self.count:05d}.parquet", OUTPUT_SCHEMA, **WRITE_OPTIONS)
+                self._writer = pq.ParquetWriter(
+                    self.folder / f"part-{self.count:05d}.parquet", self.schema, **write_options(self.schema)
+                )
                 self.count += 1
                 self._rows = 0
             take = min(self.limit - self._rows, table.num_rows - first)
@@ -257,12 +279,12 @@ class _RollingFiles:
             self._writer = None
 
 
-def _checked_output(table: pa.Table) -> pa.Table:
-    if table.schema.names != OUTPUT_NAMES:
-        missing = [n for n in OUTPUT_NAMES if n not in table.schema.names]
-        extra = [n for n in table.schema.names if n not in OUTPUT_NAMES]
+def _checked_output(table: pa.Table, schema: pa.Schema = OUTPUT_SCHEMA) -> pa.Table:
+    if table.schema.names != schema.names:
+        missing = [n for n in schema.names if n not in table.schema.names]
+        extra = [n for n in table.schema.names if n not in schema.names]
         raise ValueError(f"output rows do not have the output columns (missing {missing}, extra {extra})")
-    return table.cast(OUTPUT_SCHEMA)
+    return table.cast(schema)
 
 
 # Min/max statistics for the flat columns only: readers prune on keys and scalars, and the
@@ -276,14 +298,26 @@ PARQUET_COMPRESSION = "snappy"
 WRITE_OPTIONS = {"compression": PARQUET_COMPRESSION, "write_statistics": STATISTICS_COLUMNS}
 
 
+def write_options(schema: pa.Schema) -> dict:
+    """WRITE_OPTIONS for a contract's output schema (statistics on its flat columns)."""
+    flat = [f.name for f in schema if not pa.types.is_nested(f.type)]
+    return {"compression": PARQUET_COMPRESSION, "write_statistics": flat}
+
+
 def _write_file(table: pa.Table, path: Path) -> None:
-    pq.write_table(table, path, **WRITE_OPTIONS)
+    pq.write_table(table, path, **write_options(table.schema))
 
 
-def read_output(out: str | Path) -> pa.Table:
-    """Read a run's rows back as one table (the dataset of OUT/ml_feature_store_v2/)."""
+def read_output(out: str | Path, contract: Contract | None = None) -> pa.Table:
+    """Read a run's rows back as one table (the dataset of OUT/ml_feature_store_v2/), with the
+    output schema of `contract`; by default of the bundled contract whose columns the files
+    hold (else the reference contract's, so a foreign file fails the cast)."""
     folder = output_dir(out)
     if not folder.is_dir():
         raise FileNotFoundError(f"{folder} does not exist: run `fsengine backfill --out {out}` first")
     files = sorted(folder.glob("part-*.parquet"))
-    return pa.concat_tables([pq.read_table(f) for f in files]).cast(OUTPUT_SCHEMA) if files else OUTPUT_SCHEMA.empty_table()
+    if contract is None:
+        found = contract_of_columns(pq.read_schema(files[0]).names) if files else None
+        contract = found or load_contract()
+    schema = output_schema(contract)
+    return pa.concat_tables([pq.read_table(f) for f in files]).cast(schema) if files else schema.empty_table()

@@ -31,7 +31,10 @@ import pyarrow.parquet as pq
 from fsengine.config import ConfigError, validate_dataset, validate_project, validate_table
 from fsengine.sql import query_text
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
-from fsengine.output.schema import FEATURE_COUNT, KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, output_dir, read_output
+from fsengine.contracts import load_contract
+from fsengine.output.schema import (
+    KEY, OUTPUT_COLUMNS, OutputColumn, contract_of_columns, output_columns, output_dir, read_output,
+)
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +164,26 @@ def template_text() -> str:
     return query_text(MERGE_TEMPLATE)
 
 
-def render_merge(target: TableId, staging: TableId, replace: bool, template: str | None = None) -> str:
-    """The MERGE statement (without the template's header comment)."""
-    names = [column_sql(c.name) for c in OUTPUT_COLUMNS]
-    updated = [column_sql(c.name) for c in OUTPUT_COLUMNS if c.name not in NOT_UPDATED]
+def rows_columns(table: pa.Table) -> tuple[OutputColumn, ...]:
+    """The emitted columns of the run's rows: those of the bundled contract whose columns the
+    rows hold (v2_37features: the 143 of output.md §2; v2_54features: the 251 of
+    v2_54/output.md §1); the reference contract's when none matches (the checks then name the
+    differing columns)."""
+    contract = contract_of_columns(table.schema.names)
+    return output_columns(contract) if contract is not None else OUTPUT_COLUMNS
+
+
+def _feature_count(columns: tuple[OutputColumn, ...]) -> int:
+    return sum(1 for c in columns if c.name.startswith("feature_") and c.name.endswith("_quality"))
+
+
+def render_merge(
+    target: TableId, staging: TableId, replace: bool, template: str | None = None,
+    columns: tuple[OutputColumn, ...] = OUTPUT_COLUMNS,
+) -> str:
+    """The MERGE statement (without the template's header comment) for the emitted `columns`."""
+    names = [column_sql(c.name) for c in columns]
+    updated = [column_sql(c.name) for c in columns if c.name not in NOT_UPDATED]
     pieces = {
         "target": target.sql(),
         "staging": staging.sql(),
@@ -243,15 +262,18 @@ def _row_masks(values, arrow_type: pa.DataType, path: str) -> Iterable[tuple[str
                 yield problem, pc.and_(mask, values.is_valid())
 
 
-def check_rows(table: pa.Table) -> list[str]:
-    """Every §1/§8.1 violation of the run's rows, as lines that name the column and keys."""
+def check_rows(table: pa.Table, columns: tuple[OutputColumn, ...] | None = None) -> list[str]:
+    """Every §1/§8.1 violation of the run's rows, as lines that name the column and keys
+    (`columns`: the emitted columns; default those of the rows' contract)."""
+    columns = rows_columns(table) if columns is None else columns
+    feature_count = _feature_count(columns)
     problems: list[str] = []
     dups = duplicate_keys(table)
     if dups:
         shown = ", ".join(f"({p}, {d}) x{n}" for p, d, n in dups[:MAX_LISTED])
         more = f" and {len(dups) - MAX_LISTED} more" if len(dups) > MAX_LISTED else ""
         problems.append(f"{len(dups)} duplicate keys (player_lookup, game_date): {shown}{more}")
-    for column in OUTPUT_COLUMNS:
+    for column in columns:
         values = table[column.name].combine_chunks()
         if column.required and values.null_count:
             problems.append(f"{column.name} is NULL (NOT NULL column): {_keys_where(table, values.is_null())}")
@@ -259,9 +281,9 @@ def check_rows(table: pa.Table) -> list[str]:
             if pc.any(pc.fill_null(mask, False)).as_py():
                 problems.append(f"{problem}: {_keys_where(table, mask)}")
     lengths = pc.list_value_length(table["features"])
-    wrong = pc.and_(table["features"].is_valid(), pc.not_equal(lengths, FEATURE_COUNT))
+    wrong = pc.and_(table["features"].is_valid(), pc.not_equal(lengths, feature_count))
     if pc.any(wrong).as_py():
-        problems.append(f"features does not have exactly {FEATURE_COUNT} elements: {_keys_where(table, wrong)}")
+        problems.append(f"features does not have exactly {feature_count} elements: {_keys_where(table, wrong)}")
     scores = table[_SCORE_COLUMN].to_pylist()
     misfit = pa.array([v is not None and not _fits_score(v) for v in scores], pa.bool_())
     if pc.any(misfit).as_py():
@@ -280,15 +302,22 @@ def _fits_score(value) -> bool:
 def _diagnose_unreadable(out_dir: Path, error: Exception) -> str:
     """Why read_output() could not read the run's files as the output schema, per file/column."""
     lines = [f"cannot read the run's rows in {output_dir(out_dir)} as the output schema: {error}"]
-    required = {c.name for c in OUTPUT_COLUMNS if c.required}
+    files = sorted(output_dir(out_dir).glob("part-*.parquet"))
+    try:
+        contract = contract_of_columns(pq.read_schema(files[0]).names) if files else None
+    except Exception:  # noqa: BLE001 - an unreadable first file is reported below
+        contract = None
+    columns = output_columns(contract or load_contract())
+    names = [c.name for c in columns]
+    required = {c.name for c in columns if c.required}
     for path in sorted(output_dir(out_dir).glob("part-*.parquet")):
         try:
             raw = pq.read_table(path)
         except Exception as exc:  # noqa: BLE001 - any unreadable file is reported by name
             lines.append(f"{path.name}: not readable as Parquet ({exc})")
             continue
-        missing = [n for n in OUTPUT_NAMES if n not in raw.column_names]
-        extra = [n for n in raw.column_names if n not in OUTPUT_NAMES]
+        missing = [n for n in names if n not in raw.column_names]
+        extra = [n for n in raw.column_names if n not in names]
         if missing or extra:
             lines.append(f"{path.name}: missing columns {missing}, unexpected columns {extra}")
         for name in sorted(required & set(raw.column_names)):
@@ -370,15 +399,20 @@ def _incompatibility(schema_field, arrow_type: pa.DataType) -> str | None:
     return None
 
 
-def check_target_schema(target_schema, table: pa.Table | None = None) -> tuple[dict, list[str]]:
+def check_target_schema(
+    target_schema, table: pa.Table | None = None, columns: tuple[OutputColumn, ...] | None = None
+) -> tuple[dict, list[str]]:
     """Emitted column -> target SchemaField, and every reason the target cannot take the rows.
 
     With `table`, also refuses NULLs in columns the target declares REQUIRED and strings longer
-    than a STRING(L) column allows (the load would fail on them).
+    than a STRING(L) column allows (the load would fail on them). `columns`: the emitted
+    columns (default: those of the table's contract, else the reference contract's).
     """
+    if columns is None:
+        columns = rows_columns(table) if table is not None else OUTPUT_COLUMNS
     by_name = {f.name.lower(): f for f in target_schema}
     fields, problems, missing = {}, [], []
-    for column in OUTPUT_COLUMNS:
+    for column in columns:
         target_field = by_name.get(column.name.lower())
         if target_field is None:
             missing.append(column.name)
@@ -405,7 +439,7 @@ def check_target_schema(target_schema, table: pa.Table | None = None) -> tuple[d
     return fields, problems
 
 
-def staging_schema(target_fields: dict) -> list:
+def staging_schema(target_fields: dict, columns: tuple[OutputColumn, ...] = OUTPUT_COLUMNS) -> list:
     """Exactly the emitted columns in output order, each with the target's type and mode."""
     from google.cloud import bigquery
 
@@ -415,7 +449,7 @@ def staging_schema(target_fields: dict) -> list:
             precision=f.precision, scale=f.scale, max_length=f.max_length,
         )
 
-    return [copy(target_fields[c.name]) for c in OUTPUT_COLUMNS]
+    return [copy(target_fields[c.name]) for c in columns]
 
 
 # --------------------------------------------------------------------------- the push
@@ -506,7 +540,8 @@ def push(
     # -- §8.1 local checks, rows first: nothing about the target is needed to refuse bad rows
     note(f"checking the run's rows in {output_dir(out_dir)}")
     table = read_run_rows(out_dir)
-    problems = check_rows(table)
+    columns = rows_columns(table)
+    problems = check_rows(table, columns)
     if problems:
         raise PushRefused("the run's rows cannot be pushed (no job sent):\n  " + "\n  ".join(problems))
     per_date = table.select(["game_date"]).group_by("game_date").aggregate([([], "count_all")])
@@ -530,7 +565,7 @@ def push(
         raise PushRefused(_explain_missing_target(client, target_id, exc, call_timeout)) from None
     except Exception as exc:  # noqa: BLE001 - any failure here happens before any job
         raise PushRefused(f"cannot read the schema of target {target_id}: {_error_text(exc)}") from None
-    target_fields, schema_problems = check_target_schema(target_table.schema, table)
+    target_fields, schema_problems = check_target_schema(target_table.schema, table, columns)
     if schema_problems:
         raise PushRefused(f"target {target_id} cannot take the run's rows (the engine never alters the target "
                           "schema; no job sent):\n  " + "\n  ".join(schema_problems))
@@ -546,8 +581,8 @@ def push(
             raise PushRefused(f"staging dataset {target_id.project}.{staging_dataset} is in {ds.location}, "
                               f"the target in {location}: they must share a location")
 
-    schema = staging_schema(target_fields)
-    merge_sql = render_merge(target_id, stage, replace)
+    schema = staging_schema(target_fields, columns)
+    merge_sql = render_merge(target_id, stage, replace, columns=columns)
     if dry_run:
         report.statements = {
             "staging table (metadata call)": _describe_staging(stage, schema, staging_expiration_hours),

@@ -338,9 +338,6 @@ UPSTREAM_TABLES_JSON_54 = UPSTREAM_TABLES_JSON[:-1] + (
     '"53": "calculated", "54": "calculated", "55": "calculated", "56": "calculated", "57": "calculated", '
     '"58": "calculated", "59": "calculated"}'
 )
-QUALITY_COLUMNS_54 = [
-    *(c for c in QUALITY_COLUMNS if not c.startswith("feature_") or not c[8:].split("_")[0].isdigit()),
-]
 _PER_FEATURE_AT = QUALITY_COLUMNS.index("feature_0_quality")
 QUALITY_COLUMNS_54 = (
     QUALITY_COLUMNS[:_PER_FEATURE_AT]
