@@ -1,4 +1,5 @@
-"""Output rows (spec output.md §1-§5): the assembled frame -> the 143 output columns.
+"""Output rows (spec output.md §1-§5; v2_54/output.md): the assembled frame -> the output
+columns of the profile's contract (143 for v2_37features, 251 for v2_54features).
 
 `output_rows` scores the tags (fsengine.scoring.quality), zero-fills the stored feature array, computes
 `data_hash` over the in-memory row, serialises `feature_sources_json`, stamps the run
