@@ -410,7 +410,7 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         }
         if s["is_placeholder"]:
             out_rows.append({**base, "feature_values": None, "feature_tags": None,
-                             "cache_miss_fallback_used": False, "vegas_line_source": "none"})
+                             "cache_miss_fallback_used": None, "vegas_line_source": None})
             continue
         ctx_team = ctx.get("team_abbr") if upgc else None
         values: list = [None] * FEATURE_COUNT

@@ -388,3 +388,14 @@ def test_in_row_features_42_53_59():
     assert (values(h)[38], values(h)[41]) == (224.5, 6.5)
     assert values(h)[59] == values(h)[22] - values(h)[14] and tags(h)[59] == "calculated"
     assert (values(h)[37], tags(h)[37]) == (0.0, "default")  # star_teammates_out NULL
+
+
+def test_production_early_season_placeholders_are_s2_filtered_and_empty():
+    day = "2025-10-25"  # season 2025 starts 2025-10-21: early season
+    ctx = [upgc("ok", day, avg_minutes_per_game_last_7=20, is_production_ready=True),
+           upgc("low", day, avg_minutes_per_game_last_7=3, is_production_ready=True)]
+    frame = run({"upgc": ctx}, day, production_from=day)
+    assert frame["player_lookup"].to_list() == ["ok"]  # no PGS history needed (S1 exempt)
+    r = row_of(frame, "ok", day)
+    assert r["is_placeholder"] and r["feature_values"] is None and r["feature_tags"] is None
+    assert r["cache_miss_fallback_used"] is None and r["vegas_line_source"] is None
