@@ -399,3 +399,52 @@ def test_production_early_season_placeholders_are_s2_filtered_and_empty():
     r = row_of(frame, "ok", day)
     assert r["is_placeholder"] and r["feature_values"] is None and r["feature_tags"] is None
     assert r["cache_miss_fallback_used"] is None and r["vegas_line_source"] is None
+
+
+def _odds(player, day, book, line, minute, tipoff):
+    t = dt.datetime.combine(D(day), dt.time(12), tzinfo=dt.timezone.utc) + dt.timedelta(minutes=minute)
+    return dict(player_lookup=player, game_date=D(day), bookmaker=book, points_line=line, snapshot_timestamp=t,
+                minutes_before_tipoff=tipoff)
+
+
+def test_multi_book_and_line_delta_sql_filters():
+    prev = "2025-12-05"
+    odds = [
+        # D: a's latest pre-tip lines per book: dk 24.5 (its in-game 30.5 and NULL-tipoff 40.5 excluded), fd 25.5
+        _odds("a", DAY, "draftkings", 20.5, 0, 100), _odds("a", DAY, "draftkings", 24.5, 10, 90),
+        _odds("a", DAY, "draftkings", 30.5, 20, -10), _odds("a", DAY, "draftkings", 40.5, 30, None),
+        _odds("a", DAY, "fanduel", 25.5, 0, 100),
+        # bovada: in L's consensus, not in M
+        _odds("a", DAY, "bovada", 27.5, 0, 100),
+        _odds("a", prev, "fanduel", 22.0, 0, 100),
+    ]
+    hist = [pgs("a", "2025-12-01"), pgs("a", DAY)]
+    r = row_of(run({"pgs": hist, "odds_api": odds}, DAY), "a", DAY)
+    assert (values(r)[50], tags(r)[50]) == (statistics.stdev([24.5, 25.5]), "vegas")
+    # consensus at D over dk 24.5, fd 25.5, bovada 27.5 = 25.5; at 12-05: 22.0
+    assert (values(r)[54], tags(r)[54]) == (3.5, "vegas")
+
+
+def test_multi_book_bettingpros_fallback_sql_filters():
+    t = dt.datetime(2025, 12, 10, 12, tzinfo=dt.timezone.utc)
+
+    def bp(book, line, minute=0, market="points"):
+        return dict(player_lookup="b", game_date=D(DAY), market_type=market, points_line=line, opening_line=None,
+                    created_at=t + dt.timedelta(minutes=minute), bookmaker=book)
+
+    lines = [bp("BetMGM", 18.0), bp("BetMGM", 18.5, 5), bp("BettingPros Consensus", 19.0), bp("PrizePicks", 30.0),
+             bp("Underdog", 31.0), bp(None, 32.0), bp("Caesars", 40.0, market="assists")]
+    hist = [pgs("b", "2025-12-01"), pgs("b", DAY)]
+    r = row_of(run({"pgs": hist, "bettingpros": lines}, DAY), "b", DAY)
+    assert (values(r)[50], tags(r)[50]) == (statistics.stdev([18.5, 19.0]), "bettingpros")
+
+
+def test_rolling_rows_skip_null_points_and_zero_minutes_and_order_by_game_id():
+    rows = [pgs("p", "2025-12-01", points=10, game_id="20251201_B"), pgs("p", "2025-12-01", points=30, game_id="20251201_A"),
+            pgs("p", "2025-12-03", points=None), pgs("p", "2025-12-05", points=7, minutes=0),
+            pgs("p", "2025-10-10", points=99), pgs("p", DAY)]
+    r = row_of(run({"pgs": rows}, DAY), "p", DAY)
+    # R rows oldest first: 30 (game A), 10 (game B); the 10-10 row is 61 days back
+    assert values(r)[43] == 20.0
+    assert values(r)[46] == 1.0  # newest 10 < mean 20, then 30 is not
+    assert values(r)[44] == 0.0  # m < 4
