@@ -54,6 +54,7 @@ def head_params(params: dict, profile: Profile) -> dict:
     `phase4_exact_date_only` is on, so the round-1 Q1-Q4 files read the exact date only."""
     out = dict(params)
     out["production_spine_filter"] = bool(profile.production_spine_filter)
+    out["odds_pre_tipoff_only"] = bool(profile.odds_pre_tipoff_only)
     if profile.phase4_exact_date_only:
         for name in PHASE4_FALLBACK_WINDOWS:
             out[name] = 0
@@ -392,6 +393,8 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
     opp_players = _grouped([r for r in opp if r["kind"] == "player"])
     opp_teams = {(r["team_abbr"], r["game_date"]): r for r in opp if r["kind"] == "team"}
     hist = _by_key(history.to_dicts())
+    # §0.1 presence: NaN is absent in head-2026-07 (nan_is_absent), present in the reference rule
+    is_present = present if profile.nan_is_absent else (lambda v: v is not None)
 
     out_rows = []
     for s in spine:
@@ -404,7 +407,8 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
             "player_lookup": s["player_lookup"], "universal_player_id": s["universal_player_id"],
             "game_date": day, "game_id": s["game_id"], "opponent_team_abbr": s["opponent_team_abbr"],
             "is_home": s["is_home"], "days_rest": ctx.get("days_rest"),
-            "is_placeholder": bool(s["is_placeholder"]), "composite_fallback": False,
+            "is_placeholder": bool(s["is_placeholder"]),
+            "composite_fallback": bool((cf.get(key) or {}).get("composite_fallback")) and not s["is_placeholder"],
             "last10_n": h.get("last10_n"), "total_games": h.get("total_games"),
             "contributing_game_dates": h.get("contributing_game_dates"),
         }
@@ -420,11 +424,12 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         p4: dict = {}
         cache = dc.get(key)
         cache_miss_used = False
-        if cache is not None and cache["row_found"]:
+        if (cache is not None and cache["row_found"]) or not profile.cache_miss_fallback:
             for name in ("points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
                          "games_in_last_7_days", "paint_rate_last_10", "three_pt_rate_last_10",
                          "team_pace_last_10", "team_off_rating_last_10", "minutes_avg_last_10"):
-                p4[name] = cache[name]
+                if cache is not None and cache["row_found"]:
+                    p4[name] = cache[name]
         else:
             team_key_date = day
             emitted, c = cache_miss_values(
@@ -451,9 +456,9 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
 
         def with_fallback(i, field, p3):
             v4 = p4.get(field)
-            if present(v4):
+            if is_present(v4):
                 values[i], tags[i] = float(v4), "phase4"
-            elif present(p3):
+            elif is_present(p3):
                 values[i], tags[i] = float(p3), "phase3"
             else:
                 values[i], tags[i] = default(i), "default"
@@ -465,7 +470,8 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         with_fallback(1, "points_avg_last_10", h.get("p3_points_avg_last_10"))
         with_fallback(2, "points_avg_season", h.get("season_points_avg"))
         phase4_only(3, "points_std_last_10")
-        with_fallback(4, "games_in_last_7_days", ctx.get("games_in_last_7_days") if upgc else None)
+        games_p3 = ctx.get("games_in_last_7_days") if upgc and profile.phase3_games_in_last_7_days else None
+        with_fallback(4, "games_in_last_7_days", games_p3)
         for i, name in ((5, "fatigue_score"), (6, "shot_zone_mismatch_score"), (7, "pace_score"),
                         (8, "usage_spike_score")):
             phase4_only(i, name)
@@ -481,13 +487,17 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         values[10] = INJURY_RISK.get(status.lower(), default(10)) if status is not None else default(10)
         tags[10] = "calculated"
 
-        # 11 recent_trend (§2.7): A = two newest, B = next three; NULL points -> 0
+        # 11 recent_trend (§2.7): A = two newest, B = next three, diff = A - B (NULL points -> 0);
+        # the reference rule: next two minus newest three
         lst = last10.get(key, [])
         if len(lst) < 5:
             values[11] = 0.0
         else:
             p = [r["points"] or 0 for r in lst[:5]]
-            diff = (p[0] + p[1]) / 2.0 - (p[2] + p[3] + p[4]) / 3.0
+            if profile.recent_trend_newest_first:
+                diff = (p[0] + p[1]) / 2.0 - (p[2] + p[3] + p[4]) / 3.0
+            else:
+                diff = (p[3] + p[4]) / 2.0 - (p[0] + p[1] + p[2]) / 3.0
             values[11] = 2.0 if diff >= 5 else 1.0 if diff >= 2 else -2.0 if diff <= -5 else -1.0 if diff <= -2 else 0.0
         tags[11] = "calculated"
 
@@ -518,7 +528,7 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
             tags[i] = "phase3"
         for i, name in ((18, "paint_rate_last_10"), (19, "mid_range_rate_last_10"), (20, "three_pt_rate_last_10")):
             v = p4.get(name)
-            if present(v):
+            if is_present(v):
                 values[i], tags[i] = float(v) / 100.0, "phase4"
             else:
                 values[i], tags[i] = None, "missing"
@@ -547,9 +557,9 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         # 29, 30 (§2.7)
         opponent_known = bool(s["opponent_team_abbr"])
         season_avg = next((v for v in (p4.get("points_avg_season"), h.get("season_points_avg"))
-                           if present(v) and v != 0), 10.0)
+                           if is_present(v) and v != 0), default(29))
         opp_avg = h.get("opp_points_avg")
-        if opponent_known and present(opp_avg):
+        if opponent_known and (is_present(opp_avg) or not profile.opponent_no_games_fallback):
             values[29], tags[29] = opp_avg, "opponent_history"
         else:
             values[29], tags[29] = float(season_avg), profile.opponent_fallback_tag
@@ -560,19 +570,25 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
         # 31, 32 (§2.7)
         mppm = bool(h.get("mppm_present"))
         q11_minutes = h.get("minutes_avg_30d") if mppm else None
-        if present(q11_minutes):
-            values[31], tags[31] = q11_minutes, "minutes_ppm"
-        elif present(p4.get("minutes_avg_last_10")):
-            values[31], tags[31] = float(p4["minutes_avg_last_10"]), "phase4"
-        else:
-            values[31], tags[31] = default(31), profile.minutes_ppm_missing_tag
         q11_ppm = h.get("ppm_avg_30d") if mppm else None
-        if present(q11_ppm):
-            values[32], tags[32] = q11_ppm, "minutes_ppm"
-        elif present(p4.get("ppm_avg_last_10")):
-            values[32], tags[32] = float(p4["ppm_avg_last_10"]), "phase4"
-        else:
-            values[32], tags[32] = default(32), profile.minutes_ppm_missing_tag
+        if profile.minutes_ppm_phase4_fallback:
+            if is_present(q11_minutes):
+                values[31], tags[31] = q11_minutes, "minutes_ppm"
+            elif is_present(p4.get("minutes_avg_last_10")):
+                values[31], tags[31] = float(p4["minutes_avg_last_10"]), "phase4"
+            else:
+                values[31], tags[31] = default(31), profile.minutes_ppm_missing_tag
+            if is_present(q11_ppm):
+                values[32], tags[32] = q11_ppm, "minutes_ppm"
+            elif is_present(p4.get("ppm_avg_last_10")):
+                values[32], tags[32] = float(p4["ppm_avg_last_10"]), "phase4"
+            else:
+                values[32], tags[32] = default(32), profile.minutes_ppm_missing_tag
+        else:  # the reference rule: the Q11 row decides both tags
+            tag = "minutes_ppm" if mppm else profile.minutes_ppm_missing_tag
+            values[31] = q11_minutes if mppm else default(31)
+            values[32] = q11_ppm if mppm and q11_ppm is not None else default(32)
+            tags[31] = tags[32] = tag
         dnp = h.get("dnp_rate")
         values[33], tags[33] = (default(33) if dnp is None else dnp), "calculated"
         slope = h.get("pts_slope_10g")

@@ -1,7 +1,8 @@
 -- v54_vegas_lines: Q9′ of v2_54 features.md §2.3 — the Vegas line of every (player, D) as
 -- round-1 Q9 (q09_vegas_lines.sql), the Odds API candidates restricted to pre-tip rows
--- (minutes_before_tipoff >= 0; NULL is not pre-tip), and the source of the line.
--- Inputs: spine, odds_api, bettingpros.
+-- (minutes_before_tipoff >= 0; NULL is not pre-tip) when $odds_pre_tipoff_only, and the
+-- source of the line.
+-- Inputs: spine, odds_api, bettingpros; $odds_pre_tipoff_only.
 -- Output: player_lookup, game_date, vegas_points_line, vegas_opening_line, vegas_line_move
 --   (DOUBLE, only for players with a line), vegas_line_source ('both', 'odds_api',
 --   'bettingpros'; players without a line have no row: 'none').
@@ -12,7 +13,8 @@ odds AS (
     SELECT o.player_lookup, o.game_date, o.points_line, o.snapshot_timestamp,
            CASE WHEN o.bookmaker = 'draftkings' THEN 0 ELSE 1 END AS priority
     FROM odds_api o
-    WHERE o.points_line > 0 AND o.player_lookup IS NOT NULL AND o.minutes_before_tipoff >= 0
+    WHERE o.points_line > 0 AND o.player_lookup IS NOT NULL
+      AND (NOT $odds_pre_tipoff_only OR coalesce(o.minutes_before_tipoff >= 0, FALSE))
       AND o.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
 ),
 best_priority AS (
