@@ -241,3 +241,15 @@ def test_output_rows_equal_upstreams(golden):
     # changes their hash; the hash is compared on every other row (1,219 of 1,666)
     assert len(rehashed) <= 447
     assert produced["feature_sources_json"].to_list() == expected["feature_sources"].to_list()
+
+
+def test_tie_spec_differs_rows_take_the_spec_tie_break(golden):
+    """The 5 rows of vectors/README.md where the §0.8 BettingPros order picks another row than
+    upstream did: feature 50 is the README's "spec (our reading)" value."""
+    rows, _ = golden
+    spec = {"jayenvinvin": 5.795112883571236, "kalulovinle": 0.3535533905932738, "lostenimarle": 2.1213203435596424,
+            "okanantho": 4.242640687119285, "phchshavin": 0.5}
+    day = rows.filter(pl.col("game_date") == dt.date(2025, 11, 12))
+    for player, value in spec.items():
+        (r,) = day.filter(pl.col("player_lookup") == player).to_dicts()
+        assert (r["feature_values"][50], r["feature_tags"][50]) == (value, "bettingpros")
