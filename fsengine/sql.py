@@ -40,7 +40,7 @@ _TIEBREAK = re.compile(
 
 # queries/ is split the way the data flows; a query's name (its file's stem) is unique across
 # the folders, so callers name a query without knowing where it lives.
-QUERY_FOLDERS = ("engine", "explain", "bigquery")
+QUERY_FOLDERS = ("engine", "engine_head", "explain", "bigquery")
 
 
 @lru_cache(maxsize=None)

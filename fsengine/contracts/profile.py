@@ -97,6 +97,9 @@ class Profile:
     opportunity_window_days: int = 60
     teammate_usage_window_days: int = 30
     multi_book_bettingpros_below_std: float = 0.3
+    # The assembly that builds the contract's rows (fsengine/engine/compute.py): "reference" =
+    # the round-1 registry and assemble.py; "head" = assemble_head.py with its extractions.
+    assembly: str = "reference"
     # The scorer's data ([profile.scorer]).
     scorer: ScorerProfile | None = None
     # The contract file the profile was read from (fsengine.contracts.contract_of reads the

@@ -61,6 +61,26 @@ def validate_run(start, end, mode: str, as_of) -> None:
         raise InputError(f"mode {mode!r} is not one of {', '.join(MODES)}")
 
 
+# The assembly a profile names (its `assembly` setting; "reference" when it names none):
+# "reference" = the round-1 registry and assemble.py below; every other name maps to the
+# function that runs its own extractions after the spine and assembles its contract's rows.
+REFERENCE_ASSEMBLY = "reference"
+
+
+def assembly_of(profile: Profile) -> str:
+    return profile.assembly
+
+
+def _compute_other(con, params, profile, minutes_type, runner, assembly):
+    from fsengine.engine.assemble_head import compute_head
+
+    assemblies = {"head": compute_head}
+    if assembly not in assemblies:
+        raise InputError(f"profile {profile.name} names assembly {assembly!r}; known: reference, {', '.join(assemblies)}")
+    runner(con, "spine", params)
+    return assemblies[assembly](con, params, profile, minutes_type, runner)
+
+
 def compute(
     snapshot: Snapshot,
     start: dt.date,
@@ -86,6 +106,13 @@ def compute(
     runner = TimedRunner(progress)
     con = open_session(snapshot, profile, threads, memory_limit, bounds=(start, end))
     try:
+        assembly = assembly_of(profile)
+        if assembly != REFERENCE_ASSEMBLY:
+            rows = _compute_other(con, params, profile, snapshot.minutes_type, runner, assembly)
+            dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
+            if progress is not None:
+                progress(f"assembled {rows.height} rows over {len(dates)} dates")
+            return EngineResult(rows=rows, timings=dict(runner.timings), dates=dates)
         for name in ENGINE_QUERIES:
             runner(con, name, params)
         began = time.perf_counter()

@@ -28,6 +28,9 @@ from fsengine.sql import parameter_names, query_text, statement  # noqa: F401  (
 # What an extraction can read besides earlier extractions: the snapshot's views (named by the
 # tables' short names) and the session's table of built-in season starts (session.py).
 SNAPSHOT_VIEWS = tuple(t.short for t in SOURCE_TABLES)
+# The views of the tables only contract v2_54features reads (short names of the snapshot
+# reader of format 2).
+HEAD_SNAPSHOT_VIEWS = ("injury_report", "prediction_accuracy")
 
 # The stages, in run order: pipeline.plan_run runs "planning" (once per run, before the
 # chunks); session.open_session runs "session" (before a chunk's views are bounded to its
@@ -73,6 +76,40 @@ EXTRACTIONS: tuple[Extraction, ...] = (
     ),
 )
 BY_NAME: dict[str, Extraction] = {e.name: e for e in EXTRACTIONS}
+
+# The extractions of the "head" assembly (contract v2_54features, profile head-2026-07;
+# fsengine/engine/assemble_head.py), files under queries/engine_head/ plus round-1 files it
+# reuses. Run after `spine` and before the history stage, in this order. The round-1 Q1-Q4
+# files are bound with the profile's Phase-4 windows, which the head profile's switch
+# `exact_date_phase4` sets to 0 (exact date only).
+HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
+    Extraction("v54_spine", ("spine", "pgs", "upgc"), "core",
+               "replaces spine (S1 60-day history filter, S2 production filter)"),
+    Extraction("q01_daily_cache", ("spine", "daily_cache"), "core", "assemble_head (P4: Q1 row)"),
+    Extraction("q02_composite_factors", ("spine", "composite"), "core", "assemble_head (features 5-8)"),
+    Extraction("q03_shot_zone", ("spine", "shot_zone"), "core", "assemble_head (features 18-20)"),
+    Extraction("q04_team_defense", ("spine", "team_defense"), "core", "assemble_head (features 13-14)"),
+    Extraction("q05_player_context", ("spine", "upgc"), "core", "q08_team_games (the UPGC team)"),
+    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core",
+               "assemble_head (feature 24)"),
+    Extraction("v54_player_context", ("spine", "upgc"), "core",
+               "assemble_head (Q5′: features 4 P3, 9, 10, 15-17, 37-42, 51, 52; the C team)"),
+    Extraction("v54_vegas_lines", ("spine", "odds_api", "bettingpros"), "core",
+               "assemble_head (Q9′: features 25-28, 53; vegas_line_source)"),
+    Extraction("v54_last10_rows", ("spine", "pgs"), "core", "assemble_head (Q6′: cache-miss fallback, feature 11)"),
+    Extraction("v54_team_rows", ("spine", "team_offense"), "core", "assemble_head (Q8′: C's team pace/rating)"),
+    Extraction("v54_r_rolling", ("spine", "pgs"), "core", "assemble_head (R: features 43-46, 48, 49)"),
+    Extraction("v54_t_teammate_usage", ("spine", "v54_player_context", "injury_report", "pgs"), "core",
+               "assemble_head (T: feature 47)"),
+    Extraction("v54_m_book_lines", ("spine", "odds_api", "bettingpros"), "core", "assemble_head (M: feature 50)"),
+    Extraction("v54_l_consensus", ("spine", "odds_api"), "core", "assemble_head (L: feature 54)"),
+    Extraction("v54_h_line_history", ("spine", "pgs", "prediction_accuracy"), "core",
+               "assemble_head (H: features 55, 56)"),
+    Extraction("v54_o_opportunity", ("spine", "pgs", "team_offense"), "core", "assemble_head (O: features 57, 58)"),
+)
+
+# Which extraction list an assembly runs after the spine (the profile names its assembly).
+ASSEMBLY_EXTRACTIONS: dict[str, tuple[Extraction, ...]] = {"head": HEAD_EXTRACTIONS}
 
 
 def stage_queries(stage: str) -> tuple[str, ...]:

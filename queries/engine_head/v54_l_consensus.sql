@@ -1,0 +1,23 @@
+-- v54_l_consensus: extraction L of v2_54 features.md §4 (feature 54) — the latest pre-tip line
+-- per (player, date, bookmaker) for every date of [min D - $odds_lookback_days, max D];
+-- the lower-middle consensus and the delta are computed in Python.
+-- Inputs: spine, odds_api; $odds_lookback_days (14).
+-- Output: player_lookup, line_date, bookmaker, points_line.
+-- Rule: rows with minutes_before_tipoff >= 0 and points_line > 0, every bookmaker (bovada
+-- included); latest by snapshot_timestamp DESC, points_line ASC (§0.8; rows tied on both carry the same line).
+WITH spine_players AS (
+    SELECT DISTINCT player_lookup FROM spine WHERE NOT is_placeholder
+),
+ranked AS (
+    SELECT o.*, ROW_NUMBER() OVER (
+               PARTITION BY o.player_lookup, o.game_date, o.bookmaker
+               ORDER BY o.snapshot_timestamp DESC, o.points_line ASC
+           ) AS pick
+    FROM odds_api o JOIN spine_players s ON s.player_lookup = o.player_lookup
+    WHERE o.minutes_before_tipoff >= 0 AND o.points_line > 0
+      AND o.game_date BETWEEN (SELECT min(game_date) FROM spine) - CAST($odds_lookback_days AS INTEGER)
+                          AND (SELECT max(game_date) FROM spine)
+)
+SELECT player_lookup, game_date AS line_date, bookmaker, points_line
+FROM ranked WHERE pick = 1
+ORDER BY 1, 2, 4

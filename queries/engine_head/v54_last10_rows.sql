@@ -1,0 +1,34 @@
+-- v54_last10_rows: Q6′ of v2_54 features.md §2.3 — the last-10 list of every non-placeholder
+-- spine row, one output row per list element, with the columns the cache-miss fallback
+-- (§2.4) and recent_trend (§2.7 feature 11) read.
+-- Inputs: spine, pgs; $last10_window_days, $last10_size.
+-- Output: player_lookup, game_date (D), slot (0 = newest), list_date, points, minutes_e9
+--   (minutes_played x 10^9, exact for NUMERIC/INT64; NULL when NULL), minutes_float (DOUBLE),
+--   is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr.
+-- Rule: PGS rows of the player with game_date in [D - window, D - 1], ordered game_date DESC,
+-- game_id ASC, then the selected columns in sources.md order ascending NULLs last (§0.8); the first $last10_size.
+WITH keys AS (
+    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+),
+ranked AS (
+    SELECT k.player_lookup AS key_player, k.game_date AS key_date, p.*,
+           ROW_NUMBER() OVER (
+               PARTITION BY k.player_lookup, k.game_date
+               ORDER BY p.game_date DESC, p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
+                        p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST, p.is_dnp ASC NULLS LAST,
+                        p.fg_attempts ASC NULLS LAST, p.paint_attempts ASC NULLS LAST,
+                        p.mid_range_attempts ASC NULLS LAST, p.three_pt_attempts ASC NULLS LAST
+           ) - 1 AS slot
+    FROM keys k
+    JOIN pgs p
+      ON p.player_lookup = k.player_lookup
+     AND p.game_date BETWEEN k.game_date - CAST($last10_window_days AS INTEGER) AND k.game_date - 1
+)
+SELECT key_player AS player_lookup, key_date AS game_date, CAST(slot AS BIGINT) AS slot,
+       game_date AS list_date, points,
+       CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
+       CAST(minutes_played AS DOUBLE) AS minutes_float,
+       is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr
+FROM ranked
+WHERE slot < $last10_size
+ORDER BY player_lookup, game_date, slot

@@ -1,0 +1,34 @@
+-- v54_player_context: Q5′ of v2_54 features.md §2.2 — the player's UPGC row at D with the
+-- columns of Q5 plus the seven columns features 4 (P3) and 37-42, 51, 52 read.
+-- Inputs: spine, upgc.
+-- Output: player_lookup, game_date, row_found, team_abbr, home_game, back_to_back,
+--   season_phase, days_rest, opponent_days_rest, player_status, games_in_last_7_days,
+--   star_teammates_out, minutes_in_last_7_days, prop_over_streak, prop_under_streak (BIGINT),
+--   game_total_e9, game_spread_e9 (NUMERIC x 10^9 as BIGINT: exact; float(dec) in Python).
+-- Duplicates: the round-1 Q5 tie-break (game_id, team_abbr, opponent_team_abbr,
+-- universal_player_id, then every UPGC column, NULLs last): the row the spine chose (§0.8).
+WITH keys AS (
+    SELECT player_lookup, game_date FROM spine
+),
+ranked AS (
+    SELECT u.*,
+           ROW_NUMBER() OVER (
+               PARTITION BY u.player_lookup, u.game_date
+               ORDER BY u.game_id ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
+                        u.opponent_team_abbr ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
+                        /*tiebreak upgc AS u*/
+           ) AS pick
+    FROM upgc u
+    JOIN keys k ON k.player_lookup = u.player_lookup AND k.game_date = u.game_date
+)
+SELECT k.player_lookup, k.game_date,
+       (r.game_date IS NOT NULL) AS row_found,
+       r.team_abbr, r.home_game, r.back_to_back, r.season_phase,
+       r.days_rest, r.opponent_days_rest, r.player_status,
+       r.games_in_last_7_days, r.star_teammates_out, r.minutes_in_last_7_days,
+       r.prop_over_streak, r.prop_under_streak,
+       CAST(CAST(r.game_total AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS game_total_e9,
+       CAST(CAST(r.game_spread AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS game_spread_e9
+FROM keys k
+LEFT JOIN (SELECT * FROM ranked WHERE pick = 1) r
+       ON r.player_lookup = k.player_lookup AND r.game_date = k.game_date
