@@ -69,7 +69,7 @@ def test_manifest_that_is_not_json(snap):
         Snapshot.open(snap)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None])
+@pytest.mark.parametrize("version", [3, 0, "1", None])
 def test_wrong_format_version(snap, version):
     data = manifest(snap)
     data["format"] = version

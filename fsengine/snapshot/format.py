@@ -1,8 +1,10 @@
-"""Snapshot folder format 1 (spec sources.md §3): write it atomically, read and validate it,
-and expose its tables to DuckDB without copying them.
+"""Snapshot folders (spec sources.md §3; format 2: v2_54 sources.md §5): write them atomically
+(format 2), read and validate format 1 and 2, and expose their tables to DuckDB without copying.
 
 A snapshot is a folder with one sub-folder of Parquet files per source table and a
 `manifest.json` written last. A folder without a manifest is incomplete and never read.
+Format 2 adds the manifest key `contracts`: the contracts whose tables, columns and lookbacks
+the writer satisfied. A format-1 manifest counts as `contracts = ["v2_37features"]`.
 """
 
 from __future__ import annotations
@@ -25,15 +27,22 @@ from fsengine import __version__
 from fsengine.errors import CoverageError, SnapshotError
 from fsengine.snapshot.sources import (
     ARROW_TYPES,
+    CONTRACT_SOURCES,
     MINUTES_ALTERNATIVES,
-    SOURCE_TABLES,
+    REFERENCE_CONTRACT,
     TABLES,
     SourceTable,
+    check_contracts,
+    columns_for,
+    first_servable_start,
+    missing_for,
     normalise_type,
     required_bounds,
+    tables_for,
 )
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # what this version writes
+READABLE_FORMATS = (1, 2)
 MANIFEST = "manifest.json"
 COMPRESSION = "zstd"
 
@@ -152,8 +161,9 @@ class SnapshotWriter:
     folder, so an interrupted snapshot never leaves a manifest behind.
     """
 
-    def __init__(self, folder: str | Path):
+    def __init__(self, folder: str | Path, contracts: Iterable[str] | None = None):
         self.folder = Path(folder)
+        self.contracts = None if contracts is None else check_contracts(contracts)
         self.folder.parent.mkdir(parents=True, exist_ok=True)
         self.staging = Path(tempfile.mkdtemp(prefix=f".{self.folder.name}.partial-", dir=self.folder.parent))
         self.entries: dict[str, dict] = {}
@@ -172,8 +182,12 @@ class SnapshotWriter:
         self.entries[key] = entry
 
     def commit(self, created_at: dt.datetime | None = None) -> Path:
+        contracts = self.contracts if self.contracts is not None else served_contracts(
+            {key: [c["name"] for c in entry["columns"]] for key, entry in self.entries.items()}
+        )
         manifest = {
             "format": FORMAT_VERSION,
+            "contracts": list(contracts),
             "created_at": rfc3339(created_at or dt.datetime.now(dt.timezone.utc)),
             "tool_version": __version__,
             "tables": {key: self.entries[key] for key in sorted(self.entries)},
@@ -210,13 +224,15 @@ def write_snapshot(
     source_prefix: str = "fixture:",
     created_at: dt.datetime | None = None,
     max_rows_per_file: int = 2_000_000,
+    contracts: Iterable[str] | None = None,
 ) -> Path:
-    """Write whole in-memory tables as a format-1 snapshot (fixtures, tests).
+    """Write whole in-memory tables as a format-2 snapshot (fixtures, tests).
 
     `tables` maps `<dataset>.<table>` to an Arrow table with the columns of sources.md §2
-    in order; `bounds` gives each table's inclusive [start, end].
+    in order; `bounds` gives each table's inclusive [start, end]. `contracts` is what the
+    manifest declares; None declares every contract whose tables and columns are all present.
     """
-    with SnapshotWriter(folder) as writer:
+    with SnapshotWriter(folder, contracts) as writer:
         for key, data in tables.items():
             spec = _spec(key)
             types = {f.name: _bq_type_of(f.type, key, f.name) for f in data.schema}
@@ -236,6 +252,12 @@ def _bq_type_of(arrow_type: pa.DataType, key: str, column: str) -> str:
     if pa.types.is_decimal(arrow_type):
         return "NUMERIC"
     raise SnapshotError(f"{key}.{column}: Arrow type {arrow_type} has no BigQuery type in format 1")
+
+
+def served_contracts(columns: Mapping[str, Iterable[str]]) -> tuple[str, ...]:
+    """The contracts whose every table and column is among `columns` ({table key: column names})."""
+    present = {key: set(names) for key, names in columns.items()}
+    return tuple(c for c in sorted(CONTRACT_SOURCES) if missing_for(c, present) == ([], []))
 
 
 def _spec(key: str) -> SourceTable:
@@ -264,14 +286,22 @@ class SnapshotTable:
 
 
 class Snapshot:
-    """A validated format-1 snapshot. Construct with `Snapshot.open(path)`."""
+    """A validated format-1 or format-2 snapshot. Construct with `Snapshot.open(path)`.
 
-    def __init__(self, path: Path, manifest: dict, tables: dict[str, SnapshotTable]):
+    `declared` is what the manifest says the snapshot serves; `contracts` is what this object
+    was validated for (the `contract` given to `open`, else every declared contract): its
+    `tables`, coverage and servable range are those contracts' tables and lookbacks.
+    """
+
+    def __init__(self, path: Path, manifest: dict, tables: dict[str, SnapshotTable],
+                 declared: tuple[str, ...] = (REFERENCE_CONTRACT,), contracts: tuple[str, ...] | None = None):
         self.path = path
         self.manifest = manifest
         self.tables = tables
+        self.declared = declared
+        self.contracts = contracts if contracts is not None else declared
 
-    # -- opening and validation (sources.md §3.4)
+    # -- opening and validation (sources.md §3.4; v2_54 sources.md §5)
     @classmethod
     def open(
         cls,
@@ -279,7 +309,11 @@ class Snapshot:
         *,
         verify_checksums: bool = True,
         required: Iterable[str] | None = None,
+        contract: str | None = None,
     ) -> "Snapshot":
+        """Open and validate the snapshot at `path`. With `contract`, refuse it unless it was
+        taken for that contract and holds its tables and columns; without, validate it for
+        every contract it declares. `required` (table keys) narrows the tables validated."""
         path = Path(path)
         if not path.is_dir():
             raise SnapshotError(f"snapshot folder {path} does not exist")
@@ -295,20 +329,45 @@ class Snapshot:
             raise SnapshotError(f"{manifest_path}: not valid JSON ({exc})") from exc
         if not isinstance(manifest, dict):
             raise SnapshotError(f"{manifest_path}: expected a JSON object")
-        if manifest.get("format") != FORMAT_VERSION:
+        version = manifest.get("format")
+        if type(version) is not int or version not in READABLE_FORMATS:
             raise SnapshotError(
-                f"{manifest_path}: format {manifest.get('format')!r} is not supported (this fsengine reads format {FORMAT_VERSION})"
+                f"{manifest_path}: format {version!r} is not supported (this fsengine reads formats "
+                f"{', '.join(map(str, READABLE_FORMATS))})"
             )
         listed = manifest.get("tables")
         if not isinstance(listed, dict):
             raise SnapshotError(f"{manifest_path}: 'tables' is missing or not an object")
-        wanted = list(required) if required is not None else [t.key for t in SOURCE_TABLES]
+        declared = _declared_contracts(manifest, manifest_path)
+        if contract is not None:
+            check_contracts([contract])
+            if contract not in declared:
+                raise SnapshotError(_not_taken_for(path, declared, contract, listed))
+            serve = (contract,)
+        else:
+            serve = tuple(c for c in declared if c in CONTRACT_SOURCES)
+            if not serve:
+                raise SnapshotError(
+                    f"{manifest_path}: declares contracts {list(declared)}, none of which this fsengine knows "
+                    f"({', '.join(sorted(CONTRACT_SOURCES))})"
+                )
+        wanted = list(required) if required is not None else [t.key for t in tables_for(serve)]
         tables: dict[str, SnapshotTable] = {}
         for key in wanted:
             if key not in listed:
-                raise SnapshotError(f"snapshot {path} lacks table {key} (manifest lists {sorted(listed)})")
-            tables[key] = _validate_table(path, key, listed[key], verify_checksums)
-        return cls(path, manifest, tables)
+                raise SnapshotError(
+                    f"snapshot {path} lacks table {key} (manifest lists {sorted(listed)})"
+                    + _hint(serve)
+                )
+            spec = TABLES.get(key)
+            columns = columns_for(spec, serve) if spec is not None else []
+            tables[key] = _validate_table(path, key, listed[key], verify_checksums, columns, _hint(serve))
+        return cls(path, manifest, tables, declared, serve)
+
+    def require(self, contract: str) -> "Snapshot":
+        """This snapshot validated for `contract` (checksums not verified again); SnapshotError
+        saying what is missing when it was not taken for that contract."""
+        return Snapshot.open(self.path, verify_checksums=False, contract=contract)
 
     @property
     def minutes_type(self) -> str:
@@ -316,43 +375,43 @@ class Snapshot:
         return self.tables["nba_analytics.player_game_summary"].column_types["minutes_played"]
 
     def check_coverage(self, start: dt.date, end: dt.date) -> None:
-        """Raise CoverageError unless every table covers what a run over [start, end] needs."""
+        """Raise CoverageError unless every table covers what a run over [start, end] of this
+        snapshot's contracts needs."""
         problems = []
         for key, table in self.tables.items():
-            need_start, need_end = required_bounds(table.spec, start, end)
+            need_start, need_end = required_bounds(table.spec, start, end, self.contracts)
             if table.start > need_start or table.end < need_end:
                 problems.append(
                     f"{key} covers {table.start} .. {table.end} but the run {start} .. {end} needs "
                     f"{need_start} .. {need_end}"
                 )
         if problems:
-            raise CoverageError("snapshot does not cover the run:\n  " + "\n  ".join(problems))
+            raise CoverageError(
+                f"snapshot does not cover the run (contract {', '.join(self.contracts)}):\n  " + "\n  ".join(problems)
+            )
 
     def servable_range(self) -> tuple[dt.date, dt.date] | None:
-        """The widest [start, end] this snapshot covers completely, or None if it covers no date."""
+        """The widest [start, end] this snapshot covers completely for its contracts, or None."""
         end = min(t.end for t in self.tables.values())
         start = dt.date.min
         for table in self.tables.values():
-            if table.spec.lookback_days is None:  # back to Oct 1 of the start's season
-                first_oct1 = dt.date(table.start.year, 10, 1)
-                start = max(start, first_oct1 if first_oct1 >= table.start else dt.date(table.start.year + 1, 10, 1))
-            else:
-                start = max(start, table.start + dt.timedelta(days=table.spec.lookback_days))
+            start = max(start, first_servable_start(table.spec, table.start, self.contracts))
         return (start, end) if start <= end else None
 
     def register(self, con, *, prefix: str = "", bounds: tuple[dt.date, dt.date] | None = None) -> None:
         """Create one DuckDB view per table, named by its short name (pgs, upgc, ...).
 
         The views read the Parquet files in place; nothing is copied. With `bounds` (a run's or a
-        chunk's [start, end]) each view keeps only the rows that range needs, the table's
-        lookback included (docs/sources.md §4), so DuckDB skips the row groups outside it.
+        chunk's [start, end]) each view keeps only the rows that range needs, the lookbacks of
+        this snapshot's contracts included (docs/sources.md §4), so DuckDB skips the row groups
+        outside it.
         """
         import duckdb
 
         for table in self.tables.values():
             relation = con.read_parquet([str(f) for f in table.files])
             if bounds is not None:
-                low, high = required_bounds(table.spec, *bounds)
+                low, high = required_bounds(table.spec, *bounds, self.contracts)
                 relation = relation.filter(
                     duckdb.ColumnExpression(table.spec.date_column).between(
                         duckdb.ConstantExpression(low), duckdb.ConstantExpression(high)
@@ -361,7 +420,59 @@ class Snapshot:
             relation.create_view(prefix + table.spec.short, replace=True)
 
 
-def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -> SnapshotTable:
+def _declared_contracts(manifest: dict, manifest_path: Path) -> tuple[str, ...]:
+    if manifest["format"] == 1:
+        return (REFERENCE_CONTRACT,)
+    declared = manifest.get("contracts")
+    if not isinstance(declared, list) or not declared or not all(isinstance(c, str) for c in declared):
+        raise SnapshotError(f"{manifest_path}: format 2 needs 'contracts', a non-empty list of contract names")
+    if declared != sorted(set(declared)):
+        raise SnapshotError(f"{manifest_path}: 'contracts' {declared} must be sorted and free of duplicates")
+    return tuple(declared)
+
+
+def _hint(serve: tuple[str, ...]) -> str:
+    others = [c for c in sorted(CONTRACT_SOURCES) if c not in serve]
+    if not others:
+        return ""
+    return (f"; the snapshot does not serve contract {', '.join(serve)}: take a new snapshot with "
+            f"`fsengine snapshot {' '.join('--contract ' + c for c in serve)}`, or run with "
+            f"{' or '.join('--contract ' + c for c in others)}")
+
+
+def _not_taken_for(path: Path, declared: tuple[str, ...], contract: str, listed: dict) -> str:
+    """v2_54 sources.md §5 rule 2: name the snapshot, what it declares, what was asked, what is missing."""
+    held = {}
+    for key, entry in listed.items():
+        try:
+            held[key] = {c["name"] for c in entry["columns"]}
+        except (KeyError, TypeError):
+            held[key] = set()
+    tables, columns = missing_for(contract, held)
+    parts = []
+    if tables:
+        parts.append(f"table{'s' if len(tables) > 1 else ''} {', '.join(tables)}")
+    if columns:
+        parts.append(f"{len(columns)} more column{'s' if len(columns) > 1 else ''} (e.g. {columns[0]})")
+    for key, need in CONTRACT_SOURCES[contract].items():
+        if key in tables or need.lookback.days is None:
+            continue
+        had = [CONTRACT_SOURCES[c][key].lookback for c in declared if key in CONTRACT_SOURCES.get(c, {})]
+        if had and all(h.days is not None and h.days < need.lookback.days and not h.season_start for h in had):
+            parts.append(f"{need.lookback.days} days of {key} before the run start")
+    if not parts:
+        parts.append("the lookbacks of that contract")
+    what = ", ".join(parts[:-1]) + (" and " if len(parts) > 1 else "") + parts[-1]
+    runnable = [c for c in declared if c in CONTRACT_SOURCES]
+    alternative = f", or run with --contract {' or --contract '.join(runnable)}" if runnable else ""
+    return (
+        f"snapshot {path} was taken for contracts [{', '.join(declared)}]; contract {contract} also needs {what}; "
+        f"take a new snapshot with --contract {contract}{alternative}"
+    )
+
+
+def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, required_columns: list[str],
+                    hint: str = "") -> SnapshotTable:
     spec = TABLES.get(key)
     where = f"table {key}"
     if spec is None:
@@ -377,9 +488,9 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool) -
     column_types: dict[str, str] = {}
     for col in columns:
         column_types[col["name"]] = normalise_type(col["type"])
-    for col in spec.columns:
+    for col in (spec.column(name) for name in required_columns):
         if col.name not in column_types:
-            raise SnapshotError(f"{where} lacks column {col.name} (has {list(column_types)})")
+            raise SnapshotError(f"{where} lacks column {col.name} (has {list(column_types)}){hint}")
         got = column_types[col.name]
         if got == col.bq_type:
             continue
