@@ -260,12 +260,12 @@ def _config(project, api_endpoint, storage_endpoint, anonymous, location, config
     )
 
 
-def _take_snapshot(config, start_d, end_d, out, refresh, max_streams):
+def _take_snapshot(config, start_d, end_d, out, refresh, max_streams, contracts=None):
     from fsengine.snapshot.read import take_snapshot
 
     with console.status("reading…") as status:
         return take_snapshot(
-            config, start_d, end_d, out, refresh=refresh, max_streams=max_streams,
+            config, start_d, end_d, out, refresh=refresh, max_streams=max_streams, contracts=contracts,
             log=lambda text: err_console.print(text, highlight=False),
             progress=lambda p: status.update(
                 f"{p.key}: {p.rows:,} rows, {p.bytes / 1e6:.1f} MB ({p.streams_done}/{p.streams} streams)"
@@ -291,23 +291,27 @@ def snapshot(
     end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
     refresh: Annotated[bool, typer.Option("--refresh", help="Read every table again even if OUT already covers the range.")] = False,
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table, read in parallel.")] = 4,
+    contract: Annotated[Optional[list[str]], typer.Option("--contract", help="Contract the snapshot must serve (repeatable; default: every contract, v2_37features and v2_54features).")] = None,
     project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
     anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
     call_timeout: CallTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
 ) -> None:
-    """Read the nine source tables through the BigQuery Storage Read API into a format-1 snapshot.
+    """Read the source tables through the BigQuery Storage Read API into a format-2 snapshot.
 
-    Only the columns the features use and the dates the range needs ([start - lookback, end] per table) are read, all pinned to one snapshot time.
+    Only the tables and columns the chosen contracts read and the dates the range needs ([start - lookback, end] per table, the union over the contracts) are read, all pinned to one snapshot time; the manifest lists the contracts served.
 
     Examples:
 
       fsengine snapshot --start 2025-11-04 --end 2026-02-06 --out snap/
 
+      fsengine snapshot --start 2025-11-04 --end 2026-02-06 --out snap/ --contract v2_37features
+
       fsengine snapshot --start 2025-11-04 --end 2025-11-30 --out snap/ --api-endpoint http://127.0.0.1:9050 --storage-endpoint 127.0.0.1:9060 --anonymous
     """
     try:
         config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, None, read_timeout)
-        report = _take_snapshot(config, _date(start, "--start"), _date(end, "--end"), out, refresh, max_streams)
+        report = _take_snapshot(config, _date(start, "--start"), _date(end, "--end"), out, refresh, max_streams,
+                                contract or None)
     except FsengineError as exc:
         _fail(exc)
         return

@@ -1,7 +1,9 @@
 """`fsengine snapshot` against the local-bigquery emulator, with the real REST and Storage Read
 clients (tests/bqemu.py). A small hand-built world is loaded into the emulator under the
 production dataset and table names; the snapshot must equal that world on the bounds of
-spec sources.md §4, filtered as §3.2 says — both computed here independently of fsengine.
+spec sources.md §4 and v2_54 sources.md §1 (by default a snapshot serves both contracts, so
+each table over the union of their windows), filtered as §3.2 says — both computed here
+independently of fsengine.
 """
 
 from __future__ import annotations
@@ -25,17 +27,20 @@ from fsengine.config import read_client as make_read_client
 from fsengine.errors import InputError, SnapshotError
 from fsengine.snapshot.read import take_snapshot
 from fsengine.snapshot.format import Snapshot
-from fsengine.snapshot.sources import SOURCE_TABLES, TABLES
+from fsengine.snapshot.sources import SOURCE_TABLES, TABLES, columns_for
 
 RUN_START = dt.date(2025, 11, 3)
 RUN_END = dt.date(2025, 11, 9)
 ODDS = "nba_raw.odds_api_player_points_props"
 BETTINGPROS = "nba_raw.bettingpros_player_points_props"
 PGS = "nba_analytics.player_game_summary"
+INJURY = "nba_raw.nbac_injury_report"
+ACCURACY = "nba_predictions.prediction_accuracy"
+V37, V54 = "v2_37features", "v2_54features"
 ODDS_ROWS_IN_RANGE = 120_000  # > 100k: the emulator then serves the table in two streams
 
-# Independent statement of §4 for RUN_START .. RUN_END (not computed by fsengine).
-EXPECTED_BOUNDS = {
+# Independent statement of §4 for RUN_START .. RUN_END, contract v2_37features (not computed by fsengine).
+EXPECTED_BOUNDS_V37 = {
     PGS: (dt.date(2024, 11, 2), RUN_END),
     "nba_analytics.upcoming_player_game_context": (RUN_START, RUN_END),
     "nba_precompute.player_daily_cache": (dt.date(2025, 10, 20), RUN_END),
@@ -46,13 +51,22 @@ EXPECTED_BOUNDS = {
     ODDS: (RUN_START, RUN_END),
     BETTINGPROS: (RUN_START, RUN_END),
 }
+# ... and for both contracts (v2_54 sources.md §1): team offense back to the earlier of Oct 1 and
+# start - 60 days, Odds API 14 days, prediction accuracy 60 days, injury report the run only.
+EXPECTED_BOUNDS = {
+    **EXPECTED_BOUNDS_V37,
+    "nba_analytics.team_offense_game_summary": (dt.date(2025, 9, 4), RUN_END),
+    ODDS: (dt.date(2025, 10, 20), RUN_END),
+    INJURY: (RUN_START, RUN_END),
+    ACCURACY: (dt.date(2025, 9, 4), RUN_END),
+}
 DATE_COLUMNS = {PGS: "game_date", "nba_precompute.player_daily_cache": "cache_date",
                 "nba_precompute.player_shot_zone_analysis": "analysis_date",
-                "nba_precompute.team_defense_zone_analysis": "analysis_date"}
+                "nba_precompute.team_defense_zone_analysis": "analysis_date", INJURY: "report_date"}
 # Columns the engine does not read, placed amid the read ones so selection and order matter.
-EXTRA_COLUMNS = {PGS: ("fg_attempts", "INT64", 3), BETTINGPROS: ("bookmaker", "STRING", 2),
-                 ODDS: ("home_team_abbr", "STRING", 1)}
-REQUIRE_PARTITION_FILTER = {"nba_analytics.team_offense_game_summary", BETTINGPROS}
+EXTRA_COLUMNS = {PGS: ("fg_makes", "INT64", 3), BETTINGPROS: ("bet_side", "STRING", 2),
+                 ODDS: ("home_team_abbr", "STRING", 1), ACCURACY: ("predicted_points", "FLOAT64", 2)}
+REQUIRE_PARTITION_FILTER = {"nba_analytics.team_offense_game_summary", BETTINGPROS, ACCURACY}
 ARROW = {"STRING": pa.string(), "INT64": pa.int64(), "FLOAT64": pa.float64(), "NUMERIC": pa.decimal128(38, 9),
          "BOOL": pa.bool_(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us", tz="UTC")}
 
@@ -72,6 +86,8 @@ def _values(bq_type: str, n: int, rng: np.random.Generator, nullable: bool, colu
         data = [decimal.Decimal(int(v)).scaleb(-9) for v in rng.integers(-10**11, 10**11, n)]
     elif bq_type == "BOOL":
         data = (rng.random(n) < 0.5).tolist()
+    elif bq_type == "DATE":  # a second date column (the injury report's game_date)
+        data = [dt.date(2025, 10, 1) + dt.timedelta(days=int(v)) for v in rng.integers(0, 60, n)]
     elif bq_type == "TIMESTAMP":
         base = dt.datetime(2025, 10, 1, tzinfo=dt.timezone.utc)
         data = [base + dt.timedelta(microseconds=int(v)) for v in rng.integers(0, 10**13, n)]
@@ -103,7 +119,7 @@ def build_world(seed: int = 7, odds_rows: int = ODDS_ROWS_IN_RANGE, minutes_type
             date_values = pa.concat_arrays([date_values, inside])
             n = len(date_values)
         columns, fields = {}, []
-        for col in spec.columns:
+        for col in spec.all_columns:
             bq_type = minutes_type if col.name == "minutes_played" else col.bq_type
             if col.name == spec.date_column:
                 array = date_values
@@ -157,7 +173,7 @@ def load_world(client, project: str, world, skip: tuple[str, ...] = ()) -> None:
         job.result(timeout=120)
 
 
-def expected_rows(world, key: str, bounds=None) -> pa.Table:
+def expected_rows(world, key: str, bounds=None, contracts=(V37, V54)) -> pa.Table:
     """The world's rows a snapshot must hold for key: §3.2 filter, engine columns, engine order."""
     table, _ = world[key]
     spec = TABLES[key]
@@ -166,7 +182,7 @@ def expected_rows(world, key: str, bounds=None) -> pa.Table:
     keep = [lo <= d <= hi for d in dates]
     if key == BETTINGPROS:
         keep = [k and m == "points" for k, m in zip(keep, table.column("market_type").to_pylist())]
-    return table.filter(pa.array(keep)).select(spec.column_names)
+    return table.filter(pa.array(keep)).select(columns_for(spec, contracts))
 
 
 def assert_same_rows(got: pa.Table, want: pa.Table, key: str) -> None:
@@ -356,19 +372,20 @@ def test_snapshot_equals_the_world_on_its_bounds(loaded, world, tmp_path):
         assert entry["row_restriction"] == restriction
         assert (entry["start"], entry["end"]) == (lo.isoformat(), hi.isoformat())
         assert entry["source"] == f"fse-world-snapshot.{key}"
-        assert entry["columns"] == [{"name": c.name, "type": c.bq_type} for c in spec.columns]
+        assert entry["columns"] == [{"name": c.name, "type": c.bq_type} for c in spec.all_columns]
         got = read_snapshot_table(out, key)
-        assert got.schema.equals(pa.schema([(c.name, ARROW[c.bq_type]) for c in spec.columns]))
+        assert got.schema.equals(pa.schema([(c.name, ARROW[c.bq_type]) for c in spec.all_columns]))
         assert_same_rows(got, expected_rows(world, key), key)
         assert snapshot.tables[key].rows == got.num_rows == report.tables[key].rows
         assert entry["bytes"] == sum((out / f["path"]).stat().st_size for f in entry["files"])
 
     # every session asked exactly what §3.2 prescribes, pinned to the manifest's instant
     instant = dt.datetime.fromisoformat(pinned.pop().replace("Z", "+00:00"))
-    assert len(traffic.sessions) == 9
+    assert manifest["format"] == 2 and manifest["contracts"] == [V37, V54]
+    assert len(traffic.sessions) == 11
     for request in traffic.sessions:
         key = ".".join(request.read_session.table.split("/")[3::2])
-        assert list(request.read_session.read_options.selected_fields) == TABLES[key].column_names
+        assert list(request.read_session.read_options.selected_fields) == TABLES[key].all_column_names
         assert request.read_session.read_options.row_restriction == manifest["tables"][key]["row_restriction"]
         assert request.read_session.data_format == DataFormat.ARROW
         assert request.read_session.table_modifiers.snapshot_time == instant
@@ -410,8 +427,9 @@ def test_reuse_reads_nothing_refresh_reads_again_and_extension_says_why(loaded, 
     extended = take_snapshot(loaded, RUN_START, later_end, out)
     assert not extended.reused
     text = "\n".join(extended.messages)
-    assert "re-reading all 9 tables" in text
-    assert f"{ODDS} covers {RUN_START} .. {RUN_END}, the request needs {RUN_START} .. {later_end}" in text
+    assert "re-reading all 11 tables" in text
+    odds_lo = EXPECTED_BOUNDS[ODDS][0]
+    assert f"{ODDS} covers {odds_lo} .. {RUN_END}, the request needs {odds_lo} .. {later_end}" in text
     snapshot = Snapshot.open(out)
     snapshot.check_coverage(RUN_START, later_end)
     snapshot.check_coverage(RUN_START, RUN_END)
@@ -423,7 +441,7 @@ def test_reuse_reads_nothing_refresh_reads_again_and_extension_says_why(loaded, 
     moved = take_snapshot(loaded, far_start, far_end, out)
     assert "does not touch" in moved.messages[0]
     snapshot = Snapshot.open(out)
-    assert (snapshot.tables[ODDS].start, snapshot.tables[ODDS].end) == (far_start, far_end)
+    assert (snapshot.tables[ODDS].start, snapshot.tables[ODDS].end) == (far_start - dt.timedelta(days=14), far_end)
     assert snapshot.tables[ODDS].rows == 0
     assert (snapshot.tables[PGS].start, snapshot.tables[PGS].end) == (far_start - dt.timedelta(days=366), far_end)
 
@@ -503,7 +521,7 @@ def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, loaded, tmp_path)
     entry = json.loads((out / "manifest.json").read_text())["tables"][BETTINGPROS]
     assert entry["rows"] == 0 and len(entry["files"]) == 1 and entry["files"][0]["rows"] == 0
     empty = read_snapshot_table(out, BETTINGPROS)
-    assert empty.num_rows == 0 and empty.column_names == TABLES[BETTINGPROS].column_names
+    assert empty.num_rows == 0 and empty.column_names == TABLES[BETTINGPROS].all_column_names
     assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(small, ODDS), ODDS)
 
     # the same folder asked of another project whose PGS has NUMERIC minutes: re-read, and why
@@ -563,7 +581,7 @@ def test_the_bundled_fixture_world_round_trips(bq_emulator, tmp_path):
     tables = {}
     for key, held in fixture.tables.items():
         data = pa.concat_tables([pq.read_table(f) for f in held.files])
-        required = {c.name for c in TABLES[key].columns if not c.nullable}
+        required = {c.name for c in TABLES[key].all_columns if not c.nullable}
         fields = [(name, bq_type, name in required, None, None) for name, bq_type in held.column_types.items()]
         tables[key] = (data, fields)
     load_world(client, project, tables)
@@ -572,10 +590,71 @@ def test_the_bundled_fixture_world_round_trips(bq_emulator, tmp_path):
     take_snapshot(emulator_config(bq_emulator, project), start, end, out, max_streams=2)
     snapshot = Snapshot.open(out)
     snapshot.check_coverage(start, end)
+    # the union of both contracts' windows for [11-05, 11-20] (sources.md §4, v2_54 sources.md §1)
+    firsts = {PGS: dt.date(2024, 11, 4), "nba_analytics.team_offense_game_summary": dt.date(2025, 9, 6),
+              ODDS: dt.date(2025, 10, 22), ACCURACY: dt.date(2025, 9, 6)}
+    for key in ("nba_precompute.player_daily_cache", "nba_precompute.player_composite_factors",
+                "nba_precompute.player_shot_zone_analysis", "nba_precompute.team_defense_zone_analysis"):
+        firsts[key] = dt.date(2025, 10, 22)
+    assert set(fixture.tables) == set(snapshot.tables) and len(snapshot.tables) == 11
     for key, held in fixture.tables.items():
-        spec = TABLES[key]
-        lo = dt.date(2025, 10, 1) if spec.lookback_days is None else start - dt.timedelta(days=spec.lookback_days)
+        lo = firsts.get(key, start)
         assert (snapshot.tables[key].start, snapshot.tables[key].end) == (lo, end)
         assert snapshot.tables[key].column_types == held.column_types
         assert snapshot.tables[key].rows > 0
         assert_same_rows(read_snapshot_table(out, key), expected_rows(tables, key, (lo, end)), key)
+
+
+def test_a_v2_37_snapshot_reads_only_its_tables_columns_and_windows(loaded, world, tmp_path):
+    out = tmp_path / "snap"
+    traffic = StorageTraffic()
+    take_snapshot(loaded, RUN_START, RUN_END, out, contracts=[V37],
+                  read_client=make_read_client(loaded, interceptors=[traffic.interceptor]))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["format"] == 2 and manifest["contracts"] == [V37]
+    assert set(manifest["tables"]) == set(EXPECTED_BOUNDS_V37)
+    assert len(traffic.sessions) == 9
+    for request in traffic.sessions:
+        key = ".".join(request.read_session.table.split("/")[3::2])
+        assert list(request.read_session.read_options.selected_fields) == TABLES[key].column_names  # S37 columns
+    for key, (lo, hi) in EXPECTED_BOUNDS_V37.items():
+        assert (manifest["tables"][key]["start"], manifest["tables"][key]["end"]) == (lo.isoformat(), hi.isoformat())
+        assert_same_rows(read_snapshot_table(out, key), expected_rows(world, key, (lo, hi), [V37]), key)
+    with pytest.raises(SnapshotError, match=f"taken for contracts \\[{V37}\\]; contract {V54} also needs"):
+        Snapshot.open(out, contract=V54)
+    Snapshot.open(out, contract=V37).check_coverage(RUN_START, RUN_END)
+
+    # the same folder asked for both contracts: read anew, and why
+    both = take_snapshot(loaded, RUN_START, RUN_END, out)
+    assert not both.reused
+    assert f"was taken for contracts [{V37}], this request is for [{V37}, {V54}]" in "\n".join(both.messages)
+    snapshot = Snapshot.open(out, contract=V54)
+    snapshot.check_coverage(RUN_START, RUN_END)
+    assert_same_rows(read_snapshot_table(out, INJURY), expected_rows(world, INJURY), INJURY)
+    # ... and asked again for v2_37 only: the both-contract snapshot serves it, nothing is read
+    again = take_snapshot(loaded, RUN_START, RUN_END, out, contracts=[V37])
+    assert again.reused and again.contracts == (V37, V54)
+
+
+def test_a_v2_54_snapshot_takes_v2_54_windows(loaded, world, tmp_path):
+    out = tmp_path / "snap"
+    take_snapshot(loaded, RUN_START, RUN_END, out, contracts=[V54])
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["contracts"] == [V54]
+    cache = manifest["tables"]["nba_precompute.player_daily_cache"]
+    assert (cache["start"], cache["end"]) == (RUN_START.isoformat(), RUN_END.isoformat())  # exact date only
+    offense = manifest["tables"]["nba_analytics.team_offense_game_summary"]
+    assert offense["start"] == "2025-09-04"
+    accuracy = manifest["tables"][ACCURACY]
+    assert accuracy["row_restriction"] == "game_date BETWEEN CAST('2025-09-04' AS DATE) AND CAST('2025-11-09' AS DATE)"
+    injury = manifest["tables"][INJURY]
+    assert injury["row_restriction"] == "report_date BETWEEN CAST('2025-11-03' AS DATE) AND CAST('2025-11-09' AS DATE)"
+    assert_same_rows(read_snapshot_table(out, ACCURACY), expected_rows(world, ACCURACY, contracts=[V54]), ACCURACY)
+    with pytest.raises(SnapshotError, match=f"--contract {V37}"):
+        Snapshot.open(out, contract=V37)
+
+
+def test_an_unknown_contract_is_refused_before_reading(loaded, tmp_path):
+    with pytest.raises(InputError, match="v9_99features"):
+        take_snapshot(loaded, RUN_START, RUN_END, tmp_path / "snap", contracts=["v9_99features"])
+    assert not (tmp_path / "snap").exists()

@@ -1,5 +1,9 @@
-"""`fsengine snapshot`: read the nine source tables from BigQuery into a format-1 snapshot
-(spec sources.md §3.2-§4).
+"""`fsengine snapshot`: read the source tables from BigQuery into a format-2 snapshot
+(spec sources.md §3.2-§4; v2_54 sources.md §1-§6).
+
+What is read follows the chosen contracts (`--contract`, repeatable; default every contract):
+the union of their tables and columns, each table over the union of their windows for the run
+(fsengine.snapshot.sources.CONTRACT_SOURCES); the manifest's `contracts` lists them.
 
 Each table is read through the Storage Read API in Arrow format with its column list, the
 exact date row restriction of §3.2 (plus the points filter for BettingPros) and one
@@ -25,7 +29,7 @@ import warnings
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -45,10 +49,12 @@ from fsengine.snapshot.format import (
 from fsengine.snapshot.sources import (
     ARROW_TYPES,
     MINUTES_ALTERNATIVES,
-    SOURCE_TABLES,
     SourceTable,
+    check_contracts,
+    columns_for,
     normalise_type,
     required_bounds,
+    tables_for,
 )
 
 DEFAULT_MAX_STREAMS = 4
@@ -99,6 +105,7 @@ class SnapshotReport:
     tables: dict[str, TableSummary] = field(default_factory=dict)
     messages: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    contracts: tuple[str, ...] = ()  # what the snapshot in `out` declares
 
     @property
     def rows(self) -> int:
@@ -116,7 +123,8 @@ class SnapshotReport:
                 f"{t.files} file(s), {t.streams} stream(s){f', {t.resumes} resume(s)' if t.resumes else ''}"
             )
         verb = "reused" if self.reused else "written"
-        lines.append(f"snapshot {verb}: {self.out} ({self.rows} rows, {self.bytes} bytes, {self.seconds:.1f} s)")
+        serves = f", contracts {', '.join(self.contracts)}" if self.contracts else ""
+        lines.append(f"snapshot {verb}: {self.out} ({self.rows} rows, {self.bytes} bytes, {self.seconds:.1f} s{serves})")
         return "\n".join(lines)
 
 
@@ -140,9 +148,10 @@ def _not_found(bq, config: Config, key: str, table_id: str, exc: Exception) -> S
     return SnapshotError(f"source table {key}: table {table_id} not found ({getattr(exc, 'message', exc)})")
 
 
-def live_column_types(bq, config: Config, table: SourceTable) -> dict[str, str]:
-    """BigQuery type of every column the engine reads, from the live table (tables.get),
-    in the order of fsengine.snapshot.sources; refuses what a snapshot reader would refuse (§3.4)."""
+def live_column_types(bq, config: Config, table: SourceTable, columns: list[str] | None = None) -> dict[str, str]:
+    """BigQuery type of every column the engine reads (`columns`, default the table's base
+    columns), from the live table (tables.get), in the order of fsengine.snapshot.sources;
+    refuses what a snapshot reader would refuse (§3.4)."""
     from google.api_core import exceptions as gexc
     from google.cloud import bigquery
 
@@ -157,7 +166,7 @@ def live_column_types(bq, config: Config, table: SourceTable) -> dict[str, str]:
         raise SnapshotError(f"source table {table_id}: tables.get failed: {exc.message}") from None
     fields = {f.name: f for f in live.schema}
     types: dict[str, str] = {}
-    for col in table.columns:
+    for col in (table.columns if columns is None else [table.column(n) for n in columns]):
         if col.name not in fields:
             raise SnapshotError(f"source table {table_id} has no column {col.name} (has {sorted(fields)})")
         f = fields[col.name]
@@ -184,14 +193,16 @@ def _hull_if_touching(old: tuple[dt.date, dt.date], new: tuple[dt.date, dt.date]
 
 
 def plan_reads(
-    out: Path, config: Config, live: dict[str, dict[str, str]], needed: dict[str, tuple[dt.date, dt.date]], refresh: bool
+    out: Path, config: Config, live: dict[str, dict[str, str]], needed: dict[str, tuple[dt.date, dt.date]], refresh: bool,
+    contracts: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, tuple[dt.date, dt.date]] | None, list[str]]:
     """Decide what to read: (None, messages) when `out` can be reused as it is, else the bounds
     per table to read and the messages saying why.
 
-    Any change re-reads all nine tables, because every table of one snapshot must share one
+    Any change re-reads all the tables, because every table of one snapshot must share one
     snapshot_time (§3.2). A request that extends an existing snapshot's range keeps the old
-    range too when the two overlap or touch."""
+    range too when the two overlap or touch. `contracts` are the request's; a snapshot taken
+    for other contracts is read anew (v2_54 sources.md §5)."""
     if refresh:
         return dict(needed), ["--refresh: reading every table again"]
     if not (out / MANIFEST).is_file():
@@ -202,7 +213,14 @@ def plan_reads(
         return dict(needed), [f"{out} holds no valid snapshot ({exc}); reading every table anew"]
     problems: list[str] = []
     extendable = True
+    lacking = [c for c in (contracts or ()) if c not in existing.declared]
+    if lacking:
+        problems.append(f"{out} was taken for contracts [{', '.join(existing.declared)}], this request is for "
+                        f"[{', '.join(contracts)}]")
+        extendable = False
     for key, need in needed.items():
+        if key not in existing.tables:
+            continue  # only when the contracts differ, said above
         have = existing.tables[key]
         source = existing.manifest["tables"][key].get("source")
         if source != config.table_id(key):
@@ -229,7 +247,10 @@ def plan_reads(
         else:
             note = " (the old range does not touch the new one and is dropped)"
     head = f"re-reading all {len(needed)} tables at one new snapshot time{note} because:"
-    return bounds, [head, *(f"  - {p}" for p in problems)]
+    dropped = [c for c in existing.declared if contracts is not None and c not in contracts]
+    tail = [f"the new snapshot serves [{', '.join(contracts)}] only, no longer {', '.join(dropped)} (name every "
+            "contract to keep with --contract)"] if dropped else []
+    return bounds, [head, *(f"  - {p}" for p in problems), *tail]
 
 
 # --------------------------------------------------------------------------- stream reading
@@ -312,7 +333,7 @@ class _Reader:
 
         name = plan.streams[index]
         writer = plan.writers[index]
-        columns = plan.table.column_names
+        columns = list(plan.read.column_types)
         offset = 0
         attempt = 0
         while True:
@@ -371,7 +392,7 @@ class _Reader:
 
 
 def _open_session(client, config: Config, table: SourceTable, start: dt.date, end: dt.date,
-                  snapshot_time: dt.datetime, max_streams: int):
+                  snapshot_time: dt.datetime, max_streams: int, columns: list[str] | None = None):
     from google.api_core import exceptions as gexc
     from google.cloud.bigquery_storage_v1 import types
     from google.protobuf import timestamp_pb2
@@ -383,7 +404,8 @@ def _open_session(client, config: Config, table: SourceTable, start: dt.date, en
         table=f"projects/{config.project}/datasets/{ref.dataset}/tables/{ref.table}",
         data_format=types.DataFormat.ARROW,
         read_options=types.ReadSession.TableReadOptions(
-            selected_fields=table.column_names, row_restriction=table.row_restriction(start, end)
+            selected_fields=columns if columns is not None else table.column_names,
+            row_restriction=table.row_restriction(start, end),
         ),
         table_modifiers=types.ReadSession.TableModifiers(snapshot_time=pinned),
     )
@@ -444,7 +466,7 @@ def _gather(writer: SnapshotWriter, plan: _TablePlan) -> dict:
 
 def _reused_report(out: Path, messages: list[str], began: float) -> SnapshotReport:
     existing = Snapshot.open(out, verify_checksums=False)
-    report = SnapshotReport(out, True, None, messages=messages)
+    report = SnapshotReport(out, True, None, messages=messages, contracts=existing.declared)
     for key, t in existing.tables.items():
         report.tables[key] = TableSummary(
             key, existing.manifest["tables"][key]["source"], t.start, t.end, t.rows, t.bytes, len(t.files),
@@ -477,8 +499,11 @@ def take_snapshot(
     max_resumes: int = DEFAULT_MAX_RESUMES,
     bigquery_client=None,
     read_client=None,
+    contracts: Iterable[str] | None = None,
 ) -> SnapshotReport:
-    """Snapshot what a run over [start, end] needs (each table with its lookback, §4) into `out`.
+    """Snapshot what a run over [start, end] of `contracts` (default: every contract) needs
+    into `out`: the union of their tables and columns, each table over the union of their
+    windows (§4; v2_54 sources.md §1); the manifest declares those contracts.
 
     `progress` gets a TableProgress after every message received; `log` gets one-line notes
     (reuse decisions, resumed streams). The clients default to the ones `config` builds.
@@ -488,6 +513,7 @@ def take_snapshot(
         raise InputError(f"--start {start} is after --end {end}")
     if not 1 <= max_streams <= 1000:
         raise InputError(f"--max-streams {max_streams}: expected 1 to 1000")
+    chosen = check_contracts(contracts)
     out = Path(out)
     _refuse_foreign_folder(out)
     messages: list[str] = []
@@ -502,7 +528,7 @@ def take_snapshot(
     try:
         return _take(config, start, end, out, refresh=refresh, max_streams=max_streams, progress=progress,
                      note=note, messages=messages, max_resumes=max_resumes, bigquery_client=bigquery_client,
-                     read_client=read_client, began=began)
+                     read_client=read_client, began=began, contracts=chosen)
     except GoogleAuthError as exc:
         # The library's text may quote server responses; the type is enough and leaks nothing.
         raise ConfigError(
@@ -513,15 +539,16 @@ def take_snapshot(
 
 def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: bool, max_streams: int,
           progress, note: Callable[[str], None], messages: list[str], max_resumes: int,
-          bigquery_client, read_client, began: float) -> SnapshotReport:
+          bigquery_client, read_client, began: float, contracts: tuple[str, ...]) -> SnapshotReport:
     with contextlib.ExitStack() as cleanup:  # close the clients built here, not those passed in
         bq = bigquery_client
         if bq is None:
             bq = make_bigquery_client(config)
             cleanup.callback(bq.close)
-        live = {t.key: live_column_types(bq, config, t) for t in SOURCE_TABLES}
-        needed = {t.key: required_bounds(t, start, end) for t in SOURCE_TABLES}
-        bounds, reasons = plan_reads(out, config, live, needed, refresh)
+        tables = tables_for(contracts)
+        live = {t.key: live_column_types(bq, config, t, columns_for(t, contracts)) for t in tables}
+        needed = {t.key: required_bounds(t, start, end, contracts) for t in tables}
+        bounds, reasons = plan_reads(out, config, live, needed, refresh, contracts)
         for reason in reasons:
             note(reason)
         if bounds is None:
@@ -534,13 +561,14 @@ def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: b
         if client is None:
             client = make_read_client(config)
             cleanup.callback(client.transport.close)
-        report = SnapshotReport(out, False, snapshot_time, messages=messages)
-        with SnapshotWriter(out) as writer:
+        report = SnapshotReport(out, False, snapshot_time, messages=messages, contracts=contracts)
+        with SnapshotWriter(out, contracts) as writer:
             plans = []
-            for table in SOURCE_TABLES:
+            for table in tables:
                 lo, hi = bounds[table.key]
                 source = config.table_id(table.key)
-                session = _open_session(client, config, table, lo, hi, snapshot_time, max_streams)
+                session = _open_session(client, config, table, lo, hi, snapshot_time, max_streams,
+                                        list(live[table.key]))
                 schema = _session_schema(session, live[table.key], source)
                 read = TableRead(table, lo, hi, snapshot_time, source, live[table.key])
                 plans.append(_TablePlan(table, source, read, schema, [s.name for s in session.streams]))
