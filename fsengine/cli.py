@@ -213,7 +213,7 @@ def fixtures_generate(
     bookmakers: Annotated[Optional[int], typer.Option(help="Odds API bookmakers, 1..8.")] = None,
     odds_polls: Annotated[Optional[int], typer.Option("--odds-polls", help="Odds API polls per date, 1..12.")] = None,
 ) -> None:
-    """Generate a deterministic synthetic NBA world as a format-1 snapshot, with the imperfections of production (DNPs, trades, missing context rows, Phase-4 gaps and empty dates, duplicates, missing lines).
+    """Generate a deterministic synthetic NBA world as a format-2 snapshot serving both contracts, with the imperfections of production (DNPs, trades, missing context rows, Phase-4 gaps and empty dates, duplicates, missing lines).
 
     Examples:
 

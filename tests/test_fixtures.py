@@ -120,19 +120,20 @@ def test_same_seed_gives_identical_files_and_other_seed_differs(tmp_path):
 
 def test_every_table_column_and_type_matches_sources(season_snapshot):
     manifest = season_snapshot.manifest
-    assert manifest["format"] == 1
+    assert manifest["format"] == 2 and manifest["contracts"] == ["v2_37features", "v2_54features"]
     assert set(manifest["tables"]) == set(TABLES)
     for key, spec in TABLES.items():
         entry = manifest["tables"][key]
-        assert [c["name"] for c in entry["columns"]] == spec.column_names
-        assert [c["type"] for c in entry["columns"]] == [c.bq_type for c in spec.columns]
+        assert [c["name"] for c in entry["columns"]] == spec.all_column_names
+        assert [c["type"] for c in entry["columns"]] == [c.bq_type for c in spec.all_columns]
         assert entry["source"].startswith("fixture:")
         assert entry["row_restriction"] == spec.row_restriction(
             dt.date.fromisoformat(entry["start"]), dt.date.fromisoformat(entry["end"]))
         for f in entry["files"]:
             schema = pq.read_schema(season_snapshot.path / f["path"])
-            assert schema.names == spec.column_names
-            assert [schema.field(c.name).type for c in spec.columns] == [ARROW_TYPES[c.bq_type] for c in spec.columns]
+            assert schema.names == spec.all_column_names
+            assert [schema.field(c.name).type for c in spec.all_columns] == [
+                ARROW_TYPES[c.bq_type] for c in spec.all_columns]
         assert entry["rows"] > 0, key
 
 

@@ -46,13 +46,13 @@ import pyarrow.parquet as pq
 from fsengine.contracts import load_contract
 from fsengine.contracts.profile import REFERENCE
 from fsengine.snapshot.format import Snapshot
-from fsengine.snapshot.sources import TABLES
+from fsengine.snapshot.sources import TABLES, CONTRACT_SOURCES
 
 PROFILE = REFERENCE
 NINE_DP = Decimal("1e-9")
 DAY = dt.timedelta(days=1)
 
-SHORT_KEYS = {t.short: key for key, t in TABLES.items()}
+SHORT_KEYS = {t.short: key for key, t in TABLES.items() if key in CONTRACT_SOURCES["v2_37features"]}
 COLUMN_ORDER = {t.short: t.column_names for t in TABLES.values()}
 
 # The P4 map keys each Phase-4 row contributes (§4.1), with the source column.
