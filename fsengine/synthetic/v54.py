@@ -107,13 +107,19 @@ def _odds(world: World, rng: np.random.Generator, lo: int, hi: int, planted: lis
     odds = world.odds_api
     if "bovada" not in odds["bookmaker"].unique().to_list():
         dk = odds.filter(pl.col("bookmaker") == "draftkings")
-        keys = dk.select("player_lookup", "game_date").unique(maintain_order=True)
-        shift = np.where(rng.random(len(keys)) < 0.74, rng.choice([-3.0, -2.5, -2.0, -1.5, 1.5, 2.0, 2.5, 3.0],
-                                                                   len(keys)), 0.0)
-        keys = keys.with_columns(_shift=pl.Series(shift))
+        # the median (lower middle) of the other books' latest lines of the player-date
+        latest = odds.filter(pl.col("snapshot_timestamp") == pl.col("snapshot_timestamp").max()
+                             .over("player_lookup", "game_date", "bookmaker"))
+        median = latest.group_by("player_lookup", "game_date").agg(
+            _median=pl.col("points_line").sort().gather((pl.len() - 1) // 2).first())
+        keys = dk.select("player_lookup", "game_date").unique(maintain_order=True).join(
+            median, on=["player_lookup", "game_date"], how="left", nulls_equal=True, maintain_order="left")
+        size = rng.choice([1.5, 2.0, 2.0, 2.5, 2.5, 3.0], len(keys)) * rng.choice([-1.0, 1.0], len(keys))
+        shift = np.where(rng.random(len(keys)) < 0.74, size, 0.0)
+        keys = keys.with_columns(_line=(pl.col("_median") + pl.Series(shift)).clip(0.5, None)).drop("_median")
         bovada = dk.join(keys, on=["player_lookup", "game_date"], how="left", nulls_equal=True).with_columns(
-            bookmaker=pl.lit("bovada"), points_line=(pl.col("points_line") + pl.col("_shift")).clip(0.5, None),
-        ).drop("_shift")
+            bookmaker=pl.lit("bovada"), points_line=pl.col("_line"),
+        ).drop("_line")
         odds = pl.concat([odds, bovada])
         planted.append(f"bovada: {len(bovada)} rows copied from draftkings")
     at_tip = pl.Series(rng.random(len(odds)) < 0.005)
@@ -298,7 +304,7 @@ def _upgc(world: World, pgs: pl.DataFrame, lines: pl.DataFrame, injury: pl.DataF
         prop_under_streak=pl.col("st_under").fill_null(0),
         has_prop_line=pl.when(pl.Series(u[0] < 0.03)).then(None).otherwise(pl.col("cur_line").is_not_null()),
         is_production_ready=pl.when(pl.Series(u[1] < 0.05)).then(None)
-        .otherwise(pl.col("n30").fill_null(0) >= 6),
+        .otherwise(pl.col("n30").fill_null(0) >= 14),
         star_teammates_out=pl.when(pl.Series(u[2] < 0.02)).then(None).otherwise(pl.col("stars").fill_null(0)).cast(pl.Int64),
     )
     # one upper-case OUT (production writes lower case; the spine filter only sees this one)
