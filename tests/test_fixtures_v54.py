@@ -276,3 +276,39 @@ def test_small_fixture_holds_every_new_table_and_history_windows(small):
     assert accuracy.start == dt.date(2025, 9, 1)  # 60 days before 2025-10-31
     assert snapshot.tables["nba_raw.odds_api_player_points_props"].start == dt.date(2025, 10, 17)
     assert snapshot.tables["nba_analytics.team_offense_game_summary"].start == dt.date(2025, 9, 1)
+
+
+def test_odds_api_history_boundaries_occur(season):
+    """L's 14-day look-back: previous pre-tip lines exactly 14 and 15 days back, none at all;
+    consensus over even and odd book counts, some even counts with differing middle lines."""
+    _, con = season
+    fourteen, fifteen, none = one(con, """
+        with d as (select distinct player_lookup, game_date from odds_api
+                   where player_lookup is not null and minutes_before_tipoff >= 0 and points_line > 0),
+        g as (select game_date - lag(game_date) over (partition by player_lookup order by game_date) gap from d)
+        select sum(case when gap = 14 then 1 else 0 end), sum(case when gap = 15 then 1 else 0 end),
+               sum(case when gap > 14 or gap is null then 1 else 0 end) from g""")
+    assert fourteen > 0 and fifteen > 0 and none > 0
+    even, odd, tie = one(con, """
+        with latest as (
+            select * from odds_api where player_lookup is not null and bookmaker <> 'bovada'
+                and minutes_before_tipoff >= 0
+            qualify row_number() over (partition by player_lookup, game_date, bookmaker
+                                       order by snapshot_timestamp desc) = 1),
+        c as (select count(*) n, list_sort(list(points_line)) l from latest group by player_lookup, game_date)
+        select sum(case when n % 2 = 0 then 1 else 0 end), sum(case when n % 2 = 1 then 1 else 0 end),
+               sum(case when n % 2 = 0 and l[n // 2] <> l[n // 2 + 1] then 1 else 0 end) from c""")
+    assert even > 0 and odd > 0 and tie > 0
+
+
+def test_rows_for_the_exception_path_and_long_gaps_occur(season):
+    """A non-DNP (FALSE or NULL) row with NULL minutes (the cache-miss exception path), and
+    gaps of more than 14 days and of exactly 14 days between a player's rows."""
+    _, con = season
+    assert scalar(con, "select count(*) from pgs where minutes_played is null and is_dnp = false") > 0
+    assert scalar(con, "select count(*) from pgs where minutes_played is null and is_dnp is null") > 0
+    longer, exactly = one(con, """
+        select sum(case when gap > 14 then 1 else 0 end), sum(case when gap = 14 then 1 else 0 end) from (
+            select game_date - lag(game_date) over (partition by player_lookup order by game_date) gap
+            from (select distinct player_lookup, game_date from pgs))""")
+    assert longer > 0 and exactly > 0
