@@ -312,3 +312,21 @@ def test_rows_for_the_exception_path_and_long_gaps_occur(season):
             select game_date - lag(game_date) over (partition by player_lookup order by game_date) gap
             from (select distinct player_lookup, game_date from pgs))""")
     assert longer > 0 and exactly > 0
+
+
+def test_s1_history_gaps_are_planted(season):
+    """S1 (features.md §1): a player whose newest earlier row is 45 (31-60: kept, UPGC days_rest
+    NULL), exactly 60 (kept) and 75 (61+: dropped) days back, each on a served date past the
+    early season."""
+    snapshot, con = season
+    gaps = con.sql("""
+        select gap, game_date from (
+            select game_date, game_date - lag(game_date) over (partition by player_lookup order by game_date) gap
+            from (select distinct player_lookup, game_date from pgs)) where gap > 30""").fetchall()
+    assert sorted(g for g, _ in gaps) == [45, 60, 75]
+    first, last = snapshot.servable_range()
+    assert all(first + dt.timedelta(days=14) <= d <= last for _, d in gaps)
+    assert scalar(con, """select count(*) from upgc u join (
+            select player_lookup, game_date, game_date - lag(game_date) over (partition by player_lookup
+                   order by game_date) gap from (select distinct player_lookup, game_date from pgs)) g
+            using (player_lookup, game_date) where g.gap > 30 and u.days_rest is not null""") == 0
