@@ -330,3 +330,29 @@ def test_s1_history_gaps_are_planted(season):
             select player_lookup, game_date, game_date - lag(game_date) over (partition by player_lookup
                    order by game_date) gap from (select distinct player_lookup, game_date from pgs)) g
             using (player_lookup, game_date) where g.gap > 30 and u.days_rest is not null""") == 0
+
+
+def test_trades_give_every_shape_of_58_and_49(season):
+    """Among a traded player's played rows: a date whose 10 newest rows span two teams with >= 3
+    rows each, one whose newest team has < 3 of them, and one whose newest two differ in team."""
+    _, con = season
+    both, few_new, newest_pair = one(con, """
+        with played as (
+            select distinct player_lookup, game_date, team_abbr from pgs where minutes_played > 0),
+        d as (select distinct player_lookup, game_date from played),
+        last10 as (
+            select d.player_lookup, d.game_date, p.team_abbr,
+                   row_number() over (partition by d.player_lookup, d.game_date order by p.game_date desc) k
+            from d join played p on p.player_lookup = d.player_lookup and p.game_date < d.game_date
+                 and p.game_date >= d.game_date - 60
+            qualify k <= 10),
+        per as (
+            select player_lookup, game_date, count(distinct team_abbr) teams,
+                   min(n) as smallest,
+                   max(case when k = 1 then team_abbr end) newest, max(case when k = 2 then team_abbr end) previous
+            from (select *, count(*) over (partition by player_lookup, game_date, team_abbr) n from last10)
+            group by all)
+        select sum(case when teams = 2 and smallest >= 3 then 1 else 0 end),
+               sum(case when teams = 2 and smallest < 3 then 1 else 0 end),
+               sum(case when newest <> previous then 1 else 0 end) from per""")
+    assert both > 0 and few_new > 0 and newest_pair > 0
