@@ -111,12 +111,6 @@ class SourceTable:
     def all_column_names(self) -> list[str]:
         return [c.name for c in self.all_columns]
 
-    @property
-    def lookback_days(self) -> int | None:
-        """The v2_37features lookback in days (None: back to Oct 1 of the start's season)."""
-        need = CONTRACT_SOURCES[REFERENCE_CONTRACT].get(self.key)
-        return None if need is None or need.lookback.season_start else need.lookback.days
-
     def column(self, name: str) -> Column:
         for c in self.all_columns:
             if c.name == name:
