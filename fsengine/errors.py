@@ -41,3 +41,15 @@ class ReconciliationError(FsengineError):
     """The MERGE committed but its statistics do not match the run."""
 
     exit_code = 4
+
+
+class ConfigError(InputError):
+    """The BigQuery configuration is invalid (bad identifier, endpoint, timeout or file)."""
+
+
+class InvalidName(ConfigError, PushRefused):
+    """A BigQuery project, dataset or table name that is not valid.
+
+    Both a ConfigError (it came from flags, the environment or fsengine.toml) and a
+    PushRefused (a push naming it is refused before any job); exit 2 either way.
+    """

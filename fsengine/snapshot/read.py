@@ -30,10 +30,11 @@ from typing import Callable
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from fsengine.config import Config, ConfigError
-from fsengine.config import bigquery_client as make_bigquery_client
-from fsengine.config import read_client as make_read_client
-from fsengine.errors import InputError, SnapshotError
+from fsengine.bigquery.clients import bigquery_client as make_bigquery_client
+from fsengine.bigquery.clients import read_client as make_read_client
+from fsengine.bigquery.types import ARROW_TYPES, normalise_type
+from fsengine.config import Config
+from fsengine.errors import ConfigError, InputError, SnapshotError
 from fsengine.snapshot.format import (
     MANIFEST,
     Snapshot,
@@ -42,14 +43,7 @@ from fsengine.snapshot.format import (
     TableWriter,
     rfc3339,
 )
-from fsengine.snapshot.sources import (
-    ARROW_TYPES,
-    MINUTES_ALTERNATIVES,
-    SOURCE_TABLES,
-    SourceTable,
-    normalise_type,
-    required_bounds,
-)
+from fsengine.snapshot.sources import MINUTES_ALTERNATIVES, SOURCE_TABLES, SourceTable, required_bounds
 
 DEFAULT_MAX_STREAMS = 4
 DEFAULT_MAX_RESUMES = 5
