@@ -207,7 +207,7 @@ def _take_snapshot(config, start_d, end_d, out, refresh, max_streams):
 
 
 def _push(out, config, dataset, table, replace, dry_run):
-    from fsengine.push.merge import push_with_config
+    from fsengine.push import push_with_config
 
     with console.status("pushing…") as status:
         return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
