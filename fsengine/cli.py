@@ -43,12 +43,20 @@ err_console = Console(stderr=True, soft_wrap=True)
 # --------------------------------------------------------------------------- the error handler
 
 
+# Seconds a stop signal gives the command to unwind (DuckDB and the output writers clean up on
+# the way out) before the process leaves anyway: DuckDB looks at signals only between its tasks,
+# and one task of a long query can run for minutes.
+STOP_GRACE_SECONDS = 5.0
+
+
 class _Stop:
-    """Which stop signal arrived, if any. DuckDB turns a signal during a query into its own
-    RuntimeError("Query interrupted"), so the signal is recorded rather than read off the
-    exception that comes out."""
+    """Which stop signal arrived, if any, and whether its line has been printed. DuckDB turns a
+    signal during a query into its own RuntimeError("Query interrupted"), so the signal is
+    recorded rather than read off the exception that comes out."""
 
     signum: int | None = None
+    said = False
+    lock = threading.Lock()
 
 
 def _on_signal(signum, frame):
@@ -56,19 +64,58 @@ def _on_signal(signum, frame):
     raise KeyboardInterrupt
 
 
+def _say_stopped(signum: int | None) -> int:
+    """Print the one line for a stop (once, whichever thread gets there first); its exit code."""
+    with _Stop.lock:
+        if not _Stop.said:
+            _Stop.said = True
+            if signum == signal.SIGTERM:
+                _say("terminated (SIGTERM); stopped before finishing")
+            else:
+                _say("interrupted (Ctrl-C); stopped before finishing")
+    return 128 + (signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+
+
+def _watch(read_fd: int, finished: threading.Event) -> None:
+    """Leave STOP_GRACE_SECONDS after a stop signal if the command has not unwound by then."""
+    try:
+        data = os.read(read_fd, 1)  # the signal number, written by the C-level handler at once
+    except OSError:
+        return
+    if not data or data[0] not in (signal.SIGINT, signal.SIGTERM) or finished.wait(STOP_GRACE_SECONDS):
+        return
+    code = _say_stopped(data[0])
+    sys.stderr.flush()
+    # outputs are written to temporary names and renamed when complete, so leaving now leaves
+    # no partial output behind (only temporary folders/tables that are ignored or expire)
+    os._exit(code)
+
+
 @contextmanager
 def _stop_signals() -> Iterator[None]:
-    """SIGINT and SIGTERM raise KeyboardInterrupt (recorded) for the duration of a command."""
-    _Stop.signum = None
+    """SIGINT and SIGTERM raise KeyboardInterrupt (recorded) for the duration of a command, and
+    a watcher thread makes sure the process stops soon even if DuckDB keeps the main thread."""
+    _Stop.signum, _Stop.said = None, False
     if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
         yield
         return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    finished = threading.Event()
     previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    watcher = threading.Thread(target=_watch, args=(read_fd, finished), name="fsengine-stop", daemon=True)
+    watcher.start()
     try:
         yield
     finally:
+        finished.set()
+        signal.set_wakeup_fd(previous_fd)
         for s, handler in previous.items():
             signal.signal(s, handler)
+        os.close(write_fd)  # the watcher's read returns empty and it ends
+        watcher.join(timeout=1)
+        os.close(read_fd)
 
 
 def _say(text: str) -> None:
@@ -90,11 +137,7 @@ def _crash_report(exc: BaseException) -> str:
 def _exit_code_for(exc: BaseException) -> int:
     """Print the one line for an exception raised by a command; return the exit code."""
     if _Stop.signum is not None or isinstance(exc, KeyboardInterrupt):
-        if _Stop.signum == signal.SIGTERM:
-            _say("terminated (SIGTERM); stopped before finishing")
-            return 128 + signal.SIGTERM
-        _say("interrupted (Ctrl-C); stopped before finishing")
-        return 128 + signal.SIGINT
+        return _say_stopped(_Stop.signum)
     if isinstance(exc, FsengineError):
         _say(str(exc))
         return exc.exit_code
