@@ -345,7 +345,7 @@ def fixtures_generate(
             players_per_team=players_per_team, minutes_type=minutes_type, first_date=first_date,
             last_date=last_date, bookmakers=bookmakers, odds_polls=odds_polls,
         )
-    console.print(result.render(), highlight=False)
+    console.print(result.render(), highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------- BigQuery options (shared)
@@ -406,7 +406,7 @@ def snapshot(
     with console.status("reading…") as status:
         report = take_snapshot(out, _date(start, "--start"), _date(end, "--end"), refresh=refresh,
                                max_streams=max_streams, progress=status.update, log=_log, **settings)
-    console.print(report.render())
+    console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
 # --------------------------------------------------------------------------- push
@@ -440,7 +440,7 @@ def push(
     with console.status("pushing…") as status:
         report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
                           progress=status.update, **settings)
-    console.print(report.render())
+    console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
 # --------------------------------------------------------------------------- run
@@ -476,7 +476,7 @@ def run_all(
     from fsengine.pipeline import run as run_pipeline
 
     def stage_done(report) -> None:  # each stage's summary as soon as it is done, before the push
-        console.print(report.summary() if isinstance(report, BackfillReport) else report.render())
+        console.print(report.summary() if isinstance(report, BackfillReport) else report.render(), markup=False)
 
     settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
                          call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
@@ -487,7 +487,7 @@ def run_all(
             max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
             on_stage=stage_done, **settings,
         )
-    console.print(result.push.render())
+    console.print(result.push.render(), markup=False)
 
 
 # --------------------------------------------------------------------------- report / explain

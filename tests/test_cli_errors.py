@@ -207,3 +207,17 @@ def test_an_unexpected_error_names_the_file_holding_its_traceback(tmp_path):
     assert crash.parent == tmp_path and crash.is_file()
     text = crash.read_text()
     assert "Traceback" in text and '{}["missing"]' in text
+
+
+def test_push_output_keeps_its_bracketed_mode(bq_emulator, bq_project, tmp_path):
+    """Reports are printed as plain text: rich markup would swallow the push's `[upsert]`."""
+    from test_push import DATASET, DATES, TABLE, create_target, make_rows, write_run
+
+    client = bq_emulator.bigquery_client(bq_project)
+    client.create_dataset(DATASET)
+    create_target(client, f"{bq_project}.{DATASET}.{TABLE}")
+    out = write_run(tmp_path, make_rows(dates=DATES[:1], per_date=3))
+    result = invoke("push", out, "--dry-run", "--project", bq_project, "--api-endpoint", bq_emulator.rest_url,
+                    "--anonymous")
+    assert result.exit_code == 0, result.output
+    assert "[upsert]" in result.output
