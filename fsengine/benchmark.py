@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from fsengine.errors import FsengineError
+
 # The benchmark works from any install: its folder (results/, worlds/, README.md) is ./bench
 # of the directory it runs in (the repository root in a checkout), or FSENGINE_BENCH_DIR.
 BENCH_DIR = Path(os.environ.get("FSENGINE_BENCH_DIR", "bench")).resolve()
@@ -36,6 +38,13 @@ OLD_SYSTEM = {
     "season_590_dates_hours_on_4_workers": 2.6,
 }
 TARGETS = {"nba5_seconds": 10.0, "x10_seconds": 100.0, "x10_peak_rss_gib": 8.0, "growth_exponent": 1.1, "batch_speedup_30": 30.0}
+
+
+class BenchmarkFailed(FsengineError):
+    """A benchmark child process failed; its stderr is in the message."""
+
+    exit_code = 1
+
 
 # The child: one backfill in a fresh interpreter; prints its figures as JSON on stdout.
 CHILD = r"""
@@ -82,7 +91,7 @@ def run_child(payload: dict) -> dict:
     err = proc.stderr.read()
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
-        raise RuntimeError(f"benchmark child failed ({proc.returncode}):\n{err[-4000:]}")
+        raise BenchmarkFailed(f"benchmark child failed ({proc.returncode}):\n{err[-4000:]}")
     figures = json.loads(out.strip().splitlines()[-1])
     figures["process_wall"] = elapsed
     figures["peak_rss_bytes"] = usage.ru_maxrss * 1024  # Linux reports KiB

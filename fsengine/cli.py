@@ -1,22 +1,208 @@
-"""The `fsengine` command line: options in, one library call, rich output. No logic here."""
+"""The `fsengine` command line: options in, one library call (fsengine.pipeline & co.), rich
+output. Errors are handled in one place (`_Cli`), never per command:
+
+- an FsengineError prints one red line and exits with its exit_code (2 bad input, 3 job failed, ...);
+- a usage error (bad option value, missing option) prints one line and exits 2;
+- Ctrl-C (even inside a DuckDB query) prints one line and exits 130; SIGTERM likewise, 143;
+- anything unexpected prints one line naming a file with the full traceback, and exits 1.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import signal
 import sys
+import tempfile
+import threading
+import traceback
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Iterator, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
 from fsengine import __version__
-from fsengine.errors import FsengineError, InputError
 from fsengine.contracts import DEFAULT_RUN_CONTRACT
+from fsengine.errors import FsengineError, InputError
+from fsengine.pipeline import Mode
+
+try:  # typer >= 0.2x vendors click: its usage errors derive from typer.TyperException
+    from typer import TyperException as _UsageError
+except ImportError:  # pragma: no cover - older typer on top of click
+    from click import ClickException as _UsageError
+
+console = Console()
+# soft_wrap: an error stays one line however narrow the terminal
+err_console = Console(stderr=True, soft_wrap=True)
+
+
+# --------------------------------------------------------------------------- the error handler
+
+
+# Seconds a stop signal gives the command to unwind (DuckDB and the output writers clean up on
+# the way out) before the process leaves anyway: DuckDB looks at signals only between its tasks,
+# and one task of a long query can run for minutes.
+STOP_GRACE_SECONDS = 5.0
+
+
+class _Stop:
+    """Which stop signal arrived, if any, and whether its line has been printed. DuckDB turns a
+    signal during a query into its own RuntimeError("Query interrupted"), so the signal is
+    recorded rather than read off the exception that comes out."""
+
+    signum: int | None = None
+    said = False
+    lock = threading.Lock()
+
+
+def _on_signal(signum, frame):
+    _Stop.signum = signum
+    raise KeyboardInterrupt
+
+
+def _say_stopped(signum: int | None) -> int:
+    """Print the one line for a stop (once, whichever thread gets there first); its exit code."""
+    with _Stop.lock:
+        if not _Stop.said:
+            _Stop.said = True
+            if signum == signal.SIGTERM:
+                _say("terminated (SIGTERM); stopped before finishing")
+            else:
+                _say("interrupted (Ctrl-C); stopped before finishing")
+    return 128 + (signal.SIGTERM if signum == signal.SIGTERM else signal.SIGINT)
+
+
+def _watch(read_fd: int, finished: threading.Event) -> None:
+    """Leave STOP_GRACE_SECONDS after a stop signal if the command has not unwound by then."""
+    try:
+        data = os.read(read_fd, 1)  # the signal number, written by the C-level handler at once
+    except OSError:
+        return
+    if not data or data[0] not in (signal.SIGINT, signal.SIGTERM) or finished.wait(STOP_GRACE_SECONDS):
+        return
+    code = _say_stopped(data[0])
+    sys.stderr.flush()
+    # outputs are written to temporary names and renamed when complete, so leaving now leaves
+    # no partial output behind (only temporary folders/tables that are ignored or expire)
+    os._exit(code)
+
+
+@contextmanager
+def _stop_signals() -> Iterator[None]:
+    """SIGINT and SIGTERM raise KeyboardInterrupt (recorded) for the duration of a command, and
+    a watcher thread makes sure the process stops soon even if DuckDB keeps the main thread."""
+    _Stop.signum, _Stop.said = None, False
+    if threading.current_thread() is not threading.main_thread():  # signals go to the main thread only
+        yield
+        return
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+    finished = threading.Event()
+    previous = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    previous_fd = signal.set_wakeup_fd(write_fd, warn_on_full_buffer=False)
+    watcher = threading.Thread(target=_watch, args=(read_fd, finished), name="fsengine-stop", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        finished.set()
+        signal.set_wakeup_fd(previous_fd)
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        os.close(write_fd)  # the watcher's read returns empty and it ends
+        watcher.join(timeout=1)
+        os.close(read_fd)
+
+
+def _say(text: str) -> None:
+    err_console.print(f"[bold red]error:[/] {escape(text)}", highlight=False)
+
+
+def _crash_report(exc: BaseException) -> str:
+    """Write the traceback of an unexpected exception to a file; return where (or why not)."""
+    try:
+        fd, path = tempfile.mkstemp(prefix="fsengine-crash-", suffix=".txt")
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(f"fsengine {__version__}, Python {sys.version.split()[0]}\nargv: {sys.argv!r}\n\n")
+            handle.write("".join(traceback.format_exception(exc)))
+        return f"the full traceback is in {path}"
+    except OSError as write_error:
+        return f"the traceback could not be written ({write_error.strerror})"
+
+
+def _exit_code_for(exc: BaseException) -> int:
+    """Print the one line for an exception raised by a command; return the exit code."""
+    if _Stop.signum is not None or isinstance(exc, KeyboardInterrupt):
+        return _say_stopped(_Stop.signum)
+    if isinstance(exc, FsengineError):
+        _say(str(exc))
+        return exc.exit_code
+    first_line = (str(exc).strip().splitlines() or [""])[0][:300]
+    _say(f"unexpected {type(exc).__name__}: {first_line} — this is a bug; {_crash_report(exc)}")
+    return 1
+
+
+def _rejected_value(exc):
+    """The value a parameter refused, when the validator recorded it (typer validates with pydantic)."""
+    errors = getattr(exc.__cause__, "errors", None)
+    try:
+        return errors()[0].get("input") if callable(errors) else None
+    except (IndexError, AttributeError, TypeError):
+        return None
+
+
+def _usage_line(exc) -> str:
+    """One line for a usage error, naming the option first: `--repeats 0: input should be ...`."""
+    param = getattr(exc, "param", None)
+    if type(exc) is typer.BadParameter and param is not None:
+        name = param.opts[0] if getattr(param, "opts", None) else param.name
+        message = exc.message.removeprefix("Value error, ")  # pydantic's prefix for a validator's own text
+        rejected = _rejected_value(exc)
+        if rejected is None or repr(rejected) in message:
+            message = f"{name} {message}"
+        else:
+            message = f"{name} {rejected}: {message[:1].lower()}{message[1:]}"
+    else:
+        message = exc.format_message()
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} (see `{ctx.command_path} --help`)" if ctx is not None else message
+
+
+class _Cli(TyperGroup):
+    """The one place where errors become exit codes and one-line messages."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (_UsageError, typer.Exit, typer.Abort, SystemExit):
+            raise  # usage errors, --help and explicit exits: click's own flow, handled in main()
+        except BaseException as exc:  # noqa: BLE001 - this IS the handler
+            raise typer.Exit(_exit_code_for(exc)) from None
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        if not standalone_mode:  # an embedding caller wants the exceptions
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        with _stop_signals():
+            try:
+                code = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            except _UsageError as exc:
+                if type(exc).__name__ != "NoArgsIsHelpError":  # that one has printed the help already
+                    _say(_usage_line(exc))
+                code = exc.exit_code
+            except typer.Abort:
+                _say("aborted")
+                code = 1
+        sys.exit(code if isinstance(code, int) else 0)
+
 
 app = typer.Typer(
     name="fsengine",
+    cls=_Cli,
     help=(
         "Recompute the NBA feature store ml_feature_store_v2 locally, for many game dates in one pass.\n\n"
         "Flow: snapshot (BigQuery -> Parquet) -> backfill (DuckDB extractions + Polars scoring -> Parquet) "
@@ -29,8 +215,8 @@ app = typer.Typer(
 fixtures_app = typer.Typer(help="Synthetic NBA worlds (format-1 snapshots) for tests and benchmarks.", no_args_is_help=True)
 app.add_typer(fixtures_app, name="fixtures")
 
-console = Console()
-err_console = Console(stderr=True)
+
+# --------------------------------------------------------------------------- option types
 
 
 def _date(value: Optional[str], option: str) -> Optional[dt.date]:
@@ -42,9 +228,11 @@ def _date(value: Optional[str], option: str) -> Optional[dt.date]:
         raise InputError(f"{option} {value!r} is not a date in YYYY-MM-DD form") from None
 
 
-def _fail(exc: FsengineError) -> None:
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(exc.exit_code)
+def _path(value) -> Path:
+    """A path option; refuses '' (which Path would silently turn into '.')."""
+    if isinstance(value, str) and not value.strip():
+        raise typer.BadParameter("is empty: give a path")
+    return Path(value)
 
 
 def _version(value: bool) -> None:
@@ -65,17 +253,17 @@ def main(
 
 @app.command()
 def backfill(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder; rows go to OUT/ml_feature_store_v2/*.parquet (replaced atomically).")] = Path("out"),
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder; rows go to OUT/ml_feature_store_v2/*.parquet (replaced atomically).")] = Path("out"),
     snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="Format-1 snapshot folder. Default: the bundled fixtures/small.")] = None,
     start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")] = None,
     end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")] = None,
-    mode: Annotated[str, typer.Option(help="auto: backfill spine before --as-of, production from it; backfill; production.")] = "auto",
+    mode: Annotated[Mode, typer.Option(help="auto: backfill spine before --as-of, production from it; backfill; production.")] = Mode.AUTO,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production (default: today in America/New_York).")] = None,
     no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip SHA-256 verification of the snapshot files.")] = False,
     chunk_dates: Annotated[str, typer.Option("--chunk-dates", help="Game dates per chunk, or auto (sized from the rows per date so memory stays bounded). The rows do not depend on it.")] = "auto",
     workers: Annotated[Optional[int], typer.Option("--workers", "-j", min=1, help="Processes computing chunks at once (default: one per CPU). The rows do not depend on it.")] = None,
     chunk: Annotated[Optional[str], typer.Option("--chunk", help="Compute only part I of N of the range (I counts from 1), for runs spread over N machines; env or env/N takes I (from 0) and N from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX. See `fsengine plan`.")] = None,
-    contract: Annotated[str, typer.Option("--contract", help="Feature contract: v2_37features (profile reference) or v2_54features (profile head-2026-07), or a contract .toml file; the profile follows from it.")] = DEFAULT_RUN_CONTRACT,
+    contract: Annotated[str, typer.Option("--contract", help="Feature contract: v2_54features (profile head-2026-07, what the live table holds) or v2_37features (profile reference), or a contract .toml file; the profile follows from it.")] = DEFAULT_RUN_CONTRACT,
     allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Write an empty output when the run produces no row (otherwise an error, exit 2, and the previous output is kept).")] = False,
     memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="Memory the engine (DuckDB) may use, e.g. 4GB or 75%. Default: 75% of the cgroup / RLIMIT_AS limit when one is set.")] = None,
 ) -> None:
@@ -90,26 +278,22 @@ def backfill(
 
       fsengine backfill -s snap/ --start 2025-11-04 --end 2026-02-06 -o out/
 
+      fsengine backfill -s snap/ --contract v2_37features -o out37/
+
       fsengine backfill -s snap/ --chunk 2/8 -o out/chunk-2   # part 2 of 8 (see fsengine plan)
     """
     from fsengine.engine.chunks import parse_chunk_dates, parse_chunk_selector
     from fsengine.pipeline import backfill as run_backfill
 
-    try:
-        start_d, end_d, as_of_d = _date(start, "--start"), _date(end, "--end"), _date(as_of, "--as-of")
-        if mode not in ("auto", "backfill", "production"):
-            raise InputError(f"--mode {mode!r}: expected auto, backfill or production")
-        dates_per_chunk = parse_chunk_dates(chunk_dates)
-        selected = parse_chunk_selector(chunk) if chunk is not None else None
-        with console.status("computing…") as status:
-            report = run_backfill(
-                out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
-                progress=lambda message: status.update(message), chunk_dates=dates_per_chunk, workers=workers,
-                chunk=selected, contract=contract, allow_empty=allow_empty, memory_limit=memory_limit,
-            )
-    except FsengineError as exc:
-        _fail(exc)
-        return
+    start_d, end_d, as_of_d = _date(start, "--start"), _date(end, "--end"), _date(as_of, "--as-of")
+    dates_per_chunk = parse_chunk_dates(chunk_dates)
+    selected = parse_chunk_selector(chunk) if chunk is not None else None
+    with console.status("computing…") as status:
+        report = run_backfill(
+            out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
+            progress=lambda message: status.update(message), chunk_dates=dates_per_chunk, workers=workers,
+            chunk=selected, contract=contract, allow_empty=allow_empty, memory_limit=memory_limit,
+        )
     timing = Table(title="time per stage (whole range)", show_edge=False)
     timing.add_column("stage")
     timing.add_column("seconds", justify="right")
@@ -132,13 +316,14 @@ def plan(
     start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")] = None,
     end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")] = None,
     out: Annotated[Path, typer.Option("--out", "-o", help="Parent folder; part I writes OUT/chunk-I-of-N.")] = Path("out"),
-    mode: Annotated[str, typer.Option(help="auto, backfill or production (as for backfill).")] = "auto",
+    mode: Annotated[Mode, typer.Option(help="auto, backfill or production (as for backfill).")] = Mode.AUTO,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="As for backfill; fixed here so every part uses the same one.")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON (one object per part) instead of a table.")] = False,
+    contract: Annotated[str, typer.Option("--contract", help="Feature contract every part computes (as for backfill).")] = DEFAULT_RUN_CONTRACT,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON (one object per part) instead of commands.")] = False,
 ) -> None:
     """Cut a run into N independent parts of nearly equal game dates and print one
     `fsengine backfill` command per part. Run them anywhere, in any order, at once; then
-    `fsengine push OUT` writes them all with one load and one MERGE.
+    `fsengine push OUT/chunk-*` writes them all with one load and one MERGE.
 
     Examples:
 
@@ -149,24 +334,22 @@ def plan(
     import json
     import shlex
 
-    from fsengine.pipeline import default_snapshot, plan_machines, resolve_range
     from fsengine.engine.compute import default_as_of
+    from fsengine.pipeline import default_snapshot, plan_machines, resolve_range
     from fsengine.snapshot.format import Snapshot
 
-    try:
-        as_of_d = _date(as_of, "--as-of") or default_as_of()
-        snap = Snapshot.open(snapshot or default_snapshot(), verify_checksums=False)
-        start_d, end_d = resolve_range(snap, _date(start, "--start"), _date(end, "--end"))
-        parts = plan_machines(snap, start_d, end_d, chunks, mode=mode, as_of=as_of_d)
-    except FsengineError as exc:
-        _fail(exc)
-        return
+    mode_text = Mode(mode).value
+    as_of_d = _date(as_of, "--as-of") or default_as_of()
+    snap = Snapshot.open(snapshot or default_snapshot(), verify_checksums=False)
+    start_d, end_d = resolve_range(snap, _date(start, "--start"), _date(end, "--end"))
+    parts = plan_machines(snap, start_d, end_d, chunks, mode=mode_text, as_of=as_of_d)
     entries = []
     for part in parts:
         folder = out / part.folder_name
         command = [
             "fsengine", "backfill", "--snapshot", str(snap.path), "--start", start_d.isoformat(), "--end",
-            end_d.isoformat(), "--mode", mode, "--as-of", as_of_d.isoformat(), "--chunk", part.label, "--out", str(folder),
+            end_d.isoformat(), "--mode", mode_text, "--as-of", as_of_d.isoformat(), "--contract", contract,
+            "--chunk", part.label, "--out", str(folder),
         ]
         entries.append({
             "chunk": part.label, "index": part.index, "count": part.count, "start": part.start.isoformat(),
@@ -175,7 +358,7 @@ def plan(
     if as_json:
         print(json.dumps(entries, indent=2))
         return
-    print(f"# {len(entries)} parts of {start_d} .. {end_d}; then: fsengine push {shlex.quote(str(out))}")
+    print(f"# {len(entries)} parts of {start_d} .. {end_d}; then: fsengine push {shlex.quote(str(out))}/chunk-*")
     for entry in entries:
         print(entry["command"])
 
@@ -205,9 +388,9 @@ def _rows_per_date_table(rows_per_date: dict[dt.date, int]) -> Table:
 
 @fixtures_app.command("generate")
 def fixtures_generate(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Snapshot folder to write (replaced atomically).")],
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Snapshot folder to write (replaced atomically).")],
     preset: Annotated[str, typer.Option(help="small (one month, 2025-11), season (2025-26 with playoffs), nba5 (2021-22 .. 2025-26), x10 (ten times nba5).")] = "small",
-    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives byte-identical files.")] = 20260206,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed (>= 0); the same seed gives byte-identical files.")] = 20260206,
     seasons: Annotated[Optional[str], typer.Option(help="Count (5), range (2021-2025) or list (2021,2023) of season start years (2025 = 2025-26).")] = None,
     teams: Annotated[Optional[int], typer.Option(help="Number of teams (default 30).")] = None,
     players_per_team: Annotated[Optional[int], typer.Option("--players-per-team", help="Rostered players per team (default 12).")] = None,
@@ -228,17 +411,13 @@ def fixtures_generate(
     from fsengine.synthetic.generate import generate
     from fsengine.synthetic.presets import parse_seasons
 
-    try:
-        with console.status(f"generating {preset}…"):
-            result = generate(
-                preset, out, seed=seed, seasons=parse_seasons(seasons) if seasons else None, teams=teams,
-                players_per_team=players_per_team, minutes_type=minutes_type, first_date=first_date,
-                last_date=last_date, bookmakers=bookmakers, odds_polls=odds_polls,
-            )
-    except FsengineError as exc:
-        _fail(exc)
-        return
-    console.print(result.render(), highlight=False)
+    with console.status(f"generating {preset}…"):
+        result = generate(
+            preset, out, seed=seed, seasons=parse_seasons(seasons) if seasons else None, teams=teams,
+            players_per_team=players_per_team, minutes_type=minutes_type, first_date=first_date,
+            last_date=last_date, bookmakers=bookmakers, odds_polls=odds_polls,
+        )
+    console.print(result.render(), highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------- BigQuery options (shared)
@@ -254,35 +433,18 @@ JobTimeoutOpt = Annotated[Optional[float], typer.Option("--job-timeout", help="S
 ReadTimeoutOpt = Annotated[Optional[float], typer.Option("--read-timeout", help="Seconds for one Storage Read stream (default 1800).")]
 
 
-def _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, job_timeout, read_timeout):
-    from fsengine.config import load_config
-
-    return load_config(
+def _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout=None,
+              job_timeout=None, read_timeout=None) -> dict:
+    """The BigQuery flags as fsengine.config.load_config keywords (None = not given)."""
+    return dict(
         project=project, api_endpoint=api_endpoint, storage_endpoint=storage_endpoint,
         anonymous=True if anonymous else None, location=location, config_file=config_file,
         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout,
     )
 
 
-def _take_snapshot(config, start_d, end_d, out, refresh, max_streams, contracts=None):
-    from fsengine.snapshot.read import take_snapshot
-
-    with console.status("reading…") as status:
-        return take_snapshot(
-            config, start_d, end_d, out, refresh=refresh, max_streams=max_streams, contracts=contracts,
-            log=lambda text: err_console.print(text, highlight=False),
-            progress=lambda p: status.update(
-                f"{p.key}: {p.rows:,} rows, {p.bytes / 1e6:.1f} MB ({p.streams_done}/{p.streams} streams)"
-            ),
-        )
-
-
-def _push(out, config, dataset, table, replace, dry_run):
-    from fsengine.push.merge import push_with_config
-
-    with console.status("pushing…") as status:
-        return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                                progress=lambda message: status.update(message))
+def _log(text: str) -> None:
+    err_console.print(text, highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------- snapshot
@@ -290,36 +452,34 @@ def _push(out, config, dataset, table, replace, dry_run):
 
 @app.command()
 def snapshot(
-    out: Annotated[Path, typer.Option("--out", "-o", help="Snapshot folder (written atomically; reused when it already covers the request).")],
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Snapshot folder (written atomically; reused when it already covers the request).")],
     start: Annotated[str, typer.Option(help="First game date the snapshot must serve (YYYY-MM-DD); each table's lookback is added.")],
     end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
     refresh: Annotated[bool, typer.Option("--refresh", help="Read every table again even if OUT already covers the range.")] = False,
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table, read in parallel.")] = 4,
-    contract: Annotated[Optional[list[str]], typer.Option("--contract", help="Contract the snapshot must serve (repeatable; default: every contract, v2_37features and v2_54features).")] = None,
     project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
     anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
     call_timeout: CallTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+    contract: Annotated[Optional[list[str]], typer.Option("--contract", help="Contract the snapshot must serve (repeatable; default: every contract, v2_37features and v2_54features).")] = None,
 ) -> None:
     """Read the source tables through the BigQuery Storage Read API into a format-2 snapshot.
 
-    Only the tables and columns the chosen contracts read and the dates the range needs ([start - lookback, end] per table, the union over the contracts) are read, all pinned to one snapshot time; the manifest lists the contracts served.
+    Only the tables and columns the chosen contracts read and the dates the range needs (\\[start - lookback, end] per table, the union over the contracts) are read, all pinned to one snapshot time; the manifest lists the contracts served.
 
     Examples:
 
       fsengine snapshot --start 2025-11-04 --end 2026-02-06 --out snap/
 
-      fsengine snapshot --start 2025-11-04 --end 2026-02-06 --out snap/ --contract v2_37features
-
       fsengine snapshot --start 2025-11-04 --end 2025-11-30 --out snap/ --api-endpoint http://127.0.0.1:9050 --storage-endpoint 127.0.0.1:9060 --anonymous
     """
-    try:
-        config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, None, read_timeout)
-        report = _take_snapshot(config, _date(start, "--start"), _date(end, "--end"), out, refresh, max_streams,
-                                contract or None)
-    except FsengineError as exc:
-        _fail(exc)
-        return
-    console.print(report.render())
+    from fsengine.pipeline import snapshot as take_snapshot
+
+    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
+                         call_timeout=call_timeout, read_timeout=read_timeout)
+    with console.status("reading…") as status:
+        report = take_snapshot(out, _date(start, "--start"), _date(end, "--end"), refresh=refresh, contracts=contract or None,
+                               max_streams=max_streams, progress=status.update, log=_log, **settings)
+    console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
 # --------------------------------------------------------------------------- push
@@ -346,13 +506,14 @@ def push(
 
       fsengine push out/ --project nba-props-platform --replace
     """
-    try:
-        config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, job_timeout, None)
-        report = _push(out, config, dataset, table, replace, dry_run)
-    except FsengineError as exc:
-        _fail(exc)
-        return
-    console.print(report.render())
+    from fsengine.pipeline import push as push_run
+
+    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
+                         call_timeout=call_timeout, job_timeout=job_timeout)
+    with console.status("pushing…") as status:
+        report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
+                          progress=status.update, **settings)
+    console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
 # --------------------------------------------------------------------------- run
@@ -362,9 +523,9 @@ def push(
 def run_all(
     start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
-    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the backfill.")] = Path("out"),
-    mode: Annotated[str, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = "auto",
+    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the backfill.")] = Path("out"),
+    mode: Annotated[Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = Mode.AUTO,
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Snapshot and backfill, then print the push statements without sending a job.")] = False,
@@ -384,22 +545,22 @@ def run_all(
 
       fsengine run --start 2026-01-01 --end 2026-01-31 --dry-run
     """
-    from fsengine.pipeline import backfill as run_backfill
+    from fsengine.pipeline import BackfillReport
+    from fsengine.pipeline import run as run_pipeline
 
-    try:
-        start_d, end_d, as_of_d = _date(start, "--start"), _date(end, "--end"), _date(as_of, "--as-of")
-        config = _config(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout, job_timeout, read_timeout)
-        snap = _take_snapshot(config, start_d, end_d, snapshot_dir, refresh, max_streams)
-        console.print(snap.render())
-        with console.status("computing…") as status:
-            result = run_backfill(out, snapshot_dir, start_d, end_d, mode=mode, as_of=as_of_d,
-                                  progress=lambda message: status.update(message))
-        console.print(f"backfill: {result.rows} rows for {len(result.rows_per_date)} dates in {result.wall_seconds:.2f} s")
-        report = _push(out, config, dataset, table, replace, dry_run)
-    except FsengineError as exc:
-        _fail(exc)
-        return
-    console.print(report.render())
+    def stage_done(report) -> None:  # each stage's summary as soon as it is done, before the push
+        console.print(report.summary() if isinstance(report, BackfillReport) else report.render(), markup=False)
+
+    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
+                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
+    with console.status("running…") as status:
+        result = run_pipeline(
+            _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
+            as_of=_date(as_of, "--as-of"), replace=replace, dry_run=dry_run, refresh=refresh,
+            max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
+            on_stage=stage_done, **settings,
+        )
+    console.print(result.push.render(), markup=False)
 
 
 # --------------------------------------------------------------------------- report / explain
@@ -411,9 +572,9 @@ def report(
     last: Annotated[Optional[int], typer.Option("--last", help="The N calendar days ending at the newest game_date in OUT (1 = that date only). Not with --start/--end.")] = None,
     start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: the oldest date in OUT.")] = None,
     end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: the newest date in OUT.")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Also write a self-contained HTML report (inline SVG charts, no network) to this file.")] = None,
-    top: Annotated[int, typer.Option(help="Defaulted features (and what-if features) listed in the terminal.")] = 15,
-    dates: Annotated[int, typer.Option(help="Newest game dates listed in the terminal (0 = all; the HTML lists all).")] = 31,
+    html: Annotated[Optional[Path], typer.Option("--html", parser=_path, help="Also write a self-contained HTML report (inline SVG charts, no network) to this file.")] = None,
+    top: Annotated[int, typer.Option(min=0, help="Defaulted features (and what-if features) listed in the terminal.")] = 15,
+    dates: Annotated[int, typer.Option(min=0, help="Newest game dates listed in the terminal (0 = all; the HTML lists all).")] = 31,
 ) -> None:
     """Diagnose gaps in a run's output: which features default most, for how many players and why; defaults by category; quality tiers and alert levels; quality-ready players per date; and what if a category or feature were never defaulted (rows and players per date that would become quality-ready, ranked).
 
@@ -424,12 +585,11 @@ def report(
       fsengine report out/ --start 2025-11-04 --end 2026-02-06 --html report.html
     """
     from fsengine.diagnose.report import build_report, render_terminal, write_html
+    from fsengine.paths import check_output_file
 
-    try:
-        diagnosis = build_report(out, last_days=last, start=_date(start, "--start"), end=_date(end, "--end"))
-    except FsengineError as exc:
-        _fail(exc)
-        return
+    if html is not None:
+        check_output_file(html, "--html")  # before the diagnosis, not after it
+    diagnosis = build_report(out, last_days=last, start=_date(start, "--start"), end=_date(end, "--end"))
     render_terminal(diagnosis, console, top=top, max_dates=dates)
     if html is not None:
         console.print(f"HTML report: {write_html(diagnosis, html)}")
@@ -453,11 +613,7 @@ def explain(
     from fsengine.diagnose.explain import render_explanation
     from fsengine.pipeline import recorded_snapshot
 
-    try:
-        result = explain_row(out, player, _date(date, "DATE"), snapshot=snapshot or recorded_snapshot(out), verify_checksums=verify)
-    except FsengineError as exc:
-        _fail(exc)
-        return
+    result = explain_row(out, player, _date(date, "DATE"), snapshot=snapshot or recorded_snapshot(out), verify_checksums=verify)
     render_explanation(result, console)
 
 
@@ -467,8 +623,8 @@ def explain(
 @app.command()
 def bench(
     presets: Annotated[str, typer.Option(help="Comma-separated worlds to measure, smallest first.")] = "small,season,nba5,x10",
-    repeats: Annotated[int, typer.Option(help="Timed runs per world after one warm-up; figures are medians.")] = 3,
-    dates: Annotated[int, typer.Option(help="Number of dates for the batch vs date-by-date comparison.")] = 30,
+    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per world after one warm-up; figures are medians.")] = 3,
+    dates: Annotated[int, typer.Option(min=1, help="Number of dates for the batch vs date-by-date comparison.")] = 30,
     seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
     quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
 ) -> None:
@@ -484,17 +640,10 @@ def bench(
     """
     from fsengine import benchmark as harness
 
-    try:
-        results, path = harness.run_bench(
-            [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
-            quick=quick, note=lambda message: console.print(f"[dim]{message}[/]"),
-        )
-    except FsengineError as exc:
-        _fail(exc)
-        return
-    except RuntimeError as exc:  # a benchmark child failed; its stderr is in the message
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False)
-        raise typer.Exit(1)
+    results, path = harness.run_bench(
+        [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
+        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"),
+    )
     table = Table(title="fsengine bench", show_edge=False)
     for col in ("world", "dates", "rows", "wall s (median)", "peak RSS MiB"):
         table.add_column(col, justify="right" if col != "world" else "left")

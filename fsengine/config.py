@@ -1,5 +1,6 @@
-"""Where fsengine talks to BigQuery: project, dataset and table names, endpoints, credentials
-and timeouts, in one place.
+"""The settings of every BigQuery call, in one place: project, dataset and table names,
+endpoints, whether to use credentials, and timeouts. The clients themselves are built from a
+Config by fsengine.bigquery.clients.
 
 Precedence: command-line flags > environment > `fsengine.toml` > built-in defaults. The
 defaults are production: project `nba-props-platform`, the nine source tables of
@@ -34,15 +35,14 @@ import ipaddress
 import os
 import re
 import tomllib
-import unicodedata
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any, Mapping
 from urllib.parse import urlsplit
 
-from fsengine import __version__
-from fsengine.errors import InputError
+from fsengine.bigquery.tables import TableId, validate_dataset, validate_project, validate_table  # noqa: F401 (re-exported)
+from fsengine.errors import ConfigError  # noqa: F401 (re-exported: raised for every bad setting)
 from fsengine.snapshot.sources import SOURCE_TABLES
 
 DEFAULT_PROJECT = "nba-props-platform"
@@ -51,80 +51,11 @@ DEFAULT_CALL_TIMEOUT = 60.0
 DEFAULT_JOB_TIMEOUT = 900.0
 DEFAULT_READ_TIMEOUT = 1800.0
 CONFIG_FILE_NAME = "fsengine.toml"
-SCOPES = ("https://www.googleapis.com/auth/bigquery", "https://www.googleapis.com/auth/cloud-platform")
 
 _TOML_KEYS = {
     "project", "location", "api_endpoint", "storage_endpoint", "anonymous",
     "call_timeout", "job_timeout", "read_timeout", "target", "tables",
 }
-
-
-class ConfigError(InputError):
-    """The BigQuery configuration is invalid (bad identifier, endpoint, timeout or file)."""
-
-
-# --------------------------------------------------------------------------- identifiers
-
-# Project ids: 6-30 characters, lowercase letters, digits and hyphens, starting with a letter
-# and not ending with a hyphen; legacy domain-scoped ids carry a `domain:` prefix.
-_PROJECT = re.compile(r"(?:[a-z0-9][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]")
-_DATASET = re.compile(r"[A-Za-z0-9_]{1,1024}")
-# Table names: Unicode letters, marks, numbers, connectors (_), dashes and spaces.
-_TABLE_CATEGORIES = {"Lu", "Ll", "Lt", "Lm", "Lo", "Mn", "Mc", "Me", "Nd", "Nl", "No", "Pc", "Pd", "Zs"}
-
-
-def validate_project(project: str, what: str = "project") -> str:
-    if not isinstance(project, str) or not _PROJECT.fullmatch(project):
-        raise ConfigError(
-            f"{what} {project!r} is not a valid Google Cloud project id (6-30 characters: lowercase "
-            "letters, digits and hyphens, starting with a letter, not ending with a hyphen)"
-        )
-    return project
-
-
-def validate_dataset(dataset: str, what: str = "dataset") -> str:
-    if not isinstance(dataset, str) or not _DATASET.fullmatch(dataset):
-        raise ConfigError(
-            f"{what} {dataset!r} is not a valid BigQuery dataset name (1-1024 letters, digits or underscores)"
-        )
-    return dataset
-
-
-def validate_table(table: str, what: str = "table") -> str:
-    ok = (
-        isinstance(table, str)
-        and 0 < len(table.encode("utf-8")) <= 1024
-        and all(unicodedata.category(ch) in _TABLE_CATEGORIES for ch in table)
-    )
-    if not ok:
-        raise ConfigError(
-            f"{what} {table!r} is not a valid BigQuery table name (1-1024 bytes of letters, marks, "
-            "numbers, underscores, dashes or spaces)"
-        )
-    return table
-
-
-@dataclass(frozen=True)
-class TableRef:
-    """A `dataset.table` inside the configured project."""
-
-    dataset: str
-    table: str
-    what: str = field(default="table", compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        validate_dataset(self.dataset, f"{self.what}: dataset")
-        validate_table(self.table, f"{self.what}: table")
-
-    @classmethod
-    def parse(cls, text: str, what: str) -> "TableRef":
-        if not isinstance(text, str) or text.count(".") != 1:
-            raise ConfigError(f"{what} {text!r}: expected <dataset>.<table>")
-        dataset, table = text.split(".")
-        return cls(dataset, table, what)
-
-    def __str__(self) -> str:
-        return f"{self.dataset}.{self.table}"
 
 
 # --------------------------------------------------------------------------- endpoints
@@ -188,8 +119,8 @@ def parse_storage_endpoint(text: str) -> tuple[str, int]:
 # --------------------------------------------------------------------------- the config
 
 
-def _default_tables() -> Mapping[str, TableRef]:
-    return MappingProxyType({t.key: TableRef(t.dataset, t.table) for t in SOURCE_TABLES})
+def _default_tables() -> Mapping[str, TableId]:
+    return MappingProxyType({t.key: TableId(None, t.dataset, t.table) for t in SOURCE_TABLES})
 
 
 @dataclass(frozen=True)
@@ -202,8 +133,8 @@ class Config:
     call_timeout: float = DEFAULT_CALL_TIMEOUT
     job_timeout: float = DEFAULT_JOB_TIMEOUT
     read_timeout: float = DEFAULT_READ_TIMEOUT
-    tables: Mapping[str, TableRef] = field(default_factory=_default_tables)
-    target: TableRef = field(default_factory=lambda: TableRef.parse(DEFAULT_TARGET, "target"))
+    tables: Mapping[str, TableId] = field(default_factory=_default_tables)
+    target: TableId = field(default_factory=lambda: TableId.parse(DEFAULT_TARGET, "target", with_project=False))
 
     def __post_init__(self) -> None:
         validate_project(self.project)
@@ -342,7 +273,7 @@ def load_config(
         if value is not None:
             values[key] = _float(value, source)
     if "target" in toml:
-        values["target"] = TableRef.parse(toml["target"], f"{where}: target")
+        values["target"] = TableId.parse(toml["target"], f"{where}: target", with_project=False)
     if "tables" in toml:
         overrides = toml["tables"]
         if not isinstance(overrides, dict):
@@ -351,81 +282,9 @@ def load_config(
         for key, text in overrides.items():
             if key not in tables:
                 raise ConfigError(f"{where}: [tables] names unknown source table {key!r} (known: {sorted(tables)})")
-            tables[key] = TableRef.parse(text, f"{where}: [tables] {key}")
+            tables[key] = TableId.parse(text, f"{where}: [tables] {key}", with_project=False)
         values["tables"] = tables
     return Config(**values)
-
-
-# --------------------------------------------------------------------------- clients
-
-
-def _client_info():
-    from google.api_core.client_info import ClientInfo
-
-    return ClientInfo(user_agent=f"fsengine/{__version__}")
-
-
-def credentials(config: Config, for_endpoint: str | None):
-    """AnonymousCredentials for a custom endpoint when asked, else Application Default Credentials."""
-    if config.anonymous:
-        if for_endpoint is None:
-            raise ConfigError(
-                "--anonymous needs a custom endpoint for every API used: this call would reach BigQuery "
-                "itself (set both --api-endpoint and --storage-endpoint)"
-            )
-        from google.auth.credentials import AnonymousCredentials
-
-        return AnonymousCredentials()
-    import google.auth
-    from google.auth.exceptions import DefaultCredentialsError
-
-    try:
-        creds, _ = google.auth.default(scopes=list(SCOPES))
-    except DefaultCredentialsError:
-        raise ConfigError(
-            "no Google Application Default Credentials found: run `gcloud auth application-default login` "
-            "or set GOOGLE_APPLICATION_CREDENTIALS (for an emulator use --anonymous with its endpoints)"
-        ) from None
-    return creds
-
-
-def bigquery_client(config: Config):
-    """A google.cloud.bigquery.Client for the configured project and REST endpoint."""
-    from google.api_core.client_options import ClientOptions
-    from google.cloud import bigquery
-
-    options = ClientOptions(api_endpoint=config.api_endpoint) if config.api_endpoint else None
-    return bigquery.Client(
-        project=config.project,
-        credentials=credentials(config, config.api_endpoint),
-        location=config.location,
-        client_options=options,
-        client_info=_client_info(),
-    )
-
-
-def read_client(config: Config, interceptors: list | tuple = ()):
-    """A BigQueryReadClient: over TLS to Google, or plain text to a loopback storage endpoint.
-
-    `interceptors` are gRPC client interceptors added to the channel (e.g. for tracing).
-    """
-    import grpc
-    from google.cloud.bigquery_storage_v1 import BigQueryReadClient
-    from google.cloud.bigquery_storage_v1.services.big_query_read.transports import BigQueryReadGrpcTransport
-
-    options = [("grpc.max_receive_message_length", -1), ("grpc.max_send_message_length", -1)]
-    if config.storage_endpoint:
-        creds = credentials(config, config.storage_endpoint)
-        del creds  # a plain-text loopback channel carries no credentials; resolved only to fail early
-        channel = grpc.insecure_channel(config.storage_endpoint, options=options)
-    else:
-        creds = credentials(config, None)
-        channel = BigQueryReadGrpcTransport.create_channel(
-            "bigquerystorage.googleapis.com:443", credentials=creds, options=options, scopes=list(SCOPES)
-        )
-    if interceptors:
-        channel = grpc.intercept_channel(channel, *interceptors)
-    return BigQueryReadClient(transport=BigQueryReadGrpcTransport(channel=channel), client_info=_client_info())
 
 
 def with_overrides(config: Config, **changes: Any) -> Config:

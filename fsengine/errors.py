@@ -71,3 +71,15 @@ class StreamLost(Unreachable, SnapshotError):
     """A Storage Read stream was lost and could not be resumed within the limits (no snapshot written)."""
 
     exit_code = 1
+
+
+class ConfigError(InputError):
+    """The BigQuery configuration is invalid (bad identifier, endpoint, timeout or file)."""
+
+
+class InvalidName(ConfigError, PushRefused):
+    """A BigQuery project, dataset or table name that is not valid.
+
+    Both a ConfigError (it came from flags, the environment or fsengine.toml) and a
+    PushRefused (a push naming it is refused before any job); exit 2 either way.
+    """

@@ -1,28 +1,72 @@
-"""The backfill job: snapshot -> engine -> scoring -> output rows -> Parquet, as one call.
+"""The four jobs as library calls, each returning a report (a dataclass) and raising an
+fsengine.errors.FsengineError (with its exit code) when it cannot be done:
 
-The CLI and library users call `backfill()`; it holds no presentation, only the flow and
-the figures a caller may want to show (timings, rows per date).
+    backfill(out, snapshot, start, end)    snapshot -> engine -> scoring -> Parquet
+    snapshot(out, start, end, ...)         BigQuery (Storage Read) -> format-1 snapshot
+    push(out, ...)                         one load + one MERGE into the target
+    run(start, end, ...)                   snapshot (reused when it covers the range) + backfill + push
+
+They hold no presentation: the CLI renders the reports; `progress` callbacks get one-line
+texts of what is happening now. The BigQuery jobs take a fsengine.config.Config, or build one
+from keyword settings (project=, api_endpoint=, anonymous=, ...; see fsengine.config.load_config).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.errors import EmptyRunError, InputError, OutOfMemory, OutputError
 from fsengine.output.schema import RUN_RECORD
+from fsengine.paths import check_output_folder
 from fsengine.snapshot.format import Snapshot
+
+if TYPE_CHECKING:  # the BigQuery side is imported only by the calls that use it
+    from fsengine.config import Config
+    from fsengine.push.report import PushReport
+    from fsengine.snapshot.read import SnapshotReport
+
+Progress = Callable[[str], None]
 
 # The committed fixture, installed as package data (fsengine.bundled = fixtures/ in the
 # repository), so the quick start works from any kind of install.
 BUNDLED_SNAPSHOT = Path(str(files("fsengine.bundled").joinpath("small")))
+# No source table holds a game before the first NBA game; earlier dates are typos (and their
+# lookback would fall off the calendar).
+FIRST_GAME_DATE = dt.date(1946, 11, 1)
+LAST_DATE = dt.date(9000, 12, 31)  # leaves room for a range's look-ahead arithmetic
+
+
+class Mode(enum.StrEnum):
+    """Which spine a date gets: AUTO = backfill before as_of, production from it."""
+
+    AUTO = "auto"
+    BACKFILL = "backfill"
+    PRODUCTION = "production"
+
+
+def parse_mode(mode: str | Mode) -> Mode:
+    try:
+        return Mode(mode)
+    except ValueError:
+        raise InputError(f"--mode {mode!r}: expected auto, backfill or production") from None
+
+
+def check_dates(start: dt.date | None, end: dt.date | None) -> None:
+    """Refuse dates no source table can hold, and a reversed range, before any work."""
+    for option, day in (("--start", start), ("--end", end)):
+        if day is not None and not FIRST_GAME_DATE <= day <= LAST_DATE:
+            raise InputError(f"{option} {day} is outside {FIRST_GAME_DATE} (the first NBA game) .. {LAST_DATE}")
+    if start is not None and end is not None and start > end:
+        raise InputError(f"--start {start} is after --end {end}")
 
 
 @dataclass
@@ -34,6 +78,9 @@ class BackfillReport:
     rows_per_date: dict[dt.date, int]
     timings: dict[str, float] = field(default_factory=dict)
     wall_seconds: float = 0.0
+
+    def summary(self) -> str:
+        return f"backfill: {self.rows} rows for {len(self.rows_per_date)} dates in {self.wall_seconds:.2f} s"
 
 
 def default_snapshot() -> Path:
@@ -64,10 +111,10 @@ def backfill(
     snapshot_path: str | Path | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-    mode: str = "auto",
+    mode: str | Mode = Mode.AUTO,
     as_of: dt.date | None = None,
     verify_checksums: bool = True,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
     chunk_dates: int | None = None,
     workers: int | None = None,
     chunk: tuple[int, int] | None = None,
@@ -91,6 +138,11 @@ def backfill(
     memory_limit ("4GB", "75%") for the whole run, shared by the workers; default: 75% of the
     cgroup or address-space limit, if any.
     """
+    # everything a caller can get wrong is refused before the snapshot is even opened
+    out = check_output_folder(out)
+    mode = parse_mode(mode).value
+    check_dates(start, end)
+
     import polars as pl
 
     from fsengine.output.schema import write_output
@@ -344,3 +396,117 @@ def recorded_snapshot(out: str | Path) -> Path | None:
             "pass --snapshot with that snapshot (or an identical one)"
         )
     return path
+
+
+# --------------------------------------------------------------------------- the BigQuery jobs
+
+
+def _config(config: "Config | None", settings: dict[str, Any]) -> "Config":
+    from fsengine.config import load_config
+
+    if config is not None and settings:
+        raise TypeError(f"pass either config or settings ({', '.join(sorted(settings))}), not both")
+    return config if config is not None else load_config(**settings)
+
+
+def _table_progress_text(p) -> str:
+    return f"{p.key}: {p.rows:,} rows, {p.bytes / 1e6:.1f} MB ({p.streams_done}/{p.streams} streams)"
+
+
+def snapshot(
+    out: str | Path,
+    start: dt.date,
+    end: dt.date,
+    *,
+    config: "Config | None" = None,
+    refresh: bool = False,
+    max_streams: int = 4,
+    progress: Progress | None = None,
+    log: Progress | None = None,
+    contracts: "list[str] | None" = None,
+    **settings: Any,
+) -> "SnapshotReport":
+    """Read what a run over [start, end] of `contracts` (default: every contract) needs from the
+    source tables (Storage Read API) into a format-2 snapshot in `out`; reuse `out` when it
+    already covers the request.
+
+    `log` gets the lines worth keeping (reuse decisions, resumed streams)."""
+    check_dates(start, end)
+    out = check_output_folder(out)
+    config = _config(config, settings)
+    from fsengine.snapshot.read import take_snapshot
+
+    note = progress or (lambda message: None)
+    return take_snapshot(config, start, end, out, refresh=refresh, max_streams=max_streams,
+                         progress=lambda p: note(_table_progress_text(p)), log=log, contracts=contracts)
+
+
+def push(
+    out: str | Path,
+    *,
+    config: "Config | None" = None,
+    dataset: str | None = None,
+    table: str | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    progress: Progress | None = None,
+    **settings: Any,
+) -> "PushReport":
+    """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
+    (whole or not at all); `dry_run` checks everything and returns the statements unsent."""
+    config = _config(config, settings)
+    from fsengine.push import push_with_config
+
+    return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
+                            progress=progress)
+
+
+@dataclass
+class RunReport:
+    snapshot: "SnapshotReport"
+    backfill: BackfillReport
+    push: "PushReport"
+
+    def render(self) -> str:
+        return "\n".join([self.snapshot.render(), self.backfill.summary(), self.push.render()])
+
+
+def run(
+    start: dt.date,
+    end: dt.date,
+    *,
+    snapshot_dir: str | Path = "snapshot",
+    out: str | Path = "out",
+    mode: str | Mode = Mode.AUTO,
+    as_of: dt.date | None = None,
+    replace: bool = False,
+    dry_run: bool = False,
+    refresh: bool = False,
+    max_streams: int = 4,
+    dataset: str | None = None,
+    table: str | None = None,
+    config: "Config | None" = None,
+    progress: Progress | None = None,
+    log: Progress | None = None,
+    on_stage: Callable[[Any], None] | None = None,
+    **settings: Any,
+) -> RunReport:
+    """Fix the table for [start, end]: snapshot (reused when it covers the range) + backfill +
+    push. `on_stage` gets each stage's report as soon as that stage is done (the snapshot's,
+    then the backfill's), so a caller can show them before the push starts."""
+    # every argument is checked before the first BigQuery call
+    check_dates(start, end)
+    mode = parse_mode(mode)
+    check_output_folder(snapshot_dir, "--snapshot")
+    check_output_folder(out)
+    config = _config(config, settings)
+    stage_done = on_stage or (lambda report: None)
+
+    snap = snapshot(snapshot_dir, start, end, config=config, refresh=refresh, max_streams=max_streams,
+                    progress=progress, log=log)
+    stage_done(snap)
+    rows = backfill(out, snapshot_dir, start, end, mode=mode, as_of=as_of, progress=progress)
+    stage_done(rows)
+    pushed = push(out, config=config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
+                  progress=progress)
+    return RunReport(snap, rows, pushed)

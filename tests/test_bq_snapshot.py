@@ -23,7 +23,7 @@ import pytest
 from google.cloud.bigquery_storage_v1.types import DataFormat
 
 from fsengine.config import load_config
-from fsengine.config import read_client as make_read_client
+from fsengine.bigquery.clients import read_client as make_read_client
 from fsengine.errors import InputError, SnapshotError
 from fsengine.snapshot.read import take_snapshot
 from fsengine.snapshot.format import Snapshot

@@ -19,7 +19,7 @@ import time
 import pytest
 
 from fsengine.config import load_config
-from fsengine.config import read_client as make_read_client
+from fsengine.bigquery.clients import read_client as make_read_client
 from fsengine.errors import Unreachable
 from fsengine.snapshot.read import take_snapshot
 from netfaults import Relay, SilentServer, closed_port

@@ -10,13 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fsengine.bigquery.clients import bigquery_client, read_client
 from fsengine.config import (
     DEFAULT_CALL_TIMEOUT,
     ConfigError,
     Config,
-    bigquery_client,
     load_config,
-    read_client,
     validate_dataset,
     validate_project,
     validate_table,

@@ -177,7 +177,9 @@ def test_push_checks_use_the_rows_contract():
     import pyarrow.compute as pc
     from google.cloud import bigquery
 
-    from fsengine.push.merge import check_rows, check_target_schema, render_merge, rows_columns, TableId
+    from fsengine.bigquery.tables import TableId
+    from fsengine.push.checks import check_rows, check_target_schema, rows_columns
+    from fsengine.push.merge import render_merge
 
     table = v54_table()
     columns = rows_columns(table)

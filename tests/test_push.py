@@ -22,16 +22,12 @@ from contract_table import NOT_EMITTED_SAMPLE, bigquery_fields
 from fsengine.contracts import load_contract
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
 from fsengine.output.schema import KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, OUTPUT_SCHEMA, output_dir, write_output
-from fsengine.push.merge import (
-    TableId,
-    check_rows,
-    check_target_schema,
-    push,
-    redact,
-    render_merge,
-    _reconcile,
-    PushReport,
-)
+from fsengine.bigquery.tables import TableId
+from fsengine.push import PushReport, push
+from fsengine.push.checks import check_rows, check_target_schema
+from fsengine.push.jobs import reconcile as _reconcile
+from fsengine.push.jobs import redact
+from fsengine.push.merge import render_merge
 
 DATES = [dt.date(2026, 2, 3), dt.date(2026, 2, 4), dt.date(2026, 2, 5)]
 OTHER_DATE = dt.date(2026, 1, 20)  # a target date the runs never touch
@@ -633,7 +629,7 @@ def test_redact_removes_credentials():
 
 def test_push_with_config_targets_the_configured_table(tmp_path, bq_emulator, bq):
     from fsengine.config import load_config
-    from fsengine.push.merge import push_with_config
+    from fsengine.push import push_with_config
 
     client, target = bq
     create_target(client, target)

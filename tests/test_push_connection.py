@@ -9,7 +9,7 @@ import time
 import pytest
 
 from fsengine.errors import PushJobFailed
-from fsengine.push.merge import push
+from fsengine.push import push
 from netfaults import Relay
 from test_push import DATASET, DATES, TABLE, create_target, make_rows, write_run
 

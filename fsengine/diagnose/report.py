@@ -152,7 +152,8 @@ def resolve_report_range(
             raise InputError("--last cannot be combined with --start/--end")
         if last_days < 1:
             raise InputError(f"--last {last_days}: expected a number of days >= 1")
-        return newest - dt.timedelta(days=last_days - 1), newest
+        # more days than the calendar holds before `newest` simply means every date
+        return newest - dt.timedelta(days=min(last_days - 1, (newest - dt.date.min).days)), newest
     start = start or oldest
     end = end or newest
     if start > end:

@@ -17,6 +17,7 @@ from typing import Iterable
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from fsengine.bigquery.types import arrow_type
 from fsengine.contracts import CONTRACT_DIR, Contract, load_contract
 
 TABLE_NAME = "ml_feature_store_v2"
@@ -31,7 +32,7 @@ COMPLETENESS_TYPE = pa.struct(
         pa.field("contributing_game_dates", pa.list_(pa.date32())),
     ]
 )
-SCORE_TYPE = pa.decimal128(5, 2)
+SCORE_TYPE = arrow_type("NUMERIC(5,2)")
 
 
 @dataclass(frozen=True)
@@ -42,8 +43,9 @@ class OutputColumn:
     required: bool = False  # NOT NULL in the target
 
 
-_S, _I, _F, _B = pa.string(), pa.int64(), pa.float64(), pa.bool_()
-_TS = pa.timestamp("us", tz="UTC")
+# Arrow types from the one BigQuery <-> Arrow map (fsengine.bigquery.types)
+_S, _I, _F, _B = (arrow_type(t) for t in ("STRING", "INT64", "FLOAT64", "BOOL"))
+_TS = arrow_type("TIMESTAMP")
 
 
 def _col(name, bq, arrow, required=False):

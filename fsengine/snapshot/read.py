@@ -34,10 +34,11 @@ from typing import Callable, Iterable
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from fsengine.config import Config, ConfigError
-from fsengine.config import bigquery_client as make_bigquery_client
-from fsengine.config import read_client as make_read_client
-from fsengine.errors import InputError, SnapshotError, StreamLost, Unreachable
+from fsengine.bigquery.clients import bigquery_client as make_bigquery_client
+from fsengine.bigquery.clients import read_client as make_read_client
+from fsengine.bigquery.types import ARROW_TYPES, normalise_type
+from fsengine.config import Config
+from fsengine.errors import ConfigError, InputError, SnapshotError, StreamLost, Unreachable
 from fsengine.snapshot.format import (
     MANIFEST,
     Snapshot,
@@ -47,12 +48,11 @@ from fsengine.snapshot.format import (
     rfc3339,
 )
 from fsengine.snapshot.sources import (
-    ARROW_TYPES,
     MINUTES_ALTERNATIVES,
+    SOURCE_TABLES,
     SourceTable,
     check_contracts,
     columns_for,
-    normalise_type,
     required_bounds,
     tables_for,
 )

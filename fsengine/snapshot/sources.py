@@ -25,25 +25,9 @@ from typing import Iterable, Mapping
 
 import pyarrow as pa
 
+# The type map lives in fsengine.bigquery.types; re-exported for the readers of the sources.
+from fsengine.bigquery.types import ARROW_TYPES, LEGACY_TYPE_NAMES, normalise_type  # noqa: F401
 from fsengine.contracts.profile import season_of
-
-# BigQuery type name (no parameters) -> Arrow type the Storage Read API delivers (§1).
-ARROW_TYPES: dict[str, pa.DataType] = {
-    "STRING": pa.string(),
-    "INT64": pa.int64(),
-    "FLOAT64": pa.float64(),
-    "NUMERIC": pa.decimal128(38, 9),
-    "BOOL": pa.bool_(),
-    "DATE": pa.date32(),
-    "TIMESTAMP": pa.timestamp("us", tz="UTC"),
-}
-LEGACY_TYPE_NAMES = {"INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "BIGDECIMAL": "BIGNUMERIC", "DECIMAL": "NUMERIC"}
-
-
-def normalise_type(name: str) -> str:
-    """BigQuery type name without parameters, legacy names mapped (NUMERIC(5,1) -> NUMERIC)."""
-    base = name.split("(")[0].strip().upper()
-    return LEGACY_TYPE_NAMES.get(base, base)
 
 
 @dataclass(frozen=True)
