@@ -264,14 +264,15 @@ def load_config(
     value, source = pick(anonymous, "FSENGINE_ANONYMOUS", "anonymous")
     if value is not None:
         values["anonymous"] = _bool(value, source)
-    for key, flag, env_name in (
+    timeouts: tuple[tuple[str, float | None, str], ...] = (
         ("call_timeout", call_timeout, "FSENGINE_CALL_TIMEOUT"),
         ("job_timeout", job_timeout, "FSENGINE_JOB_TIMEOUT"),
         ("read_timeout", read_timeout, "FSENGINE_READ_TIMEOUT"),
-    ):
-        value, source = pick(flag, env_name, key)
-        if value is not None:
-            values[key] = _float(value, source)
+    )
+    for key, timeout_flag, env_name in timeouts:
+        timeout_value, source = pick(timeout_flag, env_name, key)
+        if timeout_value is not None:
+            values[key] = _float(timeout_value, source)
     if "target" in toml:
         values["target"] = TableId.parse(toml["target"], f"{where}: target", with_project=False)
     if "tables" in toml:

@@ -71,7 +71,9 @@ def replacement_tags(contract: Contract, profile: Profile = REFERENCE) -> list[s
 
 def scenarios(contract: Contract) -> list[tuple[str, str, int | None, str, tuple[int, ...]]]:
     """(kind, name, index, category, indices): every category, then every feature."""
-    out = [(CATEGORY, c, None, c, tuple(contract.indices(c))) for c in contract.categories]
+    out: list[tuple[str, str, int | None, str, tuple[int, ...]]] = [
+        (CATEGORY, c, None, c, tuple(contract.indices(c))) for c in contract.categories
+    ]
     out += [(FEATURE, f.name, f.index, f.category, (f.index,)) for f in contract.features]
     return out
 

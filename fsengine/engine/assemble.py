@@ -12,6 +12,8 @@ not the float64 division the spec requires; `_divide_by` avoids it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import duckdb
 import numpy as np
 import polars as pl
@@ -34,7 +36,7 @@ KEYS = ["player_lookup", "game_date"]
 JOINED_TABLES = tuple(t for t in extraction_inputs(INPUTS_QUERY) if t != "spine")
 
 # The player-history frame's columns (besides the keys), as history.py defines them.
-HISTORY_COLUMNS = {name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")}
+HISTORY_COLUMNS: dict[str, Any] = {name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")}
 
 COMPLETENESS_DTYPE = pl.Struct(
     {
@@ -212,7 +214,7 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
     opponent_known = c("opponent_team_abbr").is_not_null() & (c("opponent_team_abbr") != "")
     default = contract.default
 
-    f = [None] * contract.feature_count
+    f: list[Any] = [None] * contract.feature_count
     f[0] = with_fallback(p4["points_avg_last_5"], c("p3_points_avg_last_5"), default(0))
     f[1] = with_fallback(p4["points_avg_last_10"], c("p3_points_avg_last_10"), default(1))
     f[2] = with_fallback(p4["points_avg_season"], c("season_points_avg"), default(2))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fsengine.errors import InputError
@@ -118,28 +119,28 @@ def parse_chunk_dates(text: str) -> int | None:
     return value
 
 
-def parse_chunk_selector(text: str, environ: dict[str, str] | None = None) -> tuple[int, int]:
+def parse_chunk_selector(text: str, environ: Mapping[str, str] | None = None) -> tuple[int, int]:
     """`--chunk I/N` (I counts from 1), or `env` / `env/N`: the index from the job runner's
     variable (counting from 0: CLOUD_RUN_TASK_INDEX, BATCH_TASK_INDEX, JOB_COMPLETION_INDEX) and the
     count from CLOUD_RUN_TASK_COUNT / BATCH_TASK_COUNT or the N given."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     text = text.strip()
     if text.lower().startswith("env"):
         rest = text[3:]
-        index_var = next((v for v in INDEX_VARIABLES if environ.get(v, "") != ""), None)
+        index_var = next((v for v in INDEX_VARIABLES if env.get(v, "") != ""), None)
         if index_var is None:
             raise InputError(f"--chunk {text}: none of {', '.join(INDEX_VARIABLES)} is set")
-        index = _whole(environ[index_var], index_var) + 1
+        index = _whole(env[index_var], index_var) + 1
         if rest.startswith("/"):
             count = _whole(rest[1:], f"--chunk {text}")
         elif rest == "":
-            count_var = next((v for v in COUNT_VARIABLES if environ.get(v, "") != ""), None)
+            count_var = next((v for v in COUNT_VARIABLES if env.get(v, "") != ""), None)
             if count_var is None:
                 raise InputError(
                     f"--chunk env: {index_var} is set but no task count ({', '.join(COUNT_VARIABLES)}); "
                     "give it as --chunk env/N"
                 )
-            count = _whole(environ[count_var], count_var)
+            count = _whole(env[count_var], count_var)
         else:
             raise InputError(f"--chunk must be I/N, env or env/N, got {text!r}")
     else:

@@ -126,7 +126,8 @@ def compute(
         )
         dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
     except duckdb.OutOfMemoryException as exc:
-        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+        setting = con.execute("SELECT current_setting('memory_limit')").fetchone()
+        limit = setting[0] if setting else "unknown"
         raise OutOfMemory(
             f"the engine ran out of memory computing {start} .. {end} (DuckDB memory_limit {limit}: "
             f"{str(exc).splitlines()[0]}); run a smaller date range, or raise --memory-limit if the machine has more"

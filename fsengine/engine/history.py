@@ -19,7 +19,7 @@ ppm_avg_30d on the non-NUMERIC path); §0.4.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Any, Callable
 
 import duckdb
 import numpy as np
@@ -42,7 +42,7 @@ RECENT_GAMES_FOR_L5 = 5  # features 0 and 11, 21, 34 need 5 list rows
 MIN_ROWS_DNP_RATE = 3  # feature 33
 FREE_THROW_FEATURE = "pct_free_throw"  # feature 21: its default (contract) fills rows without a ratio
 
-OUTPUT_SCHEMA = {
+OUTPUT_SCHEMA: dict[str, Any] = {
     "player_lookup": pl.Utf8,
     "game_date": pl.Date,
     "last10_n": pl.Int64,
@@ -81,6 +81,8 @@ def player_history(
     for name in HISTORY_QUERIES:
         run_query(con, name, params)
     free_throw_default = contract_of(profile).feature(FREE_THROW_FEATURE).default
+    if free_throw_default is None:
+        raise ValueError(f"contract {profile.contract}: feature {FREE_THROW_FEATURE} needs a default value")
     last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default)
     season = season_values(_consume(con, "q07_season_stats"), minutes_type)
     opponent = opponent_values(_consume(con, "q10_opponent_history"))

@@ -23,6 +23,8 @@ vector, ±Inf, an unknown tag, placeholder/tag mismatches, a NULL key.
 
 from __future__ import annotations
 
+from typing import Any
+
 import datetime as dt
 import hashlib
 import json
@@ -132,7 +134,7 @@ def _joined_rows(texts: pl.Series, width: int, separator: str) -> pa.Array:
     return pc.binary_join(pa.LargeListArray.from_arrays(offsets, flat.cast(pa.large_string())), pa.scalar(separator, pa.large_string()))
 
 
-def _text_or_null(expr: pl.Expr) -> pl.Expr:
+def _text_or_null(expr: Any) -> Any:
     return expr.fill_null(pl.lit("NULL"))
 
 
@@ -220,7 +222,7 @@ def _refuse_if(frame: pl.DataFrame, mask: pl.Series, problem: str) -> None:
 def _checked_input(
     assembled: pl.DataFrame, width: int, labels: list[str], extra: tuple[str, ...] = (), composite_flag: bool = True
 ) -> pl.DataFrame:
-    wanted = dict(ASSEMBLED_COLUMNS)
+    wanted: dict[str, Any] = dict(ASSEMBLED_COLUMNS)
     if not composite_flag and "composite_fallback" not in assembled.columns:
         # a contract that writes no fallback reason needs no composite flag
         assembled = assembled.with_columns(pl.lit(False).alias("composite_fallback"))
@@ -490,7 +492,7 @@ def output_rows(
     ) if rows else completeness
 
     is_placeholder = placeholder.to_numpy().astype(bool)
-    constants = {
+    constants: dict[str, tuple[Any, Any]] = {
         name: (value, [] if pa.types.is_list(schema.field(name).type) else None)
         for name, value in quality.run_constants(profile, run_ts).items()
     }

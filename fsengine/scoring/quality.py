@@ -27,7 +27,7 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 import polars as pl
@@ -181,7 +181,7 @@ def tier(value: float, rules: ScorerRules = V1_HYBRID_20260205) -> str:
 def tier_expr(value: pl.Expr, rules: ScorerRules = V1_HYBRID_20260205) -> pl.Expr:
     """`tier` as a Polars expression (null stays null)."""
     (bound, name), *rest = rules.tiers
-    chain = pl.when(value >= bound).then(pl.lit(name))
+    chain: Any = pl.when(value >= bound).then(pl.lit(name))
     for bound, name in rest:
         chain = chain.when(value >= bound).then(pl.lit(name))
     return pl.when(value.is_null()).then(pl.lit(None, pl.Utf8)).otherwise(chain.otherwise(pl.lit(rules.lowest_tier)))
@@ -311,7 +311,7 @@ def _rounded_by_count(counts: tuple[int, ...], top: int) -> list[float]:
     return table
 
 
-def _table(values: list, dtype: pl.DataType) -> pl.Expr:
+def _table(values: list, dtype: Any) -> pl.Expr:
     return pl.lit(pl.Series(values, dtype=dtype))
 
 
@@ -334,7 +334,7 @@ def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
         pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)
     ).to_series()
     flat = filled.explode()
-    code = pl.when(flat.is_null()).then(pl.lit(absent, pl.UInt8))
+    code: Any = pl.when(flat.is_null()).then(pl.lit(absent, pl.UInt8))
     for position, label in enumerate(labels):
         code = code.when(flat == label).then(pl.lit(position, pl.UInt8))
     codes = pl.select(code.otherwise(pl.lit(unknown, pl.UInt8))).to_series().to_numpy()
@@ -373,7 +373,7 @@ def _score_expr(layout: _Layout, rules: ScorerRules, w: list[pl.Expr], d: list[p
     if rules.score_caps:
         required_defaults = _count([d[i] for i in layout.required])
         (count, cap), *rest = rules.score_caps
-        chain = pl.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
+        chain: Any = pl.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
         for count, cap in rest:
             chain = chain.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
         score = chain.otherwise(score)
@@ -553,7 +553,7 @@ def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None 
 
 
 def _polars_type(arrow_type: pa.DataType) -> pl.DataType:
-    return pl.from_arrow(pa.array([], arrow_type)).dtype if not pa.types.is_timestamp(arrow_type) else _TIMESTAMP
+    return pl.Series(pa.array([], arrow_type)).dtype if not pa.types.is_timestamp(arrow_type) else _TIMESTAMP
 
 
 PLACEHOLDER_SCORE = 0.0
@@ -616,7 +616,7 @@ def score(
     schema = output_schema(contract_of(profile))
     for name in scored_column_names(profile):
         fill = placeholder.get(name, _empty_list(name, schema))
-        expr = pl.when(scored).then(pl.col(name))
+        expr: Any = pl.when(scored).then(pl.col(name))
         if fill is not None:
             expr = expr.otherwise(fill)
         columns.append(expr.alias(name))

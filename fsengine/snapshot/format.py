@@ -99,6 +99,7 @@ class TableWriter:
         if self._writer is None:
             return
         self._writer.close()
+        assert self._path is not None  # set by _open together with the writer
         rel = f"{self.read.table.key}/{self._path.name}"
         self.files.append({"path": rel, "rows": self._rows_in_file, "sha256": sha256_of(self._path)})
         self._writer = None
@@ -111,10 +112,12 @@ class TableWriter:
             self._close()
         if self._writer is None:
             self._open()
+        writer = self._writer
+        assert writer is not None  # _open made it
         if isinstance(data, pa.RecordBatch):
-            self._writer.write_batch(data)
+            writer.write_batch(data)
         else:
-            self._writer.write_table(data)
+            writer.write_table(data)
         self._rows_in_file += data.num_rows
 
     def split(self) -> None:
@@ -365,7 +368,7 @@ class Snapshot:
             check_contracts([contract])
             if contract not in declared:
                 raise SnapshotError(_not_taken_for(path, declared, contract, listed))
-            serve = (contract,)
+            serve: tuple[str, ...] = (contract,)
         else:
             serve = tuple(c for c in declared if c in CONTRACT_SOURCES)
             if not serve:

@@ -236,7 +236,7 @@ def plan_reads(
     lacking = [c for c in (contracts or ()) if c not in existing.declared]
     if lacking:
         problems.append(f"{out} was taken for contracts [{', '.join(existing.declared)}], this request is for "
-                        f"[{', '.join(contracts)}]")
+                        f"[{', '.join(contracts or ())}]")
         extendable = False
     for key, need in needed.items():
         if key not in existing.tables:
@@ -268,7 +268,7 @@ def plan_reads(
             note = " (the old range does not touch the new one and is dropped)"
     head = f"re-reading all {len(needed)} tables at one new snapshot time{note} because:"
     dropped = [c for c in existing.declared if contracts is not None and c not in contracts]
-    tail = [f"the new snapshot serves [{', '.join(contracts)}] only, no longer {', '.join(dropped)} (name every "
+    tail = [f"the new snapshot serves [{', '.join(contracts or ())}] only, no longer {', '.join(dropped)} (name every "
             "contract to keep with --contract)"] if dropped else []
     return bounds, [head, *(f"  - {p}" for p in problems), *tail]
 
@@ -387,7 +387,9 @@ class _Reader:
             finished, _ = wait(futures, return_when=FIRST_EXCEPTION)
             failed = [f for f in finished if f.exception() is not None]
             if failed:
-                raise failed[0].exception()
+                error = failed[0].exception()
+                assert error is not None
+                raise error
         finally:
             self.stop.set()
             with self.lock:

@@ -314,9 +314,10 @@ def first_servable_start(table: SourceTable, table_start: dt.date, contracts: st
     return max(CONTRACT_SOURCES[c][table.key].lookback.first_start(table_start) for c in chosen)
 
 
-def missing_for(contract: str, column_types: Mapping[str, Mapping[str, str]]) -> tuple[list[str], list[str]]:
+def missing_for(contract: str, column_types: Mapping[str, Iterable[str]]) -> tuple[list[str], list[str]]:
     """(tables, `table.column`s) `contract` reads that a snapshot with these tables/columns lacks."""
-    tables, columns = [], []
+    tables: list[str] = []
+    columns: list[str] = []
     for key, need in CONTRACT_SOURCES[contract].items():
         if key not in column_types:
             tables.append(key)
