@@ -337,10 +337,13 @@ def plan(
     from fsengine.engine.compute import default_as_of
     from fsengine.pipeline import default_snapshot, plan_machines, resolve_range
     from fsengine.snapshot.format import Snapshot
+    from fsengine.snapshot.sources import CONTRACT_SOURCES
 
     mode_text = Mode(mode).value
     as_of_d = _date(as_of, "--as-of") or default_as_of()
     snap = Snapshot.open(snapshot or default_snapshot(), verify_checksums=False)
+    if contract in CONTRACT_SOURCES and contract not in snap.declared:
+        snap.require(contract)  # refused as backfill would refuse every part: says what is missing
     start_d, end_d = resolve_range(snap, _date(start, "--start"), _date(end, "--end"))
     parts = plan_machines(snap, start_d, end_d, chunks, mode=mode_text, as_of=as_of_d)
     entries = []

@@ -87,6 +87,12 @@ def test_a_format_1_snapshot_is_refused_for_the_default_contract(format1, tmp_pa
     assert not (tmp_path / "o").exists()  # no output, not even an empty folder
 
 
+def test_plan_refuses_a_format_1_snapshot_for_v2_54features(format1, tmp_path):
+    result = invoke("plan", "--chunks", 2, "--snapshot", format1, "--out", tmp_path)
+    assert result.exit_code == 2, result.output
+    assert f"--contract {V37}" in said(result) and "fsengine backfill" not in result.output
+
+
 def test_the_same_format_1_snapshot_serves_v2_37features(format1, tmp_path):
     result = invoke("backfill", "--snapshot", format1, "--out", tmp_path / "o", "--start", DAY, "--end", DAY,
                     "--contract", V37)
