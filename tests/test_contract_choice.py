@@ -215,3 +215,19 @@ def test_explain_cli_prints_features_37_to_59(out54):
     for index in (37, 50, 59):
         assert re.search(rf"\b{index}\b.*{contract.features[index].name}", result.output), index
     assert "no evidence query for this feature" in result.output
+
+
+def test_push_contract_of_the_rows_lands_them(bq_emulator, bq_project, out37):
+    """On the emulator: `push --contract v2_37features` of v2_37 rows into the v2_37 target
+    (tests/contract_table.py) loads and merges them all."""
+    from test_push import DATASET, TABLE, create_target
+
+    client = bq_emulator.bigquery_client(bq_project)
+    client.create_dataset(DATASET)
+    target = f"{bq_project}.{DATASET}.{TABLE}"
+    create_target(client, target)
+    result = invoke("push", out37, "--contract", V37, "--project", bq_project, "--api-endpoint", bq_emulator.rest_url,
+                    "--anonymous")
+    assert result.exit_code == 0, result.output
+    stored = client.query(f"SELECT COUNT(*) AS n FROM `{target}`").result()
+    assert next(iter(stored))["n"] == read_output(out37).num_rows > 0
