@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from fsengine.contracts import DEFAULT_RUN_CONTRACT
 from fsengine.errors import FsengineError
 
 # The benchmark works from any install: its folder (results/, worlds/, README.md) is ./bench
@@ -37,6 +38,7 @@ OLD_SYSTEM = {
     "seconds_per_date_after_fix": 60.0,
     "season_590_dates_hours_on_4_workers": 2.6,
 }
+CONTRACTS = ("v2_37features", "v2_54features")  # measured side by side (results["contracts"])
 TARGETS = {"nba5_seconds": 10.0, "x10_seconds": 100.0, "x10_peak_rss_gib": 8.0, "growth_exponent": 1.1, "batch_speedup_30": 30.0}
 
 
@@ -60,14 +62,16 @@ t_engine = time.perf_counter()
 if dates:  # the old system's shape: one engine run per date
     for day in dates:
         d = dt.date.fromisoformat(day)
-        r = backfill(args["out"], args["snapshot"], d, d, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False)
+        r = backfill(args["out"], args["snapshot"], d, d, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False,
+                     contract=args.get("contract"))
         rows += r.rows
         for k, v in r.timings.items():
             timings[k] = timings.get(k, 0.0) + v
 else:
     start = dt.date.fromisoformat(args["start"]) if args.get("start") else None
     end = dt.date.fromisoformat(args["end"]) if args.get("end") else None
-    r = backfill(args["out"], args["snapshot"], start, end, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False)
+    r = backfill(args["out"], args["snapshot"], start, end, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False,
+                 contract=args.get("contract"))
     rows, timings = r.rows, r.timings
     args["start"], args["end"] = str(r.start), str(r.end)
     args["n_dates"] = len(r.rows_per_date)
@@ -164,8 +168,18 @@ def run_bench(
     note: Callable[[str], None] = print,
     results_dir: Path = RESULTS_DIR,
     readme: Path | None = BENCH_DIR / "README.md",
+    contract: str = DEFAULT_RUN_CONTRACT,
 ) -> tuple[dict, Path]:
-    """Run the benchmark; write results JSON (and the README table); return (results, json path)."""
+    """Run the benchmark of `contract`; write results JSON (and the README table); return
+    (results, json path). The same run also measures nba5 (else the largest world) under
+    both contracts, pairwise, and records v2_54features / v2_37features."""
+    from fsengine.contracts import resolve_contract
+    from fsengine.errors import InputError
+
+    try:  # a bad --contract is refused before any world is generated or timed
+        resolve_contract(contract)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     if quick:
         presets, repeats, per_date_dates = ["small"], 1, 5
     worlds: dict[str, dict] = {}
@@ -174,11 +188,11 @@ def run_bench(
         for preset in presets:
             folder, gen_seconds = ensure_world(preset, seed, note)
             note(f"{preset}: warm-up")
-            run_child({"snapshot": str(folder), "out": str(out)})
+            run_child({"snapshot": str(folder), "out": str(out), "contract": contract})
             runs = []
             for i in range(repeats):
                 note(f"{preset}: run {i + 1}/{repeats}")
-                runs.append(run_child({"snapshot": str(folder), "out": str(out)}))
+                runs.append(run_child({"snapshot": str(folder), "out": str(out), "contract": contract}))
             first = runs[0]
             walls = [r["process_wall"] for r in runs]
             med = statistics.median(walls)
@@ -206,12 +220,20 @@ def run_bench(
         pairs = []
         for i in range(max(1, repeats)):
             note(f"batch vs date-by-date on {len(days)} dates: pair {i + 1}")
-            batch = run_child({"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1]})
-            one_by_one = run_child({"snapshot": str(folder), "out": str(out), "dates": days})
+            batch = run_child({"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1],
+                               "contract": contract})
+            one_by_one = run_child({"snapshot": str(folder), "out": str(out), "dates": days, "contract": contract})
             pairs.append({
                 "batch": batch["process_wall"], "date_by_date": one_by_one["process_wall"],
                 "batch_in_process": batch["engine"], "date_by_date_in_process": one_by_one["engine"],
             })
+        # The two contracts on the same world, pairwise in this run (the machines are shared and
+        # noisy, so only a ratio of neighbouring runs means anything): what v2_54's 23 more
+        # features cost.
+        by_contract = []
+        for i in range(max(1, repeats)):
+            note(f"{CONTRACTS[0]} vs {CONTRACTS[1]} on {largest}: pair {i + 1}")
+            by_contract.append({c: run_child({"snapshot": str(folder), "out": str(out), "contract": c}) for c in CONTRACTS})
     results = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "machine": machine_name(),
@@ -228,6 +250,15 @@ def run_bench(
             "ratio_in_process": summary([p["date_by_date_in_process"] / p["batch_in_process"] for p in pairs]),
             "seconds_per_date_alone": summary([p["date_by_date_in_process"] / len(days) for p in pairs]),
         },
+        "contracts": {
+            "world": largest,
+            "rows": {c: by_contract[0][c]["rows"] for c in CONTRACTS},
+            "wall_seconds": {c: summary([p[c]["process_wall"] for p in by_contract]) for c in CONTRACTS},
+            "engine_seconds": {c: summary([p[c]["engine"] for p in by_contract]) for c in CONTRACTS},
+            "ratio_v2_54_over_v2_37": summary([p[CONTRACTS[1]]["process_wall"] / p[CONTRACTS[0]]["process_wall"]
+                                               for p in by_contract]),
+        },
+        "contract": contract,
         "growth_exponent": growth_exponent([(w["rows"], w["wall_seconds"]["median"]) for w in worlds.values()]),
         "old_system": OLD_SYSTEM,
         "targets": TARGETS,
@@ -288,6 +319,14 @@ def write_readme(readme: Path, results: dict, json_path: Path) -> None:
         f"- Growth exponent of wall time against rows: **{exp:.2f}** (target <= 1.1)." if exp is not None else "- Growth exponent: n/a (one world).",
         "- Old system: 17.7 min per date before its fix, about 60 s per date after it, 590 dates in 2.6 h on 4 workers.",
     ]
+    both = results.get("contracts")
+    if both:
+        walls = both["wall_seconds"]
+        lines.append(
+            f"- Contracts on `{both['world']}` (pairwise in this run): v2_37features {walls['v2_37features']['median']:.2f} s, "
+            f"v2_54features {walls['v2_54features']['median']:.2f} s, ratio **{both['ratio_v2_54_over_v2_37']['median']:.2f}x**. "
+            f"The worlds above are measured under `{results.get('contract', 'v2_37features')}`."
+        )
     if "nba5" in results["worlds"]:
         nba5 = results["worlds"]["nba5"]["wall_seconds"]["median"]
         lines.append(

@@ -337,10 +337,13 @@ def plan(
     from fsengine.engine.compute import default_as_of
     from fsengine.pipeline import default_snapshot, plan_machines, resolve_range
     from fsengine.snapshot.format import Snapshot
+    from fsengine.snapshot.sources import CONTRACT_SOURCES
 
     mode_text = Mode(mode).value
     as_of_d = _date(as_of, "--as-of") or default_as_of()
     snap = Snapshot.open(snapshot or default_snapshot(), verify_checksums=False)
+    if contract in CONTRACT_SOURCES and contract not in snap.declared:
+        snap.require(contract)  # refused as backfill would refuse every part: says what is missing
     start_d, end_d = resolve_range(snap, _date(start, "--start"), _date(end, "--end"))
     parts = plan_machines(snap, start_d, end_d, chunks, mode=mode_text, as_of=as_of_d)
     entries = []
@@ -492,6 +495,7 @@ def push(
     table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the statements and row counts; send no job.")] = False,
+    contract: Annotated[Optional[str], typer.Option("--contract", help="Refuse (exit 2, nothing sent) unless OUT holds rows of this contract (v2_54features, v2_37features or a contract .toml file). Default: push whichever contract OUT holds.")] = None,
     project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
     anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
     call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None,
@@ -505,6 +509,8 @@ def push(
       fsengine push out/ --project nba-props-platform --dry-run
 
       fsengine push out/ --project nba-props-platform --replace
+
+      fsengine push out37/ --project nba-props-platform --contract v2_37features --table ml_feature_store_v2_37
     """
     from fsengine.pipeline import push as push_run
 
@@ -512,7 +518,7 @@ def push(
                          call_timeout=call_timeout, job_timeout=job_timeout)
     with console.status("pushing…") as status:
         report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                          progress=status.update, **settings)
+                          progress=status.update, contract=contract, **settings)
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
@@ -533,6 +539,7 @@ def run_all(
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table.")] = 4,
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
     table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    contract: Annotated[str, typer.Option("--contract", help="Feature contract the backfill computes and the push checks (as for backfill).")] = DEFAULT_RUN_CONTRACT,
     project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
     anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
     call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
@@ -558,7 +565,7 @@ def run_all(
             _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
             as_of=_date(as_of, "--as-of"), replace=replace, dry_run=dry_run, refresh=refresh,
             max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
-            on_stage=stage_done, **settings,
+            on_stage=stage_done, contract=contract, **settings,
         )
     console.print(result.push.render(), markup=False)
 
@@ -627,6 +634,7 @@ def bench(
     dates: Annotated[int, typer.Option(min=1, help="Number of dates for the batch vs date-by-date comparison.")] = 30,
     seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
     quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
+    contract: Annotated[str, typer.Option("--contract", help="Contract the worlds are measured under (nba5, or the largest world, is also measured under both, pairwise, and the ratio recorded).")] = DEFAULT_RUN_CONTRACT,
 ) -> None:
     """Measure backfill speed, memory, per-query time and scaling on the fixture worlds.
 
@@ -642,7 +650,7 @@ def bench(
 
     results, path = harness.run_bench(
         [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
-        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"),
+        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"), contract=contract,
     )
     table = Table(title="fsengine bench", show_edge=False)
     for col in ("world", "dates", "rows", "wall s (median)", "peak RSS MiB"):
@@ -652,6 +660,8 @@ def bench(
     console.print(table)
     ratio = results["batch_vs_date_by_date"]["ratio"]["median"]
     console.print(f"batch vs date by date: {ratio:.1f}x; growth exponent: {results['growth_exponent']}")
+    both = results["contracts"]
+    console.print(f"v2_54features / v2_37features on {both['world']}: {both['ratio_v2_54_over_v2_37']['median']:.2f}x")
     console.print(f"results: {path}")
 
 

@@ -23,11 +23,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 from fsengine.contracts import Contract, contract_of, resolve_contract
-from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.contracts.profile import Profile
 from fsengine.errors import EmptyRunError, InputError, OutOfMemory, OutputError
 from fsengine.output.schema import RUN_RECORD
 from fsengine.paths import check_output_folder
 from fsengine.snapshot.format import Snapshot
+from fsengine.snapshot.sources import CONTRACT_SOURCES
 
 if TYPE_CHECKING:  # the BigQuery side is imported only by the calls that use it
     from fsengine.config import Config
@@ -118,15 +119,15 @@ def backfill(
     chunk_dates: int | None = None,
     workers: int | None = None,
     chunk: tuple[int, int] | None = None,
-    profile: Profile = REFERENCE,
+    profile: Profile | None = None,
     contract: str | Path | Contract | None = None,
     allow_empty: bool = False,
     memory_limit: str | None = None,
 ) -> BackfillReport:
-    """Compute every row of [start, end] under `profile` and its contract (default: the
-    reference profile of contract v2_37features) and write them to OUT/ml_feature_store_v2.
-    `contract` (a bundled contract's name, a contract file's path or a Contract), when given,
-    selects the run's contract instead, and the profile follows from it (README D54-1).
+    """Compute every row of [start, end] under `contract` (a bundled contract's name, a contract
+    file's path or a Contract; the profile follows from it) and write them to
+    OUT/ml_feature_store_v2. Without `contract`, `profile` (and its contract) when given, else
+    DEFAULT_RUN_CONTRACT, v2_54features (README D54-1).
 
     The range is split into chunks of `chunk_dates` consecutive game dates (None: sized from
     the rows per date so that memory stays bounded), computed by `workers` processes (None:
@@ -149,13 +150,17 @@ def backfill(
     from fsengine.workers import ChunkTask, default_workers, run_chunks, threads_per_worker
 
     began = time.perf_counter()
-    if contract is not None:
+    if contract is not None or profile is None:
         try:
             profile = resolve_contract(contract).profile
         except ValueError as exc:
             raise InputError(str(exc)) from None
     note = progress or (lambda message: None)
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
+    if profile.contract in CONTRACT_SOURCES and profile.contract not in snapshot.declared:
+        # v2_54 sources.md §5 rule 2: a snapshot not taken for the run's contract (a format-1
+        # one for v2_54features) is refused before anything is computed, saying what it lacks.
+        snapshot.require(profile.contract)
     start, end = resolve_range(snapshot, start, end)
     _check_out(out)
     plan = plan_run(snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk)
@@ -450,15 +455,17 @@ def push(
     replace: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    contract: "str | Contract | None" = None,
     **settings: Any,
 ) -> "PushReport":
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
-    (whole or not at all); `dry_run` checks everything and returns the statements unsent."""
+    (whole or not at all); `dry_run` checks everything and returns the statements unsent.
+    With `contract`, rows of another contract are refused (PushRefused) before any call."""
     config = _config(config, settings)
     from fsengine.push import push_with_config
 
     return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                            progress=progress)
+                            progress=progress, contract=contract)
 
 
 @dataclass
@@ -489,14 +496,21 @@ def run(
     progress: Progress | None = None,
     log: Progress | None = None,
     on_stage: Callable[[Any], None] | None = None,
+    contract: "str | Path | Contract | None" = None,
     **settings: Any,
 ) -> RunReport:
     """Fix the table for [start, end]: snapshot (reused when it covers the range) + backfill +
-    push. `on_stage` gets each stage's report as soon as that stage is done (the snapshot's,
-    then the backfill's), so a caller can show them before the push starts."""
+    push, of `contract` (default DEFAULT_RUN_CONTRACT, v2_54features: the backfill computes it
+    and the push refuses rows of another one; the snapshot serves every contract, as before). `on_stage` gets each
+    stage's report as soon as that stage is done (the snapshot's, then the backfill's), so a
+    caller can show them before the push starts."""
     # every argument is checked before the first BigQuery call
     check_dates(start, end)
     mode = parse_mode(mode)
+    try:
+        chosen = resolve_contract(contract)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     check_output_folder(snapshot_dir, "--snapshot")
     check_output_folder(out)
     config = _config(config, settings)
@@ -505,8 +519,8 @@ def run(
     snap = snapshot(snapshot_dir, start, end, config=config, refresh=refresh, max_streams=max_streams,
                     progress=progress, log=log)
     stage_done(snap)
-    rows = backfill(out, snapshot_dir, start, end, mode=mode, as_of=as_of, progress=progress)
+    rows = backfill(out, snapshot_dir, start, end, mode=mode, as_of=as_of, progress=progress, contract=chosen)
     stage_done(rows)
     pushed = push(out, config=config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                  progress=progress)
+                  progress=progress, contract=chosen)
     return RunReport(snap, rows, pushed)

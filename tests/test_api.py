@@ -106,8 +106,9 @@ def test_run_then_snapshot_return_their_reports(bq_emulator, fixture_world, tmp_
     settings = dict(project=project, api_endpoint=bq_emulator.rest_url, storage_endpoint=bq_emulator.grpc_target,
                     anonymous=True, environ={}, cwd=tmp_path)
     stages = []
+    # the target is the v2_37features table (tests/contract_table.py): the run computes that contract
     report = fsengine.run(START, END, snapshot_dir=tmp_path / "snap", out=tmp_path / "out", mode="backfill",
-                          on_stage=stages.append, **settings)
+                          on_stage=stages.append, contract="v2_37features", **settings)
     assert isinstance(report, RunReport)
     assert stages == [report.snapshot, report.backfill]  # each stage reported as soon as it was done
     assert not report.snapshot.reused and report.snapshot.rows > 0

@@ -70,6 +70,17 @@ def test_quick_bench_writes_a_complete_results_file(tmp_path):
     assert pairs["seconds_per_date_alone"]["median"] == pair["date_by_date_in_process"] / 5
     assert data["growth_exponent"] is None  # one world: no slope
 
+    # both contracts on the same world in the same run; the worlds above under the default one
+    both = data["contracts"]
+    assert data["contract"] == "v2_54features" and both["world"] == "small"
+    assert both["rows"]["v2_54features"] == world["rows"]
+    local37 = backfill(tmp_path / "out37", folder, start, end, mode="backfill", as_of=dt.date(2100, 1, 1),
+                       contract="v2_37features")
+    assert both["rows"]["v2_37features"] == local37.rows > 0
+    walls = both["wall_seconds"]
+    assert walls["v2_37features"]["runs"] == walls["v2_54features"]["runs"] == 1
+    assert both["ratio_v2_54_over_v2_37"]["median"] == walls["v2_54features"]["median"] / walls["v2_37features"]["median"]
+
     assert data["versions"]["python"] == platform.python_version()
     assert (data["versions"]["duckdb"], data["versions"]["polars"], data["versions"]["pyarrow"]) == (
         duckdb.__version__, polars.__version__, pyarrow.__version__)

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from fsengine.cli import app
-from fsengine.output.schema import OUTPUT_SCHEMA, read_output
+from fsengine.contracts import load_contract
+from fsengine.output.schema import OUTPUT_SCHEMA, output_schema, read_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, RUN_RECORD
 from fsengine.snapshot.format import Snapshot
 
@@ -50,10 +51,15 @@ def test_every_command_explains_itself_with_examples(command):
 
 
 def test_backfill_on_the_bundled_fixture_writes_the_whole_servable_range(backfilled):
+    """The README quick start: without --contract the run computes v2_54features (D54-1), the
+    251 columns of v2_54/output.md §1, and records that contract."""
     table = read_output(backfilled)
-    assert table.schema.equals(OUTPUT_SCHEMA)
+    v54_schema = output_schema(load_contract("v2_54features"))
+    assert len(v54_schema) == 251
+    assert table.schema.equals(v54_schema)
     for f in (backfilled / "ml_feature_store_v2").glob("*.parquet"):
-        assert pq.read_schema(f).names == OUTPUT_SCHEMA.names
+        assert pq.read_schema(f).names == v54_schema.names
+    assert len(table.column("features")[0]) == 60
     start, end = Snapshot.open(BUNDLED_SNAPSHOT).servable_range()
     dates = set(table.column("game_date").to_pylist())
     assert min(dates) >= start and max(dates) <= end
@@ -62,12 +68,26 @@ def test_backfill_on_the_bundled_fixture_writes_the_whole_servable_range(backfil
     record = json.loads((backfilled / RUN_RECORD).read_text())
     assert Path(record["snapshot"]) == BUNDLED_SNAPSHOT.resolve()
     assert (record["start"], record["end"]) == (start.isoformat(), end.isoformat())
+    assert record["contract"] == "v2_54features"
 
 
-def test_backfill_prints_per_query_timing_and_rows_per_date(tmp_path):
-    result = invoke("backfill", "--out", tmp_path / "o", "--start", "2025-11-10", "--end", "2025-11-12", "--mode", "backfill")
+def test_backfill_contract_v2_37features_writes_the_143_reference_columns(tmp_path):
+    result = invoke("backfill", "--out", tmp_path / "o", "--start", "2025-11-10", "--end", "2025-11-12",
+                    "--contract", "v2_37features")
     assert result.exit_code == 0, result.output
-    for name in ("spine", "q01_daily_cache", "q06_last10", "q09_vegas_lines", "q11_minutes_ppm"):
+    table = read_output(tmp_path / "o")
+    assert table.schema.equals(OUTPUT_SCHEMA) and len(OUTPUT_SCHEMA) == 143
+    assert len(table.column("features")[0]) == 37
+    assert json.loads((tmp_path / "o" / RUN_RECORD).read_text())["contract"] == "v2_37features"
+
+
+@pytest.mark.parametrize("contract, vegas_query", [("v2_37features", "q09_vegas_lines"), (None, "v54_vegas_lines")])
+def test_backfill_prints_per_query_timing_and_rows_per_date(tmp_path, contract, vegas_query):
+    chosen = ["--contract", contract] if contract else []
+    result = invoke("backfill", "--out", tmp_path / "o", "--start", "2025-11-10", "--end", "2025-11-12", "--mode", "backfill",
+                    *chosen)
+    assert result.exit_code == 0, result.output
+    for name in ("spine", "q01_daily_cache", "q06_last10", vegas_query, "q11_minutes_ppm"):
         assert name in result.output
     rows = read_output(tmp_path / "o")
     per_date = {}

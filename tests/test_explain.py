@@ -331,7 +331,8 @@ def test_explain_agrees_with_engine_output(tmp_path):
 
     snapshot = tmp_path / "snap"
     generate("small", snapshot, seed=11)
-    backfill(tmp_path / "out", snapshot, dt.date(2025, 11, 20), dt.date(2025, 11, 20), mode="backfill", as_of=dt.date(2026, 1, 1))
+    backfill(tmp_path / "out", snapshot, dt.date(2025, 11, 20), dt.date(2025, 11, 20), mode="backfill", as_of=dt.date(2026, 1, 1),
+             contract="v2_37features")
     rows = read_output(tmp_path / "out").to_pylist()
     assert rows
     for row in rows[:: max(1, len(rows) // 6)]:

@@ -165,7 +165,7 @@ def test_what_if_matches_the_recount_on_the_bundled_fixture_output(tmp_path):
     from fsengine.pipeline import backfill
 
     backfill(tmp_path / "out", REPO / "fixtures" / "small", dt.date(2025, 11, 20), dt.date(2025, 11, 30),
-             mode="backfill", as_of=dt.date(2026, 1, 1))
+             mode="backfill", as_of=dt.date(2026, 1, 1), contract="v2_37features")
     report = build_report(tmp_path / "out")
     want = assert_what_if_matches(report, read_output(tmp_path / "out").to_pylist())
     assert want[("category", "vegas")]["rows"] > 0  # the fixture exercises the main gap

@@ -43,14 +43,15 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
 
     wire = ["--project", project, "--api-endpoint", bq_emulator.rest_url,
             "--storage-endpoint", bq_emulator.grpc_target, "--anonymous"]
+    # the target is the v2_37features table of output.md §2: the run computes that contract
     args = ["run", "--start", START.isoformat(), "--end", END.isoformat(), "--mode", "backfill",
-            "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), *wire]
+            "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--contract", "v2_37features", *wire]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert len(job_ids(client) - jobs_before) == 2  # one load, one MERGE; snapshot reads are not jobs
 
     # The rows in BigQuery are exactly the rows a local backfill of the bundled fixture gives.
-    local = backfill(tmp_path / "local", BUNDLED_SNAPSHOT, START, END, mode="backfill")
+    local = backfill(tmp_path / "local", BUNDLED_SNAPSHOT, START, END, mode="backfill", contract="v2_37features")
     expected = read_output(tmp_path / "local")
     assert local.rows == expected.num_rows > 0
     stored = client.query(

@@ -23,9 +23,10 @@ if TYPE_CHECKING:
 CONTRACT_DIR = Path(__file__).parent
 # The contract of the "reference" profile (spec README, D2) and the one a run uses by default.
 REFERENCE_CONTRACT = "v2_37features"
-# The contract a run uses when none is named (`--contract`). Decision D54-1 makes it
-# v2_54features once the engine computes that contract; until then the reference one.
-DEFAULT_RUN_CONTRACT = REFERENCE_CONTRACT
+# The contract a run uses when none is named (`--contract`): v2_54features, what the live table
+# holds (README decision D54-1). Loading a contract without a name (load_contract()) still gives
+# the reference one: that is the profile the spec's round-1 rules are stated for.
+DEFAULT_RUN_CONTRACT = "v2_54features"
 NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
 # `default = "nan"`: no default either; absent in memory as NaN (v2_54 features.md §0.1),
 # stored 0.0 like "none".

@@ -380,7 +380,14 @@ def _series(rows, name: str) -> str:
     return f"{name}: " + ", ".join(fmt(r[name]) for r in rows)
 
 
+NO_EVIDENCE = "no evidence query for this feature"
+
+
 def feature_inputs(index: int, ev: dict[str, Evidence], opponent_known: bool = True) -> tuple[str, ...]:
+    if index not in FEATURE_INPUTS:
+        # v2_54 features 37-59: their value, tag and quality come from the row; the evidence
+        # queries (queries/explain/) cover features 0-36 only, and saying so beats an empty cell.
+        return (NO_EVIDENCE,)
     table = FEATURE_INPUTS if opponent_known or index not in UNKNOWN_OPPONENT_INPUTS else UNKNOWN_OPPONENT_INPUTS
     return tuple(_describe(key, wanted, ev) for key, wanted in table.get(index, ()))
 
@@ -401,7 +408,7 @@ def explain(
     snapshot: str | Path | None = None,
     *,
     verify_checksums: bool = False,
-    profile: Profile = REFERENCE,
+    profile: Profile | None = None,
 ) -> Explanation:
     """Explain the output row of (player, date): features, tags, quality, reasons, evidence.
 
@@ -410,8 +417,11 @@ def explain(
     for a run that recorded none, the bundled fixtures/small. Checksums are not verified by
     default (only a few rows are read).
     """
+    from fsengine.output.schema import output_contract
     from fsengine.pipeline import recorded_snapshot
 
+    if profile is None:  # the contract the output holds (its run record, else its columns)
+        profile = output_contract(out_dir).profile
     row = read_row(out_dir, player, date)
     if snapshot is None:
         snapshot = recorded_snapshot(out_dir)

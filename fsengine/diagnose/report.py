@@ -22,7 +22,7 @@ from pathlib import Path
 import polars as pl
 
 from fsengine.contracts import REFERENCE_CONTRACT, Contract, contract_of
-from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.contracts.profile import Profile
 from fsengine.diagnose.whatif import CATEGORY, FEATURE, WhatIf, what_if
 from fsengine.errors import InputError
 from fsengine.output.schema import checked_output_files, output_dir
@@ -166,10 +166,15 @@ def build_report(
     last_days: int | None = None,
     start: dt.date | None = None,
     end: dt.date | None = None,
-    profile: Profile = REFERENCE,
+    profile: Profile | None = None,
 ) -> Report:
     """Diagnose the rows of OUT/ml_feature_store_v2/ whose game_date lies in the range, as
-    rows of the profile's contract scored by the profile's scorer."""
+    rows of the profile's contract scored by the profile's scorer (default: the contract the
+    output holds, from its run record or its columns)."""
+    if profile is None:
+        from fsengine.output.schema import output_contract
+
+        profile = output_contract(out_dir).profile
     contract = contract_of(profile)
     rules = scorer_rules(profile)
     scan = _scan(out_dir, contract)
@@ -215,7 +220,8 @@ def build_report(
         per_date=per_date,
         contract=contract.name,
         what_if=what_if(
-            scored, [d.game_date for d in per_date], {d.game_date: d.quality_ready_players for d in per_date}, contract
+            scored, [d.game_date for d in per_date], {d.game_date: d.quality_ready_players for d in per_date}, contract,
+            profile,
         ),
     )
 

@@ -189,6 +189,30 @@ def output_dir(out: str | Path) -> Path:
     return Path(out) / TABLE_NAME
 
 
+def output_contract(out: str | Path) -> Contract:
+    """The contract of the rows in OUT/ml_feature_store_v2/: the one its run record names
+    (a bundled contract whose columns the files have), else the bundled contract whose output
+    columns the files have, else the reference one (an output fsengine did not write, which
+    the reader then refuses by its columns). `report` and `explain` read rows this way, so
+    they need no --contract: the output says what it holds."""
+    import json
+
+    folder = output_dir(out)
+    files = sorted(folder.glob("part-*.parquet"))
+    names = pq.read_schema(files[0]).names if files else None
+    for path in (folder / RUN_RECORD, Path(out) / RUN_RECORD):
+        try:
+            named = json.loads(path.read_text()).get("contract")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(named, str) and (CONTRACT_DIR / f"{named}.toml").is_file():
+            contract = load_contract(named)
+            if names is None or [c.name for c in output_columns(contract)] == names:
+                return contract
+        break
+    return (contract_of_columns(names) if names is not None else None) or load_contract()
+
+
 # The run record: which snapshot and options produced the rows. It is written inside the
 # output folder (so it is swapped in with the rows, in the same step) and beside it as
 # OUT/fsengine-run.json (read by older tools).

@@ -87,6 +87,27 @@ def rows_columns(table: pa.Table) -> tuple[OutputColumn, ...]:
     return output_columns(contract) if contract is not None else OUTPUT_COLUMNS
 
 
+def refuse_other_contract(table: pa.Table, contract, out_dir) -> None:
+    """PushRefused unless the run's rows are rows of `contract` (`push --contract`: a name, a
+    contract file or a Contract): a run of
+    the other contract would otherwise be merged into a table that holds this one."""
+    from fsengine.contracts import resolve_contract
+
+    try:
+        wanted = resolve_contract(contract)
+    except ValueError as exc:
+        raise PushRefused(str(exc)) from None
+    if [c.name for c in output_columns(wanted)] == table.schema.names:
+        return
+    held = contract_of_columns(table.schema.names)
+    what = f"rows of contract {held.name}" if held is not None else "rows of no bundled contract"
+    raise PushRefused(
+        f"{output_dir(out_dir)} holds {what} ({table.num_columns} columns), not of contract {wanted.name} "
+        f"({len(output_columns(wanted))} columns) as --contract asks; nothing was sent. Push the output of a "
+        f"`fsengine backfill --contract {wanted.name}` run, or push this one with --contract {held.name if held else '...'}"
+    )
+
+
 def _feature_count(columns: tuple[OutputColumn, ...]) -> int:
     return sum(1 for c in columns if c.name.startswith("feature_") and c.name.endswith("_quality"))
 

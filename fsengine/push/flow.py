@@ -20,6 +20,7 @@ import logging
 from pathlib import Path
 
 from fsengine.bigquery.tables import TableId, validate_dataset
+from fsengine.contracts import Contract
 from fsengine.errors import PushRefused
 from fsengine.output.schema import output_dir
 from fsengine.push import checks, jobs
@@ -43,13 +44,15 @@ def push(
     job_timeout: float = DEFAULT_JOB_TIMEOUT,
     run_id: str | None = None,
     progress: Progress | None = None,
+    contract: "str | Contract | None" = None,
 ) -> PushReport:
     """Push the rows of `out_dir` (OUT/ml_feature_store_v2/) into `target` ("project.dataset.table").
 
     `client` is a google.cloud.bigquery.Client (its endpoint and credentials decide where the
     push goes). Every API call is bounded by `call_timeout` seconds and every job by
     `job_timeout` (a job exceeding it is cancelled and the push fails). Raises PushRefused,
-    PushJobFailed or ReconciliationError; returns the report otherwise.
+    PushJobFailed or ReconciliationError; returns the report otherwise. With `contract` (a
+    bundled contract's name or a contract file), rows of another contract are refused.
     """
     note = progress or (lambda message: None)
     target_id = TableId.parse(target, "target")
@@ -59,6 +62,8 @@ def push(
     # 1. the run's rows: nothing about the target is needed to refuse bad rows
     note(f"checking the run's rows in {output_dir(out_dir)}")
     table = checks.read_run_rows(out_dir)
+    if contract is not None:
+        checks.refuse_other_contract(table, contract, out_dir)
     columns = checks.rows_columns(table)
     checks.refuse_bad_rows(table, columns)
     per_date = table.select(["game_date"]).group_by("game_date").aggregate([([], "count_all")])
@@ -131,6 +136,7 @@ def push_with_config(
     staging_dataset: str | None = None,
     staging_expiration_hours: float = DEFAULT_STAGING_EXPIRATION_HOURS,
     progress: Progress | None = None,
+    contract: "str | Contract | None" = None,
 ) -> PushReport:
     """`fsengine push`: target = config.project + (dataset or the configured target's dataset) +
     (table or the configured target's table); client, endpoints, credentials and timeouts from
@@ -142,5 +148,5 @@ def push_with_config(
     return push(
         out_dir, bigquery_client(config), target, replace=replace, dry_run=dry_run,
         staging_dataset=staging_dataset, staging_expiration_hours=staging_expiration_hours,
-        call_timeout=config.call_timeout, job_timeout=config.job_timeout, progress=progress,
+        call_timeout=config.call_timeout, job_timeout=config.job_timeout, progress=progress, contract=contract,
     )

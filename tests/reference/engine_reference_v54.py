@@ -496,7 +496,10 @@ class ReferenceWorld54:
         rows = oldest_first(rows, PGS)
         pts = [r["points"] for r in rows if r["points"] is not None]
         points_avg = sum(pts) / len(pts) if pts else float("nan")
-        mins = [r["minutes_played"] for r in rows if r["minutes_played"] is not None]
+        # A NaN stored in a FLOAT64 minutes column is a NULL (sources.md §2.1: FLOAT64 is treated
+        # like INT64, "NULL, never NaN"), as Q6 and Q11 below already read it; N3's NaN comes
+        # only from having no non-NULL value.
+        mins = [r["minutes_played"] for r in rows if r["minutes_played"] is not None and not is_nan(r["minutes_played"])]
         if self.numeric:
             minutes_avg = float(numeric_avg(mins)) if mins else None
         else:
