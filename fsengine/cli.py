@@ -491,10 +491,13 @@ def push(
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
     table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the statements and row counts; send no job.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the diff, the statements and row counts; send no job.")] = False,
+    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Allow dates whose stored rows carry another feature_version/feature_count; those dates are rewritten whole.")] = False,
+    diff_features: Annotated[bool, typer.Option("--diff-features", help="Also read the stored features and count, per feature, the rows whose value changes.")] = False,
+    only_stale: Annotated[bool, typer.Option("--only-stale", help="Push only the dates whose stored rows are missing, without sources, of another contract (with --replace-contract) or differ from the run's.")] = False,
     project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
     anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
-    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None,
+    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
 ) -> None:
     """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
 
@@ -505,13 +508,16 @@ def push(
       fsengine push out/ --project nba-props-platform --dry-run
 
       fsengine push out/ --project nba-props-platform --replace
+
+      fsengine push out/ --project nba-props-platform --dry-run --diff-features
     """
     from fsengine.pipeline import push as push_run
 
     settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
-                         call_timeout=call_timeout, job_timeout=job_timeout)
+                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
     with console.status("pushing…") as status:
         report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
+                          replace_contract=replace_contract, diff_features=diff_features, only_stale=only_stale,
                           progress=status.update, **settings)
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
@@ -529,6 +535,8 @@ def run_all(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Snapshot and backfill, then print the push statements without sending a job.")] = False,
+    only_stale: Annotated[bool, typer.Option("--only-stale", help="Push only the stale dates (stored rows missing, without sources, of another contract with --replace-contract, or differing from the fresh computation); the plan is printed first. With --dry-run: print the plan only.")] = False,
+    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Allow dates whose stored rows carry another contract; they are rewritten whole.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Re-read the snapshot even if it covers the range.")] = False,
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table.")] = 4,
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
@@ -544,6 +552,8 @@ def run_all(
       fsengine run --project nba-props-platform --start 2025-11-04 --end 2026-02-06
 
       fsengine run --start 2026-01-01 --end 2026-01-31 --dry-run
+
+      fsengine run --start 2021-01-01 --end 2026-02-06 --only-stale --dry-run
     """
     from fsengine.pipeline import BackfillReport
     from fsengine.pipeline import run as run_pipeline
@@ -557,6 +567,7 @@ def run_all(
         result = run_pipeline(
             _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
             as_of=_date(as_of, "--as-of"), replace=replace, dry_run=dry_run, refresh=refresh,
+            only_stale=only_stale, replace_contract=replace_contract,
             max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
             on_stage=stage_done, **settings,
         )

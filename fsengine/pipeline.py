@@ -450,6 +450,9 @@ def push(
     replace: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
+    replace_contract: bool = False,
+    diff_features: bool = False,
+    only_stale: bool = False,
     **settings: Any,
 ) -> "PushReport":
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
@@ -458,7 +461,8 @@ def push(
     from fsengine.push import push_with_config
 
     return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                            progress=progress)
+                            progress=progress, replace_contract=replace_contract, diff_features=diff_features,
+                            only_stale=only_stale)
 
 
 @dataclass
@@ -489,6 +493,8 @@ def run(
     progress: Progress | None = None,
     log: Progress | None = None,
     on_stage: Callable[[Any], None] | None = None,
+    only_stale: bool = False,
+    replace_contract: bool = False,
     **settings: Any,
 ) -> RunReport:
     """Fix the table for [start, end]: snapshot (reused when it covers the range) + backfill +
@@ -507,6 +513,8 @@ def run(
     stage_done(snap)
     rows = backfill(out, snapshot_dir, start, end, mode=mode, as_of=as_of, progress=progress)
     stage_done(rows)
+    # --only-stale: every date is computed (staleness includes "differs from a fresh computation"),
+    # the push reads the target first and sends only the stale dates' rows; its report lists them
     pushed = push(out, config=config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                  progress=progress)
+                  progress=progress, only_stale=only_stale, replace_contract=replace_contract)
     return RunReport(snap, rows, pushed)

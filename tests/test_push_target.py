@@ -1,0 +1,203 @@
+"""The push reads the target before writing (fsengine/push/target.py): the contract guard, the
+diff and --only-stale, against the local-bigquery emulator with the real google clients.
+
+Expected figures are taken independently: from the rows the test planted, or from the target
+through the emulator's query API — never from the code under test.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import struct
+
+import pytest
+
+from fsengine.errors import PushRefused
+from fsengine.push import push
+from fsengine.push.target import date_restriction
+from test_push import DATASET, TABLE, count_rows, create_target, job_ids, make_rows, seed_target, write_run
+
+SOURCES = [f"feature_{i}_source" for i in range(37)]
+
+
+def _with_sources(rows, value="phase4"):
+    for row in rows:
+        for name in SOURCES:
+            row[name] = value
+    return rows
+
+
+@pytest.fixture
+def bq(bq_emulator, bq_project):
+    client = bq_emulator.bigquery_client(bq_project)
+    client.create_dataset(DATASET)
+    target = f"{bq_project}.{DATASET}.{TABLE}"
+    create_target(client, target)
+    return client, bq_emulator.read_client(), target
+
+
+def _query(client, sql, **params):
+    from google.cloud import bigquery
+
+    config = bigquery.QueryJobConfig(query_parameters=[
+        bigquery.ScalarQueryParameter(name, "DATE" if isinstance(v, dt.date) else "STRING", v)
+        for name, v in params.items()])
+    return [dict(r.items()) for r in client.query(sql, job_config=config).result()]
+
+
+def test_row_restriction_is_built_from_dates_only():
+    assert date_restriction([dt.date(2026, 2, 4), dt.date(2026, 2, 3)]) == (
+        "game_date IN (CAST('2026-02-03' AS DATE), CAST('2026-02-04' AS DATE))")
+    for bad in ["2026-02-03", "2026-02-03') OR TRUE --", dt.datetime(2026, 2, 3)]:
+        with pytest.raises(TypeError):
+            date_restriction([bad])
+
+
+def test_guard_refuses_a_mixed_contract_target_without_a_job(tmp_path, bq):
+    client, reader, target = bq
+    dates = [dt.date(2026, 2, 3), dt.date(2026, 2, 4)]
+    stored = _with_sources(make_rows(dates=dates, per_date=20, seed=1))
+    for row in stored[20:27]:  # 7 rows of the second date written by an older contract
+        row["feature_version"], row["feature_count"] = "v2_33features", 33
+    seed_target(client, target, stored)
+    seeded_jobs = job_ids(client)
+    # the run produces 15 keys per date: 5 stored keys per date are not produced any more
+    run = _with_sources(make_rows(dates=dates, per_date=15, seed=2))
+    out = write_run(tmp_path, run)
+    with pytest.raises(PushRefused) as refusal:
+        push(out, client, target, read_client=reader)
+    text = str(refusal.value)
+    assert "2026-02-04" in text and "2026-02-03" not in text
+    assert "v2_33features/33: 7 rows" in text and "v2_37features/37: 13 rows" in text and "15 rows" in text
+    assert job_ids(client) == seeded_jobs  # no job sent
+
+    report = push(out, client, target, read_client=reader, replace_contract=True)
+    assert report.replace_dates == [dt.date(2026, 2, 4)]
+    # the clashing date is written whole: exactly the run's 15 keys, one contract
+    second = _query(client, f"SELECT feature_version, feature_count, COUNT(*) AS n FROM `{target}` "
+                            "WHERE game_date = @d GROUP BY 1, 2", d=dt.date(2026, 2, 4))
+    assert second == [{"feature_version": "v2_37features", "feature_count": 37, "n": 15}]
+    # the other date is upserted: its 5 keys the run no longer produces stay
+    assert _query(client, f"SELECT COUNT(*) AS n FROM `{target}` WHERE game_date = @d",
+                  d=dt.date(2026, 2, 3)) == [{"n": 20}]
+    assert (report.inserted, report.updated, report.deleted) == (0, 30, 5)
+
+
+def _bits(v):
+    return None if v is None else struct.pack("<d", v)
+
+
+def test_diff_counts_equal_counts_taken_from_the_target(tmp_path, bq):
+    client, reader, target = bq
+    dates = [dt.date(2026, 2, 3), dt.date(2026, 2, 4), dt.date(2026, 2, 5)]
+    run = _with_sources(make_rows(dates=dates, per_date=30, seed=3))
+    stored = [dict(r) for r in make_rows(dates=dates, per_date=25, seed=3, players_offset=0)]
+    _with_sources(stored)
+    # stored players 0..24 of each date; 10..24 carry the run's own hash and features, some lack sources
+    by_key = {(r["player_lookup"], r["game_date"]): r for r in run}
+    extra = []
+    for i, row in enumerate(stored):
+        p = int(row["player_lookup"][-4:])
+        if p >= 10:
+            row.update(data_hash=by_key[(row["player_lookup"], row["game_date"])]["data_hash"],
+                       features=list(by_key[(row["player_lookup"], row["game_date"])]["features"]))
+        if i % 4 == 0:
+            for name in ("feature_0_source", "feature_5_source"):
+                row[name] = None
+    extra = _with_sources(make_rows(dates=dates[1:2], per_date=3, seed=9, players_offset=500))  # not in the run
+    seed_target(client, target, stored + extra)
+    out = write_run(tmp_path, run)
+    seeded_jobs = job_ids(client)
+    report = push(out, client, target, read_client=reader, replace=True, dry_run=True, diff_features=True)
+    assert job_ids(client) == seeded_jobs
+
+    # independently: the stored rows through the query API, compared with the run's rows here
+    stored_now = _query(client, f"SELECT player_lookup, game_date, data_hash, features, "
+                                f"feature_0_source IS NULL OR feature_5_source IS NULL AS nosrc FROM `{target}`")
+    stored_by_key = {(r["player_lookup"], r["game_date"]): r for r in stored_now}
+    width = 37
+    feature_changes = [0] * width
+    for date in dates:
+        run_keys = {(r["player_lookup"], r["game_date"]) for r in run if r["game_date"] == date}
+        stored_keys = {k for k in stored_by_key if k[1] == date}
+        matched = run_keys & stored_keys
+        # a NULL stored data_hash proves nothing about the content: counted as changed
+        same = sum(1 for k in matched
+                   if stored_by_key[k]["data_hash"] is not None and stored_by_key[k]["data_hash"] == by_key[k]["data_hash"])
+        d = report.diff.per_date[date]
+        assert d.insert == len(run_keys - stored_keys)
+        assert d.update_same == same and d.update_changed == len(matched) - same
+        assert d.delete == len(stored_keys - run_keys)
+        assert d.repaired == sum(1 for k in matched if stored_by_key[k]["nosrc"])
+        for k in matched:
+            for i in range(width):
+                if _bits(stored_by_key[k]["features"][i]) != _bits(by_key[k]["features"][i]):
+                    feature_changes[i] += 1
+    assert report.diff.feature_changes == dict(enumerate(feature_changes))
+    assert report.diff.total.delete == 3 and report.diff.total.insert == 15
+    assert "target diff over 3 dates" in report.render()
+
+    # the real push: the diff is printed before the jobs, and the MERGE's counts agree with it
+    real = push(out, client, target, read_client=reader, replace=True)
+    total = real.diff.total
+    assert (real.inserted, real.updated, real.deleted) == (
+        total.insert, total.update_changed + total.update_same, total.delete)
+
+
+def _stale_world():
+    """120 dates over 2021, 2025 and 2026, 40 rows each; the target holds the run's own rows
+    except on the planted dates: 3,594 rows without sources on exactly 100 dates, plus one date
+    missing keys and one date whose stored rows differ (another data_hash)."""
+    dates = ([dt.date(2021, 1, 1) + dt.timedelta(days=i) for i in range(40)]
+             + [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(40)]
+             + [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(40)])
+    run = _with_sources(make_rows(dates=dates, per_date=40, seed=5))
+    stored = [dict(r) for r in run]
+    sourceless_dates = dates[:34] + dates[40:73] + dates[80:113]  # 100 dates across the 3 years
+    per_date = {d: 36 for d in sourceless_dates[:94]} | {d: 35 for d in sourceless_dates[94:]}
+    assert sum(per_date.values()) == 3594
+    seen: dict = {}
+    for row in stored:
+        d = row["game_date"]
+        if seen.get(d, 0) < per_date.get(d, 0):
+            seen[d] = seen.get(d, 0) + 1
+            for name in SOURCES:
+                row[name] = None
+    missing_date, differing_date = dates[35], dates[115]
+    stored = [r for r in stored if not (r["game_date"] == missing_date and r["player_lookup"] < "player0003")]
+    for row in stored:
+        if row["game_date"] == differing_date and row["player_lookup"] == "player0007":
+            row["data_hash"] = "0000000000000000"
+    return dates, run, stored, sourceless_dates, missing_date, differing_date
+
+
+def test_only_stale_pushes_exactly_the_planted_stale_dates(tmp_path, bq):
+    client, reader, target = bq
+    dates, run, stored, sourceless, missing_date, differing_date = _stale_world()
+    seed_target(client, target, stored)
+    out = write_run(tmp_path, run)
+    expected = sorted([*sourceless, missing_date, differing_date])
+
+    plan = push(out, client, target, read_client=reader, only_stale=True, dry_run=True)
+    assert [s.date for s in plan.stale] == expected
+    assert plan.run_dates == expected and plan.rows == 40 * len(expected)
+    reasons = {s.date: s.reasons for s in plan.stale}
+    assert reasons[missing_date] == ["3 keys missing from the target"]
+    assert reasons[differing_date] == ["1 rows differing from a fresh computation"]
+    assert reasons[sourceless[0]] == ["36 stored rows without sources"]
+    text = plan.render()
+    assert f"stale dates: {len(expected)} of {len(dates)}" in text and str(differing_date) in text
+
+    before_jobs = job_ids(client)
+    report = push(out, client, target, read_client=reader, only_stale=True)
+    assert len(job_ids(client) - before_jobs) == 2
+    assert (report.inserted, report.updated) == (3, 40 * len(expected) - 3)
+    # only the stale dates were touched (updated_at stamped); the other dates kept their rows
+    touched = _query(client, f"SELECT DISTINCT game_date FROM `{target}` WHERE updated_at IS NOT NULL "
+                             "ORDER BY game_date")
+    assert [r["game_date"] for r in touched] == expected
+    assert _query(client, f"SELECT COUNT(*) AS n FROM `{target}` WHERE feature_0_source IS NULL") == [{"n": 0}]
+    assert count_rows(client, target) == 40 * len(dates)
+
+    again = push(out, client, target, read_client=reader, only_stale=True)
+    assert again.stale == [] and "no stale date" in again.render()
