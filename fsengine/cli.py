@@ -485,6 +485,11 @@ def snapshot(
 # --------------------------------------------------------------------------- push
 
 
+def _show(text: str) -> None:
+    """The push's plan and diff, printed (not a transient status line) before its first job."""
+    console.print(text, markup=False)
+
+
 @app.command()
 def push(
     out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
@@ -518,7 +523,7 @@ def push(
     with console.status("pushing…") as status:
         report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
                           replace_contract=replace_contract, diff_features=diff_features, only_stale=only_stale,
-                          progress=status.update, **settings)
+                          progress=status.update, show=_show, **settings)
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
@@ -567,7 +572,7 @@ def run_all(
         result = run_pipeline(
             _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
             as_of=_date(as_of, "--as-of"), replace=replace, dry_run=dry_run, refresh=refresh,
-            only_stale=only_stale, replace_contract=replace_contract,
+            only_stale=only_stale, replace_contract=replace_contract, show=_show,
             max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
             on_stage=stage_done, **settings,
         )

@@ -453,6 +453,7 @@ def push(
     replace_contract: bool = False,
     diff_features: bool = False,
     only_stale: bool = False,
+    show: Progress | None = None,
     **settings: Any,
 ) -> "PushReport":
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
@@ -462,7 +463,7 @@ def push(
 
     return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
                             progress=progress, replace_contract=replace_contract, diff_features=diff_features,
-                            only_stale=only_stale)
+                            only_stale=only_stale, show=show)
 
 
 @dataclass
@@ -495,6 +496,7 @@ def run(
     on_stage: Callable[[Any], None] | None = None,
     only_stale: bool = False,
     replace_contract: bool = False,
+    show: Progress | None = None,
     **settings: Any,
 ) -> RunReport:
     """Fix the table for [start, end]: snapshot (reused when it covers the range) + backfill +
@@ -516,5 +518,5 @@ def run(
     # --only-stale: every date is computed (staleness includes "differs from a fresh computation"),
     # the push reads the target first and sends only the stale dates' rows; its report lists them
     pushed = push(out, config=config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                  progress=progress, only_stale=only_stale, replace_contract=replace_contract)
+                  progress=progress, only_stale=only_stale, replace_contract=replace_contract, show=show)
     return RunReport(snap, rows, pushed)

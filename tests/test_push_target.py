@@ -201,3 +201,27 @@ def test_only_stale_pushes_exactly_the_planted_stale_dates(tmp_path, bq):
 
     again = push(out, client, target, read_client=reader, only_stale=True)
     assert again.stale == [] and "no stale date" in again.render()
+
+
+def test_an_unreachable_storage_endpoint_stops_the_push_before_any_job(tmp_path, bq_emulator, bq):
+    """The stored rows are read with snapshot's call-timeout discipline: a Storage endpoint
+    that does not answer ends the push within the call timeout, before any job."""
+    import socket
+    import time
+
+    from fsengine.config import load_config
+    from fsengine.errors import Unreachable
+    from fsengine.push import push_with_config
+
+    client, _, target = bq
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = f"127.0.0.1:{probe.getsockname()[1]}"
+    config = load_config(project=target.split(".")[0], api_endpoint=bq_emulator.rest_url, storage_endpoint=dead,
+                         anonymous=True, call_timeout=3, environ={}, cwd=tmp_path)
+    out = write_run(tmp_path, _with_sources(make_rows(dates=[dt.date(2026, 2, 3)], per_date=5)))
+    began = time.monotonic()
+    with pytest.raises(Unreachable, match="Storage Read"):
+        push_with_config(out, config)
+    assert time.monotonic() - began < 15
+    assert job_ids(client) == set() and count_rows(client, target) == 0

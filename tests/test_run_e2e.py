@@ -90,6 +90,8 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     fixed = CliRunner().invoke(app, [*args, "--only-stale"])
     assert fixed.exit_code == 0, fixed.output
     assert len(job_ids(client) - jobs_before) == 2
+    # the plan is printed before the jobs, the reconciled counts after them
+    assert fixed.output.index("stale dates: 2") < fixed.output.index("inserted I=0")
     assert f"inserted I=0, updated U={sum(per_date[d] for d in planted)}, deleted X=0" in fixed.output
     nulls = client.query(f"SELECT COUNT(*) AS n FROM `{target}` WHERE feature_0_source IS NULL").result()
     assert next(iter(nulls)).n == 0

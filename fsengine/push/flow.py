@@ -53,6 +53,7 @@ def push(
     only_stale: bool = False,
     read_timeout: float = 1800.0,
     storage_endpoint: str = "Storage Read endpoint",
+    show: Progress | None = None,
 ) -> PushReport:
     """Push the rows of `out_dir` (OUT/ml_feature_store_v2/) into `target` ("project.dataset.table").
 
@@ -67,7 +68,8 @@ def push(
     report carries the diff (per feature with `diff_features`). `only_stale` pushes only the
     dates whose stored rows are missing, without sources, of another contract (with
     `replace_contract`) or differ from the run's rows. Without `read_client` the target's rows
-    are not read (no guard, no diff, `only_stale` refused).
+    are not read (no guard, no diff, `only_stale` refused). `show` gets the stale plan and the
+    diff as text before the first job of a real push (the report then leaves them out).
     """
     note = progress or (lambda message: None)
     target_id = TableId.parse(target, "target")
@@ -130,8 +132,9 @@ def push(
         report.diff = target_rows.diff(table, stored, replace_dates, with_features=diff_features)
     elif only_stale:
         raise PushRefused("--only-stale needs the target's stored rows: no Storage Read client was given")
-    if not dry_run and report.diff is not None:
-        note(report.diff.render())
+    if not dry_run and show is not None and report.diff is not None:
+        show(report.plan_text())
+        report.shown_before_jobs = True
 
     # 3. the statements
     schema = jobs.staging_schema(target_fields, columns)
@@ -158,9 +161,23 @@ def push(
 
     # 5. reconciliation of the MERGE's counts with the run
     jobs.reconcile(merge_job, report)
+    _compare_with_diff(report)
     for warning in report.warnings:
         log.warning("%s", warning)
     return report
+
+
+def _compare_with_diff(report: PushReport) -> None:
+    """A MERGE whose counts differ from the diff read before it: someone else wrote the target
+    between the read and the MERGE (the MERGE is still whole and reconciled; a warning)."""
+    if report.diff is None or report.inserted is None:
+        return
+    total = report.diff.total
+    expected = (total.insert, total.update_changed + total.update_same, total.delete)
+    if (report.inserted, report.updated, report.deleted) != expected:
+        report.warnings.append(
+            f"the MERGE inserted/updated/deleted {report.inserted}/{report.updated}/{report.deleted} rows, the target "
+            f"read before it predicted {expected[0]}/{expected[1]}/{expected[2]}: the target changed in between")
 
 
 def _check_options(staging_dataset, staging_expiration_hours, call_timeout, job_timeout) -> None:
@@ -187,6 +204,7 @@ def push_with_config(
     replace_contract: bool = False,
     diff_features: bool = False,
     only_stale: bool = False,
+    show: Progress | None = None,
 ) -> PushReport:
     """`fsengine push`: target = config.project + (dataset or the configured target's dataset) +
     (table or the configured target's table); client, endpoints, credentials and timeouts from
@@ -198,13 +216,13 @@ def push_with_config(
     reader = read_client(config)
     try:
         return _push_with(out_dir, config, target, reader, replace, dry_run, staging_dataset,
-                          staging_expiration_hours, progress, replace_contract, diff_features, only_stale)
+                          staging_expiration_hours, progress, replace_contract, diff_features, only_stale, show)
     finally:
         reader.transport.close()
 
 
 def _push_with(out_dir, config, target, reader, replace, dry_run, staging_dataset, staging_expiration_hours,
-               progress, replace_contract, diff_features, only_stale) -> PushReport:
+               progress, replace_contract, diff_features, only_stale, show) -> PushReport:
     from fsengine.bigquery.clients import bigquery_client
     from fsengine.snapshot.read import storage_endpoint_text
 
@@ -214,4 +232,5 @@ def _push_with(out_dir, config, target, reader, replace, dry_run, staging_datase
         call_timeout=config.call_timeout, job_timeout=config.job_timeout, progress=progress,
         read_client=reader, replace_contract=replace_contract, diff_features=diff_features,
         only_stale=only_stale, read_timeout=config.read_timeout, storage_endpoint=storage_endpoint_text(config),
+        show=show,
     )
