@@ -579,6 +579,43 @@ def run_all(
     console.print(result.push.render(), markup=False)
 
 
+@app.command("stale")
+def stale(
+    start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
+    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the fresh computation.")] = Path("out"),
+    mode: Annotated[Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = Mode.AUTO,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
+    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Count dates whose stored rows carry another contract as stale (else they are refused).")] = False,
+    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+) -> None:
+    """Print the stale dates of a range (dates, rows, why) and push nothing: `run --only-stale --dry-run`
+    showing only the plan. A date is stale when the target misses keys the fresh computation
+    produces, holds rows without sources, rows of another contract (--replace-contract) or rows
+    that differ from the fresh computation — so the range is snapshotted and computed into OUT.
+
+    Example:
+
+      fsengine stale --project nba-props-platform --start 2021-01-01 --end 2026-02-06
+    """
+    from fsengine.pipeline import run as run_pipeline
+
+    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
+                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
+    with console.status("planning…") as status:
+        result = run_pipeline(
+            _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
+            as_of=_date(as_of, "--as-of"), dry_run=True, only_stale=True, replace_contract=replace_contract,
+            dataset=dataset, table=table, progress=status.update, log=_log, **settings,
+        )
+    console.print(result.push.plan_text(), markup=False)
+
+
 # --------------------------------------------------------------------------- report / explain
 
 

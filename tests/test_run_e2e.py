@@ -87,6 +87,11 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     listed = [line.split(":")[0].strip() for line in plan.output.splitlines() if "stored rows without sources" in line]
     assert listed == [str(d) for d in planted]
     assert job_ids(client) == jobs_before  # a dry run sends no job
+    only_plan = CliRunner().invoke(app, ["stale", *args[1:]])  # the same plan, nothing else
+    assert only_plan.exit_code == 0, only_plan.output
+    assert [line.split(":")[0].strip() for line in only_plan.output.splitlines()
+            if "stored rows without sources" in line] == [str(d) for d in planted]
+    assert "MERGE" not in only_plan.output and job_ids(client) == jobs_before
     fixed = CliRunner().invoke(app, [*args, "--only-stale"])
     assert fixed.exit_code == 0, fixed.output
     assert len(job_ids(client) - jobs_before) == 2

@@ -60,7 +60,7 @@ class PushReport:
             lines.append(self.notice)
         mode = "replace" if self.replace else "upsert"
         if self.replace_dates and not self.replace:
-            mode = f"upsert; replace on {len(self.replace_dates)} dates of another stored contract"
+            mode = f"upsert; replace on {len(self.replace_dates)} date(s) of another stored contract"
         if not self.shown_before_jobs and (self.stale is not None or self.diff is not None):
             lines.append(self.plan_text())
         if self.run_dates:

@@ -337,7 +337,7 @@ def stale_dates(run: pa.Table, stored: pa.Table, run_contract: tuple[str, int], 
     for key, h in zip(zip(run["player_lookup"].to_pylist(), run["game_date"].to_pylist()), run["data_hash"].to_pylist()):
         if key not in stored_keys:
             count(key[1], "keys missing from the target")
-        elif compare_hash and stored_keys[key] != h:
+        elif compare_hash and (stored_keys[key] is None or stored_keys[key] != h):  # as the diff: NULL = changed
             count(key[1], "rows differing from a fresh computation")
     return [StaleDate(d, per_run[d], [f"{n} {r}" for r, n in sorted(reasons.items())])
             for d, reasons in sorted(reasons_by_date.items()) if reasons]
