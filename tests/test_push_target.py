@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import struct
 
+import pyarrow as pa
 import pytest
 
 from fsengine.errors import PushRefused
@@ -225,3 +226,113 @@ def test_an_unreachable_storage_endpoint_stops_the_push_before_any_job(tmp_path,
         push_with_config(out, config)
     assert time.monotonic() - began < 15
     assert job_ids(client) == set() and count_rows(client, target) == 0
+
+
+# --------------------------------------------------------------------------- a v2_54 target
+
+
+def _v54_target(client, target):
+    """The v2_54 table: the documented columns of tests/contract_table.py where they are shared,
+    the v2_54-only columns from output_columns(v2_54features) with their documented types."""
+    from google.cloud import bigquery
+
+    from bqemu import create_target_table
+    from contract_table import bigquery_fields
+    from fsengine.contracts import load_contract
+    from fsengine.output.schema import output_columns
+
+    documented = {f.name: f for f in bigquery_fields()}
+    fields = []
+    for c in output_columns(load_contract("v2_54features")):
+        if c.name in documented:
+            fields.append(documented[c.name])
+        else:
+            repeated = c.bq_type.startswith("ARRAY<")
+            base = c.bq_type[6:-1] if repeated else c.bq_type.split("(")[0]
+            fields.append(bigquery.SchemaField(c.name, base, mode="REPEATED" if repeated else
+                                               ("REQUIRED" if c.required else "NULLABLE")))
+    create_target_table(client, target, fields)
+
+
+def _v54_rows(dates, per_date, seed):
+    import random
+
+    from fsengine.contracts import load_contract
+    from fsengine.output.schema import output_columns
+    from test_push import _value
+
+    contract = load_contract("v2_54features")
+    rng = random.Random(seed)
+    rows = []
+    for date in dates:
+        for p in range(per_date):
+            row = {c.name: _value(rng, c.arrow_type, not c.required) for c in output_columns(contract)}
+            row.update({f"feature_{i}_source": "phase4" for i in range(60)})
+            row.update(player_lookup=f"player{p:04d}", game_date=date, game_id=f"{date:%Y%m%d}_LAL_GSW",
+                       features=[rng.uniform(-50, 150) for _ in range(60)], feature_names=list(contract.names),
+                       feature_count=60, feature_version="v2_54features", feature_quality_score=None,
+                       data_hash=f"{p:04d}{date:%m%d}", historical_completeness=None)
+            rows.append(row)
+    return rows
+
+
+def _v54_table(rows):
+    from fsengine.contracts import load_contract
+    from fsengine.output.schema import output_schema
+
+    return pa.Table.from_pylist(rows, schema=output_schema(load_contract("v2_54features")))
+
+
+def _load(client, target, table):
+    import io
+
+    import pyarrow.parquet as pq
+    from google.cloud import bigquery
+
+    config = bigquery.LoadJobConfig(schema=client.get_table(target).schema, source_format="PARQUET",
+                                    write_disposition="WRITE_APPEND")
+    config.parquet_options = bigquery.ParquetOptions()
+    config.parquet_options.enable_list_inference = True
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer)
+    buffer.seek(0)
+    client.load_table_from_file(buffer, target, job_config=config).result()
+
+
+def test_v2_54_target_every_source_column_counts_and_the_guard_names_a_v2_37_date(tmp_path, bq):
+    from fsengine.contracts import load_contract
+    from fsengine.output.schema import write_output
+
+    client, reader, _ = bq
+    target = bq[2].rsplit(".", 1)[0] + ".ml_feature_store_v2_54"
+    _v54_target(client, target)
+    a, b = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+    stored = _v54_rows([a], 12, seed=1)
+    for row in stored[:4]:  # a source past the 37 of v2_37: only a read of all 60 sees it
+        row["feature_45_source"] = None
+    older = _v54_rows([b], 12, seed=1)
+    for row in older:  # date b written by a v2_37 writer into the v2_54 table
+        row.update(feature_version="v2_37features", feature_count=37, features=row["features"][:37])
+    _load(client, target, _v54_table(stored + older))
+    out = tmp_path / "out54"
+    write_output(_v54_table(_v54_rows([a, b], 12, seed=1)), out, contract=load_contract("v2_54features"))
+
+    before = job_ids(client)
+    with pytest.raises(PushRefused, match="2026-03-02: stored v2_37features/37: 12 rows; the run writes "
+                                          "v2_54features/60: 12 rows"):
+        push(out, client, target, read_client=reader)
+    assert job_ids(client) == before
+
+    plan = push(out, client, target, read_client=reader, only_stale=True, replace_contract=True, dry_run=True)
+    assert [(s.date, s.reasons) for s in plan.stale] == [
+        (a, ["4 stored rows without sources"]),
+        (b, ["12 stored rows of another contract"]),
+    ]
+    assert plan.diff.per_date[a].repaired == 4 and plan.diff.per_date[a].update_same == 12
+
+    push(out, client, target, read_client=reader, replace_contract=True)
+    assert _query(client, f"SELECT game_date, feature_version, COUNT(*) AS n FROM `{target}` GROUP BY 1, 2 "
+                          "ORDER BY 1") == [
+        {"game_date": a, "feature_version": "v2_54features", "n": 12},
+        {"game_date": b, "feature_version": "v2_54features", "n": 12},
+    ]
