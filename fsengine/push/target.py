@@ -91,11 +91,9 @@ def read_stored(
                               retry=None, timeout=timeout))
     except gexc.GoogleAPICallError as exc:
         raise PushRefused(f"could not open a Storage Read session on {target} (no job sent): {exc}") from None
-    if not session.arrow_schema.serialized_schema:
-        batches, schema = [], None
-    else:
-        schema = ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
-        batches = []
+    schema = (ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
+              if session.arrow_schema.serialized_schema else None)
+    batches: list[pa.Table] = []
     from google.cloud.bigquery_storage_v1.services.big_query_read import BigQueryReadClient as GapicReadClient
 
     for index, stream in enumerate(session.streams):
@@ -109,7 +107,10 @@ def read_stored(
                 for response in call:
                     batch = ipc.read_record_batch(
                         pa.py_buffer(response.arrow_record_batch.serialized_record_batch), schema)
-                    batches.append(batch)
+                    # the source columns are folded into one flag per row as they come, so a
+                    # long run never holds its ~60 source strings per stored row at once
+                    batches.append(_summarise(pa.Table.from_batches([batch]), sources, missing_sources,
+                                              with_features))
                     offset += batch.num_rows
                 break
             except gexc.GoogleAPICallError as exc:
@@ -125,12 +126,18 @@ def read_stored(
                 else:
                     resumes += 1
                 time.sleep(delay)
-    if schema is None:
-        names = wanted
-        table = pa.table({n: pa.array([], pa.null()) for n in names})
-    else:
-        table = pa.Table.from_batches(batches, schema=schema)
-    return _summarise(table, sources, missing_sources, with_features)
+    if not batches:
+        return _summarise(_empty(wanted, schema), sources, missing_sources, with_features)
+    return pa.concat_tables(batches)
+
+
+def _empty(names: list[str], schema: pa.Schema | None) -> pa.Table:
+    """No stored row: an empty table of the session's schema (or of the summary's types)."""
+    if schema is not None:
+        return schema.empty_table()
+    types = {"game_date": pa.date32(), "feature_count": pa.int64(), "feature_quality_score": pa.decimal128(5, 2),
+             "features": pa.list_(pa.float64())}
+    return pa.table({n: pa.array([], types.get(n, pa.string())) for n in names})
 
 
 def _summarise(table: pa.Table, sources: list[str], missing_sources: bool, with_features: bool) -> pa.Table:
