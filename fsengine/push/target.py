@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.ipc as ipc
 
 from fsengine.bigquery.tables import TableId
-from fsengine.errors import PushRefused, StreamLost, Unreachable
+from fsengine.errors import PushRefused, StreamLost
 
 KEY_COLUMNS = ("player_lookup", "game_date")
 CONTRACT_COLUMNS = ("feature_version", "feature_count")

@@ -8,8 +8,9 @@
 --   the emitted columns, no duplicate keys); query parameter @run_dates ARRAY<DATE> = the
 --   distinct game dates of the run; @replace_dates ARRAY<DATE> (replace mode only) = the run
 --   dates written whole: all of them with --replace, else those whose stored rows carry another
---   contract (--replace-contract), so no date ends with mixed contracts. Listing every run date in ON prunes partitions, satisfies
---   require_partition_filter and still lets each staged row find its own target row.
+--   contract (--replace-contract), so no date ends with mixed contracts. Listing every run
+--   date in ON prunes partitions, satisfies require_partition_filter and still lets each
+--   staged row find its own target row.
 -- Rendering (fsengine/push.py): each {{name}} is replaced by validated, backquoted identifiers
 --   or column lists generated from fsengine.output.OUTPUT_COLUMNS; lines tagged `-- replace-only`
 --   are kept only in replace mode; this header is not sent. No value is ever formatted in.
