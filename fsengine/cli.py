@@ -488,17 +488,25 @@ def snapshot(
 # --------------------------------------------------------------------------- push
 
 
+def _show(text: str) -> None:
+    """The push's plan and diff, printed (not a transient status line) before its first job."""
+    console.print(text, markup=False)
+
+
 @app.command()
 def push(
     out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
     table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the statements and row counts; send no job.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the diff, the statements and row counts; send no job.")] = False,
     contract: Annotated[Optional[str], typer.Option("--contract", help="Refuse (exit 2, nothing sent) unless OUT holds rows of this contract (v2_54features, v2_37features or a contract .toml file). Default: push whichever contract OUT holds.")] = None,
+    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Allow dates whose stored rows carry another feature_version/feature_count; those dates are rewritten whole.")] = False,
+    diff_features: Annotated[bool, typer.Option("--diff-features", help="Also read the stored features and count, per feature, the rows whose value changes.")] = False,
+    only_stale: Annotated[bool, typer.Option("--only-stale", help="Push only the dates whose stored rows are missing, without sources, of another contract (with --replace-contract) or differ from the run's.")] = False,
     project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
     anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
-    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None,
+    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
 ) -> None:
     """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
 
@@ -511,14 +519,16 @@ def push(
       fsengine push out/ --project nba-props-platform --replace
 
       fsengine push out37/ --project nba-props-platform --contract v2_37features --table ml_feature_store_v2_37
+      fsengine push out/ --project nba-props-platform --dry-run --diff-features
     """
     from fsengine.pipeline import push as push_run
 
     settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
-                         call_timeout=call_timeout, job_timeout=job_timeout)
+                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
     with console.status("pushing…") as status:
         report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                          progress=status.update, contract=contract, **settings)
+                          replace_contract=replace_contract, diff_features=diff_features, only_stale=only_stale,
+                          progress=status.update, show=_show, contract=contract, **settings)
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
@@ -535,6 +545,8 @@ def run_all(
     as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Snapshot and backfill, then print the push statements without sending a job.")] = False,
+    only_stale: Annotated[bool, typer.Option("--only-stale", help="Push only the stale dates (stored rows missing, without sources, of another contract with --replace-contract, or differing from the fresh computation); the plan is printed first. With --dry-run: print the plan only.")] = False,
+    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Allow dates whose stored rows carry another contract; they are rewritten whole.")] = False,
     refresh: Annotated[bool, typer.Option("--refresh", help="Re-read the snapshot even if it covers the range.")] = False,
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table.")] = 4,
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
@@ -551,6 +563,8 @@ def run_all(
       fsengine run --project nba-props-platform --start 2025-11-04 --end 2026-02-06
 
       fsengine run --start 2026-01-01 --end 2026-01-31 --dry-run
+
+      fsengine run --start 2021-01-01 --end 2026-02-06 --only-stale --dry-run
     """
     from fsengine.pipeline import BackfillReport
     from fsengine.pipeline import run as run_pipeline
@@ -564,10 +578,48 @@ def run_all(
         result = run_pipeline(
             _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
             as_of=_date(as_of, "--as-of"), replace=replace, dry_run=dry_run, refresh=refresh,
+            only_stale=only_stale, replace_contract=replace_contract, show=_show,
             max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
             on_stage=stage_done, contract=contract, **settings,
         )
     console.print(result.push.render(), markup=False)
+
+
+@app.command("stale")
+def stale(
+    start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
+    end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
+    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the fresh computation.")] = Path("out"),
+    mode: Annotated[Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = Mode.AUTO,
+    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
+    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Count dates whose stored rows carry another contract as stale (else they are refused).")] = False,
+    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+) -> None:
+    """Print the stale dates of a range (dates, rows, why) and push nothing: `run --only-stale --dry-run`
+    showing only the plan. A date is stale when the target misses keys the fresh computation
+    produces, holds rows without sources, rows of another contract (--replace-contract) or rows
+    that differ from the fresh computation — so the range is snapshotted and computed into OUT.
+
+    Example:
+
+      fsengine stale --project nba-props-platform --start 2021-01-01 --end 2026-02-06
+    """
+    from fsengine.pipeline import run as run_pipeline
+
+    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
+                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
+    with console.status("planning…") as status:
+        result = run_pipeline(
+            _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
+            as_of=_date(as_of, "--as-of"), dry_run=True, only_stale=True, replace_contract=replace_contract,
+            dataset=dataset, table=table, progress=status.update, log=_log, **settings,
+        )
+    console.print(result.push.plan_text(), markup=False)
 
 
 # --------------------------------------------------------------------------- report / explain

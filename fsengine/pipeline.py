@@ -456,6 +456,10 @@ def push(
     dry_run: bool = False,
     progress: Progress | None = None,
     contract: "str | Contract | None" = None,
+    replace_contract: bool = False,
+    diff_features: bool = False,
+    only_stale: bool = False,
+    show: Progress | None = None,
     **settings: Any,
 ) -> "PushReport":
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
@@ -465,7 +469,8 @@ def push(
     from fsengine.push import push_with_config
 
     return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                            progress=progress, contract=contract)
+                            progress=progress, replace_contract=replace_contract, diff_features=diff_features,
+                            only_stale=only_stale, show=show, contract=contract)
 
 
 @dataclass
@@ -497,6 +502,9 @@ def run(
     log: Progress | None = None,
     on_stage: Callable[[Any], None] | None = None,
     contract: "str | Path | Contract | None" = None,
+    only_stale: bool = False,
+    replace_contract: bool = False,
+    show: Progress | None = None,
     **settings: Any,
 ) -> RunReport:
     """Fix the table for [start, end]: snapshot (reused when it covers the range) + backfill +
@@ -521,6 +529,9 @@ def run(
     stage_done(snap)
     rows = backfill(out, snapshot_dir, start, end, mode=mode, as_of=as_of, progress=progress, contract=chosen)
     stage_done(rows)
+    # --only-stale: every date is computed (staleness includes "differs from a fresh computation"),
+    # the push reads the target first and sends only the stale dates' rows; its report lists them
     pushed = push(out, config=config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                  progress=progress, contract=chosen)
+                  progress=progress, only_stale=only_stale, replace_contract=replace_contract, show=show,
+                  contract=chosen)
     return RunReport(snap, rows, pushed)

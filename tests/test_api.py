@@ -71,7 +71,9 @@ def test_push_returns_its_report(bq_emulator, bq_project, tmp_path):
     target = f"{bq_project}.{DATASET}.{TABLE}"
     create_target(client, target)
     out = write_run(tmp_path, make_rows(dates=DATES[:2], per_date=10))
-    settings = dict(project=bq_project, api_endpoint=bq_emulator.rest_url, anonymous=True, environ={}, cwd=tmp_path)
+    # push reads the stored rows through the Storage Read API before any job: both endpoints
+    settings = dict(project=bq_project, api_endpoint=bq_emulator.rest_url, storage_endpoint=bq_emulator.grpc_target,
+                    anonymous=True, environ={}, cwd=tmp_path)
 
     before = job_ids(client)
     dry = fsengine.push(out, dry_run=True, **settings)

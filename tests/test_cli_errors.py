@@ -220,6 +220,6 @@ def test_push_output_keeps_its_bracketed_mode(bq_emulator, bq_project, tmp_path)
     create_target(client, f"{bq_project}.{DATASET}.{TABLE}")
     out = write_run(tmp_path, make_rows(dates=DATES[:1], per_date=3))
     result = invoke("push", out, "--dry-run", "--project", bq_project, "--api-endpoint", bq_emulator.rest_url,
-                    "--anonymous")
+                    "--storage-endpoint", bq_emulator.grpc_target, "--anonymous")
     assert result.exit_code == 0, result.output
     assert "[upsert]" in result.output

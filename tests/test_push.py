@@ -540,8 +540,8 @@ def test_render_merge_names_every_emitted_column_and_only_them():
     assert "NOT MATCHED BY SOURCE" not in sql and "--" not in sql
     assert sql.count("IN UNNEST(@run_dates)") == 1
     replaced = render_merge(target, staging, replace=True)
-    assert "WHEN NOT MATCHED BY SOURCE AND T.game_date IN UNNEST(@run_dates) THEN DELETE" in replaced
-    assert replaced.count("IN UNNEST(@run_dates)") == 2
+    assert "WHEN NOT MATCHED BY SOURCE AND T.game_date IN UNNEST(@replace_dates) THEN DELETE" in replaced
+    assert replaced.count("IN UNNEST(@run_dates)") == 1
     assert "2026" not in replaced  # no date is ever formatted in
 
 
@@ -633,8 +633,9 @@ def test_push_with_config_targets_the_configured_table(tmp_path, bq_emulator, bq
 
     client, target = bq
     create_target(client, target)
-    config = load_config(project=target.split(".")[0], api_endpoint=bq_emulator.rest_url, anonymous=True,
-                         environ={}, cwd=tmp_path)
+    # push reads the stored rows through the Storage Read API too: both endpoints
+    config = load_config(project=target.split(".")[0], api_endpoint=bq_emulator.rest_url,
+                         storage_endpoint=bq_emulator.grpc_target, anonymous=True, environ={}, cwd=tmp_path)
     rows = make_rows(dates=DATES[:1], per_date=12)
     out = write_run(tmp_path, rows)
     report = push_with_config(out, config)  # default dataset/table: nba_predictions.ml_feature_store_v2

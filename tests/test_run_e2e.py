@@ -68,3 +68,36 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
         create_bqstorage_client=False
     )
     assert key(stored_again) == key(expected)
+
+    # --only-stale: plant rows without sources on two dates; the plan names exactly those dates
+    # and the push rewrites only their rows (counts taken from the local backfill, not the code)
+    per_date = {}
+    for d in expected.column("game_date").to_pylist():
+        per_date[d] = per_date.get(d, 0) + 1
+    planted = sorted(per_date)[1:3]
+    from google.cloud import bigquery
+
+    client.query(
+        f"UPDATE `{target}` SET feature_0_source = NULL WHERE game_date IN UNNEST(@d)",
+        job_config=bigquery.QueryJobConfig(query_parameters=[bigquery.ArrayQueryParameter("d", "DATE", planted)]),
+    ).result()
+    jobs_before = job_ids(client)
+    plan = CliRunner().invoke(app, [*args, "--only-stale", "--dry-run"])
+    assert plan.exit_code == 0, plan.output
+    assert f"stale dates: 2 of {len(per_date)}" in plan.output
+    listed = [line.split(":")[0].strip() for line in plan.output.splitlines() if "stored rows without sources" in line]
+    assert listed == [str(d) for d in planted]
+    assert job_ids(client) == jobs_before  # a dry run sends no job
+    only_plan = CliRunner().invoke(app, ["stale", *args[1:]])  # the same plan, nothing else
+    assert only_plan.exit_code == 0, only_plan.output
+    assert [line.split(":")[0].strip() for line in only_plan.output.splitlines()
+            if "stored rows without sources" in line] == [str(d) for d in planted]
+    assert "MERGE" not in only_plan.output and job_ids(client) == jobs_before
+    fixed = CliRunner().invoke(app, [*args, "--only-stale"])
+    assert fixed.exit_code == 0, fixed.output
+    assert len(job_ids(client) - jobs_before) == 2
+    # the plan is printed before the jobs, the reconciled counts after them
+    assert fixed.output.index("stale dates: 2") < fixed.output.index("inserted I=0")
+    assert f"inserted I=0, updated U={sum(per_date[d] for d in planted)}, deleted X=0" in fixed.output
+    nulls = client.query(f"SELECT COUNT(*) AS n FROM `{target}` WHERE feature_0_source IS NULL").result()
+    assert next(iter(nulls)).n == 0

@@ -188,6 +188,16 @@ def read_run_rows(out_dir: str | Path) -> pa.Table:
     except (ValueError, pa.ArrowException) as exc:
         raise PushRefused(_diagnose_unreadable(Path(out_dir), exc)) from None
 
+def run_contract(table: pa.Table) -> tuple[str, int]:
+    """(feature_version, feature_count) of the run's rows; PushRefused if they carry several."""
+    pairs = table.select(["feature_version", "feature_count"]).group_by(
+        ["feature_version", "feature_count"]).aggregate([]).to_pylist()
+    if len(pairs) != 1:
+        raise PushRefused(f"the run's rows carry {len(pairs)} contracts "
+                          f"{sorted((p['feature_version'], p['feature_count']) for p in pairs)}; expected one")
+    return pairs[0]["feature_version"], pairs[0]["feature_count"]
+
+
 def refuse_bad_rows(table: pa.Table, columns: tuple[OutputColumn, ...] | None = None) -> None:
     """Raise PushRefused naming every problem of the run's rows."""
     problems = check_rows(table, columns)

@@ -26,7 +26,7 @@ from fsengine.bigquery.tables import TableId
 from fsengine.bigquery.types import describe_field
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
 from fsengine.output.schema import OUTPUT_COLUMNS, OutputColumn
-from fsengine.push.merge import RUN_DATES_PARAMETER
+from fsengine.push.merge import REPLACE_DATES_PARAMETER, RUN_DATES_PARAMETER
 from fsengine.push.report import PushReport
 
 STAGING_INFIX = "__fsengine_stage_"
@@ -159,7 +159,9 @@ def dry_run_statements(report: PushReport, stage: TableId, schema: list, merge_s
         "job 1: load": (f"LOAD {report.rows} rows as PARQUET into {stage} (WRITE_TRUNCATE, explicit schema, "
                         "no autodetect)"),
         "job 2: merge": merge_sql.rstrip()
-        + f"\n-- @{RUN_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in report.run_dates)}]",
+        + f"\n-- @{RUN_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in report.run_dates)}]"
+        + (f"\n-- @{REPLACE_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in report.replace_dates)}]"
+           if report.replace_dates else ""),
         "then": f"delete staging table {stage} (metadata call)",
     }
 
@@ -338,12 +340,13 @@ def load(client, table: pa.Table, stage: TableId, schema, location, run_id, call
                             f"{table.num_rows}; the target is unchanged")
 
 
-def merge(client, sql: str, run_dates, location, run_id, call_timeout, job_timeout, report: PushReport,
+def merge(client, sql: str, run_dates, replace_dates, location, run_id, call_timeout, job_timeout, report: PushReport,
            note: Progress):
     from google.cloud import bigquery
 
     config = bigquery.QueryJobConfig(
-        query_parameters=[bigquery.ArrayQueryParameter(RUN_DATES_PARAMETER, "DATE", run_dates)],
+        query_parameters=[bigquery.ArrayQueryParameter(RUN_DATES_PARAMETER, "DATE", run_dates)]
+        + ([bigquery.ArrayQueryParameter(REPLACE_DATES_PARAMETER, "DATE", replace_dates)] if replace_dates else []),
         use_legacy_sql=False,
     )
     config.job_timeout_ms = int(job_timeout * 1000)
@@ -375,7 +378,7 @@ def reconcile(job, report: PushReport) -> None:
         if matched < n:
             raise ReconciliationError(f"MERGE job {job.job_id} committed but inserted {report.inserted} + updated "
                                       f"{report.updated} = {matched} rows < {n} staged rows")
-        if not report.replace and report.deleted:
+        if not (report.replace or report.replace_dates) and report.deleted:
             raise ReconciliationError(f"MERGE job {job.job_id} committed and deleted {report.deleted} rows "
                                       "without replace mode")
         if matched > n:

@@ -15,6 +15,9 @@ from fsengine.sql import query_text
 
 MERGE_TEMPLATE = "merge"
 RUN_DATES_PARAMETER = "run_dates"
+# the dates written in replace mode: every run date with --replace, else the dates whose stored
+# rows carry another contract (--replace-contract)
+REPLACE_DATES_PARAMETER = "replace_dates"
 # Emitted columns the MERGE never overwrites on update: the key, the original creation time,
 # and updated_at, which the template stamps itself.
 NOT_UPDATED = frozenset({*KEY, "created_at", "updated_at"})

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fsengine.push.target import TargetDiff
 
 
 @dataclass
@@ -25,6 +29,22 @@ class PushReport:
     statements: dict[str, str] = field(default_factory=dict)  # dry run: what would be sent
     warnings: list[str] = field(default_factory=list)
     notice: str | None = None
+    replace_dates: list[dt.date] = field(default_factory=list)  # written in replace mode (MERGE's delete branch)
+    diff: "TargetDiff | None" = None  # what the push does to the stored rows, read before any job
+    stale: list | None = None  # only_stale: the dates found stale (StaleDate), with rows and reasons
+    stale_checked: list[dt.date] = field(default_factory=list)
+    shown_before_jobs: bool = False  # the plan and diff were already shown before the jobs
+
+    def plan_text(self) -> str:
+        """The stale plan (with only_stale) and the diff, as printed before the jobs."""
+        lines: list[str] = []
+        if self.stale is not None:
+            lines.append(f"stale dates: {len(self.stale)} of {len(self.stale_checked)} "
+                         f"({sum(s.rows for s in self.stale)} rows)")
+            lines += [f"  {s.date}: {s.rows} rows - {'; '.join(s.reasons)}" for s in self.stale]
+        if self.diff is not None:
+            lines.append(self.diff.render())
+        return "\n".join(lines)
 
     @property
     def first_date(self) -> dt.date | None:
@@ -39,6 +59,10 @@ class PushReport:
         if self.notice:
             lines.append(self.notice)
         mode = "replace" if self.replace else "upsert"
+        if self.replace_dates and not self.replace:
+            mode = f"upsert; replace on {len(self.replace_dates)} date(s) of another stored contract"
+        if not self.shown_before_jobs and (self.stale is not None or self.diff is not None):
+            lines.append(self.plan_text())
         if self.run_dates:
             dates = f"{len(self.run_dates)} game dates ({self.first_date} .. {self.last_date})"
             verb = "would push" if self.dry_run else "pushed"

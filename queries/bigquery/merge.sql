@@ -6,8 +6,11 @@
 --   keep their stored values on update and get NULL/their default on insert.
 -- Inputs: {{target}} the target table; {{staging}} the staging table loaded by job 1 (exactly
 --   the emitted columns, no duplicate keys); query parameter @run_dates ARRAY<DATE> = the
---   distinct game dates of the run. Listing every run date in ON prunes partitions, satisfies
---   require_partition_filter and still lets each staged row find its own target row.
+--   distinct game dates of the run; @replace_dates ARRAY<DATE> (replace mode only) = the run
+--   dates written whole: all of them with --replace, else those whose stored rows carry another
+--   contract (--replace-contract), so no date ends with mixed contracts. Listing every run
+--   date in ON prunes partitions, satisfies require_partition_filter and still lets each
+--   staged row find its own target row.
 -- Rendering (fsengine/push.py): each {{name}} is replaced by validated, backquoted identifiers
 --   or column lists generated from fsengine.output.OUTPUT_COLUMNS; lines tagged `-- replace-only`
 --   are kept only in replace mode; this header is not sent. No value is ever formatted in.
@@ -25,4 +28,4 @@ WHEN NOT MATCHED BY TARGET THEN INSERT (
 ) VALUES (
 {{insert_values}}
 )
-WHEN NOT MATCHED BY SOURCE AND T.game_date IN UNNEST(@run_dates) THEN DELETE  -- replace-only
+WHEN NOT MATCHED BY SOURCE AND T.game_date IN UNNEST(@replace_dates) THEN DELETE  -- replace-only
