@@ -137,7 +137,7 @@ CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: a call that were sent wou
 def test_push_contract_refuses_rows_of_the_other_contract_before_any_call(out37, out54):
     for out, asked, held in ((out37, V54, V37), (out54, V37, V54)):
         result = invoke("push", out, "--contract", asked, "--dry-run", "--project", "fsengine-test", "--anonymous",
-                        "--api-endpoint", CLOSED_PORT, "--call-timeout", "2")
+                        "--api-endpoint", CLOSED_PORT, "--storage-endpoint", "127.0.0.1:9", "--call-timeout", "2")
         assert result.exit_code == 2, result.output
         text = said(result)
         assert f"{output_dir(out)} holds rows of contract {held}" in text
@@ -149,7 +149,7 @@ def test_push_contract_of_the_rows_passes_the_check(out54):
     """The check passes and the push goes on to the target (here: nobody listens, so it fails
     later, on the metadata call, with another message)."""
     result = invoke("push", out54, "--contract", V54, "--dry-run", "--project", "fsengine-test", "--anonymous",
-                    "--api-endpoint", CLOSED_PORT, "--call-timeout", "2")
+                    "--api-endpoint", CLOSED_PORT, "--storage-endpoint", "127.0.0.1:9", "--call-timeout", "2")
     assert "holds rows of contract" not in said(result)
     assert result.exit_code == 2 and "cannot read the schema of target fsengine-test.nba_predictions" in said(result)
 

@@ -222,13 +222,14 @@ def push_with_config(
     reader = read_client(config)
     try:
         return _push_with(out_dir, config, target, reader, replace, dry_run, staging_dataset,
-                          staging_expiration_hours, progress, replace_contract, diff_features, only_stale, show)
+                          staging_expiration_hours, progress, replace_contract, diff_features, only_stale, show,
+                          contract)
     finally:
         reader.transport.close()
 
 
 def _push_with(out_dir, config, target, reader, replace, dry_run, staging_dataset, staging_expiration_hours,
-               progress, replace_contract, diff_features, only_stale, show) -> PushReport:
+               progress, replace_contract, diff_features, only_stale, show, contract=None) -> PushReport:
     from fsengine.bigquery.clients import bigquery_client
     from fsengine.snapshot.read import storage_endpoint_text
 
