@@ -487,7 +487,7 @@ def snapshot(
 
 @app.command()
 def push(
-    out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
+    out: Annotated[list[Path], typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/); or several, or one folder of chunk folders (chunk-I-of-N/, see `fsengine plan`).")],
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
     table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
@@ -498,21 +498,23 @@ def push(
 ) -> None:
     """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
 
-    Exactly two jobs whatever the number of dates. The push lands whole or changes nothing; exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's counts do not reconcile.
+    Exactly two jobs whatever the number of dates or folders: the chunk folders of a plan are pushed together (refused when two hold the same key or different contracts). The push lands whole or changes nothing; exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's counts do not reconcile.
 
     Examples:
 
       fsengine push out/ --project nba-props-platform --dry-run
 
       fsengine push out/ --project nba-props-platform --replace
+
+      fsengine push out/chunk-* --project nba-props-platform   # the parts of `fsengine plan`, one MERGE
     """
     from fsengine.pipeline import push as push_run
 
     settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
                          call_timeout=call_timeout, job_timeout=job_timeout)
     with console.status("pushing…") as status:
-        report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                          progress=status.update, **settings)
+        report = push_run(out[0] if len(out) == 1 else out, dataset=dataset, table=table, replace=replace,
+                          dry_run=dry_run, progress=status.update, **settings)
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 

@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import REFERENCE, Profile
@@ -442,7 +442,7 @@ def snapshot(
 
 
 def push(
-    out: str | Path,
+    out: str | Path | Sequence[str | Path],
     *,
     config: "Config | None" = None,
     dataset: str | None = None,
@@ -453,7 +453,9 @@ def push(
     **settings: Any,
 ) -> "PushReport":
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
-    (whole or not at all); `dry_run` checks everything and returns the statements unsent."""
+    (whole or not at all); `dry_run` checks everything and returns the statements unsent.
+    `out` may be several run folders or a folder of chunk folders (the parts of `plan`): one
+    load and one MERGE for all of them."""
     config = _config(config, settings)
     from fsengine.push import push_with_config
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -159,13 +160,98 @@ def _diagnose_unreadable(out_dir: Path, error: Exception) -> str:
     return "\n  ".join(lines)
 
 
-def read_run_rows(out_dir: str | Path) -> pa.Table:
+_CHUNK_FOLDER = re.compile(r"chunk-(\d+)-of-(\d+)")
+
+
+def run_folders(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The run folders (each holding ml_feature_store_v2/) that `paths` name, in order.
+
+    A path holding ml_feature_store_v2/ is one run. A path holding none but holding chunk
+    folders (chunk-I-of-N/ml_feature_store_v2, as `fsengine plan` lays them out) stands for all
+    of them; they must then be the complete set 1..N of one N, so that pushing a parent folder
+    never silently pushes part of a run (name chunk folders one by one to push a subset)."""
+    given = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not given:
+        raise PushRefused("no run folder given: pass OUT (holding ml_feature_store_v2/) or a folder of chunk folders")
+    folders: list[Path] = []
+    for path in given:
+        if output_dir(path).is_dir() or not path.is_dir():
+            folders.append(path)  # a missing folder is refused by read_output, naming it
+            continue
+        chunks = sorted((c for c in path.iterdir() if output_dir(c).is_dir()), key=lambda c: c.name)
+        if not chunks:
+            raise PushRefused(f"{path} holds neither {output_dir(path).name}/ nor chunk folders holding it: "
+                              f"run `fsengine backfill --out {path}` (or the commands of `fsengine plan`) first")
+        parts = {c: _CHUNK_FOLDER.fullmatch(c.name) for c in chunks}
+        counts = {int(m[2]) for m in parts.values() if m}
+        if len(counts) != 1 or not all(parts.values()):
+            raise PushRefused(f"{path} holds run folders that are not the chunks of one plan "
+                              f"({', '.join(c.name for c in chunks[:MAX_LISTED])}): name the folders to push one by one")
+        count = counts.pop()
+        present = {int(m[1]) for m in parts.values()}
+        missing = sorted(set(range(1, count + 1)) - present)
+        if missing:
+            raise PushRefused(f"{path} holds {len(present)} of the {count} chunks of its run; chunk(s) "
+                              f"{', '.join(map(str, missing[:MAX_LISTED]))} missing (no job sent): run them first, "
+                              "or name the chunk folders to push one by one")
+        folders.extend(chunks)
+    seen: dict[Path, Path] = {}
+    for folder in folders:
+        resolved = folder.resolve()
+        if resolved in seen:
+            raise PushRefused(f"run folder {folder} is given twice (as {seen[resolved]} and {folder})")
+        seen[resolved] = folder
+    return folders
+
+
+def _read_one(out_dir: Path) -> pa.Table:
     try:
         return read_output(out_dir)
     except FileNotFoundError as exc:
         raise PushRefused(str(exc)) from None
     except (ValueError, pa.ArrowException) as exc:
         raise PushRefused(_diagnose_unreadable(Path(out_dir), exc)) from None
+
+
+def read_run_rows(out_dirs: str | Path | Sequence[str | Path]) -> pa.Table:
+    """The rows of one run, or of several run folders (e.g. the chunks of a plan) as one table.
+
+    Several folders must hold rows of one contract and no key (player_lookup, game_date) in
+    more than one folder; PushRefused names the folders otherwise."""
+    folders = run_folders(out_dirs)
+    if len(folders) == 1:
+        return _read_one(folders[0])
+    tables = [_read_one(folder) for folder in folders]
+    by_contract: dict[str, list[Path]] = {}
+    for folder, table in zip(folders, tables):
+        contract = contract_of_columns(table.schema.names)
+        by_contract.setdefault(contract.name if contract else "an unknown contract", []).append(folder)
+    if len(by_contract) > 1:
+        lines = [f"{name}: {', '.join(map(str, held))}" for name, held in by_contract.items()]
+        raise PushRefused("the run folders hold rows of different contracts (one push writes one contract; "
+                          "no job sent):\n  " + "\n  ".join(lines))
+    _refuse_overlaps(folders, tables)
+    return pa.concat_tables(tables)
+
+
+def _refuse_overlaps(folders: list[Path], tables: list[pa.Table]) -> None:
+    """PushRefused when a key is in more than one folder: which folder's row should win is not
+    the push's to decide (keys repeated inside one folder are check_rows' duplicate keys)."""
+    keys = pa.concat_tables([
+        t.select(list(KEY)).append_column("folder", pa.array([i] * t.num_rows, pa.int32())) for i, t in enumerate(tables)
+    ])
+    per_key = keys.group_by(list(KEY)).aggregate([("folder", "count_distinct"), ("folder", "distinct")])
+    shared = per_key.filter(pc.greater(per_key["folder_count_distinct"], 1))
+    if shared.num_rows == 0:
+        return
+    shown = sorted(zip(shared["game_date"].to_pylist(), shared["player_lookup"].to_pylist(),
+                       shared["folder_distinct"].to_pylist()))
+    examples = ", ".join(f"({player}, {date}) in {' and '.join(str(folders[i]) for i in sorted(held))}"
+                         for date, player, held in shown[:MAX_LISTED])
+    more = f" and {len(shown) - MAX_LISTED} more" if len(shown) > MAX_LISTED else ""
+    raise PushRefused(f"the run folders overlap: {len(shown)} keys (player_lookup, game_date) are in more than one "
+                      f"folder (no job sent): {examples}{more}")
+
 
 def refuse_bad_rows(table: pa.Table, columns: tuple[OutputColumn, ...] | None = None) -> None:
     """Raise PushRefused naming every problem of the run's rows."""
