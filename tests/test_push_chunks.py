@@ -138,3 +138,25 @@ def test_a_folder_of_chunk_folders_must_hold_every_chunk(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(PushRefused, match="neither ml_feature_store_v2/ nor chunk folders"):
         run_folders(tmp_path / "empty")
+
+
+def test_chunk_folders_are_known_by_their_run_records_whatever_their_names(tmp_path):
+    """Cloud Run style folders (chunk-0, chunk-1: the runner's 0-based index) are the chunks of one
+    run by the I/N `backfill --chunk` records; an incomplete or mixed set is refused."""
+    start, end = dt.date(2025, 11, 10), dt.date(2025, 11, 14)
+    parent = tmp_path / "out"
+    backfill(parent / "chunk-0", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=AS_OF, chunk=(1, 2))
+    with pytest.raises(PushRefused, match=r"1 of the 2 chunks of its run; chunk\(s\) 2 missing"):
+        run_folders(parent)
+    backfill(parent / "chunk-1", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=AS_OF, chunk=(2, 2))
+    whole = backfill(tmp_path / "whole", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=AS_OF)
+    together = read_run_rows(parent).drop(list(RUN_TIMESTAMPS)).sort_by([("game_date", "ascending"),
+                                                                        ("player_lookup", "ascending")])
+    alone = read_run_rows(tmp_path / "whole").drop(list(RUN_TIMESTAMPS)).sort_by([("game_date", "ascending"),
+                                                                                  ("player_lookup", "ascending")])
+    assert together.num_rows == whole.rows > 0 and together.equals(alone)
+    # a part of another run (another --as-of) in the same parent
+    backfill(parent / "chunk-1", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=dt.date(2099, 1, 1),
+             chunk=(2, 2))
+    with pytest.raises(PushRefused, match="come from different runs"):
+        run_folders(parent)

@@ -166,10 +166,11 @@ _CHUNK_FOLDER = re.compile(r"chunk-(\d+)-of-(\d+)")
 def run_folders(paths: str | Path | Sequence[str | Path]) -> list[Path]:
     """The run folders (each holding ml_feature_store_v2/) that `paths` name, in order.
 
-    A path holding ml_feature_store_v2/ is one run. A path holding none but holding chunk
-    folders (chunk-I-of-N/ml_feature_store_v2, as `fsengine plan` lays them out) stands for all
-    of them; they must then be the complete set 1..N of one N, so that pushing a parent folder
-    never silently pushes part of a run (name chunk folders one by one to push a subset)."""
+    A path holding ml_feature_store_v2/ is one run. A path holding none but holding run folders
+    that are chunks (`backfill --chunk I/N` records I/N in its run record; else a chunk-I-of-N
+    name, as `fsengine plan` lays them out) stands for all of them; they must then be the
+    complete set 1..N of one run, so that pushing a parent folder never silently pushes part of
+    a run (name chunk folders one by one to push a subset)."""
     given = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
     if not given:
         raise PushRefused("no run folder given: pass OUT (holding ml_feature_store_v2/) or a folder of chunk folders")
@@ -182,13 +183,17 @@ def run_folders(paths: str | Path | Sequence[str | Path]) -> list[Path]:
         if not chunks:
             raise PushRefused(f"{path} holds neither {output_dir(path).name}/ nor chunk folders holding it: "
                               f"run `fsengine backfill --out {path}` (or the commands of `fsengine plan`) first")
-        parts = {c: _CHUNK_FOLDER.fullmatch(c.name) for c in chunks}
-        counts = {int(m[2]) for m in parts.values() if m}
+        parts = {c: _chunk_of(c) for c in chunks}
+        counts = {part[1] for part in parts.values() if part}
         if len(counts) != 1 or not all(parts.values()):
             raise PushRefused(f"{path} holds run folders that are not the chunks of one plan "
                               f"({', '.join(c.name for c in chunks[:MAX_LISTED])}): name the folders to push one by one")
+        plans = {_plan_of(c) for c in chunks} - {None}
+        if len(plans) > 1:
+            raise PushRefused(f"the chunk folders in {path} come from different runs (their run records differ in "
+                              "mode, --as-of or contract): name the folders to push one by one")
         count = counts.pop()
-        present = {int(m[1]) for m in parts.values()}
+        present = {part[0] for part in parts.values()}
         missing = sorted(set(range(1, count + 1)) - present)
         if missing:
             raise PushRefused(f"{path} holds {len(present)} of the {count} chunks of its run; chunk(s) "
@@ -202,6 +207,31 @@ def run_folders(paths: str | Path | Sequence[str | Path]) -> list[Path]:
             raise PushRefused(f"run folder {folder} is given twice (as {seen[resolved]} and {folder})")
         seen[resolved] = folder
     return folders
+
+
+def _chunk_of(folder: Path) -> tuple[int, int] | None:
+    """(I, N) of a chunk folder: from its run record (`backfill --chunk` writes "I/N" there,
+    whatever the folder is called), else from a chunk-I-of-N name."""
+    from fsengine.pipeline import read_run_record
+
+    record = read_run_record(folder) or {}
+    label = record.get("chunk")
+    if isinstance(label, str) and re.fullmatch(r"\d+/\d+", label):
+        index, count = map(int, label.split("/"))
+        return index, count
+    match = _CHUNK_FOLDER.fullmatch(folder.name)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def _plan_of(folder: Path) -> tuple | None:
+    from fsengine.pipeline import read_run_record
+
+    record = read_run_record(folder)
+    if not record:
+        return None
+    # a chunk records its own dates, and machines may mount the snapshot elsewhere: the run's
+    # identity across its parts is its mode, its --as-of and its contract
+    return tuple(record.get(k) for k in ("mode", "as_of", "contract"))
 
 
 def _read_one(out_dir: Path) -> pa.Table:
