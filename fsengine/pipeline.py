@@ -178,7 +178,7 @@ def backfill(
     timings: dict[str, float] = {}
 
     def output_parts():
-        for result in run_chunks(tasks, workers, note):
+        for result in run_chunks(tasks, workers, note, snapshot=snapshot):
             for name, seconds in result.timings.items():
                 timings[name] = timings.get(name, 0.0) + seconds
             for part in result.parts:
