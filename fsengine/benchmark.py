@@ -276,8 +276,11 @@ def run_bench(
     note: Callable[[str], None] = print,
     results_dir: Path = RESULTS_DIR,
     readme: Path | None = BENCH_DIR / "README.md",
+    warm_up: bool = True,
 ) -> tuple[dict, Path]:
-    """Run the benchmark; write results JSON (and the README table); return (results, json path)."""
+    """Run the benchmark; write results JSON (and the README table); return (results, json path).
+    `warm_up=False` skips the untimed first run of each world (when time is short and the
+    world's files are already in the page cache)."""
     if quick:
         presets, repeats, per_date_dates = ["small"], 1, 5
     load = [machine_load()]
@@ -286,8 +289,9 @@ def run_bench(
         out = Path(scratch) / "out"
         for preset in presets:
             folder, gen_seconds = ensure_world(preset, seed, note)
-            note(f"{preset}: warm-up")
-            run_child({"snapshot": str(folder), "out": str(out)})
+            if warm_up:
+                note(f"{preset}: warm-up")
+                run_child({"snapshot": str(folder), "out": str(out)})
             runs, floors = [], []
             for i in range(repeats):
                 note(f"{preset}: run {i + 1}/{repeats}")
@@ -358,6 +362,7 @@ def run_bench(
         "seed": seed,
         "quick": quick,
         "repeats": repeats,
+        "warm_up": warm_up,
         "worlds": worlds,
         "per_date": {
             "world": largest,
@@ -448,7 +453,7 @@ def write_readme(readme: Path, results: dict, json_path: Path) -> None:
     load_text = ", ".join(f"{entry['load_1min']:.1f}" for entry in load)
     lines = [
         f"Results of `{json_path.relative_to(REPO_ROOT)}` ({results['machine']}, Python {results['versions']['python']}, "
-        f"DuckDB {results['versions']['duckdb']}, Polars {results['versions']['polars']}; median of {results['repeats']} runs after a warm-up; "
+        f"DuckDB {results['versions']['duckdb']}, Polars {results['versions']['polars']}; median of {results['repeats']} runs{' after a warm-up' if results.get('warm_up', True) else ', no warm-up'}; "
         f"1-minute load average {load_text} on {results['versions']['cpu_count']} CPUs, at the start, after each world and at the end).",
         "",
         "| target | measured | |",

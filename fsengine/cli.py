@@ -629,6 +629,7 @@ def bench(
     dates: Annotated[int, typer.Option(min=1, help="Number of consecutive dates for one date alone vs a date in a batch.")] = 30,
     seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
     quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
+    warm_up: Annotated[bool, typer.Option("--warm-up/--no-warm-up", help="Run each world once untimed first (default).")] = True,
 ) -> None:
     """Measure backfill speed against its floor (reading the snapshot, writing the rows), memory, per-date cost and scaling on the fixture worlds.
 
@@ -644,7 +645,7 @@ def bench(
 
     results, path = harness.run_bench(
         [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
-        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"),
+        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"), warm_up=warm_up,
     )
     table = Table(title="fsengine bench", show_edge=False)
     for col in ("world", "dates", "rows", "wall s (median)", "wall / floor", "peak RSS MiB (all processes)"):
