@@ -495,7 +495,7 @@ def _show(text: str) -> None:
 
 @app.command()
 def push(
-    out: Annotated[Path, typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/).")],
+    out: Annotated[list[Path], typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/); or several, or one folder of chunk folders (chunk-I-of-N/, see `fsengine plan`).")],
     dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
     table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
@@ -510,7 +510,7 @@ def push(
 ) -> None:
     """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
 
-    Exactly two jobs whatever the number of dates. The push lands whole or changes nothing; exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's counts do not reconcile.
+    Exactly two jobs whatever the number of dates or folders: the chunk folders of a plan are pushed together (refused when two hold the same key or different contracts). The push lands whole or changes nothing; exit 2 = refused before any job, 3 = a job failed (target unchanged), 4 = the MERGE's counts do not reconcile.
 
     Examples:
 
@@ -520,13 +520,14 @@ def push(
 
       fsengine push out37/ --project nba-props-platform --contract v2_37features --table ml_feature_store_v2_37
       fsengine push out/ --project nba-props-platform --dry-run --diff-features
+      fsengine push out/chunk-* --project nba-props-platform   # the parts of `fsengine plan`, one MERGE
     """
     from fsengine.pipeline import push as push_run
 
     settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
                          call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
     with console.status("pushing…") as status:
-        report = push_run(out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
+        report = push_run(out[0] if len(out) == 1 else out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
                           replace_contract=replace_contract, diff_features=diff_features, only_stale=only_stale,
                           progress=status.update, show=_show, contract=contract, **settings)
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
@@ -681,14 +682,14 @@ def explain(
 
 @app.command()
 def bench(
-    presets: Annotated[str, typer.Option(help="Comma-separated worlds to measure, smallest first.")] = "small,season,nba5,x10",
+    presets: Annotated[str, typer.Option(help="Comma-separated worlds to measure, smallest first (x20: x10 twice as long).")] = "small,season,nba5,x10,x20",
     repeats: Annotated[int, typer.Option(min=1, help="Timed runs per world after one warm-up; figures are medians.")] = 3,
-    dates: Annotated[int, typer.Option(min=1, help="Number of dates for the batch vs date-by-date comparison.")] = 30,
+    dates: Annotated[int, typer.Option(min=1, help="Number of consecutive dates for one date alone vs a date in a batch.")] = 30,
     seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
     quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
-    contract: Annotated[str, typer.Option("--contract", help="Contract the worlds are measured under (nba5, or the largest world, is also measured under both, pairwise, and the ratio recorded).")] = DEFAULT_RUN_CONTRACT,
+    warm_up: Annotated[bool, typer.Option("--warm-up/--no-warm-up", help="Run each world once untimed first (default).")] = True,
 ) -> None:
-    """Measure backfill speed, memory, per-query time and scaling on the fixture worlds.
+    """Measure backfill speed against its floor (reading the snapshot, writing the rows), memory, per-date cost and scaling on the fixture worlds.
 
     Writes bench/results/<date>-<machine>.json and regenerates the table in bench/README.md.
 
@@ -702,18 +703,22 @@ def bench(
 
     results, path = harness.run_bench(
         [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
-        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"), contract=contract,
+        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"), warm_up=warm_up,
     )
     table = Table(title="fsengine bench", show_edge=False)
-    for col in ("world", "dates", "rows", "wall s (median)", "peak RSS MiB"):
+    for col in ("world", "dates", "rows", "wall s (median)", "wall / floor", "peak RSS MiB (all processes)"):
         table.add_column(col, justify="right" if col != "world" else "left")
     for name, w in results["worlds"].items():
-        table.add_row(name, str(w["dates"]), f"{w['rows']:,}", f"{w['wall_seconds']['median']:.2f}", f"{w['peak_rss_bytes']['median'] / 2**20:.0f}")
+        table.add_row(name, str(w["dates"]), f"{w['rows']:,}", f"{w['wall_seconds']['median']:.2f}",
+                      f"{w['wall_over_floor']['median']:.1f}x", f"{w['peak_tree_rss_bytes']['median'] / 2**20:.0f}")
     console.print(table)
-    ratio = results["batch_vs_date_by_date"]["ratio"]["median"]
-    console.print(f"batch vs date by date: {ratio:.1f}x; growth exponent: {results['growth_exponent']}")
-    both = results["contracts"]
-    console.print(f"v2_54features / v2_37features on {both['world']}: {both['ratio_v2_54_over_v2_37']['median']:.2f}x")
+    per_date = results["per_date"]
+    marginal = per_date["marginal_per_date_in_batch"]
+    console.print(f"one date alone: {per_date['one_date_in_process']['median']:.3f} s in process; a date in a batch: "
+                  f"{'n/a' if marginal is None else format(marginal['median'] * 1000, '.1f') + ' ms'}; "
+                  f"growth exponent: {results['growth_exponent']}")
+    for key, verdict in results["verdicts"].items():
+        console.print(f"{key}: {verdict['measured']:.3f} (target {verdict['target']}) {'met' if verdict['met'] else 'MISSED'}")
     console.print(f"results: {path}")
 
 

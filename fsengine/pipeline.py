@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import Profile
@@ -183,7 +183,7 @@ def backfill(
     timings: dict[str, float] = {}
 
     def output_parts():
-        for result in run_chunks(tasks, workers, note):
+        for result in run_chunks(tasks, workers, note, snapshot=snapshot):
             for name, seconds in result.timings.items():
                 timings[name] = timings.get(name, 0.0) + seconds
             for part in result.parts:
@@ -447,7 +447,7 @@ def snapshot(
 
 
 def push(
-    out: str | Path,
+    out: str | Path | Sequence[str | Path],
     *,
     config: "Config | None" = None,
     dataset: str | None = None,
@@ -464,7 +464,9 @@ def push(
 ) -> "PushReport":
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
     (whole or not at all); `dry_run` checks everything and returns the statements unsent.
-    With `contract`, rows of another contract are refused (PushRefused) before any call."""
+    `out` may be several run folders or a folder of chunk folders (the parts of `plan`): one
+    load and one MERGE for all of them. With `contract`, rows of another contract are refused
+    (PushRefused) before any call."""
     config = _config(config, settings)
     from fsengine.push import push_with_config
 

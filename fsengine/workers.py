@@ -46,14 +46,19 @@ class ChunkResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None) -> ChunkResult:
-    """The output parts of one chunk (a pure function of the snapshot and the task)."""
+def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None, snapshot=None) -> ChunkResult:
+    """The output parts of one chunk (a pure function of the snapshot and the task).
+
+    `snapshot`: the parent's opened Snapshot of `task.snapshot`, reused when the chunk runs in
+    the parent's process (opening it again re-reads every file's footer and FLOAT64 columns)."""
     from fsengine.engine.compute import compute
     from fsengine.output.rows import output_rows
     from fsengine.snapshot.format import Snapshot
 
-    # The parent verified the snapshot's checksums once; a chunk only re-reads its manifest.
-    snapshot = Snapshot.open(task.snapshot, verify_checksums=False)
+    if snapshot is None or Path(snapshot.path) != Path(task.snapshot):
+        # The parent verified the snapshot's checksums and values once; a worker only re-reads
+        # its manifest and the files' footers.
+        snapshot = Snapshot.open(task.snapshot, verify_checksums=False, check_values=False)
     result = compute(
         snapshot, task.chunk.start, task.chunk.end, mode=task.mode, as_of=task.as_of,
         progress=progress, profile=task.profile, threads=task.threads, memory_limit=task.memory_limit,
@@ -73,15 +78,16 @@ def _compute_in_worker(task: ChunkTask) -> ChunkResult:
 
 
 def run_chunks(
-    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None
+    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None, snapshot=None
 ) -> Iterator[ChunkResult]:
-    """Results in the order of `tasks`; `workers` > 1 computes them in that many processes."""
+    """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
+    `snapshot`: the caller's opened Snapshot of the tasks' snapshot, reused in this process."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             if len(tasks) > 1:
                 note(f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)")
-            yield compute_chunk(task, progress if len(tasks) == 1 else None)
+            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot)
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -180,7 +181,81 @@ def _diagnose_unreadable(out_dir: Path, error: Exception) -> str:
     return "\n  ".join(lines)
 
 
-def read_run_rows(out_dir: str | Path) -> pa.Table:
+_CHUNK_FOLDER = re.compile(r"chunk-(\d+)-of-(\d+)")
+
+
+def run_folders(paths: str | Path | Sequence[str | Path]) -> list[Path]:
+    """The run folders (each holding ml_feature_store_v2/) that `paths` name, in order.
+
+    A path holding ml_feature_store_v2/ is one run. A path holding none but holding run folders
+    that are chunks (`backfill --chunk I/N` records I/N in its run record; else a chunk-I-of-N
+    name, as `fsengine plan` lays them out) stands for all of them; they must then be the
+    complete set 1..N of one run, so that pushing a parent folder never silently pushes part of
+    a run (name chunk folders one by one to push a subset)."""
+    given = [Path(paths)] if isinstance(paths, (str, Path)) else [Path(p) for p in paths]
+    if not given:
+        raise PushRefused("no run folder given: pass OUT (holding ml_feature_store_v2/) or a folder of chunk folders")
+    folders: list[Path] = []
+    for path in given:
+        if output_dir(path).is_dir() or not path.is_dir():
+            folders.append(path)  # a missing folder is refused by read_output, naming it
+            continue
+        chunks = sorted((c for c in path.iterdir() if output_dir(c).is_dir()), key=lambda c: c.name)
+        if not chunks:
+            raise PushRefused(f"{path} holds neither {output_dir(path).name}/ nor chunk folders holding it: "
+                              f"run `fsengine backfill --out {path}` (or the commands of `fsengine plan`) first")
+        parts = {c: _chunk_of(c) for c in chunks}
+        counts = {part[1] for part in parts.values() if part}
+        if len(counts) != 1 or not all(parts.values()):
+            raise PushRefused(f"{path} holds run folders that are not the chunks of one plan "
+                              f"({', '.join(c.name for c in chunks[:MAX_LISTED])}): name the folders to push one by one")
+        plans = {_plan_of(c) for c in chunks} - {None}
+        if len(plans) > 1:
+            raise PushRefused(f"the chunk folders in {path} come from different runs (their run records differ in "
+                              "mode, --as-of or contract): name the folders to push one by one")
+        count = counts.pop()
+        present = {part[0] for part in parts.values()}
+        missing = sorted(set(range(1, count + 1)) - present)
+        if missing:
+            raise PushRefused(f"{path} holds {len(present)} of the {count} chunks of its run; chunk(s) "
+                              f"{', '.join(map(str, missing[:MAX_LISTED]))} missing (no job sent): run them first, "
+                              "or name the chunk folders to push one by one")
+        folders.extend(chunks)
+    seen: dict[Path, Path] = {}
+    for folder in folders:
+        resolved = folder.resolve()
+        if resolved in seen:
+            raise PushRefused(f"run folder {folder} is given twice (as {seen[resolved]} and {folder})")
+        seen[resolved] = folder
+    return folders
+
+
+def _chunk_of(folder: Path) -> tuple[int, int] | None:
+    """(I, N) of a chunk folder: from its run record (`backfill --chunk` writes "I/N" there,
+    whatever the folder is called), else from a chunk-I-of-N name."""
+    from fsengine.pipeline import read_run_record
+
+    record = read_run_record(folder) or {}
+    label = record.get("chunk")
+    if isinstance(label, str) and re.fullmatch(r"\d+/\d+", label):
+        index, count = map(int, label.split("/"))
+        return index, count
+    match = _CHUNK_FOLDER.fullmatch(folder.name)
+    return (int(match[1]), int(match[2])) if match else None
+
+
+def _plan_of(folder: Path) -> tuple | None:
+    from fsengine.pipeline import read_run_record
+
+    record = read_run_record(folder)
+    if not record:
+        return None
+    # a chunk records its own dates, and machines may mount the snapshot elsewhere: the run's
+    # identity across its parts is its mode, its --as-of and its contract
+    return tuple(record.get(k) for k in ("mode", "as_of", "contract"))
+
+
+def _read_one(out_dir: Path) -> pa.Table:
     try:
         return read_output(out_dir)
     except FileNotFoundError as exc:
@@ -196,6 +271,46 @@ def run_contract(table: pa.Table) -> tuple[str, int]:
         raise PushRefused(f"the run's rows carry {len(pairs)} contracts "
                           f"{sorted((p['feature_version'], p['feature_count']) for p in pairs)}; expected one")
     return pairs[0]["feature_version"], pairs[0]["feature_count"]
+
+
+def read_run_rows(out_dirs: str | Path | Sequence[str | Path]) -> pa.Table:
+    """The rows of one run, or of several run folders (e.g. the chunks of a plan) as one table.
+
+    Several folders must hold rows of one contract and no key (player_lookup, game_date) in
+    more than one folder; PushRefused names the folders otherwise."""
+    folders = run_folders(out_dirs)
+    if len(folders) == 1:
+        return _read_one(folders[0])
+    tables = [_read_one(folder) for folder in folders]
+    by_contract: dict[str, list[Path]] = {}
+    for folder, table in zip(folders, tables):
+        contract = contract_of_columns(table.schema.names)
+        by_contract.setdefault(contract.name if contract else "an unknown contract", []).append(folder)
+    if len(by_contract) > 1:
+        lines = [f"{name}: {', '.join(map(str, held))}" for name, held in by_contract.items()]
+        raise PushRefused("the run folders hold rows of different contracts (one push writes one contract; "
+                          "no job sent):\n  " + "\n  ".join(lines))
+    _refuse_overlaps(folders, tables)
+    return pa.concat_tables(tables)
+
+
+def _refuse_overlaps(folders: list[Path], tables: list[pa.Table]) -> None:
+    """PushRefused when a key is in more than one folder: which folder's row should win is not
+    the push's to decide (keys repeated inside one folder are check_rows' duplicate keys)."""
+    keys = pa.concat_tables([
+        t.select(list(KEY)).append_column("folder", pa.array([i] * t.num_rows, pa.int32())) for i, t in enumerate(tables)
+    ])
+    per_key = keys.group_by(list(KEY)).aggregate([("folder", "count_distinct"), ("folder", "distinct")])
+    shared = per_key.filter(pc.greater(per_key["folder_count_distinct"], 1))
+    if shared.num_rows == 0:
+        return
+    shown = sorted(zip(shared["game_date"].to_pylist(), shared["player_lookup"].to_pylist(),
+                       shared["folder_distinct"].to_pylist()))
+    examples = ", ".join(f"({player}, {date}) in {' and '.join(str(folders[i]) for i in sorted(held))}"
+                         for date, player, held in shown[:MAX_LISTED])
+    more = f" and {len(shown) - MAX_LISTED} more" if len(shown) > MAX_LISTED else ""
+    raise PushRefused(f"the run folders overlap: {len(shown)} keys (player_lookup, game_date) are in more than one "
+                      f"folder (no job sent): {examples}{more}")
 
 
 def refuse_bad_rows(table: pa.Table, columns: tuple[OutputColumn, ...] | None = None) -> None:

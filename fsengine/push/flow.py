@@ -1,15 +1,17 @@
 """`fsengine push`: write a run's rows into the BigQuery target (spec output.md §8), as a story.
 
     report = push("out/", client, "nba-props-platform.nba_predictions.ml_feature_store_v2")
+    report = push(["out/chunk-0001-of-0002", "out/chunk-0002-of-0002"], client, target)  # or push("out/", ...)
 
-1. check the run's rows locally (checks.py) - bad rows are refused before anything is asked;
+1. read the run's rows: one run folder, or several (the chunks of a plan) as one run - refused when
+   they overlap or hold different contracts (checks.read_run_rows); check them locally (checks.py) - bad rows are refused before anything is asked;
 2. read the target's schema with a metadata call and check it can take the rows (checks.py);
 3. render the MERGE (merge.py); a dry run stops here and shows what would be sent;
 4. create a staging table that expires by itself, load every row into it (job 1), MERGE it
    into the target (job 2), and always delete the staging table (jobs.py);
 5. reconcile the MERGE's DML statistics with the run (jobs.py).
 
-Exactly two jobs per push whatever the number of dates. Exit codes come from the raised error:
+Exactly two jobs per push whatever the number of dates or run folders. Exit codes come from the raised error:
 PushRefused (2, nothing sent), PushJobFailed (3, target unchanged), ReconciliationError (4, the
 MERGE committed but its counts do not match).
 """
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Sequence
 
 from fsengine.bigquery.tables import TableId, validate_dataset
 from fsengine.contracts import Contract
@@ -36,7 +39,7 @@ log = logging.getLogger(__name__)
 
 
 def push(
-    out_dir: str | Path,
+    out_dir: str | Path | Sequence[str | Path],
     client,
     target: str,
     *,
@@ -59,6 +62,9 @@ def push(
 ) -> PushReport:
     """Push the rows of `out_dir` (OUT/ml_feature_store_v2/) into `target` ("project.dataset.table").
 
+    `out_dir` may also be several run folders, or a folder of chunk folders (chunk-I-of-N/, see
+    checks.run_folders): their rows are pushed together with the same single load and MERGE.
+
     `client` is a google.cloud.bigquery.Client (its endpoint and credentials decide where the
     push goes). Every API call is bounded by `call_timeout` seconds and every job by
     `job_timeout` (a job exceeding it is cancelled and the push fails). Raises PushRefused,
@@ -80,10 +86,12 @@ def push(
     run_id = run_id or jobs.new_run_id()
 
     # 1. the run's rows: nothing about the target is needed to refuse bad rows
-    note(f"checking the run's rows in {output_dir(out_dir)}")
-    table = checks.read_run_rows(out_dir)
+    folders = checks.run_folders(out_dir)
+    where = str(output_dir(folders[0])) if len(folders) == 1 else f"{len(folders)} run folders ({folders[0]} .. {folders[-1]})"
+    note(f"checking the run's rows in {where}")
+    table = checks.read_run_rows(folders)
     if contract is not None:
-        checks.refuse_other_contract(table, contract, out_dir)
+        checks.refuse_other_contract(table, contract, where)
     columns = checks.rows_columns(table)
     checks.refuse_bad_rows(table, columns)
     per_date = table.select(["game_date"]).group_by("game_date").aggregate([([], "count_all")])
@@ -93,7 +101,7 @@ def push(
     report = PushReport(str(target_id), run_id, table.num_rows, run_dates, rows_per_date, replace, dry_run,
                         staging_table=str(stage))
     if table.num_rows == 0:
-        report.notice = f"the run in {output_dir(out_dir)} has no rows: nothing pushed, no job sent"
+        report.notice = f"the run in {where} has no rows: nothing pushed, no job sent"
         report.staging_table = None
         return report
 
@@ -196,7 +204,7 @@ def _check_options(staging_dataset, staging_expiration_hours, call_timeout, job_
 
 
 def push_with_config(
-    out_dir: str | Path,
+    out_dir: str | Path | Sequence[str | Path],
     config,
     *,
     dataset: str | None = None,

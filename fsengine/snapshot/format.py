@@ -333,10 +333,13 @@ class Snapshot:
         verify_checksums: bool = True,
         required: Iterable[str] | None = None,
         contract: str | None = None,
+        check_values: bool = True,
     ) -> "Snapshot":
         """Open and validate the snapshot at `path`. With `contract`, refuse it unless it was
         taken for that contract and holds its tables and columns; without, validate it for
-        every contract it declares. `required` (table keys) narrows the tables validated."""
+        every contract it declares. `required` (table keys) narrows the tables validated.
+        `check_values=False` skips the scan of FLOAT64 values for NaN/Inf (for a process whose
+        parent opened the same snapshot with it); manifest, schemas and footers are checked."""
         path = Path(path)
         if not path.is_dir():
             raise SnapshotError(f"snapshot folder {path} does not exist")
@@ -386,7 +389,8 @@ class Snapshot:
                 )
             spec = TABLES.get(key)
             columns = columns_for(spec, serve) if spec is not None else []
-            tables[key] = _validate_table(path, key, listed[key], verify_checksums, columns, _hint(serve))
+            tables[key] = _validate_table(path, key, listed[key], verify_checksums, columns, _hint(serve),
+                                          check_values=check_values)
         return cls(path, manifest, tables, declared, serve)
 
     def require(self, contract: str) -> "Snapshot":
@@ -502,7 +506,7 @@ def _not_taken_for(path: Path, declared: tuple[str, ...], contract: str, listed:
 
 
 def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, required_columns: list[str],
-                    hint: str = "") -> SnapshotTable:
+                    hint: str = "", *, check_values: bool = True) -> SnapshotTable:
     spec = TABLES.get(key)
     where = f"table {key}"
     if spec is None:
@@ -584,7 +588,8 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, r
                     f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
                 )
         _refuse_nulls_in_required_columns(spec, meta, where, rel)
-        _refuse_non_finite(key, meta, column_types, where, rel)
+        if check_values:
+            _refuse_non_finite(key, meta, column_types, where, rel)
         if verify_checksums and sha256_of(file_path) != f.get("sha256"):
             raise SnapshotError(f"{where}: file {rel} fails its SHA-256 check (changed or damaged)")
         counted += file_rows
