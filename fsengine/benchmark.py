@@ -39,7 +39,9 @@ SEED = 20260206
 # Worlds that are not presets: (preset, overrides of fsengine.synthetic.generate.generate).
 # x20: x10 twice as long (twenty seasons, 2006-07 .. 2025-26), for memory against range length.
 DERIVED_WORLDS = {"x20": ("x10", {"seasons": 20})}
-CONTRACT = "v2_37features"  # the bench worlds' run contract (the default)
+from fsengine.contracts import DEFAULT_RUN_CONTRACT
+
+CONTRACTS = ("v2_37features", "v2_54features")  # measured side by side on one world (results["contracts"])
 OLD_SYSTEM = {
     "seconds_per_date_before_fix": 17.7 * 60,
     "seconds_per_date_after_fix": 60.0,
@@ -78,7 +80,8 @@ if dates:
     for day in dates:
         d = dt.date.fromisoformat(day)
         began = time.perf_counter()
-        r = backfill(args["out"], args["snapshot"], d, d, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False)
+        r = backfill(args["out"], args["snapshot"], d, d, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False,
+                     contract=args.get("contract"))
         per_date.append(time.perf_counter() - began)
         rows += r.rows
         for k, v in r.timings.items():
@@ -86,7 +89,8 @@ if dates:
 else:
     start = dt.date.fromisoformat(args["start"]) if args.get("start") else None
     end = dt.date.fromisoformat(args["end"]) if args.get("end") else None
-    r = backfill(args["out"], args["snapshot"], start, end, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False)
+    r = backfill(args["out"], args["snapshot"], start, end, mode="backfill", as_of=dt.date(2100, 1, 1), verify_checksums=False,
+                 contract=args.get("contract"))
     rows, timings = r.rows, r.timings
     args["start"], args["end"] = str(r.start), str(r.end)
     args["n_dates"] = len(r.rows_per_date)
@@ -277,8 +281,11 @@ def run_bench(
     results_dir: Path = RESULTS_DIR,
     readme: Path | None = BENCH_DIR / "README.md",
     warm_up: bool = True,
+    contract: str = DEFAULT_RUN_CONTRACT,
 ) -> tuple[dict, Path]:
-    """Run the benchmark; write results JSON (and the README table); return (results, json path).
+    """Run the benchmark of `contract`; write results JSON (and the README table); return
+    (results, json path). The same run also measures the largest world under both contracts,
+    pairwise, and records v2_54features / v2_37features.
     `warm_up=False` skips the untimed first run of each world (when time is short and the
     world's files are already in the page cache)."""
     if quick:
@@ -291,13 +298,13 @@ def run_bench(
             folder, gen_seconds = ensure_world(preset, seed, note)
             if warm_up:
                 note(f"{preset}: warm-up")
-                run_child({"snapshot": str(folder), "out": str(out)})
+                run_child({"snapshot": str(folder), "out": str(out), "contract": contract})
             runs, floors = [], []
             for i in range(repeats):
                 note(f"{preset}: run {i + 1}/{repeats}")
-                runs.append(run_child({"snapshot": str(folder), "out": str(out)}))
+                runs.append(run_child({"snapshot": str(folder), "out": str(out), "contract": contract}))
                 # the floor right after the run, on the rows it wrote: same load, same rows
-                floors.append(run_child({"snapshot": str(folder), "out": str(out), "contract": CONTRACT}, FLOOR_CHILD))
+                floors.append(run_child({"snapshot": str(folder), "out": str(out), "contract": contract}, FLOOR_CHILD))
             first = runs[0]
             walls = [r["process_wall"] for r in runs]
             floor_seconds = [f["read_seconds"] + f["write_seconds"] for f in floors]
@@ -343,8 +350,8 @@ def run_bench(
         pairs = []
         for i in range(max(1, repeats)):
             note(f"one date alone vs a batch of {len(days)} dates: pair {i + 1}")
-            batch = run_child({"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1]})
-            one_by_one = run_child({"snapshot": str(folder), "out": str(out), "dates": days})
+            batch = run_child({"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1], "contract": contract})
+            one_by_one = run_child({"snapshot": str(folder), "out": str(out), "dates": days, "contract": contract})
             alone = statistics.median(one_by_one["per_date"])
             pairs.append({
                 "batch": batch["process_wall"], "date_by_date": one_by_one["process_wall"],
@@ -354,8 +361,24 @@ def run_bench(
             })
     load.append(machine_load())
     marginals = [p["marginal_per_date_in_batch"] for p in pairs if p["marginal_per_date_in_batch"] is not None]
+        # The two contracts on the same world, pairwise in this run (the machines are shared and
+        # noisy, so only a ratio of neighbouring runs means anything): what v2_54's 23 more
+        # features cost.
+        by_contract = []
+        for i in range(max(1, repeats)):
+            note(f"{CONTRACTS[0]} vs {CONTRACTS[1]} on {largest}: pair {i + 1}")
+            by_contract.append({c: run_child({"snapshot": str(folder), "out": str(out), "contract": c}) for c in CONTRACTS})
     results = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "contract": contract,
+        "contracts": {
+            "world": largest,
+            "rows": {c: by_contract[0][c]["rows"] for c in CONTRACTS},
+            "wall_seconds": {c: summary([p[c]["process_wall"] for p in by_contract]) for c in CONTRACTS},
+            "engine_seconds": {c: summary([p[c]["engine"] for p in by_contract]) for c in CONTRACTS},
+            "ratio_v2_54_over_v2_37": summary([p[CONTRACTS[1]]["process_wall"] / p[CONTRACTS[0]]["process_wall"]
+                                               for p in by_contract]),
+        },
         "machine": machine_name(),
         "versions": versions(),
         "load": load,

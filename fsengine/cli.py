@@ -688,6 +688,7 @@ def bench(
     seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
     quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
     warm_up: Annotated[bool, typer.Option("--warm-up/--no-warm-up", help="Run each world once untimed first (default).")] = True,
+    contract: Annotated[str, typer.Option("--contract", help="Contract the worlds are measured under (nba5, or the largest world, is also measured under both, pairwise, and the ratio recorded).")] = DEFAULT_RUN_CONTRACT,
 ) -> None:
     """Measure backfill speed against its floor (reading the snapshot, writing the rows), memory, per-date cost and scaling on the fixture worlds.
 
@@ -704,6 +705,7 @@ def bench(
     results, path = harness.run_bench(
         [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
         quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"), warm_up=warm_up,
+        contract=contract,
     )
     table = Table(title="fsengine bench", show_edge=False)
     for col in ("world", "dates", "rows", "wall s (median)", "wall / floor", "peak RSS MiB (all processes)"):
@@ -717,6 +719,8 @@ def bench(
     console.print(f"one date alone: {per_date['one_date_in_process']['median']:.3f} s in process; a date in a batch: "
                   f"{'n/a' if marginal is None else format(marginal['median'] * 1000, '.1f') + ' ms'}; "
                   f"growth exponent: {results['growth_exponent']}")
+    both = results["contracts"]
+    console.print(f"v2_54features / v2_37features on {both['world']}: {both['ratio_v2_54_over_v2_37']['median']:.2f}x")
     for key, verdict in results["verdicts"].items():
         console.print(f"{key}: {verdict['measured']:.3f} (target {verdict['target']}) {'met' if verdict['met'] else 'MISSED'}")
     console.print(f"results: {path}")
