@@ -199,7 +199,10 @@ def output_contract(out: str | Path) -> Contract:
 
     folder = output_dir(out)
     files = sorted(folder.glob("part-*.parquet"))
-    names = pq.read_schema(files[0]).names if files else None
+    try:
+        names = pq.read_schema(files[0]).names if files else None
+    except (OSError, pa.ArrowException):  # a damaged file: the reader that follows names it
+        names = None
     for path in (folder / RUN_RECORD, Path(out) / RUN_RECORD):
         try:
             named = json.loads(path.read_text()).get("contract")
