@@ -22,7 +22,6 @@ How the exact arithmetic of features.md §0 survives vectorisation:
 
 from __future__ import annotations
 
-import datetime as dt
 import decimal
 import math
 from functools import lru_cache
@@ -135,20 +134,16 @@ def _spine_index(spine: pl.DataFrame) -> pl.DataFrame:
     return spine.select(KEY).with_row_index("_i")
 
 
-def _align(index: pl.DataFrame, frame: pl.DataFrame, columns: list[str], key=KEY) -> pl.DataFrame:
-    """`frame`'s columns on the spine rows (left join; the last row of a duplicated key wins,
-    as the reference's dict does)."""
-    right = frame.select(key + columns).unique(subset=key, keep="last", maintain_order=True)
-    if set(key) != set(KEY):
-        raise ValueError("align on the spine key only")
+def _align(index: pl.DataFrame, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+    """`frame`'s columns on the spine rows, in spine order (left join; the last row of a
+    duplicated key wins, as the reference's dict does)."""
+    right = frame.select(KEY + columns).unique(subset=KEY, keep="last", maintain_order=True)
     return index.join(right, on=KEY, how="left", maintain_order="left")
 
 
 def _matrix(frame: pl.DataFrame, index: pl.DataFrame, order: str, columns: list[str]):
     """Per-key rows (in `order`) as (spine rows x slots) matrices: {column: np.ndarray float64
     (null -> NaN)}, plus `valid` (the cell holds a row) and `null` masks per column."""
-    if frame.height == 0:
-        width = 1
     ranked = frame.join(index, on=KEY, how="inner").sort(["_i", order])
     ranked = ranked.with_columns(pl.int_range(pl.len()).over("_i").alias("_pos"))
     width = max(1, int(ranked["_pos"].max()) + 1) if ranked.height else 1
