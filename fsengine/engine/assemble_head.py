@@ -12,6 +12,11 @@ Python: left-to-right float sums (`float_sum`, §0.2), exact rational standard d
 rounded once (`exact_stdev`, §0.3/§0.5), 28-digit decimal quotients (`decimal_quotient`,
 §0.4), NUMERIC AVG rounded to 9 decimals half away from zero (`numeric_avg_e9`), the lower
 middle median (§0.6). In-memory conventions as assemble.py: None = absent ("none"), NaN kept.
+
+Two implementations of the same rules: `assemble_head` (what the engine runs) computes them
+column-wise (head_columns.py: ~136k rows of a five-season world in seconds); the per-row
+functions below and `assemble_head_rows` are the plain statement of the rules it is tested
+against bit for bit (tests/engine/test_head_columns.py), and stay as the reference.
 """
 
 from __future__ import annotations
@@ -362,10 +367,39 @@ def opportunity_values(player_rows: list[dict], team_blowout, minutes_type: str)
 # --------------------------------------------------------------------------- assembly
 
 
+HEAD_TABLES = ("spine", "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
+               "q08_team_games", "v54_player_context", "v54_vegas_lines", "v54_last10_rows", "v54_team_rows",
+               "v54_r_rolling", "v54_t_teammate_usage", "v54_m_book_lines", "v54_l_consensus",
+               "v54_h_line_history", "v54_o_opportunity")
+
+
+def _default_of(profile: Profile):
+    contract = contract_of(profile)
+
+    def default(i: int) -> float:
+        if i < contract.feature_count:
+            return contract.default(i)
+        return NEW_FEATURE_DEFAULT.get(i)
+
+    return default
+
+
 def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile,
                   minutes_type: str) -> pl.DataFrame:
     """The assembled frame (engine-interface.md) for contract v2_54features: 60 values and tags,
-    plus cache_miss_fallback_used and vegas_line_source; fatigue gate applied."""
+    plus cache_miss_fallback_used and vegas_line_source; fatigue gate applied. Column-wise
+    (head_columns.py); the same bits as the per-row statement of the rules, assemble_head_rows."""
+    from fsengine.engine.head_columns import assemble_columns
+
+    tables = {name: con.table(name).pl() for name in HEAD_TABLES}
+    frame, _ = assemble_columns(tables, history, profile, minutes_type, _default_of(profile), exact_stdev)
+    return _finish(frame, profile)
+
+
+def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile,
+                       minutes_type: str) -> pl.DataFrame:
+    """The per-row statement of the rules (the reference the column-wise assemble_head is
+    tested against, tests/engine/test_head_columns.py): one Python pass per spine row."""
     contract = contract_of(profile)
 
     def default(i: int) -> float:
@@ -676,6 +710,10 @@ def _frame(rows: list[dict], profile: Profile) -> pl.DataFrame:
     }
     frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
     # NaN must survive as NaN inside the lists (pl.DataFrame keeps float NaN as NaN)
+    return _finish(frame, profile)
+
+
+def _finish(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     frame = frame.with_columns(completeness_expr(profile).alias("historical_completeness"))
     return frame.select(
         "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home",

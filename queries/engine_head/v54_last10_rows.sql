@@ -7,8 +7,20 @@
 --   is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr.
 -- Rule: PGS rows of the player with game_date in [D - window, D - 1], ordered game_date DESC,
 -- game_id ASC, then the selected columns in sources.md order ascending NULLs last (§0.8); the first $last10_size.
+-- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
+-- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
+-- twice (b, b - 1) against the player's rows of one bucket instead of every season of
+-- the player (quadratic in the history length on multi-season worlds); the rows are the same.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+),
+bucketed_keys AS (
+    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($last10_window_days AS INTEGER) + 1) AS bucket FROM keys
+    UNION ALL
+    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($last10_window_days AS INTEGER) + 1) - 1 FROM keys
+),
+bucketed_pgs AS (
+    SELECT p.*, (p.game_date - DATE '1900-01-01') // (CAST($last10_window_days AS INTEGER) + 1) AS bucket FROM pgs p
 ),
 ranked AS (
     SELECT k.player_lookup AS key_player, k.game_date AS key_date, p.*,
@@ -19,9 +31,9 @@ ranked AS (
                         p.fg_attempts ASC NULLS LAST, p.paint_attempts ASC NULLS LAST,
                         p.mid_range_attempts ASC NULLS LAST, p.three_pt_attempts ASC NULLS LAST
            ) - 1 AS slot
-    FROM keys k
-    JOIN pgs p
-      ON p.player_lookup = k.player_lookup
+    FROM bucketed_keys k
+    JOIN bucketed_pgs p
+      ON p.player_lookup = k.player_lookup AND p.bucket = k.bucket
      AND p.game_date BETWEEN k.game_date - CAST($last10_window_days AS INTEGER) AND k.game_date - 1
 )
 SELECT key_player AS player_lookup, key_date AS game_date, CAST(slot AS BIGINT) AS slot,

@@ -6,8 +6,20 @@
 --   team_rows, blowouts (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
 -- Order (§0.8): game_date DESC, game_id ASC, then the selected columns (sources.md order); window [D - 60, D - 1], no
 -- season filter.
+-- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
+-- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
+-- twice (b, b - 1) against the player's rows of one bucket instead of every season of
+-- the player (quadratic in the history length on multi-season worlds); the rows are the same.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+),
+bucketed_keys AS (
+    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($opportunity_window_days AS INTEGER) + 1) AS bucket FROM keys
+    UNION ALL
+    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($opportunity_window_days AS INTEGER) + 1) - 1 FROM keys
+),
+bucketed_pgs AS (
+    SELECT p.*, (p.game_date - DATE '1900-01-01') // (CAST($opportunity_window_days AS INTEGER) + 1) AS bucket FROM pgs p
 ),
 played AS (
     SELECT k.player_lookup AS key_player, k.game_date AS key_date, p.team_abbr,
@@ -18,9 +30,9 @@ played AS (
                ORDER BY p.game_date DESC, p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
                         p.minutes_played ASC NULLS LAST
            ) - 1 AS slot
-    FROM keys k
-    JOIN pgs p
-      ON p.player_lookup = k.player_lookup
+    FROM bucketed_keys k
+    JOIN bucketed_pgs p
+      ON p.player_lookup = k.player_lookup AND p.bucket = k.bucket
      AND p.game_date BETWEEN k.game_date - CAST($opportunity_window_days AS INTEGER) AND k.game_date - 1
     WHERE p.minutes_played > 0
 ),

@@ -1,0 +1,114 @@
+"""The column-wise head assembly (assemble_head, head_columns.py) equals the per-row statement of
+the rules (assemble_head_rows) bit for bit, on the same extraction tables: every output column,
+every feature value compared as float64 bits (None vs NaN vs 0.0 kept apart), every raw tag.
+
+Worlds: the bundled fixture (backfill with as_of after the range, auto with as_of inside it),
+the golden world, a generated `season` world (NUMERIC and INT64 minutes), the FLOAT64 minutes
+rules on the bundled fixture, and the head profile with every switch set the other way."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import struct
+
+import polars as pl
+import pytest
+
+from fsengine.contracts import load_contract
+from fsengine.contracts.profile import REFERENCE
+from fsengine.engine import assemble_head as ah
+from fsengine.engine.compute import production_from
+from fsengine.engine.extract import TimedRunner
+from fsengine.engine.history import player_history
+from fsengine.engine.session import open_session, query_params
+from fsengine.pipeline import default_snapshot
+from fsengine.snapshot.format import Snapshot
+from fsengine.synthetic.generate import generate
+
+from tests.engine.test_head_golden import VECTORS
+
+HEAD = load_contract("v2_54features").profile
+D = dt.date.fromisoformat
+
+
+def _both(folder, start: str, end: str, mode: str, as_of: str, profile=HEAD, minutes_type: str | None = None):
+    snapshot = Snapshot.open(folder, contract="v2_54features")
+    start_d, end_d, as_of_d = D(start), D(end), D(as_of)
+    params = query_params(start_d, end_d, as_of_d, production_from(mode, start_d, as_of_d), profile)
+    con = open_session(snapshot, profile, 2, None, bounds=(start_d, end_d))
+    try:
+        runner = TimedRunner(None)
+        runner(con, "spine", params)
+        params = ah.head_params(params, profile)
+        ah.run_head_core(con, params, runner)
+        minutes = minutes_type or snapshot.minutes_type
+        history = player_history(con, params, snapshot.minutes_type, runner, profile)
+        fast = ah.assemble_head(con, history, profile, minutes)
+        slow = ah.assemble_head_rows(con, history, profile, minutes)
+    finally:
+        con.close()
+    return fast, slow
+
+
+def _bits(v):
+    return None if v is None else struct.pack("<d", v)
+
+
+def assert_same(fast: pl.DataFrame, slow: pl.DataFrame) -> None:
+    assert fast.schema == slow.schema
+    assert fast.height == slow.height
+    assert slow.height > 0
+    for column in fast.columns:
+        if column == "feature_values":
+            continue
+        assert fast[column].to_list() == slow[column].to_list(), column
+    differing: dict[int, int] = {}
+    for got, want in zip(fast["feature_values"].to_list(), slow["feature_values"].to_list()):
+        assert (got is None) == (want is None)
+        if got is None:
+            continue
+        assert len(got) == len(want) == 60
+        for i, (a, b) in enumerate(zip(got, want)):
+            if _bits(a) != _bits(b):
+                differing[i] = differing.get(i, 0) + 1
+    assert not differing, f"features differing (index: rows): {differing}"
+
+
+@pytest.mark.parametrize("mode, as_of", [("backfill", "2026-06-01"), ("auto", "2025-11-20")])
+def test_bundled_fixture(mode, as_of):
+    fast, slow = _both(default_snapshot(), "2025-11-01", "2025-11-30", mode, as_of)
+    assert_same(fast, slow)
+    assert fast["cache_miss_fallback_used"].any()  # the fallback path is exercised
+
+
+def test_float_minutes_rules():
+    fast, slow = _both(default_snapshot(), "2025-11-01", "2025-11-30", "backfill", "2026-06-01", minutes_type="FLOAT64")
+    assert_same(fast, slow)
+
+
+def test_every_switch_the_other_way():
+    flipped = dataclasses.replace(
+        HEAD, nan_is_absent=False, cache_miss_fallback=True, phase3_games_in_last_7_days=False,
+        recent_trend_newest_first=False, opponent_no_games_fallback=False, minutes_ppm_phase4_fallback=False,
+        minutes_ppm_missing_tag=REFERENCE.minutes_ppm_missing_tag, opponent_fallback_tag=REFERENCE.opponent_fallback_tag,
+        multi_book_bettingpros_below_std=5.0, fatigue_gate=(10.0, 90.0))
+    fast, slow = _both(default_snapshot(), "2025-11-01", "2025-11-30", "auto", "2025-11-20", profile=flipped)
+    assert_same(fast, slow)
+    no_fallback = dataclasses.replace(HEAD, cache_miss_fallback=False)
+    fast, slow = _both(default_snapshot(), "2025-11-01", "2025-11-30", "backfill", "2026-06-01", profile=no_fallback)
+    assert_same(fast, slow)
+
+
+@pytest.mark.skipif(VECTORS is None, reason="golden vectors v2_54 not found")
+def test_golden_world():
+    fast, slow = _both(VECTORS / "world", "2025-11-11", "2025-11-21", "backfill", "2026-01-01")
+    assert_same(fast, slow)
+
+
+@pytest.mark.parametrize("minutes_type", ["NUMERIC", "INT64"])
+def test_generated_season_world(tmp_path_factory, minutes_type):
+    folder = tmp_path_factory.mktemp(f"season-{minutes_type}") / "world"
+    generate("season", folder, minutes_type=minutes_type)
+    fast, slow = _both(folder, "2025-12-01", "2025-12-20", "backfill", "2027-01-01")
+    assert_same(fast, slow)
