@@ -359,8 +359,6 @@ def run_bench(
                 "one_date_in_process": alone,
                 "marginal_per_date_in_batch": (batch["engine"] - alone) / (len(days) - 1) if len(days) > 1 else None,
             })
-    load.append(machine_load())
-    marginals = [p["marginal_per_date_in_batch"] for p in pairs if p["marginal_per_date_in_batch"] is not None]
         # The two contracts on the same world, pairwise in this run (the machines are shared and
         # noisy, so only a ratio of neighbouring runs means anything): what v2_54's 23 more
         # features cost.
@@ -368,6 +366,8 @@ def run_bench(
         for i in range(max(1, repeats)):
             note(f"{CONTRACTS[0]} vs {CONTRACTS[1]} on {largest}: pair {i + 1}")
             by_contract.append({c: run_child({"snapshot": str(folder), "out": str(out), "contract": c}) for c in CONTRACTS})
+    load.append(machine_load())
+    marginals = [p["marginal_per_date_in_batch"] for p in pairs if p["marginal_per_date_in_batch"] is not None]
     results = {
         "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "contract": contract,
