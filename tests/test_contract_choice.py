@@ -227,7 +227,7 @@ def test_push_contract_of_the_rows_lands_them(bq_emulator, bq_project, out37):
     target = f"{bq_project}.{DATASET}.{TABLE}"
     create_target(client, target)
     result = invoke("push", out37, "--contract", V37, "--project", bq_project, "--api-endpoint", bq_emulator.rest_url,
-                    "--anonymous")
+                    "--storage-endpoint", bq_emulator.grpc_target, "--anonymous")
     assert result.exit_code == 0, result.output
     stored = client.query(f"SELECT COUNT(*) AS n FROM `{target}`").result()
     assert next(iter(stored))["n"] == read_output(out37).num_rows > 0

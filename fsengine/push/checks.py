@@ -89,6 +89,7 @@ def rows_columns(table: pa.Table) -> tuple[OutputColumn, ...]:
 
 
 def refuse_other_contract(table: pa.Table, contract, out_dir) -> None:
+    # out_dir: how the rows' folder(s) are named in messages (the output folder itself)
     """PushRefused unless the run's rows are rows of `contract` (`push --contract`: a name, a
     contract file or a Contract): a run of
     the other contract would otherwise be merged into a table that holds this one."""
@@ -103,7 +104,7 @@ def refuse_other_contract(table: pa.Table, contract, out_dir) -> None:
     held = contract_of_columns(table.schema.names)
     what = f"rows of contract {held.name}" if held is not None else "rows of no bundled contract"
     raise PushRefused(
-        f"{output_dir(out_dir)} holds {what} ({table.num_columns} columns), not of contract {wanted.name} "
+        f"{out_dir} holds {what} ({table.num_columns} columns), not of contract {wanted.name} "
         f"({len(output_columns(wanted))} columns) as --contract asks; nothing was sent. Push the output of a "
         f"`fsengine backfill --contract {wanted.name}` run, or push this one with --contract {held.name if held else '...'}"
     )
