@@ -158,7 +158,7 @@ def backfill(
     note = progress or (lambda message: None)
     snapshot = Snapshot.open(snapshot_path or default_snapshot(), verify_checksums=verify_checksums)
     if profile.contract in CONTRACT_SOURCES and profile.contract not in snapshot.declared:
-        # v2_54 sources.md §5 rule 2: a snapshot not taken for the run's contract (a format-1
+        # docs/v2_54/sources.md §5 rule 2: a snapshot not taken for the run's contract (a format-1
         # one for v2_54features) is refused before anything is computed, saying what it lacks.
         snapshot.require(profile.contract)
     start, end = resolve_range(snapshot, start, end)

@@ -5,7 +5,7 @@ is formatted into SQL.
 One kind of marker is expanded when a file is read: `/*tiebreak TABLE [AS ALIAS] [reversed]*/`
 stands for every column of source table TABLE (its short name: pgs, daily_cache, ...) in the
 order of fsengine/snapshot/sources.py, each `ASC NULLS LAST` (`reversed`: `DESC NULLS FIRST`),
-qualified by ALIAS when given. That column order is the spec's generic tie-break (features.md
+qualified by ALIAS when given. That column order is the spec's generic tie-break (docs/features.md
 §0.2); writing it out by hand in every query would copy sources.py. The expansion is built
 from those trusted constants only.
 

@@ -287,7 +287,7 @@ class Emulator:
 
 
 def create_target_table(client, table_id: str, fields: list):
-    """Create the feature-store target with the declared layout of output.md §7 (partitioned by
+    """Create the feature-store target with the declared layout of docs/output.md §7 (partitioned by
     game_date, clustered by player_lookup, feature_version, game_date) and the given columns —
     callers pass the documented table (tests/contract_table.py), never the code's schema.
     No require_partition_filter: the emulator rejects every MERGE into such a table."""

@@ -1,6 +1,6 @@
 """The documented target table, written out by hand from the spec — NOT from fsengine's code.
 
-Source: /work/shared/spec/output.md §2 (the 143 emitted columns: number, name, type, NOT NULL)
+Source: docs/output.md §2 (the spec's output.md) (the 143 emitted columns: number, name, type, NOT NULL)
 and §8.5 (the Arrow type of each BigQuery type in the local Parquet output); §6 and §7 for the
 target table's other columns and layout. Nothing here imports fsengine: the tests compare the
 code's schema (fsengine/output/schema.py) with this table, and the emulator tests build their
@@ -19,7 +19,7 @@ import re
 COMPLETENESS = ("STRUCT<games_found INT64, games_expected INT64, is_complete BOOL, is_bootstrap BOOL, "
                 "contributing_game_dates ARRAY<DATE>>")
 
-# output.md §2.1 — identity, payload, context (21): (#, column, type, NOT NULL)
+# docs/output.md §2.1 — identity, payload, context (21): (#, column, type, NOT NULL)
 _IDENTITY = [
     (1, "player_lookup", "STRING", True),
     (2, "universal_player_id", "STRING", False),
@@ -44,7 +44,7 @@ _IDENTITY = [
     (21, "fallback_reasons", "ARRAY<STRING>", False),
 ]
 
-# output.md §2.2 — quality columns (122), none NOT NULL
+# docs/output.md §2.2 — quality columns (122), none NOT NULL
 _QUALITY = [
     # 22–33
     (22, "quality_tier", "STRING", False),
@@ -111,11 +111,11 @@ _QUALITY = [
 DOCUMENTED_COLUMNS: tuple[tuple[int, str, str, bool], ...] = tuple(_IDENTITY + _QUALITY)
 DOCUMENTED_NAMES: list[str] = [name for _, name, _, _ in DOCUMENTED_COLUMNS]
 
-# output.md §6: target columns the engine never emits (a sample; the test target carries these
+# docs/output.md §6: target columns the engine never emits (a sample; the test target carries these
 # too, so the push is shown to leave them alone)
 NOT_EMITTED_SAMPLE = [("feature_generation_time_ms", "INT64"), ("vegas_line_source", "STRING")]
 
-# output.md §7: the declared layout (require_partition_filter is left out on the emulator, see
+# docs/output.md §7: the declared layout (require_partition_filter is left out on the emulator, see
 # shared/bigquery-emulator.md: it rejects every MERGE into such a table)
 PARTITION_FIELD = "game_date"
 CLUSTERING_FIELDS = ["player_lookup", "feature_version", "game_date"]

@@ -1,7 +1,7 @@
 """`fsengine snapshot` against the local-bigquery emulator, with the real REST and Storage Read
 clients (tests/bqemu.py). A small hand-built world is loaded into the emulator under the
 production dataset and table names; the snapshot must equal that world on the bounds of
-spec sources.md §4 and v2_54 sources.md §1 (by default a snapshot serves both contracts, so
+docs/sources.md §4 and docs/v2_54/sources.md §1 (by default a snapshot serves both contracts, so
 each table over the union of their windows), filtered as §3.2 says — both computed here
 independently of fsengine.
 """
@@ -51,7 +51,7 @@ EXPECTED_BOUNDS_V37 = {
     ODDS: (RUN_START, RUN_END),
     BETTINGPROS: (RUN_START, RUN_END),
 }
-# ... and for both contracts (v2_54 sources.md §1): team offense back to the earlier of Oct 1 and
+# ... and for both contracts (docs/v2_54/sources.md §1): team offense back to the earlier of Oct 1 and
 # start - 60 days, Odds API 14 days, prediction accuracy 60 days, injury report the run only.
 EXPECTED_BOUNDS = {
     **EXPECTED_BOUNDS_V37,
@@ -624,7 +624,7 @@ def test_the_bundled_fixture_world_round_trips(bq_emulator, tmp_path):
     take_snapshot(emulator_config(bq_emulator, project), start, end, out, max_streams=2)
     snapshot = Snapshot.open(out)
     snapshot.check_coverage(start, end)
-    # the union of both contracts' windows for [11-05, 11-20] (sources.md §4, v2_54 sources.md §1)
+    # the union of both contracts' windows for [11-05, 11-20] (docs/sources.md §4, docs/v2_54/sources.md §1)
     firsts = {PGS: dt.date(2024, 11, 4), "nba_analytics.team_offense_game_summary": dt.date(2025, 9, 6),
               ODDS: dt.date(2025, 10, 22), ACCURACY: dt.date(2025, 9, 6)}
     for key in ("nba_precompute.player_daily_cache", "nba_precompute.player_composite_factors",

@@ -52,7 +52,7 @@ def test_every_command_explains_itself_with_examples(command):
 
 def test_backfill_on_the_bundled_fixture_writes_the_whole_servable_range(backfilled):
     """The README quick start: without --contract the run computes v2_54features (D54-1), the
-    251 columns of v2_54/output.md §1, and records that contract."""
+    251 columns of docs/v2_54/output.md §1, and records that contract."""
     table = read_output(backfilled)
     v54_schema = output_schema(load_contract("v2_54features"))
     assert len(v54_schema) == 251

@@ -1,4 +1,4 @@
-"""The contract file v2_54features (spec v2_54/features.md §3, quality.md §1-§2, README D54-3)
+"""The contract file v2_54features (docs/v2_54/features.md §3, docs/quality.md §1-§2, README D54-3)
 and its profile head-2026-07, as the loader reads them. Expected values are written out from
 the spec, not derived from the file."""
 
@@ -35,7 +35,7 @@ def test_sixty_features_with_the_old_names(c54, c37):
 
 
 def test_categories_over_sixty(c54):
-    # v2_54/quality.md §2
+    # docs/v2_54/quality.md §2
     assert c54.indices("matchup") == [5, 6, 7, 8, 13, 14]
     assert c54.indices("player_history") == [0, 1, 2, 3, 4, 29, 30, 31, 32, 33, 34, 35, 36, 37, 43, 44, 45,
                                              46, 48, 49, 54, 55, 56, 58]

@@ -1,4 +1,4 @@
-"""Output rows (output.md §1-§5): schema, zero fill, data_hash, feature_sources_json, placeholder
+"""Output rows (docs/output.md §1-§5): schema, zero fill, data_hash, feature_sources_json, placeholder
 fill, timestamps, refusals — checked against the spec's vectors and plain-Python references."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 RUN_TS = dt.datetime(2026, 2, 6, 7, 8, 9, 123456, tzinfo=dt.timezone.utc)
 NAMES = ref.FEATURE_NAMES
 
-# output.md §3, test vector 1
+# docs/output.md §3, test vector 1
 VECTOR_1 = [25.4, 26.1, 24.8, 6.12, 3.0, 85.0, 1.5, -0.5, 0.9, 1.0, 0.0, -1.0, 0.0, 113.25, 99.8, 1.0, 0.0, 0.0,
             0.35119999999999996, 0.1845, 0.4643, 0.221052632, 101.3, 118.45, 0.62, 26.5, 25.5, 1.0, 1.0, 27.5, 2.0,
             35.46, 0.712345679, 0.0, 0.472727273, 0.1, 0.0]

@@ -1,6 +1,6 @@
 """The synthetic world generator (fsengine/synthetic): format, determinism, schedule realism,
 the imperfections at their rates, and Phase-4 rows that agree with the game rows the way
-spec upstream-tables.md says. References here are plain Python over the rows, written from
+docs/upstream-tables.md says. References here are plain Python over the rows, written from
 the spec, not from the generator's vectorised code.
 """
 
@@ -34,7 +34,7 @@ from worlds import world_path
 REPO = Path(__file__).resolve().parents[1]
 DEDUP_DAY = dt.date(2026, 1, 27)
 SEASON_START = dt.date(2025, 10, 21)
-# Declared NUMERIC scales, from sources.md §2 (independent of the generator's own table).
+# Declared NUMERIC scales, from docs/sources.md §2 (independent of the generator's own table).
 DECLARED_SCALE = {
     ("player_game_summary", "minutes_played"): 1,
     ("player_daily_cache", "points_avg_last_5"): 1, ("player_daily_cache", "points_avg_last_10"): 1,
@@ -420,7 +420,7 @@ def by_player(pgs: pl.DataFrame) -> dict[str, list[dict]]:
 
 
 def reference_cache_games(history: list[dict], day: dt.date) -> list[dict]:
-    """upstream-tables.md: before D in season S, active, not DNP, minutes or points > 0; the
+    """docs/upstream-tables.md: before D in season S, active, not DNP, minutes or points > 0; the
     82 newest; then points not NULL and (points > 0 or minutes not NULL). Newest first."""
     season = season_of(day)
     games = [r for r in history if r["game_date"] < day and season_of(r["game_date"]) == season
@@ -625,13 +625,13 @@ def test_nba5_has_the_scale_of_the_real_table():
     sizes = {t.spec.short: t.rows for t in snapshot.tables.values()}
     assert max(sizes, key=sizes.get) == "odds_api" and sizes["odds_api"] > 5 * sizes["pgs"]
     assert scalar(con, "select count(distinct bookmaker) from odds_api") >= 5
-    # every season opens on its built-in date (features.md §2.5)
+    # every season opens on its built-in date (docs/features.md §2.5)
     firsts = dict(con.sql("select season_year, min(game_date) from pgs group by 1").fetchall())
     assert firsts == REFERENCE.season_starts
 
 
 def test_dates_without_upgc_get_phase4_rows_from_the_pgs_players(con):
-    """upstream-tables.md: when UPGC is empty for D, the processors build a context from the
+    """docs/upstream-tables.md: when UPGC is empty for D, the processors build a context from the
     PGS players of D; the daily cache then has rows only for players who played on D."""
     days = [d for (d,) in con.sql("""select distinct game_date from pgs p where game_date > date '2025-11-04'
         and not exists (select 1 from upgc u where u.game_date = p.game_date)""").fetchall()]

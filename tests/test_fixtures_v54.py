@@ -315,7 +315,7 @@ def test_rows_for_the_exception_path_and_long_gaps_occur(season):
 
 
 def test_s1_history_gaps_are_planted(season):
-    """S1 (features.md §1): a player whose newest earlier row is 45 (31-60: kept, UPGC days_rest
+    """S1 (docs/features.md §1): a player whose newest earlier row is 45 (31-60: kept, UPGC days_rest
     NULL), exactly 60 (kept) and 75 (61+: dropped) days back, each on a served date past the
     early season."""
     snapshot, con = season

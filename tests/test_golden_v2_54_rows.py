@@ -8,7 +8,7 @@ _source, feature_N_value, the stored array, the identifiers and `data_hash` (= d
 
 The in-memory values are rebuilt from upstream's columns alone: feature_N_value where it is
 not NULL; for a defaulted tag the contract's absent value (its default, None for "none", NaN
-for "nan"; features.md §0.1 and §3).
+for "nan"; docs/features.md §0.1 and §3).
 """
 
 from __future__ import annotations

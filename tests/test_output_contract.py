@@ -1,5 +1,5 @@
 """The 143 output columns of the code (fsengine/output/schema.py) against the documented target
-table written out by hand from the spec (tests/contract_table.py, output.md §2 and §8.5):
+table written out by hand from the spec (tests/contract_table.py, docs/output.md §2 and §8.5):
 names, order, BigQuery types, NOT NULL, and the Arrow types of the written Parquet."""
 
 from __future__ import annotations

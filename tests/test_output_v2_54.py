@@ -1,4 +1,4 @@
-"""Output rows of contract v2_54features (v2_54/output.md §1-§2): the 251 columns in order,
+"""Output rows of contract v2_54features (docs/v2_54/output.md §1-§2): the 251 columns in order,
 the data_hash vectors of §2, placeholder fill of the new columns, feature_N_value masking, and
 the refusal of an assembled frame without the two new inputs. Expected values are the spec's."""
 
@@ -20,7 +20,7 @@ from test_finalize import BASE_FIELDS, HASH_SCHEMA, VECTOR_1
 C54 = load_contract("v2_54features")
 RUN_TS = dt.datetime(2026, 2, 6, 7, 8, 9, tzinfo=dt.timezone.utc)
 
-# v2_54/output.md §2, row a: features 37-59
+# docs/v2_54/output.md §2, row a: features 37-59
 TAIL_A = [2.0, 224.5, 1.0, 68.0, 6.5, 115.5, 28.333333333333332, 0.75, 0.6123724356957945, 0.0, 44.453333333,
           24.669999999999998, 3.0, 0.5773502691896257, 0.0, 2.0, 1.6999999999999993, 1.5, 0.428571429, -4.1, 0.4,
           3.06, 1.5]
@@ -70,7 +70,7 @@ def test_251_columns_in_order():
     assert names[191:] == [f"feature_{i}_value" for i in range(60)]
 
 
-# pattern A of v2_54/quality.md §8, with 50 from BettingPros (pattern E) and 25-27 missing
+# pattern A of docs/v2_54/quality.md §8, with 50 from BettingPros (pattern E) and 25-27 missing
 TAGS_A = (["phase4"] * 9 + ["calculated"] * 4 + ["phase4"] * 2 + ["phase3"] * 3 + ["phase4"] * 3 + ["calculated"]
           + ["phase4"] * 2 + ["calculated"] + ["vegas"] * 3 + ["calculated"] + ["opponent_history"] * 2
           + ["minutes_ppm"] * 2 + ["calculated"] * 4 + ["phase3"] * 6 + ["calculated"] * 7 + ["vegas"]

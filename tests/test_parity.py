@@ -4,7 +4,7 @@
 Worlds: the committed `fixtures/small` (whole served range, several modes) and the generated
 "small" world with INT64 minutes, plus a deterministic sample of about
 1500 (player, D) rows of the generated "season" world. Rows the reference flags as
-tie-affected (features.md §0.2) are compared too; their differences are reported separately
+tie-affected (docs/features.md §0.2) are compared too; their differences are reported separately
 (the engine's deterministic tie-break is specified, so they should agree as well).
 """
 
@@ -236,7 +236,7 @@ def test_parity_season_sample():
 
 
 def _edge_world_tables() -> dict[str, list[dict]]:
-    """One tiny world holding the spec's corner cases (features.md §2-§9) on a few dates, so
+    """One tiny world holding the spec's corner cases (docs/features.md §2-§9) on a few dates, so
     parity also covers what the generated worlds rarely or never produce (the fatigue gate,
     NaN cases, Vegas quirks, NULL shot-zone rows, duplicates, Feb 29, placeholders)."""
     from reference.test_engine_reference import STAMP, pgs, upgc
@@ -386,7 +386,7 @@ def _random_world_tables(seed: int, first: dt.date, last: dt.date, minutes_type:
     def minutes():
         if minutes_type == "INT64":
             return maybe(rng.choice([0, rng.randint(1, 44)]), 0.2)
-        if minutes_type == "FLOAT64":  # not expected live; treated like INT64 (sources.md §2.1)
+        if minutes_type == "FLOAT64":  # not expected live; treated like INT64 (docs/sources.md §2.1)
             return maybe(rng.choice([0.0, rng.randint(1, 440) / 10, rng.randint(1, 44) / float_divisor]), 0.2)
         return maybe(rng.choice([Decimal(0), Decimal(rng.randint(1, 440)) / 10, Decimal(rng.randint(1, 44))]), 0.2)
 

@@ -1,4 +1,4 @@
-"""`fsengine push` (output.md §8): local checks, one load + one MERGE, reconciliation.
+"""`fsengine push` (docs/output.md §8): local checks, one load + one MERGE, reconciliation.
 
 The BigQuery tests run against the local-bigquery emulator through the real google clients
 (fixture `bq_emulator`); each test works in its own project so job listings are its own.
@@ -36,7 +36,7 @@ T_OLD = dt.datetime(2026, 2, 6, 1, 2, 3, 4, tzinfo=dt.timezone.utc)
 PER_DATE = 100
 TABLE = "ml_feature_store_v2"
 DATASET = "nba_predictions"
-# columns the target has and the engine never writes (output.md §6)
+# columns the target has and the engine never writes (docs/output.md §6)
 EXTRA_COLUMNS = NOT_EMITTED_SAMPLE
 NAMES = load_contract().names
 
@@ -49,7 +49,7 @@ _SPECIAL_FLOATS = [0.0, 5e-324, 0.1 + 0.2, 1e308, -2.5e-300, 0.35119999999999996
 
 
 def _value(rng: random.Random, arrow_type: pa.DataType, nullable: bool):
-    if pa.types.is_list(arrow_type):  # arrays are never NULL (output.md §1), elements neither
+    if pa.types.is_list(arrow_type):  # arrays are never NULL (docs/output.md §1), elements neither
         return [_value(rng, arrow_type.value_type, False) for _ in range(rng.choice([0, 0, 1, 3]))]
     if nullable and rng.random() < 0.15:
         return None
@@ -113,7 +113,7 @@ def write_run(tmp_path, rows, name="out"):
 
 
 def target_schema(drop=(), retype=None):
-    """The target's columns: the documented table written by hand from the spec (output.md §2,
+    """The target's columns: the documented table written by hand from the spec (docs/output.md §2,
     tests/contract_table.py, not the code's schema), plus EXTRA_COLUMNS in the middle."""
     return bigquery_fields(drop=drop, retype=retype, extra_after={"opponent_team_abbr": EXTRA_COLUMNS})
 
@@ -315,7 +315,7 @@ def test_duplicate_keys_stored_in_the_target_are_a_warning(tmp_path, bq, bq_emul
     create_target(client, target)
     rows = make_rows(dates=DATES[:1], per_date=30)
     twice = [rows[3], rows[4]]
-    seed_target(client, target, twice + twice)  # historical duplicates (output.md §7)
+    seed_target(client, target, twice + twice)  # historical duplicates (docs/output.md §7)
     report = push(write_run(tmp_path, rows), client, target)
     assert (report.inserted, report.updated) == (28, 4)
     assert any("2 duplicate-key rows" in w for w in report.warnings)

@@ -1,4 +1,4 @@
-"""The quality scorer (spec quality.md) against the worked cases, the generic cases, boundaries,
+"""The quality scorer (docs/quality.md) against the worked cases, the generic cases, boundaries,
 and an independent row-at-a-time reference (tests/reference/quality_reference.py)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from reference.quality_reference import A, CASES, tags_with
 LABELS = sorted(ref.TAG_TABLE)
 
 
-# quality.md §9, transcribed column by column (letters A..H).
+# docs/quality.md §9, transcribed column by column (letters A..H).
 SPEC_TABLE = {
     "sum": [3631, 3331, 3091, 3271, 3391, 2512, 2261, 3531],
     "feature_quality_score": [98.14, 90.03, 83.54, 88.41, 91.65, 67.89, 61.11, 95.43],
@@ -161,7 +161,7 @@ def test_empty_input_gives_empty_frame():
     assert frame.height == 0 and frame.columns[0] == "feature_quality_score"
 
 
-# ---- quality.md §10: the generic function ------------------------------------------------
+# ---- docs/quality.md §10: the generic function ------------------------------------------------
 
 GENERIC_CASES = [
     (["phase4"] * 25, 100.0, "phase4"),
@@ -359,7 +359,7 @@ def test_unknown_profile_scorer_is_refused():
 
 
 def test_unknown_labels_and_absent_tags_in_37_vectors():
-    # quality.md §1 last two rows: cannot come from the engine, but the scorer defines them
+    # docs/quality.md §1 last two rows: cannot come from the engine, but the scorer defines them
     tags = tags_with(A, _3="something_else", _5="")
     tags[7] = None
     row = scored([tags])[0]

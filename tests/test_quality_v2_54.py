@@ -1,4 +1,4 @@
-"""The scorer under profile head-2026-07 (v2_54/quality.md): the worked cases of §8 and the
+"""The scorer under profile head-2026-07 (docs/v2_54/quality.md): the worked cases of §8 and the
 unit cases of §9 from the spec's table; the vectorised scorer against the row-at-a-time
 reference (tests/reference/quality_reference.py, v2_54 part) on random tag vectors."""
 
@@ -60,7 +60,7 @@ def test_unit_cases(tags, want):
 
 
 def test_an_exact_binary_tie_rounds_to_even():
-    # v2_54/quality.md §3 step 4: 3885/40 = 97.125 -> 97.12. 34 required + 6 present optional
+    # docs/v2_54/quality.md §3 step 4: 3885/40 = 97.125 -> 97.12. 34 required + 6 present optional
     # indices counted; required: 0-4 opponent_history (-50), 15-17 phase3 (-39); optional 37-38
     # phase3, 39-42 phase4, the rest missing: 3400 - 89 + 174 + 400 = 3885.
     tags = ["phase4" if i in ref.REQUIRED_54 else "missing" for i in range(60)]

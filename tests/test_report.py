@@ -25,7 +25,7 @@ from fsengine.errors import InputError
 from fsengine.output.schema import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
 from fsengine.diagnose.report import build_report, render_html, render_terminal, write_html
 
-# Index groups and the clean tag pattern, copied from quality.md §1 and §9 (case A).
+# Index groups and the clean tag pattern, copied from docs/quality.md §1 and §9 (case A).
 CATEGORY_INDICES = {
     "matchup": [5, 6, 7, 8, 13, 14],
     "player_history": [0, 1, 2, 3, 4, 29, 30, 31, 32, 33, 34, 35, 36],
@@ -38,7 +38,7 @@ CASE_A = (
     + ["phase4"] * 2 + ["calculated"] + ["vegas"] * 3 + ["calculated"] + ["opponent_history"] * 2
     + ["minutes_ppm"] * 2 + ["calculated"] * 4
 )
-# Gap patterns a row may carry (features.md §6): indices -> raw tag.
+# Gap patterns a row may carry (docs/features.md §6): indices -> raw tag.
 PATTERNS = {
     "no_line": ({25, 26, 27}, "missing"),
     "no_composite": ({5, 6, 7, 8}, "default"),
@@ -174,7 +174,7 @@ def test_report_numbers_match_independent_counts(tmp_path, seed):
     top = report.top_defaults()
     assert [f.rows for f in top] == sorted((f.rows for f in top), reverse=True)
     assert {f.index for f in top} == {i for i, n in want["feat_rows"].items() if n}
-    # reasons: the contract's (features.md §1), spot-checked against the spec text
+    # reasons: the contract's (docs/features.md §1), spot-checked against the spec text
     reasons = {f.index: f.fallback_reason for f in report.features}
     assert reasons[25] == "vegas_line_unavailable" and reasons[5] == "composite_factors_missing"
     assert reasons[29] == "no_opponent_history" and reasons[18] == "shot_zone_data_missing"

@@ -1,7 +1,7 @@
 """`fsengine report` what-if: for each category and feature, the rows (and players per date)
 that would become quality-ready if it were never defaulted. Every figure is checked against a
 recount written here: a plain loop over the rows that re-scores changed tags with the
-independent reference scorer (tests/reference/quality_reference.py, written from quality.md),
+independent reference scorer (tests/reference/quality_reference.py, written from docs/quality.md),
 on a hand-built output and on the engine's output for the bundled fixture."""
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from test_report import CASE_A, output_table, placeholder_row, scored_row
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_FILE = REPO / "fsengine" / "contracts" / "v2_37features.toml"
-DEFAULTED = {"default", "fallback", "missing"}  # quality.md §1
+DEFAULTED = {"default", "fallback", "missing"}  # docs/quality.md §1
 
 
 def contract_data():
@@ -37,7 +37,7 @@ def recount(rows: list[dict]) -> dict[tuple[str, str], dict]:
     """Independent what-if figures: {(kind, name): {rows, players, median, min, max, after}}.
 
     A row gains under X when it is scored, stored as not quality-ready, has a defaulted tag
-    at some index of X, and is ready by quality.md once those tags are replaced by the
+    at some index of X, and is ready by docs/quality.md once those tags are replaced by the
     feature's first non-defaulted contract tag."""
     features = contract_data()
     present_tag = [next(t for t in f["tags"] if t not in DEFAULTED) for f in features]

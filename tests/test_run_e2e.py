@@ -36,14 +36,14 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     load_world(client, project, world)
     client.create_dataset(f"{project}.{DATASET}", exists_ok=True)
     target = f"{project}.{DATASET}.{TABLE}"
-    # the target as documented (output.md §2, written out in tests/contract_table.py), with
+    # the target as documented (docs/output.md §2, written out in tests/contract_table.py), with
     # columns the engine does not emit, not as the code's own schema describes it
     create_target_table(client, target, bigquery_fields(extra_after={"opponent_team_abbr": NOT_EMITTED_SAMPLE}))
     jobs_before = job_ids(client)
 
     wire = ["--project", project, "--api-endpoint", bq_emulator.rest_url,
             "--storage-endpoint", bq_emulator.grpc_target, "--anonymous"]
-    # the target is the v2_37features table of output.md §2: the run computes that contract
+    # the target is the v2_37features table of docs/output.md §2: the run computes that contract
     args = ["run", "--start", START.isoformat(), "--end", END.isoformat(), "--mode", "backfill",
             "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--contract", "v2_37features", *wire]
     result = CliRunner().invoke(app, args)

@@ -1,4 +1,4 @@
-"""Snapshot format 1 (sources.md §3): the reader refuses every kind of damaged or
+"""Snapshot format 1 (docs/sources.md §3): the reader refuses every kind of damaged or
 inconsistent snapshot with a SnapshotError naming the table/file, and accepts a good one.
 Each test copies a small generated world and breaks one thing."""
 

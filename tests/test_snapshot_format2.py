@@ -1,4 +1,4 @@
-"""Snapshot format 2 (v2_54 sources.md §5): the `contracts` list, the per-contract tables,
+"""Snapshot format 2 (docs/v2_54/sources.md §5): the `contracts` list, the per-contract tables,
 columns and lookbacks (§1-§3), and the reader's refusal of a snapshot not taken for the
 contract of the run. Expected bounds are written out here from the spec's own worked example,
 not computed by fsengine."""
@@ -24,7 +24,7 @@ from fsengine.snapshot.sources import (
     tables_for,
 )
 
-GOLDEN = Path("/work/shared/spec/v2_54/vectors/world")
+GOLDEN = Path(__file__).resolve().parent / "vectors" / "v2_54" / "world"  # a copy of the spec's golden world
 V37, V54 = "v2_37features", "v2_54features"
 PGS = "nba_analytics.player_game_summary"
 ODDS = "nba_raw.odds_api_player_points_props"
@@ -84,7 +84,7 @@ def test_contract_tables_and_columns():
                                             "three_pt_attempts", "usage_rate"]
     assert columns_for(TABLES["nba_raw.bettingpros_player_points_props"], [V54])[-1] == "bookmaker"
     added = sum(len(columns_for(t, [V54])) - len(columns_for(t, [V37])) for t in tables_for([V37]))
-    assert added == 20  # sources.md §2 lists 21, one of which (minutes_before_tipoff) S37 already read
+    assert added == 20  # docs/sources.md §2 lists 21, one of which (minutes_before_tipoff) S37 already read
     assert BY_SHORT["injury_report"].key == INJURY and BY_SHORT["prediction_accuracy"].key == ACCURACY
     assert TABLES[INJURY].date_column == "report_date"
 

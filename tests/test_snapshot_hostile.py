@@ -74,7 +74,7 @@ def _float_minutes(snap: Path, value) -> None:
 
 
 def test_nan_in_float64_minutes_is_read_as_null_as_the_spec_says(snap, tmp_path):
-    """sources.md §2.1: FLOAT64 minutes are treated like INT64 (NULL, never NaN)."""
+    """docs/sources.md §2.1: FLOAT64 minutes are treated like INT64 (NULL, never NaN)."""
     from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
 

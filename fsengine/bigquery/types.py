@@ -1,8 +1,8 @@
 """The one map between BigQuery types and Arrow types.
 
 Used both ways: reading (the Arrow type the Storage Read API delivers for a BigQuery column,
-sources.md §1) and writing (the BigQuery type a target column needs for an output column,
-output.md §8.5). Legacy names (INTEGER, FLOAT, BOOLEAN, RECORD, ...) are what the REST API
+docs/sources.md §1) and writing (the BigQuery type a target column needs for an output column,
+docs/output.md §8.5). Legacy names (INTEGER, FLOAT, BOOLEAN, RECORD, ...) are what the REST API
 reports for tables made with the legacy names; they mean the same types.
 
 >>> arrow_type("NUMERIC(5,2)"), arrow_type("ARRAY<INT64>")

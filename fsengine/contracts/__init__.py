@@ -1,4 +1,4 @@
-"""The feature contract (spec features.md §1) and its semantics profile, loaded from a TOML
+"""The feature contract (docs/features.md §1) and its semantics profile, loaded from a TOML
 file: the bundled fsengine/contracts/<name>.toml, or any file given by path (a modified copy,
 a new contract). Every fact about the features — names, categories, defaults, fallback
 reasons, upstream tables, required/optional, the count — and every profile value is read
@@ -28,7 +28,7 @@ REFERENCE_CONTRACT = "v2_37features"
 # the reference one: that is the profile the spec's round-1 rules are stated for.
 DEFAULT_RUN_CONTRACT = "v2_54features"
 NO_DEFAULT = "none"  # `default = "none"` in the file: the feature is stored 0.0 when missing
-# `default = "nan"`: no default either; absent in memory as NaN (v2_54 features.md §0.1),
+# `default = "nan"`: no default either; absent in memory as NaN (docs/v2_54/features.md §0.1),
 # stored 0.0 like "none".
 NAN_DEFAULT = "nan"
 
@@ -60,7 +60,7 @@ class Contract:
     # The identifiers the output writes (v2_54 README D54-3); both default to `name`.
     feature_version: str = ""
     feature_schema_version: str = ""
-    # The contract's optional output columns (`[output]` table; v2_54/output.md §1 #190-251):
+    # The contract's optional output columns (`[output]` table; docs/v2_54/output.md §1 #190-251):
     # run-level columns taken from the assembled frame, by name, in output order, and the
     # per-feature feature_N_value columns.
     output_extra_columns: tuple[str, ...] = ()

@@ -18,7 +18,7 @@ from typing import Any
 
 @dataclass(frozen=True)
 class TagWeight:
-    """One row of the scorer's tag table (quality.md §1): weight q_i, canonical source src_i,
+    """One row of the scorer's tag table (docs/quality.md §1): weight q_i, canonical source src_i,
     defaulted d_i."""
 
     weight: int
@@ -33,7 +33,7 @@ DEFAULT_COUNTS = ("default_feature_count", "required_default_count")
 @dataclass(frozen=True)
 class ScorerProfile:
     """The scorer's data of a profile (`[profile.scorer]`): the tag table and the rules that
-    differ between profiles (v2_54/quality.md §1-§4)."""
+    differ between profiles (docs/v2_54/quality.md §1-§4)."""
 
     tags: tuple[tuple[str, TagWeight], ...]  # (raw tag, its row), in table order
 
@@ -57,7 +57,7 @@ class Profile:
     name: str
     contract: str  # the name of the contract whose file holds this profile
     scorer_version: str
-    # Windows, in calendar days unless named otherwise (features.md §3, §5, §8).
+    # Windows, in calendar days unless named otherwise (docs/features.md §3, §5, §8).
     last10_window_days: int
     last10_size: int
     total_games_window_days: int
@@ -69,11 +69,11 @@ class Profile:
     team_defense_fallback_days: int
     early_season_days: int
     training_quality_threshold: int
-    # Built-in season starts (features.md §2.5); other seasons derive from PGS.
+    # Built-in season starts (docs/features.md §2.5); other seasons derive from PGS.
     season_starts: dict[int, dt.date] = field(default_factory=dict)
     fallback_season_start_month_day: tuple[int, int] = (10, 22)
     fatigue_gate: tuple[float, float] = (0.0, 100.0)
-    # Switches of the rules of features 0-36 (v2_54/features.md §0-§2; documented in
+    # Switches of the rules of features 0-36 (docs/v2_54/features.md §0-§2; documented in
     # v2_54features.toml; v2_37features.toml holds the reference values).
     spine_history_filter_days: int = 0
     production_spine_filter: bool = False
@@ -90,7 +90,7 @@ class Profile:
     minutes_ppm_phase4_fallback: bool = False
     minutes_ppm_missing_tag: str = "fallback"
     emit_fallback_reasons: bool = True
-    # Windows of the extractions of features 37-59 (v2_54/features.md §4).
+    # Windows of the extractions of features 37-59 (docs/v2_54/features.md §4).
     odds_lookback_days: int = 14
     rolling_stats_window_days: int = 60
     line_history_window_days: int = 60

@@ -216,7 +216,7 @@ def collect_evidence(snapshot: Snapshot, player: str, game_date: dt.date, oppone
 
         cols, rows = run_explain_query(con, "explain_upgc", params)
         upgc = next((r for r in rows if r["chosen"]), None)
-        summary = "no UPGC row: context features fall to neutral values (features.md §2.4)" if upgc is None else (
+        summary = "no UPGC row: context features fall to neutral values (docs/features.md §2.4)" if upgc is None else (
             f"team {upgc['team_abbr']}, home_game {fmt(upgc['home_game'])}, days_rest {fmt(upgc['days_rest'])}"
             + (f" ({len(rows)} duplicate rows; the first by the tie-break is chosen)" if len(rows) > 1 else ""))
         ev["upgc"] = Evidence("upgc", "Game context (UPGC)", summary, cols, rows)
@@ -267,7 +267,7 @@ def collect_evidence(snapshot: Snapshot, player: str, game_date: dt.date, oppone
 
 # --------------------------------------------------------------------------- feature inputs
 
-# Which evidence each feature reads (features.md §6): (evidence key, fields shown).
+# Which evidence each feature reads (docs/features.md §6): (evidence key, fields shown).
 FEATURE_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
     0: (("daily_cache", ("points_avg_last_5",)), ("last10", ("played",))),
     1: (("daily_cache", ("points_avg_last_10",)), ("last10", ("played",))),
@@ -310,7 +310,7 @@ FEATURE_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
     36: (("daily_cache", ("points_avg_last_5", "points_avg_season", "points_std_last_10")), ("last10", ("played",)),
          ("player_counts", ("season_rows_with_points",))),
 }
-# With an unknown opponent, feature 29 falls back to the season average (features.md §6).
+# With an unknown opponent, feature 29 falls back to the season average (docs/features.md §6).
 UNKNOWN_OPPONENT_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
     29: (("opponent_games", ()), ("daily_cache", ("points_avg_season",)), ("player_counts", ("season_rows_with_points",))),
 }
@@ -457,7 +457,7 @@ def explain(
 
     warnings = []
     if row["early_season_flag"]:
-        warnings.append("early-season placeholder row: every feature is stored 0.0 without a tag (features.md §2.5)")
+        warnings.append("early-season placeholder row: every feature is stored 0.0 without a tag (docs/features.md §2.5)")
     stored_dates = ((row.get("historical_completeness") or {}).get("contributing_game_dates")) or []
     snapshot_dates = [r["game_date"] for r in ev["last10"].rows]
     if not row["early_season_flag"] and list(stored_dates) != snapshot_dates:

@@ -634,7 +634,7 @@ figure {{ margin: 1em 0; overflow-x: auto; }} .note {{ color: #555; font-size: 0
 <body>
 <h1>fsengine report — {_e(report.start)} .. {_e(report.end)}</h1>
 <p>Output <code>{_e(report.out)}</code>, contract <code>{_e(report.contract)}</code>. {_e(summary)}</p>
-<p class="note">A feature is defaulted when its raw source tag is default, fallback or missing (quality.md §1);
+<p class="note">A feature is defaulted when its raw source tag is default, fallback or missing (docs/quality.md §1);
 “players” counts distinct player_lookup values; a row is quality-ready when is_quality_ready is true
 (zero defaults, so every row without a Vegas line is not ready).</p>
 

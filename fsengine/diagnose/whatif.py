@@ -10,8 +10,8 @@ A row gains under X exactly when: it is scored (not an early-season placeholder)
 `is_quality_ready` is false, at least one index of X is defaulted in its raw tags (otherwise
 nothing about the row changes), and the scorer (`fsengine.scoring.quality.score`, the very
 rules that produced `is_quality_ready`: tier, score, matchup share and zero defaults,
-quality.md §3) says "ready" for its tags with every defaulted index of X replaced. The
-replacement is the feature's own first non-defaulted raw tag in the contract (features.md
+docs/quality.md §3) says "ready" for its tags with every defaulted index of X replaced. The
+replacement is the feature's own first non-defaulted raw tag in the contract (docs/features.md
 §1, e.g. phase4 for feature 0, vegas for 25, minutes_ppm for 31): the tag it carries when its
 source is there. Its weight only moves the score and the matchup share, never below what a
 non-defaulted tag gives, so the choice cannot turn a "ready" into "not ready".
@@ -79,7 +79,7 @@ def scenarios(contract: Contract) -> list[tuple[str, str, int | None, str, tuple
 
 
 def _tag_list(text: str, n: int) -> list[str | None]:
-    """feature_sources_json (output.md §4: {"<i>": "<raw tag>"}) as a list in index order; an
+    """feature_sources_json (docs/output.md §4: {"<i>": "<raw tag>"}) as a list in index order; an
     index without an entry is None (the scorer's "absent")."""
     mapping = json.loads(text)
     return [mapping.get(str(i)) for i in range(n)]

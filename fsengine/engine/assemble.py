@@ -1,9 +1,9 @@
-"""Assembly (features.md §4, §6-§8): the spine, the extraction tables and the player-history
+"""Assembly (docs/features.md §4, §6-§8): the spine, the extraction tables and the player-history
 frame become, per (player, D), the in-memory feature values (one per feature of the contract:
 37 for v2_37features), their raw source tags and the historical_completeness struct.
 Everything is a Polars expression over whole columns.
 
-Value conventions of the in-memory vector (features.md §0.4, §7): a null element is "none"
+Value conventions of the in-memory vector (docs/features.md §0.4, §7): a null element is "none"
 (tag `missing`), a NaN element is NaN. Polars orders NaN above every number, so every
 comparison that may meet a NaN goes through `_gt`/`_ge`/`_le`, which are false for NaN as in
 Python. Polars also turns division by a scalar into multiplication by its reciprocal, which is
@@ -129,7 +129,7 @@ def _tag(name: str) -> pl.Expr:
 
 
 # --------------------------------------------------------------------------- lookup rules
-# A feature is a pair (value expression, tag expression); features.md §4.3.
+# A feature is a pair (value expression, tag expression); docs/features.md §4.3.
 
 
 def with_fallback(p4: pl.Expr, p3: pl.Expr | None, default: float) -> tuple[pl.Expr, pl.Expr]:
@@ -182,7 +182,7 @@ def load_inputs(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, run_query
 
 
 def p4_map() -> dict[str, pl.Expr]:
-    """The P4 map of features.md §4.1: Q1, then Q2, Q3, Q4 rows; a later row's key overwrites
+    """The P4 map of docs/features.md §4.1: Q1, then Q2, Q3, Q4 rows; a later row's key overwrites
     an earlier one even with NULL (Q3's paint/three rates replace the daily-cache copies
     whenever the player has a Q3 row)."""
     c = pl.col
@@ -205,7 +205,7 @@ def p4_map() -> dict[str, pl.Expr]:
 
 
 def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
-    """(value, tag) of every feature of the contract in index order (features.md §6). The
+    """(value, tag) of every feature of the contract in index order (docs/features.md §6). The
     rules are code; every fallback value is the contract's `default` of the feature."""
     c = pl.col
     p4 = p4_map()
@@ -325,7 +325,7 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
 
 
 def completeness_expr(profile: Profile) -> pl.Expr:
-    """historical_completeness of features.md §8; placeholders get {0, 0, TRUE, TRUE, []}."""
+    """historical_completeness of docs/features.md §8; placeholders get {0, 0, TRUE, TRUE, []}."""
     c = pl.col
     size = profile.last10_size
     found = c("last10_n").fill_null(0)
@@ -386,7 +386,7 @@ def tag_row_lists(columns: list[pl.Series], null_rows: np.ndarray, labels: list[
 def assemble(
     con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile = REFERENCE, run_query=run_query
 ) -> pl.DataFrame:
-    """The assembled frame of engine-interface.md, fatigue gate applied (features.md §2.6),
+    """The assembled frame of docs/engine.md, fatigue gate applied (docs/features.md §2.6),
     sorted by game_date then player_lookup."""
     contract = contract_of(profile)
     count = contract.feature_count

@@ -1,4 +1,4 @@
-"""Assembly of contract v2_54features, profile head-2026-07 (spec v2_54/features.md).
+"""Assembly of contract v2_54features, profile head-2026-07 (docs/v2_54/features.md).
 
 Selected by the profile's `assembly` name ("head"; the round-1 profile "reference" uses
 assemble.py). Runs the head extractions of the registry (extract.HEAD_EXTRACTIONS: the round-1
@@ -6,7 +6,7 @@ Q1-Q5, Q8 files bound with the profile's windows — exact date for Phase 4 — 
 files), the round-1 player history (Q6, Q7, Q10, Q11), and turns them into the 60 in-memory
 values, their raw tags, `cache_miss_fallback_used` and `vegas_line_source` per spine row.
 
-Arithmetic (features.md §0): the SQL hands over exact values only (integers, NUMERIC x 10^9
+Arithmetic (docs/features.md §0): the SQL hands over exact values only (integers, NUMERIC x 10^9
 as integers, FLOAT64 lines); every float here is computed as the spec states it, per row in
 Python: left-to-right float sums (`float_sum`, §0.2), exact rational standard deviations
 rounded once (`exact_stdev`, §0.3/§0.5), 28-digit decimal quotients (`decimal_quotient`,
@@ -44,7 +44,7 @@ NAN = float("nan")
 PHASE4_FALLBACK_WINDOWS = (
     "daily_cache_fallback_days", "composite_fallback_days", "shot_zone_fallback_days", "team_defense_fallback_days",
 )
-# Defaults of 37-59 when the profile's contract does not declare them (features.md §3).
+# Defaults of 37-59 when the profile's contract does not declare them (docs/features.md §3).
 NEW_FEATURE_DEFAULT = {37: 0.0}
 
 # The head extractions in run order, after `spine` (stage core) and before the history stage.
@@ -386,7 +386,7 @@ def _default_of(profile: Profile):
 
 def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile,
                   minutes_type: str) -> pl.DataFrame:
-    """The assembled frame (engine-interface.md) for contract v2_54features: 60 values and tags,
+    """The assembled frame (docs/engine.md) for contract v2_54features: 60 values and tags,
     plus cache_miss_fallback_used and vegas_line_source; fatigue gate applied. Column-wise
     (head_columns.py); the same bits as the per-row statement of the rules, assemble_head_rows."""
     from fsengine.engine.head_columns import assemble_columns

@@ -1,5 +1,5 @@
 """The engine entry point: (snapshot, run options) -> assembled rows, for every date of the run
-at once (engine-interface.md). Pure: nothing is written; the DuckDB session lives in memory
+at once (docs/engine.md). Pure: nothing is written; the DuckDB session lives in memory
 for the duration of the call."""
 
 from __future__ import annotations
@@ -33,12 +33,12 @@ class EngineResult:
 
 
 def default_as_of() -> dt.date:
-    """Today in America/New_York (features.md §2.1)."""
+    """Today in America/New_York (docs/features.md §2.1)."""
     return dt.datetime.now(ZoneInfo(AS_OF_ZONE)).date()
 
 
 def production_from(mode: str, start: dt.date, as_of: dt.date) -> dt.date:
-    """First date built from the production spine (features.md §2.1): auto and backfill switch
+    """First date built from the production spine (docs/features.md §2.1): auto and backfill switch
     at as_of (backfill cannot build dates whose games are not played); production is forced
     from start."""
     return start if mode == "production" else as_of

@@ -5,7 +5,7 @@ as the executable statement of the rules and compared column by column in
 tests/engine/test_head_columns.py), computed over whole columns with numpy/Polars so that a
 five-season world (136k spine rows) assembles in about a second instead of minutes.
 
-How the exact arithmetic of features.md §0 survives vectorisation:
+How the exact arithmetic of docs/features.md §0 survives vectorisation:
 - left-to-right float sums (§0.2): the per-key rows are laid out as a (keys x slots) matrix
   and added one slot column at a time (`_seq_sum`), which is the same sequence of roundings
   as Python's `sum` (padding adds 0.0 after the last value, which changes nothing);

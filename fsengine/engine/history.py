@@ -1,8 +1,8 @@
-"""Player history (features.md §3 Q6, Q7, Q10, Q11, §4.2, §5, §6, §8): runs the four PGS
+"""Player history (docs/features.md §3 Q6, Q7, Q10, Q11, §4.2, §5, §6, §8): runs the four PGS
 extractions and turns their exact integer aggregates and last-10 lists into the float64
 values the spec defines, one row per spine row.
 
-Exactness (features.md §0.3). The SQL hands over only exact values: point sums and counts,
+Exactness (docs/features.md §0.3). The SQL hands over only exact values: point sums and counts,
 minutes x 10^9 (NUMERIC, INT64), NUMERIC averages already rounded to 9 decimals half away from
 zero (still x 10^9), and, where §0.3 averages FLOAT64 values (Q11 ratios on the non-NUMERIC
 path; Q7/Q11 minutes when they are FLOAT64), the float64 values themselves with their place in
@@ -70,7 +70,7 @@ RunQuery = Callable[[duckdb.DuckDBPyConnection, str, dict], object]
 def player_history(
     con: duckdb.DuckDBPyConnection, params: dict, minutes_type: str, run_query: RunQuery, profile: Profile = REFERENCE
 ) -> pl.DataFrame:
-    """One row per spine row with the columns of OUTPUT_SCHEMA (engine-interface.md).
+    """One row per spine row with the columns of OUTPUT_SCHEMA (docs/engine.md).
 
     `minutes_type` is the recorded BigQuery type of PGS minutes_played: NUMERIC selects the
     NUMERIC arithmetic of Q7/Q11; INT64 and FLOAT64 the float64 arithmetic with N3 NaNs.
@@ -135,7 +135,7 @@ def sequential_running_sums(values: np.ndarray, position: np.ndarray) -> np.ndar
     `values` holds the segments one after the other, each in its summation order;
     `position[i]` is the 0-based place of element i in its segment. Element i of the result
     is ((v_0 + v_1) + ...) + v_i over its segment: the first value as is, then one float64
-    addition per element (features.md §0.3 running sum). numpy's sum and DuckDB's SUM may
+    addition per element (docs/features.md §0.3 running sum). numpy's sum and DuckDB's SUM may
     pair or compensate; here all segments advance one place per step, so the steps are
     vectorised and their number is the longest segment."""
     values = np.asarray(values, dtype=np.float64)

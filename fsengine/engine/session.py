@@ -1,11 +1,11 @@
 """The DuckDB session of one run: an in-memory connection with the snapshot's tables as views,
 the profile's built-in season starts as a small table, and the named parameters every query
-file may bind (engine-interface.md).
+file may bind (docs/engine.md).
 
-Decimal handling (sources.md §1): Phase-4 NUMERIC columns arrive as DECIMAL(38,9) and the
+Decimal handling (docs/sources.md §1): Phase-4 NUMERIC columns arrive as DECIMAL(38,9) and the
 query files turn them into float64 with `CAST(x AS DOUBLE)`. DuckDB computes that cast as the
 unscaled integer divided by 10^9 in float64, which is the correctly rounded float for every
-|x| < 9·10^6 (sources.md §1); tests/engine/test_session.py checks it against Python's
+|x| < 9·10^6 (docs/sources.md §1); tests/engine/test_session.py checks it against Python's
 `float(Decimal)`.
 """
 
@@ -67,7 +67,7 @@ def query_params(
 ) -> dict[str, object]:
     """The parameter dict the query files bind from ($start, $end, $as_of, windows, ...).
 
-    `production_from` is the first date built from the production spine (features.md §2.1):
+    `production_from` is the first date built from the production spine (docs/features.md §2.1):
     `as_of` in modes auto and backfill, `start` when production is forced.
     """
     month, day = profile.fallback_season_start_month_day

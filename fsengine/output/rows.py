@@ -1,4 +1,4 @@
-"""Output rows (spec output.md §1-§5; v2_54/output.md): the assembled frame -> the output
+"""Output rows (docs/output.md §1-§5; docs/v2_54/output.md): the assembled frame -> the output
 columns of the profile's contract (143 for v2_37features, 251 for v2_54features).
 
 `output_rows` scores the tags (fsengine.scoring.quality), zero-fills the stored feature array, computes
@@ -54,19 +54,19 @@ ASSEMBLED_COLUMNS = {
     "feature_tags": pl.List(pl.Utf8),
     "is_placeholder": pl.Boolean,
     "composite_fallback": pl.Boolean,
-    "historical_completeness": None,  # struct, passed through (features.md §8)
+    "historical_completeness": None,  # struct, passed through (docs/features.md §8)
 }
 NOT_NULL_INPUTS = ("player_lookup", "game_date", "game_id", "is_placeholder")
 # Optional columns of the assembled frame: required exactly when the contract emits the output
-# column of the same name (its `[output] extra_columns`; v2_54/output.md §1 #190-191), and then
+# column of the same name (its `[output] extra_columns`; docs/v2_54/output.md §1 #190-191), and then
 # non-NULL on scored rows (placeholders: NULL). Absent for v2_37features.
 OPTIONAL_ASSEMBLED_COLUMNS = {
     "cache_miss_fallback_used": pl.Boolean,
     "vegas_line_source": pl.Utf8,
 }
 
-COMPOSITE_FALLBACK_REASON = "composite_factors_missing_matchup_data"  # output.md §2.1 #21
-EARLY_SEASON_REASON = "early_season_skip_first_14_days"  # output.md §2.1 #15
+COMPOSITE_FALLBACK_REASON = "composite_factors_missing_matchup_data"  # docs/output.md §2.1 #21
+EARLY_SEASON_REASON = "early_season_skip_first_14_days"  # docs/output.md §2.1 #15
 PLACEHOLDER_COMPLETENESS = {
     "games_found": 0,
     "games_expected": 0,
@@ -75,7 +75,7 @@ PLACEHOLDER_COMPLETENESS = {
     "contributing_game_dates": [],
 }
 
-# output.md §3 step 1: the fields data_hash covers.
+# docs/output.md §3 step 1: the fields data_hash covers.
 HASH_FIELDS = (
     "player_lookup", "universal_player_id", "game_date", "game_id", "features", "feature_names",
     "feature_count", "feature_version", "feature_quality_score", "opponent_team_abbr", "is_home",
@@ -139,7 +139,7 @@ def _text_or_null(expr: Any) -> Any:
 
 
 def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
-    """The text output.md §3 hashes, per row, from the 15 fields in their in-memory form:
+    """The text docs/output.md §3 hashes, per row, from the 15 fields in their in-memory form:
     `features` = List[Float64] with null = none and NaN kept (exactly `width` elements),
     `feature_names` = List[Utf8] (one value for every row is enough: it is a constant),
     `feature_quality_score` = the rounded float."""
@@ -193,7 +193,7 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
 
 
 def data_hashes(fields: pl.DataFrame, width: int) -> pl.Series:
-    """data_hash (output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`."""
+    """data_hash (docs/output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`."""
     texts = hash_texts(fields, width).to_arrow()
     texts = (texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts).cast(pa.large_string())
     # hash straight from the UTF-8 buffer: no Python str per row
@@ -260,7 +260,7 @@ def _checked_input(
 
 
 def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int, codes: np.ndarray) -> pa.Array:
-    """feature_sources_json (output.md §4), NULL without tags: `"<i>": "<tag>"` fragments
+    """feature_sources_json (docs/output.md §4), NULL without tags: `"<i>": "<tag>"` fragments
     (each serialised by json.dumps) joined per distinct tag pattern, then spread to the rows."""
     labels = list(rules.tags)
     has_tags = tags.is_not_null().to_numpy()
@@ -399,7 +399,7 @@ def _scored_only(column: pl.Series, placeholder: np.ndarray) -> pa.Array:
 def _value_columns(
     in_memory: pl.Series, codes: np.ndarray, rules: quality.ScorerRules, width: int, placeholder: np.ndarray
 ) -> dict[str, pa.Array]:
-    """feature_N_value (v2_54/output.md §1 #192-251): the in-memory value of feature N when
+    """feature_N_value (docs/v2_54/output.md §1 #192-251): the in-memory value of feature N when
     its raw tag is not a defaulted one (default / missing / fallback), else NULL; NULL on
     placeholder rows."""
     rows = len(placeholder)
@@ -412,7 +412,7 @@ def _value_columns(
 
 
 def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
-    """output.md §1: no NaN or ±Inf in any column or array element."""
+    """docs/output.md §1: no NaN or ±Inf in any column or array element."""
     for field in table.schema:
         column = table.column(field.name)
         if pa.types.is_list(field.type) and pa.types.is_floating(field.type.value_type):
@@ -432,11 +432,11 @@ def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
 def output_rows(
     assembled: pl.DataFrame, run_ts: dt.datetime, profile: Profile = REFERENCE, timings: dict | None = None
 ) -> pa.Table:
-    """The output rows of a run (output.md §2), with exactly the output schema of the profile's
+    """The output rows of a run (docs/output.md §2), with exactly the output schema of the profile's
     contract (OUTPUT_SCHEMA for the reference contract).
 
     `run_ts` is the run's one UTC instant (aware): created_at and quality_computed_at.
-    Placeholder rows (is_placeholder) get the placeholder fill of output.md §2 / quality.md §8;
+    Placeholder rows (is_placeholder) get the placeholder fill of docs/output.md §2 / docs/quality.md §8;
     their feature values and tags must be absent (null).
     `timings`, when given, gains the seconds spent in quality.score ("score") and in the rest
     of this function ("rows": checks, data_hash, columns), added to any value already there.

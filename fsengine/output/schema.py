@@ -1,4 +1,4 @@
-"""The output row (spec output.md §2, §8.5): the one definition of the emitted columns, their
+"""The output row (docs/output.md §2, §8.5): the one definition of the emitted columns, their
 BigQuery and Arrow types, and the atomic writer of `OUT/ml_feature_store_v2/`. The per-feature
 columns (feature_<i>_quality, feature_<i>_source) follow the contract: `output_columns(contract)`;
 the module constants are those of the reference contract (143 columns for its 37 features).
@@ -126,7 +126,7 @@ def _quality_columns(contract: Contract) -> list[OutputColumn]:
 
 
 # The optional run-level columns a contract may emit (its `[output] extra_columns`), each
-# taken from the assembled frame's column of the same name (v2_54/output.md §1 #190-191).
+# taken from the assembled frame's column of the same name (docs/v2_54/output.md §1 #190-191).
 EXTRA_COLUMNS = {
     "cache_miss_fallback_used": _col("cache_miss_fallback_used", "BOOL", _B),
     "vegas_line_source": _col("vegas_line_source", "STRING", _S),
@@ -141,7 +141,7 @@ def extra_columns(contract: Contract) -> list[OutputColumn]:
 
 
 def value_columns(contract: Contract) -> list[OutputColumn]:
-    """feature_N_value, N = 0..n-1, when the contract emits them (v2_54/output.md §1 #192-251)."""
+    """feature_N_value, N = 0..n-1, when the contract emits them (docs/v2_54/output.md §1 #192-251)."""
     if not contract.feature_value_columns:
         return []
     return [_col(f"feature_{i}_value", "FLOAT64", _F) for i in range(contract.feature_count)]
@@ -153,7 +153,7 @@ def output_columns(contract: Contract) -> tuple[OutputColumn, ...]:
 
 
 def quality_column_names(contract: Contract) -> list[str]:
-    """The quality group of the output (output.md §2.2), in output order."""
+    """The quality group of the output (docs/output.md §2.2), in output order."""
     return [c.name for c in _quality_columns(contract)]
 
 

@@ -1,4 +1,4 @@
-"""The local checks of a push (spec output.md §1, §8.1), made before any job is sent: the
+"""The local checks of a push (docs/output.md §1, §8.1), made before any job is sent: the
 run's rows (keys, NULLs, NaN/Inf, array shapes, the score's NUMERIC(5,2)) and whether the
 target's schema can take them. Each problem is one line naming the column and example keys.
 """
@@ -81,8 +81,8 @@ def _row_masks(values, arrow_type: pa.DataType, path: str) -> Iterable[tuple[str
 
 def rows_columns(table: pa.Table) -> tuple[OutputColumn, ...]:
     """The emitted columns of the run's rows: those of the bundled contract whose columns the
-    rows hold (v2_37features: the 143 of output.md §2; v2_54features: the 251 of
-    v2_54/output.md §1); the reference contract's when none matches (the checks then name the
+    rows hold (v2_37features: the 143 of docs/output.md §2; v2_54features: the 251 of
+    docs/v2_54/output.md §1); the reference contract's when none matches (the checks then name the
     differing columns)."""
     contract = contract_of_columns(table.schema.names)
     return output_columns(contract) if contract is not None else OUTPUT_COLUMNS

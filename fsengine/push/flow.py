@@ -1,4 +1,4 @@
-"""`fsengine push`: write a run's rows into the BigQuery target (spec output.md §8), as a story.
+"""`fsengine push`: write a run's rows into the BigQuery target (docs/output.md §8), as a story.
 
     report = push("out/", client, "nba-props-platform.nba_predictions.ml_feature_store_v2")
     report = push(["out/chunk-0001-of-0002", "out/chunk-0002-of-0002"], client, target)  # or push("out/", ...)

@@ -1,4 +1,4 @@
-"""The BigQuery side of a push (spec output.md §8.2-§8.4): the target's metadata, the staging
+"""The BigQuery side of a push (docs/output.md §8.2-§8.4): the target's metadata, the staging
 table's life (created with an expiration, always deleted), the two jobs (load, MERGE) started
 with fixed ids, waited for with a timeout and cancelled past it, and the reconciliation of the
 MERGE's DML statistics.

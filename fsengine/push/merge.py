@@ -1,4 +1,4 @@
-"""The MERGE of a push (spec output.md §8.2 step 2), rendered from queries/bigquery/merge.sql.
+"""The MERGE of a push (docs/output.md §8.2 step 2), rendered from queries/bigquery/merge.sql.
 
 The template holds the statement; this module only fills in the quoted table names and the
 column lists from the output schema, and drops the `-- replace-only` lines unless replacing.

@@ -1,4 +1,4 @@
-"""The quality scorer (spec quality.md): raw source tags -> the quality columns of the output.
+"""The quality scorer (docs/quality.md): raw source tags -> the quality columns of the output.
 
 The scorer reads only the raw tags of a row (one per feature of the contract), never the
 feature values. `score()` runs as vectorised Polars expressions over every row of a run (the
@@ -6,7 +6,7 @@ two per-row index lists are built from numpy offsets instead: Polars' concat_lis
 slower for them); no Python loop touches a row. Facts about features (categories,
 fallback reasons, upstream-table labels, optional flags, names) come from the contract; the
 scorer version and the training-quality threshold come from the profile; this module holds
-only the rules of the scorer version itself (the tag table of quality.md §1, tiers, alerts).
+only the rules of the scorer version itself (the tag table of docs/quality.md §1, tiers, alerts).
 
 Every rounding the spec defines as Python `round` is evaluated by Python itself over the
 finite set of integer weight sums a row can have, and looked up per row, so the vectorised
@@ -51,7 +51,7 @@ class TagRule:
 
 @dataclass(frozen=True)
 class ScorerRules:
-    """One upstream scorer version (quality.md §1-§4), as data."""
+    """One upstream scorer version (docs/quality.md §1-§4), as data."""
 
     version: str
     tags: Mapping[str, TagRule]
@@ -73,7 +73,7 @@ class ScorerRules:
     phase4_primary_share: float
     partial_primary_share: float
     model_compatible: tuple[str, ...]
-    # The rules a profile's [profile.scorer] table sets (v2_54/quality.md §3-§4); the defaults
+    # The rules a profile's [profile.scorer] table sets (docs/v2_54/quality.md §3-§4); the defaults
     # are the reference profile's.
     exclude_defaulted_optional: bool = False
     score_caps: tuple[tuple[int, float], ...] = ()
@@ -117,7 +117,7 @@ V1_HYBRID_20260205 = ScorerRules(
 
 SCORERS: dict[str, ScorerRules] = {V1_HYBRID_20260205.version: V1_HYBRID_20260205}
 
-# Fallback reasons (contract) that also name the quality groups and alerts of quality.md §1/§3.
+# Fallback reasons (contract) that also name the quality groups and alerts of docs/quality.md §1/§3.
 COMPOSITE_REASON = "composite_factors_missing"
 OPPONENT_DEFENSE_REASON = "opponent_defense_missing"
 CRITICAL_CATEGORY = "matchup"
@@ -155,7 +155,7 @@ def _with_profile_data(version: str, data) -> ScorerRules:
 
 
 def defaulted_tags(rules: ScorerRules = V1_HYBRID_20260205) -> tuple[str, ...]:
-    """The raw tags that count a feature as defaulted (quality.md §1), in tag-table order."""
+    """The raw tags that count a feature as defaulted (docs/quality.md §1), in tag-table order."""
     return tuple(tag for tag, rule in rules.tags.items() if rule.defaulted)
 
 
@@ -208,7 +208,7 @@ class TagMapScore(NamedTuple):
 
 
 def tag_map_score(tags: Mapping[int, str] | Sequence[str], profile: Profile = REFERENCE) -> TagMapScore:
-    """The generic scorer of quality.md §10 (v2_54/quality.md §9) for tag maps of any length.
+    """The generic scorer of docs/quality.md §10 (docs/v2_54/quality.md §9) for tag maps of any length.
 
     n = number of entries; indices 0..m-1 are scored, m = n or, with the profile's
     generic_index_limit, min(n, limit) (an absent index counts as `default`, an unknown label
@@ -237,7 +237,7 @@ def tag_map_score(tags: Mapping[int, str] | Sequence[str], profile: Profile = RE
 
 
 def _capped(raw: float, required_defaults: int, rules: ScorerRules) -> float:
-    """v2_54/quality.md §3 step 3: the first cap whose required-default count is reached."""
+    """docs/v2_54/quality.md §3 step 3: the first cap whose required-default count is reached."""
     for count, cap in rules.score_caps:
         if required_defaults >= count:
             return min(raw, cap)
@@ -246,7 +246,7 @@ def _capped(raw: float, required_defaults: int, rules: ScorerRules) -> float:
 
 @dataclass(frozen=True)
 class _Layout:
-    """The index groups of quality.md §1, derived from the contract."""
+    """The index groups of docs/quality.md §1, derived from the contract."""
 
     n: int
     categories: dict[str, list[int]]
@@ -291,7 +291,7 @@ def _layout(contract: Contract) -> _Layout:
 
 
 def upstream_tables_json(profile: Profile = REFERENCE) -> str:
-    """The constant feature_upstream_tables_json of the profile's contract (quality.md §6)."""
+    """The constant feature_upstream_tables_json of the profile's contract (docs/quality.md §6)."""
     return _layout(contract_of(profile)).upstream_tables_json
 
 
@@ -354,7 +354,7 @@ def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
 
 
 def _score_expr(layout: _Layout, rules: ScorerRules, w: list[pl.Expr], d: list[pl.Expr], top_weight: int) -> pl.Expr:
-    """feature_quality_score (quality.md §2; v2_54/quality.md §3): the rounded mean of the
+    """feature_quality_score (docs/quality.md §2; docs/v2_54/quality.md §3): the rounded mean of the
     weights, each rounding looked up in a table of Python `round` over every reachable
     (count, weight sum); with the profile's optional rule, optional indices whose tag is
     defaulted neither add nor count; then the caps on required_default_count."""
@@ -383,7 +383,7 @@ def _score_expr(layout: _Layout, rules: ScorerRules, w: list[pl.Expr], d: list[p
 def _scored_columns(
     tags: pl.Series, profile: Profile, computed_at: dt.datetime | None, codes: np.ndarray | None = None
 ) -> pl.DataFrame:
-    """Every column of quality.md §2-§7 for every row, as if each row were scored (§8 masking
+    """Every column of docs/quality.md §2-§7 for every row, as if each row were scored (§8 masking
     of placeholders is `score()`'s job)."""
     rules = scorer_rules(profile)
     layout = _layout(contract_of(profile))
@@ -529,7 +529,7 @@ def _scored_columns(
 
 
 def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None = None) -> dict[str, object]:
-    """The quality columns whose value is the same on every scored row of a run (quality.md
+    """The quality columns whose value is the same on every scored row of a run (docs/quality.md
     §6-§7), as Python values; placeholders carry NULL / [] instead (§8)."""
     rules = scorer_rules(profile)
     layout = _layout(contract_of(profile))
@@ -562,7 +562,7 @@ PLACEHOLDER_DATA_SOURCE = "early_season"
 
 def scored_column_names(profile: Profile = REFERENCE) -> list[str]:
     """The columns `score()` returns, in order: feature_quality_score, data_source and the
-    quality group of the output (output.md §2.2) of the profile's contract, in output order."""
+    quality group of the output (docs/output.md §2.2) of the profile's contract, in output order."""
     return ["feature_quality_score", "data_source", *quality_column_names(contract_of(profile))]
 
 
@@ -575,7 +575,7 @@ def _empty_list(name: str, schema: pa.Schema) -> pl.Expr | None:
 
 
 def utc_instant(moment: dt.datetime) -> dt.datetime:
-    """The run timestamp as an aware datetime in UTC (output.md §5); naive ones are refused."""
+    """The run timestamp as an aware datetime in UTC (docs/output.md §5); naive ones are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"timestamp {moment!r} has no timezone; pass an aware UTC instant")
     return moment.astimezone(dt.timezone.utc)
@@ -589,7 +589,7 @@ def score(
 ) -> pl.DataFrame:
     """Score every row: the feature_tags list column (or a frame holding it) -> quality columns.
 
-    A null tag list marks an early-season placeholder (quality.md §8): score 0.0, data_source
+    A null tag list marks an early-season placeholder (docs/quality.md §8): score 0.0, data_source
     `early_season`, every other column NULL and every array `[]`. `computed_at` (aware) fills
     `quality_computed_at` of scored rows (NULL when not given). Raises ValueError when a tag
     list does not have the contract's length. `codes`, when given, must be

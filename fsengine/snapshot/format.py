@@ -1,4 +1,4 @@
-"""Snapshot folders (spec sources.md §3; format 2: v2_54 sources.md §5): write them atomically
+"""Snapshot folders (docs/sources.md §3; format 2: docs/v2_54/sources.md §5): write them atomically
 (format 2), read and validate format 1 and 2, and expose their tables to DuckDB without copying.
 
 A snapshot is a folder with one sub-folder of Parquet files per source table and a
@@ -251,7 +251,7 @@ def write_snapshot(
 ) -> Path:
     """Write whole in-memory tables as a format-2 snapshot (fixtures, tests).
 
-    `tables` maps `<dataset>.<table>` to an Arrow table with the columns of sources.md §2
+    `tables` maps `<dataset>.<table>` to an Arrow table with the columns of docs/sources.md §2
     in order; `bounds` gives each table's inclusive [start, end]. `contracts` is what the
     manifest declares; None declares every contract whose tables and columns are all present.
     """
@@ -324,7 +324,7 @@ class Snapshot:
         self.declared = declared
         self.contracts = contracts if contracts is not None else declared
 
-    # -- opening and validation (sources.md §3.4; v2_54 sources.md §5)
+    # -- opening and validation (docs/sources.md §3.4; docs/v2_54/sources.md §5)
     @classmethod
     def open(
         cls,
@@ -440,7 +440,7 @@ class Snapshot:
         for table in self.tables.values():
             relation = con.read_parquet([str(f) for f in table.files])
             nan_is_null = [c for c in NAN_MEANS_NULL.get(table.key, ()) if table.column_types.get(c) == "FLOAT64"]
-            if nan_is_null:  # sources.md §2.1: FLOAT64 minutes are treated like INT64: NULL, never NaN
+            if nan_is_null:  # docs/sources.md §2.1: FLOAT64 minutes are treated like INT64: NULL, never NaN
                 relation = relation.project(
                     "* REPLACE (" + ", ".join(f'CASE WHEN isnan("{c}") THEN NULL ELSE "{c}" END AS "{c}"' for c in nan_is_null) + ")"
                 )
@@ -475,7 +475,7 @@ def _hint(serve: tuple[str, ...]) -> str:
 
 
 def _not_taken_for(path: Path, declared: tuple[str, ...], contract: str, listed: dict) -> str:
-    """v2_54 sources.md §5 rule 2: name the snapshot, what it declares, what was asked, what is missing."""
+    """docs/v2_54/sources.md §5 rule 2: name the snapshot, what it declares, what was asked, what is missing."""
     held = {}
     for key, entry in listed.items():
         try:
@@ -612,7 +612,7 @@ def _what_is_wrong(exc: Exception) -> str:
 
 
 # FLOAT64 source columns where the spec gives NaN a meaning: FLOAT64 minutes_played is treated
-# like INT64, "NULL, never NaN" (sources.md §2.1), so a NaN there is read as NULL. Everywhere
+# like INT64, "NULL, never NaN" (docs/sources.md §2.1), so a NaN there is read as NULL. Everywhere
 # else a NaN or an infinity in a source value has no rule and is refused.
 NAN_MEANS_NULL = {"nba_analytics.player_game_summary": ("minutes_played",)}
 

@@ -1,5 +1,5 @@
 """`fsengine snapshot`: read the source tables from BigQuery into a format-2 snapshot
-(spec sources.md §3.2-§4; v2_54 sources.md §1-§6).
+(docs/sources.md §3.2-§4; docs/v2_54/sources.md §1-§6).
 
 What is read follows the chosen contracts (`--contract`, repeatable; default every contract):
 the union of their tables and columns, each table over the union of their windows for the run
@@ -222,7 +222,7 @@ def plan_reads(
     Any change re-reads all the tables, because every table of one snapshot must share one
     snapshot_time (§3.2). A request that extends an existing snapshot's range keeps the old
     range too when the two overlap or touch. `contracts` are the request's; a snapshot taken
-    for other contracts is read anew (v2_54 sources.md §5)."""
+    for other contracts is read anew (docs/v2_54/sources.md §5)."""
     if refresh:
         return dict(needed), ["--refresh: reading every table again"]
     if not (out / MANIFEST).is_file():
@@ -635,7 +635,7 @@ def take_snapshot(
 ) -> SnapshotReport:
     """Snapshot what a run over [start, end] of `contracts` (default: every contract) needs
     into `out`: the union of their tables and columns, each table over the union of their
-    windows (§4; v2_54 sources.md §1); the manifest declares those contracts.
+    windows (§4; docs/v2_54/sources.md §1); the manifest declares those contracts.
 
     `progress` gets a TableProgress after every message received; `log` gets one-line notes
     (reuse decisions, resumed streams). The clients default to the ones `config` builds.

@@ -1,10 +1,10 @@
-"""The source tables (spec sources.md §2; v2_54 sources.md §1-§3): names, date columns,
+"""The source tables (docs/sources.md §2; docs/v2_54/sources.md §1-§3): names, date columns,
 columns with their BigQuery and Arrow types, and — per contract, as data — which tables and
 columns each contract reads and how far back (its lookbacks). Every other module asks here.
 
 A `SourceTable` has its base `columns` (the S37 columns of the nine round-1 tables, every
 column of the two v2_54 tables) and the columns v2_54 `added` to a round-1 table (appended
-after the S37 columns, v2_54 sources.md §2); `all_columns` is both, in the spec's order. The
+after the S37 columns, docs/v2_54/sources.md §2); `all_columns` is both, in the spec's order. The
 generic tie-break marker of the SQL files (fsengine/sql.py) expands to the base `columns`, so
 the v2_37 queries keep their S37 order. `CONTRACT_SOURCES` says, per contract, which tables it
 reads, which of their columns, and over which lookback.
@@ -75,7 +75,7 @@ class SourceTable:
     table: str
     date_column: str
     columns: tuple[Column, ...]  # base: S37 columns (round-1 tables) or every column (v2_54 tables)
-    added: tuple[Column, ...] = ()  # columns v2_54 sources.md §2 appends to a round-1 table
+    added: tuple[Column, ...] = ()  # columns docs/v2_54/sources.md §2 appends to a round-1 table
     extra_restriction: str = ""  # appended to the date restriction (bettingpros: market filter)
     short: str = ""  # the name the SQL files use for the table's view
 
@@ -166,7 +166,7 @@ _S37_COLUMNS: dict[str, tuple[Column, ...]] = {
         "points_line FLOAT64 NOTNULL", "opening_line FLOAT64", "created_at TIMESTAMP NOTNULL"),
 }
 
-# ... and what v2_54features reads in addition (v2_54 sources.md §2, appended in this order;
+# ... and what v2_54features reads in addition (docs/v2_54/sources.md §2, appended in this order;
 # §3: the two new tables).
 _V2_54_ADDED: dict[str, tuple[Column, ...]] = {
     "nba_analytics.player_game_summary": _cols(
@@ -215,7 +215,7 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
 TABLES: dict[str, SourceTable] = {t.key: t for t in SOURCE_TABLES}
 BY_SHORT: dict[str, SourceTable] = {t.short: t for t in SOURCE_TABLES}
 
-# The one column whose live type may differ from the DDL (sources.md §2.1, §3.4).
+# The one column whose live type may differ from the DDL (docs/sources.md §2.1, §3.4).
 MINUTES_ALTERNATIVES = {"INT64", "FLOAT64"}
 
 
@@ -230,7 +230,7 @@ class TableNeed:
     lookback: Lookback
 
 
-REFERENCE_CONTRACT = "v2_37features"  # what a format-1 snapshot serves (v2_54 sources.md §5 rule 1)
+REFERENCE_CONTRACT = "v2_37features"  # what a format-1 snapshot serves (docs/v2_54/sources.md §5 rule 1)
 
 _S37_LOOKBACKS = {
     "nba_analytics.player_game_summary": Lookback(366),

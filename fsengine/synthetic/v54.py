@@ -20,7 +20,7 @@ from fsengine.synthetic.schedule import day_number
 from fsengine.synthetic.world import World
 
 SYSTEMS = ("catboost_v8", "ensemble_v1", "moving_average", "similarity_balanced_v1", "zone_matchup_v1")
-LATE_SYSTEM = "catboost_v12"  # starts grading later (sources.md §3.2)
+LATE_SYSTEM = "catboost_v12"  # starts grading later (docs/sources.md §3.2)
 BP_BOOKS = ("BetMGM", "DraftKings", "FanDuel", "Caesars", "PrizePicks", "Underdog", "Sleeper", "Fliff",
             "PropSwap", "prizepicks", "UNDERDOG", "bettingpros consensus")
 BP_CONSENSUS = "BettingPros Consensus"

@@ -1,4 +1,4 @@
--- merge.sql — write one run back into the feature store in ONE statement (output.md §8.2 step 3, §6).
+-- merge.sql — write one run back into the feature store in ONE statement (docs/output.md §8.2 step 3, §6).
 -- What: for every run date at once, update the emitted columns of target rows whose key
 --   (player_lookup, game_date) the run produced (created_at kept, updated_at stamped), insert
 --   the run's other rows, and in replace mode delete the target rows of the run dates whose key

@@ -1,5 +1,5 @@
 -- assembly_inputs: every spine row with the extraction results the assembly reads
--- (features.md §4), one row per (player_lookup, game_date), sorted by those keys.
+-- (docs/features.md §4), one row per (player_lookup, game_date), sorted by those keys.
 -- Inputs: spine, q01_daily_cache, q02_composite_factors, q03_shot_zone, q04_team_defense,
 --   q05_player_context, q08_team_games, q09_vegas_lines.
 -- Output: the spine columns, then per extraction its columns prefixed dc_ (Q1), cf_ (Q2),

@@ -1,4 +1,4 @@
--- q01_daily_cache: Q1 of features.md §3 — the daily-cache row of every (player, D) of the spine.
+-- q01_daily_cache: Q1 of docs/features.md §3 — the daily-cache row of every (player, D) of the spine.
 -- Inputs: spine, daily_cache, $daily_cache_fallback_days.
 -- Output: player_lookup, game_date, table_has_rows (the table has any row at D), row_found,
 --   source_date, then as DOUBLE (P4 float(dec) / float(int)): points_avg_last_5,
@@ -7,7 +7,7 @@
 --   minutes_avg_last_10. One row per non-placeholder spine row.
 -- Rule: the player's row at D when the table has any row at D; otherwise (table-level,
 -- all-or-nothing fallback) the player's latest row in [D - fallback, D]. Duplicates at the chosen
--- date: §0.2 tie-break over every column in sources.md order, NULLs last.
+-- date: §0.2 tie-break over every column in docs/sources.md order, NULLs last.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),

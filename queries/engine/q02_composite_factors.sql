@@ -1,4 +1,4 @@
--- q02_composite_factors: Q2 of features.md §3 — the composite-factors row of every (player, D).
+-- q02_composite_factors: Q2 of docs/features.md §3 — the composite-factors row of every (player, D).
 -- Inputs: spine, composite, $composite_fallback_days.
 -- Output: player_lookup, game_date, composite_fallback (date-level: the table has no row at D),
 --   row_found, source_date, fatigue_score, shot_zone_mismatch_score, pace_score,
@@ -6,7 +6,7 @@
 -- Rule: the player's row at D when the table has any row at D; otherwise (table-level fallback)
 -- the player's latest row in [D - fallback, D], taking fatigue and usage from it while
 -- shot_zone_mismatch_score and pace_score become 0.0 (present) [quirk]. Ties: §0.2 over every
--- column in sources.md order, NULLs last.
+-- column in docs/sources.md order, NULLs last.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),

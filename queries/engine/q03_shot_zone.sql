@@ -1,10 +1,10 @@
--- q03_shot_zone: Q3 of features.md §3 — the shot-zone row of every (player, D).
+-- q03_shot_zone: Q3 of docs/features.md §3 — the shot-zone row of every (player, D).
 -- Inputs: spine, shot_zone, $shot_zone_fallback_days.
 -- Output: player_lookup, game_date, table_has_rows, row_found, source_date,
 --   paint_rate_last_10, mid_range_rate_last_10, three_pt_rate_last_10 (DOUBLE, percent 0-100;
 --   NULL rates of a found row stay NULL: they overwrite the daily-cache copies, §4.1).
 -- Rule: the player's row at D when the table has any row at D; otherwise (table-level fallback)
--- the player's latest row in [D - fallback, D]. Ties: §0.2, sources.md column order, NULLs last.
+-- the player's latest row in [D - fallback, D]. Ties: §0.2, docs/sources.md column order, NULLs last.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),

@@ -1,10 +1,10 @@
--- q04_team_defense: Q4 of features.md §3 — the opponent's team-defense row of every (player, D).
+-- q04_team_defense: Q4 of docs/features.md §3 — the opponent's team-defense row of every (player, D).
 -- Inputs: spine, team_defense, $team_defense_fallback_days.
 -- Output: player_lookup, game_date, table_has_rows, row_found, source_date,
 --   opponent_def_rating (= defensive_rating_last_15), opponent_pace (DOUBLE).
 --   One row per non-placeholder spine row; unknown opponent (NULL or '') finds nothing.
 -- Rule: the row of team_abbr = opponent at D when the table has any row at D; otherwise
--- (table-level fallback) that team's latest row in [D - fallback, D]. Ties: §0.2, sources.md
+-- (table-level fallback) that team's latest row in [D - fallback, D]. Ties: §0.2, docs/sources.md
 -- column order, NULLs last. Evaluated once per (opponent, D), then joined to the players.
 WITH keys AS (
     SELECT player_lookup, game_date, opponent_team_abbr

@@ -1,10 +1,10 @@
--- q05_player_context: Q5 of features.md §3 — the player's UPGC row at D, for every spine row
+-- q05_player_context: Q5 of docs/features.md §3 — the player's UPGC row at D, for every spine row
 -- (placeholders included: their days_rest comes from it too).
 -- Inputs: spine, upgc.
 -- Output: player_lookup, game_date, row_found, team_abbr, home_game, back_to_back, season_phase,
 --   days_rest, opponent_days_rest, player_status.
 -- Duplicates: the §0.2 tie-break with the keys of §2.2 (game_id, team_abbr, opponent_team_abbr,
--- universal_player_id) then every UPGC column in sources.md order, NULLs last — the same order
+-- universal_player_id) then every UPGC column in docs/sources.md order, NULLs last — the same order
 -- as the production spine, so production picks the very row the spine chose. No fallback.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine

@@ -1,4 +1,4 @@
--- q06_last10 — Q6 of features.md §3: the last-10 list (§5) and total_games (§8) for every
+-- q06_last10 — Q6 of docs/features.md §3: the last-10 list (§5) and total_games (§8) for every
 -- spine row, all dates in one statement.
 --
 -- Inputs: spine, pgs; $last10_window_days, $last10_size, $total_games_window_days;
@@ -18,7 +18,7 @@
 -- How: the PGS rows and two probes per spine row (at D and at D - total_games_window_days)
 -- are merged into one stream ordered by player, date, probes before games, then the list
 -- order's tie-break reversed (§5: game_date DESC, then §0.2 with key game_id and every PGS
--- column of sources.md §2.1 ascending NULLs last). A running count of games numbers every
+-- column of docs/sources.md §2.1 ascending NULLs last). A running count of games numbers every
 -- game (game_seq) and tells each probe how many games precede it: total_games is the
 -- difference between a spine row's two probes, and its list is game_seq before, before - 1,
 -- ... (at most last10_size) kept while the game is the same player's and dated
@@ -70,7 +70,7 @@ numbered AS (
     FROM events
     WINDOW stream AS (
         -- after the leading keys: the list order's tie-break reversed (game_id, then the
-        -- PGS columns in sources.md order; the marker repeats player_lookup, game_id and
+        -- PGS columns in docs/sources.md order; the marker repeats player_lookup, game_id and
         -- game_date, which are already keys, so the repetition changes nothing)
         ORDER BY player_lookup ASC NULLS LAST,
                  game_date ASC NULLS LAST,

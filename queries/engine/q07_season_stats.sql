@@ -1,4 +1,4 @@
--- q07_season_stats — Q7 of features.md §3: the player's season aggregates for every spine row,
+-- q07_season_stats — Q7 of docs/features.md §3: the player's season aggregates for every spine row,
 -- over the PGS rows with season_year = S and game_date in [Oct 1 of S, D - 1].
 --
 -- Inputs: spine (season_year = S), pgs; $minutes_type (the recorded BigQuery type of
@@ -16,9 +16,9 @@
 -- plus, on the FLOAT64 path only, one row per PGS row with non-NULL minutes (minutes_seq NOT
 -- NULL): player_lookup, season_year, game_date (the game's), minutes_seq BIGINT = its 1-based
 -- place among those rows of (player, season_year) in (game_date, game_id, then every PGS
--- column of sources.md §2.1 ascending NULLs last: §0.2), minutes_float DOUBLE = minutes_played.
+-- column of docs/sources.md §2.1 ascending NULLs last: §0.2), minutes_float DOUBLE = minutes_played.
 -- A spine row's window holds exactly the first minutes_count of them (they all precede D).
--- fsengine/engine/history.py sums them in that order (features.md §0.3: AVG over FLOAT64 =
+-- fsengine/engine/history.py sums them in that order (docs/features.md §0.3: AVG over FLOAT64 =
 -- float64 running sum in (game_date, game_id) order, then one division) — not here, because
 -- DuckDB's SUM over DOUBLE (also as a window) does not add in row order.
 --

@@ -1,4 +1,4 @@
--- q08_team_games: Q8 of features.md §3 — the UPGC team's games of season S before D.
+-- q08_team_games: Q8 of docs/features.md §3 — the UPGC team's games of season S before D.
 -- Inputs: spine, q05_player_context (the UPGC team of each row), team_offense.
 -- Output: player_lookup, game_date, team_games (n, duplicates included), team_wins
 --   (rows with win_flag TRUE). Only rows whose UPGC row has a non-empty team_abbr.

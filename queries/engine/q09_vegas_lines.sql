@@ -1,4 +1,4 @@
--- q09_vegas_lines: Q9 of features.md §3 — the Vegas line of every (player, D), both modes.
+-- q09_vegas_lines: Q9 of docs/features.md §3 — the Vegas line of every (player, D), both modes.
 -- Inputs: spine, odds_api, bettingpros.
 -- Output: player_lookup, game_date, vegas_points_line, vegas_opening_line, vegas_line_move
 --   (DOUBLE), only for players with a line (oa_cur or bp_cur exists).

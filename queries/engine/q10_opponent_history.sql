@@ -1,4 +1,4 @@
--- q10_opponent_history — Q10 of features.md §3: the player's games against the spine row's
+-- q10_opponent_history — Q10 of docs/features.md §3: the player's games against the spine row's
 -- opponent O in [D - opponent_window_years calendar years, D - 1], for every spine row.
 -- "D - 1 year" is date-minus-interval (same month and day, Feb 29 -> Feb 28, §0.1).
 --

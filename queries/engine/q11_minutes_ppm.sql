@@ -1,4 +1,4 @@
--- q11_minutes_ppm — Q11 of features.md §3: minutes and points-per-minute over the player's PGS
+-- q11_minutes_ppm — Q11 of docs/features.md §3: minutes and points-per-minute over the player's PGS
 -- rows with game_date in [D - minutes_ppm_window_days, D - 1] and minutes_played > 0, for
 -- every spine row.
 --
@@ -17,10 +17,10 @@
 --                            x 10^9 (NULL when ppm_count = 0);
 -- plus, on the INT64 and FLOAT64 paths only, one row per (spine row, qualifying row of its
 -- window) (seq NOT NULL): player_lookup, game_date (the spine row's D), seq BIGINT = 1-based
--- place of the row in the window in (game_date, game_id, then every PGS column of sources.md
+-- place of the row in the window in (game_date, game_id, then every PGS column of docs/sources.md
 -- §2.1 ascending NULLs last: §0.2) order, ratio_float DOUBLE = the float64 quotient
 -- points / minutes_played (NULL when points is NULL), minutes_float DOUBLE = minutes_played.
--- fsengine/engine/history.py adds these up in seq order (features.md §0.3: AVG over FLOAT64 =
+-- fsengine/engine/history.py adds these up in seq order (docs/features.md §0.3: AVG over FLOAT64 =
 -- float64 running sum in (game_date, game_id) order, then one division) — not here, because
 -- DuckDB's SUM over DOUBLE (also as a window) does not add in row order.
 --

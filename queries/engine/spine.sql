@@ -1,4 +1,4 @@
--- spine: the (player_lookup, game_date) rows a run produces (features.md §2.1-§2.5).
+-- spine: the (player_lookup, game_date) rows a run produces (docs/features.md §2.1-§2.5).
 -- Inputs: pgs (backfill dates), upgc (production dates), season_start_builtin (profile),
 --   season_first_game (first PGS date per season over the whole snapshot),
 --   $start, $end, $production_from (first date built from the production spine: as_of in
@@ -8,7 +8,7 @@
 --   season_year, season_oct1, season_start, is_placeholder.
 -- Backfill (§2.2): every PGS row of D, duplicates collapsed per (player, D) by the §0.2
 -- tie-break (keys game_id, team_abbr, opponent_team_abbr, universal_player_id, then every PGS
--- column in sources.md order); is_home from the third '_' token of game_id. Production (§2.3):
+-- column in docs/sources.md order); is_home from the third '_' token of game_id. Production (§2.3):
 -- the UPGC rows of D, collapsed the same way; is_home = home_game.
 -- Early season (§2.5): 0 <= D - start(S) < $early_season_days; backfill skips the date,
 -- production emits placeholder rows. start(S) = the profile's built-in date, else the earliest

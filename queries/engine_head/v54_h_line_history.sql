@@ -1,4 +1,4 @@
--- v54_h_line_history: extraction H of v2_54 features.md §4 (features 55, 56) — the PGS rows
+-- v54_h_line_history: extraction H of docs/v2_54/features.md §4 (features 55, 56) — the PGS rows
 -- joined with their graded line, games_ago <= 10, per non-placeholder spine row.
 -- Inputs: spine, pgs, prediction_accuracy; $line_history_window_days (60), $last10_size.
 -- Output: player_lookup, game_date (D), games_ago (1 = newest), points, line_e9 (the graded

@@ -1,4 +1,4 @@
--- v54_l_consensus: extraction L of v2_54 features.md §4 (feature 54) — the latest pre-tip line
+-- v54_l_consensus: extraction L of docs/v2_54/features.md §4 (feature 54) — the latest pre-tip line
 -- per (player, date, bookmaker) for every date of [min D - $odds_lookback_days, max D];
 -- the lower-middle consensus and the delta are computed in Python.
 -- Inputs: spine, odds_api; $odds_lookback_days (14).

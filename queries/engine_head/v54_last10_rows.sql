@@ -1,4 +1,4 @@
--- v54_last10_rows: Q6′ of v2_54 features.md §2.3 — the last-10 list of every non-placeholder
+-- v54_last10_rows: Q6′ of docs/v2_54/features.md §2.3 — the last-10 list of every non-placeholder
 -- spine row, one output row per list element, with the columns the cache-miss fallback
 -- (§2.4) and recent_trend (§2.7 feature 11) read.
 -- Inputs: spine, pgs; $last10_window_days, $last10_size.
@@ -6,7 +6,7 @@
 --   (minutes_played x 10^9, exact for NUMERIC/INT64; NULL when NULL), minutes_float (DOUBLE),
 --   is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr.
 -- Rule: PGS rows of the player with game_date in [D - window, D - 1], ordered game_date DESC,
--- game_id ASC, then the selected columns in sources.md order ascending NULLs last (§0.8); the first $last10_size.
+-- game_id ASC, then the selected columns in docs/sources.md order ascending NULLs last (§0.8); the first $last10_size.
 -- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
 -- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
 -- twice (b, b - 1) against the player's rows of one bucket instead of every season of

@@ -1,4 +1,4 @@
--- v54_m_book_lines: extraction M of v2_54 features.md §4 (feature 50) — the latest line per
+-- v54_m_book_lines: extraction M of docs/v2_54/features.md §4 (feature 50) — the latest line per
 -- (player, D, bookmaker) of both sources; the standard deviations and the date-level
 -- BettingPros switch are computed in Python (exact sample std, §0.5).
 -- Inputs: spine, odds_api, bettingpros.

@@ -1,10 +1,10 @@
--- v54_o_opportunity: extraction O of v2_54 features.md §4 (features 57, 58) — the player's 10
+-- v54_o_opportunity: extraction O of docs/v2_54/features.md §4 (features 57, 58) — the player's 10
 -- newest played rows and, per (team, D), the blowout share of the team's 10 newest games.
 -- Inputs: spine, pgs, team_offense; $opportunity_window_days (60), $last10_size.
 -- Output: kind 'player' rows: player_lookup, game_date (D), slot (0 = newest), team_abbr,
 --   minutes_e9 (minutes x 10^9), minutes_float; kind 'team' rows: team_abbr, game_date (D),
 --   team_rows, blowouts (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
--- Order (§0.8): game_date DESC, game_id ASC, then the selected columns (sources.md order); window [D - 60, D - 1], no
+-- Order (§0.8): game_date DESC, game_id ASC, then the selected columns (docs/sources.md order); window [D - 60, D - 1], no
 -- season filter.
 -- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
 -- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined

@@ -1,4 +1,4 @@
--- v54_player_context: Q5′ of v2_54 features.md §2.2 — the player's UPGC row at D with the
+-- v54_player_context: Q5′ of docs/v2_54/features.md §2.2 — the player's UPGC row at D with the
 -- columns of Q5 plus the seven columns features 4 (P3) and 37-42, 51, 52 read.
 -- Inputs: spine, upgc.
 -- Output: player_lookup, game_date, row_found, team_abbr, home_game, back_to_back,

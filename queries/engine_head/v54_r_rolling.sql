@@ -1,10 +1,10 @@
--- v54_r_rolling: extraction R of v2_54 features.md §4 (features 43-46, 48, 49) — the rows the
+-- v54_r_rolling: extraction R of docs/v2_54/features.md §4 (features 43-46, 48, 49) — the rows the
 -- rolling statistics are computed from, per non-placeholder spine row.
 -- Inputs: spine, pgs; $rolling_stats_window_days (60).
 -- Output: player_lookup, game_date (D), seq (1 = oldest), points, usage_e9 (usage_rate x 10^9,
 --   NULL kept), team_abbr, row_date.
 -- Rule: the player's PGS rows with game_date in [D - window, D - 1], points NOT NULL,
--- minutes_played > 0, ordered game_date ASC, game_id ASC, then the selected columns in sources.md order (§0.8).
+-- minutes_played > 0, ordered game_date ASC, game_id ASC, then the selected columns in docs/sources.md order (§0.8).
 -- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
 -- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
 -- twice (b, b - 1) against the player's rows of one bucket instead of every season of

@@ -1,4 +1,4 @@
--- v54_spine: the head-2026-07 spine (v2_54 features.md §1 S1, S2) — the round-1 spine
+-- v54_spine: the head-2026-07 spine (docs/v2_54/features.md §1 S1, S2) — the round-1 spine
 -- (spine.sql, already built as table `spine`) filtered.
 -- Inputs: spine, pgs, upgc; $spine_history_filter_days (S1: 60; 0 = no filter),
 --   $production_spine_filter (S2 on/off), $production_from.

@@ -1,4 +1,4 @@
--- v54_t_teammate_usage: extraction T of v2_54 features.md §4 (feature 47) — the usage freed by
+-- v54_t_teammate_usage: extraction T of docs/v2_54/features.md §4 (feature 47) — the usage freed by
 -- injured teammates, per non-placeholder spine row that has a result.
 -- Inputs: spine, v54_player_context (Q5′: the player's UPGC team), injury_report, pgs;
 --   $teammate_usage_window_days (30), the minutes bound 10.

@@ -1,4 +1,4 @@
--- v54_team_rows: Q8′ of v2_54 features.md §2.3, for the cache-miss fallback's team pace and
+-- v54_team_rows: Q8′ of docs/v2_54/features.md §2.3, for the cache-miss fallback's team pace and
 -- offensive rating (§2.4): for every team and every date D of the spine, the team's last
 -- $last10_size team_offense rows of season S(D) with game_date in [Oct 1 of S, D - 1].
 -- Inputs: spine, team_offense; $last10_size.

@@ -1,4 +1,4 @@
--- v54_vegas_lines: Q9′ of v2_54 features.md §2.3 — the Vegas line of every (player, D) as
+-- v54_vegas_lines: Q9′ of docs/v2_54/features.md §2.3 — the Vegas line of every (player, D) as
 -- round-1 Q9 (q09_vegas_lines.sql), the Odds API candidates restricted to pre-tip rows
 -- (minutes_before_tipoff >= 0; NULL is not pre-tip) when $odds_pre_tipoff_only, and the
 -- source of the line.

@@ -3,8 +3,8 @@
 --   'points' and points_line not NULL and > 0 (any bookmaker, side, active or not);
 --   `chosen` = first candidate by (created_at DESC, points_line ASC, opening_line ASC NULLS LAST).
 -- Inputs: view bettingpros; $player, $game_date.
--- Output: candidate, chosen, then the columns of sources.md §2.9.
--- Spec: features.md §3 Q9.
+-- Output: candidate, chosen, then the columns of docs/sources.md §2.9.
+-- Spec: docs/features.md §3 Q9.
 WITH rows_of_player AS (
     SELECT *, COALESCE(market_type = 'points' AND points_line > 0, FALSE) AS candidate
     FROM bettingpros

@@ -4,8 +4,8 @@
 --   shot_zone_mismatch and pace forced to 0.0), and the player's candidate rows at the chosen
 --   date, `chosen` marking the tie-break pick (§0.2). Always at least one row.
 -- Inputs: view composite; $player, $game_date, $composite_fallback_days.
--- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of sources.md §2.4.
--- Spec: features.md §3 Q2.
+-- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of docs/sources.md §2.4.
+-- Spec: docs/features.md §3 Q2.
 WITH day AS (
     SELECT count(*) > 0 AS table_has_rows_at_date FROM composite WHERE game_date = $game_date
 ),

@@ -5,8 +5,8 @@
 --   chosen date are all listed; `chosen` marks the one the tie-break of §0.2 takes.
 --   Always at least one row: with no candidate, the table columns are NULL.
 -- Inputs: view daily_cache; $player, $game_date, $daily_cache_fallback_days.
--- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of sources.md §2.3.
--- Spec: features.md §3 Q1.
+-- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of docs/sources.md §2.3.
+-- Spec: docs/features.md §3 Q1.
 WITH day AS (
     SELECT count(*) > 0 AS table_has_rows_at_date FROM daily_cache WHERE cache_date = $game_date
 ),

@@ -1,11 +1,11 @@
 -- explain_last10: the last-10 list of one (player, D), as evidence for `fsengine explain`.
 -- What: the player's PGS rows with game_date in [D - last10_window_days, D - 1], newest first,
---   ties by game_id then every column ascending NULLs last (features.md §5, §0.2), first
+--   ties by game_id then every column ascending NULLs last (docs/features.md §5, §0.2), first
 --   last10_size rows. DNP and duplicated rows are kept, as the engine keeps them.
 -- Inputs: view pgs; $player, $game_date, $last10_window_days, $last10_size.
 -- Output: position (0 = newest), played (points not NULL and (minutes not NULL or points > 0)),
---   then the PGS columns of sources.md §2.1.
--- Spec: features.md §5, §3 Q6.
+--   then the PGS columns of docs/sources.md §2.1.
+-- Spec: docs/features.md §5, §3 Q6.
 SELECT
     row_number() OVER (
         ORDER BY game_date DESC NULLS LAST, game_id ASC NULLS LAST,

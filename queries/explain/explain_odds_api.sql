@@ -5,8 +5,8 @@
 --   `chosen_opening` = first by (priority, snapshot_timestamp ASC, points_line ASC), the
 --   remaining columns breaking further ties (§0.2).
 -- Inputs: view odds_api; $player, $game_date.
--- Output: candidate, priority, chosen_current, chosen_opening, then the columns of sources.md §2.8.
--- Spec: features.md §3 Q9.
+-- Output: candidate, priority, chosen_current, chosen_opening, then the columns of docs/sources.md §2.8.
+-- Spec: docs/features.md §3 Q9.
 WITH rows_of_player AS (
     SELECT
         *,

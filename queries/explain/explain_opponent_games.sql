@@ -3,8 +3,8 @@
 --   [D - opponent_window_years years, D - 1] (DNP and duplicate rows included), newest first.
 --   An unknown opponent is passed as '' and matches nothing.
 -- Inputs: view pgs; $player, $opponent, $game_date, $opponent_window_years.
--- Output: the PGS columns of sources.md §2.1.
--- Spec: features.md §3 Q10.
+-- Output: the PGS columns of docs/sources.md §2.1.
+-- Spec: docs/features.md §3 Q10.
 SELECT player_lookup, universal_player_id, game_id, game_date, team_abbr, opponent_team_abbr,
        season_year, points, minutes_played, ft_makes, is_dnp
 FROM pgs

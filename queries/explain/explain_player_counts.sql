@@ -6,7 +6,7 @@
 -- Inputs: view pgs; $player, $game_date, $total_games_window_days, $season_year, $season_oct1.
 -- Output: one row: total_games, season_rows, season_rows_with_points, season_rows_with_minutes,
 --   season_points_sum.
--- Spec: features.md §3 Q6, Q7; §8.
+-- Spec: docs/features.md §3 Q6, Q7; §8.
 SELECT
     count(*) FILTER (WHERE game_date BETWEEN $game_date - $total_games_window_days AND $game_date - 1) AS total_games,
     count(*) FILTER (WHERE season_year = $season_year AND game_date BETWEEN $season_oct1 AND $game_date - 1) AS season_rows,

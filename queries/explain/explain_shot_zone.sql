@@ -4,8 +4,8 @@
 --   candidate rows at the chosen date, `chosen` marking the tie-break pick (§0.2).
 --   Always at least one row.
 -- Inputs: view shot_zone; $player, $game_date, $shot_zone_fallback_days.
--- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of sources.md §2.5.
--- Spec: features.md §3 Q3.
+-- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of docs/sources.md §2.5.
+-- Spec: docs/features.md §3 Q3.
 WITH day AS (
     SELECT count(*) > 0 AS table_has_rows_at_date FROM shot_zone WHERE analysis_date = $game_date
 ),

@@ -5,8 +5,8 @@
 --   tie-break pick (§0.2). An unknown opponent is passed as '' and matches nothing.
 --   Always at least one row.
 -- Inputs: view team_defense; $opponent, $game_date, $team_defense_fallback_days.
--- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of sources.md §2.6.
--- Spec: features.md §3 Q4.
+-- Output: table_has_rows_at_date, fallback_fired, candidates, chosen, then the columns of docs/sources.md §2.6.
+-- Spec: docs/features.md §3 Q4.
 WITH day AS (
     SELECT count(*) > 0 AS table_has_rows_at_date FROM team_defense WHERE analysis_date = $game_date
 ),

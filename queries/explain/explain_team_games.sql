@@ -3,7 +3,7 @@
 --   game_date in [Oct 1 of S, D - 1]: row count (duplicates included) and wins.
 -- Inputs: view team_offense; $team, $game_date, $season_year, $season_oct1.
 -- Output: one row: games, wins, first_game, last_game.
--- Spec: features.md §3 Q8, §6 feature 24.
+-- Spec: docs/features.md §3 Q8, §6 feature 24.
 SELECT
     count(*) AS games,
     count(*) FILTER (WHERE win_flag) AS wins,

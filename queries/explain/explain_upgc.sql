@@ -2,8 +2,8 @@
 -- What: every UPGC row of (player, D); `chosen` marks the row Q5 uses: the tie-break of §0.2
 --   with keys game_id, team_abbr, opponent_team_abbr, universal_player_id, then every column.
 -- Inputs: view upgc; $player, $game_date.
--- Output: chosen, then the columns of sources.md §2.2. No row: the player had no context row.
--- Spec: features.md §3 Q5, §2.4.
+-- Output: chosen, then the columns of docs/sources.md §2.2. No row: the player had no context row.
+-- Spec: docs/features.md §3 Q5, §2.4.
 SELECT
     row_number() OVER (
         ORDER BY game_id ASC NULLS LAST, team_abbr ASC NULLS LAST, opponent_team_abbr ASC NULLS LAST,

@@ -118,7 +118,7 @@ HISTORY_DEFAULTS = dict(
 
 
 def history_frame(con, **by_player):
-    """A player-history frame (engine-interface.md) for every spine row: defaults of a player
+    """A player-history frame (docs/engine.md) for every spine row: defaults of a player
     without history, overridden per player by a dict of column values."""
     import polars as pl
 

@@ -1,5 +1,5 @@
 """Tiny hand-built DuckDB worlds for the head assembly (contract v2_54features): one table per
-snapshot view, every column of sources.md (v2_37 + v2_54), rows as dicts (unnamed columns
+snapshot view, every column of docs/sources.md (v2_37 + v2_54), rows as dicts (unnamed columns
 NULL), and a runner that builds the spine and assembles like compute() does."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Assembly (features.md §4, §6-§8) from hand-built tables and hand-built history frames."""
+"""Assembly (docs/features.md §4, §6-§8) from hand-built tables and hand-built history frames."""
 
 import datetime as dt
 import math
@@ -149,7 +149,7 @@ def test_minutes_ppm_and_minutes_change(tmp_path):
     assert v["null_ppm"][31:33] == [31.5, 0.4] and t["null_ppm"][31:33] == ["minutes_ppm"] * 2
     assert math.isnan(v["nan_ppm"][32]) and t["nan_ppm"][32] == "minutes_ppm"
     assert v["none"][31:33] == [28.0, 0.4] and t["none"][31:33] == ["fallback"] * 2
-    assert v["null_ppm"][12] == -1.0  # worked example of features.md §9
+    assert v["null_ppm"][12] == -1.0  # worked example of docs/features.md §9
     assert v["nan_ppm"][12] == 0.0 and v["none"][12] == 0.0 and v["p4_zero"][12] == 0.0
     assert v["up"][12] == 2.0
 

@@ -4,7 +4,7 @@ the bundled fixtures/small (NUMERIC minutes) and generated small worlds with INT
 minutes, in backfill mode and in auto mode with as_of inside the range (production rows from
 it on).
 
-How the values compare (spec v2_54/features.md): both sides implement the spec's [choice]
+How the values compare (docs/v2_54/features.md): both sides implement the spec's [choice]
 tie-breaks (§0.6 lower middle, §0.8 full-row order), so everything is compared bit for bit
 (stored value, and whether the feature is absent), the raw tags and the other assembled
 columns exactly, except what §0.5 makes tolerance-compared: feature 50 within 1e-12. Feature
@@ -102,7 +102,7 @@ def engine_rows(snapshot_path: Path, start, end, mode, as_of) -> list[dict]:
 
 
 def float64_world(int64_world: Path, folder: Path) -> Path:
-    """The INT64-minutes world rewritten with FLOAT64 minutes (sources.md §2.1: NaN is NULL),
+    """The INT64-minutes world rewritten with FLOAT64 minutes (docs/sources.md §2.1: NaN is NULL),
     a NaN planted in place of a few NULLs so the rule is exercised."""
     source = Snapshot.open(int64_world, verify_checksums=False)
     tables, bounds = {}, {}

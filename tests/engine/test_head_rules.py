@@ -1,4 +1,4 @@
-"""Hand-built cases for every rule of contract v2_54features (spec v2_54/features.md) that the
+"""Hand-built cases for every rule of contract v2_54features (docs/v2_54/features.md) that the
 head assembly implements: the exact-arithmetic helpers on the spec's worked examples (§7), and
 tiny worlds per rule and boundary (§1 spine, §2 changes to 0-36, §4 extractions, §5 features).
 Expected values are the spec's or computed by hand in the test, never by the code under test."""

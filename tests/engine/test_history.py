@@ -1,6 +1,6 @@
 """Player history (fsengine/engine/history.py + queries q06, q07, q10, q11) against tiny
 hand-built PGS tables, one spec rule each, and against a plain row-at-a-time reference
-written from features.md (§0.2-§0.4, §3 Q6/Q7/Q10/Q11, §4.2, §5, §6, §8, §9).
+written from docs/features.md (§0.2-§0.4, §3 Q6/Q7/Q10/Q11, §4.2, §5, §6, §8, §9).
 
 Runs the real queries in DuckDB through the engine's runner; nothing is mocked.
 """
@@ -124,7 +124,7 @@ def _nulls_last(value):
 
 
 def _list_order_key(row):
-    """§5 + §0.2: game_date DESC, then game_id, then every PGS column (sources.md order)
+    """§5 + §0.2: game_date DESC, then game_id, then every PGS column (docs/sources.md order)
     ascending, NULLs last."""
     return (-row["game_date"].toordinal(), _nulls_last(row["game_id"])) + tuple(
         _nulls_last(row[c]) for c in PGS.column_names
@@ -133,7 +133,7 @@ def _list_order_key(row):
 
 def _sum_order_key(row):
     """§0.3 + §0.2: the running-sum order of a FLOAT64 AVG: game_date, then game_id, then
-    every PGS column (sources.md order) ascending, NULLs last."""
+    every PGS column (docs/sources.md order) ascending, NULLs last."""
     return (row["game_date"].toordinal(), _nulls_last(row["game_id"])) + tuple(
         _nulls_last(row[c]) for c in PGS.column_names
     )

@@ -1,4 +1,4 @@
-"""Numeric semantics of the player history (features.md §0.3, §0.4, sources.md §1, §2.1):
+"""Numeric semantics of the player history (docs/features.md §0.3, §0.4, docs/sources.md §1, §2.1):
 NUMERIC averages rounded to 9 decimals half away from zero, exact means converted once to
 float64, AVG over FLOAT64 values = a float64 running sum in (game_date, game_id) order then one
 division, round9 = Python's round(x, 9) bit for bit, and the INT64/FLOAT64 path with its N3

@@ -1,4 +1,4 @@
-"""Q1-Q5 and Q8 of features.md §3 on tiny hand-built tables."""
+"""Q1-Q5 and Q8 of docs/features.md §3 on tiny hand-built tables."""
 
 import datetime as dt
 

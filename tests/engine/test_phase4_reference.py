@@ -1,4 +1,4 @@
-"""Q1-Q5 of features.md §3 against a plain-Python, row-at-a-time reading of the spec, on random
+"""Q1-Q5 of docs/features.md §3 against a plain-Python, row-at-a-time reading of the spec, on random
 worlds (table-level fallbacks, windows, duplicates, NULLs, unknown opponents)."""
 
 import datetime as dt
@@ -20,7 +20,7 @@ def tie_break_key(short, row):
 
 
 def pick(short, rows, key, date_column, day, window):
-    """features.md §3: the row at D if the table has any row at D, else the latest in [D - window, D]."""
+    """docs/features.md §3: the row at D if the table has any row at D, else the latest in [D - window, D]."""
     table_has_rows = any(r[date_column] == day for r in rows)
     lo = day if table_has_rows else day - dt.timedelta(days=window)
     cands = [r for r in rows if key(r) and lo <= r[date_column] <= day]

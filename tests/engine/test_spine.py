@@ -1,4 +1,4 @@
-"""Spine rules of features.md §2: modes, duplicate collapse, is_home, early season."""
+"""Spine rules of docs/features.md §2: modes, duplicate collapse, is_home, early season."""
 
 import datetime as dt
 

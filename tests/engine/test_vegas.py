@@ -1,4 +1,4 @@
-"""Q9 of features.md §3: ordering rules, tie-breaks, combination and the opening-0 quirk,
+"""Q9 of docs/features.md §3: ordering rules, tie-breaks, combination and the opening-0 quirk,
 checked by hand and against a plain-Python reference on random tables."""
 
 import datetime as dt

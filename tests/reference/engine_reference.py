@@ -1,4 +1,4 @@
-"""Independent reference implementation of features.md (contract v2_37features, profile
+"""Independent reference implementation of docs/features.md (contract v2_37features, profile
 "reference"), written from the spec alone, one (player, D) at a time, in plain Python.
 
 It exists to check the engine: it never imports fsengine.engine nor reads queries/. Only the
@@ -24,7 +24,7 @@ Readings of points the spec leaves open (the engine is checked against these):
 - FLOAT64 minutes_played takes the INT64 path, N3 NaN included ("NULL, never NaN" read as: the
   column's NULLs stay NULL).
 - §0.2 for Q2-Q4 duplicates (named only for Q1 and Q5): no named keys, every column of the
-  table in sources.md order, ascending, NULLs last. Named keys also ascending, NULLs last.
+  table in docs/sources.md order, ascending, NULLs last. Named keys also ascending, NULLs last.
 - Last-10 order: game_date DESC, then game_id ASC, then every PGS column ASC NULLs last.
 - An opponent is known when it is a non-empty string (whitespace counts as known).
 """
@@ -147,7 +147,7 @@ def season_of(day: dt.date) -> int:
 
 
 def tie_key(row: dict, keys: list[str], columns: list[str]) -> tuple:
-    """§0.2 ordering: the named keys, then every column in sources.md order, ascending, NULLs
+    """§0.2 ordering: the named keys, then every column in docs/sources.md order, ascending, NULLs
     last (strings compare by code point = UTF-8 byte order; False < True)."""
     parts = []
     for name in list(keys) + list(columns):

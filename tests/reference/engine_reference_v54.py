@@ -1,6 +1,6 @@
 """Independent reference implementation of contract `v2_54features` (profile "head-2026-07"),
-written from the spec alone (shared/spec/v2_54/features.md and the round-1
-shared/spec/features.md it extends), one (player, D) at a time, in plain Python.
+written from the spec alone (docs/v2_54/features.md and the round-1
+docs/features.md it extends), one (player, D) at a time, in plain Python.
 
 It never imports fsengine (no engine, no snapshot reader, no contract file) and never reads
 queries/: it reads the snapshot's Parquet files itself (format 1 or 2: manifest.json plus the
@@ -22,7 +22,7 @@ player_lookup). Each dict has:
 - `mode` ("backfill"/"production"), `is_placeholder` (early-season production placeholder);
 - `values`: the 60 in-memory values (None = none, float('nan') = NaN, else float);
 - `tags`: the 60 raw source tags (None on placeholders);
-- `feature_sources_json`: the tags rendered as output.md §3 / O37 §4 (None on placeholders);
+- `feature_sources_json`: the tags rendered as docs/output.md §3 / O37 §4 (None on placeholders);
 - `features`: the stored array (60 floats, None/NaN -> 0.0; placeholders 60 x 0.0);
 - `feature_values`: the 60 `feature_N_value` columns (None when the tag is default / missing /
   fallback, and on placeholders);
@@ -33,7 +33,7 @@ player_lookup). Each dict has:
 - `tie_reasons`: list of inputs with ties this reference noticed (informational, partial).
 
 Readings of points the spec leaves open (see also the report in the test module):
-- Full-row tie-break (§0.8 / F37 §0.2): every column of the table in sources.md order (S37
+- Full-row tie-break (§0.8 / F37 §0.2): every column of the table in docs/sources.md order (S37
   columns, then v2_54 §2 appended columns), ascending, NULLs last; extra snapshot columns the
   spec says to ignore (PGS fg_makes, Odds API prices, UPGC current_points_line) are not part
   of the order. Same-date PGS duplicates therefore order by their first differing column.
@@ -263,7 +263,7 @@ def season_of(day: dt.date) -> int:
 
 
 def full_row_key(row: dict, table: str, keys=()) -> tuple:
-    """Named keys, then every column in sources.md order; ascending, NULLs last."""
+    """Named keys, then every column in docs/sources.md order; ascending, NULLs last."""
     parts = []
     for name in list(keys) + COLUMNS[table]:
         v = row.get(name)
@@ -496,7 +496,7 @@ class ReferenceWorld54:
         rows = oldest_first(rows, PGS)
         pts = [r["points"] for r in rows if r["points"] is not None]
         points_avg = sum(pts) / len(pts) if pts else float("nan")
-        # A NaN stored in a FLOAT64 minutes column is a NULL (sources.md §2.1: FLOAT64 is treated
+        # A NaN stored in a FLOAT64 minutes column is a NULL (docs/sources.md §2.1: FLOAT64 is treated
         # like INT64, "NULL, never NaN"), as Q6 and Q11 below already read it; N3's NaN comes
         # only from having no non-NULL value.
         mins = [r["minutes_played"] for r in rows if r["minutes_played"] is not None and not is_nan(r["minutes_played"])]

@@ -1,4 +1,4 @@
-"""data_hash (output.md §3) the straightforward way: one row (a dict of the 15 fields, Python
+"""data_hash (docs/output.md §3) the straightforward way: one row (a dict of the 15 fields, Python
 values, the feature vector with None and nan) at a time, with repr() of floats."""
 
 from __future__ import annotations

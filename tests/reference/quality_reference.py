@@ -1,9 +1,9 @@
-"""Row-at-a-time reference of the quality scorer, written from the spec (quality.md) alone.
+"""Row-at-a-time reference of the quality scorer, written from the spec (docs/quality.md) alone.
 
-Independent of fsengine: every table below is retyped from quality.md / features.md §1, so a
+Independent of fsengine: every table below is retyped from docs/quality.md / docs/features.md §1, so a
 wrong contract file or a wrong vectorised expression both show up as a disagreement.
 
-    CASES = the tag patterns of the worked cases A-H of quality.md §9;
+    CASES = the tag patterns of the worked cases A-H of docs/quality.md §9;
     score_row(tags) -> dict of every column `fsengine.scoring.quality.score` returns
                        (feature_quality_score, data_source, the 122 quality columns);
     tags = the 37 raw source tags of a row, or None for an early-season placeholder.
@@ -16,7 +16,7 @@ import json
 
 N = 37
 
-# quality.md §1: raw tag -> (weight, canonical source, defaulted)
+# docs/quality.md §1: raw tag -> (weight, canonical source, defaulted)
 TAG_TABLE = {
     "phase4": (100, "phase4", False),
     "phase3": (87, "phase3", False),
@@ -44,7 +44,7 @@ OPPONENT_DEFENSE = [13, 14]
 OPTIONAL = [25, 26, 27]
 TRAINING_THRESHOLD = 85
 
-# features.md §1
+# docs/features.md §1
 FEATURE_NAMES = [
     "points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
     "games_in_last_7_days", "fatigue_score", "shot_zone_mismatch_score", "pace_score",
@@ -70,7 +70,7 @@ FALLBACK_REASONS = (
     + ["minutes_ppm_unavailable"] * 2
     + ["data_unavailable"] * 4
 )
-# quality.md §6, verbatim
+# docs/quality.md §6, verbatim
 UPSTREAM_TABLES_JSON = (
     '{"0": "player_daily_cache", "1": "player_daily_cache", "2": "player_daily_cache", '
     '"3": "player_daily_cache", "4": "player_daily_cache", "5": "player_composite_factors", '
@@ -98,7 +98,7 @@ def tags_with(base: list[str], **ranges: str) -> list[str]:
     return out
 
 
-# quality.md §9: the tag patterns of the worked cases A-H (indices not mentioned are as in A).
+# docs/quality.md §9: the tag patterns of the worked cases A-H (indices not mentioned are as in A).
 def case_a() -> list[str]:
     tags = [None] * 37
     for i in [*range(0, 9), 13, 14, *range(18, 21), 22, 23]:
@@ -162,7 +162,7 @@ def primary_source(labels: list) -> str:
 
 
 def generic_score(tag_map) -> tuple[float, str]:
-    """quality.md §10: (score, primary source) of a tag map {index: label} of any length."""
+    """docs/quality.md §10: (score, primary source) of a tag map {index: label} of any length."""
     if not isinstance(tag_map, dict):
         tag_map = dict(enumerate(tag_map))
     n = len(tag_map)
@@ -195,7 +195,7 @@ ARRAY_COLUMNS = {"quality_alerts", "default_feature_indices", "available_feature
 
 
 def score_row(tags: list[str] | None, computed_at=None) -> dict:
-    if tags is None:  # quality.md §8
+    if tags is None:  # docs/quality.md §8
         row = {c: ([] if c in ARRAY_COLUMNS else None) for c in QUALITY_COLUMNS}
         return {"feature_quality_score": 0.0, "data_source": "early_season", **row}
     assert len(tags) == N, len(tags)
@@ -289,14 +289,14 @@ def score_row(tags: list[str] | None, computed_at=None) -> dict:
 
 
 def feature_sources_json(tags: list[str]) -> str:
-    """output.md §4."""
+    """docs/output.md §4."""
     return json.dumps({str(i): t for i, t in enumerate(tags)})
 
 
 # =========================================================================================
-# Contract v2_54features, profile head-2026-07 (spec v2_54/quality.md, features.md §3),
+# Contract v2_54features, profile head-2026-07 (docs/v2_54/quality.md, docs/features.md §3),
 # retyped from the spec. score_row_54(tags) -> every column `score()` returns for that
-# profile; generic_score_54 = v2_54/quality.md §9; CASES_54 = the patterns A-E of §8 with
+# profile; generic_score_54 = docs/v2_54/quality.md §9; CASES_54 = the patterns A-E of §8 with
 # their table rows (EXPECTED_54).
 # =========================================================================================
 
@@ -328,7 +328,7 @@ FALLBACK_REASONS_54 = FALLBACK_REASONS + [
     "no_prior_line", "insufficient_prop_history", "insufficient_prop_history", "team_history_unavailable",
     "insufficient_minutes_history", "pace_unavailable",
 ]
-# v2_54/quality.md §6, verbatim
+# docs/v2_54/quality.md §6, verbatim
 UPSTREAM_TABLES_JSON_54 = UPSTREAM_TABLES_JSON[:-1] + (
     ', "37": "upcoming_player_game_context", "38": "upcoming_player_game_context", '
     '"39": "upcoming_player_game_context", "40": "upcoming_player_game_context", '
@@ -354,7 +354,7 @@ def classify_54(tag):
 
 
 def score_54(tags_by_index: dict) -> float:
-    """v2_54/quality.md §3 over indices 0..59 of a tag map (absent index = default)."""
+    """docs/v2_54/quality.md §3 over indices 0..59 of a tag map (absent index = default)."""
     counted = [i for i in range(N54) if not (i in OPTIONAL_54 and classify_54(tags_by_index.get(i))[2])]
     raw = sum(classify_54(tags_by_index.get(i))[0] for i in counted) / len(counted)
     r = sum(1 for i in REQUIRED_54 if classify_54(tags_by_index.get(i))[2])
@@ -366,7 +366,7 @@ def score_54(tags_by_index: dict) -> float:
 
 
 def generic_score_54(tag_map) -> tuple[float, str]:
-    """v2_54/quality.md §9: indices 0..min(n, 60)-1 scored; the primary source over the n labels."""
+    """docs/v2_54/quality.md §9: indices 0..min(n, 60)-1 scored; the primary source over the n labels."""
     if not isinstance(tag_map, dict):
         tag_map = dict(enumerate(tag_map))
     n = len(tag_map)
@@ -384,7 +384,7 @@ def generic_score_54(tag_map) -> tuple[float, str]:
 
 
 def score_row_54(tags: list[str] | None, computed_at=None) -> dict:
-    if tags is None:  # v2_54/quality.md §7
+    if tags is None:  # docs/v2_54/quality.md §7
         row = {c: ([] if c in ARRAY_COLUMNS else None) for c in QUALITY_COLUMNS_54}
         return {"feature_quality_score": 0.0, "data_source": "early_season", **row}
     assert len(tags) == N54, len(tags)
@@ -473,7 +473,7 @@ def score_row_54(tags: list[str] | None, computed_at=None) -> dict:
     return {"feature_quality_score": score, "data_source": source, **row}
 
 
-# v2_54/quality.md §8: tag patterns A-E.
+# docs/v2_54/quality.md §8: tag patterns A-E.
 def case_a_54() -> list[str]:
     tags = A + [None] * 23
     for i in [*range(37, 43), 51, 52]:
@@ -493,7 +493,7 @@ D54 = tags_with(A54, _5_8="default", _13_14="default", _37="default", _25_27="mi
 E54 = tags_with(A54, _50="bettingpros")
 CASES_54 = {"A": A54, "B": B54, "C": C54, "D": D54, "E": E54}
 
-# The table of v2_54/quality.md §8, column by column.
+# The table of docs/v2_54/quality.md §8, column by column.
 EXPECTED_54 = {
     "feature_quality_score": {"A": 97.12, "B": 96.61, "C": 69.0, "D": 49.0, "E": 97.12},
     "required_default_count": {"A": 0, "B": 0, "C": 4, "D": 6, "E": 0},

@@ -1,4 +1,4 @@
-"""The reference implementation checked against the spec itself (features.md §9 worked example
+"""The reference implementation checked against the spec itself (docs/features.md §9 worked example
 and one tiny hand-built snapshot per rule), so the parity test compares the engine with
 something already shown to follow the spec."""
 
@@ -23,7 +23,7 @@ FILLER = {"STRING": "X", "INT64": 0, "FLOAT64": 0.0, "BOOL": False, "TIMESTAMP":
 
 
 def table(short: str, rows: list[dict], minutes_type: str = "NUMERIC") -> pa.Table:
-    """Arrow table of `short` with the sources.md columns; unnamed columns NULL (or a filler
+    """Arrow table of `short` with the docs/sources.md columns; unnamed columns NULL (or a filler
     for NOT NULL ones); NUMERIC values given as numbers become exact Decimals."""
     spec = BY_SHORT[short]
     overrides = {"minutes_played": minutes_type} if short == "pgs" else {}

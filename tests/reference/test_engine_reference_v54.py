@@ -1,6 +1,6 @@
 """The v2_54 reference (engine_reference_v54) checked against (1) upstream's own output on the
-golden world (shared/spec/v2_54/vectors, compared as vectors/README.md "How to compare" says)
-and (2) hand-built tiny worlds for the worked examples of features.md §7 and for the rules
+golden world (tests/vectors/v2_54, a copy of the spec's vectors; compared as vectors/README.md "How to compare" says)
+and (2) hand-built tiny worlds for the worked examples of docs/features.md §7 and for the rules
 the golden world does not cover (production mode, early-season placeholders, R absent,
 FLOAT64 minutes, a season boundary inside a 60-day window).
 

@@ -1,4 +1,4 @@
-"""The golden vectors of contract v2_54features (shared/spec/v2_54/vectors): where to find
+"""The golden vectors of contract v2_54features (tests/vectors/v2_54, copied from the spec's vectors folder): where to find
 them and which differences from upstream's output are documented (vectors/README.md plus the
 readings in test_engine_reference_v54.py). Shared by the reference test and usable by the
 engine parity test: pass the engine's (or the reference's) row as `row`, and the v2_54

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 STAMP = dt.datetime(2026, 1, 20, 12, 0, tzinfo=dt.timezone.utc)
 
-# (column, BigQuery type, NOT NULL) in sources.md order (S37 columns, then v2_54 §2 / §3).
+# (column, BigQuery type, NOT NULL) in docs/sources.md order (S37 columns, then v2_54 §2 / §3).
 TABLES = {
     "nba_analytics.player_game_summary": ("game_date", [
         ("player_lookup", "STRING", True), ("universal_player_id", "STRING", False),
