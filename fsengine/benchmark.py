@@ -24,9 +24,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
+from fsengine.contracts import DEFAULT_RUN_CONTRACT
 from fsengine.errors import FsengineError
 
 # The benchmark works from any install: its folder (results/, worlds/, README.md) is ./bench
@@ -39,8 +40,6 @@ SEED = 20260206
 # Worlds that are not presets: (preset, overrides of fsengine.synthetic.generate.generate).
 # x20: x10 twice as long (twenty seasons, 2006-07 .. 2025-26), for memory against range length.
 DERIVED_WORLDS = {"x20": ("x10", {"seasons": 20})}
-from fsengine.contracts import DEFAULT_RUN_CONTRACT
-
 CONTRACTS = ("v2_37features", "v2_54features")  # measured side by side on one world (results["contracts"])
 OLD_SYSTEM = {
     "seconds_per_date_before_fix": 17.7 * 60,
@@ -183,8 +182,10 @@ def run_child(payload: dict, script: str = CHILD) -> dict:
 
     # the pipes are drained by threads while wait4 collects the child's own resource usage
     texts: dict[str, str] = {}
-    readers = [threading.Thread(target=lambda n=n, s=s: texts.__setitem__(n, s.read()), daemon=True)
-               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    readers = [
+        threading.Thread(target=lambda n=n, s=s: texts.__setitem__(n, s.read()), daemon=True)
+        for n, s in (("out", proc.stdout), ("err", proc.stderr))
+    ]
     sampler = threading.Thread(target=sample, daemon=True)
     for thread in (*readers, sampler):
         thread.start()
@@ -267,8 +268,13 @@ def versions() -> dict:
 def machine_load() -> dict:
     """The load the figures were measured under (the machines are shared)."""
     one, five, fifteen = os.getloadavg()
-    return {"load_1min": one, "load_5min": five, "load_15min": fifteen, "cpu_count": os.cpu_count(),
-            "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    return {
+        "load_1min": one,
+        "load_5min": five,
+        "load_15min": fifteen,
+        "cpu_count": os.cpu_count(),
+        "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
 
 
 def run_bench(
@@ -334,8 +340,9 @@ def run_bench(
                 },
                 # each run against the floor measured right after it
                 "wall_over_floor": summary([w / f for w, f in zip(walls, floor_seconds) if f]),
-                "cpu_over_floor_cpu": summary([r["cpu_seconds"] / f["cpu_seconds"] for r, f in zip(runs, floors)
-                                               if f["cpu_seconds"]]),
+                "cpu_over_floor_cpu": summary(
+                    [r["cpu_seconds"] / f["cpu_seconds"] for r, f in zip(runs, floors) if f["cpu_seconds"]]
+                ),
                 "rows_per_second": first["rows"] / med if med else None,
                 "dates_per_second": (first["n_dates"] or 0) / med if med else None,
                 "stage_seconds": query_times,
@@ -350,34 +357,45 @@ def run_bench(
         pairs = []
         for i in range(max(1, repeats)):
             note(f"one date alone vs a batch of {len(days)} dates: pair {i + 1}")
-            batch = run_child({"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1], "contract": contract})
+            batch = run_child(
+                {"snapshot": str(folder), "out": str(out), "start": days[0], "end": days[-1], "contract": contract}
+            )
             one_by_one = run_child({"snapshot": str(folder), "out": str(out), "dates": days, "contract": contract})
             alone = statistics.median(one_by_one["per_date"])
-            pairs.append({
-                "batch": batch["process_wall"], "date_by_date": one_by_one["process_wall"],
-                "batch_in_process": batch["engine"], "date_by_date_in_process": one_by_one["engine"],
-                "one_date_in_process": alone,
-                "marginal_per_date_in_batch": (batch["engine"] - alone) / (len(days) - 1) if len(days) > 1 else None,
-            })
+            pairs.append(
+                {
+                    "batch": batch["process_wall"],
+                    "date_by_date": one_by_one["process_wall"],
+                    "batch_in_process": batch["engine"],
+                    "date_by_date_in_process": one_by_one["engine"],
+                    "one_date_in_process": alone,
+                    "marginal_per_date_in_batch": (batch["engine"] - alone) / (len(days) - 1)
+                    if len(days) > 1
+                    else None,
+                }
+            )
         # The two contracts on the same world, pairwise in this run (the machines are shared and
         # noisy, so only a ratio of neighbouring runs means anything): what v2_54's 23 more
         # features cost.
         by_contract = []
         for i in range(max(1, repeats)):
             note(f"{CONTRACTS[0]} vs {CONTRACTS[1]} on {largest}: pair {i + 1}")
-            by_contract.append({c: run_child({"snapshot": str(folder), "out": str(out), "contract": c}) for c in CONTRACTS})
+            by_contract.append(
+                {c: run_child({"snapshot": str(folder), "out": str(out), "contract": c}) for c in CONTRACTS}
+            )
     load.append(machine_load())
     marginals = [p["marginal_per_date_in_batch"] for p in pairs if p["marginal_per_date_in_batch"] is not None]
     results = {
-        "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "contract": contract,
         "contracts": {
             "world": largest,
             "rows": {c: by_contract[0][c]["rows"] for c in CONTRACTS},
             "wall_seconds": {c: summary([p[c]["process_wall"] for p in by_contract]) for c in CONTRACTS},
             "engine_seconds": {c: summary([p[c]["engine"] for p in by_contract]) for c in CONTRACTS},
-            "ratio_v2_54_over_v2_37": summary([p[CONTRACTS[1]]["process_wall"] / p[CONTRACTS[0]]["process_wall"]
-                                               for p in by_contract]),
+            "ratio_v2_54_over_v2_37": summary(
+                [p[CONTRACTS[1]]["process_wall"] / p[CONTRACTS[0]]["process_wall"] for p in by_contract]
+            ),
         },
         "machine": machine_name(),
         "versions": versions(),
@@ -484,8 +502,10 @@ def write_readme(readme: Path, results: dict, json_path: Path) -> None:
     ]
     for key, verdict in results.get("verdicts", {}).items():
         what, target, measured = _TARGET_TEXT[key]
-        lines.append(f"| {what} {target.format(verdict['target'])} | {measured.format(verdict['measured'])} | "
-                     f"{'met' if verdict['met'] else '**missed**'} |")
+        lines.append(
+            f"| {what} {target.format(verdict['target'])} | {measured.format(verdict['measured'])} | "
+            f"{'met' if verdict['met'] else '**missed**'} |"
+        )
     lines += [
         "",
         "| world | dates | rows | wall s (median, min–max) | floor s (read + write) | wall / floor | CPU s | CPU / floor's CPU | peak RSS GiB, largest process | peak RSS GiB, all processes | rows/s | scoring / extraction |",
@@ -512,7 +532,9 @@ def write_readme(readme: Path, results: dict, json_path: Path) -> None:
         f"{per_date['batch_in_process']['median']:.2f} s, so a date in a batch costs "
         + (f"**{marginal['median'] * 1000:.1f} ms** at the margin" if marginal else "n/a at the margin")
         + f"; the old system: about {old:.0f} s per date after its fix (17.7 min before it).",
-        f"- Growth exponent of wall time against rows: **{exp:.2f}**." if exp is not None else "- Growth exponent: n/a (one world).",
+        f"- Growth exponent of wall time against rows: **{exp:.2f}**."
+        if exp is not None
+        else "- Growth exponent: n/a (one world).",
     ]
     memory = results.get("memory") or {}
     if "x20_over_x10_peak_rss" in memory:
@@ -523,7 +545,13 @@ def write_readme(readme: Path, results: dict, json_path: Path) -> None:
         )
     largest_name = list(results["worlds"])[-1]
     per_query = results["worlds"][largest_name]["stage_seconds"]
-    lines += ["", f"Per-stage time on `{largest_name}` (median s, summed over its chunks):", "", "| stage | seconds |", "|---|---|"]
+    lines += [
+        "",
+        f"Per-stage time on `{largest_name}` (median s, summed over its chunks):",
+        "",
+        "| stage | seconds |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v['median']:.3f} |" for k, v in per_query.items()]
     text = readme.read_text() if readme.exists() else "# Benchmarks\n\n<!-- results:start -->\n<!-- results:end -->\n"
     startm, endm = "<!-- results:start -->", "<!-- results:end -->"

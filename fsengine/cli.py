@@ -16,9 +16,10 @@ import sys
 import tempfile
 import threading
 import traceback
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Iterator, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -31,6 +32,7 @@ from fsengine.contracts import DEFAULT_RUN_CONTRACT
 from fsengine.errors import FsengineError, InputError
 from fsengine.pipeline import Mode
 
+_UsageError: type[Exception]
 try:  # typer >= 0.2x vendors click: its usage errors derive from typer.TyperException
     from typer import TyperException as _UsageError
 except ImportError:  # pragma: no cover - older typer on top of click
@@ -212,20 +214,30 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-fixtures_app = typer.Typer(help="Synthetic NBA worlds (format-1 snapshots) for tests and benchmarks.", no_args_is_help=True)
+fixtures_app = typer.Typer(
+    help="Synthetic NBA worlds (format-1 snapshots) for tests and benchmarks.", no_args_is_help=True
+)
 app.add_typer(fixtures_app, name="fixtures")
 
 
 # --------------------------------------------------------------------------- option types
 
 
-def _date(value: Optional[str], option: str) -> Optional[dt.date]:
+def _date(value: str | None, option: str) -> dt.date | None:
     if value is None:
         return None
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{option} {value!r} is not a date in YYYY-MM-DD form") from None
+
+
+def _needed_date(value: str | None, option: str) -> dt.date:
+    """A date option the command cannot do without."""
+    day = _date(value, option)
+    if day is None:
+        raise InputError(f"{option} is required (YYYY-MM-DD)")
+    return day
 
 
 def _path(value) -> Path:
@@ -243,7 +255,9 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def main(
-    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
 ) -> None:
     """fsengine command line."""
 
@@ -253,19 +267,81 @@ def main(
 
 @app.command()
 def backfill(
-    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder; rows go to OUT/ml_feature_store_v2/*.parquet (replaced atomically).")] = Path("out"),
-    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="Format-1 snapshot folder. Default: the bundled fixtures/small.")] = None,
-    start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")] = None,
-    end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")] = None,
-    mode: Annotated[Mode, typer.Option(help="auto: backfill spine before --as-of, production from it; backfill; production.")] = Mode.AUTO,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production (default: today in America/New_York).")] = None,
-    no_verify: Annotated[bool, typer.Option("--no-verify", help="Skip SHA-256 verification of the snapshot files.")] = False,
-    chunk_dates: Annotated[str, typer.Option("--chunk-dates", help="Game dates per chunk, or auto (sized from the rows per date so memory stays bounded). The rows do not depend on it.")] = "auto",
-    workers: Annotated[Optional[int], typer.Option("--workers", "-j", min=1, help="Processes computing chunks at once (default: one per CPU). The rows do not depend on it.")] = None,
-    chunk: Annotated[Optional[str], typer.Option("--chunk", help="Compute only part I of N of the range (I counts from 1), for runs spread over N machines; env or env/N takes I (from 0) and N from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX. See `fsengine plan`.")] = None,
-    contract: Annotated[str, typer.Option("--contract", help="Feature contract: v2_54features (profile head-2026-07, what the live table holds) or v2_37features (profile reference), or a contract .toml file; the profile follows from it.")] = DEFAULT_RUN_CONTRACT,
-    allow_empty: Annotated[bool, typer.Option("--allow-empty", help="Write an empty output when the run produces no row (otherwise an error, exit 2, and the previous output is kept).")] = False,
-    memory_limit: Annotated[Optional[str], typer.Option("--memory-limit", help="Memory the engine (DuckDB) may use, e.g. 4GB or 75%. Default: 75% of the cgroup / RLIMIT_AS limit when one is set.")] = None,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            parser=_path,
+            help="Output folder; rows go to OUT/ml_feature_store_v2/*.parquet (replaced atomically).",
+        ),
+    ] = Path("out"),
+    snapshot: Annotated[
+        Path | None,
+        typer.Option("--snapshot", "-s", help="Format-1 snapshot folder. Default: the bundled fixtures/small."),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")
+    ] = None,
+    mode: Annotated[
+        Mode, typer.Option(help="auto: backfill spine before --as-of, production from it; backfill; production.")
+    ] = Mode.AUTO,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="The 'today' that splits backfill from production (default: today in America/New_York)."
+        ),
+    ] = None,
+    no_verify: Annotated[
+        bool, typer.Option("--no-verify", help="Skip SHA-256 verification of the snapshot files.")
+    ] = False,
+    chunk_dates: Annotated[
+        str,
+        typer.Option(
+            "--chunk-dates",
+            help="Game dates per chunk, or auto (sized from the rows per date so memory stays bounded). The rows do not depend on it.",
+        ),
+    ] = "auto",
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            "-j",
+            min=1,
+            help="Processes computing chunks at once (default: one per CPU). The rows do not depend on it.",
+        ),
+    ] = None,
+    chunk: Annotated[
+        str | None,
+        typer.Option(
+            "--chunk",
+            help="Compute only part I of N of the range (I counts from 1), for runs spread over N machines; env or env/N takes I (from 0) and N from CLOUD_RUN_TASK_INDEX/COUNT, BATCH_TASK_INDEX/COUNT or JOB_COMPLETION_INDEX. See `fsengine plan`.",
+        ),
+    ] = None,
+    contract: Annotated[
+        str,
+        typer.Option(
+            "--contract",
+            help="Feature contract: v2_54features (profile head-2026-07, what the live table holds) or v2_37features (profile reference), or a contract .toml file; the profile follows from it.",
+        ),
+    ] = DEFAULT_RUN_CONTRACT,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Write an empty output when the run produces no row (otherwise an error, exit 2, and the previous output is kept).",
+        ),
+    ] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="Memory the engine (DuckDB) may use, e.g. 4GB or 75%. Default: 75% of the cgroup / RLIMIT_AS limit when one is set.",
+        ),
+    ] = None,
 ) -> None:
     """Compute every feature row of a date range in one pass and write it as Parquet.
 
@@ -290,9 +366,20 @@ def backfill(
     selected = parse_chunk_selector(chunk) if chunk is not None else None
     with console.status("computing…") as status:
         report = run_backfill(
-            out, snapshot, start_d, end_d, mode=mode, as_of=as_of_d, verify_checksums=not no_verify,
-            progress=lambda message: status.update(message), chunk_dates=dates_per_chunk, workers=workers,
-            chunk=selected, contract=contract, allow_empty=allow_empty, memory_limit=memory_limit,
+            out,
+            snapshot,
+            start_d,
+            end_d,
+            mode=mode,
+            as_of=as_of_d,
+            verify_checksums=not no_verify,
+            progress=lambda message: status.update(message),
+            chunk_dates=dates_per_chunk,
+            workers=workers,
+            chunk=selected,
+            contract=contract,
+            allow_empty=allow_empty,
+            memory_limit=memory_limit,
         )
     timing = Table(title="time per stage (whole range)", show_edge=False)
     timing.add_column("stage")
@@ -311,15 +398,31 @@ def backfill(
 
 @app.command()
 def plan(
-    chunks: Annotated[int, typer.Option("--chunks", "-n", min=1, help="Number of independent parts (one per machine or task).")],
-    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="Snapshot folder. Default: the bundled fixtures/small.")] = None,
-    start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")] = None,
-    end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="Parent folder; part I writes OUT/chunk-I-of-N.")] = Path("out"),
+    chunks: Annotated[
+        int, typer.Option("--chunks", "-n", min=1, help="Number of independent parts (one per machine or task).")
+    ],
+    snapshot: Annotated[
+        Path | None, typer.Option("--snapshot", "-s", help="Snapshot folder. Default: the bundled fixtures/small.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last game date (YYYY-MM-DD). Default: last date the snapshot can serve.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Parent folder; part I writes OUT/chunk-I-of-N.")] = Path(
+        "out"
+    ),
     mode: Annotated[Mode, typer.Option(help="auto, backfill or production (as for backfill).")] = Mode.AUTO,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="As for backfill; fixed here so every part uses the same one.")] = None,
-    contract: Annotated[str, typer.Option("--contract", help="Feature contract every part computes (as for backfill).")] = DEFAULT_RUN_CONTRACT,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON (one object per part) instead of commands.")] = False,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="As for backfill; fixed here so every part uses the same one.")
+    ] = None,
+    contract: Annotated[
+        str, typer.Option("--contract", help="Feature contract every part computes (as for backfill).")
+    ] = DEFAULT_RUN_CONTRACT,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plan as JSON (one object per part) instead of commands.")
+    ] = False,
 ) -> None:
     """Cut a run into N independent parts of nearly equal game dates and print one
     `fsengine backfill` command per part. Run them anywhere, in any order, at once; then
@@ -350,14 +453,37 @@ def plan(
     for part in parts:
         folder = out / part.folder_name
         command = [
-            "fsengine", "backfill", "--snapshot", str(snap.path), "--start", start_d.isoformat(), "--end",
-            end_d.isoformat(), "--mode", mode_text, "--as-of", as_of_d.isoformat(), "--contract", contract,
-            "--chunk", part.label, "--out", str(folder),
+            "fsengine",
+            "backfill",
+            "--snapshot",
+            str(snap.path),
+            "--start",
+            start_d.isoformat(),
+            "--end",
+            end_d.isoformat(),
+            "--mode",
+            mode_text,
+            "--as-of",
+            as_of_d.isoformat(),
+            "--contract",
+            contract,
+            "--chunk",
+            part.label,
+            "--out",
+            str(folder),
         ]
-        entries.append({
-            "chunk": part.label, "index": part.index, "count": part.count, "start": part.start.isoformat(),
-            "end": part.end.isoformat(), "game_dates": part.dates, "out": str(folder), "command": shlex.join(command),
-        })
+        entries.append(
+            {
+                "chunk": part.label,
+                "index": part.index,
+                "count": part.count,
+                "start": part.start.isoformat(),
+                "end": part.end.isoformat(),
+                "game_dates": part.dates,
+                "out": str(folder),
+                "command": shlex.join(command),
+            }
+        )
     if as_json:
         print(json.dumps(entries, indent=2))
         return
@@ -391,17 +517,41 @@ def _rows_per_date_table(rows_per_date: dict[dt.date, int]) -> Table:
 
 @fixtures_app.command("generate")
 def fixtures_generate(
-    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Snapshot folder to write (replaced atomically).")],
-    preset: Annotated[str, typer.Option(help="small (one month, 2025-11), season (2025-26 with playoffs), nba5 (2021-22 .. 2025-26), x10 (ten times nba5).")] = "small",
-    seed: Annotated[int, typer.Option(min=0, help="Random seed (>= 0); the same seed gives byte-identical files.")] = 20260206,
-    seasons: Annotated[Optional[str], typer.Option(help="Count (5), range (2021-2025) or list (2021,2023) of season start years (2025 = 2025-26).")] = None,
-    teams: Annotated[Optional[int], typer.Option(help="Number of teams (default 30).")] = None,
-    players_per_team: Annotated[Optional[int], typer.Option("--players-per-team", help="Rostered players per team (default 12).")] = None,
-    minutes_type: Annotated[Optional[str], typer.Option("--minutes-type", help="Type of player_game_summary.minutes_played: NUMERIC (the DDL) or INT64 (the alternative live type).")] = None,
-    first_date: Annotated[Optional[str], typer.Option("--first-date", help="First date the snapshot must serve (YYYY-MM-DD).")] = None,
-    last_date: Annotated[Optional[str], typer.Option("--last-date", help="Last date the snapshot must serve (YYYY-MM-DD).")] = None,
-    bookmakers: Annotated[Optional[int], typer.Option(help="Odds API bookmakers, 1..8.")] = None,
-    odds_polls: Annotated[Optional[int], typer.Option("--odds-polls", help="Odds API polls per date, 1..12.")] = None,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", parser=_path, help="Snapshot folder to write (replaced atomically).")
+    ],
+    preset: Annotated[
+        str,
+        typer.Option(
+            help="small (one month, 2025-11), season (2025-26 with playoffs), nba5 (2021-22 .. 2025-26), x10 (ten times nba5)."
+        ),
+    ] = "small",
+    seed: Annotated[
+        int, typer.Option(min=0, help="Random seed (>= 0); the same seed gives byte-identical files.")
+    ] = 20260206,
+    seasons: Annotated[
+        str | None,
+        typer.Option(help="Count (5), range (2021-2025) or list (2021,2023) of season start years (2025 = 2025-26)."),
+    ] = None,
+    teams: Annotated[int | None, typer.Option(help="Number of teams (default 30).")] = None,
+    players_per_team: Annotated[
+        int | None, typer.Option("--players-per-team", help="Rostered players per team (default 12).")
+    ] = None,
+    minutes_type: Annotated[
+        str | None,
+        typer.Option(
+            "--minutes-type",
+            help="Type of player_game_summary.minutes_played: NUMERIC (the DDL) or INT64 (the alternative live type).",
+        ),
+    ] = None,
+    first_date: Annotated[
+        str | None, typer.Option("--first-date", help="First date the snapshot must serve (YYYY-MM-DD).")
+    ] = None,
+    last_date: Annotated[
+        str | None, typer.Option("--last-date", help="Last date the snapshot must serve (YYYY-MM-DD).")
+    ] = None,
+    bookmakers: Annotated[int | None, typer.Option(help="Odds API bookmakers, 1..8.")] = None,
+    odds_polls: Annotated[int | None, typer.Option("--odds-polls", help="Odds API polls per date, 1..12.")] = None,
 ) -> None:
     """Generate a deterministic synthetic NBA world as a format-2 snapshot serving both contracts, with the imperfections of production (DNPs, trades, missing context rows, Phase-4 gaps and empty dates, duplicates, missing lines).
 
@@ -416,33 +566,94 @@ def fixtures_generate(
 
     with console.status(f"generating {preset}…"):
         result = generate(
-            preset, out, seed=seed, seasons=parse_seasons(seasons) if seasons else None, teams=teams,
-            players_per_team=players_per_team, minutes_type=minutes_type, first_date=first_date,
-            last_date=last_date, bookmakers=bookmakers, odds_polls=odds_polls,
+            preset,
+            out,
+            seed=seed,
+            seasons=parse_seasons(seasons) if seasons else None,
+            teams=teams,
+            players_per_team=players_per_team,
+            minutes_type=minutes_type,
+            first_date=first_date,
+            last_date=last_date,
+            bookmakers=bookmakers,
+            odds_polls=odds_polls,
         )
     console.print(result.render(), highlight=False, markup=False)
 
 
 # --------------------------------------------------------------------------- BigQuery options (shared)
 
-ProjectOpt = Annotated[Optional[str], typer.Option("--project", "-p", help="GCP project of the source and target tables (default nba-props-platform; env FSENGINE_PROJECT).")]
-ApiEndpointOpt = Annotated[Optional[str], typer.Option("--api-endpoint", help="BigQuery REST endpoint URL, e.g. an emulator http://127.0.0.1:9050 (env FSENGINE_API_ENDPOINT).")]
-StorageEndpointOpt = Annotated[Optional[str], typer.Option("--storage-endpoint", help="Storage Read gRPC HOST:PORT; plain text, loopback only (env FSENGINE_STORAGE_ENDPOINT).")]
-AnonymousOpt = Annotated[bool, typer.Option("--anonymous", help="No credentials; only with custom endpoints (env FSENGINE_ANONYMOUS=1). Otherwise Application Default Credentials.")]
-LocationOpt = Annotated[Optional[str], typer.Option("--location", help="BigQuery location for jobs (env FSENGINE_LOCATION).")]
-ConfigOpt = Annotated[Optional[Path], typer.Option("--config", help="fsengine.toml with project, endpoints, table names, timeouts (default ./fsengine.toml if present).")]
-CallTimeoutOpt = Annotated[Optional[float], typer.Option("--call-timeout", help="Seconds for each API call (default 60).")]
-JobTimeoutOpt = Annotated[Optional[float], typer.Option("--job-timeout", help="Seconds a BigQuery job may run before it is cancelled (default 900).")]
-ReadTimeoutOpt = Annotated[Optional[float], typer.Option("--read-timeout", help="Seconds for one Storage Read stream (default 1800).")]
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project",
+        "-p",
+        help="GCP project of the source and target tables (default nba-props-platform; env FSENGINE_PROJECT).",
+    ),
+]
+ApiEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--api-endpoint",
+        help="BigQuery REST endpoint URL, e.g. an emulator http://127.0.0.1:9050 (env FSENGINE_API_ENDPOINT).",
+    ),
+]
+StorageEndpointOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--storage-endpoint",
+        help="Storage Read gRPC HOST:PORT; plain text, loopback only (env FSENGINE_STORAGE_ENDPOINT).",
+    ),
+]
+AnonymousOpt = Annotated[
+    bool,
+    typer.Option(
+        "--anonymous",
+        help="No credentials; only with custom endpoints (env FSENGINE_ANONYMOUS=1). Otherwise Application Default Credentials.",
+    ),
+]
+LocationOpt = Annotated[
+    str | None, typer.Option("--location", help="BigQuery location for jobs (env FSENGINE_LOCATION).")
+]
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="fsengine.toml with project, endpoints, table names, timeouts (default ./fsengine.toml if present).",
+    ),
+]
+CallTimeoutOpt = Annotated[float | None, typer.Option("--call-timeout", help="Seconds for each API call (default 60).")]
+JobTimeoutOpt = Annotated[
+    float | None,
+    typer.Option("--job-timeout", help="Seconds a BigQuery job may run before it is cancelled (default 900)."),
+]
+ReadTimeoutOpt = Annotated[
+    float | None, typer.Option("--read-timeout", help="Seconds for one Storage Read stream (default 1800).")
+]
 
 
-def _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file, call_timeout=None,
-              job_timeout=None, read_timeout=None) -> dict:
+def _settings(
+    project,
+    api_endpoint,
+    storage_endpoint,
+    anonymous,
+    location,
+    config_file,
+    call_timeout=None,
+    job_timeout=None,
+    read_timeout=None,
+) -> dict:
     """The BigQuery flags as fsengine.config.load_config keywords (None = not given)."""
     return dict(
-        project=project, api_endpoint=api_endpoint, storage_endpoint=storage_endpoint,
-        anonymous=True if anonymous else None, location=location, config_file=config_file,
-        call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout,
+        project=project,
+        api_endpoint=api_endpoint,
+        storage_endpoint=storage_endpoint,
+        anonymous=True if anonymous else None,
+        location=location,
+        config_file=config_file,
+        call_timeout=call_timeout,
+        job_timeout=job_timeout,
+        read_timeout=read_timeout,
     )
 
 
@@ -455,15 +666,40 @@ def _log(text: str) -> None:
 
 @app.command()
 def snapshot(
-    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Snapshot folder (written atomically; reused when it already covers the request).")],
-    start: Annotated[str, typer.Option(help="First game date the snapshot must serve (YYYY-MM-DD); each table's lookback is added.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            "-o",
+            parser=_path,
+            help="Snapshot folder (written atomically; reused when it already covers the request).",
+        ),
+    ],
+    start: Annotated[
+        str, typer.Option(help="First game date the snapshot must serve (YYYY-MM-DD); each table's lookback is added.")
+    ],
     end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
-    refresh: Annotated[bool, typer.Option("--refresh", help="Read every table again even if OUT already covers the range.")] = False,
-    max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table, read in parallel.")] = 4,
-    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
-    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
-    call_timeout: CallTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
-    contract: Annotated[Optional[list[str]], typer.Option("--contract", help="Contract the snapshot must serve (repeatable; default: every contract, v2_37features and v2_54features).")] = None,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Read every table again even if OUT already covers the range.")
+    ] = False,
+    max_streams: Annotated[
+        int, typer.Option("--max-streams", help="Storage Read streams per table, read in parallel.")
+    ] = 4,
+    project: ProjectOpt = None,
+    api_endpoint: ApiEndpointOpt = None,
+    storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False,
+    location: LocationOpt = None,
+    config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None,
+    read_timeout: ReadTimeoutOpt = None,
+    contract: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--contract",
+            help="Contract the snapshot must serve (repeatable; default: every contract, v2_37features and v2_54features).",
+        ),
+    ] = None,
 ) -> None:
     """Read the source tables through the BigQuery Storage Read API into a format-2 snapshot.
 
@@ -477,11 +713,28 @@ def snapshot(
     """
     from fsengine.pipeline import snapshot as take_snapshot
 
-    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
-                         call_timeout=call_timeout, read_timeout=read_timeout)
+    settings = _settings(
+        project,
+        api_endpoint,
+        storage_endpoint,
+        anonymous,
+        location,
+        config_file,
+        call_timeout=call_timeout,
+        read_timeout=read_timeout,
+    )
     with console.status("reading…") as status:
-        report = take_snapshot(out, _date(start, "--start"), _date(end, "--end"), refresh=refresh, contracts=contract or None,
-                               max_streams=max_streams, progress=status.update, log=_log, **settings)
+        report = take_snapshot(
+            out,
+            _needed_date(start, "--start"),
+            _needed_date(end, "--end"),
+            refresh=refresh,
+            contracts=contract or None,
+            max_streams=max_streams,
+            progress=status.update,
+            log=_log,
+            **settings,
+        )
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
@@ -495,18 +748,61 @@ def _show(text: str) -> None:
 
 @app.command()
 def push(
-    out: Annotated[list[Path], typer.Argument(help="The backfill output folder (holding ml_feature_store_v2/); or several, or one folder of chunk folders (chunk-I-of-N/, see `fsengine plan`).")],
-    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
-    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check everything and print the diff, the statements and row counts; send no job.")] = False,
-    contract: Annotated[Optional[str], typer.Option("--contract", help="Refuse (exit 2, nothing sent) unless OUT holds rows of this contract (v2_54features, v2_37features or a contract .toml file). Default: push whichever contract OUT holds.")] = None,
-    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Allow dates whose stored rows carry another feature_version/feature_count; those dates are rewritten whole.")] = False,
-    diff_features: Annotated[bool, typer.Option("--diff-features", help="Also read the stored features and count, per feature, the rows whose value changes.")] = False,
-    only_stale: Annotated[bool, typer.Option("--only-stale", help="Push only the dates whose stored rows are missing, without sources, of another contract (with --replace-contract) or differ from the run's.")] = False,
-    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
-    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
-    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+    out: Annotated[
+        list[Path],
+        typer.Argument(
+            help="The backfill output folder (holding ml_feature_store_v2/); or several, or one folder of chunk folders (chunk-I-of-N/, see `fsengine plan`)."
+        ),
+    ],
+    dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces."),
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Check everything and print the diff, the statements and row counts; send no job."
+        ),
+    ] = False,
+    contract: Annotated[
+        str | None,
+        typer.Option(
+            "--contract",
+            help="Refuse (exit 2, nothing sent) unless OUT holds rows of this contract (v2_54features, v2_37features or a contract .toml file). Default: push whichever contract OUT holds.",
+        ),
+    ] = None,
+    replace_contract: Annotated[
+        bool,
+        typer.Option(
+            "--replace-contract",
+            help="Allow dates whose stored rows carry another feature_version/feature_count; those dates are rewritten whole.",
+        ),
+    ] = False,
+    diff_features: Annotated[
+        bool,
+        typer.Option(
+            "--diff-features",
+            help="Also read the stored features and count, per feature, the rows whose value changes.",
+        ),
+    ] = False,
+    only_stale: Annotated[
+        bool,
+        typer.Option(
+            "--only-stale",
+            help="Push only the dates whose stored rows are missing, without sources, of another contract (with --replace-contract) or differ from the run's.",
+        ),
+    ] = False,
+    project: ProjectOpt = None,
+    api_endpoint: ApiEndpointOpt = None,
+    storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False,
+    location: LocationOpt = None,
+    config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None,
+    job_timeout: JobTimeoutOpt = None,
+    read_timeout: ReadTimeoutOpt = None,
 ) -> None:
     """Write a run to BigQuery: one load into an expiring staging table, then one MERGE.
 
@@ -524,12 +820,32 @@ def push(
     """
     from fsengine.pipeline import push as push_run
 
-    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
-                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
+    settings = _settings(
+        project,
+        api_endpoint,
+        storage_endpoint,
+        anonymous,
+        location,
+        config_file,
+        call_timeout=call_timeout,
+        job_timeout=job_timeout,
+        read_timeout=read_timeout,
+    )
     with console.status("pushing…") as status:
-        report = push_run(out[0] if len(out) == 1 else out, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                          replace_contract=replace_contract, diff_features=diff_features, only_stale=only_stale,
-                          progress=status.update, show=_show, contract=contract, **settings)
+        report = push_run(
+            out[0] if len(out) == 1 else out,
+            dataset=dataset,
+            table=table,
+            replace=replace,
+            dry_run=dry_run,
+            replace_contract=replace_contract,
+            diff_features=diff_features,
+            only_stale=only_stale,
+            progress=status.update,
+            show=_show,
+            contract=contract,
+            **settings,
+        )
     console.print(report.render(), markup=False)  # reports are plain text; a push's [upsert] is not markup
 
 
@@ -540,22 +856,59 @@ def push(
 def run_all(
     start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
-    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
-    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the backfill.")] = Path("out"),
-    mode: Annotated[Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = Mode.AUTO,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
-    replace: Annotated[bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Snapshot and backfill, then print the push statements without sending a job.")] = False,
-    only_stale: Annotated[bool, typer.Option("--only-stale", help="Push only the stale dates (stored rows missing, without sources, of another contract with --replace-contract, or differing from the fresh computation); the plan is printed first. With --dry-run: print the plan only.")] = False,
-    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Allow dates whose stored rows carry another contract; they are rewritten whole.")] = False,
-    refresh: Annotated[bool, typer.Option("--refresh", help="Re-read the snapshot even if it covers the range.")] = False,
+    snapshot_dir: Annotated[
+        Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")
+    ] = Path("snapshot"),
+    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the backfill.")] = Path(
+        "out"
+    ),
+    mode: Annotated[
+        Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")
+    ] = Mode.AUTO,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The 'today' that splits backfill from production.")
+    ] = None,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Snapshot and backfill, then print the push statements without sending a job."),
+    ] = False,
+    only_stale: Annotated[
+        bool,
+        typer.Option(
+            "--only-stale",
+            help="Push only the stale dates (stored rows missing, without sources, of another contract with --replace-contract, or differing from the fresh computation); the plan is printed first. With --dry-run: print the plan only.",
+        ),
+    ] = False,
+    replace_contract: Annotated[
+        bool,
+        typer.Option(
+            "--replace-contract", help="Allow dates whose stored rows carry another contract; they are rewritten whole."
+        ),
+    ] = False,
+    refresh: Annotated[
+        bool, typer.Option("--refresh", help="Re-read the snapshot even if it covers the range.")
+    ] = False,
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table.")] = 4,
-    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
-    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
-    contract: Annotated[str, typer.Option("--contract", help="Feature contract the backfill computes and the push checks (as for backfill).")] = DEFAULT_RUN_CONTRACT,
-    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
-    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
-    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+    dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    contract: Annotated[
+        str,
+        typer.Option(
+            "--contract", help="Feature contract the backfill computes and the push checks (as for backfill)."
+        ),
+    ] = DEFAULT_RUN_CONTRACT,
+    project: ProjectOpt = None,
+    api_endpoint: ApiEndpointOpt = None,
+    storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False,
+    location: LocationOpt = None,
+    config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None,
+    job_timeout: JobTimeoutOpt = None,
+    read_timeout: ReadTimeoutOpt = None,
 ) -> None:
     """Fix the table for a date range: snapshot (reused when it covers the range) + backfill + push.
 
@@ -573,15 +926,39 @@ def run_all(
     def stage_done(report) -> None:  # each stage's summary as soon as it is done, before the push
         console.print(report.summary() if isinstance(report, BackfillReport) else report.render(), markup=False)
 
-    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
-                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
+    settings = _settings(
+        project,
+        api_endpoint,
+        storage_endpoint,
+        anonymous,
+        location,
+        config_file,
+        call_timeout=call_timeout,
+        job_timeout=job_timeout,
+        read_timeout=read_timeout,
+    )
     with console.status("running…") as status:
         result = run_pipeline(
-            _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
-            as_of=_date(as_of, "--as-of"), replace=replace, dry_run=dry_run, refresh=refresh,
-            only_stale=only_stale, replace_contract=replace_contract, show=_show,
-            max_streams=max_streams, dataset=dataset, table=table, progress=status.update, log=_log,
-            on_stage=stage_done, contract=contract, **settings,
+            _needed_date(start, "--start"),
+            _needed_date(end, "--end"),
+            snapshot_dir=snapshot_dir,
+            out=out,
+            mode=mode,
+            as_of=_date(as_of, "--as-of"),
+            replace=replace,
+            dry_run=dry_run,
+            refresh=refresh,
+            only_stale=only_stale,
+            replace_contract=replace_contract,
+            show=_show,
+            max_streams=max_streams,
+            dataset=dataset,
+            table=table,
+            progress=status.update,
+            log=_log,
+            on_stage=stage_done,
+            contract=contract,
+            **settings,
         )
     console.print(result.push.render(), markup=False)
 
@@ -590,16 +967,36 @@ def run_all(
 def stale(
     start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
     end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
-    snapshot_dir: Annotated[Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")] = Path("snapshot"),
-    out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the fresh computation.")] = Path("out"),
-    mode: Annotated[Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")] = Mode.AUTO,
-    as_of: Annotated[Optional[str], typer.Option("--as-of", help="The 'today' that splits backfill from production.")] = None,
-    replace_contract: Annotated[bool, typer.Option("--replace-contract", help="Count dates whose stored rows carry another contract as stale (else they are refused).")] = False,
-    dataset: Annotated[Optional[str], typer.Option(help="Target dataset (default nba_predictions).")] = None,
-    table: Annotated[Optional[str], typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
-    project: ProjectOpt = None, api_endpoint: ApiEndpointOpt = None, storage_endpoint: StorageEndpointOpt = None,
-    anonymous: AnonymousOpt = False, location: LocationOpt = None, config_file: ConfigOpt = None,
-    call_timeout: CallTimeoutOpt = None, job_timeout: JobTimeoutOpt = None, read_timeout: ReadTimeoutOpt = None,
+    snapshot_dir: Annotated[
+        Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")
+    ] = Path("snapshot"),
+    out: Annotated[
+        Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the fresh computation.")
+    ] = Path("out"),
+    mode: Annotated[
+        Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")
+    ] = Mode.AUTO,
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="The 'today' that splits backfill from production.")
+    ] = None,
+    replace_contract: Annotated[
+        bool,
+        typer.Option(
+            "--replace-contract",
+            help="Count dates whose stored rows carry another contract as stale (else they are refused).",
+        ),
+    ] = False,
+    dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
+    table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    project: ProjectOpt = None,
+    api_endpoint: ApiEndpointOpt = None,
+    storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False,
+    location: LocationOpt = None,
+    config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None,
+    job_timeout: JobTimeoutOpt = None,
+    read_timeout: ReadTimeoutOpt = None,
 ) -> None:
     """Print the stale dates of a range (dates, rows, why) and push nothing: `run --only-stale --dry-run`
     showing only the plan. A date is stale when the target misses keys the fresh computation
@@ -612,13 +1009,33 @@ def stale(
     """
     from fsengine.pipeline import run as run_pipeline
 
-    settings = _settings(project, api_endpoint, storage_endpoint, anonymous, location, config_file,
-                         call_timeout=call_timeout, job_timeout=job_timeout, read_timeout=read_timeout)
+    settings = _settings(
+        project,
+        api_endpoint,
+        storage_endpoint,
+        anonymous,
+        location,
+        config_file,
+        call_timeout=call_timeout,
+        job_timeout=job_timeout,
+        read_timeout=read_timeout,
+    )
     with console.status("planning…") as status:
         result = run_pipeline(
-            _date(start, "--start"), _date(end, "--end"), snapshot_dir=snapshot_dir, out=out, mode=mode,
-            as_of=_date(as_of, "--as-of"), dry_run=True, only_stale=True, replace_contract=replace_contract,
-            dataset=dataset, table=table, progress=status.update, log=_log, **settings,
+            _needed_date(start, "--start"),
+            _needed_date(end, "--end"),
+            snapshot_dir=snapshot_dir,
+            out=out,
+            mode=mode,
+            as_of=_date(as_of, "--as-of"),
+            dry_run=True,
+            only_stale=True,
+            replace_contract=replace_contract,
+            dataset=dataset,
+            table=table,
+            progress=status.update,
+            log=_log,
+            **settings,
         )
     console.print(result.push.plan_text(), markup=False)
 
@@ -629,12 +1046,33 @@ def stale(
 @app.command()
 def report(
     out: Annotated[Path, typer.Argument(help="Output folder of a run (reads OUT/ml_feature_store_v2/).")],
-    last: Annotated[Optional[int], typer.Option("--last", help="The N calendar days ending at the newest game_date in OUT (1 = that date only). Not with --start/--end.")] = None,
-    start: Annotated[Optional[str], typer.Option(help="First game date (YYYY-MM-DD). Default: the oldest date in OUT.")] = None,
-    end: Annotated[Optional[str], typer.Option(help="Last game date (YYYY-MM-DD). Default: the newest date in OUT.")] = None,
-    html: Annotated[Optional[Path], typer.Option("--html", parser=_path, help="Also write a self-contained HTML report (inline SVG charts, no network) to this file.")] = None,
-    top: Annotated[int, typer.Option(min=0, help="Defaulted features (and what-if features) listed in the terminal.")] = 15,
-    dates: Annotated[int, typer.Option(min=0, help="Newest game dates listed in the terminal (0 = all; the HTML lists all).")] = 31,
+    last: Annotated[
+        int | None,
+        typer.Option(
+            "--last",
+            help="The N calendar days ending at the newest game_date in OUT (1 = that date only). Not with --start/--end.",
+        ),
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First game date (YYYY-MM-DD). Default: the oldest date in OUT.")
+    ] = None,
+    end: Annotated[
+        str | None, typer.Option(help="Last game date (YYYY-MM-DD). Default: the newest date in OUT.")
+    ] = None,
+    html: Annotated[
+        Path | None,
+        typer.Option(
+            "--html",
+            parser=_path,
+            help="Also write a self-contained HTML report (inline SVG charts, no network) to this file.",
+        ),
+    ] = None,
+    top: Annotated[
+        int, typer.Option(min=0, help="Defaulted features (and what-if features) listed in the terminal.")
+    ] = 15,
+    dates: Annotated[
+        int, typer.Option(min=0, help="Newest game dates listed in the terminal (0 = all; the HTML lists all).")
+    ] = 31,
 ) -> None:
     """Diagnose gaps in a run's output: which features default most, for how many players and why; defaults by category; quality tiers and alert levels; quality-ready players per date; and what if a category or feature were never defaulted (rows and players per date that would become quality-ready, ranked).
 
@@ -659,9 +1097,20 @@ def report(
 def explain(
     player: Annotated[str, typer.Argument(help="player_lookup of the row, e.g. lebronjames.")],
     date: Annotated[str, typer.Argument(help="game_date of the row (YYYY-MM-DD).")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run that produced the row.")] = Path("out"),
-    snapshot: Annotated[Optional[Path], typer.Option("--snapshot", "-s", help="The snapshot the run read. Default: the one the run recorded in OUT (an error if it is gone), else the bundled fixtures/small.")] = None,
-    verify: Annotated[bool, typer.Option("--verify", help="Verify the snapshot's SHA-256 checksums first (slow on big snapshots).")] = False,
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder of the run that produced the row.")] = Path(
+        "out"
+    ),
+    snapshot: Annotated[
+        Path | None,
+        typer.Option(
+            "--snapshot",
+            "-s",
+            help="The snapshot the run read. Default: the one the run recorded in OUT (an error if it is gone), else the bundled fixtures/small.",
+        ),
+    ] = None,
+    verify: Annotated[
+        bool, typer.Option("--verify", help="Verify the snapshot's SHA-256 checksums first (slow on big snapshots).")
+    ] = False,
 ) -> None:
     """Explain one output row: every feature with its value, raw source tag, quality and fallback reason, and the snapshot rows behind it (last-10 list, daily-cache / composite / shot-zone / team-defense row and whether the table-level fallback fired, UPGC row, odds candidates with the chosen snapshots, opponent and 30-day games).
 
@@ -673,7 +1122,9 @@ def explain(
     from fsengine.diagnose.explain import render_explanation
     from fsengine.pipeline import recorded_snapshot
 
-    result = explain_row(out, player, _date(date, "DATE"), snapshot=snapshot or recorded_snapshot(out), verify_checksums=verify)
+    result = explain_row(
+        out, player, _needed_date(date, "DATE"), snapshot=snapshot or recorded_snapshot(out), verify_checksums=verify
+    )
     render_explanation(result, console)
 
 
@@ -682,13 +1133,29 @@ def explain(
 
 @app.command()
 def bench(
-    presets: Annotated[str, typer.Option(help="Comma-separated worlds to measure, smallest first (x20: x10 twice as long).")] = "small,season,nba5,x10,x20",
-    repeats: Annotated[int, typer.Option(min=1, help="Timed runs per world after one warm-up; figures are medians.")] = 3,
-    dates: Annotated[int, typer.Option(min=1, help="Number of consecutive dates for one date alone vs a date in a batch.")] = 30,
+    presets: Annotated[
+        str, typer.Option(help="Comma-separated worlds to measure, smallest first (x20: x10 twice as long).")
+    ] = "small,season,nba5,x10,x20",
+    repeats: Annotated[
+        int, typer.Option(min=1, help="Timed runs per world after one warm-up; figures are medians.")
+    ] = 3,
+    dates: Annotated[
+        int, typer.Option(min=1, help="Number of consecutive dates for one date alone vs a date in a batch.")
+    ] = 30,
     seed: Annotated[int, typer.Option(help="World seed (recorded in the results).")] = 20260206,
-    quick: Annotated[bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")] = False,
-    warm_up: Annotated[bool, typer.Option("--warm-up/--no-warm-up", help="Run each world once untimed first (default).")] = True,
-    contract: Annotated[str, typer.Option("--contract", help="Contract the worlds are measured under (nba5, or the largest world, is also measured under both, pairwise, and the ratio recorded).")] = DEFAULT_RUN_CONTRACT,
+    quick: Annotated[
+        bool, typer.Option("--quick", help="A run under a minute (small world, 1 run, 5 dates) to check the harness.")
+    ] = False,
+    warm_up: Annotated[
+        bool, typer.Option("--warm-up/--no-warm-up", help="Run each world once untimed first (default).")
+    ] = True,
+    contract: Annotated[
+        str,
+        typer.Option(
+            "--contract",
+            help="Contract the worlds are measured under (nba5, or the largest world, is also measured under both, pairwise, and the ratio recorded).",
+        ),
+    ] = DEFAULT_RUN_CONTRACT,
 ) -> None:
     """Measure backfill speed against its floor (reading the snapshot, writing the rows), memory, per-date cost and scaling on the fixture worlds.
 
@@ -703,26 +1170,41 @@ def bench(
     from fsengine import benchmark as harness
 
     results, path = harness.run_bench(
-        [p.strip() for p in presets.split(",") if p.strip()], repeats=repeats, per_date_dates=dates, seed=seed,
-        quick=quick, note=lambda message: console.print(f"[dim]{escape(message)}[/]"), warm_up=warm_up,
+        [p.strip() for p in presets.split(",") if p.strip()],
+        repeats=repeats,
+        per_date_dates=dates,
+        seed=seed,
+        quick=quick,
+        note=lambda message: console.print(f"[dim]{escape(message)}[/]"),
+        warm_up=warm_up,
         contract=contract,
     )
     table = Table(title="fsengine bench", show_edge=False)
     for col in ("world", "dates", "rows", "wall s (median)", "wall / floor", "peak RSS MiB (all processes)"):
         table.add_column(col, justify="right" if col != "world" else "left")
     for name, w in results["worlds"].items():
-        table.add_row(name, str(w["dates"]), f"{w['rows']:,}", f"{w['wall_seconds']['median']:.2f}",
-                      f"{w['wall_over_floor']['median']:.1f}x", f"{w['peak_tree_rss_bytes']['median'] / 2**20:.0f}")
+        table.add_row(
+            name,
+            str(w["dates"]),
+            f"{w['rows']:,}",
+            f"{w['wall_seconds']['median']:.2f}",
+            f"{w['wall_over_floor']['median']:.1f}x",
+            f"{w['peak_tree_rss_bytes']['median'] / 2**20:.0f}",
+        )
     console.print(table)
     per_date = results["per_date"]
     marginal = per_date["marginal_per_date_in_batch"]
-    console.print(f"one date alone: {per_date['one_date_in_process']['median']:.3f} s in process; a date in a batch: "
-                  f"{'n/a' if marginal is None else format(marginal['median'] * 1000, '.1f') + ' ms'}; "
-                  f"growth exponent: {results['growth_exponent']}")
+    console.print(
+        f"one date alone: {per_date['one_date_in_process']['median']:.3f} s in process; a date in a batch: "
+        f"{'n/a' if marginal is None else format(marginal['median'] * 1000, '.1f') + ' ms'}; "
+        f"growth exponent: {results['growth_exponent']}"
+    )
     both = results["contracts"]
     console.print(f"v2_54features / v2_37features on {both['world']}: {both['ratio_v2_54_over_v2_37']['median']:.2f}x")
     for key, verdict in results["verdicts"].items():
-        console.print(f"{key}: {verdict['measured']:.3f} (target {verdict['target']}) {'met' if verdict['met'] else 'MISSED'}")
+        console.print(
+            f"{key}: {verdict['measured']:.3f} (target {verdict['target']}) {'met' if verdict['met'] else 'MISSED'}"
+        )
     console.print(f"results: {path}")
 
 

@@ -35,10 +35,11 @@ import ipaddress
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from urllib.parse import urlsplit
 
 from fsengine.bigquery.tables import TableId, validate_dataset, validate_project, validate_table  # noqa: F401 (re-exported)
@@ -53,8 +54,16 @@ DEFAULT_READ_TIMEOUT = 1800.0
 CONFIG_FILE_NAME = "fsengine.toml"
 
 _TOML_KEYS = {
-    "project", "location", "api_endpoint", "storage_endpoint", "anonymous",
-    "call_timeout", "job_timeout", "read_timeout", "target", "tables",
+    "project",
+    "location",
+    "api_endpoint",
+    "storage_endpoint",
+    "anonymous",
+    "call_timeout",
+    "job_timeout",
+    "read_timeout",
+    "target",
+    "tables",
 }
 
 
@@ -86,12 +95,16 @@ def validate_api_endpoint(url: str) -> str:
         parts = urlsplit(url)
         hostname = parts.hostname
     except (ValueError, TypeError, AttributeError):
-        raise ConfigError(f"--api-endpoint {shown}: expected a URL such as https://host or http://127.0.0.1:PORT") from None
+        raise ConfigError(
+            f"--api-endpoint {shown}: expected a URL such as https://host or http://127.0.0.1:PORT"
+        ) from None
     if parts.scheme not in ("http", "https") or not hostname:
         raise ConfigError(f"--api-endpoint {shown}: expected a URL such as https://host or http://127.0.0.1:PORT")
     if parts.username is not None or parts.password is not None:
-        raise ConfigError(f"--api-endpoint {shown}: credentials do not belong in the URL (give only scheme, host "
-                          "and port; credentials come from Application Default Credentials)")
+        raise ConfigError(
+            f"--api-endpoint {shown}: credentials do not belong in the URL (give only scheme, host "
+            "and port; credentials come from Application Default Credentials)"
+        )
     if parts.scheme == "http" and not is_loopback(hostname):
         raise ConfigError(
             f"--api-endpoint {shown}: plain-text http is only allowed for a loopback address "
@@ -278,7 +291,7 @@ def load_config(
     if "tables" in toml:
         overrides = toml["tables"]
         if not isinstance(overrides, dict):
-            raise ConfigError(f"{where}: [tables] must be a table of \"<dataset>.<table>\" = \"<dataset>.<table>\"")
+            raise ConfigError(f'{where}: [tables] must be a table of "<dataset>.<table>" = "<dataset>.<table>"')
         tables = dict(_default_tables())
         for key, text in overrides.items():
             if key not in tables:

@@ -17,10 +17,11 @@ import datetime as dt
 import enum
 import json
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from importlib.resources import files
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import Profile
@@ -171,10 +172,16 @@ def backfill(
         f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
     )
     limit = _per_worker(memory_limit or default_memory_limit(), workers)
-    run_ts = dt.datetime.now(dt.timezone.utc)
+    run_ts = dt.datetime.now(dt.UTC)
     tasks = [
         ChunkTask(
-            snapshot.path, c, mode, plan.as_of, run_ts, threads_per_worker(workers) if workers > 1 else None, profile,
+            snapshot.path,
+            c,
+            mode,
+            plan.as_of,
+            run_ts,
+            threads_per_worker(workers) if workers > 1 else None,
+            profile,
             limit,
         )
         for c in plan.chunks
@@ -248,7 +255,9 @@ def _run_dates(
     con = connect(1)
     try:
         snapshot.register(con, bounds=(start, end))
-        run_query(con, "run_dates", {"start": start, "end": end, "production_from": production_from(mode, start, as_of)})
+        run_query(
+            con, "run_dates", {"start": start, "end": end, "production_from": production_from(mode, start, as_of)}
+        )
         counted = con.execute("SELECT game_date, rows FROM run_dates ORDER BY game_date").fetchall()
     finally:
         con.close()
@@ -364,12 +373,15 @@ def _per_worker(limit: str | None, workers: int) -> str | None:
     return f"{max(1, int(total / workers) // 2**20)}MB"
 
 
-def record_run(out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None,
-               **more) -> None:
+def record_run(
+    out: str | Path, snapshot_path: Path, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None, **more
+) -> None:
     """Note beside the rows which snapshot and options produced them (read by `explain`)."""
     from fsengine.output.write import write_file
 
-    write_file(Path(out) / RUN_RECORD, json.dumps(run_record(snapshot_path, start, end, mode, as_of, **more), indent=2) + "\n")
+    write_file(
+        Path(out) / RUN_RECORD, json.dumps(run_record(snapshot_path, start, end, mode, as_of, **more), indent=2) + "\n"
+    )
 
 
 def read_run_record(out: str | Path) -> dict | None:
@@ -406,7 +418,7 @@ def recorded_snapshot(out: str | Path) -> Path | None:
 # --------------------------------------------------------------------------- the BigQuery jobs
 
 
-def _config(config: "Config | None", settings: dict[str, Any]) -> "Config":
+def _config(config: Config | None, settings: dict[str, Any]) -> Config:
     from fsengine.config import load_config
 
     if config is not None and settings:
@@ -423,14 +435,14 @@ def snapshot(
     start: dt.date,
     end: dt.date,
     *,
-    config: "Config | None" = None,
+    config: Config | None = None,
     refresh: bool = False,
     max_streams: int = 4,
     progress: Progress | None = None,
     log: Progress | None = None,
-    contracts: "list[str] | None" = None,
+    contracts: list[str] | None = None,
     **settings: Any,
-) -> "SnapshotReport":
+) -> SnapshotReport:
     """Read what a run over [start, end] of `contracts` (default: every contract) needs from the
     source tables (Storage Read API) into a format-2 snapshot in `out`; reuse `out` when it
     already covers the request.
@@ -442,26 +454,35 @@ def snapshot(
     from fsengine.snapshot.read import take_snapshot
 
     note = progress or (lambda message: None)
-    return take_snapshot(config, start, end, out, refresh=refresh, max_streams=max_streams,
-                         progress=lambda p: note(_table_progress_text(p)), log=log, contracts=contracts)
+    return take_snapshot(
+        config,
+        start,
+        end,
+        out,
+        refresh=refresh,
+        max_streams=max_streams,
+        progress=lambda p: note(_table_progress_text(p)),
+        log=log,
+        contracts=contracts,
+    )
 
 
 def push(
     out: str | Path | Sequence[str | Path],
     *,
-    config: "Config | None" = None,
+    config: Config | None = None,
     dataset: str | None = None,
     table: str | None = None,
     replace: bool = False,
     dry_run: bool = False,
     progress: Progress | None = None,
-    contract: "str | Contract | None" = None,
+    contract: str | Contract | None = None,
     replace_contract: bool = False,
     diff_features: bool = False,
     only_stale: bool = False,
     show: Progress | None = None,
     **settings: Any,
-) -> "PushReport":
+) -> PushReport:
     """Write the rows of OUT/ml_feature_store_v2/ into the target with one load and one MERGE
     (whole or not at all); `dry_run` checks everything and returns the statements unsent.
     `out` may be several run folders or a folder of chunk folders (the parts of `plan`): one
@@ -470,16 +491,27 @@ def push(
     config = _config(config, settings)
     from fsengine.push import push_with_config
 
-    return push_with_config(out, config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                            progress=progress, replace_contract=replace_contract, diff_features=diff_features,
-                            only_stale=only_stale, show=show, contract=contract)
+    return push_with_config(
+        out,
+        config,
+        dataset=dataset,
+        table=table,
+        replace=replace,
+        dry_run=dry_run,
+        progress=progress,
+        replace_contract=replace_contract,
+        diff_features=diff_features,
+        only_stale=only_stale,
+        show=show,
+        contract=contract,
+    )
 
 
 @dataclass
 class RunReport:
-    snapshot: "SnapshotReport"
+    snapshot: SnapshotReport
     backfill: BackfillReport
-    push: "PushReport"
+    push: PushReport
 
     def render(self) -> str:
         return "\n".join([self.snapshot.render(), self.backfill.summary(), self.push.render()])
@@ -499,11 +531,11 @@ def run(
     max_streams: int = 4,
     dataset: str | None = None,
     table: str | None = None,
-    config: "Config | None" = None,
+    config: Config | None = None,
     progress: Progress | None = None,
     log: Progress | None = None,
     on_stage: Callable[[Any], None] | None = None,
-    contract: "str | Path | Contract | None" = None,
+    contract: str | Path | Contract | None = None,
     only_stale: bool = False,
     replace_contract: bool = False,
     show: Progress | None = None,
@@ -526,14 +558,25 @@ def run(
     config = _config(config, settings)
     stage_done = on_stage or (lambda report: None)
 
-    snap = snapshot(snapshot_dir, start, end, config=config, refresh=refresh, max_streams=max_streams,
-                    progress=progress, log=log)
+    snap = snapshot(
+        snapshot_dir, start, end, config=config, refresh=refresh, max_streams=max_streams, progress=progress, log=log
+    )
     stage_done(snap)
     rows = backfill(out, snapshot_dir, start, end, mode=mode, as_of=as_of, progress=progress, contract=chosen)
     stage_done(rows)
     # --only-stale: every date is computed (staleness includes "differs from a fresh computation"),
     # the push reads the target first and sends only the stale dates' rows; its report lists them
-    pushed = push(out, config=config, dataset=dataset, table=table, replace=replace, dry_run=dry_run,
-                  progress=progress, only_stale=only_stale, replace_contract=replace_contract, show=show,
-                  contract=chosen)
+    pushed = push(
+        out,
+        config=config,
+        dataset=dataset,
+        table=table,
+        replace=replace,
+        dry_run=dry_run,
+        progress=progress,
+        only_stale=only_stale,
+        replace_contract=replace_contract,
+        show=show,
+        contract=chosen,
+    )
     return RunReport(snap, rows, pushed)

@@ -20,7 +20,7 @@ ORDER BY c.day DESC NULLS LAST,
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from importlib.resources import files
 
 from fsengine.errors import InputError
@@ -43,7 +43,7 @@ _TIEBREAK = re.compile(
 QUERY_FOLDERS = ("engine", "engine_head", "explain", "bigquery")
 
 
-@lru_cache(maxsize=None)
+@cache
 def query_source(name: str) -> str:
     """The text of queries/<folder>/<name>.sql (installed as package fsengine.queries), as written."""
     root = files("fsengine.queries")
@@ -54,7 +54,7 @@ def query_source(name: str) -> str:
     raise InputError(f"query file {name}.sql not found under fsengine.queries ({', '.join(QUERY_FOLDERS)})")
 
 
-@lru_cache(maxsize=None)
+@cache
 def query_text(name: str) -> str:
     """The SQL of query `name` as it runs: its file with the tie-break markers expanded."""
     return expand_tiebreaks(query_source(name), name)
@@ -80,7 +80,9 @@ def expand_tiebreaks(sql: str, name: str = "<sql>") -> str:
 
     expanded = _TIEBREAK.sub(terms, sql)
     if _TIEBREAK_START.search(expanded):
-        raise InputError(f"query {name}: a /*tiebreak ...*/ marker does not read `tiebreak TABLE [AS ALIAS] [reversed]`")
+        raise InputError(
+            f"query {name}: a /*tiebreak ...*/ marker does not read `tiebreak TABLE [AS ALIAS] [reversed]`"
+        )
     return expanded
 
 

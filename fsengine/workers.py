@@ -60,8 +60,15 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
         # its manifest and the files' footers.
         snapshot = Snapshot.open(task.snapshot, verify_checksums=False, check_values=False)
     result = compute(
-        snapshot, task.chunk.start, task.chunk.end, mode=task.mode, as_of=task.as_of,
-        progress=progress, profile=task.profile, threads=task.threads, memory_limit=task.memory_limit,
+        snapshot,
+        task.chunk.start,
+        task.chunk.end,
+        mode=task.mode,
+        as_of=task.as_of,
+        progress=progress,
+        profile=task.profile,
+        threads=task.threads,
+        memory_limit=task.memory_limit,
     )
     timings = dict(result.timings)
     stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
@@ -86,7 +93,9 @@ def run_chunks(
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
             if len(tasks) > 1:
-                note(f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)")
+                note(
+                    f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)"
+                )
             yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot)
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.

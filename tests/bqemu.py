@@ -50,8 +50,10 @@ class EmulatorError(RuntimeError):
 
 def requirements_file() -> Path:
     """The pinned freeze of the emulator venv: the committed copy, else the shared one."""
-    candidates = [REPO_ROOT / "tests" / "emulator-requirements.txt",
-                  REPO_ROOT.parent / "shared" / "emulator-requirements.txt"]
+    candidates = [
+        REPO_ROOT / "tests" / "emulator-requirements.txt",
+        REPO_ROOT.parent / "shared" / "emulator-requirements.txt",
+    ]
     for path in candidates:
         if path.is_file():
             return path
@@ -62,7 +64,8 @@ def _python_at_least_313(executable: str) -> bool:
     try:
         done = subprocess.run(
             [executable, "-c", "import sys; sys.exit(0 if sys.version_info >= (3, 13) else 1)"],
-            capture_output=True, timeout=30,
+            capture_output=True,
+            timeout=30,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -117,8 +120,19 @@ def ensure_venv() -> Path:
             shutil.rmtree(venv, ignore_errors=True)
             python = find_python313()
             _run([python, "-m", "venv", str(venv)], f"creating the emulator venv with {python}")
-            _run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", "--disable-pip-version-check",
-                  "-r", str(reqs)], f"installing {reqs} into {venv}")
+            _run(
+                [
+                    str(venv / "bin" / "python"),
+                    "-m",
+                    "pip",
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "-r",
+                    str(reqs),
+                ],
+                f"installing {reqs} into {venv}",
+            )
             stamp.write_text(digest + "\n")
         _ensure_extensions(venv)
     return venv
@@ -141,8 +155,11 @@ def _ensure_extensions(venv: Path) -> None:
     The emulator would otherwise download them at first use, which fails offline. The
     folder is per user, so this is checked on every start (it is quick when done).
     """
-    _run([str(venv / "bin" / "python"), "-c", _EXTENSION_SCRIPT, *EXTENSIONS],
-         f"installing DuckDB extensions {EXTENSIONS} for the emulator", timeout=300)
+    _run(
+        [str(venv / "bin" / "python"), "-c", _EXTENSION_SCRIPT, *EXTENSIONS],
+        f"installing DuckDB extensions {EXTENSIONS} for the emulator",
+        timeout=300,
+    )
 
 
 # --------------------------------------------------------------------------- the server
@@ -191,7 +208,7 @@ class Emulator:
         return f"127.0.0.1:{self.grpc_port}"
 
     @classmethod
-    def start(cls, data_dir: Path | None = None, timeout: float | None = None) -> "Emulator":
+    def start(cls, data_dir: Path | None = None, timeout: float | None = None) -> Emulator:
         venv = ensure_venv()
         owned = data_dir is None
         data_dir = Path(data_dir or tempfile.mkdtemp(prefix="fsengine-bqemu-"))
@@ -200,12 +217,25 @@ class Emulator:
         while grpc_port == rest_port:
             grpc_port = free_port()
         log_path = data_dir / "server.log"
-        cmd = [str(venv / "bin" / "local-bigquery"), "serve", "--host", "127.0.0.1", "--port", str(rest_port),
-               "--grpc-port", str(grpc_port), "--project", PROJECT, "--data-dir", str(data_dir / "data")]
+        cmd = [
+            str(venv / "bin" / "local-bigquery"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(rest_port),
+            "--grpc-port",
+            str(grpc_port),
+            "--project",
+            PROJECT,
+            "--data-dir",
+            str(data_dir / "data"),
+        ]
         (data_dir / "data").mkdir(exist_ok=True)
         with open(log_path, "wb") as log:
-            process = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                       start_new_session=True)
+            process = subprocess.Popen(
+                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+            )
         emu = cls(rest_port, grpc_port, data_dir, process, log_path, PROJECT, owned)
         try:
             emu._wait_ready(timeout or float(os.environ.get("FSENGINE_BQEMU_TIMEOUT", "90")))
@@ -250,7 +280,7 @@ class Emulator:
         if self._owned_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> "Emulator":
+    def __enter__(self) -> Emulator:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -291,9 +321,8 @@ def create_target_table(client, table_id: str, fields: list):
     game_date, clustered by player_lookup, feature_version, game_date) and the given columns —
     callers pass the documented table (tests/contract_table.py), never the code's schema.
     No require_partition_filter: the emulator rejects every MERGE into such a table."""
-    from google.cloud import bigquery
-
     from contract_table import CLUSTERING_FIELDS, PARTITION_FIELD
+    from google.cloud import bigquery
 
     table = bigquery.Table(table_id, schema=fields)
     table.time_partitioning = bigquery.TimePartitioning(field=PARTITION_FIELD)

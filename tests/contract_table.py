@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import re
 
-COMPLETENESS = ("STRUCT<games_found INT64, games_expected INT64, is_complete BOOL, is_bootstrap BOOL, "
-                "contributing_game_dates ARRAY<DATE>>")
+COMPLETENESS = (
+    "STRUCT<games_found INT64, games_expected INT64, is_complete BOOL, is_bootstrap BOOL, "
+    "contributing_game_dates ARRAY<DATE>>"
+)
 
 # docs/output.md §2.1 — identity, payload, context (21): (#, column, type, NOT NULL)
 _IDENTITY = [
@@ -171,8 +173,7 @@ def _field(name: str, parsed: tuple, not_null: bool):
             raise ValueError(f"{name}: only arrays of scalars are documented")
         return bigquery.SchemaField(name, element[1], mode="REPEATED")
     if kind == "STRUCT":
-        return bigquery.SchemaField(name, "RECORD", mode=mode,
-                                    fields=[_field(n, t, False) for n, t in parsed[1]])
+        return bigquery.SchemaField(name, "RECORD", mode=mode, fields=[_field(n, t, False) for n, t in parsed[1]])
     if kind == "NUMERIC":
         return bigquery.SchemaField(name, "NUMERIC", mode=mode, precision=parsed[1], scale=parsed[2])
     return bigquery.SchemaField(name, parsed[1], mode=mode)
@@ -212,10 +213,17 @@ def arrow_type_matches(arrow_type, type_text_or_parsed) -> bool:
         return all(arrow_type_matches(f.type, t) for f, (_, t) in zip(arrow_type, parsed[1]))
     if kind == "NUMERIC":
         precision, scale = parsed[1], parsed[2]
-        return (pa.types.is_decimal(arrow_type) and arrow_type.scale >= scale
-                and arrow_type.precision - arrow_type.scale >= precision - scale)
+        return (
+            pa.types.is_decimal(arrow_type)
+            and arrow_type.scale >= scale
+            and arrow_type.precision - arrow_type.scale >= precision - scale
+        )
     expected = {
-        "STRING": pa.string(), "INT64": pa.int64(), "FLOAT64": pa.float64(), "BOOL": pa.bool_(),
-        "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+        "STRING": pa.string(),
+        "INT64": pa.int64(),
+        "FLOAT64": pa.float64(),
+        "BOOL": pa.bool_(),
+        "DATE": pa.date32(),
+        "TIMESTAMP": pa.timestamp("us", tz="UTC"),
     }[parsed[1]]
     return arrow_type == expected

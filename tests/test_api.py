@@ -10,6 +10,8 @@ import sys
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from test_bq_snapshot import load_world
+from test_push import DATASET, DATES, TABLE, count_rows, create_target, job_ids, make_rows, write_run
 
 import fsengine
 from fsengine.errors import FsengineError, InputError, PushRefused
@@ -17,8 +19,6 @@ from fsengine.output.schema import read_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, BackfillReport, RunReport
 from fsengine.snapshot.format import Snapshot
 from fsengine.snapshot.sources import TABLES
-from test_bq_snapshot import load_world
-from test_push import DATASET, DATES, TABLE, count_rows, create_target, job_ids, make_rows, write_run
 
 START, END = dt.date(2025, 11, 10), dt.date(2025, 11, 12)
 
@@ -72,8 +72,14 @@ def test_push_returns_its_report(bq_emulator, bq_project, tmp_path):
     create_target(client, target)
     out = write_run(tmp_path, make_rows(dates=DATES[:2], per_date=10))
     # push reads the stored rows through the Storage Read API before any job: both endpoints
-    settings = dict(project=bq_project, api_endpoint=bq_emulator.rest_url, storage_endpoint=bq_emulator.grpc_target,
-                    anonymous=True, environ={}, cwd=tmp_path)
+    settings = dict(
+        project=bq_project,
+        api_endpoint=bq_emulator.rest_url,
+        storage_endpoint=bq_emulator.grpc_target,
+        anonymous=True,
+        environ={},
+        cwd=tmp_path,
+    )
 
     before = job_ids(client)
     dry = fsengine.push(out, dry_run=True, **settings)
@@ -105,12 +111,26 @@ def fixture_world(bq_emulator):
 
 def test_run_then_snapshot_return_their_reports(bq_emulator, fixture_world, tmp_path):
     project = fixture_world
-    settings = dict(project=project, api_endpoint=bq_emulator.rest_url, storage_endpoint=bq_emulator.grpc_target,
-                    anonymous=True, environ={}, cwd=tmp_path)
+    settings = dict(
+        project=project,
+        api_endpoint=bq_emulator.rest_url,
+        storage_endpoint=bq_emulator.grpc_target,
+        anonymous=True,
+        environ={},
+        cwd=tmp_path,
+    )
     stages = []
     # the target is the v2_37features table (tests/contract_table.py): the run computes that contract
-    report = fsengine.run(START, END, snapshot_dir=tmp_path / "snap", out=tmp_path / "out", mode="backfill",
-                          on_stage=stages.append, contract="v2_37features", **settings)
+    report = fsengine.run(
+        START,
+        END,
+        snapshot_dir=tmp_path / "snap",
+        out=tmp_path / "out",
+        mode="backfill",
+        on_stage=stages.append,
+        contract="v2_37features",
+        **settings,
+    )
     assert isinstance(report, RunReport)
     assert stages == [report.snapshot, report.backfill]  # each stage reported as soon as it was done
     assert not report.snapshot.reused and report.snapshot.rows > 0

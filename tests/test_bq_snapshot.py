@@ -19,14 +19,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from google.cloud.bigquery_storage_v1.types import DataFormat
 
-from fsengine.config import load_config
 from fsengine.bigquery.clients import read_client as make_read_client
+from fsengine.config import load_config
 from fsengine.errors import InputError, SnapshotError
-from fsengine.snapshot.read import take_snapshot
 from fsengine.snapshot.format import Snapshot
+from fsengine.snapshot.read import take_snapshot
 from fsengine.snapshot.sources import SOURCE_TABLES, TABLES, columns_for
 
 RUN_START = dt.date(2025, 11, 3)
@@ -60,15 +59,30 @@ EXPECTED_BOUNDS = {
     INJURY: (RUN_START, RUN_END),
     ACCURACY: (dt.date(2025, 9, 4), RUN_END),
 }
-DATE_COLUMNS = {PGS: "game_date", "nba_precompute.player_daily_cache": "cache_date",
-                "nba_precompute.player_shot_zone_analysis": "analysis_date",
-                "nba_precompute.team_defense_zone_analysis": "analysis_date", INJURY: "report_date"}
+DATE_COLUMNS = {
+    PGS: "game_date",
+    "nba_precompute.player_daily_cache": "cache_date",
+    "nba_precompute.player_shot_zone_analysis": "analysis_date",
+    "nba_precompute.team_defense_zone_analysis": "analysis_date",
+    INJURY: "report_date",
+}
 # Columns the engine does not read, placed amid the read ones so selection and order matter.
-EXTRA_COLUMNS = {PGS: ("fg_makes", "INT64", 3), BETTINGPROS: ("bet_side", "STRING", 2),
-                 ODDS: ("home_team_abbr", "STRING", 1), ACCURACY: ("predicted_points", "FLOAT64", 2)}
+EXTRA_COLUMNS = {
+    PGS: ("fg_makes", "INT64", 3),
+    BETTINGPROS: ("bet_side", "STRING", 2),
+    ODDS: ("home_team_abbr", "STRING", 1),
+    ACCURACY: ("predicted_points", "FLOAT64", 2),
+}
 REQUIRE_PARTITION_FILTER = {"nba_analytics.team_offense_game_summary", BETTINGPROS, ACCURACY}
-ARROW = {"STRING": pa.string(), "INT64": pa.int64(), "FLOAT64": pa.float64(), "NUMERIC": pa.decimal128(38, 9),
-         "BOOL": pa.bool_(), "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us", tz="UTC")}
+ARROW = {
+    "STRING": pa.string(),
+    "INT64": pa.int64(),
+    "FLOAT64": pa.float64(),
+    "NUMERIC": pa.decimal128(38, 9),
+    "BOOL": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+}
 
 
 # --------------------------------------------------------------------------- the world
@@ -83,13 +97,13 @@ def _values(bq_type: str, n: int, rng: np.random.Generator, nullable: bool, colu
     elif bq_type == "FLOAT64":
         data = (rng.integers(0, 80, n) / 2).tolist()
     elif bq_type == "NUMERIC":  # up to 9 decimals, exactly representable only as decimals
-        data = [decimal.Decimal(int(v)).scaleb(-9) for v in rng.integers(-10**11, 10**11, n)]
+        data = [decimal.Decimal(int(v)).scaleb(-9) for v in rng.integers(-(10**11), 10**11, n)]
     elif bq_type == "BOOL":
         data = (rng.random(n) < 0.5).tolist()
     elif bq_type == "DATE":  # a second date column (the injury report's game_date)
         data = [dt.date(2025, 10, 1) + dt.timedelta(days=int(v)) for v in rng.integers(0, 60, n)]
     elif bq_type == "TIMESTAMP":
-        base = dt.datetime(2025, 10, 1, tzinfo=dt.timezone.utc)
+        base = dt.datetime(2025, 10, 1, tzinfo=dt.UTC)
         data = [base + dt.timedelta(microseconds=int(v)) for v in rng.integers(0, 10**13, n)]
     else:
         raise AssertionError(bq_type)
@@ -126,8 +140,10 @@ def build_world(seed: int = 7, odds_rows: int = ODDS_ROWS_IN_RANGE, minutes_type
             elif col.name == "market_type":
                 array = pa.array(rng.choice(["points", "rebounds", "assists"], n).tolist())
             elif col.name == "minutes_played" and bq_type == "NUMERIC":  # live NUMERIC(5,1)
-                array = pa.array([None if v < 0 else decimal.Decimal(int(v)).scaleb(-1) for v in rng.integers(-40, 480, n)],
-                                 pa.decimal128(38, 9))
+                array = pa.array(
+                    [None if v < 0 else decimal.Decimal(int(v)).scaleb(-1) for v in rng.integers(-40, 480, n)],
+                    pa.decimal128(38, 9),
+                )
             else:
                 array = _values(bq_type, n, rng, col.nullable, col.name)
             columns[col.name] = array
@@ -154,8 +170,9 @@ def load_world(client, project: str, world, skip: tuple[str, ...] = ()) -> None:
         if key in skip:
             continue
         schema = [
-            bigquery.SchemaField(name, bq_type, mode="REQUIRED" if required else "NULLABLE",
-                                 precision=precision, scale=scale)
+            bigquery.SchemaField(
+                name, bq_type, mode="REQUIRED" if required else "NULLABLE", precision=precision, scale=scale
+            )
             for name, bq_type, required, precision, scale in fields
         ]
         target = bigquery.Table(f"{project}.{key}", schema=schema)
@@ -166,9 +183,11 @@ def load_world(client, project: str, world, skip: tuple[str, ...] = ()) -> None:
         pq.write_table(table, buffer)
         buffer.seek(0)
         job = client.load_table_from_file(
-            buffer, f"{project}.{key}",
-            job_config=bigquery.LoadJobConfig(source_format="PARQUET", schema=schema,
-                                              write_disposition="WRITE_TRUNCATE"),
+            buffer,
+            f"{project}.{key}",
+            job_config=bigquery.LoadJobConfig(
+                source_format="PARQUET", schema=schema, write_disposition="WRITE_TRUNCATE"
+            ),
         )
         job.result(timeout=120)
 
@@ -205,9 +224,14 @@ class StorageTraffic:
     """A gRPC client interceptor on the real channel: records every Storage Read request and
     can end chosen ReadRows calls with a gRPC error (default UNAVAILABLE) after a number of messages."""
 
-    def __init__(self, fail_after: int | None = None, failures: int = 0,
-                 table_contains: str = "/tables/odds_api_player_points_props",
-                 code: str = "UNAVAILABLE", details: str = "injected: connection reset by test"):
+    def __init__(
+        self,
+        fail_after: int | None = None,
+        failures: int = 0,
+        table_contains: str = "/tables/odds_api_player_points_props",
+        code: str = "UNAVAILABLE",
+        details: str = "injected: connection reset by test",
+    ):
         import grpc
 
         self.grpc = grpc
@@ -238,8 +262,11 @@ class StorageTraffic:
                     return call
                 with outer.lock:
                     outer.read_rows.append((request.read_stream, request.offset))
-                    inject = (outer.fail_after is not None and outer.failures_left > 0
-                              and request.read_stream in outer.watched)
+                    inject = (
+                        outer.fail_after is not None
+                        and outer.failures_left > 0
+                        and request.read_stream in outer.watched
+                    )
                     if inject:
                         outer.failures_left -= 1
                 return _FailingCall(call, outer, request.read_stream, request.offset) if inject else call
@@ -322,8 +349,15 @@ def loaded(bq_emulator, world):
 
 
 def emulator_config(emu, project: str, **overrides):
-    return load_config(project=project, api_endpoint=emu.rest_url, storage_endpoint=emu.grpc_target,
-                       anonymous=True, environ={}, cwd="/nonexistent", **overrides)
+    return load_config(
+        project=project,
+        api_endpoint=emu.rest_url,
+        storage_endpoint=emu.grpc_target,
+        anonymous=True,
+        environ={},
+        cwd="/nonexistent",
+        **overrides,
+    )
 
 
 # --------------------------------------------------------------------------- tests
@@ -353,8 +387,9 @@ def test_snapshot_equals_the_world_on_its_bounds(loaded, world, tmp_path):
     events, notes = [], []
     traffic = StorageTraffic()
     client = make_read_client(loaded, interceptors=[traffic.interceptor])
-    report = take_snapshot(loaded, RUN_START, RUN_END, out, max_streams=4, progress=events.append,
-                           log=notes.append, read_client=client)
+    report = take_snapshot(
+        loaded, RUN_START, RUN_END, out, max_streams=4, progress=events.append, log=notes.append, read_client=client
+    )
 
     assert not report.reused
     snapshot = Snapshot.open(out)  # validates files, row counts, checksums
@@ -408,8 +443,13 @@ def test_reuse_reads_nothing_refresh_reads_again_and_extension_says_why(loaded, 
     manifest_before = (out / "manifest.json").read_bytes()
 
     traffic = StorageTraffic()
-    again = take_snapshot(loaded, RUN_START + dt.timedelta(days=1), RUN_END, out,
-                          read_client=make_read_client(loaded, interceptors=[traffic.interceptor]))
+    again = take_snapshot(
+        loaded,
+        RUN_START + dt.timedelta(days=1),
+        RUN_END,
+        out,
+        read_client=make_read_client(loaded, interceptors=[traffic.interceptor]),
+    )
     assert again.reused
     assert traffic.sessions == [] and traffic.read_rows == []
     assert (out / "manifest.json").read_bytes() == manifest_before
@@ -450,10 +490,16 @@ def test_a_dropped_stream_resumes_at_its_offset(loaded, world, tmp_path):
     out = tmp_path / "snap"
     traffic = StorageTraffic(fail_after=1, failures=1)
     notes = []
-    report = take_snapshot(loaded, RUN_START, RUN_END, out, log=notes.append,
-                           read_client=make_read_client(loaded, interceptors=[traffic.interceptor]))
+    report = take_snapshot(
+        loaded,
+        RUN_START,
+        RUN_END,
+        out,
+        log=notes.append,
+        read_client=make_read_client(loaded, interceptors=[traffic.interceptor]),
+    )
     assert len(traffic.failed_streams) == 1
-    (stream, delivered), = traffic.failed_streams.items()
+    ((stream, delivered),) = traffic.failed_streams.items()
     assert delivered > 0
     # the reader asked the same stream again from exactly the rows it had, not from 0 (more than
     # once when the server answered "offset ... has not been allocated yet": the emulator, like
@@ -493,11 +539,18 @@ def test_which_stream_errors_are_resumed(loaded, world, tmp_path, code, details,
 
 def test_an_offset_not_allocated_yet_is_asked_again_within_the_read_timeout(loaded, world, tmp_path):
     out = tmp_path / "snap"
-    traffic = StorageTraffic(fail_after=1, failures=3, code="FAILED_PRECONDITION",
-                             details="offset 2048 has not been allocated yet")
+    traffic = StorageTraffic(
+        fail_after=1, failures=3, code="FAILED_PRECONDITION", details="offset 2048 has not been allocated yet"
+    )
     notes = []
-    report = take_snapshot(loaded, RUN_START, RUN_END, out, log=notes.append,
-                           read_client=make_read_client(loaded, interceptors=[traffic.interceptor]))
+    report = take_snapshot(
+        loaded,
+        RUN_START,
+        RUN_END,
+        out,
+        log=notes.append,
+        read_client=make_read_client(loaded, interceptors=[traffic.interceptor]),
+    )
     assert traffic.failures_left == 0  # the error came three times and the read went on
     assert report.tables[ODDS].resumes == 0  # waiting for the server is not a dropped stream
     assert_same_rows(read_snapshot_table(out, ODDS), expected_rows(world, ODDS), ODDS)
@@ -509,12 +562,18 @@ def test_an_offset_that_never_gets_allocated_fails_at_the_read_timeout(loaded, t
     from fsengine.config import with_overrides
 
     config = with_overrides(loaded, read_timeout=2.0)
-    traffic = StorageTraffic(fail_after=0, failures=10_000, code="FAILED_PRECONDITION",
-                             details="offset 0 has not been allocated yet")
+    traffic = StorageTraffic(
+        fail_after=0, failures=10_000, code="FAILED_PRECONDITION", details="offset 0 has not been allocated yet"
+    )
     began = time.monotonic()
     with pytest.raises(SnapshotError, match="read timeout of 2 s"):
-        take_snapshot(config, RUN_START, RUN_END, tmp_path / "snap",
-                      read_client=make_read_client(config, interceptors=[traffic.interceptor]))
+        take_snapshot(
+            config,
+            RUN_START,
+            RUN_END,
+            tmp_path / "snap",
+            read_client=make_read_client(config, interceptors=[traffic.interceptor]),
+        )
     assert time.monotonic() - began < 2 + 10
     assert list(tmp_path.iterdir()) == []
 
@@ -523,8 +582,14 @@ def test_a_stream_that_keeps_failing_leaves_no_snapshot(loaded, tmp_path):
     out = tmp_path / "snap"
     traffic = StorageTraffic(fail_after=0, failures=100)
     with pytest.raises(SnapshotError) as raised:
-        take_snapshot(loaded, RUN_START, RUN_END, out, max_resumes=2,
-                      read_client=make_read_client(loaded, interceptors=[traffic.interceptor]))
+        take_snapshot(
+            loaded,
+            RUN_START,
+            RUN_END,
+            out,
+            max_resumes=2,
+            read_client=make_read_client(loaded, interceptors=[traffic.interceptor]),
+        )
     assert "gave up after 2 resumes" in str(raised.value)
     assert "fse-world-snapshot.nba_raw.odds_api_player_points_props" in str(raised.value)
     assert not out.exists()
@@ -536,8 +601,10 @@ def test_live_int64_minutes_are_recorded_and_kept(bq_emulator, loaded, tmp_path)
     small = build_world(seed=11, odds_rows=50, minutes_type="INT64")
     bettingpros, fields = small[BETTINGPROS]  # no points lines at all: an empty read
     market = bettingpros.schema.get_field_index("market_type")
-    small[BETTINGPROS] = (bettingpros.set_column(market, "market_type", pa.array(["rebounds"] * len(bettingpros))),
-                          fields)
+    small[BETTINGPROS] = (
+        bettingpros.set_column(market, "market_type", pa.array(["rebounds"] * len(bettingpros))),
+        fields,
+    )
     load_world(bq_emulator.bigquery_client(project), project, small)
     config = emulator_config(bq_emulator, project)
     out = tmp_path / "snap"
@@ -579,8 +646,10 @@ def test_missing_project_dataset_and_table_and_wrong_types_are_named(bq_emulator
     with pytest.raises(SnapshotError, match=f"table {project}.{BETTINGPROS} not found"):
         take_snapshot(config, RUN_START, RUN_END, tmp_path / "b")
 
-    wrong = [bigquery.SchemaField(c.name, "STRING" if c.name == "points_line" else c.bq_type)
-             for c in TABLES[BETTINGPROS].columns]
+    wrong = [
+        bigquery.SchemaField(c.name, "STRING" if c.name == "points_line" else c.bq_type)
+        for c in TABLES[BETTINGPROS].columns
+    ]
     client.create_table(bigquery.Table(f"{project}.{BETTINGPROS}", schema=wrong))
     with pytest.raises(SnapshotError, match=f"{project}.{BETTINGPROS}.points_line is STRING"):
         take_snapshot(config, RUN_START, RUN_END, tmp_path / "b")
@@ -625,10 +694,18 @@ def test_the_bundled_fixture_world_round_trips(bq_emulator, tmp_path):
     snapshot = Snapshot.open(out)
     snapshot.check_coverage(start, end)
     # the union of both contracts' windows for [11-05, 11-20] (docs/sources.md §4, docs/v2_54/sources.md §1)
-    firsts = {PGS: dt.date(2024, 11, 4), "nba_analytics.team_offense_game_summary": dt.date(2025, 9, 6),
-              ODDS: dt.date(2025, 10, 22), ACCURACY: dt.date(2025, 9, 6)}
-    for key in ("nba_precompute.player_daily_cache", "nba_precompute.player_composite_factors",
-                "nba_precompute.player_shot_zone_analysis", "nba_precompute.team_defense_zone_analysis"):
+    firsts = {
+        PGS: dt.date(2024, 11, 4),
+        "nba_analytics.team_offense_game_summary": dt.date(2025, 9, 6),
+        ODDS: dt.date(2025, 10, 22),
+        ACCURACY: dt.date(2025, 9, 6),
+    }
+    for key in (
+        "nba_precompute.player_daily_cache",
+        "nba_precompute.player_composite_factors",
+        "nba_precompute.player_shot_zone_analysis",
+        "nba_precompute.team_defense_zone_analysis",
+    ):
         firsts[key] = dt.date(2025, 10, 22)
     assert set(fixture.tables) == set(snapshot.tables) and len(snapshot.tables) == 11
     for key, held in fixture.tables.items():
@@ -642,8 +719,14 @@ def test_the_bundled_fixture_world_round_trips(bq_emulator, tmp_path):
 def test_a_v2_37_snapshot_reads_only_its_tables_columns_and_windows(loaded, world, tmp_path):
     out = tmp_path / "snap"
     traffic = StorageTraffic()
-    take_snapshot(loaded, RUN_START, RUN_END, out, contracts=[V37],
-                  read_client=make_read_client(loaded, interceptors=[traffic.interceptor]))
+    take_snapshot(
+        loaded,
+        RUN_START,
+        RUN_END,
+        out,
+        contracts=[V37],
+        read_client=make_read_client(loaded, interceptors=[traffic.interceptor]),
+    )
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["format"] == 2 and manifest["contracts"] == [V37]
     assert set(manifest["tables"]) == set(EXPECTED_BOUNDS_V37)

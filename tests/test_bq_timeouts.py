@@ -17,12 +17,12 @@ import threading
 import time
 
 import pytest
+from netfaults import Relay, SilentServer, closed_port
 
-from fsengine.config import load_config
 from fsengine.bigquery.clients import read_client as make_read_client
+from fsengine.config import load_config
 from fsengine.errors import Unreachable
 from fsengine.snapshot.read import take_snapshot
-from netfaults import Relay, SilentServer, closed_port
 
 START, END = dt.date(2025, 11, 4), dt.date(2025, 11, 5)
 
@@ -30,10 +30,33 @@ START, END = dt.date(2025, 11, 4), dt.date(2025, 11, 5)
 def _cli_snapshot(tmp_path, api: str, storage: str, call_timeout: float, read_timeout: float):
     began = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "fsengine", "snapshot", "--start", START.isoformat(), "--end", END.isoformat(),
-         "--out", str(tmp_path / "snap"), "--api-endpoint", api, "--storage-endpoint", storage, "--anonymous",
-         "--project", "fse-timeouts", "--call-timeout", str(call_timeout), "--read-timeout", str(read_timeout)],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"},
+        [
+            sys.executable,
+            "-m",
+            "fsengine",
+            "snapshot",
+            "--start",
+            START.isoformat(),
+            "--end",
+            END.isoformat(),
+            "--out",
+            str(tmp_path / "snap"),
+            "--api-endpoint",
+            api,
+            "--storage-endpoint",
+            storage,
+            "--anonymous",
+            "--project",
+            "fse-timeouts",
+            "--call-timeout",
+            str(call_timeout),
+            "--read-timeout",
+            str(read_timeout),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
     )
     return done, time.monotonic() - began
 
@@ -77,8 +100,15 @@ def _bounded(seconds: float, fn):
 
 
 def _config(emu, storage: str, **timeouts):
-    return load_config(project="fse-timeouts", api_endpoint=emu.rest_url, storage_endpoint=storage, anonymous=True,
-                       environ={}, cwd="/nonexistent", **timeouts)
+    return load_config(
+        project="fse-timeouts",
+        api_endpoint=emu.rest_url,
+        storage_endpoint=storage,
+        anonymous=True,
+        environ={},
+        cwd="/nonexistent",
+        **timeouts,
+    )
 
 
 def _load_one_table_world(emu, project):
@@ -133,7 +163,9 @@ def test_a_storage_server_that_goes_silent_or_dies_mid_read_fails_within_the_tim
     began = time.monotonic()
     try:
         with pytest.raises(Unreachable) as raised:
-            _bounded(40, lambda: take_snapshot(config, START, END, tmp_path / "snap", read_client=client, max_streams=2))
+            _bounded(
+                40, lambda: take_snapshot(config, START, END, tmp_path / "snap", read_client=client, max_streams=2)
+            )
     finally:
         relay.kill()
         client.transport.close()

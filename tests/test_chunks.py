@@ -80,8 +80,15 @@ def test_chunk_selectors_from_options_and_job_runner_variables():
     assert parse_chunk_selector("env", {"CLOUD_RUN_TASK_INDEX": "0", "CLOUD_RUN_TASK_COUNT": "4"}) == (1, 4)
     assert parse_chunk_selector("env", {"BATCH_TASK_INDEX": "3", "BATCH_TASK_COUNT": "4"}) == (4, 4)
     assert parse_chunk_selector("env/5", {"JOB_COMPLETION_INDEX": "4"}) == (5, 5)
-    for bad, environ in [("0/3", {}), ("4/3", {}), ("x/3", {}), ("3", {}), ("env", {}),
-                         ("env", {"JOB_COMPLETION_INDEX": "1"}), ("env/2", {"JOB_COMPLETION_INDEX": "2"})]:
+    for bad, environ in [
+        ("0/3", {}),
+        ("4/3", {}),
+        ("x/3", {}),
+        ("3", {}),
+        ("env", {}),
+        ("env", {"JOB_COMPLETION_INDEX": "1"}),
+        ("env/2", {"JOB_COMPLETION_INDEX": "2"}),
+    ]:
         with pytest.raises(InputError):
             parse_chunk_selector(bad, environ)
     assert parse_chunk_dates("auto") is None and parse_chunk_dates("7") == 7
@@ -102,8 +109,17 @@ def test_chunks_of_any_size_give_the_rows_of_one_run(whole_run, tmp_path_factory
     start = servable[0] + dt.timedelta(days=first)
     end = min(servable[1], start + dt.timedelta(days=length))
     out = tmp_path_factory.mktemp("chunked")
-    report = backfill(out, BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=FAR_FUTURE, chunk_dates=size, workers=1,
-                      allow_empty=True)
+    report = backfill(
+        out,
+        BUNDLED_SNAPSHOT,
+        start,
+        end,
+        mode="backfill",
+        as_of=FAR_FUTURE,
+        chunk_dates=size,
+        workers=1,
+        allow_empty=True,
+    )
     expected = between(whole_run, start, end)
     if expected.num_rows == 0:
         assert report.rows == 0
@@ -120,9 +136,25 @@ def test_parts_run_as_separate_processes_add_up_to_one_run(whole_run, tmp_path):
     count = 3
     for index in range(1, count + 1):
         done = subprocess.run(
-            [sys.executable, "-m", "fsengine", "backfill", "--snapshot", str(BUNDLED_SNAPSHOT), "--mode", "backfill",
-             "--as-of", FAR_FUTURE.isoformat(), "--chunk", f"{index}/{count}", "--out", str(tmp_path / f"part{index}")],
-            capture_output=True, text=True, timeout=300,
+            [
+                sys.executable,
+                "-m",
+                "fsengine",
+                "backfill",
+                "--snapshot",
+                str(BUNDLED_SNAPSHOT),
+                "--mode",
+                "backfill",
+                "--as-of",
+                FAR_FUTURE.isoformat(),
+                "--chunk",
+                f"{index}/{count}",
+                "--out",
+                str(tmp_path / f"part{index}"),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
         )
         assert done.returncode == 0, done.stderr
     parts = pa.concat_tables([rows(tmp_path / f"part{i}") for i in range(1, count + 1)])

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from ci_env import running_in_ci
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from ci_env import running_in_ci
 
 
 def test_ci_is_recognised_from_the_environment():

@@ -72,8 +72,17 @@ def test_backfill_on_the_bundled_fixture_writes_the_whole_servable_range(backfil
 
 
 def test_backfill_contract_v2_37features_writes_the_143_reference_columns(tmp_path):
-    result = invoke("backfill", "--out", tmp_path / "o", "--start", "2025-11-10", "--end", "2025-11-12",
-                    "--contract", "v2_37features")
+    result = invoke(
+        "backfill",
+        "--out",
+        tmp_path / "o",
+        "--start",
+        "2025-11-10",
+        "--end",
+        "2025-11-12",
+        "--contract",
+        "v2_37features",
+    )
     assert result.exit_code == 0, result.output
     table = read_output(tmp_path / "o")
     assert table.schema.equals(OUTPUT_SCHEMA) and len(OUTPUT_SCHEMA) == 143
@@ -84,8 +93,18 @@ def test_backfill_contract_v2_37features_writes_the_143_reference_columns(tmp_pa
 @pytest.mark.parametrize("contract, vegas_query", [("v2_37features", "q09_vegas_lines"), (None, "v54_vegas_lines")])
 def test_backfill_prints_per_query_timing_and_rows_per_date(tmp_path, contract, vegas_query):
     chosen = ["--contract", contract] if contract else []
-    result = invoke("backfill", "--out", tmp_path / "o", "--start", "2025-11-10", "--end", "2025-11-12", "--mode", "backfill",
-                    *chosen)
+    result = invoke(
+        "backfill",
+        "--out",
+        tmp_path / "o",
+        "--start",
+        "2025-11-10",
+        "--end",
+        "2025-11-12",
+        "--mode",
+        "backfill",
+        *chosen,
+    )
     assert result.exit_code == 0, result.output
     for name in ("spine", "q01_daily_cache", "q06_last10", vegas_query, "q11_minutes_ppm"):
         assert name in result.output
@@ -94,8 +113,10 @@ def test_backfill_prints_per_query_timing_and_rows_per_date(tmp_path, contract, 
     for d in rows.column("game_date").to_pylist():
         per_date[d.isoformat()] = per_date.get(d.isoformat(), 0) + 1
     # the "rows per date" table: one line per game date with exactly the rows written for it
-    printed = {day: int(count.replace(",", "")) for day, count in
-               re.findall(r"^\W*(\d{4}-\d{2}-\d{2})\W+([\d,]+)\W*$", result.output, flags=re.MULTILINE)}
+    printed = {
+        day: int(count.replace(",", ""))
+        for day, count in re.findall(r"^\W*(\d{4}-\d{2}-\d{2})\W+([\d,]+)\W*$", result.output, flags=re.MULTILINE)
+    }
     assert printed == per_date and len(per_date) == 2
     assert f"{rows.num_rows} rows for {len(per_date)} game dates" in " ".join(result.output.split())
 
@@ -142,13 +163,20 @@ def test_report_and_explain_read_the_backfill_output(backfilled):
     assert result.exit_code == 0, result.output
     table = read_output(backfilled)
     # the report's headline counts are those of the rows the backfill wrote
-    headline = re.search(r"([\d,]+) rows \(([\d,]+) scored, ([\d,]+) early-season placeholders\), "
-                         r"([\d,]+) players, ([\d,]+) game dates", " ".join(result.output.split()))
+    headline = re.search(
+        r"([\d,]+) rows \(([\d,]+) scored, ([\d,]+) early-season placeholders\), "
+        r"([\d,]+) players, ([\d,]+) game dates",
+        " ".join(result.output.split()),
+    )
     assert headline, result.output
     placeholders = sum(table.column("early_season_flag").to_pylist())
     assert [int(g.replace(",", "")) for g in headline.groups()] == [
-        table.num_rows, table.num_rows - placeholders, placeholders,
-        len(set(table.column("player_lookup").to_pylist())), len(set(table.column("game_date").to_pylist()))]
+        table.num_rows,
+        table.num_rows - placeholders,
+        placeholders,
+        len(set(table.column("player_lookup").to_pylist())),
+        len(set(table.column("game_date").to_pylist())),
+    ]
     row = table.slice(table.num_rows // 2, 1).to_pylist()[0]
     result = invoke("explain", row["player_lookup"], row["game_date"].isoformat(), "--out", backfilled)
     assert result.exit_code == 0, result.output
@@ -167,10 +195,17 @@ def test_fixtures_generate_reports_what_it_wrote(tmp_path):
     assert result.exit_code == 0, result.output
     snapshot = Snapshot.open(tmp_path / "w")
     # one line per table: its name, the rows and the bytes of its files on disk
-    printed = {name: (int(rows.replace(",", "")), int(size.replace(",", ""))) for name, rows, size in
-               re.findall(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s*$", result.output, flags=re.MULTILINE)}
-    written = {key: (pq.ParquetDataset([str(f) for f in table.files]).read().num_rows,
-                     sum(f.stat().st_size for f in table.files)) for key, table in snapshot.tables.items()}
+    printed = {
+        name: (int(rows.replace(",", "")), int(size.replace(",", "")))
+        for name, rows, size in re.findall(r"^(\S+)\s+([\d,]+)\s+([\d,]+)\s*$", result.output, flags=re.MULTILINE)
+    }
+    written = {
+        key: (
+            pq.ParquetDataset([str(f) for f in table.files]).read().num_rows,
+            sum(f.stat().st_size for f in table.files),
+        )
+        for key, table in snapshot.tables.items()
+    }
     assert {k: v for k, v in printed.items() if k != "total"} == written
     assert printed["total"] == tuple(map(sum, zip(*written.values())))
 

@@ -68,10 +68,12 @@ def test_backfill_out_dev_null_is_refused():
 
 def test_backfill_out_in_a_read_only_folder_is_refused(read_only_dir, tmp_path):
     started = time.monotonic()
-    assert_one_line_error(invoke("backfill", "--out", read_only_dir, "--snapshot", tmp_path / "nowhere"), 2,
-                          "no permission")
-    assert_one_line_error(invoke("backfill", "--out", read_only_dir / "new" / "out"), 2,
-                          "cannot be created", "no permission")
+    assert_one_line_error(
+        invoke("backfill", "--out", read_only_dir, "--snapshot", tmp_path / "nowhere"), 2, "no permission"
+    )
+    assert_one_line_error(
+        invoke("backfill", "--out", read_only_dir / "new" / "out"), 2, "cannot be created", "no permission"
+    )
     assert time.monotonic() - started < 10  # refused up front, not after computing
 
 
@@ -80,8 +82,9 @@ def test_backfill_empty_out_is_refused(tmp_path):
 
 
 def test_backfill_start_before_any_nba_game_is_refused(tmp_path):
-    assert_one_line_error(invoke("backfill", "--out", tmp_path / "o", "--start", "0001-01-01"), 2,
-                          "--start 0001-01-01", "first NBA game")
+    assert_one_line_error(
+        invoke("backfill", "--out", tmp_path / "o", "--start", "0001-01-01"), 2, "--start 0001-01-01", "first NBA game"
+    )
     assert not (tmp_path / "o").exists()
 
 
@@ -175,8 +178,9 @@ def run_script(tmp_path, *args, signum=None) -> subprocess.CompletedProcess:
     script = tmp_path / "cli_with_extras.py"
     script.write_text(SCRIPT)
     env = {**os.environ, "TMPDIR": str(tmp_path)}  # the traceback file lands in the test's folder
-    proc = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
     if signum is not None:
         assert proc.stderr.readline().strip() == "query started"
         time.sleep(0.5)
@@ -188,8 +192,9 @@ def run_script(tmp_path, *args, signum=None) -> subprocess.CompletedProcess:
     return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
 
 
-@pytest.mark.parametrize("signum, code, word", [(signal.SIGINT, 130, "interrupted"),
-                                                (signal.SIGTERM, 143, "terminated")])
+@pytest.mark.parametrize(
+    "signum, code, word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")]
+)
 def test_a_signal_inside_a_duckdb_query_is_one_line(tmp_path, signum, code, word):
     done = run_script(tmp_path, "long-query", signum=signum)
     assert done.returncode == code, done.stderr
@@ -219,7 +224,17 @@ def test_push_output_keeps_its_bracketed_mode(bq_emulator, bq_project, tmp_path)
     client.create_dataset(DATASET)
     create_target(client, f"{bq_project}.{DATASET}.{TABLE}")
     out = write_run(tmp_path, make_rows(dates=DATES[:1], per_date=3))
-    result = invoke("push", out, "--dry-run", "--project", bq_project, "--api-endpoint", bq_emulator.rest_url,
-                    "--storage-endpoint", bq_emulator.grpc_target, "--anonymous")
+    result = invoke(
+        "push",
+        out,
+        "--dry-run",
+        "--project",
+        bq_project,
+        "--api-endpoint",
+        bq_emulator.rest_url,
+        "--storage-endpoint",
+        bq_emulator.grpc_target,
+        "--anonymous",
+    )
     assert result.exit_code == 0, result.output
     assert "[upsert]" in result.output

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from fsengine.bigquery.clients import bigquery_client, read_client
 from fsengine.config import (
     DEFAULT_CALL_TIMEOUT,
-    ConfigError,
     Config,
+    ConfigError,
     load_config,
     validate_dataset,
     validate_project,
@@ -65,10 +65,14 @@ def test_config_file_from_flag_and_env(tmp_path):
 
 
 def test_toml_tables_target_and_unknown_keys(tmp_path):
-    _write_toml(tmp_path, 'target = "scratch.fs_v2"\n[tables]\n"nba_raw.odds_api_player_points_props" = "raw_copy.odds"\n')
+    _write_toml(
+        tmp_path, 'target = "scratch.fs_v2"\n[tables]\n"nba_raw.odds_api_player_points_props" = "raw_copy.odds"\n'
+    )
     config = load_config(environ={}, cwd=tmp_path)
     assert config.table_id("nba_raw.odds_api_player_points_props") == "nba-props-platform.raw_copy.odds"
-    assert config.table_id("nba_analytics.player_game_summary") == "nba-props-platform.nba_analytics.player_game_summary"
+    assert (
+        config.table_id("nba_analytics.player_game_summary") == "nba-props-platform.nba_analytics.player_game_summary"
+    )
     assert config.target_id == "nba-props-platform.scratch.fs_v2"
 
     _write_toml(tmp_path, 'projcet = "typo"\n')
@@ -80,7 +84,7 @@ def test_toml_tables_target_and_unknown_keys(tmp_path):
     _write_toml(tmp_path, '[tables]\n"nba_raw.odds_api_player_points_props" = "bad-dataset.odds"\n')
     with pytest.raises(ConfigError, match="bad-dataset"):
         load_config(environ={}, cwd=tmp_path)
-    _write_toml(tmp_path, 'project = [1\n')
+    _write_toml(tmp_path, "project = [1\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(environ={}, cwd=tmp_path)
 
@@ -127,8 +131,13 @@ def test_invalid_table_names(name):
 
 
 def test_endpoints_and_anonymous_rules():
-    ok = load_config(api_endpoint="http://127.0.0.1:9050/", storage_endpoint="127.0.0.1:9060", anonymous=True,
-                     environ={}, cwd=NO_FILE)
+    ok = load_config(
+        api_endpoint="http://127.0.0.1:9050/",
+        storage_endpoint="127.0.0.1:9060",
+        anonymous=True,
+        environ={},
+        cwd=NO_FILE,
+    )
     assert ok.api_endpoint == "http://127.0.0.1:9050"
     assert load_config(api_endpoint="https://bq.example.com", environ={}, cwd=NO_FILE).api_endpoint
     assert load_config(storage_endpoint="[::1]:9060", environ={}, cwd=NO_FILE).storage_endpoint == "[::1]:9060"
@@ -160,9 +169,15 @@ def test_bad_timeouts(value):
 
 
 def test_emulator_clients_are_built_from_config():
-    config = load_config(environ={"FSENGINE_API_ENDPOINT": "http://127.0.0.1:9", "FSENGINE_STORAGE_ENDPOINT":
-                                  "127.0.0.1:10", "FSENGINE_ANONYMOUS": "true", "FSENGINE_PROJECT": "my-project"},
-                         cwd=NO_FILE)
+    config = load_config(
+        environ={
+            "FSENGINE_API_ENDPOINT": "http://127.0.0.1:9",
+            "FSENGINE_STORAGE_ENDPOINT": "127.0.0.1:10",
+            "FSENGINE_ANONYMOUS": "true",
+            "FSENGINE_PROJECT": "my-project",
+        },
+        cwd=NO_FILE,
+    )
     client = bigquery_client(config)
     assert client.project == "my-project"
     assert client._connection.API_BASE_URL == "http://127.0.0.1:9"

@@ -47,8 +47,13 @@ def format1(tmp_path_factory) -> Path:
     for key, held in source.tables.items():
         tables[key] = pa.concat_tables(pq.read_table(f) for f in held.files).select(columns_for(TABLES[key], [V37]))
         bounds[key] = (held.start, held.end)
-    folder = write_snapshot(tmp_path_factory.mktemp("f1") / "snap", tables, bounds,
-                            snapshot_time=dt.datetime(2025, 12, 1, 6, tzinfo=dt.timezone.utc), contracts=[V37])
+    folder = write_snapshot(
+        tmp_path_factory.mktemp("f1") / "snap",
+        tables,
+        bounds,
+        snapshot_time=dt.datetime(2025, 12, 1, 6, tzinfo=dt.UTC),
+        contracts=[V37],
+    )
     manifest = json.loads((folder / "manifest.json").read_text())
     del manifest["contracts"]
     manifest["format"] = 1
@@ -94,8 +99,9 @@ def test_plan_refuses_a_format_1_snapshot_for_v2_54features(format1, tmp_path):
 
 
 def test_the_same_format_1_snapshot_serves_v2_37features(format1, tmp_path):
-    result = invoke("backfill", "--snapshot", format1, "--out", tmp_path / "o", "--start", DAY, "--end", DAY,
-                    "--contract", V37)
+    result = invoke(
+        "backfill", "--snapshot", format1, "--out", tmp_path / "o", "--start", DAY, "--end", DAY, "--contract", V37
+    )
     assert result.exit_code == 0, result.output
     rows = read_output(tmp_path / "o")
     assert rows.num_rows > 0 and len(rows.column("features")[0]) == 37
@@ -136,8 +142,22 @@ CLOSED_PORT = "http://127.0.0.1:9"  # nothing listens: a call that were sent wou
 
 def test_push_contract_refuses_rows_of_the_other_contract_before_any_call(out37, out54):
     for out, asked, held in ((out37, V54, V37), (out54, V37, V54)):
-        result = invoke("push", out, "--contract", asked, "--dry-run", "--project", "fsengine-test", "--anonymous",
-                        "--api-endpoint", CLOSED_PORT, "--storage-endpoint", "127.0.0.1:9", "--call-timeout", "2")
+        result = invoke(
+            "push",
+            out,
+            "--contract",
+            asked,
+            "--dry-run",
+            "--project",
+            "fsengine-test",
+            "--anonymous",
+            "--api-endpoint",
+            CLOSED_PORT,
+            "--storage-endpoint",
+            "127.0.0.1:9",
+            "--call-timeout",
+            "2",
+        )
         assert result.exit_code == 2, result.output
         text = said(result)
         assert f"{output_dir(out)} holds rows of contract {held}" in text
@@ -148,16 +168,47 @@ def test_push_contract_refuses_rows_of_the_other_contract_before_any_call(out37,
 def test_push_contract_of_the_rows_passes_the_check(out54):
     """The check passes and the push goes on to the target (here: nobody listens, so it fails
     later, on the metadata call, with another message)."""
-    result = invoke("push", out54, "--contract", V54, "--dry-run", "--project", "fsengine-test", "--anonymous",
-                    "--api-endpoint", CLOSED_PORT, "--storage-endpoint", "127.0.0.1:9", "--call-timeout", "2")
+    result = invoke(
+        "push",
+        out54,
+        "--contract",
+        V54,
+        "--dry-run",
+        "--project",
+        "fsengine-test",
+        "--anonymous",
+        "--api-endpoint",
+        CLOSED_PORT,
+        "--storage-endpoint",
+        "127.0.0.1:9",
+        "--call-timeout",
+        "2",
+    )
     assert "holds rows of contract" not in said(result)
     assert result.exit_code == 2 and "cannot read the schema of target fsengine-test.nba_predictions" in said(result)
 
 
 def test_unknown_contract_is_refused_by_run_before_any_call(tmp_path):
-    result = invoke("run", "--start", "2025-11-20", "--end", "2025-11-20", "--contract", "v9", "--project", "fsengine-test",
-                    "--anonymous", "--api-endpoint", CLOSED_PORT, "--storage-endpoint", "127.0.0.1:9",
-                    "--snapshot", tmp_path / "s", "--out", tmp_path / "o")
+    result = invoke(
+        "run",
+        "--start",
+        "2025-11-20",
+        "--end",
+        "2025-11-20",
+        "--contract",
+        "v9",
+        "--project",
+        "fsengine-test",
+        "--anonymous",
+        "--api-endpoint",
+        CLOSED_PORT,
+        "--storage-endpoint",
+        "127.0.0.1:9",
+        "--snapshot",
+        tmp_path / "s",
+        "--out",
+        tmp_path / "o",
+    )
     assert result.exit_code == 2, result.output
     assert "unknown contract 'v9'" in said(result)
     assert not (tmp_path / "s").exists() and not (tmp_path / "o").exists()
@@ -208,8 +259,9 @@ def test_explain_shows_every_v2_54_feature_with_its_stored_value_tag_and_quality
 
 def test_explain_cli_prints_features_37_to_59(out54):
     row = read_output(out54).slice(0, 1).to_pylist()[0]
-    result = runner.invoke(app, ["explain", row["player_lookup"], row["game_date"].isoformat(), "--out", str(out54)],
-                           terminal_width=220)
+    result = runner.invoke(
+        app, ["explain", row["player_lookup"], row["game_date"].isoformat(), "--out", str(out54)], terminal_width=220
+    )
     assert result.exit_code == 0, result.output
     contract = load_contract(V54)
     for index in (37, 50, 59):
@@ -226,8 +278,19 @@ def test_push_contract_of_the_rows_lands_them(bq_emulator, bq_project, out37):
     client.create_dataset(DATASET)
     target = f"{bq_project}.{DATASET}.{TABLE}"
     create_target(client, target)
-    result = invoke("push", out37, "--contract", V37, "--project", bq_project, "--api-endpoint", bq_emulator.rest_url,
-                    "--storage-endpoint", bq_emulator.grpc_target, "--anonymous")
+    result = invoke(
+        "push",
+        out37,
+        "--contract",
+        V37,
+        "--project",
+        bq_project,
+        "--api-endpoint",
+        bq_emulator.rest_url,
+        "--storage-endpoint",
+        bq_emulator.grpc_target,
+        "--anonymous",
+    )
     assert result.exit_code == 0, result.output
     stored = client.query(f"SELECT COUNT(*) AS n FROM `{target}`").result()
     assert next(iter(stored))["n"] == read_output(out37).num_rows > 0

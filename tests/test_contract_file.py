@@ -11,16 +11,15 @@ import re
 import tomllib
 
 import pytest
+from engine.builders import make_snapshot, pgs_row
 
 from fsengine.contracts import contract_file, contract_of, load_contract
 from fsengine.contracts.profile import REFERENCE
 from fsengine.engine.compute import compute
 from fsengine.output.rows import output_rows
 
-from engine.builders import make_snapshot, pgs_row
-
 DAY = dt.date(2025, 12, 1)  # well past the 2025 season start: no early-season placeholders
-RUN_TS = dt.datetime(2025, 12, 2, 12, tzinfo=dt.timezone.utc)
+RUN_TS = dt.datetime(2025, 12, 2, 12, tzinfo=dt.UTC)
 
 
 def edit_feature(text: str, index: int, key: str, value: str) -> str:
@@ -54,7 +53,9 @@ def snapshot(tmp_path_factory):
     pgs = [pgs_row("a", d, points=20, ft_makes=4) for d in games] + [pgs_row("b", d) for d in games[:2]]
     pgs += [pgs_row("a", DAY, opponent="OPP"), pgs_row("b", DAY, opponent="NOD")]
     return make_snapshot(
-        tmp_path_factory.mktemp("snap"), DAY, DAY,
+        tmp_path_factory.mktemp("snap"),
+        DAY,
+        DAY,
         pgs=pgs,
         daily_cache=[dict(player_lookup="a", cache_date=DAY, points_std_last_10=4.25)],
         team_defense=[dict(team_abbr="OPP", analysis_date=DAY, defensive_rating_last_15=108.5, opponent_pace=99.0)],
@@ -72,8 +73,12 @@ def test_the_copy_loads_with_its_own_profile(modified_contract):
     assert contract_of(modified_contract.profile) is modified_contract
     assert contract_of(REFERENCE) is load_contract()
     # the profile values are the reference ones: only its contract differs
-    assert dataclasses.replace(modified_contract.profile, contract=REFERENCE.contract,
-                               contract_path=REFERENCE.contract_path) == REFERENCE
+    assert (
+        dataclasses.replace(
+            modified_contract.profile, contract=REFERENCE.contract, contract_path=REFERENCE.contract_path
+        )
+        == REFERENCE
+    )
 
 
 def test_modified_defaults_reach_the_output(snapshot, modified_contract):
@@ -136,8 +141,15 @@ def test_backfill_writes_the_rows_of_the_given_profile(tmp_path, snapshot, modif
     from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
 
-    backfill(tmp_path / "out", snapshot.path, DAY, DAY, mode="backfill", as_of=DAY + dt.timedelta(days=1),
-             profile=modified_contract.profile)
+    backfill(
+        tmp_path / "out",
+        snapshot.path,
+        DAY,
+        DAY,
+        mode="backfill",
+        as_of=DAY + dt.timedelta(days=1),
+        profile=modified_contract.profile,
+    )
     rows = {r["player_lookup"]: r for r in read_output(tmp_path / "out").to_pylist()}
     assert rows["b"]["feature_version"] == "v2_37features_copy"
     assert rows["b"]["features"][3] == 6.5

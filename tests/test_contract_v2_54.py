@@ -25,24 +25,87 @@ def test_sixty_features_with_the_old_names(c54, c37):
     assert c54.feature_count == 60
     assert c54.names[:37] == c37.names
     assert c54.names[37:] == [
-        "star_teammates_out", "game_total_line", "days_rest", "minutes_load_last_7d", "spread_magnitude",
-        "implied_team_total", "points_avg_last_3", "scoring_trend_slope", "deviation_from_avg_last3",
-        "consecutive_games_below_avg", "teammate_usage_available", "usage_rate_last_5",
-        "games_since_structural_change", "multi_book_line_std", "prop_over_streak", "prop_under_streak",
-        "line_vs_season_avg", "prop_line_delta", "over_rate_last_10", "margin_vs_line_avg_last_5",
-        "blowout_minutes_risk", "minutes_volatility_last_10", "opponent_pace_mismatch",
+        "star_teammates_out",
+        "game_total_line",
+        "days_rest",
+        "minutes_load_last_7d",
+        "spread_magnitude",
+        "implied_team_total",
+        "points_avg_last_3",
+        "scoring_trend_slope",
+        "deviation_from_avg_last3",
+        "consecutive_games_below_avg",
+        "teammate_usage_available",
+        "usage_rate_last_5",
+        "games_since_structural_change",
+        "multi_book_line_std",
+        "prop_over_streak",
+        "prop_under_streak",
+        "line_vs_season_avg",
+        "prop_line_delta",
+        "over_rate_last_10",
+        "margin_vs_line_avg_last_5",
+        "blowout_minutes_risk",
+        "minutes_volatility_last_10",
+        "opponent_pace_mismatch",
     ]
 
 
 def test_categories_over_sixty(c54):
     # docs/v2_54/quality.md §2
     assert c54.indices("matchup") == [5, 6, 7, 8, 13, 14]
-    assert c54.indices("player_history") == [0, 1, 2, 3, 4, 29, 30, 31, 32, 33, 34, 35, 36, 37, 43, 44, 45,
-                                             46, 48, 49, 54, 55, 56, 58]
+    assert c54.indices("player_history") == [
+        0,
+        1,
+        2,
+        3,
+        4,
+        29,
+        30,
+        31,
+        32,
+        33,
+        34,
+        35,
+        36,
+        37,
+        43,
+        44,
+        45,
+        46,
+        48,
+        49,
+        54,
+        55,
+        56,
+        58,
+    ]
     assert c54.indices("team_context") == [22, 23, 24, 57]
     assert c54.indices("vegas") == [25, 26, 27, 28]
-    assert c54.indices("game_context") == [9, 10, 11, 12, 15, 16, 17, 18, 19, 20, 21, 38, 39, 40, 41, 42, 47,
-                                           50, 51, 52, 53, 59]
+    assert c54.indices("game_context") == [
+        9,
+        10,
+        11,
+        12,
+        15,
+        16,
+        17,
+        18,
+        19,
+        20,
+        21,
+        38,
+        39,
+        40,
+        41,
+        42,
+        47,
+        50,
+        51,
+        52,
+        53,
+        59,
+    ]
 
 
 def test_optional_set(c54, c37):
@@ -93,11 +156,20 @@ def test_scorer_data(c54, c37):
     assert {t: w for t, w in s.tags if t != "bettingpros"} == r.tag_table
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda t: re.sub(r"^nan_is_absent = true\n", "", t, flags=re.M), "lacks"),
-    (lambda t: t.replace("exclude_defaulted_optional = true", "exclude_defaulted_optional = true\ncap = 1"), "unknown"),
-    (lambda t: t.replace('alert_default_count = "required_default_count"', 'alert_default_count = "x"'), "must be one of"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda t: re.sub(r"^nan_is_absent = true\n", "", t, flags=re.M), "lacks"),
+        (
+            lambda t: t.replace("exclude_defaulted_optional = true", "exclude_defaulted_optional = true\ncap = 1"),
+            "unknown",
+        ),
+        (
+            lambda t: t.replace('alert_default_count = "required_default_count"', 'alert_default_count = "x"'),
+            "must be one of",
+        ),
+    ],
+)
 def test_loader_refuses_incomplete_profiles(tmp_path, edit, message):
     path = tmp_path / "bad.toml"
     path.write_text(edit(contract_file("v2_54features").read_text()))

@@ -12,15 +12,15 @@ import pyarrow as pa
 import pytest
 from rich.console import Console
 
-from fsengine.errors import InputError, SnapshotError
 from fsengine.diagnose.explain import explain, render_explanation
+from fsengine.errors import InputError, SnapshotError
 from fsengine.output.schema import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
 from fsengine.snapshot.format import write_snapshot
 from fsengine.snapshot.sources import TABLES
 
 D = dt.date(2026, 1, 20)
 NEXT = D + dt.timedelta(days=1)
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 def day(offset: int) -> dt.date:
@@ -32,10 +32,19 @@ def ts(hour: int, minute: int = 0, date: dt.date = D) -> dt.datetime:
 
 
 def pgs(date, points, minutes, opponent="NYK", game_id=None, dnp=False, player="alice"):
-    return {"player_lookup": player, "universal_player_id": f"{player}_001", "game_id": game_id or f"{date:%Y%m%d}_LAL_{opponent}",
-            "game_date": date, "team_abbr": "LAL", "opponent_team_abbr": opponent, "season_year": 2025 if date.month < 10 or date.year == 2025 else 2026,
-            "points": points, "minutes_played": None if minutes is None else Decimal(minutes), "ft_makes": None if points is None else points // 5,
-            "is_dnp": dnp}
+    return {
+        "player_lookup": player,
+        "universal_player_id": f"{player}_001",
+        "game_id": game_id or f"{date:%Y%m%d}_LAL_{opponent}",
+        "game_date": date,
+        "team_abbr": "LAL",
+        "opponent_team_abbr": opponent,
+        "season_year": 2025 if date.month < 10 or date.year == 2025 else 2026,
+        "points": points,
+        "minutes_played": None if minutes is None else Decimal(minutes),
+        "ft_makes": None if points is None else points // 5,
+        "is_dnp": dnp,
+    }
 
 
 # alice's game log: 13 rows in the 60-day window (one DNP, two on the same date), one on D,
@@ -66,9 +75,20 @@ def snapshot_tables() -> dict[str, pa.Table]:
     rows = {
         "nba_analytics.player_game_summary": PGS_ROWS,
         "nba_analytics.upcoming_player_game_context": [
-            {"player_lookup": "alice", "universal_player_id": "alice_001", "game_id": "20260120_LAL_BOS", "game_date": D,
-             "team_abbr": "LAL", "opponent_team_abbr": "BOS", "home_game": True, "back_to_back": False,
-             "season_phase": "mid", "days_rest": 1, "opponent_days_rest": 0, "player_status": "available"},
+            {
+                "player_lookup": "alice",
+                "universal_player_id": "alice_001",
+                "game_id": "20260120_LAL_BOS",
+                "game_date": D,
+                "team_abbr": "LAL",
+                "opponent_team_abbr": "BOS",
+                "home_game": True,
+                "back_to_back": False,
+                "season_phase": "mid",
+                "days_rest": 1,
+                "opponent_days_rest": 0,
+                "player_status": "available",
+            },
         ],
         "nba_precompute.player_daily_cache": [
             # rows at D for bob only: the table has rows at D, so alice gets none (no fallback)
@@ -77,47 +97,154 @@ def snapshot_tables() -> dict[str, pa.Table]:
         ],
         "nba_precompute.player_composite_factors": [
             # no row at D for anyone: the table-level fallback takes alice's latest in [D-7, D]
-            {"player_lookup": "alice", "game_date": day(-3), "fatigue_score": 72, "shot_zone_mismatch_score": Decimal("1.5"),
-             "pace_score": Decimal("0.5"), "usage_spike_score": Decimal("-0.4")},
-            {"player_lookup": "alice", "game_date": day(-9), "fatigue_score": 60, "shot_zone_mismatch_score": Decimal("2.5"),
-             "pace_score": Decimal("1.5"), "usage_spike_score": Decimal("0.4")},
+            {
+                "player_lookup": "alice",
+                "game_date": day(-3),
+                "fatigue_score": 72,
+                "shot_zone_mismatch_score": Decimal("1.5"),
+                "pace_score": Decimal("0.5"),
+                "usage_spike_score": Decimal("-0.4"),
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": day(-9),
+                "fatigue_score": 60,
+                "shot_zone_mismatch_score": Decimal("2.5"),
+                "pace_score": Decimal("1.5"),
+                "usage_spike_score": Decimal("0.4"),
+            },
         ],
         "nba_precompute.player_shot_zone_analysis": [
             # two rows at D (a duplicate): the tie-break takes the smaller paint rate
-            {"player_lookup": "alice", "analysis_date": D, "paint_rate_last_10": Decimal("41.20"),
-             "mid_range_rate_last_10": Decimal("20.00"), "three_pt_rate_last_10": Decimal("38.80")},
-            {"player_lookup": "alice", "analysis_date": D, "paint_rate_last_10": Decimal("35.12"),
-             "mid_range_rate_last_10": Decimal("25.00"), "three_pt_rate_last_10": Decimal("39.88")},
+            {
+                "player_lookup": "alice",
+                "analysis_date": D,
+                "paint_rate_last_10": Decimal("41.20"),
+                "mid_range_rate_last_10": Decimal("20.00"),
+                "three_pt_rate_last_10": Decimal("38.80"),
+            },
+            {
+                "player_lookup": "alice",
+                "analysis_date": D,
+                "paint_rate_last_10": Decimal("35.12"),
+                "mid_range_rate_last_10": Decimal("25.00"),
+                "three_pt_rate_last_10": Decimal("39.88"),
+            },
         ],
         "nba_precompute.team_defense_zone_analysis": [
-            {"team_abbr": "BOS", "analysis_date": day(-1), "defensive_rating_last_15": Decimal("110.25"), "opponent_pace": Decimal("99.5")},
-            {"team_abbr": "BOS", "analysis_date": day(-5), "defensive_rating_last_15": Decimal("111.00"), "opponent_pace": Decimal("98.0")},
+            {
+                "team_abbr": "BOS",
+                "analysis_date": day(-1),
+                "defensive_rating_last_15": Decimal("110.25"),
+                "opponent_pace": Decimal("99.5"),
+            },
+            {
+                "team_abbr": "BOS",
+                "analysis_date": day(-5),
+                "defensive_rating_last_15": Decimal("111.00"),
+                "opponent_pace": Decimal("98.0"),
+            },
         ],
         "nba_analytics.team_offense_game_summary": [
-            {"team_abbr": "LAL", "game_date": day(-k), "season_year": 2025, "win_flag": k % 3 != 0} for k in range(1, 12)
-        ] + [{"team_abbr": "LAL", "game_date": D, "season_year": 2025, "win_flag": True}],
+            {"team_abbr": "LAL", "game_date": day(-k), "season_year": 2025, "win_flag": k % 3 != 0}
+            for k in range(1, 12)
+        ]
+        + [{"team_abbr": "LAL", "game_date": D, "season_year": 2025, "win_flag": True}],
         "nba_raw.odds_api_player_points_props": [
-            {"player_lookup": "alice", "game_date": D, "bookmaker": "draftkings", "points_line": 20.5, "snapshot_timestamp": ts(9), "minutes_before_tipoff": 600},
-            {"player_lookup": "alice", "game_date": D, "bookmaker": "draftkings", "points_line": 21.5, "snapshot_timestamp": ts(17), "minutes_before_tipoff": 120},
-            {"player_lookup": "alice", "game_date": D, "bookmaker": "fanduel", "points_line": 22.5, "snapshot_timestamp": ts(18), "minutes_before_tipoff": 60},
-            {"player_lookup": "alice", "game_date": D, "bookmaker": "fanduel", "points_line": 19.0, "snapshot_timestamp": ts(8), "minutes_before_tipoff": 660},
-            {"player_lookup": "alice", "game_date": D, "bookmaker": "draftkings", "points_line": 0.0, "snapshot_timestamp": ts(19), "minutes_before_tipoff": 0},
-            {"player_lookup": "bob", "game_date": D, "bookmaker": "draftkings", "points_line": 12.5, "snapshot_timestamp": ts(20), "minutes_before_tipoff": 0},
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "bookmaker": "draftkings",
+                "points_line": 20.5,
+                "snapshot_timestamp": ts(9),
+                "minutes_before_tipoff": 600,
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "bookmaker": "draftkings",
+                "points_line": 21.5,
+                "snapshot_timestamp": ts(17),
+                "minutes_before_tipoff": 120,
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "bookmaker": "fanduel",
+                "points_line": 22.5,
+                "snapshot_timestamp": ts(18),
+                "minutes_before_tipoff": 60,
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "bookmaker": "fanduel",
+                "points_line": 19.0,
+                "snapshot_timestamp": ts(8),
+                "minutes_before_tipoff": 660,
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "bookmaker": "draftkings",
+                "points_line": 0.0,
+                "snapshot_timestamp": ts(19),
+                "minutes_before_tipoff": 0,
+            },
+            {
+                "player_lookup": "bob",
+                "game_date": D,
+                "bookmaker": "draftkings",
+                "points_line": 12.5,
+                "snapshot_timestamp": ts(20),
+                "minutes_before_tipoff": 0,
+            },
         ],
         "nba_raw.bettingpros_player_points_props": [
-            {"player_lookup": "alice", "game_date": D, "market_type": "points", "points_line": 19.5, "opening_line": 18.5, "created_at": ts(10)},
-            {"player_lookup": "alice", "game_date": D, "market_type": "points", "points_line": 20.0, "opening_line": None, "created_at": ts(15)},
-            {"player_lookup": "alice", "game_date": D, "market_type": "rebounds", "points_line": 7.5, "opening_line": 7.5, "created_at": ts(16)},
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "market_type": "points",
+                "points_line": 19.5,
+                "opening_line": 18.5,
+                "created_at": ts(10),
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "market_type": "points",
+                "points_line": 20.0,
+                "opening_line": None,
+                "created_at": ts(15),
+            },
+            {
+                "player_lookup": "alice",
+                "game_date": D,
+                "market_type": "rebounds",
+                "points_line": 7.5,
+                "opening_line": 7.5,
+                "created_at": ts(16),
+            },
         ],
     }
     return {key: pa.Table.from_pylist(data, schema=TABLES[key].arrow_schema()) for key, data in rows.items()}
 
 
 def _cache(player, date):
-    return {"player_lookup": player, "cache_date": date, "points_avg_last_5": Decimal("21.4"), "points_avg_last_10": Decimal("19.9"),
-            "points_avg_season": Decimal("18.2"), "points_std_last_10": Decimal("6.25"), "games_in_last_7_days": 3,
-            "paint_rate_last_10": Decimal("33.00"), "three_pt_rate_last_10": Decimal("40.00"),
-            "team_pace_last_10": Decimal("101.3"), "team_off_rating_last_10": Decimal("118.45"), "minutes_avg_last_10": Decimal("31.5")}
+    return {
+        "player_lookup": player,
+        "cache_date": date,
+        "points_avg_last_5": Decimal("21.4"),
+        "points_avg_last_10": Decimal("19.9"),
+        "points_avg_season": Decimal("18.2"),
+        "points_std_last_10": Decimal("6.25"),
+        "games_in_last_7_days": 3,
+        "paint_rate_last_10": Decimal("33.00"),
+        "three_pt_rate_last_10": Decimal("40.00"),
+        "team_pace_last_10": Decimal("101.3"),
+        "team_off_rating_last_10": Decimal("118.45"),
+        "minutes_avg_last_10": Decimal("31.5"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -130,44 +257,103 @@ def snapshot_dir(tmp_path_factory):
 
 def expected_last10(date: dt.date, player: str = "alice") -> list[dict]:
     """Reference: the spec's list, written with sorted() over the hand-made rows."""
-    rows = [r for r in PGS_ROWS if r["player_lookup"] == player and date - dt.timedelta(days=60) <= r["game_date"] <= date - dt.timedelta(days=1)]
+    rows = [
+        r
+        for r in PGS_ROWS
+        if r["player_lookup"] == player
+        and date - dt.timedelta(days=60) <= r["game_date"] <= date - dt.timedelta(days=1)
+    ]
     rows.sort(key=lambda r: r["game_id"])
     rows.sort(key=lambda r: r["game_date"], reverse=True)
     return rows[:10]
 
 
-CLEAN = (["phase4"] * 9 + ["calculated"] * 4 + ["phase4"] * 2 + ["phase3"] * 3 + ["phase4"] * 3 + ["calculated"]
-         + ["phase4"] * 2 + ["calculated"] + ["vegas"] * 3 + ["calculated"] + ["opponent_history"] * 2
-         + ["minutes_ppm"] * 2 + ["calculated"] * 4)
-REASONS = {0: "data_unavailable", 1: "data_unavailable", 2: "data_unavailable", 3: "data_unavailable", 4: "data_unavailable",
-           22: "data_unavailable", 23: "data_unavailable"}
+CLEAN = (
+    ["phase4"] * 9
+    + ["calculated"] * 4
+    + ["phase4"] * 2
+    + ["phase3"] * 3
+    + ["phase4"] * 3
+    + ["calculated"]
+    + ["phase4"] * 2
+    + ["calculated"]
+    + ["vegas"] * 3
+    + ["calculated"]
+    + ["opponent_history"] * 2
+    + ["minutes_ppm"] * 2
+    + ["calculated"] * 4
+)
+REASONS = {
+    0: "data_unavailable",
+    1: "data_unavailable",
+    2: "data_unavailable",
+    3: "data_unavailable",
+    4: "data_unavailable",
+    22: "data_unavailable",
+    23: "data_unavailable",
+}
 
 
 def output_row(player, date, tags, contributing, opponent="BOS") -> dict:
     defaulted = [i for i, t in enumerate(tags) if t in ("default", "fallback", "missing")]
-    weights = {"phase4": 100.0, "phase3": 87.0, "calculated": 100.0, "vegas": 100.0, "opponent_history": 90.0,
-               "minutes_ppm": 95.0, "default": 40.0, "fallback": 40.0, "missing": 0.0}
+    weights = {
+        "phase4": 100.0,
+        "phase3": 87.0,
+        "calculated": 100.0,
+        "vegas": 100.0,
+        "opponent_history": 90.0,
+        "minutes_ppm": 95.0,
+        "default": 40.0,
+        "fallback": 40.0,
+        "missing": 0.0,
+    }
     values = [float(i) + 0.5 for i in range(37)]
     row = {
-        "player_lookup": player, "game_date": date, "game_id": f"{date:%Y%m%d}_LAL_{opponent}", "features": values,
-        "feature_names": [], "feature_count": 37, "feature_version": "v2_37features", "feature_quality_score": Decimal("88.41"),
-        "opponent_team_abbr": opponent, "is_home": True, "days_rest": 1, "data_source": "mixed", "early_season_flag": False,
-        "historical_completeness": {"games_found": len(contributing), "games_expected": 10, "is_complete": True,
-                                    "is_bootstrap": False, "contributing_game_dates": contributing},
-        "created_at": ts(12), "feature_sources_json": json.dumps({str(i): t for i, t in enumerate(tags)}),
-        "fallback_reasons": ["composite_factors_missing_matchup_data"], "quality_tier": "silver", "quality_alert_level": "yellow",
-        "quality_alerts": ["composite_factors_missing"], "default_feature_count": len(defaulted),
-        "default_feature_indices": defaulted, "required_default_count": len(defaulted), "is_quality_ready": False,
+        "player_lookup": player,
+        "game_date": date,
+        "game_id": f"{date:%Y%m%d}_LAL_{opponent}",
+        "features": values,
+        "feature_names": [],
+        "feature_count": 37,
+        "feature_version": "v2_37features",
+        "feature_quality_score": Decimal("88.41"),
+        "opponent_team_abbr": opponent,
+        "is_home": True,
+        "days_rest": 1,
+        "data_source": "mixed",
+        "early_season_flag": False,
+        "historical_completeness": {
+            "games_found": len(contributing),
+            "games_expected": 10,
+            "is_complete": True,
+            "is_bootstrap": False,
+            "contributing_game_dates": contributing,
+        },
+        "created_at": ts(12),
+        "feature_sources_json": json.dumps({str(i): t for i, t in enumerate(tags)}),
+        "fallback_reasons": ["composite_factors_missing_matchup_data"],
+        "quality_tier": "silver",
+        "quality_alert_level": "yellow",
+        "quality_alerts": ["composite_factors_missing"],
+        "default_feature_count": len(defaulted),
+        "default_feature_indices": defaulted,
+        "required_default_count": len(defaulted),
+        "is_quality_ready": False,
         "is_training_ready": False,
         **{f"feature_{i}_quality": weights[t] for i, t in enumerate(tags)},
-        **{f"feature_{i}_source": "default" if t in ("default", "fallback", "missing") else "phase4" for i, t in enumerate(tags)},
+        **{
+            f"feature_{i}_source": "default" if t in ("default", "fallback", "missing") else "phase4"
+            for i, t in enumerate(tags)
+        },
         "feature_fallback_reasons_json": json.dumps({str(i): REASONS.get(i, "x") for i in defaulted}),
     }
     return row
 
 
 def write_out(folder, rows):
-    full = [{c.name: r.get(c.name, [] if pa.types.is_list(c.arrow_type) else None) for c in OUTPUT_COLUMNS} for r in rows]
+    full = [
+        {c.name: r.get(c.name, [] if pa.types.is_list(c.arrow_type) else None) for c in OUTPUT_COLUMNS} for r in rows
+    ]
     write_output(pa.Table.from_pylist(full, schema=OUTPUT_SCHEMA), folder)
 
 
@@ -180,15 +366,30 @@ def out_dir(tmp_path_factory):
     for i in (3, 4, 22, 23):
         tags_d[i] = "default"
     tags_next = list(CLEAN)
-    write_out(folder, [
-        output_row("alice", D, tags_d, [r["game_date"] for r in expected_last10(D)]),
-        output_row("alice", NEXT, tags_next, [r["game_date"] for r in expected_last10(NEXT)]),
-        output_row("bob", D, CLEAN, [dt.date(2020, 1, 1)], opponent="NYK"),  # stored dates disagree with the snapshot
-        {"player_lookup": "dave", "game_date": D, "game_id": "20260120_LAL_BOS", "features": [0.0] * 37, "feature_count": 37,
-         "feature_version": "v2_37features", "feature_quality_score": Decimal("0.00"), "opponent_team_abbr": "",
-         "data_source": "early_season", "early_season_flag": True, "created_at": ts(12),
-         "insufficient_data_reason": "early_season_skip_first_14_days"},  # placeholder, unknown opponent
-    ])
+    write_out(
+        folder,
+        [
+            output_row("alice", D, tags_d, [r["game_date"] for r in expected_last10(D)]),
+            output_row("alice", NEXT, tags_next, [r["game_date"] for r in expected_last10(NEXT)]),
+            output_row(
+                "bob", D, CLEAN, [dt.date(2020, 1, 1)], opponent="NYK"
+            ),  # stored dates disagree with the snapshot
+            {
+                "player_lookup": "dave",
+                "game_date": D,
+                "game_id": "20260120_LAL_BOS",
+                "features": [0.0] * 37,
+                "feature_count": 37,
+                "feature_version": "v2_37features",
+                "feature_quality_score": Decimal("0.00"),
+                "opponent_team_abbr": "",
+                "data_source": "early_season",
+                "early_season_flag": True,
+                "created_at": ts(12),
+                "insufficient_data_reason": "early_season_skip_first_14_days",
+            },  # placeholder, unknown opponent
+        ],
+    )
     return folder
 
 
@@ -200,16 +401,25 @@ def test_last10_rows_are_the_spec_list(out_dir, snapshot_dir):
     assert [(r["game_date"], r["game_id"]) for r in listed] == [(r["game_date"], r["game_id"]) for r in want]
     assert [r["position"] for r in listed] == list(range(10))
     # played = points not NULL and (minutes not NULL or points > 0)
-    assert [r["played"] for r in listed] == [r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0) for r in want]
+    assert [r["played"] for r in listed] == [
+        r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0) for r in want
+    ]
     assert result.warnings == ()  # stored contributing_game_dates match the snapshot
 
 
 def test_table_level_fallbacks_fired_or_not(out_dir, snapshot_dir):
     ev = explain(out_dir, "alice", D, snapshot=snapshot_dir).evidence
     # daily cache has rows at D (bob's): no fallback, and alice's D-1 row is NOT used
-    assert ev["daily_cache"].rows == () and ev["daily_cache"].chosen() is None and ev["daily_cache"].fallback_fired is False
+    assert (
+        ev["daily_cache"].rows == ()
+        and ev["daily_cache"].chosen() is None
+        and ev["daily_cache"].fallback_fired is False
+    )
     assert ev["composite"].fallback_fired is True and ev["shot_zone"].fallback_fired is False
-    assert "no row of alice at 2026-01-20" in ev["daily_cache"].summary and "fallback fired" not in ev["daily_cache"].summary
+    assert (
+        "no row of alice at 2026-01-20" in ev["daily_cache"].summary
+        and "fallback fired" not in ev["daily_cache"].summary
+    )
     # composite has no row at D: fallback fired, the latest row in [D-7, D] is D-3
     chosen = ev["composite"].chosen()
     assert chosen["fallback_fired"] and chosen["game_date"] == day(-3) and chosen["fatigue_score"] == 72
@@ -226,7 +436,9 @@ def test_table_level_fallbacks_fired_or_not(out_dir, snapshot_dir):
 def test_daily_cache_fallback_fires_on_a_date_without_rows(out_dir, snapshot_dir):
     ev = explain(out_dir, "alice", NEXT, snapshot=snapshot_dir).evidence
     chosen = ev["daily_cache"].chosen()
-    assert chosen["fallback_fired"] and chosen["cache_date"] == day(-1)  # D+1 has no row; latest of alice in [D-13, D+1]
+    assert chosen["fallback_fired"] and chosen["cache_date"] == day(
+        -1
+    )  # D+1 has no row; latest of alice in [D-13, D+1]
     assert [r["game_date"] for r in ev["last10"].rows] == [r["game_date"] for r in expected_last10(NEXT)]
     assert ev["upgc"].rows == ()  # no UPGC row at D+1
     assert ev["odds_api"].chosen("chosen_current") is None and ev["bettingpros"].chosen() is None
@@ -251,16 +463,33 @@ def test_chosen_odds_snapshots(out_dir, snapshot_dir):
 def test_windows_of_opponent_and_30_day_games(out_dir, snapshot_dir):
     ev = explain(out_dir, "alice", D, snapshot=snapshot_dir).evidence
     year_ago = dt.date(D.year - 1, D.month, D.day)
-    want_bos = sorted((r["game_date"] for r in PGS_ROWS if r["player_lookup"] == "alice" and r["opponent_team_abbr"] == "BOS"
-                       and year_ago <= r["game_date"] <= day(-1)), reverse=True)
+    want_bos = sorted(
+        (
+            r["game_date"]
+            for r in PGS_ROWS
+            if r["player_lookup"] == "alice"
+            and r["opponent_team_abbr"] == "BOS"
+            and year_ago <= r["game_date"] <= day(-1)
+        ),
+        reverse=True,
+    )
     assert [r["game_date"] for r in ev["opponent_games"].rows] == want_bos
     in_30 = [r for r in PGS_ROWS if r["player_lookup"] == "alice" and day(-30) <= r["game_date"] <= day(-1)]
     assert len(ev["minutes_ppm"].rows) == len(in_30)
-    assert sum(r["counted"] for r in ev["minutes_ppm"].rows) == sum(1 for r in in_30 if r["minutes_played"] and r["minutes_played"] > 0)
+    assert sum(r["counted"] for r in ev["minutes_ppm"].rows) == sum(
+        1 for r in in_30 if r["minutes_played"] and r["minutes_played"] > 0
+    )
     counts = ev["player_counts"].rows[0]
-    assert counts["total_games"] == sum(1 for r in PGS_ROWS if r["player_lookup"] == "alice" and day(-365) <= r["game_date"] <= day(-1))
-    assert counts["season_rows"] == sum(1 for r in PGS_ROWS if r["player_lookup"] == "alice" and r["season_year"] == 2025
-                                        and dt.date(2025, 10, 1) <= r["game_date"] <= day(-1))
+    assert counts["total_games"] == sum(
+        1 for r in PGS_ROWS if r["player_lookup"] == "alice" and day(-365) <= r["game_date"] <= day(-1)
+    )
+    assert counts["season_rows"] == sum(
+        1
+        for r in PGS_ROWS
+        if r["player_lookup"] == "alice"
+        and r["season_year"] == 2025
+        and dt.date(2025, 10, 1) <= r["game_date"] <= day(-1)
+    )
     team = ev["team_games"].rows[0]
     assert (team["games"], team["wins"]) == (11, sum(1 for k in range(1, 12) if k % 3 != 0))
 
@@ -303,7 +532,14 @@ def test_render(out_dir, snapshot_dir):
     console = Console(record=True, width=260)
     render_explanation(explain(out_dir, "alice", D, snapshot=snapshot_dir), console)
     text = console.export_text()
-    for needle in ("points_std_last_10", "data_unavailable", "Last-10 list", "Odds API", "table-level fallback", "20260114_LAL_AAA"):
+    for needle in (
+        "points_std_last_10",
+        "data_unavailable",
+        "Last-10 list",
+        "Odds API",
+        "table-level fallback",
+        "20260114_LAL_AAA",
+    ):
         assert needle in text
     narrow = Console(record=True, width=80)
     render_explanation(explain(out_dir, "alice", D, snapshot=snapshot_dir), narrow)
@@ -325,20 +561,29 @@ def test_placeholder_row_with_unknown_opponent(out_dir, snapshot_dir):
 def test_explain_agrees_with_engine_output(tmp_path):
     """End to end on a generated world: the evidence the explain queries list is the evidence
     the engine used (same last-10 dates, same tags as stored)."""
-    from fsengine.synthetic.generate import generate
     from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
+    from fsengine.synthetic.generate import generate
 
     snapshot = tmp_path / "snap"
     generate("small", snapshot, seed=11)
-    backfill(tmp_path / "out", snapshot, dt.date(2025, 11, 20), dt.date(2025, 11, 20), mode="backfill", as_of=dt.date(2026, 1, 1),
-             contract="v2_37features")
+    backfill(
+        tmp_path / "out",
+        snapshot,
+        dt.date(2025, 11, 20),
+        dt.date(2025, 11, 20),
+        mode="backfill",
+        as_of=dt.date(2026, 1, 1),
+        contract="v2_37features",
+    )
     rows = read_output(tmp_path / "out").to_pylist()
     assert rows
     for row in rows[:: max(1, len(rows) // 6)]:
         result = explain(tmp_path / "out", row["player_lookup"], row["game_date"], snapshot=snapshot)
         assert result.warnings == ()
-        assert [r["game_date"] for r in result.evidence["last10"].rows] == row["historical_completeness"]["contributing_game_dates"]
+        assert [r["game_date"] for r in result.evidence["last10"].rows] == row["historical_completeness"][
+            "contributing_game_dates"
+        ]
         tags = json.loads(row["feature_sources_json"])
         assert [f.tag for f in result.features] == [tags[str(i)] for i in range(37)]
         assert [f.value for f in result.features] == row["features"]

@@ -15,21 +15,57 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import hash_reference
+from reference import quality_reference as ref
+from reference.quality_reference import CASES, A, B, C
 
 from fsengine.output import rows as finalize
 from fsengine.output.schema import OUTPUT_SCHEMA, read_output, write_output
-from reference import hash_reference
-from reference import quality_reference as ref
-from reference.quality_reference import A, B, C, CASES
 
 REPO = Path(__file__).resolve().parents[1]
-RUN_TS = dt.datetime(2026, 2, 6, 7, 8, 9, 123456, tzinfo=dt.timezone.utc)
+RUN_TS = dt.datetime(2026, 2, 6, 7, 8, 9, 123456, tzinfo=dt.UTC)
 NAMES = ref.FEATURE_NAMES
 
 # docs/output.md §3, test vector 1
-VECTOR_1 = [25.4, 26.1, 24.8, 6.12, 3.0, 85.0, 1.5, -0.5, 0.9, 1.0, 0.0, -1.0, 0.0, 113.25, 99.8, 1.0, 0.0, 0.0,
-            0.35119999999999996, 0.1845, 0.4643, 0.221052632, 101.3, 118.45, 0.62, 26.5, 25.5, 1.0, 1.0, 27.5, 2.0,
-            35.46, 0.712345679, 0.0, 0.472727273, 0.1, 0.0]
+VECTOR_1 = [
+    25.4,
+    26.1,
+    24.8,
+    6.12,
+    3.0,
+    85.0,
+    1.5,
+    -0.5,
+    0.9,
+    1.0,
+    0.0,
+    -1.0,
+    0.0,
+    113.25,
+    99.8,
+    1.0,
+    0.0,
+    0.0,
+    0.35119999999999996,
+    0.1845,
+    0.4643,
+    0.221052632,
+    101.3,
+    118.45,
+    0.62,
+    26.5,
+    25.5,
+    1.0,
+    1.0,
+    27.5,
+    2.0,
+    35.46,
+    0.712345679,
+    0.0,
+    0.472727273,
+    0.1,
+    0.0,
+]
 VECTOR_2 = list(VECTOR_1)
 for _i in (18, 19, 20, 25, 26, 27):
     VECTOR_2[_i] = None
@@ -37,48 +73,107 @@ VECTOR_2[28] = 0.0
 VECTOR_2[29] = math.nan
 
 BASE_FIELDS = {
-    "player_lookup": "lebronjames", "universal_player_id": "lebronjames_001", "game_date": dt.date(2026, 2, 5),
-    "game_id": "20260205_LAL_GSW", "features": VECTOR_1, "feature_names": NAMES, "feature_count": 37,
-    "feature_version": "v2_37features", "feature_quality_score": 98.14, "opponent_team_abbr": "GSW",
-    "is_home": False, "days_rest": 1, "data_source": "mixed", "early_season_flag": False,
+    "player_lookup": "lebronjames",
+    "universal_player_id": "lebronjames_001",
+    "game_date": dt.date(2026, 2, 5),
+    "game_id": "20260205_LAL_GSW",
+    "features": VECTOR_1,
+    "feature_names": NAMES,
+    "feature_count": 37,
+    "feature_version": "v2_37features",
+    "feature_quality_score": 98.14,
+    "opponent_team_abbr": "GSW",
+    "is_home": False,
+    "days_rest": 1,
+    "data_source": "mixed",
+    "early_season_flag": False,
     "insufficient_data_reason": None,
 }
 SPEC_VECTORS = [
     (BASE_FIELDS, "48935bfcd1350651"),
     ({**BASE_FIELDS, "features": VECTOR_2, "feature_quality_score": 85.0}, "bb04a7699d096b7f"),
-    ({**BASE_FIELDS, "universal_player_id": None, "game_date": dt.date(2026, 10, 21), "game_id": "20261021_BOS_LAL",
-      "features": [None] * 37, "feature_quality_score": 0.0, "opponent_team_abbr": "BOS", "is_home": True,
-      "days_rest": None, "data_source": "early_season", "early_season_flag": True,
-      "insufficient_data_reason": "early_season_skip_first_14_days"}, "0f1a53eeaed3be7a"),
+    (
+        {
+            **BASE_FIELDS,
+            "universal_player_id": None,
+            "game_date": dt.date(2026, 10, 21),
+            "game_id": "20261021_BOS_LAL",
+            "features": [None] * 37,
+            "feature_quality_score": 0.0,
+            "opponent_team_abbr": "BOS",
+            "is_home": True,
+            "days_rest": None,
+            "data_source": "early_season",
+            "early_season_flag": True,
+            "insufficient_data_reason": "early_season_skip_first_14_days",
+        },
+        "0f1a53eeaed3be7a",
+    ),
 ]
 
 HASH_SCHEMA = {
-    "player_lookup": pl.Utf8, "universal_player_id": pl.Utf8, "game_date": pl.Date, "game_id": pl.Utf8,
-    "features": pl.List(pl.Float64), "feature_names": pl.List(pl.Utf8), "feature_count": pl.Int64,
-    "feature_version": pl.Utf8, "feature_quality_score": pl.Float64, "opponent_team_abbr": pl.Utf8,
-    "is_home": pl.Boolean, "days_rest": pl.Int64, "data_source": pl.Utf8, "early_season_flag": pl.Boolean,
+    "player_lookup": pl.Utf8,
+    "universal_player_id": pl.Utf8,
+    "game_date": pl.Date,
+    "game_id": pl.Utf8,
+    "features": pl.List(pl.Float64),
+    "feature_names": pl.List(pl.Utf8),
+    "feature_count": pl.Int64,
+    "feature_version": pl.Utf8,
+    "feature_quality_score": pl.Float64,
+    "opponent_team_abbr": pl.Utf8,
+    "is_home": pl.Boolean,
+    "days_rest": pl.Int64,
+    "data_source": pl.Utf8,
+    "early_season_flag": pl.Boolean,
     "insufficient_data_reason": pl.Utf8,
 }
-COMPLETENESS_DTYPE = pl.Struct({
-    "games_found": pl.Int64, "games_expected": pl.Int64, "is_complete": pl.Boolean, "is_bootstrap": pl.Boolean,
-    "contributing_game_dates": pl.List(pl.Date),
-})
+COMPLETENESS_DTYPE = pl.Struct(
+    {
+        "games_found": pl.Int64,
+        "games_expected": pl.Int64,
+        "is_complete": pl.Boolean,
+        "is_bootstrap": pl.Boolean,
+        "contributing_game_dates": pl.List(pl.Date),
+    }
+)
 ASSEMBLED_SCHEMA = {
-    "player_lookup": pl.Utf8, "universal_player_id": pl.Utf8, "game_date": pl.Date, "game_id": pl.Utf8,
-    "opponent_team_abbr": pl.Utf8, "is_home": pl.Boolean, "days_rest": pl.Int64,
-    "feature_values": pl.List(pl.Float64), "feature_tags": pl.List(pl.Utf8), "is_placeholder": pl.Boolean,
-    "composite_fallback": pl.Boolean, "historical_completeness": COMPLETENESS_DTYPE,
+    "player_lookup": pl.Utf8,
+    "universal_player_id": pl.Utf8,
+    "game_date": pl.Date,
+    "game_id": pl.Utf8,
+    "opponent_team_abbr": pl.Utf8,
+    "is_home": pl.Boolean,
+    "days_rest": pl.Int64,
+    "feature_values": pl.List(pl.Float64),
+    "feature_tags": pl.List(pl.Utf8),
+    "is_placeholder": pl.Boolean,
+    "composite_fallback": pl.Boolean,
+    "historical_completeness": COMPLETENESS_DTYPE,
 }
-COMPLETENESS = {"games_found": 10, "games_expected": 10, "is_complete": True, "is_bootstrap": False,
-                "contributing_game_dates": [dt.date(2026, 2, 3), dt.date(2026, 2, 1)]}
+COMPLETENESS = {
+    "games_found": 10,
+    "games_expected": 10,
+    "is_complete": True,
+    "is_bootstrap": False,
+    "contributing_game_dates": [dt.date(2026, 2, 3), dt.date(2026, 2, 1)],
+}
 
 
 def scored_row(**overrides) -> dict:
     row = {
-        "player_lookup": "lebronjames", "universal_player_id": "lebronjames_001", "game_date": dt.date(2026, 2, 5),
-        "game_id": "20260205_LAL_GSW", "opponent_team_abbr": "GSW", "is_home": False, "days_rest": 1,
-        "feature_values": list(VECTOR_1), "feature_tags": list(A), "is_placeholder": False,
-        "composite_fallback": False, "historical_completeness": COMPLETENESS,
+        "player_lookup": "lebronjames",
+        "universal_player_id": "lebronjames_001",
+        "game_date": dt.date(2026, 2, 5),
+        "game_id": "20260205_LAL_GSW",
+        "opponent_team_abbr": "GSW",
+        "is_home": False,
+        "days_rest": 1,
+        "feature_values": list(VECTOR_1),
+        "feature_tags": list(A),
+        "is_placeholder": False,
+        "composite_fallback": False,
+        "historical_completeness": COMPLETENESS,
     }
     row.update(overrides)
     return row
@@ -86,9 +181,17 @@ def scored_row(**overrides) -> dict:
 
 def placeholder_row(**overrides) -> dict:
     row = {
-        "player_lookup": "lebronjames", "universal_player_id": None, "game_date": dt.date(2026, 10, 21),
-        "game_id": "20261021_BOS_LAL", "opponent_team_abbr": "BOS", "is_home": True, "days_rest": None,
-        "feature_values": [None] * 37, "feature_tags": None, "is_placeholder": True, "composite_fallback": False,
+        "player_lookup": "lebronjames",
+        "universal_player_id": None,
+        "game_date": dt.date(2026, 10, 21),
+        "game_id": "20261021_BOS_LAL",
+        "opponent_team_abbr": "BOS",
+        "is_home": True,
+        "days_rest": None,
+        "feature_values": [None] * 37,
+        "feature_tags": None,
+        "is_placeholder": True,
+        "composite_fallback": False,
         "historical_completeness": None,
     }
     row.update(overrides)
@@ -104,6 +207,7 @@ def output_dicts(rows: list[dict]) -> list[dict]:
 
 
 # ---- data_hash -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("fields, want", SPEC_VECTORS)
 def test_reference_hash_matches_spec_vectors(fields, want):
@@ -121,10 +225,39 @@ def test_output_rows_hash_matches_spec_vectors_1_and_3():
     assert [r["data_hash"] for r in rows] == ["48935bfcd1350651", "0f1a53eeaed3be7a"]
 
 
-EDGE_FLOATS = [0.0, -0.0, 1e-05, -1e-05, 1.2345e-05, 9.999999999999999e-05, 0.0001, 1e-4 * (1 - 2**-52), 5e-324,
-               2.2250738585072014e-308, 1e15, 1e16, 1e16 - 2, 9007199254740993.0, 1.7976931348623157e308, 0.1,
-               0.35119999999999996, 17.11111111111111, 123456789.123, 1e22, 1e-7, -2.5e-7, 1e100, math.nan, math.inf,
-               -math.inf, 1.0, 10.0, 100.0, 0.5, 1 / 3]
+EDGE_FLOATS = [
+    0.0,
+    -0.0,
+    1e-05,
+    -1e-05,
+    1.2345e-05,
+    9.999999999999999e-05,
+    0.0001,
+    1e-4 * (1 - 2**-52),
+    5e-324,
+    2.2250738585072014e-308,
+    1e15,
+    1e16,
+    1e16 - 2,
+    9007199254740993.0,
+    1.7976931348623157e308,
+    0.1,
+    0.35119999999999996,
+    17.11111111111111,
+    123456789.123,
+    1e22,
+    1e-7,
+    -2.5e-7,
+    1e100,
+    math.nan,
+    math.inf,
+    -math.inf,
+    1.0,
+    10.0,
+    100.0,
+    0.5,
+    1 / 3,
+]
 
 
 def random_bit_floats(count: int, seed: int) -> list[float]:
@@ -151,19 +284,31 @@ def test_float_texts_equal_repr_property(values):
     assert got == [None if v is None else repr(v) for v in values]
 
 
-text = st.text(alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\u3000", "\x1c", "\x85", "é", "Z", "'", '"', "|"]),
-               max_size=8)
-vector_element = st.one_of(st.none(), st.floats(allow_infinity=False), st.sampled_from([v for v in EDGE_FLOATS if not math.isinf(v)]))
-hash_rows = st.fixed_dictionaries({
-    "player_lookup": text, "universal_player_id": st.one_of(st.none(), text),
-    "game_date": st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)), "game_id": text,
-    "features": st.lists(vector_element, min_size=37, max_size=37), "feature_names": st.just(NAMES),
-    "feature_count": st.just(37), "feature_version": st.just("v2_37features"),
-    "feature_quality_score": st.integers(0, 10000).map(lambda c: round(c / 100, 2)),
-    "opponent_team_abbr": st.one_of(st.none(), text), "is_home": st.one_of(st.none(), st.booleans()),
-    "days_rest": st.one_of(st.none(), st.integers(-5, 400)), "data_source": st.sampled_from(["mixed", "early_season"]),
-    "early_season_flag": st.booleans(), "insufficient_data_reason": st.one_of(st.none(), text),
-})
+text = st.text(
+    alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\u3000", "\x1c", "\x85", "é", "Z", "'", '"', "|"]), max_size=8
+)
+vector_element = st.one_of(
+    st.none(), st.floats(allow_infinity=False), st.sampled_from([v for v in EDGE_FLOATS if not math.isinf(v)])
+)
+hash_rows = st.fixed_dictionaries(
+    {
+        "player_lookup": text,
+        "universal_player_id": st.one_of(st.none(), text),
+        "game_date": st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2100, 1, 1)),
+        "game_id": text,
+        "features": st.lists(vector_element, min_size=37, max_size=37),
+        "feature_names": st.just(NAMES),
+        "feature_count": st.just(37),
+        "feature_version": st.just("v2_37features"),
+        "feature_quality_score": st.integers(0, 10000).map(lambda c: round(c / 100, 2)),
+        "opponent_team_abbr": st.one_of(st.none(), text),
+        "is_home": st.one_of(st.none(), st.booleans()),
+        "days_rest": st.one_of(st.none(), st.integers(-5, 400)),
+        "data_source": st.sampled_from(["mixed", "early_season"]),
+        "early_season_flag": st.booleans(),
+        "insufficient_data_reason": st.one_of(st.none(), text),
+    }
+)
 
 
 @given(st.lists(hash_rows, min_size=1, max_size=8))
@@ -174,6 +319,7 @@ def test_vectorised_hash_equals_reference(rows):
 
 
 # ---- output rows ------------------------------------------------------------------------
+
 
 def test_schema_is_output_schema():
     table = finalize.output_rows(assembled([scored_row(), placeholder_row()]), RUN_TS)
@@ -238,18 +384,22 @@ def test_quality_columns_equal_reference_for_every_case():
         assert {k: out[k] for k in ref.QUALITY_COLUMNS} == {k: want[k] for k in ref.QUALITY_COLUMNS}
         assert out["data_source"] == want["data_source"]
         assert out["feature_quality_score"] == decimal.Decimal(repr(want["feature_quality_score"])).quantize(
-            decimal.Decimal("0.01"))
+            decimal.Decimal("0.01")
+        )
 
 
 tags_strategy = st.lists(st.sampled_from(sorted(ref.TAG_TABLE)), min_size=37, max_size=37)
 
 
-@given(st.lists(st.one_of(st.none(), tags_strategy), min_size=1, max_size=6),
-       st.lists(vector_element, min_size=37, max_size=37))
+@given(
+    st.lists(st.one_of(st.none(), tags_strategy), min_size=1, max_size=6),
+    st.lists(vector_element, min_size=37, max_size=37),
+)
 @settings(max_examples=40, deadline=None)
 def test_random_rows_equal_references(tag_rows, values):
     rows = [
-        placeholder_row(player_lookup=f"p{i}") if tags is None
+        placeholder_row(player_lookup=f"p{i}")
+        if tags is None
         else scored_row(player_lookup=f"p{i}", feature_tags=tags, feature_values=values, composite_fallback=i % 2 == 0)
         for i, tags in enumerate(tag_rows)
     ]
@@ -269,7 +419,8 @@ def test_random_rows_equal_references(tag_rows, values):
 def test_scores_are_exact_decimals():
     rows = output_dicts([scored_row(player_lookup=k, feature_tags=list(t)) for k, t in CASES.items()])
     assert [r["feature_quality_score"] for r in rows] == [
-        decimal.Decimal(s) for s in ["98.14", "90.03", "83.54", "88.41", "91.65", "67.89", "61.11", "95.43"]]
+        decimal.Decimal(s) for s in ["98.14", "90.03", "83.54", "88.41", "91.65", "67.89", "61.11", "95.43"]
+    ]
 
 
 def test_run_timestamp_must_be_aware_and_is_stored_in_utc():
@@ -281,12 +432,15 @@ def test_run_timestamp_must_be_aware_and_is_stored_in_utc():
 
 
 def test_written_and_read_back_unchanged(tmp_path):
-    table = finalize.output_rows(assembled([scored_row(), placeholder_row(), scored_row(player_lookup="x", feature_tags=list(C))]), RUN_TS)
+    table = finalize.output_rows(
+        assembled([scored_row(), placeholder_row(), scored_row(player_lookup="x", feature_tags=list(C))]), RUN_TS
+    )
     write_output(table, tmp_path)
     assert read_output(tmp_path).equals(table)
 
 
 # ---- refusals -------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     "bad_row, message",
@@ -332,6 +486,7 @@ def test_non_finite_guard_names_row_and_column():
 
 # ---- on the engine's own rows ---------------------------------------------------------
 
+
 def engine_runs():
     from fsengine.engine.compute import compute
     from fsengine.snapshot.format import Snapshot
@@ -360,7 +515,9 @@ def test_engine_rows_equal_references():
             fields.update(features=vector, feature_quality_score=want["feature_quality_score"])
             assert out["data_hash"] == hash_reference.data_hash(fields)
             assert out["feature_sources_json"] == (None if tags is None else ref.feature_sources_json(tags))
-            assert out["fallback_reasons"] == (["composite_factors_missing_matchup_data"] if source["composite_fallback"] else [])
+            assert out["fallback_reasons"] == (
+                ["composite_factors_missing_matchup_data"] if source["composite_fallback"] else []
+            )
             assert out["early_season_flag"] == source["is_placeholder"]
             if source["is_placeholder"]:
                 placeholders += 1

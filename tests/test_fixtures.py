@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 import re
 import statistics
 from collections import defaultdict
@@ -20,16 +19,16 @@ import duckdb
 import polars as pl
 import pyarrow.parquet as pq
 import pytest
+from worlds import world_path
 
-from fsengine.synthetic.generate import DEFAULT_SEED, generate
-from fsengine.synthetic.phase4 import build_phase4
-from fsengine.synthetic.presets import resolve
-from fsengine.synthetic.schedule import day_number, to_date
-from fsengine.synthetic.world import build_world
 from fsengine.contracts.profile import REFERENCE, season_of
 from fsengine.snapshot.format import Snapshot
 from fsengine.snapshot.sources import ARROW_TYPES, TABLES, required_bounds
-from worlds import world_path
+from fsengine.synthetic.generate import DEFAULT_SEED, generate
+from fsengine.synthetic.phase4 import build_phase4
+from fsengine.synthetic.presets import resolve
+from fsengine.synthetic.schedule import day_number
+from fsengine.synthetic.world import build_world
 
 REPO = Path(__file__).resolve().parents[1]
 DEDUP_DAY = dt.date(2026, 1, 27)
@@ -37,16 +36,23 @@ SEASON_START = dt.date(2025, 10, 21)
 # Declared NUMERIC scales, from docs/sources.md §2 (independent of the generator's own table).
 DECLARED_SCALE = {
     ("player_game_summary", "minutes_played"): 1,
-    ("player_daily_cache", "points_avg_last_5"): 1, ("player_daily_cache", "points_avg_last_10"): 1,
-    ("player_daily_cache", "points_avg_season"): 1, ("player_daily_cache", "points_std_last_10"): 2,
-    ("player_daily_cache", "paint_rate_last_10"): 2, ("player_daily_cache", "three_pt_rate_last_10"): 2,
-    ("player_daily_cache", "team_pace_last_10"): 1, ("player_daily_cache", "team_off_rating_last_10"): 2,
+    ("player_daily_cache", "points_avg_last_5"): 1,
+    ("player_daily_cache", "points_avg_last_10"): 1,
+    ("player_daily_cache", "points_avg_season"): 1,
+    ("player_daily_cache", "points_std_last_10"): 2,
+    ("player_daily_cache", "paint_rate_last_10"): 2,
+    ("player_daily_cache", "three_pt_rate_last_10"): 2,
+    ("player_daily_cache", "team_pace_last_10"): 1,
+    ("player_daily_cache", "team_off_rating_last_10"): 2,
     ("player_daily_cache", "minutes_avg_last_10"): 1,
-    ("player_composite_factors", "shot_zone_mismatch_score"): 1, ("player_composite_factors", "pace_score"): 1,
+    ("player_composite_factors", "shot_zone_mismatch_score"): 1,
+    ("player_composite_factors", "pace_score"): 1,
     ("player_composite_factors", "usage_spike_score"): 1,
-    ("player_shot_zone_analysis", "paint_rate_last_10"): 2, ("player_shot_zone_analysis", "mid_range_rate_last_10"): 2,
+    ("player_shot_zone_analysis", "paint_rate_last_10"): 2,
+    ("player_shot_zone_analysis", "mid_range_rate_last_10"): 2,
     ("player_shot_zone_analysis", "three_pt_rate_last_10"): 2,
-    ("team_defense_zone_analysis", "defensive_rating_last_15"): 2, ("team_defense_zone_analysis", "opponent_pace"): 1,
+    ("team_defense_zone_analysis", "defensive_rating_last_15"): 2,
+    ("team_defense_zone_analysis", "opponent_pace"): 1,
 }
 
 
@@ -128,12 +134,14 @@ def test_every_table_column_and_type_matches_sources(season_snapshot):
         assert [c["type"] for c in entry["columns"]] == [c.bq_type for c in spec.all_columns]
         assert entry["source"].startswith("fixture:")
         assert entry["row_restriction"] == spec.row_restriction(
-            dt.date.fromisoformat(entry["start"]), dt.date.fromisoformat(entry["end"]))
+            dt.date.fromisoformat(entry["start"]), dt.date.fromisoformat(entry["end"])
+        )
         for f in entry["files"]:
             schema = pq.read_schema(season_snapshot.path / f["path"])
             assert schema.names == spec.all_column_names
             assert [schema.field(c.name).type for c in spec.all_columns] == [
-                ARROW_TYPES[c.bq_type] for c in spec.all_columns]
+                ARROW_TYPES[c.bq_type] for c in spec.all_columns
+            ]
         assert entry["rows"] > 0, key
 
 
@@ -163,7 +171,10 @@ def test_minutes_are_whole_numbers_and_int64_variant_matches(tmp_path):
     b = read(as_int)["pgs"]["minutes_played"].to_list()
     assert all(v is None or v == v.to_integral_value() for v in a)
     assert [None if v is None else int(v) for v in a] == b
-    assert pq.read_schema(as_int.tables["nba_analytics.player_game_summary"].files[0]).field("minutes_played").type == ARROW_TYPES["INT64"]
+    assert (
+        pq.read_schema(as_int.tables["nba_analytics.player_game_summary"].files[0]).field("minutes_played").type
+        == ARROW_TYPES["INT64"]
+    )
 
 
 def test_bounds_are_the_run_bounds_and_rows_stay_inside(season_snapshot, season_tables):
@@ -204,8 +215,9 @@ def _without_writer_fields(manifest: dict) -> dict:
         "tables": {
             name: {
                 **{k: v for k, v in entry.items() if k not in WRITER_DEPENDENT_TABLE_FIELDS},
-                "files": [{k: v for k, v in f.items() if k not in WRITER_DEPENDENT_FILE_FIELDS}
-                          for f in entry["files"]],
+                "files": [
+                    {k: v for k, v in f.items() if k not in WRITER_DEPENDENT_FILE_FIELDS} for f in entry["files"]
+                ],
             }
             for name, entry in manifest["tables"].items()
         },
@@ -254,16 +266,33 @@ def test_schedule_is_realistic(con, season_tables):
         match = pattern.match(game_id)
         assert match and match.group(1) == day.strftime("%Y%m%d") and match.group(2) != match.group(3)
     # team and opponent are the two teams of the game id; one game per team and date
-    assert scalar(con, """select count(*) from pgs where not (
+    assert (
+        scalar(
+            con,
+            """select count(*) from pgs where not (
         (split_part(game_id, '_', 2) = team_abbr and split_part(game_id, '_', 3) = opponent_team_abbr)
-        or (split_part(game_id, '_', 3) = team_abbr and split_part(game_id, '_', 2) = opponent_team_abbr))""") == 0
-    assert scalar(con, "select max(n) from (select team_abbr, game_date, count(distinct game_id) n from pgs group by all)") == 1
+        or (split_part(game_id, '_', 3) = team_abbr and split_part(game_id, '_', 2) = opponent_team_abbr))""",
+        )
+        == 0
+    )
+    assert (
+        scalar(con, "select max(n) from (select team_abbr, game_date, count(distinct game_id) n from pgs group by all)")
+        == 1
+    )
     team_days = "select distinct team_abbr, game_date from pgs"
-    b2b = scalar(con, f"select count(*) from ({team_days}) a join ({team_days}) b on a.team_abbr = b.team_abbr and b.game_date = a.game_date + 1")
-    three = scalar(con, f"""select count(*) from ({team_days}) a join ({team_days}) b on a.team_abbr = b.team_abbr
-        and b.game_date = a.game_date + 1 join ({team_days}) c on c.team_abbr = a.team_abbr and c.game_date = a.game_date + 2""")
+    b2b = scalar(
+        con,
+        f"select count(*) from ({team_days}) a join ({team_days}) b on a.team_abbr = b.team_abbr and b.game_date = a.game_date + 1",
+    )
+    three = scalar(
+        con,
+        f"""select count(*) from ({team_days}) a join ({team_days}) b on a.team_abbr = b.team_abbr
+        and b.game_date = a.game_date + 1 join ({team_days}) c on c.team_abbr = a.team_abbr and c.game_date = a.game_date + 2""",
+    )
     assert b2b > 100 and three == 0
-    per_team = con.sql("""select team_abbr, count(distinct game_id) from pgs where game_date < '2026-04-15' group by 1""").fetchall()
+    per_team = con.sql(
+        """select team_abbr, count(distinct game_id) from pgs where game_date < '2026-04-15' group by 1"""
+    ).fetchall()
     assert all(75 <= n <= 90 for _, n in per_team)
     dates = sorted(set(pgs["game_date"].to_list()))
     assert 150 <= len(dates) <= 200
@@ -274,20 +303,29 @@ def test_schedule_is_realistic(con, season_tables):
 
 
 def test_upgc_context_follows_upstream_rules(con):
-    assert scalar(con, """select count(*) from upgc where season_phase <> case
+    assert (
+        scalar(
+            con,
+            """select count(*) from upgc where season_phase <> case
         when month(game_date) in (10, 11) then 'early' when month(game_date) in (12, 1, 2) then 'mid'
-        when month(game_date) in (3, 4) then 'late' else 'playoffs' end""") == 0
+        when month(game_date) in (3, 4) then 'late' else 'playoffs' end""",
+        )
+        == 0
+    )
     assert scalar(con, "select count(*) from upgc where season_phase = 'playoffs' and month(game_date) in (5, 6)") > 0
     assert scalar(con, "select count(*) from upgc where back_to_back <> coalesce(days_rest = 1, false)") == 0
     assert scalar(con, "select count(*) from upgc where opponent_days_rest <> 0") == 0
     assert scalar(con, "select count(*) from upgc where home_game <> (split_part(game_id, '_', 3) = team_abbr)") == 0
     # days_rest = days since the previous PGS row within 30 days, NULL when none
-    wrong = scalar(con, """
+    wrong = scalar(
+        con,
+        """
         with prev as (select u.player_lookup, u.game_date, u.days_rest,
                              (select max(p.game_date) from pgs p where p.player_lookup = u.player_lookup
                               and p.game_date < u.game_date) as last_day from upgc u)
         select count(*) from prev where days_rest is distinct from
-            case when game_date - last_day <= 30 then game_date - last_day end""")
+            case when game_date - last_day <= 30 then game_date - last_day end""",
+    )
     assert wrong == 0
     statuses = {r[0] for r in con.sql("select distinct player_status from upgc").fetchall()}
     assert {"available", "out", "questionable", ""} <= statuses
@@ -312,8 +350,12 @@ def test_dnp_rows_and_their_variants(con):
 
 
 def test_duplicate_rows_only_where_upstream_had_them(con):
-    dup_before = scalar(con, "select count(*) - count(distinct (player_lookup, game_id)) from pgs where game_date < '2026-01-27'")
-    dup_after = scalar(con, "select count(*) - count(distinct (player_lookup, game_id)) from pgs where game_date >= '2026-01-27'")
+    dup_before = scalar(
+        con, "select count(*) - count(distinct (player_lookup, game_id)) from pgs where game_date < '2026-01-27'"
+    )
+    dup_after = scalar(
+        con, "select count(*) - count(distinct (player_lookup, game_id)) from pgs where game_date >= '2026-01-27'"
+    )
     assert dup_before > 0 and dup_after == 0
     assert dup_before / scalar(con, "select count(*) from pgs") < 0.01
     upgc_dups = scalar(con, "select count(*) - count(distinct (player_lookup, game_date)) from upgc")
@@ -321,7 +363,8 @@ def test_duplicate_rows_only_where_upstream_had_them(con):
     offense_dups = scalar(con, "select count(*) - count(distinct (team_abbr, game_date)) from team_offense")
     assert 0 <= offense_dups < 0.01 * scalar(con, "select count(*) from team_offense")
     assert scalar(con, "select count(distinct (team_abbr, game_date)) from team_offense") == scalar(
-        con, "select count(distinct (team_abbr, game_date)) from pgs")
+        con, "select count(distinct (team_abbr, game_date)) from pgs"
+    )
 
 
 def test_rosters_have_rookies_call_ups_and_trades(con):
@@ -337,67 +380,122 @@ def test_rosters_have_rookies_call_ups_and_trades(con):
 
 
 def test_about_a_third_of_player_games_lack_a_upgc_row(con):
-    share = scalar(con, """select avg(case when u.player_lookup is null then 1 else 0 end)
+    share = scalar(
+        con,
+        """select avg(case when u.player_lookup is null then 1 else 0 end)
         from (select distinct player_lookup, game_date from pgs) p
-        left join (select distinct player_lookup, game_date from upgc) u using (player_lookup, game_date)""")
+        left join (select distinct player_lookup, game_date from upgc) u using (player_lookup, game_date)""",
+    )
     assert 0.28 < share < 0.45
-    assert scalar(con, "select count(*) from upgc u where player_status = 'out' and not exists "
-                       "(select 1 from pgs p where p.player_lookup = u.player_lookup and p.game_date = u.game_date)") > 0
+    assert (
+        scalar(
+            con,
+            "select count(*) from upgc u where player_status = 'out' and not exists "
+            "(select 1 from pgs p where p.player_lookup = u.player_lookup and p.game_date = u.game_date)",
+        )
+        > 0
+    )
 
 
 def test_prop_lines_cover_about_forty_percent_with_realistic_quirks(con, season_tables):
     lines = """select distinct player_lookup, game_date from odds_api where player_lookup is not null
                union select distinct player_lookup, game_date from bettingpros where market_type = 'points'"""
-    covered = scalar(con, f"""select avg(case when l.player_lookup is null then 0 else 1 end)
-        from (select distinct player_lookup, game_date from pgs) p left join ({lines}) l using (player_lookup, game_date)""")
+    covered = scalar(
+        con,
+        f"""select avg(case when l.player_lookup is null then 0 else 1 end)
+        from (select distinct player_lookup, game_date from pgs) p left join ({lines}) l using (player_lookup, game_date)""",
+    )
     assert 0.3 < covered < 0.5
-    assert scalar(con, """select count(*) from (select distinct player_lookup, game_date from bettingpros
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select distinct player_lookup, game_date from bettingpros
         where market_type = 'points') b where not exists (select 1 from odds_api o
-        where o.player_lookup = b.player_lookup and o.game_date = b.game_date)""") > 0
+        where o.player_lookup = b.player_lookup and o.game_date = b.game_date)""",
+        )
+        > 0
+    )
     null_share = scalar(con, "select avg((player_lookup is null)::int) from odds_api")
     assert 0 < null_share < 0.03
     assert scalar(con, "select count(*) from bettingpros where market_type <> 'points'") > 0
     assert scalar(con, "select count(*) from bettingpros where market_type = 'points' and opening_line is null") > 0
     assert scalar(con, "select count(*) from bettingpros where market_type = 'points' and opening_line = 0") > 0
-    assert scalar(con, """select count(*) from (select player_lookup, game_date, snapshot_timestamp from odds_api
-        where player_lookup is not null group by all having count(distinct bookmaker) > 1)""") > 0
-    assert scalar(con, """select count(*) from (select player_lookup, game_date, created_at from bettingpros
-        where market_type = 'points' group by all having count(*) > 1)""") > 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select player_lookup, game_date, snapshot_timestamp from odds_api
+        where player_lookup is not null group by all having count(distinct bookmaker) > 1)""",
+        )
+        > 0
+    )
+    assert (
+        scalar(
+            con,
+            """select count(*) from (select player_lookup, game_date, created_at from bettingpros
+        where market_type = 'points' group by all having count(*) > 1)""",
+        )
+        > 0
+    )
     assert scalar(con, "select count(*) from odds_api where minutes_before_tipoff < 0") > 0  # in-game snapshots
     assert scalar(con, "select count(distinct bookmaker) from odds_api") >= 4
-    assert scalar(con, "select count(*) from odds_api where points_line <= 0 or points_line * 2 <> round(points_line * 2)") == 0
+    assert (
+        scalar(con, "select count(*) from odds_api where points_line <= 0 or points_line * 2 <> round(points_line * 2)")
+        == 0
+    )
     sizes = {short: len(frame) for short, frame in season_tables.items()}
     assert max(sizes, key=sizes.get) == "odds_api"
 
 
 def test_composite_and_shot_zone_gaps(con):
     # composite misses some UPGC players on dates it covers
-    gap = scalar(con, """select avg(case when c.player_lookup is null then 1 else 0 end)
+    gap = scalar(
+        con,
+        """select avg(case when c.player_lookup is null then 1 else 0 end)
         from (select distinct player_lookup, game_date from upgc) u
         join (select distinct game_date from composite) d using (game_date)
-        left join composite c using (player_lookup, game_date)""")
+        left join composite c using (player_lookup, game_date)""",
+    )
     assert 0.01 < gap < 0.1
-    assert scalar(con, """select count(*) from composite c where not exists
-        (select 1 from upgc u where u.player_lookup = c.player_lookup and u.game_date = c.game_date)""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from composite c where not exists
+        (select 1 from upgc u where u.player_lookup = c.player_lookup and u.game_date = c.game_date)""",
+        )
+        == 0
+    )
     # low-minute players lack shot-zone rows far more often than starters
-    shares = dict(con.sql("""
+    shares = dict(
+        con.sql("""
         with minutes as (select player_lookup, avg(coalesce(minutes_played, 0)) m from pgs group by 1),
         ctx as (select distinct u.player_lookup, u.game_date from upgc u
                 join (select distinct analysis_date from shot_zone) d on d.analysis_date = u.game_date)
         select m >= 25 as starter, avg(case when s.player_lookup is null then 1 else 0 end)
         from ctx join minutes using (player_lookup)
         left join shot_zone s on s.player_lookup = ctx.player_lookup and s.analysis_date = ctx.game_date
-        group by 1""").fetchall())
+        group by 1""").fetchall()
+    )
     assert shares[False] > 2 * shares[True]
     assert scalar(con, "select count(*) from shot_zone where paint_rate_last_10 is null") > 0
-    assert scalar(con, """select count(*) from shot_zone where (paint_rate_last_10 is null) <> (three_pt_rate_last_10 is null)
-        or (paint_rate_last_10 is null) <> (mid_range_rate_last_10 is null)""") == 0
+    assert (
+        scalar(
+            con,
+            """select count(*) from shot_zone where (paint_rate_last_10 is null) <> (three_pt_rate_last_10 is null)
+        or (paint_rate_last_10 is null) <> (mid_range_rate_last_10 is null)""",
+        )
+        == 0
+    )
 
 
-@pytest.mark.parametrize("short, column, window", [
-    ("daily_cache", "cache_date", 14), ("composite", "game_date", 7),
-    ("shot_zone", "analysis_date", 14), ("team_defense", "analysis_date", 7),
-])
+@pytest.mark.parametrize(
+    "short, column, window",
+    [
+        ("daily_cache", "cache_date", 14),
+        ("composite", "game_date", 7),
+        ("shot_zone", "analysis_date", 14),
+        ("team_defense", "analysis_date", 7),
+    ],
+)
 def test_each_phase4_table_has_empty_game_dates_with_an_earlier_row_to_fall_back_to(con, short, column, window):
     empty = con.sql(f"""
         select d.game_date from (select distinct game_date from pgs where game_date >= date '2025-11-04') d
@@ -423,8 +521,14 @@ def reference_cache_games(history: list[dict], day: dt.date) -> list[dict]:
     """docs/upstream-tables.md: before D in season S, active, not DNP, minutes or points > 0; the
     82 newest; then points not NULL and (points > 0 or minutes not NULL). Newest first."""
     season = season_of(day)
-    games = [r for r in history if r["game_date"] < day and season_of(r["game_date"]) == season
-             and r["is_dnp"] is not True and ((r["minutes_played"] or 0) > 0 or (r["points"] or 0) > 0)][:82]
+    games = [
+        r
+        for r in history
+        if r["game_date"] < day
+        and season_of(r["game_date"]) == season
+        and r["is_dnp"] is not True
+        and ((r["minutes_played"] or 0) > 0 or (r["points"] or 0) > 0)
+    ][:82]
     return [r for r in games if r["points"] is not None and (r["points"] > 0 or r["minutes_played"] is not None)]
 
 
@@ -451,8 +555,12 @@ def test_daily_cache_rows_exist_exactly_where_upstream_writes_them(season_tables
     history = by_player(season_tables["pgs"])
     cache_keys = set(season_tables["daily_cache"].select("player_lookup", "cache_date").iter_rows())
     cache_dates = {d for _, d in cache_keys}
-    context = season_tables["upgc"].select("player_lookup", "game_date").unique().filter(
-        pl.col("game_date").is_in(list(cache_dates)))
+    context = (
+        season_tables["upgc"]
+        .select("player_lookup", "game_date")
+        .unique()
+        .filter(pl.col("game_date").is_in(list(cache_dates)))
+    )
     early_end = SEASON_START + dt.timedelta(days=13)
     assert not any(d <= early_end for d in cache_dates)
     for player, day in context.sample(n=1500, seed=5).iter_rows():
@@ -470,7 +578,11 @@ def test_phase4_and_phase3_points_averages_agree_where_their_game_sets_do(season
         day = row["cache_date"]
         listed = [r for r in history[row["player_lookup"]] if 1 <= (day - r["game_date"]).days <= 60][:10]
         played = [r for r in listed if r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0)]
-        if len(played) < 5 or len(played) != len(listed) or any(season_of(r["game_date"]) != season_of(day) for r in listed):
+        if (
+            len(played) < 5
+            or len(played) != len(listed)
+            or any(season_of(r["game_date"]) != season_of(day) for r in listed)
+        ):
             continue
         p3 = Fraction(sum(r["points"] for r in played[:5]), 5)
         assert abs(Fraction(row["points_avg_last_5"]) - p3) <= Fraction(1, 20)
@@ -488,9 +600,14 @@ def test_shot_zone_rates_use_games_up_to_and_including_d(season_world):
     starts = {s: day_number(REFERENCE.season_starts[s]) for s in world.params.seasons}
 
     def window(player, day, leak=True):
-        rows = [r for r in history[player] if (r["game_date"] <= day if leak else r["game_date"] < day)
-                and r["season"] == world.params.seasons[0] and r["is_dnp"] is not True
-                and ((r["minutes"] or 0) > 0 or sum((r[z] or 0) for z in ("paint_fga", "mid_fga", "three_fga")) > 0)]
+        rows = [
+            r
+            for r in history[player]
+            if (r["game_date"] <= day if leak else r["game_date"] < day)
+            and r["season"] == world.params.seasons[0]
+            and r["is_dnp"] is not True
+            and ((r["minutes"] or 0) > 0 or sum((r[z] or 0) for z in ("paint_fga", "mid_fga", "three_fga")) > 0)
+        ]
         return rows[:10]
 
     leaked = 0
@@ -503,8 +620,11 @@ def test_shot_zone_rates_use_games_up_to_and_including_d(season_world):
         if total == 0 or all(r["paint_fga"] is None for r in games):
             assert row["paint_rate_last_10"] is None
             continue
-        for zone, column in (("paint", "paint_rate_last_10"), ("mid", "mid_range_rate_last_10"),
-                             ("three", "three_pt_rate_last_10")):
+        for zone, column in (
+            ("paint", "paint_rate_last_10"),
+            ("mid", "mid_range_rate_last_10"),
+            ("three", "three_pt_rate_last_10"),
+        ):
             assert Decimal(row[column]) / 100 == half_up(Decimal(100 * totals[zone]) / total, 2)
         leaked += window(row["player"], row["game_date"], leak=False) != games
     assert leaked > 20  # same-day games are inside the window
@@ -517,10 +637,17 @@ def test_team_defense_means_last_15_games_up_to_d(season_world):
         games[r["team"]].append(r)
     played_on_day = 0
     for row in phase4.team_defense.sample(n=300, seed=4).iter_rows(named=True):
-        window = sorted((g for g in games[row["team"]] if g["game_date"] <= row["game_date"]),
-                        key=lambda g: (g["game_date"], g["game_idx"]), reverse=True)[:15]
-        assert Decimal(row["defensive_rating_last_15"]) / 100 == stored_mean(sum(g["drtg100"] for g in window), 100 * len(window), 2)
-        assert Decimal(row["opponent_pace"]) / 10 == stored_mean(sum(g["opp_pace10"] for g in window), 10 * len(window), 1)
+        window = sorted(
+            (g for g in games[row["team"]] if g["game_date"] <= row["game_date"]),
+            key=lambda g: (g["game_date"], g["game_idx"]),
+            reverse=True,
+        )[:15]
+        assert Decimal(row["defensive_rating_last_15"]) / 100 == stored_mean(
+            sum(g["drtg100"] for g in window), 100 * len(window), 2
+        )
+        assert Decimal(row["opponent_pace"]) / 10 == stored_mean(
+            sum(g["opp_pace10"] for g in window), 10 * len(window), 1
+        )
         played_on_day += window[0]["game_date"] == row["game_date"]
     assert played_on_day > 50
 
@@ -532,19 +659,30 @@ def test_daily_cache_team_columns_and_copied_shot_zone_rates(season_world):
         games[r["team"]].append(r)
     zones = {(r["player"], r["game_date"]): r for r in phase4.shot_zone.iter_rows(named=True)}
     emptied = set(phase4.empty_dates["shot_zone"])
-    for row in phase4.daily_cache.filter(~pl.col("game_date").is_in(list(emptied))).sample(n=300, seed=6).iter_rows(named=True):
-        window = sorted((g for g in games[row["team"]] if g["game_date"] < row["game_date"]),
-                        key=lambda g: (g["game_date"], g["game_idx"]), reverse=True)[:10]
-        assert Decimal(row["team_pace_last_10"]) / 10 == stored_mean(sum(g["pace10"] for g in window), 10 * len(window), 1)
-        assert Decimal(row["team_off_rating_last_10"]) / 100 == stored_mean(sum(g["ortg100"] for g in window), 100 * len(window), 2)
+    for row in (
+        phase4.daily_cache.filter(~pl.col("game_date").is_in(list(emptied))).sample(n=300, seed=6).iter_rows(named=True)
+    ):
+        window = sorted(
+            (g for g in games[row["team"]] if g["game_date"] < row["game_date"]),
+            key=lambda g: (g["game_date"], g["game_idx"]),
+            reverse=True,
+        )[:10]
+        assert Decimal(row["team_pace_last_10"]) / 10 == stored_mean(
+            sum(g["pace10"] for g in window), 10 * len(window), 1
+        )
+        assert Decimal(row["team_off_rating_last_10"]) / 100 == stored_mean(
+            sum(g["ortg100"] for g in window), 100 * len(window), 2
+        )
         zone = zones.get((row["player"], row["game_date"]))
         assert row["paint_rate_last_10"] == (zone["paint_rate_last_10"] if zone else None)
 
 
 def test_composite_fatigue_follows_the_upstream_formula(season_tables):
     pgs = by_player(season_tables["pgs"])
-    upgc = {(r["player_lookup"], r["game_date"]): r
-            for r in season_tables["upgc"].unique(["player_lookup", "game_date"], keep="first").iter_rows(named=True)}
+    upgc = {
+        (r["player_lookup"], r["game_date"]): r
+        for r in season_tables["upgc"].unique(["player_lookup", "game_date"], keep="first").iter_rows(named=True)
+    }
     comp = season_tables["composite"]
     assert comp["fatigue_score"].min() >= 0 and comp["fatigue_score"].max() <= 100
     for column, bound in (("pace_score", 3), ("usage_spike_score", 3), ("shot_zone_mismatch_score", 10)):
@@ -587,7 +725,9 @@ def test_parameters_scale_the_world(tmp_path):
     tables = read(Snapshot.open(report.out))
     assert tables["pgs"]["team_abbr"].n_unique() == 8
     assert set(tables["pgs"]["season_year"].unique().to_list()) == {2024, 2025}
-    per_team_game = tables["pgs"].group_by("game_id", "team_abbr").agg(pl.col("player_lookup").n_unique())["player_lookup"]
+    per_team_game = (
+        tables["pgs"].group_by("game_id", "team_abbr").agg(pl.col("player_lookup").n_unique())["player_lookup"]
+    )
     assert per_team_game.max() <= 11  # ten rostered players plus at most one call-up
     assert report.served[0] == dt.date(2024, 10, 22)
     rows = {t.key: t.rows for t in report.tables}
@@ -618,8 +758,11 @@ def test_nba5_has_the_scale_of_the_real_table():
     con = duckdb.connect()
     snapshot.register(con)
     starts = ", ".join(f"(date '{d}')" for d in REFERENCE.season_starts.values())
-    output_rows = scalar(con, f"""select count(*) from (select distinct player_lookup, game_date from pgs) p
-        where not exists (select 1 from (values {starts}) v(s) where p.game_date - v.s between 0 and 13)""")
+    output_rows = scalar(
+        con,
+        f"""select count(*) from (select distinct player_lookup, game_date from pgs) p
+        where not exists (select 1 from (values {starts}) v(s) where p.game_date - v.s between 0 and 13)""",
+    )
     assert 130_000 <= output_rows <= 150_000
     assert sorted(scalar(con, "select list(distinct season_year) from pgs")) == [2021, 2022, 2023, 2024, 2025]
     sizes = {t.spec.short: t.rows for t in snapshot.tables.values()}
@@ -633,14 +776,20 @@ def test_nba5_has_the_scale_of_the_real_table():
 def test_dates_without_upgc_get_phase4_rows_from_the_pgs_players(con):
     """docs/upstream-tables.md: when UPGC is empty for D, the processors build a context from the
     PGS players of D; the daily cache then has rows only for players who played on D."""
-    days = [d for (d,) in con.sql("""select distinct game_date from pgs p where game_date > date '2025-11-04'
-        and not exists (select 1 from upgc u where u.game_date = p.game_date)""").fetchall()]
+    days = [
+        d
+        for (d,) in con.sql("""select distinct game_date from pgs p where game_date > date '2025-11-04'
+        and not exists (select 1 from upgc u where u.game_date = p.game_date)""").fetchall()
+    ]
     assert days
     counts = []
     for day in days:
         counts.append(scalar(con, f"select count(*) from daily_cache where cache_date = date '{day}'"))
-        strangers = scalar(con, f"""select count(*) from daily_cache c where cache_date = date '{day}' and not exists
-            (select 1 from pgs p where p.player_lookup = c.player_lookup and p.game_date = c.cache_date)""")
+        strangers = scalar(
+            con,
+            f"""select count(*) from daily_cache c where cache_date = date '{day}' and not exists
+            (select 1 from pgs p where p.player_lookup = c.player_lookup and p.game_date = c.cache_date)""",
+        )
         assert strangers == 0
     assert max(counts) > 0  # (a date may also be one the cache lost entirely)
 
@@ -668,8 +817,12 @@ def test_committed_small_fixture_has_the_imperfections_of_its_month():
         "BettingPros only": """select count(*) from bettingpros b where market_type = 'points' and not exists
             (select 1 from odds_api o where o.player_lookup = b.player_lookup and o.game_date = b.game_date)""",
     }
-    for short, column in (("daily_cache", "cache_date"), ("composite", "game_date"), ("shot_zone", "analysis_date"),
-                          ("team_defense", "analysis_date")):
+    for short, column in (
+        ("daily_cache", "cache_date"),
+        ("composite", "game_date"),
+        ("shot_zone", "analysis_date"),
+        ("team_defense", "analysis_date"),
+    ):
         checks[f"{short} empty date"] = f"""select count(*) from (select distinct game_date from pgs
             where game_date between date '2025-11-04' and date '2025-11-30') d
             where not exists (select 1 from {short} x where x.{column} = d.game_date)"""

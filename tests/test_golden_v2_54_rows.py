@@ -19,14 +19,13 @@ import math
 
 import polars as pl
 import pytest
+from vectors.v54 import vectors_dir
 
 from fsengine.contracts import load_contract
 from fsengine.output.rows import output_rows
 from fsengine.output.schema import output_schema
 
-from vectors.v54 import vectors_dir
-
-RUN_TS = dt.datetime(2026, 7, 27, 12, tzinfo=dt.timezone.utc)
+RUN_TS = dt.datetime(2026, 7, 27, 12, tzinfo=dt.UTC)
 DEFAULTED = {"default", "missing", "fallback"}
 TIMESTAMPS = {"created_at", "updated_at", "quality_computed_at"}
 N = 60
@@ -65,8 +64,16 @@ def produced(expected, contract):
         tags.append(row_tags)
         values.append(in_memory_values(row, row_tags, contract))
     assembled = expected.select(
-        "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home", "days_rest",
-        "historical_completeness", "cache_miss_fallback_used", "vegas_line_source",
+        "player_lookup",
+        "universal_player_id",
+        "game_date",
+        "game_id",
+        "opponent_team_abbr",
+        "is_home",
+        "days_rest",
+        "historical_completeness",
+        "cache_miss_fallback_used",
+        "vegas_line_source",
     ).with_columns(
         pl.Series("feature_values", values, dtype=pl.List(pl.Float64)),
         pl.Series("feature_tags", tags, dtype=pl.List(pl.Utf8)),

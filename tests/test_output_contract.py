@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
 from contract_table import DOCUMENTED_COLUMNS, DOCUMENTED_NAMES, arrow_type_matches, bigquery_fields, parse_type
+
 from fsengine.output.schema import OUTPUT_COLUMNS, OUTPUT_NAMES, OUTPUT_SCHEMA, output_dir, write_output
 
 
@@ -15,7 +15,14 @@ def test_documented_table_is_the_143_numbered_columns_of_the_spec():
     assert [number for number, *_ in DOCUMENTED_COLUMNS] == list(range(1, 144))
     assert len(set(DOCUMENTED_NAMES)) == 143
     assert [n for _, n, _, nn in DOCUMENTED_COLUMNS if nn] == [
-        "player_lookup", "game_date", "game_id", "feature_count", "feature_version", "data_source", "created_at"]
+        "player_lookup",
+        "game_date",
+        "game_id",
+        "feature_count",
+        "feature_version",
+        "data_source",
+        "created_at",
+    ]
     for _, name, type_text, _ in DOCUMENTED_COLUMNS:
         parse_type(type_text)  # every documented type is one the spec defines
 
@@ -57,8 +64,11 @@ def test_written_parquet_has_the_documented_columns_and_types(tmp_path):
     (part,) = sorted(output_dir(tmp_path).glob("*.parquet"))
     schema = pq.read_schema(part)
     assert schema.names == DOCUMENTED_NAMES
-    wrong = [f"{name}: {schema.field(name).type} for {type_text}" for _, name, type_text, _ in DOCUMENTED_COLUMNS
-             if not arrow_type_matches(schema.field(name).type, type_text)]
+    wrong = [
+        f"{name}: {schema.field(name).type} for {type_text}"
+        for _, name, type_text, _ in DOCUMENTED_COLUMNS
+        if not arrow_type_matches(schema.field(name).type, type_text)
+    ]
     assert wrong == []
     assert [not f.nullable for f in schema] == [nn for *_, nn in DOCUMENTED_COLUMNS]
 
@@ -91,7 +101,10 @@ def test_bigquery_fields_of_the_documented_table():
     completeness = by_name["historical_completeness"]
     assert completeness.field_type == "RECORD"
     assert [(f.name, f.field_type, f.mode) for f in completeness.fields] == [
-        ("games_found", "INT64", "NULLABLE"), ("games_expected", "INT64", "NULLABLE"),
-        ("is_complete", "BOOL", "NULLABLE"), ("is_bootstrap", "BOOL", "NULLABLE"),
-        ("contributing_game_dates", "DATE", "REPEATED")]
+        ("games_found", "INT64", "NULLABLE"),
+        ("games_expected", "INT64", "NULLABLE"),
+        ("is_complete", "BOOL", "NULLABLE"),
+        ("is_bootstrap", "BOOL", "NULLABLE"),
+        ("contributing_game_dates", "DATE", "REPEATED"),
+    ]
     assert sum(f.mode == "REQUIRED" for f in fields) == 7

@@ -10,11 +10,11 @@ import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference.quality_reference import B
+from test_finalize import RUN_TS, assembled, placeholder_row, scored_row
 
 from fsengine.output import rows as finalize
 from fsengine.output.schema import OUTPUT_SCHEMA, read_output, write_output
-from reference.quality_reference import B
-from test_finalize import RUN_TS, assembled, placeholder_row, scored_row
 
 TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "é", "{", '"', " ", "\u3000"]), max_size=6))
 TEXT_LIST = st.lists(st.text(alphabet=st.sampled_from(["x", "é", "_"]), max_size=4), max_size=4)

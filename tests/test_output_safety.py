@@ -28,8 +28,14 @@ PGS = "nba_analytics.player_game_summary"
 
 
 def fsengine(*args: str, cwd: Path | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fsengine", *map(str, args)], capture_output=True, text=True,
-                          timeout=timeout, cwd=cwd, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "fsengine", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def said(done: subprocess.CompletedProcess) -> str:
@@ -86,15 +92,18 @@ def test_a_snapshot_with_a_file_the_manifest_does_not_list_is_not_replaced(tmp_p
 
 
 def test_snapshot_command_refuses_a_foreign_folder_before_any_call(tmp_path):
+    import datetime as dt
+
     from fsengine.config import load_config
     from fsengine.errors import OutputError
     from fsengine.snapshot.read import take_snapshot
-    import datetime as dt
 
     target = tmp_path / "photos"
     target.mkdir()
     (target / "cat.jpg").write_bytes(b"\xff\xd8")
-    config = load_config(project="fse-test-robust", api_endpoint="http://127.0.0.1:9", storage_endpoint="127.0.0.1:9", anonymous=True)
+    config = load_config(
+        project="fse-test-robust", api_endpoint="http://127.0.0.1:9", storage_endpoint="127.0.0.1:9", anonymous=True
+    )
     with pytest.raises(OutputError, match="empty or new folder"):
         take_snapshot(config, dt.date(2025, 11, 4), dt.date(2025, 11, 5), target)
     assert (target / "cat.jpg").is_file()
@@ -133,8 +142,12 @@ def _snapshot_with_empty(tmp_path: Path, key: str) -> Path:
     created = snap.manifest["tables"][PGS]["snapshot_time"]
     import datetime as dt
 
-    return write_snapshot(tmp_path / f"empty-{key}", tables, bounds,
-                          snapshot_time=dt.datetime.fromisoformat(created.replace("Z", "+00:00")))
+    return write_snapshot(
+        tmp_path / f"empty-{key}",
+        tables,
+        bounds,
+        snapshot_time=dt.datetime.fromisoformat(created.replace("Z", "+00:00")),
+    )
 
 
 def test_an_empty_spine_table_is_an_error_and_keeps_the_previous_output(tmp_path):
@@ -142,15 +155,42 @@ def test_an_empty_spine_table_is_an_error_and_keeps_the_previous_output(tmp_path
     assert fsengine("backfill", "--out", out).returncode == 0
     before = read_output(out)
     empty = _snapshot_with_empty(tmp_path, PGS)
-    done = fsengine("backfill", "--out", out, "--snapshot", empty, "--start", "2025-11-10", "--end", "2025-11-12",
-                    "--mode", "backfill", "--as-of", "2026-01-01")
+    done = fsengine(
+        "backfill",
+        "--out",
+        out,
+        "--snapshot",
+        empty,
+        "--start",
+        "2025-11-10",
+        "--end",
+        "2025-11-12",
+        "--mode",
+        "backfill",
+        "--as-of",
+        "2026-01-01",
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "no row" in said(done) and "--allow-empty" in said(done)
     assert read_output(out).equals(before)
     assert litter(out) == []
 
-    allowed = fsengine("backfill", "--out", out, "--snapshot", empty, "--start", "2025-11-10", "--end", "2025-11-12",
-                       "--mode", "backfill", "--as-of", "2026-01-01", "--allow-empty")
+    allowed = fsengine(
+        "backfill",
+        "--out",
+        out,
+        "--snapshot",
+        empty,
+        "--start",
+        "2025-11-10",
+        "--end",
+        "2025-11-12",
+        "--mode",
+        "backfill",
+        "--as-of",
+        "2026-01-01",
+        "--allow-empty",
+    )
     assert allowed.returncode == 0, allowed.stdout + allowed.stderr
     assert read_output(out).num_rows == 0
 
@@ -175,8 +215,11 @@ def test_a_killed_backfill_leaves_the_old_or_the_new_output_and_no_litter(tmp_pa
         fraction = fractions.pop(0)
         if not fractions and kills < 3 and extra:
             fractions.append(extra.pop(0))
-        child = subprocess.Popen([sys.executable, "-m", "fsengine", "backfill", "--out", str(out)],
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "fsengine", "backfill", "--out", str(out)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(whole * fraction)
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
@@ -194,8 +237,11 @@ def test_a_killed_backfill_leaves_the_old_or_the_new_output_and_no_litter(tmp_pa
 def test_the_staging_folder_of_a_terminated_backfill_is_removed_by_the_next_run(tmp_path):
     out = tmp_path / "out"
     assert fsengine("backfill", "--out", out).returncode == 0
-    child = subprocess.Popen([sys.executable, "-m", "fsengine", "backfill", "--out", str(out)],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "fsengine", "backfill", "--out", str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 60
     while not litter(out) and time.monotonic() < deadline and child.poll() is None:
         time.sleep(0.005)
@@ -257,9 +303,18 @@ def _dead_pid() -> int:
 def test_output_and_snapshot_folders_honour_the_umask(tmp_path):
     out, snap = tmp_path / "out", tmp_path / "snap"
     for args in (("backfill", "--out", out), ("fixtures", "generate", "--preset", "small", "--out", snap)):
-        done = subprocess.run([sys.executable, "-c", "import os, sys; os.umask(0o022); from fsengine.cli import app; "
-                               "sys.argv = ['fsengine', *sys.argv[1:]]; app()", *map(str, args)],
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import os, sys; os.umask(0o022); from fsengine.cli import app; "
+                "sys.argv = ['fsengine', *sys.argv[1:]]; app()",
+                *map(str, args),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         assert done.returncode == 0, done.stderr
     assert (out / "ml_feature_store_v2").stat().st_mode & 0o777 == 0o755
     assert (out / "fsengine-run.json").stat().st_mode & 0o777 == 0o644
@@ -291,9 +346,13 @@ def test_a_file_too_large_for_the_limit_is_one_clear_error_and_keeps_the_previou
     out = tmp_path / "out"
     assert fsengine("backfill", "--out", out).returncode == 0
     before = read_output(out)
-    done = subprocess.run([sys.executable, "-m", "fsengine", "backfill", "--out", str(out)], capture_output=True,
-                          text=True, timeout=300,
-                          preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000)))
+    done = subprocess.run(
+        [sys.executable, "-m", "fsengine", "backfill", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000)),
+    )
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr
     assert str(out / "ml_feature_store_v2") in said(done) and "file size limit" in said(done)
@@ -354,8 +413,10 @@ def test_a_bad_memory_limit_is_refused(tmp_path):
 
 
 def test_the_default_memory_limit_follows_the_address_space_limit():
-    code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30)); "
-            "from fsengine.pipeline import default_memory_limit; print(default_memory_limit())")
+    code = (
+        "import resource; resource.setrlimit(resource.RLIMIT_AS, (8 * 2**30, 8 * 2**30)); "
+        "from fsengine.pipeline import default_memory_limit; print(default_memory_limit())"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     value = done.stdout.strip()

@@ -17,12 +17,11 @@ import struct
 from pathlib import Path
 
 import pytest
-
-from fsengine.snapshot.format import Snapshot
-
-from fsengine.engine.compute import compute
 from reference.engine_reference import ReferenceWorld
 from worlds import world_path
+
+from fsengine.engine.compute import compute
+from fsengine.snapshot.format import Snapshot
 
 REPO = Path(__file__).resolve().parents[1]
 SAMPLE_SIZE = 1500
@@ -137,6 +136,7 @@ def engine_rows(snapshot: Snapshot, start: dt.date, end: dt.date, mode: str, as_
 
 def coverage(ref_rows: list[dict]) -> dict[str, int]:
     """What the compared rows exercise (printed with the result, checked by some tests)."""
+
     def has_nan(r):
         return any(v is not None and math.isnan(v) for v in r["feature_values"])
 
@@ -220,11 +220,14 @@ def test_parity_season_sample():
     as_of = end - dt.timedelta(days=20)  # the last three weeks in production mode
     spine = ref.spine(start, end, "auto", as_of)
     keys = _sample([(s["player_lookup"], s["game_date"]) for s in spine], SAMPLE_SIZE)
-    ref_rows = [ref.row(s["player_lookup"], s["game_date"], s) for s in spine
-                if (s["player_lookup"], s["game_date"]) in keys]
+    ref_rows = [
+        ref.row(s["player_lookup"], s["game_date"], s) for s in spine if (s["player_lookup"], s["game_date"]) in keys
+    ]
     rows = engine_rows(snapshot, start, end, "auto", as_of)
     spine_keys = {(s["player_lookup"], s["game_date"]) for s in spine}
-    extra = [(r["player_lookup"], r["game_date"]) for r in rows if (r["player_lookup"], r["game_date"]) not in spine_keys]
+    extra = [
+        (r["player_lookup"], r["game_date"]) for r in rows if (r["player_lookup"], r["game_date"]) not in spine_keys
+    ]
     plain, tied = compare(rows, ref_rows, keys=keys)
     plain[:0] = [(p, d, "row", "emitted", "not in the reference spine") for p, d in extra]
     message = report(plain, tied, f"season sample of {len(keys)} rows (as_of {as_of}) {coverage(ref_rows)}")
@@ -243,16 +246,38 @@ def _edge_world_tables() -> dict[str, list[dict]]:
 
     d1, d2, early, leap = dt.date(2026, 1, 20), dt.date(2026, 1, 21), dt.date(2025, 10, 25), dt.date(2028, 2, 29)
     back = lambda day, n: day - dt.timedelta(days=n)  # noqa: E731
-    rows: dict[str, list[dict]] = {k: [] for k in ("pgs", "upgc", "daily_cache", "composite", "shot_zone",
-                                                   "team_defense", "team_offense", "odds_api", "bettingpros")}
+    rows: dict[str, list[dict]] = {
+        k: []
+        for k in (
+            "pgs",
+            "upgc",
+            "daily_cache",
+            "composite",
+            "shot_zone",
+            "team_defense",
+            "team_offense",
+            "odds_api",
+            "bettingpros",
+        )
+    }
     players = ["worked", "gate_hi", "gate_lo", "nullzone", "unknown", "nohist", "vegas", "dup", "dnps", "seasonnan"]
     for p in players:
         for day in (d1, d2):
             opponent = "" if p == "unknown" else ("ZZZ" if p == "nohist" else "BOS")
             rows["pgs"].append(pgs(p, day, opponent=opponent))
-            rows["upgc"].append(upgc(p, day, opponent=opponent, home_game=p != "dnps", days_rest=1 + len(p) % 3,
-                                     opponent_days_rest=0, season_phase="mid", player_status="Probable",
-                                     back_to_back=p == "vegas"))
+            rows["upgc"].append(
+                upgc(
+                    p,
+                    day,
+                    opponent=opponent,
+                    home_game=p != "dnps",
+                    days_rest=1 + len(p) % 3,
+                    opponent_days_rest=0,
+                    season_phase="mid",
+                    player_status="Probable",
+                    back_to_back=p == "vegas",
+                )
+            )
         rows["upgc"].append(upgc(p, early, home_game=True, days_rest=2))
         rows["pgs"].append(pgs(p, leap, opponent="BOS"))
         rows["pgs"].append(pgs(p, dt.date(2027, 2, 28), points=len(p), opponent="BOS"))
@@ -260,9 +285,18 @@ def _edge_world_tables() -> dict[str, list[dict]]:
     # openers fix the starts of seasons 2026 and 2027 (no built-in date: earliest PGS row)
     rows["pgs"] += [pgs("opener", dt.date(2026, 10, 20)), pgs("opener", dt.date(2027, 10, 19))]
     # §9 worked example history for "worked"
-    worked = [(30, 34, 8, False), (25, 31, 5, False), (None, None, None, True), (20, 30, 4, False),
-              (10, 22, 2, False), (15, 28, 3, False), (22, 33, 6, False), (18, 29, 4, False), (0, 12, 0, False),
-              (14, 26, 2, False)]
+    worked = [
+        (30, 34, 8, False),
+        (25, 31, 5, False),
+        (None, None, None, True),
+        (20, 30, 4, False),
+        (10, 22, 2, False),
+        (15, 28, 3, False),
+        (22, 33, 6, False),
+        (18, 29, 4, False),
+        (0, 12, 0, False),
+        (14, 26, 2, False),
+    ]
     for i, (points, minutes, ft, dnp) in enumerate(worked):
         rows["pgs"].append(pgs("worked", back(d1, i + 1), points, minutes, ft, dnp, opponent="BOS"))
     for k in range(46):
@@ -282,25 +316,52 @@ def _edge_world_tables() -> dict[str, list[dict]]:
     # Phase 4 at d1 (d2 has none: every table-level fallback fires there)
     rows["daily_cache"] += [
         dict(player_lookup="worked", cache_date=back(d1, 3), points_avg_last_5=99.0),  # ignored: table has d1 rows
-        dict(player_lookup="nullzone", cache_date=d1, paint_rate_last_10=40.0, three_pt_rate_last_10=35.12,
-             points_avg_last_5=20.0, points_avg_season=17.5, points_std_last_10=6.25, minutes_avg_last_10=0.0),
-        dict(player_lookup="unknown", cache_date=d1, points_avg_season=0.0, points_std_last_10=0.0,
-             paint_rate_last_10=35.12, three_pt_rate_last_10=33.33, team_pace_last_10=101.5,
-             team_off_rating_last_10=115.25, games_in_last_7_days=4),
+        dict(
+            player_lookup="nullzone",
+            cache_date=d1,
+            paint_rate_last_10=40.0,
+            three_pt_rate_last_10=35.12,
+            points_avg_last_5=20.0,
+            points_avg_season=17.5,
+            points_std_last_10=6.25,
+            minutes_avg_last_10=0.0,
+        ),
+        dict(
+            player_lookup="unknown",
+            cache_date=d1,
+            points_avg_season=0.0,
+            points_std_last_10=0.0,
+            paint_rate_last_10=35.12,
+            three_pt_rate_last_10=33.33,
+            team_pace_last_10=101.5,
+            team_off_rating_last_10=115.25,
+            games_in_last_7_days=4,
+        ),
         dict(player_lookup="vegas", cache_date=d1, points_avg_last_5=30.0, points_std_last_10=2.0),
     ]
     rows["composite"] += [
         dict(player_lookup="gate_hi", game_date=d1, fatigue_score=120, shot_zone_mismatch_score=1.0),
         dict(player_lookup="gate_lo", game_date=d1, fatigue_score=-1),
-        dict(player_lookup="worked", game_date=d1, fatigue_score=100, shot_zone_mismatch_score=-3.3,
-             pace_score=1.5, usage_spike_score=0.7),
+        dict(
+            player_lookup="worked",
+            game_date=d1,
+            fatigue_score=100,
+            shot_zone_mismatch_score=-3.3,
+            pace_score=1.5,
+            usage_spike_score=0.7,
+        ),
         dict(player_lookup="dup", game_date=d1, fatigue_score=80, pace_score=2.0),
         dict(player_lookup="dup", game_date=d1, fatigue_score=75, pace_score=-2.0),
     ]
     rows["shot_zone"] += [
         dict(player_lookup="nullzone", analysis_date=d1),
-        dict(player_lookup="worked", analysis_date=back(d1, 1), paint_rate_last_10=50.0,
-             mid_range_rate_last_10=20.0, three_pt_rate_last_10=30.0),
+        dict(
+            player_lookup="worked",
+            analysis_date=back(d1, 1),
+            paint_rate_last_10=50.0,
+            mid_range_rate_last_10=20.0,
+            three_pt_rate_last_10=30.0,
+        ),
         dict(player_lookup="unknown", analysis_date=d1, mid_range_rate_last_10=18.45),
     ]
     rows["team_defense"] += [
@@ -308,28 +369,67 @@ def _edge_world_tables() -> dict[str, list[dict]]:
         dict(team_abbr="BOS", analysis_date=d1, defensive_rating_last_15=111.0, opponent_pace=99.1),
         dict(team_abbr="MIA", analysis_date=back(d1, 6), defensive_rating_last_15=108.0, opponent_pace=97.0),
     ]
-    rows["team_offense"] += [dict(team_abbr="TEA", game_date=back(d1, k), season_year=2025, win_flag=k % 3 == 0)
-                             for k in range(1, 9)]
+    rows["team_offense"] += [
+        dict(team_abbr="TEA", game_date=back(d1, k), season_year=2025, win_flag=k % 3 == 0) for k in range(1, 9)
+    ]
     later = STAMP + dt.timedelta(hours=3)
     for day in (d1, d2):
         rows["odds_api"] += [
             dict(player_lookup="vegas", game_date=day, bookmaker="fanduel", points_line=21.5, snapshot_timestamp=later),
             dict(player_lookup="vegas", game_date=day, bookmaker="betmgm", points_line=20.5, snapshot_timestamp=later),
-            dict(player_lookup="vegas", game_date=day, bookmaker="draftkings", points_line=0.0, snapshot_timestamp=later),
-            dict(player_lookup="worked", game_date=day, bookmaker="draftkings", points_line=24.5, snapshot_timestamp=STAMP),
-            dict(player_lookup="worked", game_date=day, bookmaker="draftkings", points_line=25.5, snapshot_timestamp=later),
+            dict(
+                player_lookup="vegas", game_date=day, bookmaker="draftkings", points_line=0.0, snapshot_timestamp=later
+            ),
+            dict(
+                player_lookup="worked",
+                game_date=day,
+                bookmaker="draftkings",
+                points_line=24.5,
+                snapshot_timestamp=STAMP,
+            ),
+            dict(
+                player_lookup="worked",
+                game_date=day,
+                bookmaker="draftkings",
+                points_line=25.5,
+                snapshot_timestamp=later,
+            ),
             dict(player_lookup=None, game_date=day, bookmaker="draftkings", points_line=9.5, snapshot_timestamp=later),
         ]
         rows["bettingpros"] += [
-            dict(player_lookup="nullzone", game_date=day, market_type="points", points_line=22.5, opening_line=0.0,
-                 created_at=STAMP),
-            dict(player_lookup="dup", game_date=day, market_type="points", points_line=18.5, opening_line=None,
-                 created_at=STAMP),
-            dict(player_lookup="dup", game_date=day, market_type="points", points_line=18.5, opening_line=17.5,
-                 created_at=STAMP),
+            dict(
+                player_lookup="nullzone",
+                game_date=day,
+                market_type="points",
+                points_line=22.5,
+                opening_line=0.0,
+                created_at=STAMP,
+            ),
+            dict(
+                player_lookup="dup",
+                game_date=day,
+                market_type="points",
+                points_line=18.5,
+                opening_line=None,
+                created_at=STAMP,
+            ),
+            dict(
+                player_lookup="dup",
+                game_date=day,
+                market_type="points",
+                points_line=18.5,
+                opening_line=17.5,
+                created_at=STAMP,
+            ),
             dict(player_lookup="dup", game_date=day, market_type="rebounds", points_line=5.5, created_at=later),
-            dict(player_lookup="worked", game_date=day, market_type="points", points_line=23.5, opening_line=22.0,
-                 created_at=later),
+            dict(
+                player_lookup="worked",
+                game_date=day,
+                market_type="points",
+                points_line=23.5,
+                opening_line=22.0,
+                created_at=later,
+            ),
         ]
     return rows
 
@@ -348,7 +448,9 @@ def test_parity_edge_world(tmp_path, minutes_type):
         ("production", end + dt.timedelta(days=1)),
     ]
     for mode, as_of in runs:
-        counts = assert_parity(snapshot, ref, start, end, mode, as_of, f"edge world ({minutes_type}), {mode} as_of {as_of}")
+        counts = assert_parity(
+            snapshot, ref, start, end, mode, as_of, f"edge world ({minutes_type}), {mode} as_of {as_of}"
+        )
         assert counts["with_nan"] > 0 and counts["tie_affected"] > 0
         if mode == "backfill":
             dates = {r["game_date"] for r in ref.rows(start, end, mode, as_of)}
@@ -362,8 +464,9 @@ def test_parity_edge_world(tmp_path, minutes_type):
 # --------------------------------------------------------------------------- random tiny worlds
 
 
-def _random_world_tables(seed: int, first: dt.date, last: dt.date, minutes_type: str,
-                         float_divisor: int = 10) -> dict[str, list[dict]]:
+def _random_world_tables(
+    seed: int, first: dt.date, last: dt.date, minutes_type: str, float_divisor: int = 10
+) -> dict[str, list[dict]]:
     """A small random world dense in corner cases: NULLs, zeros, duplicates (identical and
     different), unknown opponents, dates where a Phase-4 table is empty, ties in Vegas feeds,
     preseason rows, fatigue outside the gate, fractional NUMERIC minutes."""
@@ -377,8 +480,20 @@ def _random_world_tables(seed: int, first: dt.date, last: dt.date, minutes_type:
     players = [f"p{i}" for i in range(7)]
     team_of = {p: rng.choice(teams) for p in players}
     days = [first + dt.timedelta(days=k) for k in range((last - first).days + 1)]
-    rows: dict[str, list[dict]] = {k: [] for k in ("pgs", "upgc", "daily_cache", "composite", "shot_zone",
-                                                   "team_defense", "team_offense", "odds_api", "bettingpros")}
+    rows: dict[str, list[dict]] = {
+        k: []
+        for k in (
+            "pgs",
+            "upgc",
+            "daily_cache",
+            "composite",
+            "shot_zone",
+            "team_defense",
+            "team_offense",
+            "odds_api",
+            "bettingpros",
+        )
+    }
 
     def maybe(value, p_null=0.15):
         return None if rng.random() < p_null else value
@@ -403,70 +518,128 @@ def _random_world_tables(seed: int, first: dt.date, last: dt.date, minutes_type:
             opponent = rng.choice([t for t in teams if t != team] + ([""] if rng.random() < 0.1 else []))
             if rng.random() < 0.6:
                 season = day.year if day.month >= 10 else day.year - 1
-                row = pgs(p, day, points=maybe(rng.randint(0, 40), 0.2), minutes=minutes(),
-                          ft=maybe(rng.randint(0, 10), 0.2), dnp=maybe(rng.random() < 0.2, 0.3), opponent=opponent,
-                          team=team, season_year=season if rng.random() > 0.05 else season - 1,
-                          universal_player_id=maybe(f"{p}_001", 0.1))
+                row = pgs(
+                    p,
+                    day,
+                    points=maybe(rng.randint(0, 40), 0.2),
+                    minutes=minutes(),
+                    ft=maybe(rng.randint(0, 10), 0.2),
+                    dnp=maybe(rng.random() < 0.2, 0.3),
+                    opponent=opponent,
+                    team=team,
+                    season_year=season if rng.random() > 0.05 else season - 1,
+                    universal_player_id=maybe(f"{p}_001", 0.1),
+                )
                 if rng.random() < 0.3:  # some game ids with no third token, away games
                     row["game_id"] = rng.choice([f"{day:%Y%m%d}_{team}_{opponent}", f"{day:%Y%m%d}"])
                 rows["pgs"].append(row)
                 if rng.random() < 0.12:
-                    rows["pgs"].append(dict(row) if rng.random() < 0.5 else dict(row, points=maybe(rng.randint(0, 40)),
-                                                                                      minutes_played=minutes()))
+                    rows["pgs"].append(
+                        dict(row)
+                        if rng.random() < 0.5
+                        else dict(row, points=maybe(rng.randint(0, 40)), minutes_played=minutes())
+                    )
             if rng.random() < 0.6:
-                row = upgc(p, day, opponent=opponent, team=rng.choice([team, team, ""]),
-                           home_game=maybe(rng.random() < 0.5), back_to_back=maybe(rng.random() < 0.3),
-                           season_phase=maybe(rng.choice(["early", "mid", "Playoffs", "late"])),
-                           days_rest=maybe(rng.randint(0, 5)), opponent_days_rest=maybe(rng.choice([0, 0, 1, 3])),
-                           player_status=maybe(rng.choice(["Available", "probable", "QUESTIONABLE", "doubtful", "out",
-                                                            "day-to-day"])))
+                row = upgc(
+                    p,
+                    day,
+                    opponent=opponent,
+                    team=rng.choice([team, team, ""]),
+                    home_game=maybe(rng.random() < 0.5),
+                    back_to_back=maybe(rng.random() < 0.3),
+                    season_phase=maybe(rng.choice(["early", "mid", "Playoffs", "late"])),
+                    days_rest=maybe(rng.randint(0, 5)),
+                    opponent_days_rest=maybe(rng.choice([0, 0, 1, 3])),
+                    player_status=maybe(
+                        rng.choice(["Available", "probable", "QUESTIONABLE", "doubtful", "out", "day-to-day"])
+                    ),
+                )
                 rows["upgc"].append(row)
                 if rng.random() < 0.1:
-                    rows["upgc"].append(dict(row, days_rest=maybe(rng.randint(0, 5)), home_game=maybe(rng.random() < 0.5)))
+                    rows["upgc"].append(
+                        dict(row, days_rest=maybe(rng.randint(0, 5)), home_game=maybe(rng.random() < 0.5))
+                    )
             copies = 2 if rng.random() < 0.08 else 1
             for _ in range(copies):
                 if not empty["daily_cache"] and rng.random() < 0.7:
-                    rows["daily_cache"].append(dict(
-                        player_lookup=p, cache_date=day, points_avg_last_5=dec(0, 35, 1),
-                        points_avg_last_10=dec(0, 35, 1), points_avg_season=rng.choice([dec(0, 35, 1), Decimal(0)]),
-                        points_std_last_10=rng.choice([dec(0, 12, 2), Decimal(0)]),
-                        games_in_last_7_days=maybe(rng.randint(0, 4)), paint_rate_last_10=dec(0, 100, 2),
-                        three_pt_rate_last_10=dec(0, 100, 2), team_pace_last_10=dec(90, 110, 1),
-                        team_off_rating_last_10=dec(100, 125, 2),
-                        minutes_avg_last_10=rng.choice([dec(0, 40, 1), Decimal(0)])))
+                    rows["daily_cache"].append(
+                        dict(
+                            player_lookup=p,
+                            cache_date=day,
+                            points_avg_last_5=dec(0, 35, 1),
+                            points_avg_last_10=dec(0, 35, 1),
+                            points_avg_season=rng.choice([dec(0, 35, 1), Decimal(0)]),
+                            points_std_last_10=rng.choice([dec(0, 12, 2), Decimal(0)]),
+                            games_in_last_7_days=maybe(rng.randint(0, 4)),
+                            paint_rate_last_10=dec(0, 100, 2),
+                            three_pt_rate_last_10=dec(0, 100, 2),
+                            team_pace_last_10=dec(90, 110, 1),
+                            team_off_rating_last_10=dec(100, 125, 2),
+                            minutes_avg_last_10=rng.choice([dec(0, 40, 1), Decimal(0)]),
+                        )
+                    )
                 if not empty["composite"] and rng.random() < 0.7:
-                    rows["composite"].append(dict(
-                        player_lookup=p, game_date=day, fatigue_score=maybe(rng.randint(-5, 105)),
-                        shot_zone_mismatch_score=dec(-10, 10, 1), pace_score=dec(-3, 3, 1),
-                        usage_spike_score=dec(-3, 3, 1)))
+                    rows["composite"].append(
+                        dict(
+                            player_lookup=p,
+                            game_date=day,
+                            fatigue_score=maybe(rng.randint(-5, 105)),
+                            shot_zone_mismatch_score=dec(-10, 10, 1),
+                            pace_score=dec(-3, 3, 1),
+                            usage_spike_score=dec(-3, 3, 1),
+                        )
+                    )
                 if not empty["shot_zone"] and rng.random() < 0.7:
                     null_rates = rng.random() < 0.2
-                    rows["shot_zone"].append(dict(
-                        player_lookup=p, analysis_date=day,
-                        **{c: None if null_rates else dec(0, 100, 2)
-                           for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")}))
+                    rows["shot_zone"].append(
+                        dict(
+                            player_lookup=p,
+                            analysis_date=day,
+                            **{
+                                c: None if null_rates else dec(0, 100, 2)
+                                for c in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")
+                            },
+                        )
+                    )
             if rng.random() < 0.5:
                 for _ in range(rng.randint(1, 5)):
-                    rows["odds_api"].append(dict(
-                        player_lookup=maybe(p, 0.1), game_date=day,
-                        bookmaker=rng.choice(["draftkings", "fanduel", "betmgm"]),
-                        points_line=rng.choice([0.0, -1.5, 10.5, 12.5, 15.0, 22.5]), snapshot_timestamp=stamp()))
+                    rows["odds_api"].append(
+                        dict(
+                            player_lookup=maybe(p, 0.1),
+                            game_date=day,
+                            bookmaker=rng.choice(["draftkings", "fanduel", "betmgm"]),
+                            points_line=rng.choice([0.0, -1.5, 10.5, 12.5, 15.0, 22.5]),
+                            snapshot_timestamp=stamp(),
+                        )
+                    )
             if rng.random() < 0.5:
                 for _ in range(rng.randint(1, 5)):
-                    rows["bettingpros"].append(dict(
-                        player_lookup=p, game_date=day, market_type=rng.choice(["points", "points", "assists"]),
-                        points_line=rng.choice([0.0, 9.5, 11.5, 14.5, 20.0]),
-                        opening_line=rng.choice([None, 0.0, 9.0, 13.5]), created_at=stamp()))
+                    rows["bettingpros"].append(
+                        dict(
+                            player_lookup=p,
+                            game_date=day,
+                            market_type=rng.choice(["points", "points", "assists"]),
+                            points_line=rng.choice([0.0, 9.5, 11.5, 14.5, 20.0]),
+                            opening_line=rng.choice([None, 0.0, 9.0, 13.5]),
+                            created_at=stamp(),
+                        )
+                    )
         for team in teams:
             if not empty["team_defense"] and rng.random() < 0.8:
                 for _ in range(2 if rng.random() < 0.1 else 1):
-                    rows["team_defense"].append(dict(team_abbr=team, analysis_date=day,
-                                                     defensive_rating_last_15=dec(100, 125, 2),
-                                                     opponent_pace=dec(90, 110, 1)))
+                    rows["team_defense"].append(
+                        dict(
+                            team_abbr=team,
+                            analysis_date=day,
+                            defensive_rating_last_15=dec(100, 125, 2),
+                            opponent_pace=dec(90, 110, 1),
+                        )
+                    )
             if rng.random() < 0.5:
                 season = day.year if day.month >= 10 else day.year - 1
-                rows["team_offense"].append(dict(team_abbr=team, game_date=day, season_year=season,
-                                                 win_flag=rng.random() < 0.5))
+                rows["team_offense"].append(
+                    dict(team_abbr=team, game_date=day, season_year=season, win_flag=rng.random() < 0.5)
+                )
     return rows
 
 
@@ -487,8 +660,15 @@ def test_parity_random_world(tmp_path, seed, first, start, end, minutes_type):
     ref = world(tmp_path, minutes_type, **_random_world_tables(seed, first, end, minutes_type))
     middle = start + (end - start) / 2
     for mode, as_of in (("auto", end + dt.timedelta(days=1)), ("auto", middle), ("production", middle)):
-        assert_parity(ref.snapshot, ref, start, end, mode, as_of,
-                      f"random world seed {seed} ({minutes_type}), {mode} as_of {as_of}")
+        assert_parity(
+            ref.snapshot,
+            ref,
+            start,
+            end,
+            mode,
+            as_of,
+            f"random world seed {seed} ({minutes_type}), {mode} as_of {as_of}",
+        )
 
 
 def test_compare_detects_single_bit_and_tag_differences(tmp_path):

@@ -16,13 +16,13 @@ import struct
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-
 from bqemu import create_target_table
 from contract_table import NOT_EMITTED_SAMPLE, bigquery_fields
+
+from fsengine.bigquery.tables import TableId
 from fsengine.contracts import load_contract
 from fsengine.errors import PushJobFailed, PushRefused, ReconciliationError
 from fsengine.output.schema import KEY, OUTPUT_COLUMNS, OUTPUT_NAMES, OUTPUT_SCHEMA, output_dir, write_output
-from fsengine.bigquery.tables import TableId
 from fsengine.push import PushReport, push
 from fsengine.push.checks import check_rows, check_target_schema
 from fsengine.push.jobs import reconcile as _reconcile
@@ -31,8 +31,8 @@ from fsengine.push.merge import render_merge
 
 DATES = [dt.date(2026, 2, 3), dt.date(2026, 2, 4), dt.date(2026, 2, 5)]
 OTHER_DATE = dt.date(2026, 1, 20)  # a target date the runs never touch
-T_RUN = dt.datetime(2026, 11, 29, 6, 0, 0, 123456, tzinfo=dt.timezone.utc)
-T_OLD = dt.datetime(2026, 2, 6, 1, 2, 3, 4, tzinfo=dt.timezone.utc)
+T_RUN = dt.datetime(2026, 11, 29, 6, 0, 0, 123456, tzinfo=dt.UTC)
+T_OLD = dt.datetime(2026, 2, 6, 1, 2, 3, 4, tzinfo=dt.UTC)
 PER_DATE = 100
 TABLE = "ml_feature_store_v2"
 DATASET = "nba_predictions"
@@ -90,7 +90,9 @@ def make_rows(dates=DATES, per_date=PER_DATE, seed=7, players_offset=0) -> list[
                 created_at=T_RUN,
                 updated_at=None,
                 historical_completeness={
-                    "games_found": rng.randrange(11), "games_expected": 10, "is_complete": rng.random() < 0.7,
+                    "games_found": rng.randrange(11),
+                    "games_expected": 10,
+                    "is_complete": rng.random() < 0.7,
                     "is_bootstrap": False,
                     "contributing_game_dates": [date - dt.timedelta(days=d) for d in range(rng.randrange(4))],
                 },
@@ -121,7 +123,6 @@ def target_schema(drop=(), retype=None):
 @pytest.fixture
 def bq(bq_emulator, bq_project):
     """(client, target id) with the dataset created and the target table empty."""
-    from google.cloud import bigquery
 
     client = bq_emulator.bigquery_client(bq_project)
     client.create_dataset(DATASET)
@@ -137,12 +138,14 @@ def seed_target(client, target, rows, extra_value="stored"):
     from google.cloud import bigquery
 
     extra = [{**r, "feature_generation_time_ms": 1234, "vegas_line_source": extra_value} for r in rows]
-    config = bigquery.LoadJobConfig(schema=client.get_table(target).schema, source_format="PARQUET",
-                                    write_disposition="WRITE_APPEND")
+    config = bigquery.LoadJobConfig(
+        schema=client.get_table(target).schema, source_format="PARQUET", write_disposition="WRITE_APPEND"
+    )
     config.parquet_options = bigquery.ParquetOptions()
     config.parquet_options.enable_list_inference = True
     schema = OUTPUT_SCHEMA.append(pa.field("feature_generation_time_ms", pa.int64())).append(
-        pa.field("vegas_line_source", pa.string()))
+        pa.field("vegas_line_source", pa.string())
+    )
     import io
 
     buffer = io.BytesIO()
@@ -159,8 +162,9 @@ def read_target(bq_emulator, client, target) -> dict:
     reader = bq_emulator.read_client()
     session = reader.create_read_session(
         parent=f"projects/{project}",
-        read_session=types.ReadSession(table=f"projects/{project}/datasets/{dataset}/tables/{table}",
-                                       data_format=types.DataFormat.ARROW),
+        read_session=types.ReadSession(
+            table=f"projects/{project}/datasets/{dataset}/tables/{table}", data_format=types.DataFormat.ARROW
+        ),
         max_stream_count=1,
     )
     schema = pa.ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
@@ -200,7 +204,7 @@ def _bits(value):
     if isinstance(value, dict):
         return {k: _bits(v) for k, v in value.items()}
     if isinstance(value, dt.datetime):
-        return value.astimezone(dt.timezone.utc)
+        return value.astimezone(dt.UTC)
     return value
 
 
@@ -267,7 +271,8 @@ def test_push_writes_rows_exactly_and_leaves_other_columns_and_dates_alone(tmp_p
     for key, (got,) in stored.items():
         (now,) = restored[key]
         assert {k: _bits(v) for k, v in now.items() if k != "updated_at"} == {
-            k: _bits(v) for k, v in got.items() if k != "updated_at"}
+            k: _bits(v) for k, v in got.items() if k != "updated_at"
+        }
         if key[1] != OTHER_DATE:
             assert now["updated_at"] is not None
     text = again.render()
@@ -285,8 +290,11 @@ def test_replace_deletes_keys_the_run_no_longer_produces_on_run_dates_only(tmp_p
     rows = make_rows(per_date=40)
     push(write_run(tmp_path, rows), client, target)
 
-    dropped = {(r["player_lookup"], r["game_date"]) for r in rows if r["game_date"] == DATES[1]
-               and r["player_lookup"] < "player0010"}
+    dropped = {
+        (r["player_lookup"], r["game_date"])
+        for r in rows
+        if r["game_date"] == DATES[1] and r["player_lookup"] < "player0010"
+    }
     kept = [r for r in rows if (r["player_lookup"], r["game_date"]) not in dropped]
     out = write_run(tmp_path, kept, name="out2")
 
@@ -325,8 +333,9 @@ def _duplicate_a_staged_key(client, target):
     # one target row, two source rows: the MERGE fails like on BigQuery
     (stage,) = staging_tables(client, target)
     project, dataset, _ = target.split(".")
-    client.query(f"INSERT INTO `{project}.{dataset}.{stage}` SELECT * FROM `{project}.{dataset}.{stage}` "
-                 "LIMIT 1").result()
+    client.query(
+        f"INSERT INTO `{project}.{dataset}.{stage}` SELECT * FROM `{project}.{dataset}.{stage}` LIMIT 1"
+    ).result()
 
 
 def _drop_a_target_column(client, target):
@@ -400,7 +409,7 @@ def test_server_lost_before_the_merge(tmp_path):
             assert _bits(row) == _bits(before[key][0])
         (stage,) = staging_tables(client, target)
         expires = client.get_table(f"{project}.{DATASET}.{stage}").expires
-        now = dt.datetime.now(dt.timezone.utc)
+        now = dt.datetime.now(dt.UTC)
         assert now < expires <= now + dt.timedelta(hours=24)
     finally:
         emulator.stop()
@@ -433,9 +442,14 @@ def test_refusals_happen_before_any_job(tmp_path, bq):
     nan[7]["quality_alerts"] = None
     nan[8]["historical_completeness"] = {**nan[8]["historical_completeness"], "contributing_game_dates": None}
     message = refused(nan, "nan")
-    for needle in ("vegas_quality_pct is NaN", "features[] is NaN", "features does not have exactly 37",
-                   "quality_alerts is NULL", "contributing_game_dates is NULL",
-                   f"({rows[3]['player_lookup']}, {rows[3]['game_date']})"):
+    for needle in (
+        "vegas_quality_pct is NaN",
+        "features[] is NaN",
+        "features does not have exactly 37",
+        "quality_alerts is NULL",
+        "contributing_game_dates is NULL",
+        f"({rows[3]['player_lookup']}, {rows[3]['game_date']})",
+    ):
         assert needle in message
 
     # the target's schema: a missing emitted column, an incompatible type
@@ -443,8 +457,7 @@ def test_refusals_happen_before_any_job(tmp_path, bq):
     narrow = f"{project}.{dataset}.narrow"
     create_target(client, narrow, drop={"quality_tier", "feature_7_source"}, retype={"days_rest": "STRING"})
     narrow_before = client.get_table(narrow).schema
-    assert [f.name for f in narrow_before] == [f.name for f in target_schema(
-        drop={"quality_tier", "feature_7_source"})]
+    assert [f.name for f in narrow_before] == [f.name for f in target_schema(drop={"quality_tier", "feature_7_source"})]
     assert {f.name: f.field_type for f in narrow_before}["days_rest"] == "STRING"
     message = refused(rows, "ok", to=narrow)
     assert "quality_tier" in message and "feature_7_source" in message and "days_rest" in message
@@ -468,8 +481,7 @@ def test_unreadable_rows_are_refused_naming_the_column(tmp_path, bq):
     with pytest.raises(PushRefused, match="game_id is NULL"):
         push(tmp_path / "nulls", client, target)
 
-    wide = pa.schema([pa.field(f.name, pa.decimal128(7, 3)) if f.name == "feature_quality_score" else f
-                      for f in loose])
+    wide = pa.schema([pa.field(f.name, pa.decimal128(7, 3)) if f.name == "feature_quality_score" else f for f in loose])
     folder = output_dir(tmp_path / "score")
     folder.mkdir(parents=True)
     bad = [dict(r) for r in rows]
@@ -487,8 +499,11 @@ def test_unknown_target_is_named(tmp_path, bq, which):
     client, target = bq
     create_target(client, target)
     project, dataset, table = target.split(".")
-    wrong = {"project": f"nosuch-{project}.{dataset}.{table}", "dataset": f"{project}.nosuch_ds.{table}",
-             "table": f"{project}.{dataset}.nosuch_table"}[which]
+    wrong = {
+        "project": f"nosuch-{project}.{dataset}.{table}",
+        "dataset": f"{project}.nosuch_ds.{table}",
+        "table": f"{project}.{dataset}.nosuch_table",
+    }[which]
     out = write_run(tmp_path, make_rows(dates=DATES[:1], per_date=3))
     with pytest.raises(PushRefused) as refusal:
         push(out, client, wrong)
@@ -569,14 +584,28 @@ def test_target_schema_compatibility_rules():
 
     fields, problems = check_target_schema(target_schema())
     assert problems == [] and list(fields) == OUTPUT_NAMES
-    legacy = [bigquery.SchemaField(f.name, {"INT64": "INTEGER", "FLOAT64": "FLOAT", "BOOL": "BOOLEAN"}.get(
-        f.field_type, f.field_type), mode=f.mode, fields=f.fields, precision=f.precision, scale=f.scale)
-        for f in target_schema()]
+    legacy = [
+        bigquery.SchemaField(
+            f.name,
+            {"INT64": "INTEGER", "FLOAT64": "FLOAT", "BOOL": "BOOLEAN"}.get(f.field_type, f.field_type),
+            mode=f.mode,
+            fields=f.fields,
+            precision=f.precision,
+            scale=f.scale,
+        )
+        for f in target_schema()
+    ]
     assert check_target_schema(legacy)[1] == []
-    for numeric, ok in ((dict(), True), (dict(precision=38, scale=9), True), (dict(precision=4, scale=2), False),
-                        (dict(precision=5, scale=1), False)):
-        schema = [bigquery.SchemaField(f.name, "NUMERIC", **numeric) if f.name == "feature_quality_score" else f
-                  for f in target_schema()]
+    for numeric, ok in (
+        (dict(), True),
+        (dict(precision=38, scale=9), True),
+        (dict(precision=4, scale=2), False),
+        (dict(precision=5, scale=1), False),
+    ):
+        schema = [
+            bigquery.SchemaField(f.name, "NUMERIC", **numeric) if f.name == "feature_quality_score" else f
+            for f in target_schema()
+        ]
         assert (check_target_schema(schema)[1] == []) is ok, numeric
     scalar = [bigquery.SchemaField(f.name, "FLOAT64") if f.name == "features" else f for f in target_schema()]
     assert "features" in check_target_schema(scalar)[1][0]
@@ -585,27 +614,35 @@ def test_target_schema_compatibility_rules():
 def _merge_job(stats: dict | None, affected: int | None):
     from google.cloud import bigquery
 
-    client = bigquery.Client(project="my-project", credentials=__import__(
-        "google.auth.credentials", fromlist=["AnonymousCredentials"]).AnonymousCredentials())
+    client = bigquery.Client(
+        project="my-project",
+        credentials=__import__("google.auth.credentials", fromlist=["AnonymousCredentials"]).AnonymousCredentials(),
+    )
     query = {}
     if stats is not None:
         query["dmlStats"] = {k: str(v) for k, v in stats.items()}
     if affected is not None:
         query["numDmlAffectedRows"] = str(affected)
-    resource = {"jobReference": {"projectId": "my-project", "jobId": "j"},
-                "configuration": {"query": {"query": "MERGE"}}, "statistics": {"query": query}}
+    resource = {
+        "jobReference": {"projectId": "my-project", "jobId": "j"},
+        "configuration": {"query": {"query": "MERGE"}},
+        "statistics": {"query": query},
+    }
     return bigquery.QueryJob.from_api_repr(resource, client)
 
 
-@pytest.mark.parametrize("stats, affected, replace, outcome", [
-    ({"insertedRowCount": 6, "updatedRowCount": 4, "deletedRowCount": 0}, 10, False, "ok"),
-    ({"insertedRowCount": 6, "updatedRowCount": 6, "deletedRowCount": 0}, 12, False, "warn"),
-    ({"insertedRowCount": 6, "updatedRowCount": 3, "deletedRowCount": 0}, 9, False, "error"),
-    ({"insertedRowCount": 6, "updatedRowCount": 4, "deletedRowCount": 2}, 12, False, "error"),
-    ({"insertedRowCount": 6, "updatedRowCount": 4, "deletedRowCount": 2}, 12, True, "ok"),
-    (None, 10, False, "ok"),
-    (None, 9, False, "error"),
-])
+@pytest.mark.parametrize(
+    "stats, affected, replace, outcome",
+    [
+        ({"insertedRowCount": 6, "updatedRowCount": 4, "deletedRowCount": 0}, 10, False, "ok"),
+        ({"insertedRowCount": 6, "updatedRowCount": 6, "deletedRowCount": 0}, 12, False, "warn"),
+        ({"insertedRowCount": 6, "updatedRowCount": 3, "deletedRowCount": 0}, 9, False, "error"),
+        ({"insertedRowCount": 6, "updatedRowCount": 4, "deletedRowCount": 2}, 12, False, "error"),
+        ({"insertedRowCount": 6, "updatedRowCount": 4, "deletedRowCount": 2}, 12, True, "ok"),
+        (None, 10, False, "ok"),
+        (None, 9, False, "error"),
+    ],
+)
 def test_reconciliation(stats, affected, replace, outcome):
     report = PushReport("p.d.t", "r", 10, DATES, {}, replace)
     job = _merge_job(stats, affected)
@@ -617,8 +654,11 @@ def test_reconciliation(stats, affected, replace, outcome):
     _reconcile(job, report)
     assert bool(report.warnings) is (outcome == "warn")
     if stats:
-        assert (report.inserted, report.updated, report.deleted) == (6, stats["updatedRowCount"],
-                                                                     stats["deletedRowCount"])
+        assert (report.inserted, report.updated, report.deleted) == (
+            6,
+            stats["updatedRowCount"],
+            stats["deletedRowCount"],
+        )
 
 
 def test_redact_removes_credentials():
@@ -634,8 +674,14 @@ def test_push_with_config_targets_the_configured_table(tmp_path, bq_emulator, bq
     client, target = bq
     create_target(client, target)
     # push reads the stored rows through the Storage Read API too: both endpoints
-    config = load_config(project=target.split(".")[0], api_endpoint=bq_emulator.rest_url,
-                         storage_endpoint=bq_emulator.grpc_target, anonymous=True, environ={}, cwd=tmp_path)
+    config = load_config(
+        project=target.split(".")[0],
+        api_endpoint=bq_emulator.rest_url,
+        storage_endpoint=bq_emulator.grpc_target,
+        anonymous=True,
+        environ={},
+        cwd=tmp_path,
+    )
     rows = make_rows(dates=DATES[:1], per_date=12)
     out = write_run(tmp_path, rows)
     report = push_with_config(out, config)  # default dataset/table: nba_predictions.ml_feature_store_v2

@@ -14,10 +14,11 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
-
 from bqemu import create_target_table
 from contract_table import NOT_EMITTED_SAMPLE, bigquery_fields
+from test_push import DATASET, DATES, job_ids, make_rows, read_target, to_table
+from typer.testing import CliRunner
+
 from fsengine.cli import app
 from fsengine.contracts import DEFAULT_RUN_CONTRACT, load_contract
 from fsengine.errors import PushRefused
@@ -25,7 +26,6 @@ from fsengine.output.schema import output_schema, write_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, backfill
 from fsengine.push import push
 from fsengine.push.checks import read_run_rows, run_folders
-from test_push import DATASET, DATES, job_ids, make_rows, read_target, to_table
 
 START, END = dt.date(2025, 11, 10), dt.date(2025, 11, 20)
 AS_OF = dt.date(2100, 1, 1)
@@ -48,14 +48,36 @@ def test_pushing_the_chunk_folders_of_a_plan_equals_pushing_one_whole_run(tmp_pa
 
     # The plan's commands, each run as its own process, exactly as printed.
     parent = tmp_path / "out"
-    planned = _fsengine("plan", "-s", str(BUNDLED_SNAPSHOT), "--start", START.isoformat(), "--end", END.isoformat(),
-                        "--chunks", str(PARTS), "--mode", "backfill", "--as-of", AS_OF.isoformat(), "-o", str(parent),
-                        "--json")
+    planned = _fsengine(
+        "plan",
+        "-s",
+        str(BUNDLED_SNAPSHOT),
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--chunks",
+        str(PARTS),
+        "--mode",
+        "backfill",
+        "--as-of",
+        AS_OF.isoformat(),
+        "-o",
+        str(parent),
+        "--json",
+    )
     assert planned.returncode == 0, planned.stderr
     parts = json.loads(planned.stdout)
     assert len(parts) == PARTS
-    running = [subprocess.Popen([sys.executable, "-m", "fsengine", *shlex.split(part["command"])[1:]],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for part in parts]
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "fsengine", *shlex.split(part["command"])[1:]],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for part in parts
+    ]
     for process in running:
         _, err = process.communicate(timeout=600)
         assert process.returncode == 0, err
@@ -85,8 +107,9 @@ def test_pushing_the_chunk_folders_of_a_plan_equals_pushing_one_whole_run(tmp_pa
     assert from_chunks == from_whole
 
     # Naming the chunk folders one by one is the same push (the MERGE changes nothing now).
-    again = CliRunner().invoke(app, ["push", *(str(p) for p in sorted(parent.iterdir())), *wire,
-                                     "--table", "from_chunks"])
+    again = CliRunner().invoke(
+        app, ["push", *(str(p) for p in sorted(parent.iterdir())), *wire, "--table", "from_chunks"]
+    )
     assert again.exit_code == 0, again.output
     assert "inserted I=0" in again.output
     assert comparable(chunked_target) == from_whole
@@ -150,13 +173,18 @@ def test_chunk_folders_are_known_by_their_run_records_whatever_their_names(tmp_p
         run_folders(parent)
     backfill(parent / "chunk-1", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=AS_OF, chunk=(2, 2))
     whole = backfill(tmp_path / "whole", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=AS_OF)
-    together = read_run_rows(parent).drop(list(RUN_TIMESTAMPS)).sort_by([("game_date", "ascending"),
-                                                                        ("player_lookup", "ascending")])
-    alone = read_run_rows(tmp_path / "whole").drop(list(RUN_TIMESTAMPS)).sort_by([("game_date", "ascending"),
-                                                                                  ("player_lookup", "ascending")])
+    together = (
+        read_run_rows(parent)
+        .drop(list(RUN_TIMESTAMPS))
+        .sort_by([("game_date", "ascending"), ("player_lookup", "ascending")])
+    )
+    alone = (
+        read_run_rows(tmp_path / "whole")
+        .drop(list(RUN_TIMESTAMPS))
+        .sort_by([("game_date", "ascending"), ("player_lookup", "ascending")])
+    )
     assert together.num_rows == whole.rows > 0 and together.equals(alone)
     # a part of another run (another --as-of) in the same parent
-    backfill(parent / "chunk-1", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=dt.date(2099, 1, 1),
-             chunk=(2, 2))
+    backfill(parent / "chunk-1", BUNDLED_SNAPSHOT, start, end, mode="backfill", as_of=dt.date(2099, 1, 1), chunk=(2, 2))
     with pytest.raises(PushRefused, match="come from different runs"):
         run_folders(parent)

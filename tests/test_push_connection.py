@@ -7,11 +7,11 @@ import re
 import time
 
 import pytest
+from netfaults import Relay
+from test_push import DATASET, DATES, TABLE, create_target, make_rows, write_run
 
 from fsengine.errors import PushJobFailed
 from fsengine.push import push
-from netfaults import Relay
-from test_push import DATASET, DATES, TABLE, create_target, make_rows, write_run
 
 
 def _polls_a_job(data: bytes) -> bool:
@@ -30,9 +30,14 @@ def test_a_server_that_dies_while_a_job_runs_is_a_lost_connection(tmp_path, bq_e
     create_target(direct, target)
 
     armed = {"on": False}  # the emulator answers the load job done at once: the MERGE is the one waited for
-    relay = Relay(int(bq_emulator.rest_url.rsplit(":", 1)[1]), kill_when=lambda data: armed["on"] and _polls_a_job(data))
-    client = bigquery.Client(project=bq_project, credentials=AnonymousCredentials(),
-                             client_options=ClientOptions(api_endpoint=f"http://127.0.0.1:{relay.port}"))
+    relay = Relay(
+        int(bq_emulator.rest_url.rsplit(":", 1)[1]), kill_when=lambda data: armed["on"] and _polls_a_job(data)
+    )
+    client = bigquery.Client(
+        project=bq_project,
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=f"http://127.0.0.1:{relay.port}"),
+    )
 
     def progress(message: str) -> None:
         if message.startswith("job 2/2"):
@@ -41,8 +46,14 @@ def test_a_server_that_dies_while_a_job_runs_is_a_lost_connection(tmp_path, bq_e
     began = time.monotonic()
     try:
         with pytest.raises(PushJobFailed) as failure:
-            push(write_run(tmp_path, make_rows(dates=DATES[:1], per_date=10)), client, target,
-                 call_timeout=2, job_timeout=120, progress=progress)
+            push(
+                write_run(tmp_path, make_rows(dates=DATES[:1], per_date=10)),
+                client,
+                target,
+                call_timeout=2,
+                job_timeout=120,
+                progress=progress,
+            )
     finally:
         relay.kill()
     took = time.monotonic() - began

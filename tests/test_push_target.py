@@ -12,11 +12,11 @@ import struct
 
 import pyarrow as pa
 import pytest
+from test_push import DATASET, TABLE, count_rows, create_target, job_ids, make_rows, seed_target, write_run
 
 from fsengine.errors import PushRefused
 from fsengine.push import push
 from fsengine.push.target import date_restriction
-from test_push import DATASET, TABLE, count_rows, create_target, job_ids, make_rows, seed_target, write_run
 
 SOURCES = [f"feature_{i}_source" for i in range(37)]
 
@@ -40,15 +40,19 @@ def bq(bq_emulator, bq_project):
 def _query(client, sql, **params):
     from google.cloud import bigquery
 
-    config = bigquery.QueryJobConfig(query_parameters=[
-        bigquery.ScalarQueryParameter(name, "DATE" if isinstance(v, dt.date) else "STRING", v)
-        for name, v in params.items()])
+    config = bigquery.QueryJobConfig(
+        query_parameters=[
+            bigquery.ScalarQueryParameter(name, "DATE" if isinstance(v, dt.date) else "STRING", v)
+            for name, v in params.items()
+        ]
+    )
     return [dict(r.items()) for r in client.query(sql, job_config=config).result()]
 
 
 def test_row_restriction_is_built_from_dates_only():
     assert date_restriction([dt.date(2026, 2, 4), dt.date(2026, 2, 3)]) == (
-        "game_date IN (CAST('2026-02-03' AS DATE), CAST('2026-02-04' AS DATE))")
+        "game_date IN (CAST('2026-02-03' AS DATE), CAST('2026-02-04' AS DATE))"
+    )
     for bad in ["2026-02-03", "2026-02-03') OR TRUE --", dt.datetime(2026, 2, 3)]:
         with pytest.raises(TypeError):
             date_restriction([bad])
@@ -75,12 +79,16 @@ def test_guard_refuses_a_mixed_contract_target_without_a_job(tmp_path, bq):
     report = push(out, client, target, read_client=reader, replace_contract=True)
     assert report.replace_dates == [dt.date(2026, 2, 4)]
     # the clashing date is written whole: exactly the run's 15 keys, one contract
-    second = _query(client, f"SELECT feature_version, feature_count, COUNT(*) AS n FROM `{target}` "
-                            "WHERE game_date = @d GROUP BY 1, 2", d=dt.date(2026, 2, 4))
+    second = _query(
+        client,
+        f"SELECT feature_version, feature_count, COUNT(*) AS n FROM `{target}` WHERE game_date = @d GROUP BY 1, 2",
+        d=dt.date(2026, 2, 4),
+    )
     assert second == [{"feature_version": "v2_37features", "feature_count": 37, "n": 15}]
     # the other date is upserted: its 5 keys the run no longer produces stay
-    assert _query(client, f"SELECT COUNT(*) AS n FROM `{target}` WHERE game_date = @d",
-                  d=dt.date(2026, 2, 3)) == [{"n": 20}]
+    assert _query(client, f"SELECT COUNT(*) AS n FROM `{target}` WHERE game_date = @d", d=dt.date(2026, 2, 3)) == [
+        {"n": 20}
+    ]
     assert (report.inserted, report.updated, report.deleted) == (0, 30, 5)
 
 
@@ -100,8 +108,10 @@ def test_diff_counts_equal_counts_taken_from_the_target(tmp_path, bq):
     for i, row in enumerate(stored):
         p = int(row["player_lookup"][-4:])
         if p >= 10:
-            row.update(data_hash=by_key[(row["player_lookup"], row["game_date"])]["data_hash"],
-                       features=list(by_key[(row["player_lookup"], row["game_date"])]["features"]))
+            row.update(
+                data_hash=by_key[(row["player_lookup"], row["game_date"])]["data_hash"],
+                features=list(by_key[(row["player_lookup"], row["game_date"])]["features"]),
+            )
         if i % 4 == 0:
             for name in ("feature_0_source", "feature_5_source"):
                 row[name] = None
@@ -113,8 +123,11 @@ def test_diff_counts_equal_counts_taken_from_the_target(tmp_path, bq):
     assert job_ids(client) == seeded_jobs
 
     # independently: the stored rows through the query API, compared with the run's rows here
-    stored_now = _query(client, f"SELECT player_lookup, game_date, data_hash, features, "
-                                f"feature_0_source IS NULL OR feature_5_source IS NULL AS nosrc FROM `{target}`")
+    stored_now = _query(
+        client,
+        f"SELECT player_lookup, game_date, data_hash, features, "
+        f"feature_0_source IS NULL OR feature_5_source IS NULL AS nosrc FROM `{target}`",
+    )
     stored_by_key = {(r["player_lookup"], r["game_date"]): r for r in stored_now}
     width = 37
     feature_changes = [0] * width
@@ -123,8 +136,11 @@ def test_diff_counts_equal_counts_taken_from_the_target(tmp_path, bq):
         stored_keys = {k for k in stored_by_key if k[1] == date}
         matched = run_keys & stored_keys
         # a NULL stored data_hash proves nothing about the content: counted as changed
-        same = sum(1 for k in matched
-                   if stored_by_key[k]["data_hash"] is not None and stored_by_key[k]["data_hash"] == by_key[k]["data_hash"])
+        same = sum(
+            1
+            for k in matched
+            if stored_by_key[k]["data_hash"] is not None and stored_by_key[k]["data_hash"] == by_key[k]["data_hash"]
+        )
         d = report.diff.per_date[date]
         assert d.insert == len(run_keys - stored_keys)
         assert d.update_same == same and d.update_changed == len(matched) - same
@@ -142,16 +158,21 @@ def test_diff_counts_equal_counts_taken_from_the_target(tmp_path, bq):
     real = push(out, client, target, read_client=reader, replace=True)
     total = real.diff.total
     assert (real.inserted, real.updated, real.deleted) == (
-        total.insert, total.update_changed + total.update_same, total.delete)
+        total.insert,
+        total.update_changed + total.update_same,
+        total.delete,
+    )
 
 
 def _stale_world():
     """120 dates over 2021, 2025 and 2026, 40 rows each; the target holds the run's own rows
     except on the planted dates: 3,594 rows without sources on exactly 100 dates, plus one date
     missing keys and one date whose stored rows differ (another data_hash)."""
-    dates = ([dt.date(2021, 1, 1) + dt.timedelta(days=i) for i in range(40)]
-             + [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(40)]
-             + [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(40)])
+    dates = (
+        [dt.date(2021, 1, 1) + dt.timedelta(days=i) for i in range(40)]
+        + [dt.date(2025, 3, 1) + dt.timedelta(days=i) for i in range(40)]
+        + [dt.date(2026, 1, 1) + dt.timedelta(days=i) for i in range(40)]
+    )
     run = _with_sources(make_rows(dates=dates, per_date=40, seed=5))
     for row in run:  # the engine always sets data_hash (a NULL stored hash would count as differing)
         row["data_hash"] = f"{row['player_lookup']}{row['game_date']:%Y%m%d}"
@@ -196,8 +217,9 @@ def test_only_stale_pushes_exactly_the_planted_stale_dates(tmp_path, bq):
     assert len(job_ids(client) - before_jobs) == 2
     assert (report.inserted, report.updated) == (3, 40 * len(expected) - 3)
     # only the stale dates were touched (updated_at stamped); the other dates kept their rows
-    touched = _query(client, f"SELECT DISTINCT game_date FROM `{target}` WHERE updated_at IS NOT NULL "
-                             "ORDER BY game_date")
+    touched = _query(
+        client, f"SELECT DISTINCT game_date FROM `{target}` WHERE updated_at IS NOT NULL ORDER BY game_date"
+    )
     assert [r["game_date"] for r in touched] == expected
     assert _query(client, f"SELECT COUNT(*) AS n FROM `{target}` WHERE feature_0_source IS NULL") == [{"n": 0}]
     assert count_rows(client, target) == 40 * len(dates)
@@ -220,8 +242,15 @@ def test_an_unreachable_storage_endpoint_stops_the_push_before_any_job(tmp_path,
     with socket.socket() as probe:  # a loopback port nobody listens on
         probe.bind(("127.0.0.1", 0))
         dead = f"127.0.0.1:{probe.getsockname()[1]}"
-    config = load_config(project=target.split(".")[0], api_endpoint=bq_emulator.rest_url, storage_endpoint=dead,
-                         anonymous=True, call_timeout=3, environ={}, cwd=tmp_path)
+    config = load_config(
+        project=target.split(".")[0],
+        api_endpoint=bq_emulator.rest_url,
+        storage_endpoint=dead,
+        anonymous=True,
+        call_timeout=3,
+        environ={},
+        cwd=tmp_path,
+    )
     out = write_run(tmp_path, _with_sources(make_rows(dates=[dt.date(2026, 2, 3)], per_date=5)))
     began = time.monotonic()
     with pytest.raises(Unreachable, match="Storage Read"):
@@ -236,10 +265,10 @@ def test_an_unreachable_storage_endpoint_stops_the_push_before_any_job(tmp_path,
 def _v54_target(client, target):
     """The v2_54 table: the documented columns of tests/contract_table.py where they are shared,
     the v2_54-only columns from output_columns(v2_54features) with their documented types."""
-    from google.cloud import bigquery
-
     from bqemu import create_target_table
     from contract_table import bigquery_fields
+    from google.cloud import bigquery
+
     from fsengine.contracts import load_contract
     from fsengine.output.schema import output_columns
 
@@ -251,17 +280,21 @@ def _v54_target(client, target):
         else:
             repeated = c.bq_type.startswith("ARRAY<")
             base = c.bq_type[6:-1] if repeated else c.bq_type.split("(")[0]
-            fields.append(bigquery.SchemaField(c.name, base, mode="REPEATED" if repeated else
-                                               ("REQUIRED" if c.required else "NULLABLE")))
+            fields.append(
+                bigquery.SchemaField(
+                    c.name, base, mode="REPEATED" if repeated else ("REQUIRED" if c.required else "NULLABLE")
+                )
+            )
     create_target_table(client, target, fields)
 
 
 def _v54_rows(dates, per_date, seed):
     import random
 
+    from test_push import _value
+
     from fsengine.contracts import load_contract
     from fsengine.output.schema import output_columns
-    from test_push import _value
 
     contract = load_contract("v2_54features")
     rng = random.Random(seed)
@@ -270,10 +303,18 @@ def _v54_rows(dates, per_date, seed):
         for p in range(per_date):
             row = {c.name: _value(rng, c.arrow_type, not c.required) for c in output_columns(contract)}
             row.update({f"feature_{i}_source": "phase4" for i in range(60)})
-            row.update(player_lookup=f"player{p:04d}", game_date=date, game_id=f"{date:%Y%m%d}_LAL_GSW",
-                       features=[rng.uniform(-50, 150) for _ in range(60)], feature_names=list(contract.names),
-                       feature_count=60, feature_version="v2_54features", feature_quality_score=None,
-                       data_hash=f"{p:04d}{date:%m%d}", historical_completeness=None)
+            row.update(
+                player_lookup=f"player{p:04d}",
+                game_date=date,
+                game_id=f"{date:%Y%m%d}_LAL_GSW",
+                features=[rng.uniform(-50, 150) for _ in range(60)],
+                feature_names=list(contract.names),
+                feature_count=60,
+                feature_version="v2_54features",
+                feature_quality_score=None,
+                data_hash=f"{p:04d}{date:%m%d}",
+                historical_completeness=None,
+            )
             rows.append(row)
     return rows
 
@@ -291,8 +332,9 @@ def _load(client, target, table):
     import pyarrow.parquet as pq
     from google.cloud import bigquery
 
-    config = bigquery.LoadJobConfig(schema=client.get_table(target).schema, source_format="PARQUET",
-                                    write_disposition="WRITE_APPEND")
+    config = bigquery.LoadJobConfig(
+        schema=client.get_table(target).schema, source_format="PARQUET", write_disposition="WRITE_APPEND"
+    )
     config.parquet_options = bigquery.ParquetOptions()
     config.parquet_options.enable_list_inference = True
     buffer = io.BytesIO()
@@ -320,8 +362,9 @@ def test_v2_54_target_every_source_column_counts_and_the_guard_names_a_v2_37_dat
     write_output(_v54_table(_v54_rows([a, b], 12, seed=1)), out, contract=load_contract("v2_54features"))
 
     before = job_ids(client)
-    with pytest.raises(PushRefused, match="2026-03-02: stored v2_37features/37: 12 rows; the run writes "
-                                          "v2_54features/60: 12 rows"):
+    with pytest.raises(
+        PushRefused, match="2026-03-02: stored v2_37features/37: 12 rows; the run writes v2_54features/60: 12 rows"
+    ):
         push(out, client, target, read_client=reader)
     assert job_ids(client) == before
 
@@ -333,8 +376,9 @@ def test_v2_54_target_every_source_column_counts_and_the_guard_names_a_v2_37_dat
     assert plan.diff.per_date[a].repaired == 4 and plan.diff.per_date[a].update_same == 12
 
     push(out, client, target, read_client=reader, replace_contract=True)
-    assert _query(client, f"SELECT game_date, feature_version, COUNT(*) AS n FROM `{target}` GROUP BY 1, 2 "
-                          "ORDER BY 1") == [
+    assert _query(
+        client, f"SELECT game_date, feature_version, COUNT(*) AS n FROM `{target}` GROUP BY 1, 2 ORDER BY 1"
+    ) == [
         {"game_date": a, "feature_version": "v2_54features", "n": 12},
         {"game_date": b, "feature_version": "v2_54features", "n": 12},
     ]

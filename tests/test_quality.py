@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from fsengine.scoring import quality
-from fsengine.contracts import load_contract
-from fsengine.output.schema import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
-from fsengine.contracts.profile import REFERENCE
 from reference import quality_reference as ref
-from reference.quality_reference import A, CASES, tags_with
+from reference.quality_reference import CASES, A, tags_with
+
+from fsengine.contracts import load_contract
+from fsengine.contracts.profile import REFERENCE
+from fsengine.output.schema import OUTPUT_SCHEMA, QUALITY_COLUMN_NAMES
+from fsengine.scoring import quality
 
 LABELS = sorted(ref.TAG_TABLE)
 
@@ -29,16 +29,30 @@ SPEC_TABLE = {
     "default_feature_count": [0, 3, 7, 6, 4, 14, 19, 2],
     "required_default_count": [0, 0, 4, 6, 4, 11, 16, 2],
     "default_feature_indices": [
-        [], [25, 26, 27], [5, 6, 7, 8, 25, 26, 27], [5, 6, 7, 8, 13, 14], [5, 6, 7, 8],
+        [],
+        [25, 26, 27],
+        [5, 6, 7, 8, 25, 26, 27],
+        [5, 6, 7, 8, 13, 14],
+        [5, 6, 7, 8],
         [3, 4, 5, 6, 7, 8, 18, 19, 20, 22, 23, 25, 26, 27],
-        [0, 1, 2, 3, 4, 5, 6, 7, 8, 18, 19, 20, 22, 23, 25, 26, 27, 31, 32], [29, 30],
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 18, 19, 20, 22, 23, 25, 26, 27, 31, 32],
+        [29, 30],
     ],
     "quality_alert_level": ["green", "yellow", "yellow", "red", "yellow", "yellow", "yellow", "yellow"],
     "quality_alerts": [
-        [], [], ["composite_factors_missing"],
-        ["all_matchup_features_defaulted", "composite_factors_missing", "opponent_defense_missing", "matchup_quality_critical"],
-        ["composite_factors_missing"], ["composite_factors_missing", "high_default_rate_38pct"],
-        ["composite_factors_missing", "high_default_rate_51pct"], [],
+        [],
+        [],
+        ["composite_factors_missing"],
+        [
+            "all_matchup_features_defaulted",
+            "composite_factors_missing",
+            "opponent_defense_missing",
+            "matchup_quality_critical",
+        ],
+        ["composite_factors_missing"],
+        ["composite_factors_missing", "high_default_rate_38pct"],
+        ["composite_factors_missing", "high_default_rate_51pct"],
+        [],
     ],
     "phase4_feature_count": [23, 20, 16, 17, 19, 6, 4, 21],
     "phase3_feature_count": [3, 3, 3, 3, 3, 6, 3, 3],
@@ -48,7 +62,16 @@ SPEC_TABLE = {
     "team_context_quality_pct": [100.0, 100.0, 100.0, 100.0, 100.0, 60.0, 60.0, 100.0],
     "vegas_quality_pct": [100.0, 25.0, 25.0, 100.0, 100.0, 25.0, 25.0, 100.0],
     "game_context_quality_pct": [96.5, 96.5, 96.5, 96.5, 96.5, 69.2, 69.2, 96.5],
-    "default_counts": ["0/0/0/0/0", "0/0/0/3/0", "4/0/0/3/0", "6/0/0/0/0", "4/0/0/0/0", "4/2/2/3/3", "4/7/2/3/3", "0/2/0/0/0"],
+    "default_counts": [
+        "0/0/0/0/0",
+        "0/0/0/3/0",
+        "4/0/0/3/0",
+        "6/0/0/0/0",
+        "4/0/0/0/0",
+        "4/2/2/3/3",
+        "4/7/2/3/3",
+        "0/2/0/0/0",
+    ],
     "is_training_ready": [True, True, False, False, False, False, False, True],
     "training_quality_feature_count": [37, 34, 30, 31, 33, 23, 18, 35],
     "is_quality_ready": [True, False, False, False, False, False, False, False],
@@ -60,7 +83,16 @@ SPEC_TABLE = {
     "optional_feature_count": [31, 28, 28, 31, 31, 21, 16, 29],
     "matchup_quality_tier": ["gold", "gold", "poor", "critical", "poor", "poor", "poor", "gold"],
     "game_context_quality_tier": ["gold", "gold", "gold", "gold", "gold", "poor", "poor", "gold"],
-    "matchup_data_status": ["COMPLETE", "COMPLETE", "COMPLETE", "MATCHUP_UNAVAILABLE", "COMPLETE", "COMPLETE", "COMPLETE", "COMPLETE"],
+    "matchup_data_status": [
+        "COMPLETE",
+        "COMPLETE",
+        "COMPLETE",
+        "MATCHUP_UNAVAILABLE",
+        "COMPLETE",
+        "COMPLETE",
+        "COMPLETE",
+        "COMPLETE",
+    ],
     "data_source": ["mixed"] * 8,
     "primary_data_source": ["mixed"] * 8,
 }
@@ -125,7 +157,7 @@ def test_contract_facts_match_spec_retyping():
 
 
 def test_placeholder_rows_follow_section_8():
-    moment = dt.datetime(2026, 2, 6, 12, 0, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 2, 6, 12, 0, tzinfo=dt.UTC)
     rows = scored([None, A], computed_at=moment)
     placeholder, real = rows
     assert placeholder == ref.score_row(None)
@@ -143,10 +175,16 @@ def test_columns_and_types_follow_output_schema():
     for name in QUALITY_COLUMN_NAMES:
         want = OUTPUT_SCHEMA.field(name).type
         got = arrow.schema.field(name).type
-        assert got == want or (str(want), str(got)) in {
-            ("string", "large_string"), ("list<item: string>", "large_list<item: large_string>"),
-            ("list<item: int64>", "large_list<item: int64>"),
-        } or got.equals(want), (name, got, want)
+        assert (
+            got == want
+            or (str(want), str(got))
+            in {
+                ("string", "large_string"),
+                ("list<item: string>", "large_list<item: large_string>"),
+                ("list<item: int64>", "large_list<item: int64>"),
+            }
+            or got.equals(want)
+        ), (name, got, want)
 
 
 def test_accepts_a_frame_and_refuses_wrong_lengths():
@@ -204,10 +242,21 @@ def test_generic_function_agrees_with_vectorised_scorer(tags):
 
 # ---- tiers and alert boundaries ----------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "value, want",
-    [(100.0, "gold"), (95.0, "gold"), (94.99, "silver"), (85.0, "silver"), (84.99, "bronze"),
-     (70.0, "bronze"), (69.99, "poor"), (50.0, "poor"), (49.99, "critical"), (0.0, "critical")],
+    [
+        (100.0, "gold"),
+        (95.0, "gold"),
+        (94.99, "silver"),
+        (85.0, "silver"),
+        (84.99, "bronze"),
+        (70.0, "bronze"),
+        (69.99, "poor"),
+        (50.0, "poor"),
+        (49.99, "critical"),
+        (0.0, "critical"),
+    ],
 )
 def test_tier_boundaries(value, want):
     assert quality.tier(value) == want == ref.tier(value)
@@ -266,7 +315,10 @@ def test_matchup_pct_boundary_at_50():
     at_50, below = scored([tags_with(A, _5_7="missing"), tags_with(A, _5_7="missing", _8="default")])
     assert at_50["matchup_quality_pct"] == 50.0 and below["matchup_quality_pct"] == 40.0
     assert at_50["matchup_data_status"] == "COMPLETE" and below["matchup_data_status"] == "MATCHUP_UNAVAILABLE"
-    assert "matchup_quality_critical" not in at_50["quality_alerts"] and "matchup_quality_critical" in below["quality_alerts"]
+    assert (
+        "matchup_quality_critical" not in at_50["quality_alerts"]
+        and "matchup_quality_critical" in below["quality_alerts"]
+    )
     assert at_50["quality_alert_level"] == "yellow" and below["quality_alert_level"] == "red"
     assert at_50["matchup_quality_tier"] == "poor" and below["matchup_quality_tier"] == "critical"
 
@@ -296,9 +348,38 @@ def test_high_default_rate_threshold():
     eight = tags_with(A, _0_7="default")
     assert not any(a.startswith("high_default_rate") for a in scored([seven])[0]["quality_alerts"])
     assert "high_default_rate_22pct" in scored([eight])[0]["quality_alerts"]
-    table = {8: 22, 9: 24, 10: 27, 11: 30, 12: 32, 13: 35, 14: 38, 15: 41, 16: 43, 17: 46, 18: 49, 19: 51, 20: 54,
-             21: 57, 22: 59, 23: 62, 24: 65, 25: 68, 26: 70, 27: 73, 28: 76, 29: 78, 30: 81, 31: 84, 32: 86,
-             33: 89, 34: 92, 35: 95, 36: 97, 37: 100}
+    table = {
+        8: 22,
+        9: 24,
+        10: 27,
+        11: 30,
+        12: 32,
+        13: 35,
+        14: 38,
+        15: 41,
+        16: 43,
+        17: 46,
+        18: 49,
+        19: 51,
+        20: 54,
+        21: 57,
+        22: 59,
+        23: 62,
+        24: 65,
+        25: 68,
+        26: 70,
+        27: 73,
+        28: 76,
+        29: 78,
+        30: 81,
+        31: 84,
+        32: 86,
+        33: 89,
+        34: 92,
+        35: 95,
+        36: 97,
+        37: 100,
+    }
     rows = scored([["missing"] * k + ["phase4"] * (37 - k) for k in table])
     for (k, p), row in zip(table.items(), rows):
         assert f"high_default_rate_{p}pct" in row["quality_alerts"], k
@@ -313,6 +394,7 @@ def test_vegas_pct_rounds_half_even_like_python():
 
 # ---- invariants and the property test ------------------------------------------------------
 
+
 def check_invariants(row: dict) -> None:
     sources = [row[f"feature_{i}_source"] for i in range(37)]
     qualities = [row[f"feature_{i}_quality"] for i in range(37)]
@@ -321,8 +403,13 @@ def check_invariants(row: dict) -> None:
     assert row["quality_tier"] == ref.tier(row["feature_quality_score"])
     assert row["required_default_count"] == sum(1 for i in row["default_feature_indices"] if i not in (25, 26, 27))
     assert json.loads(row["feature_fallback_reasons_json"]).keys() == {str(i) for i in row["default_feature_indices"]}
-    assert row["phase4_feature_count"] + row["phase3_feature_count"] + row["calculated_feature_count"] + row[
-        "default_feature_count"] == 37
+    assert (
+        row["phase4_feature_count"]
+        + row["phase3_feature_count"]
+        + row["calculated_feature_count"]
+        + row["default_feature_count"]
+        == 37
+    )
 
 
 tag_vectors = st.lists(st.sampled_from(LABELS), min_size=37, max_size=37)
@@ -331,7 +418,7 @@ tag_vectors = st.lists(st.sampled_from(LABELS), min_size=37, max_size=37)
 @given(st.lists(st.one_of(st.none(), tag_vectors), min_size=1, max_size=12))
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_vectorised_scorer_equals_reference(rows):
-    moment = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc)
+    moment = dt.datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
     got = scored(rows, computed_at=moment)
     for tags, row in zip(rows, got):
         assert row == ref.score_row(tags, computed_at=moment)

@@ -10,13 +10,13 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reference import quality_reference as ref
 
 from fsengine.contracts import load_contract
 from fsengine.scoring import quality
-from reference import quality_reference as ref
 
 PROFILE = load_contract("v2_54features").profile
-RUN_TS = dt.datetime(2026, 7, 27, 12, tzinfo=dt.timezone.utc)
+RUN_TS = dt.datetime(2026, 7, 27, 12, tzinfo=dt.UTC)
 LABELS = list(ref.TAG_TABLE_54)
 
 
@@ -42,19 +42,23 @@ def test_worked_case_b_reasons_and_e_source():
     assert b["feature_fallback_reasons_json"] == (
         '{"25": "vegas_line_unavailable", "26": "vegas_line_unavailable", "27": "vegas_line_unavailable", '
         '"47": "dead_feature", "50": "dead_feature", "53": "line_vs_season_unavailable", "54": "no_prior_line", '
-        '"55": "insufficient_prop_history", "56": "insufficient_prop_history"}')
+        '"55": "insufficient_prop_history", "56": "insufficient_prop_history"}'
+    )
     assert (e["feature_50_source"], e["feature_50_quality"]) == ("bettingpros", 100.0)
     assert len(e["feature_upstream_tables_json"]) == 1597
     assert e["data_source"] == e["primary_data_source"] == "mixed"
 
 
-@pytest.mark.parametrize("tags, want", [
-    (["phase4"] * 60, 100.0),
-    (["phase4" if i in ref.REQUIRED_54 else "missing" for i in range(60)], 100.0),
-    (["default"] + ["phase4"] * 59, 69.0),
-    (["default"] * 5 + ["phase4"] * 55, 49.0),
-    (["phase4"] * 60 + ["missing"] * 4, 100.0),
-])
+@pytest.mark.parametrize(
+    "tags, want",
+    [
+        (["phase4"] * 60, 100.0),
+        (["phase4" if i in ref.REQUIRED_54 else "missing" for i in range(60)], 100.0),
+        (["default"] + ["phase4"] * 59, 69.0),
+        (["default"] * 5 + ["phase4"] * 55, 49.0),
+        (["phase4"] * 60 + ["missing"] * 4, 100.0),
+    ],
+)
 def test_unit_cases(tags, want):
     assert quality.tag_map_score(tags, PROFILE).score == want == ref.generic_score_54(tags)[0]
 

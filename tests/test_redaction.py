@@ -33,24 +33,45 @@ def test_api_endpoint_errors_never_show_the_password(url):
 
 def test_storage_endpoint_errors_never_show_the_password():
     with pytest.raises(ConfigError) as raised:
-        load_config(project="fse-test-redact", storage_endpoint=f"alice:{SECRET}@127.0.0.1:9060", environ={},
-                    cwd="/nonexistent")
+        load_config(
+            project="fse-test-redact", storage_endpoint=f"alice:{SECRET}@127.0.0.1:9060", environ={}, cwd="/nonexistent"
+        )
     assert SECRET not in str(raised.value)
 
 
 def test_the_environment_is_redacted_too():
     with pytest.raises(ConfigError) as raised:
-        load_config(project="fse-test-redact", environ={"FSENGINE_API_ENDPOINT": f"https://bob:{SECRET}@example.com"},
-                    cwd="/nonexistent")
+        load_config(
+            project="fse-test-redact",
+            environ={"FSENGINE_API_ENDPOINT": f"https://bob:{SECRET}@example.com"},
+            cwd="/nonexistent",
+        )
     assert SECRET not in str(raised.value)
 
 
 def test_the_cli_never_echoes_the_password(tmp_path):
     done = subprocess.run(
-        [sys.executable, "-m", "fsengine", "snapshot", "--start", "2025-11-04", "--end", "2025-11-05", "--out",
-         str(tmp_path / "snap"), "--api-endpoint", f"http://alice:{SECRET}@127.0.0.1:9", "--anonymous",
-         "--project", "fse-test-redact"],
-        capture_output=True, text=True, timeout=120, env={**os.environ, "COLUMNS": "300"},
+        [
+            sys.executable,
+            "-m",
+            "fsengine",
+            "snapshot",
+            "--start",
+            "2025-11-04",
+            "--end",
+            "2025-11-05",
+            "--out",
+            str(tmp_path / "snap"),
+            "--api-endpoint",
+            f"http://alice:{SECRET}@127.0.0.1:9",
+            "--anonymous",
+            "--project",
+            "fse-test-redact",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "COLUMNS": "300"},
     )
     assert done.returncode == 2
     assert SECRET not in done.stdout + done.stderr

@@ -18,12 +18,12 @@ from xml.etree import ElementTree
 
 import pyarrow as pa
 import pytest
+from ci_env import running_in_ci
 from rich.console import Console
 
-from ci_env import running_in_ci
+from fsengine.diagnose.report import build_report, render_html, render_terminal, write_html
 from fsengine.errors import InputError
 from fsengine.output.schema import OUTPUT_COLUMNS, OUTPUT_SCHEMA, write_output
-from fsengine.diagnose.report import build_report, render_html, render_terminal, write_html
 
 # Index groups and the clean tag pattern, copied from docs/quality.md §1 and §9 (case A).
 CATEGORY_INDICES = {
@@ -34,9 +34,19 @@ CATEGORY_INDICES = {
     "game_context": [9, 10, 11, 12, 15, 16, 17, 18, 19, 20, 21],
 }
 CASE_A = (
-    ["phase4"] * 9 + ["calculated"] * 4 + ["phase4"] * 2 + ["phase3"] * 3 + ["phase4"] * 3 + ["calculated"]
-    + ["phase4"] * 2 + ["calculated"] + ["vegas"] * 3 + ["calculated"] + ["opponent_history"] * 2
-    + ["minutes_ppm"] * 2 + ["calculated"] * 4
+    ["phase4"] * 9
+    + ["calculated"] * 4
+    + ["phase4"] * 2
+    + ["phase3"] * 3
+    + ["phase4"] * 3
+    + ["calculated"]
+    + ["phase4"] * 2
+    + ["calculated"]
+    + ["vegas"] * 3
+    + ["calculated"]
+    + ["opponent_history"] * 2
+    + ["minutes_ppm"] * 2
+    + ["calculated"] * 4
 )
 # Gap patterns a row may carry (docs/features.md §6): indices -> raw tag.
 PATTERNS = {
@@ -60,8 +70,12 @@ def _blank(column):
 
 def output_table(rows: list[dict]) -> pa.Table:
     """A valid OUTPUT_SCHEMA table: given values, NOT NULL fillers, [] for arrays, else NULL."""
-    fillers = {"feature_count": 37, "feature_version": "v2_37features", "data_source": "mixed",
-               "created_at": dt.datetime(2026, 2, 6, 12, tzinfo=dt.timezone.utc)}
+    fillers = {
+        "feature_count": 37,
+        "feature_version": "v2_37features",
+        "data_source": "mixed",
+        "created_at": dt.datetime(2026, 2, 6, 12, tzinfo=dt.UTC),
+    }
     full = []
     for row in rows:
         full.append({c.name: row.get(c.name, fillers.get(c.name, _blank(c))) for c in OUTPUT_COLUMNS})
@@ -87,9 +101,16 @@ def scored_row(player: str, day: dt.date, tags: list[str], **extra) -> dict:
 
 
 def placeholder_row(player: str, day: dt.date) -> dict:
-    return {"player_lookup": player, "game_date": day, "game_id": f"{day:%Y%m%d}_AAA_BBB", "features": [0.0] * 37,
-            "feature_quality_score": Decimal("0.00"), "data_source": "early_season", "early_season_flag": True,
-            "insufficient_data_reason": "early_season_skip_first_14_days"}
+    return {
+        "player_lookup": player,
+        "game_date": day,
+        "game_id": f"{day:%Y%m%d}_AAA_BBB",
+        "features": [0.0] * 37,
+        "feature_quality_score": Decimal("0.00"),
+        "data_source": "early_season",
+        "early_season_flag": True,
+        "insufficient_data_reason": "early_season_skip_first_14_days",
+    }
 
 
 DATES = [dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 5), dt.date(2026, 1, 10)]
@@ -110,16 +131,23 @@ def make_rows(seed: int) -> list[dict]:
                 if rng.random() < 0.35:
                     for i in indices:
                         tags[i] = tag
-            rows.append(scored_row(
-                player, day, tags,
-                feature_quality_score=Decimal(f"{rng.uniform(40, 99):.2f}"),
-                quality_tier=rng.choice(TIERS),
-                quality_alert_level=rng.choice(["green", "yellow", "red"]),
-                quality_alerts=rng.sample(["composite_factors_missing", "opponent_defense_missing", "high_default_rate_22pct"], rng.randint(0, 2)),
-                is_quality_ready=rng.random() < 0.4,
-                is_training_ready=rng.random() < 0.3,
-                fallback_reasons=["composite_factors_missing_matchup_data"] if composite_day else [],
-            ))
+            rows.append(
+                scored_row(
+                    player,
+                    day,
+                    tags,
+                    feature_quality_score=Decimal(f"{rng.uniform(40, 99):.2f}"),
+                    quality_tier=rng.choice(TIERS),
+                    quality_alert_level=rng.choice(["green", "yellow", "red"]),
+                    quality_alerts=rng.sample(
+                        ["composite_factors_missing", "opponent_defense_missing", "high_default_rate_22pct"],
+                        rng.randint(0, 2),
+                    ),
+                    is_quality_ready=rng.random() < 0.4,
+                    is_training_ready=rng.random() < 0.3,
+                    fallback_reasons=["composite_factors_missing_matchup_data"] if composite_day else [],
+                )
+            )
     return rows
 
 
@@ -146,11 +174,18 @@ def expected_from(rows: list[dict]) -> dict:
     category_rows = {c: sum(1 for r in scored if r[f"{c}_default_count"] > 0) for c in CATEGORY_INDICES}
     category_values = {c: sum(r[f"{c}_default_count"] for r in scored) for c in CATEGORY_INDICES}
     return {
-        "feat_rows": feat_rows, "feat_players": {i: len(p) for i, p in feat_players.items()}, "feat_tags": feat_tags,
-        "tiers": Counter(r["quality_tier"] for r in scored), "levels": Counter(r["quality_alert_level"] for r in scored),
+        "feat_rows": feat_rows,
+        "feat_players": {i: len(p) for i, p in feat_players.items()},
+        "feat_tags": feat_tags,
+        "tiers": Counter(r["quality_tier"] for r in scored),
+        "levels": Counter(r["quality_alert_level"] for r in scored),
         "alerts": Counter(a for r in scored for a in r["quality_alerts"]),
-        "per_date": per_date, "scored": len(scored), "placeholders": len(rows) - len(scored),
-        "players": len({r["player_lookup"] for r in rows}), "category_rows": category_rows, "category_values": category_values,
+        "per_date": per_date,
+        "scored": len(scored),
+        "placeholders": len(rows) - len(scored),
+        "players": len({r["player_lookup"] for r in rows}),
+        "category_rows": category_rows,
+        "category_values": category_values,
         "ready": sum(1 for r in scored if r["is_quality_ready"]),
     }
 
@@ -189,7 +224,11 @@ def test_report_numbers_match_independent_counts(tmp_path, seed):
     for d in report.per_date:
         w = want["per_date"][d.game_date]
         assert (d.rows, d.quality_ready_players, d.placeholder_rows, d.composite_fallback) == (
-            w["rows"], w["ready"], w["placeholders"], w["composite"])
+            w["rows"],
+            w["ready"],
+            w["placeholders"],
+            w["composite"],
+        )
 
 
 def test_last_n_days_counts_calendar_days_back_from_newest_date(tmp_path):
@@ -304,8 +343,11 @@ def chromium() -> str:
     if found:
         return found
     if running_in_ci():
-        pytest.fail("CI is set but Chromium is not installed (.ci/run installs Debian's chromium): "
-                    "the HTML report cannot be rendered", pytrace=False)
+        pytest.fail(
+            "CI is set but Chromium is not installed (.ci/run installs Debian's chromium): "
+            "the HTML report cannot be rendered",
+            pytrace=False,
+        )
     pytest.skip("headless check needs chromium (on PATH or /usr/bin/chromium); in CI it is required")
 
 
@@ -315,14 +357,17 @@ def test_html_renders_in_headless_chromium(tmp_path):
     report = build_report(tmp_path / "out")
     path = write_html(report, tmp_path / "report.html")
     flags = ["--headless", "--no-sandbox", "--disable-gpu"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", path.resolve().as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", path.resolve().as_uri()], capture_output=True, text=True, timeout=120
+    )
     assert dom.returncode == 0, dom.stderr
     assert dom.stdout.count("<svg") >= 3 and "Defaulted rows per feature" in dom.stdout
     shot = tmp_path / "report.png"
     screenshot = subprocess.run(
         [browser, *flags, f"--screenshot={shot}", "--window-size=1200,2000", path.resolve().as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert screenshot.returncode == 0, screenshot.stderr
     assert shot.is_file() and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -330,8 +375,14 @@ def test_html_renders_in_headless_chromium(tmp_path):
 
 def test_html_escapes_values_from_the_data(tmp_path):
     day = dt.date(2026, 1, 3)
-    row = scored_row("a", day, list(CASE_A), quality_tier="gold", quality_alert_level="green",
-                     quality_alerts=['<script src="https://x.example/a.js"></script>'])
+    row = scored_row(
+        "a",
+        day,
+        list(CASE_A),
+        quality_tier="gold",
+        quality_alert_level="green",
+        quality_alerts=['<script src="https://x.example/a.js"></script>'],
+    )
     write_output(output_table([row]), tmp_path)
     document = render_html(build_report(tmp_path))
     parser = _Collector()
@@ -341,13 +392,20 @@ def test_html_escapes_values_from_the_data(tmp_path):
 
 def test_report_on_engine_output(tmp_path):
     """End to end on a generated world: the report agrees with counts taken from the rows."""
-    from fsengine.synthetic.generate import generate
     from fsengine.output.schema import read_output
     from fsengine.pipeline import backfill
+    from fsengine.synthetic.generate import generate
 
     snapshot = tmp_path / "snap"
     generate("small", snapshot, seed=7)
-    backfill(tmp_path / "out", snapshot, dt.date(2025, 11, 18), dt.date(2025, 11, 20), mode="backfill", as_of=dt.date(2026, 1, 1))
+    backfill(
+        tmp_path / "out",
+        snapshot,
+        dt.date(2025, 11, 18),
+        dt.date(2025, 11, 20),
+        mode="backfill",
+        as_of=dt.date(2026, 1, 1),
+    )
     rows = read_output(tmp_path / "out").to_pylist()
     assert rows
     report = build_report(tmp_path / "out")

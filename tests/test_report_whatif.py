@@ -15,13 +15,12 @@ from collections import defaultdict
 from pathlib import Path
 from xml.etree import ElementTree
 
-import pytest
+from reference import quality_reference as qref
 from rich.console import Console
+from test_report import CASE_A, output_table, placeholder_row, scored_row
 
 from fsengine.diagnose.report import build_report, render_html, render_terminal
 from fsengine.output.schema import read_output, write_output
-from reference import quality_reference as qref
-from test_report import CASE_A, output_table, placeholder_row, scored_row
 
 REPO = Path(__file__).resolve().parents[1]
 CONTRACT_FILE = REPO / "fsengine" / "contracts" / "v2_37features.toml"
@@ -83,7 +82,13 @@ def assert_what_if_matches(report, rows):
     for key, w in want.items():
         g = got[key]
         assert (g.rows, g.players, g.gain_median, g.gain_min, g.gain_max, g.ready_median_after) == (
-            w["rows"], w["players"], w["median"], w["min"], w["max"], w["after"]), key
+            w["rows"],
+            w["players"],
+            w["median"],
+            w["min"],
+            w["max"],
+            w["after"],
+        ), key
     ranked = [w.rows for w in report.what_if]
     assert ranked == sorted(ranked, reverse=True)
     return want
@@ -100,9 +105,15 @@ def tags_with(**changes) -> list[str]:
 def row(player, day, tags, **extra):
     """A scored row whose stored quality columns are what the reference scorer says."""
     scored = qref.score_row(tags)
-    return scored_row(player, day, tags, is_quality_ready=scored["is_quality_ready"],
-                      quality_tier=scored["quality_tier"], quality_alert_level=scored["quality_alert_level"],
-                      **extra)
+    return scored_row(
+        player,
+        day,
+        tags,
+        is_quality_ready=scored["is_quality_ready"],
+        quality_tier=scored["quality_tier"],
+        quality_alert_level=scored["quality_alert_level"],
+        **extra,
+    )
 
 
 D1, D2, D3 = dt.date(2026, 1, 1), dt.date(2026, 1, 2), dt.date(2026, 1, 4)
@@ -152,8 +163,7 @@ def test_what_if_matches_the_recount_on_a_hand_built_output(tmp_path):
 
 def test_a_stored_not_ready_row_without_the_default_never_gains(tmp_path):
     # inconsistent on purpose: clean tags stored as not ready; no scenario changes its tags
-    rows = [scored_row("odd", D1, tags_with(), is_quality_ready=False),
-            row("noline", D1, tags_with(**NO_LINE))]
+    rows = [scored_row("odd", D1, tags_with(), is_quality_ready=False), row("noline", D1, tags_with(**NO_LINE))]
     write_output(output_table(rows), tmp_path)
     report = build_report(tmp_path)
     gains = {(w.kind, w.name): w.rows for w in report.what_if}
@@ -164,8 +174,15 @@ def test_a_stored_not_ready_row_without_the_default_never_gains(tmp_path):
 def test_what_if_matches_the_recount_on_the_bundled_fixture_output(tmp_path):
     from fsengine.pipeline import backfill
 
-    backfill(tmp_path / "out", REPO / "fixtures" / "small", dt.date(2025, 11, 20), dt.date(2025, 11, 30),
-             mode="backfill", as_of=dt.date(2026, 1, 1), contract="v2_37features")
+    backfill(
+        tmp_path / "out",
+        REPO / "fixtures" / "small",
+        dt.date(2025, 11, 20),
+        dt.date(2025, 11, 30),
+        mode="backfill",
+        as_of=dt.date(2026, 1, 1),
+        contract="v2_37features",
+    )
     report = build_report(tmp_path / "out")
     want = assert_what_if_matches(report, read_output(tmp_path / "out").to_pylist())
     assert want[("category", "vegas")]["rows"] > 0  # the fixture exercises the main gap

@@ -5,10 +5,13 @@ through the command line exactly as a user runs it."""
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from bqemu import create_target_table
+from contract_table import NOT_EMITTED_SAMPLE, bigquery_fields
+from test_bq_snapshot import load_world
+from test_push import DATASET, TABLE, job_ids
 from typer.testing import CliRunner
 
 from fsengine.cli import app
@@ -16,10 +19,6 @@ from fsengine.output.schema import read_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, backfill
 from fsengine.snapshot.format import Snapshot
 from fsengine.snapshot.sources import TABLES
-from bqemu import create_target_table
-from contract_table import NOT_EMITTED_SAMPLE, bigquery_fields
-from test_bq_snapshot import load_world
-from test_push import DATASET, TABLE, job_ids
 
 START, END = dt.date(2025, 11, 10), dt.date(2025, 11, 16)
 
@@ -41,11 +40,32 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     create_target_table(client, target, bigquery_fields(extra_after={"opponent_team_abbr": NOT_EMITTED_SAMPLE}))
     jobs_before = job_ids(client)
 
-    wire = ["--project", project, "--api-endpoint", bq_emulator.rest_url,
-            "--storage-endpoint", bq_emulator.grpc_target, "--anonymous"]
+    wire = [
+        "--project",
+        project,
+        "--api-endpoint",
+        bq_emulator.rest_url,
+        "--storage-endpoint",
+        bq_emulator.grpc_target,
+        "--anonymous",
+    ]
     # the target is the v2_37features table of docs/output.md §2: the run computes that contract
-    args = ["run", "--start", START.isoformat(), "--end", END.isoformat(), "--mode", "backfill",
-            "--snapshot", str(tmp_path / "snap"), "--out", str(tmp_path / "out"), "--contract", "v2_37features", *wire]
+    args = [
+        "run",
+        "--start",
+        START.isoformat(),
+        "--end",
+        END.isoformat(),
+        "--mode",
+        "backfill",
+        "--snapshot",
+        str(tmp_path / "snap"),
+        "--out",
+        str(tmp_path / "out"),
+        "--contract",
+        "v2_37features",
+        *wire,
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert len(job_ids(client) - jobs_before) == 2  # one load, one MERGE; snapshot reads are not jobs
@@ -54,9 +74,11 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     local = backfill(tmp_path / "local", BUNDLED_SNAPSHOT, START, END, mode="backfill", contract="v2_37features")
     expected = read_output(tmp_path / "local")
     assert local.rows == expected.num_rows > 0
-    stored = client.query(
-        f"SELECT player_lookup, game_date, data_hash, feature_quality_score FROM `{target}`"
-    ).result().to_arrow(create_bqstorage_client=False)
+    stored = (
+        client.query(f"SELECT player_lookup, game_date, data_hash, feature_quality_score FROM `{target}`")
+        .result()
+        .to_arrow(create_bqstorage_client=False)
+    )
     key = lambda t: sorted(zip(*(t.column(c).to_pylist() for c in ("player_lookup", "game_date", "data_hash"))))
     assert key(stored) == key(expected)
 
@@ -64,8 +86,10 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "reus" in again.output.lower()
-    stored_again = client.query(f"SELECT player_lookup, game_date, data_hash FROM `{target}`").result().to_arrow(
-        create_bqstorage_client=False
+    stored_again = (
+        client.query(f"SELECT player_lookup, game_date, data_hash FROM `{target}`")
+        .result()
+        .to_arrow(create_bqstorage_client=False)
     )
     assert key(stored_again) == key(expected)
 
@@ -90,8 +114,9 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
     assert job_ids(client) == jobs_before  # a dry run sends no job
     only_plan = CliRunner().invoke(app, ["stale", *args[1:]])  # the same plan, nothing else
     assert only_plan.exit_code == 0, only_plan.output
-    assert [line.split(":")[0].strip() for line in only_plan.output.splitlines()
-            if "stored rows without sources" in line] == [str(d) for d in planted]
+    assert [
+        line.split(":")[0].strip() for line in only_plan.output.splitlines() if "stored rows without sources" in line
+    ] == [str(d) for d in planted]
     assert "MERGE" not in only_plan.output and job_ids(client) == jobs_before
     fixed = CliRunner().invoke(app, [*args, "--only-stale"])
     assert fixed.exit_code == 0, fixed.output

@@ -25,8 +25,14 @@ def test_tier_and_alert_names_are_those_the_scorer_emits():
     rules = quality.scorer_rules(REFERENCE)
     n = load_contract().feature_count
     emitted_tiers, emitted_levels = set(), set()
-    for tags in (["phase4"] * n, ["phase3"] * n, ["default"] * n, ["missing"] * n,
-                 ["phase4"] * (n - 8) + ["missing"] * 8, ["phase4"] * (n - 3) + ["default"] * 3):
+    for tags in (
+        ["phase4"] * n,
+        ["phase3"] * n,
+        ["default"] * n,
+        ["missing"] * n,
+        ["phase4"] * (n - 8) + ["missing"] * 8,
+        ["phase4"] * (n - 3) + ["default"] * 3,
+    ):
         row = quality.score(pl.Series([tags], dtype=pl.List(pl.Utf8))).row(0, named=True)
         emitted_tiers.add(row["quality_tier"])
         emitted_levels.add(row["quality_alert_level"])

@@ -12,11 +12,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from worlds import world_path
 
 from fsengine.errors import CoverageError, SnapshotError
 from fsengine.snapshot.format import Snapshot, sha256_of, write_snapshot
 from fsengine.snapshot.sources import TABLES
-from worlds import world_path
 
 PGS = "nba_analytics.player_game_summary"
 CACHE = "nba_precompute.player_daily_cache"
@@ -222,8 +222,10 @@ def test_write_snapshot_round_trip_and_empty_table(tmp_path):
     tables = {key: pq.read_table(t.files[0]) for key, t in source.tables.items()}
     tables[CACHE] = tables[CACHE].slice(0, 0)
     bounds = {key: (t.start, t.end) for key, t in source.tables.items()}
-    moment = dt.datetime(2026, 2, 7, 6, 0, tzinfo=dt.timezone.utc)
-    out = write_snapshot(tmp_path / "copy", tables, bounds, snapshot_time=moment, created_at=moment, max_rows_per_file=1000)
+    moment = dt.datetime(2026, 2, 7, 6, 0, tzinfo=dt.UTC)
+    out = write_snapshot(
+        tmp_path / "copy", tables, bounds, snapshot_time=moment, created_at=moment, max_rows_per_file=1000
+    )
     copy = Snapshot.open(out)
     assert copy.tables[CACHE].rows == 0 and len(copy.tables[CACHE].files) == 1
     assert pq.read_table(copy.tables[CACHE].files[0]).schema.names == TABLES[CACHE].column_names
@@ -234,14 +236,20 @@ def test_write_snapshot_round_trip_and_empty_table(tmp_path):
 
 @pytest.mark.parametrize(
     "key, column",
-    [(PGS, "player_lookup"), (PGS, "game_date"), ("nba_analytics.upcoming_player_game_context", "player_lookup"),
-     ("nba_analytics.team_offense_game_summary", "team_abbr")],
+    [
+        (PGS, "player_lookup"),
+        (PGS, "game_date"),
+        ("nba_analytics.upcoming_player_game_context", "player_lookup"),
+        ("nba_analytics.team_offense_game_summary", "team_abbr"),
+    ],
 )
 def test_null_in_a_not_null_column_is_refused(snap, key, column):
     def null_one(table: pa.Table) -> pa.Table:
         values = table.column(column).to_pylist()
         values[0] = None
-        return table.set_column(table.schema.get_field_index(column), column, pa.array(values, table.schema.field(column).type))
+        return table.set_column(
+            table.schema.get_field_index(column), column, pa.array(values, table.schema.field(column).type)
+        )
 
     _rewrite(snap, key, null_one)
     with pytest.raises(SnapshotError, match=rf"{key}.*{column}.*NOT NULL"):

@@ -32,7 +32,7 @@ INJURY = "nba_raw.nbac_injury_report"
 ACCURACY = "nba_predictions.prediction_accuracy"
 CACHE = "nba_precompute.player_daily_cache"
 OFFENSE = "nba_analytics.team_offense_game_summary"
-STAMP = dt.datetime(2026, 2, 7, 12, 0, tzinfo=dt.timezone.utc)
+STAMP = dt.datetime(2026, 2, 7, 12, 0, tzinfo=dt.UTC)
 
 golden = pytest.mark.skipif(not (GOLDEN / "manifest.json").is_file(), reason="golden v2_54 world not present")
 
@@ -51,7 +51,9 @@ def save(folder: Path, data: dict) -> None:
 def test_worked_example_of_section_1():
     start, end = dt.date(2025, 11, 3), dt.date(2026, 2, 6)
     want = {
-        PGS: dt.date(2024, 11, 2), OFFENSE: dt.date(2025, 9, 4), ODDS: dt.date(2025, 10, 20),
+        PGS: dt.date(2024, 11, 2),
+        OFFENSE: dt.date(2025, 9, 4),
+        ODDS: dt.date(2025, 10, 20),
         ACCURACY: dt.date(2025, 9, 4),
     }
     for table in tables_for([V54]):
@@ -80,8 +82,13 @@ def test_contract_tables_and_columns():
     assert INJURY not in CONTRACT_SOURCES[V37] and ACCURACY not in CONTRACT_SOURCES[V37]
     pgs = TABLES[PGS]
     assert columns_for(pgs, [V37]) == pgs.column_names and len(pgs.column_names) == 11
-    assert columns_for(pgs, [V54])[11:] == ["fg_attempts", "paint_attempts", "mid_range_attempts",
-                                            "three_pt_attempts", "usage_rate"]
+    assert columns_for(pgs, [V54])[11:] == [
+        "fg_attempts",
+        "paint_attempts",
+        "mid_range_attempts",
+        "three_pt_attempts",
+        "usage_rate",
+    ]
     assert columns_for(TABLES["nba_raw.bettingpros_player_points_props"], [V54])[-1] == "bookmaker"
     added = sum(len(columns_for(t, [V54])) - len(columns_for(t, [V37])) for t in tables_for([V37]))
     assert added == 20  # docs/sources.md §2 lists 21, one of which (minutes_before_tipoff) S37 already read
@@ -107,7 +114,9 @@ def test_the_golden_world_opens_with_checksums_for_both_contracts():
         v54.check_coverage(dt.date(2025, 11, 10), run[1])
     assert v54.servable_range() == (dt.date(2025, 11, 11), dt.date(2025, 11, 30))
     assert Snapshot.open(GOLDEN, contract=V37, verify_checksums=False).servable_range() == (
-        dt.date(2025, 10, 31), dt.date(2025, 11, 30))
+        dt.date(2025, 10, 31),
+        dt.date(2025, 11, 30),
+    )
 
 
 @golden

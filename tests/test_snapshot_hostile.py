@@ -12,13 +12,12 @@ import warnings
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from test_snapshot_format import PGS, _rewrite, first_file, manifest, save, snap  # noqa: F401 - fixture
 
 from fsengine.errors import SnapshotError
 from fsengine.snapshot.format import Snapshot
-from test_snapshot_format import PGS, _rewrite, first_file, manifest, save, snap  # noqa: F401 - fixture
 
 ODDS = "nba_raw.odds_api_player_points_props"
 BP = "nba_raw.bettingpros_player_points_props"
@@ -86,8 +85,15 @@ def test_nan_in_float64_minutes_is_read_as_null_as_the_spec_says(snap, tmp_path)
     for folder, out in ((snap, tmp_path / "out-nan"), (with_null, tmp_path / "out-null")):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            backfill(out, folder, dt.date(2025, 11, 10), dt.date(2025, 11, 12), mode="backfill",
-                     as_of=dt.date(2026, 1, 1), verify_checksums=False)
+            backfill(
+                out,
+                folder,
+                dt.date(2025, 11, 10),
+                dt.date(2025, 11, 12),
+                mode="backfill",
+                as_of=dt.date(2026, 1, 1),
+                verify_checksums=False,
+            )
         table = read_output(out).sort_by([("player_lookup", "ascending"), ("game_date", "ascending")])
         results.append(table.select(["player_lookup", "game_date", "features", "feature_sources_json"]))
     assert results[0].num_rows > 0

@@ -44,7 +44,8 @@ def test_the_markers_expand_to_the_columns_of_sources_py():
 def test_expansion_follows_sources_py_order_alias_and_direction():
     pgs = BY_SHORT["pgs"].column_names
     assert expand_tiebreaks("ORDER BY /*tiebreak pgs AS p*/") == "ORDER BY " + ",\n         ".join(
-        f"p.{c} ASC NULLS LAST" for c in pgs)
+        f"p.{c} ASC NULLS LAST" for c in pgs
+    )
     assert expand_tiebreaks("/*tiebreak pgs reversed*/") == ",\n".join(f"{c} DESC NULLS FIRST" for c in pgs)
 
 

@@ -80,7 +80,7 @@ class TableId:
         validate_table(self.table, f"{self.what} table")
 
     @classmethod
-    def parse(cls, text: str, what: str = "target", *, with_project: bool = True) -> "TableId":
+    def parse(cls, text: str, what: str = "target", *, with_project: bool = True) -> TableId:
         """`project.dataset.table` (or `dataset.table` with with_project=False)."""
         parts = text.split(".") if isinstance(text, str) else []
         if with_project and len(parts) == 3:
@@ -90,7 +90,7 @@ class TableId:
         expected = "<project>.<dataset>.<table>" if with_project else "<dataset>.<table>"
         raise InvalidName(f"{what} {text!r}: expected {expected}")
 
-    def in_project(self, project: str) -> "TableId":
+    def in_project(self, project: str) -> TableId:
         return TableId(project, self.dataset, self.table, self.what)
 
     def __str__(self) -> str:

@@ -29,8 +29,12 @@ ARROW_TYPES: dict[str, pa.DataType] = {
     "TIMESTAMP": pa.timestamp("us", tz="UTC"),
 }
 LEGACY_TYPE_NAMES = {
-    "INTEGER": "INT64", "FLOAT": "FLOAT64", "BOOLEAN": "BOOL", "RECORD": "STRUCT",
-    "BIGDECIMAL": "BIGNUMERIC", "DECIMAL": "NUMERIC",
+    "INTEGER": "INT64",
+    "FLOAT": "FLOAT64",
+    "BOOLEAN": "BOOL",
+    "RECORD": "STRUCT",
+    "BIGDECIMAL": "BIGNUMERIC",
+    "DECIMAL": "NUMERIC",
 }
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -134,7 +134,7 @@ def contract_of(profile: Profile) -> Contract:
     return load_contract(profile.contract)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _load_file(path: Path) -> Contract:
     from fsengine.contracts.profile import profile_from_table
 

@@ -130,7 +130,11 @@ def profile_from_table(table: dict[str, Any], contract: str, contract_path: Path
 
 
 _SCORER_KEYS = (
-    "tags", "exclude_defaulted_optional", "score_caps", "alert_default_count", "ready_default_count",
+    "tags",
+    "exclude_defaulted_optional",
+    "score_caps",
+    "alert_default_count",
+    "ready_default_count",
     "generic_index_limit",
 )
 

@@ -21,12 +21,12 @@ import duckdb
 import polars as pl
 
 from fsengine.contracts import contract_of
-from fsengine.sql import parameter_names, query_text
+from fsengine.contracts.profile import REFERENCE, Profile, season_of
 from fsengine.errors import InputError
 from fsengine.output.schema import checked_output_files, output_dir
-from fsengine.contracts.profile import REFERENCE, Profile, season_of
 from fsengine.scoring.quality import defaulted_tags, scorer_rules
 from fsengine.snapshot.format import Snapshot
+from fsengine.sql import parameter_names, query_text
 
 
 @dataclass(frozen=True)
@@ -74,10 +74,27 @@ class Explanation:
 # --------------------------------------------------------------------------- output row
 
 _ROW_COLUMNS = [
-    "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home", "days_rest",
-    "feature_quality_score", "data_source", "early_season_flag", "insufficient_data_reason", "fallback_reasons",
-    "quality_tier", "quality_alert_level", "quality_alerts", "default_feature_count", "required_default_count",
-    "is_quality_ready", "is_training_ready", "historical_completeness", "matchup_data_status",
+    "player_lookup",
+    "universal_player_id",
+    "game_date",
+    "game_id",
+    "opponent_team_abbr",
+    "is_home",
+    "days_rest",
+    "feature_quality_score",
+    "data_source",
+    "early_season_flag",
+    "insufficient_data_reason",
+    "fallback_reasons",
+    "quality_tier",
+    "quality_alert_level",
+    "quality_alerts",
+    "default_feature_count",
+    "required_default_count",
+    "is_quality_ready",
+    "is_training_ready",
+    "historical_completeness",
+    "matchup_data_status",
 ]
 
 
@@ -94,7 +111,11 @@ def read_row(out_dir: str | Path, player: str, game_date: dt.date) -> dict:
     if found.height == 0:
         on_date = scan.filter(pl.col("game_date") == game_date).select(pl.len()).collect().item()
         dates = (
-            scan.filter(pl.col("player_lookup") == player).select(pl.col("game_date")).unique().sort("game_date").collect()
+            scan.filter(pl.col("player_lookup") == player)
+            .select(pl.col("game_date"))
+            .unique()
+            .sort("game_date")
+            .collect()
         )["game_date"].to_list()
         hint = f"{on_date} rows on {game_date}"
         if dates:
@@ -109,7 +130,9 @@ def read_row(out_dir: str | Path, player: str, game_date: dt.date) -> dict:
 # --------------------------------------------------------------------------- evidence queries
 
 
-def run_explain_query(con: duckdb.DuckDBPyConnection, name: str, params: dict) -> tuple[tuple[str, ...], tuple[dict, ...]]:
+def run_explain_query(
+    con: duckdb.DuckDBPyConnection, name: str, params: dict
+) -> tuple[tuple[str, ...], tuple[dict, ...]]:
     """Run queries/<name>.sql binding exactly the $names it uses; return (columns, rows)."""
     sql = query_text(name)
     wanted = parameter_names(sql)
@@ -143,30 +166,40 @@ def fmt(value) -> str:
     return str(value)
 
 
-def _phase4_evidence(key: str, title: str, date_column: str, window_days: int, columns, rows, game_date, subject: str) -> Evidence:
+def _phase4_evidence(
+    key: str, title: str, date_column: str, window_days: int, columns, rows, game_date, subject: str
+) -> Evidence:
     head = rows[0]
     fired = bool(head["fallback_fired"])
     row = head if head.get(date_column) is not None else None
     if not fired:
         if row is None:
-            summary = f"no row of {subject} at {game_date} (the table has rows at that date, so no table-level fallback)"
+            summary = (
+                f"no row of {subject} at {game_date} (the table has rows at that date, so no table-level fallback)"
+            )
         else:
             summary = f"row of {subject} at {game_date}"
     else:
         low = game_date - dt.timedelta(days=window_days)
         if row is None:
-            summary = (f"table-level fallback fired (no row at {game_date} for anyone); "
-                       f"no row of {subject} in {low} .. {game_date}")
+            summary = (
+                f"table-level fallback fired (no row at {game_date} for anyone); "
+                f"no row of {subject} in {low} .. {game_date}"
+            )
         else:
-            summary = (f"table-level fallback fired (no row at {game_date} for anyone); "
-                       f"latest row of {subject} in {low} .. {game_date} is dated {row[date_column]}")
+            summary = (
+                f"table-level fallback fired (no row at {game_date} for anyone); "
+                f"latest row of {subject} in {low} .. {game_date} is dated {row[date_column]}"
+            )
     if row is not None and head.get("candidates", 1) > 1:
         summary += f" ({head['candidates']} duplicate rows; the first by the tie-break is chosen)"
     kept = tuple(r for r in rows if r.get(date_column) is not None)
     return Evidence(key, title, summary, columns, kept, fallback_fired=fired)
 
 
-def collect_evidence(snapshot: Snapshot, player: str, game_date: dt.date, opponent: str, profile: Profile = REFERENCE) -> dict[str, Evidence]:
+def collect_evidence(
+    snapshot: Snapshot, player: str, game_date: dt.date, opponent: str, profile: Profile = REFERENCE
+) -> dict[str, Evidence]:
     """Run every explain_*.sql for (player, D) against the snapshot's views."""
     season = season_of(game_date)
     params = {
@@ -185,18 +218,24 @@ def collect_evidence(snapshot: Snapshot, player: str, game_date: dt.date, oppone
         cols, rows = run_explain_query(con, "explain_last10", params)
         played = sum(1 for r in rows if r["played"])
         ev["last10"] = Evidence(
-            "last10", "Last-10 list (PGS, newest first)",
+            "last10",
+            "Last-10 list (PGS, newest first)",
             f"{len(rows)} rows in {game_date - dt.timedelta(days=profile.last10_window_days)} .. {game_date - dt.timedelta(days=1)}"
             f" ({played} played, {sum(1 for r in rows if r['is_dnp'])} marked DNP)",
-            cols, rows)
+            cols,
+            rows,
+        )
 
         cols, rows = run_explain_query(con, "explain_player_counts", params)
         c = rows[0]
         ev["player_counts"] = Evidence(
-            "player_counts", "Season and one-year counts (PGS)",
+            "player_counts",
+            "Season and one-year counts (PGS)",
             f"total_games in the last {profile.total_games_window_days} days = {c['total_games']}; season {season} rows before "
             f"{game_date} = {c['season_rows']} ({c['season_rows_with_points']} with points, {c['season_rows_with_minutes']} with minutes)",
-            cols, rows)
+            cols,
+            rows,
+        )
 
         for key, title, date_column, window in (
             ("daily_cache", "Daily cache (player_daily_cache)", "cache_date", profile.daily_cache_fallback_days),
@@ -208,58 +247,101 @@ def collect_evidence(snapshot: Snapshot, player: str, game_date: dt.date, oppone
 
         cols, rows = run_explain_query(con, "explain_team_defense", params)
         if opponent:
-            ev["team_defense"] = _phase4_evidence("team_defense", f"Opponent defense (team_defense_zone_analysis, {opponent})",
-                                                  "analysis_date", profile.team_defense_fallback_days, cols, rows, game_date, opponent)
+            ev["team_defense"] = _phase4_evidence(
+                "team_defense",
+                f"Opponent defense (team_defense_zone_analysis, {opponent})",
+                "analysis_date",
+                profile.team_defense_fallback_days,
+                cols,
+                rows,
+                game_date,
+                opponent,
+            )
         else:
-            ev["team_defense"] = Evidence("team_defense", "Opponent defense (team_defense_zone_analysis)",
-                                          "opponent unknown: no team-defense lookup", cols, ())
+            ev["team_defense"] = Evidence(
+                "team_defense",
+                "Opponent defense (team_defense_zone_analysis)",
+                "opponent unknown: no team-defense lookup",
+                cols,
+                (),
+            )
 
         cols, rows = run_explain_query(con, "explain_upgc", params)
         upgc = next((r for r in rows if r["chosen"]), None)
-        summary = "no UPGC row: context features fall to neutral values (docs/features.md §2.4)" if upgc is None else (
-            f"team {upgc['team_abbr']}, home_game {fmt(upgc['home_game'])}, days_rest {fmt(upgc['days_rest'])}"
-            + (f" ({len(rows)} duplicate rows; the first by the tie-break is chosen)" if len(rows) > 1 else ""))
+        summary = (
+            "no UPGC row: context features fall to neutral values (docs/features.md §2.4)"
+            if upgc is None
+            else (
+                f"team {upgc['team_abbr']}, home_game {fmt(upgc['home_game'])}, days_rest {fmt(upgc['days_rest'])}"
+                + (f" ({len(rows)} duplicate rows; the first by the tie-break is chosen)" if len(rows) > 1 else "")
+            )
+        )
         ev["upgc"] = Evidence("upgc", "Game context (UPGC)", summary, cols, rows)
 
         team = (upgc or {}).get("team_abbr") or ""
         cols, rows = run_explain_query(con, "explain_team_games", {**params, "team": team})
         t = rows[0]
         ev["team_games"] = Evidence(
-            "team_games", f"Team season games (team_offense_game_summary{', ' + team if team else ''})",
-            "no UPGC team: no team games looked up" if not team else
-            f"{t['games']} games of {team} in season {season} before {game_date}, {t['wins']} wins",
-            cols, rows if team else ())
+            "team_games",
+            f"Team season games (team_offense_game_summary{', ' + team if team else ''})",
+            "no UPGC team: no team games looked up"
+            if not team
+            else f"{t['games']} games of {team} in season {season} before {game_date}, {t['wins']} wins",
+            cols,
+            rows if team else (),
+        )
 
         cols, rows = run_explain_query(con, "explain_odds_api", params)
         current = next((r for r in rows if r["chosen_current"]), None)
         opening = next((r for r in rows if r["chosen_opening"]), None)
         n_candidates = sum(1 for r in rows if r["candidate"])
         ev["odds_api"] = Evidence(
-            "odds_api", "Odds API lines", "no candidate row" if current is None else
-            f"{n_candidates} candidates; current = {current['bookmaker']} {fmt(current['points_line'])} at "
+            "odds_api",
+            "Odds API lines",
+            "no candidate row"
+            if current is None or opening is None  # the opening line is chosen whenever a current one is
+            else f"{n_candidates} candidates; current = {current['bookmaker']} {fmt(current['points_line'])} at "
             f"{fmt(current['snapshot_timestamp'])}; opening = {opening['bookmaker']} {fmt(opening['points_line'])} at "
-            f"{fmt(opening['snapshot_timestamp'])}", cols, rows)
+            f"{fmt(opening['snapshot_timestamp'])}",
+            cols,
+            rows,
+        )
 
         cols, rows = run_explain_query(con, "explain_bettingpros", params)
         bp = next((r for r in rows if r["chosen"]), None)
         ev["bettingpros"] = Evidence(
-            "bettingpros", "BettingPros lines", "no candidate row" if bp is None else
-            f"{sum(1 for r in rows if r['candidate'])} candidates; chosen line {fmt(bp['points_line'])}, opening "
-            f"{fmt(bp['opening_line'])}, created {fmt(bp['created_at'])}", cols, rows)
+            "bettingpros",
+            "BettingPros lines",
+            "no candidate row"
+            if bp is None
+            else f"{sum(1 for r in rows if r['candidate'])} candidates; chosen line {fmt(bp['points_line'])}, opening "
+            f"{fmt(bp['opening_line'])}, created {fmt(bp['created_at'])}",
+            cols,
+            rows,
+        )
 
         cols, rows = run_explain_query(con, "explain_opponent_games", params)
         ev["opponent_games"] = Evidence(
-            "opponent_games", f"Games against the opponent ({opponent or 'unknown'})",
-            "opponent unknown: features 29-30 take their fallback" if not opponent else
-            f"{len(rows)} rows vs {opponent} in the last {profile.opponent_window_years} year(s), "
-            f"{sum(1 for r in rows if r['points'] is not None)} with points", cols, rows)
+            "opponent_games",
+            f"Games against the opponent ({opponent or 'unknown'})",
+            "opponent unknown: features 29-30 take their fallback"
+            if not opponent
+            else f"{len(rows)} rows vs {opponent} in the last {profile.opponent_window_years} year(s), "
+            f"{sum(1 for r in rows if r['points'] is not None)} with points",
+            cols,
+            rows,
+        )
 
         cols, rows = run_explain_query(con, "explain_minutes_ppm", params)
         counted = sum(1 for r in rows if r["counted"])
         ev["minutes_ppm"] = Evidence(
-            "minutes_ppm", f"Games in the last {profile.minutes_ppm_window_days} days (minutes / points per minute)",
-            f"{len(rows)} rows, {counted} with minutes_played > 0" + ("" if counted else ": no qualifying game, 31-32 fall back"),
-            cols, rows)
+            "minutes_ppm",
+            f"Games in the last {profile.minutes_ppm_window_days} days (minutes / points per minute)",
+            f"{len(rows)} rows, {counted} with minutes_played > 0"
+            + ("" if counted else ": no qualifying game, 31-32 fall back"),
+            cols,
+            rows,
+        )
         return ev
     finally:
         con.close()
@@ -281,8 +363,11 @@ FEATURE_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
     9: (("upgc", ("days_rest", "opponent_days_rest")),),
     10: (("upgc", ("player_status",)),),
     11: (("last10", ("points",)),),
-    12: (("daily_cache", ("minutes_avg_last_10",)), ("last10", ("minutes_played",)),
-         ("player_counts", ("season_rows_with_minutes",))),
+    12: (
+        ("daily_cache", ("minutes_avg_last_10",)),
+        ("last10", ("minutes_played",)),
+        ("player_counts", ("season_rows_with_minutes",)),
+    ),
     13: (("team_defense", ("defensive_rating_last_15",)),),
     14: (("team_defense", ("opponent_pace",)),),
     15: (("upgc", ("home_game",)),),
@@ -305,17 +390,37 @@ FEATURE_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
     32: (("minutes_ppm", ("points", "minutes_played")),),
     33: (("last10", ("is_dnp",)),),
     34: (("last10", ("points",)),),
-    35: (("daily_cache", ("points_avg_last_5", "points_avg_season", "points_std_last_10")), ("last10", ("played",)),
-         ("player_counts", ("season_rows_with_points",))),
-    36: (("daily_cache", ("points_avg_last_5", "points_avg_season", "points_std_last_10")), ("last10", ("played",)),
-         ("player_counts", ("season_rows_with_points",))),
+    35: (
+        ("daily_cache", ("points_avg_last_5", "points_avg_season", "points_std_last_10")),
+        ("last10", ("played",)),
+        ("player_counts", ("season_rows_with_points",)),
+    ),
+    36: (
+        ("daily_cache", ("points_avg_last_5", "points_avg_season", "points_std_last_10")),
+        ("last10", ("played",)),
+        ("player_counts", ("season_rows_with_points",)),
+    ),
 }
 # With an unknown opponent, feature 29 falls back to the season average (docs/features.md §6).
 UNKNOWN_OPPONENT_INPUTS: dict[int, tuple[tuple[str, tuple[str, ...]], ...]] = {
-    29: (("opponent_games", ()), ("daily_cache", ("points_avg_season",)), ("player_counts", ("season_rows_with_points",))),
+    29: (
+        ("opponent_games", ()),
+        ("daily_cache", ("points_avg_season",)),
+        ("player_counts", ("season_rows_with_points",)),
+    ),
 }
-_PHASE4_DATE = {"daily_cache": "cache_date", "composite": "game_date", "shot_zone": "analysis_date", "team_defense": "analysis_date"}
-_LABEL = {"daily_cache": "daily cache", "composite": "composite", "shot_zone": "shot zone", "team_defense": "team defense"}
+_PHASE4_DATE = {
+    "daily_cache": "cache_date",
+    "composite": "game_date",
+    "shot_zone": "analysis_date",
+    "team_defense": "analysis_date",
+}
+_LABEL = {
+    "daily_cache": "daily cache",
+    "composite": "composite",
+    "shot_zone": "shot zone",
+    "team_defense": "team defense",
+}
 
 
 def _describe(key: str, wanted: tuple[str, ...], ev: dict[str, Evidence]) -> str:
@@ -324,7 +429,9 @@ def _describe(key: str, wanted: tuple[str, ...], ev: dict[str, Evidence]) -> str
         row = e.chosen()
         if row is None:
             return f"{_LABEL[key]}: {e.summary}"
-        where = f"{_LABEL[key]} {fmt(row[_PHASE4_DATE[key]])}" + (" (table-level fallback)" if row["fallback_fired"] else "")
+        where = f"{_LABEL[key]} {fmt(row[_PHASE4_DATE[key]])}" + (
+            " (table-level fallback)" if row["fallback_fired"] else ""
+        )
         shown = ", ".join(f"{name} = {fmt(row[name])}" for name in wanted)
         if key == "composite" and row["fallback_fired"] and set(wanted) & {"shot_zone_mismatch_score", "pace_score"}:
             shown += " (under the fallback this feature is 0.0, tagged phase4)"
@@ -355,14 +462,18 @@ def _describe(key: str, wanted: tuple[str, ...], ev: dict[str, Evidence]) -> str
             return f"Odds API: no candidate ({len(e.rows)} rows for the player at D)"
         parts = []
         for label, row in (("current", current), ("opening", opening)):
-            if label in wanted:
+            if label in wanted and row is not None:
                 parts.append(f"{label} {row['bookmaker']} {fmt(row['points_line'])} @ {fmt(row['snapshot_timestamp'])}")
         return "Odds API: " + "; ".join(parts)
     if key == "bettingpros":
         row = e.chosen()
         if row is None:
             return f"BettingPros: no candidate ({len(e.rows)} rows for the player at D)"
-        return "BettingPros: " + ", ".join(f"{name} = {fmt(row[name])}" for name in wanted) + f" (created {fmt(row['created_at'])})"
+        return (
+            "BettingPros: "
+            + ", ".join(f"{name} = {fmt(row[name])}" for name in wanted)
+            + f" (created {fmt(row['created_at'])})"
+        )
     if key == "opponent_games":
         if not e.rows:
             return f"opponent games: {e.summary if 'unknown' in e.summary else 'none in the window'}"
@@ -372,7 +483,9 @@ def _describe(key: str, wanted: tuple[str, ...], ev: dict[str, Evidence]) -> str
         kept = [r for r in e.rows if r["counted"]]
         if not kept:
             return f"30-day games: {e.summary}"
-        return f"30-day games with minutes > 0: {len(kept)}; newest first " + " | ".join(_series(kept, n) for n in wanted)
+        return f"30-day games with minutes > 0: {len(kept)}; newest first " + " | ".join(
+            _series(kept, n) for n in wanted
+        )
     return e.summary
 
 
@@ -457,7 +570,9 @@ def explain(
 
     warnings = []
     if row["early_season_flag"]:
-        warnings.append("early-season placeholder row: every feature is stored 0.0 without a tag (docs/features.md §2.5)")
+        warnings.append(
+            "early-season placeholder row: every feature is stored 0.0 without a tag (docs/features.md §2.5)"
+        )
     stored_dates = ((row.get("historical_completeness") or {}).get("contributing_game_dates")) or []
     snapshot_dates = [r["game_date"] for r in ev["last10"].rows]
     if not row["early_season_flag"] and list(stored_dates) != snapshot_dates:
@@ -511,20 +626,37 @@ def render_explanation(explanation: Explanation, console) -> None:
 
     if console.width >= 140:
         table = Table(title="Features", show_lines=True)
-        for name, justify in (("#", "right"), ("feature", "left"), ("value", "right"), ("tag", "left"), ("quality", "right"),
-                              ("fallback reason", "left"), ("inputs", "left")):
+        for name, justify in (
+            ("#", "right"),
+            ("feature", "left"),
+            ("value", "right"),
+            ("tag", "left"),
+            ("quality", "right"),
+            ("fallback reason", "left"),
+            ("inputs", "left"),
+        ):
             table.add_column(name, justify=justify, no_wrap=name != "inputs", overflow="fold")
         for f in explanation.features:
-            table.add_row(str(f.index), f.name, fmt(f.value), f.tag or "–", fmt(f.quality), f.fallback_reason or "",
-                          escape("\n".join(f.inputs)), style="yellow" if f.defaulted else None)
+            table.add_row(
+                str(f.index),
+                f.name,
+                fmt(f.value),
+                f.tag or "–",
+                fmt(f.quality),
+                f.fallback_reason or "",
+                escape("\n".join(f.inputs)),
+                style="yellow" if f.defaulted else None,
+            )
         console.print(table)
     else:  # narrow terminal: one block per feature
         console.print("[bold]Features[/]")
         for f in explanation.features:
             reason = f" — defaulted: {f.fallback_reason}" if f.defaulted else ""
             colour = "yellow" if f.defaulted else "bold"
-            console.print(f"[{colour}]{f.index:>2} {f.name} = {fmt(f.value)}[/] (tag {f.tag or '–'}, quality {fmt(f.quality)}){escape(reason)}",
-                          highlight=False)
+            console.print(
+                f"[{colour}]{f.index:>2} {f.name} = {fmt(f.value)}[/] (tag {f.tag or '–'}, quality {fmt(f.quality)}){escape(reason)}",
+                highlight=False,
+            )
             for line in f.inputs:
                 console.print(Padding(Text(line), (0, 0, 0, 5)), highlight=False)
 

@@ -121,7 +121,9 @@ def _scan(out_dir: str | Path, contract: Contract) -> pl.LazyFrame:
     if not Path(out_dir).is_dir():
         raise InputError(f"output folder {out_dir} does not exist: run `fsengine backfill --out {out_dir}` first")
     if not folder.is_dir():
-        raise InputError(f"{folder} does not exist: {out_dir} holds no fsengine output (run `fsengine backfill --out {out_dir}`)")
+        raise InputError(
+            f"{folder} does not exist: {out_dir} holds no fsengine output (run `fsengine backfill --out {out_dir}`)"
+        )
     files = checked_output_files(out_dir)
     if not files:
         raise InputError(f"{folder} holds no part-*.parquet files")
@@ -185,7 +187,9 @@ def build_report(
     start, end = resolve_report_range(newest, oldest, last_days, start, end)
     rows = scan.filter(pl.col("game_date").is_between(start, end)).collect()
     if rows.height == 0:
-        raise InputError(f"{output_dir(out_dir)} has no rows with game_date in {start} .. {end} (it holds {oldest} .. {newest})")
+        raise InputError(
+            f"{output_dir(out_dir)} has no rows with game_date in {start} .. {end} (it holds {oldest} .. {newest})"
+        )
 
     placeholder = pl.col("early_season_flag").fill_null(False)
     scored = rows.filter(~placeholder)
@@ -220,7 +224,10 @@ def build_report(
         per_date=per_date,
         contract=contract.name,
         what_if=what_if(
-            scored, [d.game_date for d in per_date], {d.game_date: d.quality_ready_players for d in per_date}, contract,
+            scored,
+            [d.game_date for d in per_date],
+            {d.game_date: d.quality_ready_players for d in per_date},
+            contract,
             profile,
         ),
     )
@@ -252,7 +259,9 @@ def _feature_defaults(scored: pl.DataFrame, contract) -> tuple[FeatureDefaults, 
         orient="row",
     )
     raw = (
-        scored.select("player_lookup", "game_date", "feature_sources_json", pl.col("default_feature_indices").alias("index"))
+        scored.select(
+            "player_lookup", "game_date", "feature_sources_json", pl.col("default_feature_indices").alias("index")
+        )
         .explode("index")
         .drop_nulls("index")
         .join(tag_table, on=["feature_sources_json", "index"], how="left")
@@ -265,7 +274,9 @@ def _feature_defaults(scored: pl.DataFrame, contract) -> tuple[FeatureDefaults, 
         .iter_rows()
     }
     tags: dict[int, dict[str, int]] = {}
-    for index, tag, n in raw.group_by("index", "tag").len().sort(["index", "len", "tag"], descending=[False, True, False]).iter_rows():
+    for index, tag, n in (
+        raw.group_by("index", "tag").len().sort(["index", "len", "tag"], descending=[False, True, False]).iter_rows()
+    ):
         tags.setdefault(index, {})[tag] = int(n)
     result = []
     for f in contract.features:
@@ -347,29 +358,67 @@ def render_terminal(report: Report, console, *, top: int = 15, max_dates: int = 
 
     wide = console.width >= 120  # narrow terminals drop the secondary columns
     top_rows = report.top_defaults(top)
-    table = Table(title=f"Top defaulted features ({len(report.top_defaults())} of {len(report.features)} defaulted at least once)", show_edge=False)
+    table = Table(
+        title=f"Top defaulted features ({len(report.top_defaults())} of {len(report.features)} defaulted at least once)",
+        show_edge=False,
+    )
     if wide:
-        columns = [("#", "right"), ("feature", "left"), ("category", "left"), ("rows", "right"), ("% scored", "right"),
-                   ("players", "right"), ("dates", "right"), ("raw tags", "left"), ("fallback reason", "left")]
+        columns = [
+            ("#", "right"),
+            ("feature", "left"),
+            ("category", "left"),
+            ("rows", "right"),
+            ("% scored", "right"),
+            ("players", "right"),
+            ("dates", "right"),
+            ("raw tags", "left"),
+            ("fallback reason", "left"),
+        ]
     else:
-        columns = [("#", "right"), ("feature", "left"), ("rows", "right"), ("players", "right"), ("raw tags; fallback reason", "left")]
+        columns = [
+            ("#", "right"),
+            ("feature", "left"),
+            ("rows", "right"),
+            ("players", "right"),
+            ("raw tags; fallback reason", "left"),
+        ]
     for name, justify in columns:
         table.add_column(name, justify=justify, no_wrap=name in ("#", "feature", "rows", "players"))
     for f in top_rows:
         if wide:
-            table.add_row(str(f.index), f.name, f.category, f"{f.rows:,}", _pct(f.rows, report.scored_rows), f"{f.players:,}",
-                          f"{f.dates:,}", _tag_text(f.raw_tags), f.fallback_reason)
+            table.add_row(
+                str(f.index),
+                f.name,
+                f.category,
+                f"{f.rows:,}",
+                _pct(f.rows, report.scored_rows),
+                f"{f.players:,}",
+                f"{f.dates:,}",
+                _tag_text(f.raw_tags),
+                f.fallback_reason,
+            )
         else:
-            table.add_row(str(f.index), f.name, f"{f.rows:,}", f"{f.players:,}", f"{_tag_text(f.raw_tags)}; {f.fallback_reason}")
+            table.add_row(
+                str(f.index), f.name, f"{f.rows:,}", f"{f.players:,}", f"{_tag_text(f.raw_tags)}; {f.fallback_reason}"
+            )
     if not top_rows:
         table.add_row("", "no feature defaulted in this range", *[""] * (len(columns) - 2))
     console.print(table)
 
     cats = Table(title="Defaults by category", show_edge=False)
     for name in ("category", "features", "defaulted values", "rows affected", "% scored", "players"):
-        cats.add_column(name, justify="left" if name == "category" else "right", no_wrap=name == "category", overflow="fold")
+        cats.add_column(
+            name, justify="left" if name == "category" else "right", no_wrap=name == "category", overflow="fold"
+        )
     for c in report.categories:
-        cats.add_row(c.category, str(c.features), f"{c.defaulted_values:,}", f"{c.rows:,}", _pct(c.rows, report.scored_rows), f"{c.players:,}")
+        cats.add_row(
+            c.category,
+            str(c.features),
+            f"{c.defaulted_values:,}",
+            f"{c.rows:,}",
+            _pct(c.rows, report.scored_rows),
+            f"{c.players:,}",
+        )
     console.print(cats)
 
     def share_table(title: str, label: str, counts: dict[str, int]) -> Table:
@@ -395,15 +444,35 @@ def render_terminal(report: Report, console, *, top: int = 15, max_dates: int = 
     if len(shown) < len(report.per_date):
         title += f" (newest {len(shown)} of {len(report.per_date)} dates; the HTML report has all)"
     per_date = Table(title=title, show_edge=False)
-    columns = ["game date", "rows", "players", "quality-ready", "%", "training-ready", "placeholders", "mean score", "composite fallback"]
+    columns = [
+        "game date",
+        "rows",
+        "players",
+        "quality-ready",
+        "%",
+        "training-ready",
+        "placeholders",
+        "mean score",
+        "composite fallback",
+    ]
     keep = [name not in ("training-ready", "mean score") or wide for name in columns]
     for name, kept in zip(columns, keep):
         if kept:
-            per_date.add_column(name, justify="left" if name == "game date" else "right", no_wrap=name == "game date", overflow="fold")
+            per_date.add_column(
+                name, justify="left" if name == "game date" else "right", no_wrap=name == "game date", overflow="fold"
+            )
     for d in shown:
-        cells = [d.game_date.isoformat(), f"{d.rows:,}", f"{d.players:,}", f"{d.quality_ready_players:,}",
-                 _pct(d.quality_ready_players, d.players), f"{d.training_ready_players:,}", f"{d.placeholder_rows:,}",
-                 "–" if d.mean_score is None else f"{d.mean_score:.2f}", "yes" if d.composite_fallback else ""]
+        cells = [
+            d.game_date.isoformat(),
+            f"{d.rows:,}",
+            f"{d.players:,}",
+            f"{d.quality_ready_players:,}",
+            _pct(d.quality_ready_players, d.players),
+            f"{d.training_ready_players:,}",
+            f"{d.placeholder_rows:,}",
+            "–" if d.mean_score is None else f"{d.mean_score:.2f}",
+            "yes" if d.composite_fallback else "",
+        ]
         per_date.add_row(*(c for c, kept in zip(cells, keep) if kept))
     console.print(per_date)
     _render_what_if_terminal(report, console, top=top, wide=wide)
@@ -426,18 +495,34 @@ def _render_what_if_terminal(report: Report, console, *, top: int, wide: bool) -
         f"{len(features)} of {len(report.what_if) - len(categories)} features gain any)",
         show_edge=False,
     )
-    columns = [("rank", "right"), ("never defaulted", "left"), ("rows gained", "right"), ("% of not ready", "right"),
-               ("players", "right"), ("gained/date median (range)", "right"), ("ready/date median now -> after", "right")]
+    columns = [
+        ("rank", "right"),
+        ("never defaulted", "left"),
+        ("rows gained", "right"),
+        ("% of not ready", "right"),
+        ("players", "right"),
+        ("gained/date median (range)", "right"),
+        ("ready/date median now -> after", "right"),
+    ]
     keep = [name not in ("players", "% of not ready") or wide for name, _ in columns]
     for (name, justify), kept in zip(columns, keep):
         if kept:
-            table.add_column(name, justify=justify, no_wrap=name in ("rank", "never defaulted", "rows gained"), overflow="fold")
+            table.add_column(
+                name, justify=justify, no_wrap=name in ("rank", "never defaulted", "rows gained"), overflow="fold"
+            )
     now = statistics.median([d.quality_ready_players for d in report.per_date] or [0])
     for group, limit in ((categories, None), (features, top)):
         shown = group if limit is None else group[:limit]
         for rank, w in enumerate(shown, start=1):
-            cells = [str(rank), w.label, f"{w.rows:,}", _pct(w.rows, not_ready), f"{w.players:,}", _gain_text(w),
-                     f"{now:g} -> {w.ready_median_after:g}"]
+            cells = [
+                str(rank),
+                w.label,
+                f"{w.rows:,}",
+                _pct(w.rows, not_ready),
+                f"{w.players:,}",
+                _gain_text(w),
+                f"{now:g} -> {w.ready_median_after:g}",
+            ]
             table.add_row(*(c for c, kept in zip(cells, keep) if kept))
         if group is categories and features:
             table.add_section()
@@ -449,12 +534,22 @@ def _render_what_if_terminal(report: Report, console, *, top: int, wide: bool) -
 # --------------------------------------------------------------------------- HTML
 
 _COLORS = {
-    "ready": "#2e7d32", "not_ready": "#f9a825", "placeholder": "#9e9e9e",
-    "gold": "#c9a227", "silver": "#9aa5b1", "bronze": "#b0703c", "poor": "#e07b39", "critical": "#c62828",
-    "green": "#2e7d32", "yellow": "#f9a825", "red": "#c62828", "bar": "#3f6fb5",
-    "category_gain": "#1b5e20", "feature_gain": "#66bb6a",
+    "ready": "#2e7d32",
+    "not_ready": "#f9a825",
+    "placeholder": "#9e9e9e",
+    "gold": "#c9a227",
+    "silver": "#9aa5b1",
+    "bronze": "#b0703c",
+    "poor": "#e07b39",
+    "critical": "#c62828",
+    "green": "#2e7d32",
+    "yellow": "#f9a825",
+    "red": "#c62828",
+    "bar": "#3f6fb5",
+    "category_gain": "#1b5e20",
+    "feature_gain": "#66bb6a",
 }
-_FONT = "font-family=\"system-ui, -apple-system, 'Segoe UI', sans-serif\" font-size=\"12\""
+_FONT = 'font-family="system-ui, -apple-system, \'Segoe UI\', sans-serif" font-size="12"'
 
 
 def _e(text) -> str:
@@ -467,16 +562,20 @@ def _hbar_svg(title: str, items: list[tuple[str, float, str, str]], *, value_for
     height = top + row_h * max(len(items), 1) + 10
     width = label_w + bar_w + 110
     biggest = max((v for _, v, _, _ in items), default=0) or 1
-    parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
-             f"<title>{_e(title)}</title>",
-             f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>']
+    parts = [
+        f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
+        f"<title>{_e(title)}</title>",
+        f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>',
+    ]
     if not items:
         parts.append(f'<text x="0" y="{top + 14}">nothing to show</text>')
     for i, (label, value, colour, tip) in enumerate(items):
         y = top + i * row_h
         w = bar_w * value / biggest
         parts.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{_e(label)}</text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.2f}" height="{row_h - 6}" fill="{colour}"><title>{_e(tip)}</title></rect>')
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{w:.2f}" height="{row_h - 6}" fill="{colour}"><title>{_e(tip)}</title></rect>'
+        )
         parts.append(f'<text x="{label_w + w + 4:.2f}" y="{y + 14}">{_e(value_format(value))}</text>')
     parts.append("</svg>")
     return "\n".join(parts)
@@ -499,9 +598,11 @@ def _coverage_svg(report: Report) -> str:
     step = plot_w / max(len(days), 1)
     bar = max(step * 0.8, 0.5)
     title = "Coverage per game date (rows)"
-    parts = [f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
-             f"<title>{_e(title)}</title>",
-             f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>']
+    parts = [
+        f'<svg role="img" width="{width}" height="{height}" viewBox="0 0 {width} {height}" {_FONT}>',
+        f"<title>{_e(title)}</title>",
+        f'<text x="0" y="16" font-size="14" font-weight="600">{_e(title)}</text>',
+    ]
     value = 0.0
     while value <= biggest:  # y grid and labels
         y = top + plot_h - plot_h * value / biggest
@@ -515,20 +616,30 @@ def _coverage_svg(report: Report) -> str:
         ready = d.quality_ready_players
         stack = [("ready", ready), ("not_ready", max(d.scored_rows - ready, 0)), ("placeholder", d.placeholder_rows)]
         y = top + plot_h
-        tip = (f"{d.game_date}: {d.rows} rows, {d.players} players, {ready} quality-ready, "
-               f"{d.placeholder_rows} placeholders" + (", composite table-level fallback" if d.composite_fallback else ""))
+        tip = (
+            f"{d.game_date}: {d.rows} rows, {d.players} players, {ready} quality-ready, "
+            f"{d.placeholder_rows} placeholders" + (", composite table-level fallback" if d.composite_fallback else "")
+        )
         parts.append(f"<g><title>{_e(tip)}</title>")
         for key, n in stack:
             h = plot_h * n / biggest
             if h > 0:
                 y -= h
-                parts.append(f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar:.2f}" height="{h:.2f}" fill="{_COLORS[key]}"/>')
+                parts.append(
+                    f'<rect x="{x:.2f}" y="{y:.2f}" width="{bar:.2f}" height="{h:.2f}" fill="{_COLORS[key]}"/>'
+                )
         parts.append("</g>")
         if i % label_every == 0:
             cx = left + i * step + step / 2
-            parts.append(f'<line x1="{cx:.1f}" y1="{top + plot_h}" x2="{cx:.1f}" y2="{top + plot_h + 4}" stroke="#444"/>')
-            parts.append(f'<text x="{cx:.1f}" y="{top + plot_h + 17}" text-anchor="middle">{d.game_date.isoformat()}</text>')
-    for j, (key, label) in enumerate((("ready", "quality-ready"), ("not_ready", "scored, not ready"), ("placeholder", "placeholder"))):
+            parts.append(
+                f'<line x1="{cx:.1f}" y1="{top + plot_h}" x2="{cx:.1f}" y2="{top + plot_h + 4}" stroke="#444"/>'
+            )
+            parts.append(
+                f'<text x="{cx:.1f}" y="{top + plot_h + 17}" text-anchor="middle">{d.game_date.isoformat()}</text>'
+            )
+    for j, (key, label) in enumerate(
+        (("ready", "quality-ready"), ("not_ready", "scored, not ready"), ("placeholder", "placeholder"))
+    ):
         lx = left + 330 + j * 150
         parts.append(f'<rect x="{lx}" y="7" width="10" height="10" fill="{_COLORS[key]}"/>')
         parts.append(f'<text x="{lx + 14}" y="16">{label}</text>')
@@ -540,10 +651,14 @@ def _what_if_svg(report: Report) -> str:
     """Ranked bars: rows that would become quality-ready if a category (darker) or a feature
     were never defaulted; features that would gain nothing are left out."""
     items = [
-        (w.label, w.rows, _COLORS["category_gain"] if w.kind == CATEGORY else _COLORS["feature_gain"],
-         f"{w.label} never defaulted: {w.rows} rows, {w.players} players become quality-ready; "
-         f"players per date gained: median {w.gain_median:g}, range {w.gain_min}-{w.gain_max}; "
-         f"ready players per date after: median {w.ready_median_after:g}")
+        (
+            w.label,
+            w.rows,
+            _COLORS["category_gain"] if w.kind == CATEGORY else _COLORS["feature_gain"],
+            f"{w.label} never defaulted: {w.rows} rows, {w.players} players become quality-ready; "
+            f"players per date gained: median {w.gain_median:g}, range {w.gain_min}-{w.gain_max}; "
+            f"ready players per date after: median {w.ready_median_after:g}",
+        )
         for w in report.what_if
         if w.kind == CATEGORY or w.rows
     ]
@@ -553,7 +668,9 @@ def _what_if_svg(report: Report) -> str:
 def _html_table(headers: list[str], rows: list[list], numeric: set[int] = frozenset()) -> str:
     head = "".join(f"<th>{_e(h)}</th>" for h in headers)
     body = "\n".join(
-        "<tr>" + "".join(f'<td class="num">{_e(v)}</td>' if i in numeric else f"<td>{_e(v)}</td>" for i, v in enumerate(row)) + "</tr>"
+        "<tr>"
+        + "".join(f'<td class="num">{_e(v)}</td>' if i in numeric else f"<td>{_e(v)}</td>" for i, v in enumerate(row))
+        + "</tr>"
         for row in rows
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>\n{body}\n</tbody></table>"
@@ -564,50 +681,141 @@ def render_html(report: Report) -> str:
     defaults = report.top_defaults()
     feature_chart = _hbar_svg(
         "Defaulted rows per feature",
-        [(f"{f.index} {f.name}", f.rows, _COLORS["bar"],
-          f"{f.name}: {f.rows} rows, {f.players} players, {f.dates} dates; {_tag_text(f.raw_tags)}; reason {f.fallback_reason}")
-         for f in defaults],
+        [
+            (
+                f"{f.index} {f.name}",
+                f.rows,
+                _COLORS["bar"],
+                f"{f.name}: {f.rows} rows, {f.players} players, {f.dates} dates; {_tag_text(f.raw_tags)}; reason {f.fallback_reason}",
+            )
+            for f in defaults
+        ],
     )
-    tier_items = [(tier, n, _COLORS.get(tier, _COLORS["bar"]), f"{tier}: {n} rows ({_pct(n, report.scored_rows)})")
-                  for tier, n in report.tiers.items()]
+    tier_items = [
+        (tier, n, _COLORS.get(tier, _COLORS["bar"]), f"{tier}: {n} rows ({_pct(n, report.scored_rows)})")
+        for tier, n in report.tiers.items()
+    ]
     if report.placeholder_rows:
-        tier_items.append(("placeholder (unscored)", report.placeholder_rows, _COLORS["placeholder"],
-                           f"{report.placeholder_rows} early-season placeholder rows"))
+        tier_items.append(
+            (
+                "placeholder (unscored)",
+                report.placeholder_rows,
+                _COLORS["placeholder"],
+                f"{report.placeholder_rows} early-season placeholder rows",
+            )
+        )
     tier_chart = _hbar_svg("Quality tier distribution (rows)", tier_items)
-    level_chart = _hbar_svg("Alert levels (rows)", [(lvl, n, _COLORS.get(lvl, _COLORS["bar"]), f"{lvl}: {n} rows")
-                                                    for lvl, n in report.alert_levels.items()])
-    category_chart = _hbar_svg("Defaulted values per category", [
-        (c.category, c.defaulted_values, _COLORS["bar"], f"{c.category}: {c.defaulted_values} values in {c.rows} rows, {c.players} players")
-        for c in report.categories])
+    level_chart = _hbar_svg(
+        "Alert levels (rows)",
+        [(lvl, n, _COLORS.get(lvl, _COLORS["bar"]), f"{lvl}: {n} rows") for lvl, n in report.alert_levels.items()],
+    )
+    category_chart = _hbar_svg(
+        "Defaulted values per category",
+        [
+            (
+                c.category,
+                c.defaulted_values,
+                _COLORS["bar"],
+                f"{c.category}: {c.defaulted_values} values in {c.rows} rows, {c.players} players",
+            )
+            for c in report.categories
+        ],
+    )
 
     feature_table = _html_table(
         ["#", "feature", "category", "rows", "% scored", "players", "dates", "raw tags", "fallback reason"],
-        [[f.index, f.name, f.category, f"{f.rows:,}", _pct(f.rows, report.scored_rows), f"{f.players:,}", f"{f.dates:,}",
-          _tag_text(f.raw_tags), f.fallback_reason] for f in defaults] or [["", "no feature defaulted", "", "", "", "", "", "", ""]],
+        [
+            [
+                f.index,
+                f.name,
+                f.category,
+                f"{f.rows:,}",
+                _pct(f.rows, report.scored_rows),
+                f"{f.players:,}",
+                f"{f.dates:,}",
+                _tag_text(f.raw_tags),
+                f.fallback_reason,
+            ]
+            for f in defaults
+        ]
+        or [["", "no feature defaulted", "", "", "", "", "", "", ""]],
         numeric={0, 3, 4, 5, 6},
     )
     category_table = _html_table(
         ["category", "features", "defaulted values", "rows affected", "% scored", "players"],
-        [[c.category, c.features, f"{c.defaulted_values:,}", f"{c.rows:,}", _pct(c.rows, report.scored_rows), f"{c.players:,}"]
-         for c in report.categories],
+        [
+            [
+                c.category,
+                c.features,
+                f"{c.defaulted_values:,}",
+                f"{c.rows:,}",
+                _pct(c.rows, report.scored_rows),
+                f"{c.players:,}",
+            ]
+            for c in report.categories
+        ],
         numeric={1, 2, 3, 4, 5},
     )
-    alerts_table = _html_table(["alert", "rows"], [[a, f"{n:,}"] for a, n in report.alerts.items()] or [["none", "0"]], numeric={1})
+    alerts_table = _html_table(
+        ["alert", "rows"], [[a, f"{n:,}"] for a, n in report.alerts.items()] or [["none", "0"]], numeric={1}
+    )
     date_table = _html_table(
-        ["game date", "rows", "players", "quality-ready", "%", "training-ready", "placeholders", "mean score", "composite fallback"],
-        [[d.game_date.isoformat(), d.rows, d.players, d.quality_ready_players, _pct(d.quality_ready_players, d.players),
-          d.training_ready_players, d.placeholder_rows, "–" if d.mean_score is None else f"{d.mean_score:.2f}",
-          "yes" if d.composite_fallback else ""] for d in report.per_date],
+        [
+            "game date",
+            "rows",
+            "players",
+            "quality-ready",
+            "%",
+            "training-ready",
+            "placeholders",
+            "mean score",
+            "composite fallback",
+        ],
+        [
+            [
+                d.game_date.isoformat(),
+                d.rows,
+                d.players,
+                d.quality_ready_players,
+                _pct(d.quality_ready_players, d.players),
+                d.training_ready_players,
+                d.placeholder_rows,
+                "–" if d.mean_score is None else f"{d.mean_score:.2f}",
+                "yes" if d.composite_fallback else "",
+            ]
+            for d in report.per_date
+        ],
         numeric={1, 2, 3, 4, 5, 6, 7},
     )
     not_ready = report.scored_rows - report.quality_ready_rows
     ready_now = statistics.median([d.quality_ready_players for d in report.per_date] or [0])
     what_if_table = _html_table(
-        ["never defaulted", "kind", "rows gained", "% of not ready", "players", "players/date gained: median",
-         "range", "ready players/date: median now", "median after"],
-        [[w.label, w.kind, f"{w.rows:,}", _pct(w.rows, not_ready), f"{w.players:,}", f"{w.gain_median:g}",
-          f"{w.gain_min}-{w.gain_max}", f"{ready_now:g}", f"{w.ready_median_after:g}"]
-         for w in report.what_if if w.kind == CATEGORY or w.rows],
+        [
+            "never defaulted",
+            "kind",
+            "rows gained",
+            "% of not ready",
+            "players",
+            "players/date gained: median",
+            "range",
+            "ready players/date: median now",
+            "median after",
+        ],
+        [
+            [
+                w.label,
+                w.kind,
+                f"{w.rows:,}",
+                _pct(w.rows, not_ready),
+                f"{w.players:,}",
+                f"{w.gain_median:g}",
+                f"{w.gain_min}-{w.gain_max}",
+                f"{ready_now:g}",
+                f"{w.ready_median_after:g}",
+            ]
+            for w in report.what_if
+            if w.kind == CATEGORY or w.rows
+        ],
         numeric={2, 3, 4, 5, 7, 8},
     )
     summary = (

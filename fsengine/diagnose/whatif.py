@@ -127,9 +127,13 @@ def what_if(
     gains = pl.DataFrame(schema={"scenario": pl.Int64, "feature_sources_json": pl.Utf8})
     if modified:
         verdict = score(pl.Series("feature_tags", modified, dtype=pl.List(pl.Utf8)), profile)["is_quality_ready"]
-        gains = pl.DataFrame(
-            {"scenario": [k for k, _ in keys], "feature_sources_json": [t for _, t in keys], "ready": verdict}
-        ).filter(pl.col("ready").fill_null(False)).select("scenario", "feature_sources_json")
+        gains = (
+            pl.DataFrame(
+                {"scenario": [k for k, _ in keys], "feature_sources_json": [t for _, t in keys], "ready": verdict}
+            )
+            .filter(pl.col("ready").fill_null(False))
+            .select("scenario", "feature_sources_json")
+        )
     gained = gains.join(candidates, on="feature_sources_json", how="inner")
 
     totals = {
@@ -139,9 +143,7 @@ def what_if(
         .iter_rows()
     }
     per_date: dict[int, dict[dt.date, int]] = {}
-    for k, day, players in (
-        gained.group_by("scenario", "game_date").agg(pl.col("player_lookup").n_unique()).iter_rows()
-    ):
+    for k, day, players in gained.group_by("scenario", "game_date").agg(pl.col("player_lookup").n_unique()).iter_rows():
         per_date.setdefault(k, {})[day] = int(players)
 
     result = []
@@ -152,12 +154,21 @@ def what_if(
         after = [ready_per_date.get(d, 0) + by_date.get(d, 0) for d in dates] or [0]
         result.append(
             WhatIf(
-                kind=kind, name=name, index=index, category=category, indices=indices,
-                rows=int(rows), players=int(players),
-                gain_median=float(statistics.median(counts)), gain_min=min(counts), gain_max=max(counts),
+                kind=kind,
+                name=name,
+                index=index,
+                category=category,
+                indices=indices,
+                rows=int(rows),
+                players=int(players),
+                gain_median=float(statistics.median(counts)),
+                gain_min=min(counts),
+                gain_max=max(counts),
                 ready_median_after=float(statistics.median(after)),
             )
         )
     order = {CATEGORY: 0, FEATURE: 1}
-    result.sort(key=lambda w: (-w.rows, order[w.kind], w.index if w.index is not None else contract.categories.index(w.name)))
+    result.sort(
+        key=lambda w: (-w.rows, order[w.kind], w.index if w.index is not None else contract.categories.index(w.name))
+    )
     return tuple(result)

@@ -36,7 +36,9 @@ KEYS = ["player_lookup", "game_date"]
 JOINED_TABLES = tuple(t for t in extraction_inputs(INPUTS_QUERY) if t != "spine")
 
 # The player-history frame's columns (besides the keys), as history.py defines them.
-HISTORY_COLUMNS: dict[str, Any] = {name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")}
+HISTORY_COLUMNS: dict[str, Any] = {
+    name: dtype for name, dtype in HISTORY_SCHEMA.items() if name not in ("player_lookup", "game_date")
+}
 
 COMPLETENESS_DTYPE = pl.Struct(
     {
@@ -48,8 +50,17 @@ COMPLETENESS_DTYPE = pl.Struct(
     }
 )
 
-TAG_LABELS = ["phase4", "phase3", "default", "calculated", "vegas", "missing", "opponent_history", "fallback",
-              "minutes_ppm"]
+TAG_LABELS = [
+    "phase4",
+    "phase3",
+    "default",
+    "calculated",
+    "vegas",
+    "missing",
+    "opponent_history",
+    "fallback",
+    "minutes_ppm",
+]
 
 INJURY_RISK = {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful": 3.0, "out": 3.0}
 
@@ -136,8 +147,10 @@ def with_fallback(p4: pl.Expr, p3: pl.Expr | None, default: float) -> tuple[pl.E
     p3 = p3 if p3 is not None else _lit(None)
     value = pl.when(p4.is_not_null()).then(p4).when(p3.is_not_null()).then(p3).otherwise(_lit(default))
     tag = (
-        pl.when(p4.is_not_null()).then(_tag("phase4"))
-        .when(p3.is_not_null()).then(_tag("phase3"))
+        pl.when(p4.is_not_null())
+        .then(_tag("phase4"))
+        .when(p3.is_not_null())
+        .then(_tag("phase3"))
         .otherwise(_tag("default"))
     )
     return value, tag
@@ -189,9 +202,16 @@ def p4_map() -> dict[str, pl.Expr]:
     p4 = {
         name: c("dc_" + name)
         for name in (
-            "points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
-            "games_in_last_7_days", "paint_rate_last_10", "three_pt_rate_last_10", "team_pace_last_10",
-            "team_off_rating_last_10", "minutes_avg_last_10",
+            "points_avg_last_5",
+            "points_avg_last_10",
+            "points_avg_season",
+            "points_std_last_10",
+            "games_in_last_7_days",
+            "paint_rate_last_10",
+            "three_pt_rate_last_10",
+            "team_pace_last_10",
+            "team_off_rating_last_10",
+            "minutes_avg_last_10",
         )
     }
     for name in ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"):
@@ -219,8 +239,12 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
     f[1] = with_fallback(p4["points_avg_last_10"], c("p3_points_avg_last_10"), default(1))
     f[2] = with_fallback(p4["points_avg_season"], c("season_points_avg"), default(2))
     for index, name in (
-        (3, "points_std_last_10"), (4, "games_in_last_7_days"), (5, "fatigue_score"),
-        (6, "shot_zone_mismatch_score"), (7, "pace_score"), (8, "usage_spike_score"),
+        (3, "points_std_last_10"),
+        (4, "games_in_last_7_days"),
+        (5, "fatigue_score"),
+        (6, "shot_zone_mismatch_score"),
+        (7, "pace_score"),
+        (8, "usage_spike_score"),
     ):
         f[index] = phase4_only(p4[name], default(index))
 
@@ -239,18 +263,25 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
     # 12 minutes_change
     p4_minutes = p4["minutes_avg_last_10"]
     recent = (
-        pl.when(p4_minutes.is_not_null()).then(p4_minutes)
-        .when(n >= 1).then(c("minutes_list_mean"))
+        pl.when(p4_minutes.is_not_null())
+        .then(p4_minutes)
+        .when(n >= 1)
+        .then(c("minutes_list_mean"))
         .otherwise(_lit(0.0))
     ).fill_null(0.0)
     season = pl.when(_truthy(c("season_minutes_avg"))).then(c("season_minutes_avg")).otherwise(_lit(0.0))
     pct = (recent - season) / season
     f[12] = calculated(
-        pl.when((season == 0.0) | (recent == 0.0)).then(_lit(default(12)))
-        .when(_ge(pct, 0.20)).then(_lit(2.0))
-        .when(_ge(pct, 0.10)).then(_lit(1.0))
-        .when(_le(pct, -0.20)).then(_lit(-2.0))
-        .when(_le(pct, -0.10)).then(_lit(-1.0))
+        pl.when((season == 0.0) | (recent == 0.0))
+        .then(_lit(default(12)))
+        .when(_ge(pct, 0.20))
+        .then(_lit(2.0))
+        .when(_ge(pct, 0.10))
+        .then(_lit(1.0))
+        .when(_le(pct, -0.20))
+        .then(_lit(-2.0))
+        .when(_le(pct, -0.10))
+        .then(_lit(-1.0))
         .otherwise(_lit(0.0))
     )
     f[13] = phase4_only(p4["opponent_def_rating"], default(13))
@@ -290,8 +321,10 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
     # 29/30 opponent history; unknown opponent -> first truthy of P4/P3 season average
     season_p4, season_p3 = p4["points_avg_season"], c("season_points_avg")
     unknown_avg = (
-        pl.when(_truthy(season_p4)).then(season_p4)
-        .when(_truthy(season_p3)).then(season_p3)
+        pl.when(_truthy(season_p4))
+        .then(season_p4)
+        .when(_truthy(season_p3))
+        .then(season_p3)
         .otherwise(_lit(default(29)))
     )
     opp_tag = pl.when(opponent_known).then(_tag("opponent_history")).otherwise(_tag("fallback"))
@@ -310,7 +343,11 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
     f[33] = calculated(c("dnp_rate").fill_null(default(33)))
     f[34] = calculated(c("pts_slope_10g").fill_null(default(34)))
     # 35/36: L5 and M are "P4 if present else P3"; sd is P4 only
-    l5 = pl.when(p4["points_avg_last_5"].is_not_null()).then(p4["points_avg_last_5"]).otherwise(c("p3_points_avg_last_5"))
+    l5 = (
+        pl.when(p4["points_avg_last_5"].is_not_null())
+        .then(p4["points_avg_last_5"])
+        .otherwise(c("p3_points_avg_last_5"))
+    )
     m = pl.when(season_p4.is_not_null()).then(season_p4).otherwise(season_p3)
     sd = p4["points_std_last_10"]
     inputs_present = l5.is_not_null() & m.is_not_null() & sd.is_not_null()
@@ -318,9 +355,7 @@ def feature_exprs(contract: Contract) -> list[tuple[pl.Expr, pl.Expr]]:
     f[35] = calculated(
         pl.when(inputs_present & (sd != 0.0)).then(round9(_py_max(-3.0, _py_min(3.0, z)))).otherwise(_lit(default(35)))
     )
-    f[36] = calculated(
-        pl.when(inputs_present & _gt(l5, m + 1.5 * sd)).then(_lit(1.0)).otherwise(_lit(default(36)))
-    )
+    f[36] = calculated(pl.when(inputs_present & _gt(l5, m + 1.5 * sd)).then(_lit(1.0)).otherwise(_lit(default(36))))
     return f
 
 
@@ -393,33 +428,37 @@ def assemble(
     frame = load_inputs(con, history, run_query)
     features = feature_exprs(contract)
     if len(features) != count or any(f is None for f in features):
-        raise ValueError(f"assembly defines {sum(f is not None for f in features)} features, contract {contract.name} has {count}")
+        raise ValueError(
+            f"assembly defines {sum(f is not None for f in features)} features, contract {contract.name} has {count}"
+        )
     placeholder = pl.col("is_placeholder")
     low, high = profile.fatigue_gate
     fatigue = features[5][0]
-    parts = (
-        frame.select(
-            "player_lookup",
-            "universal_player_id",
-            "game_date",
-            "game_id",
-            "opponent_team_abbr",
-            "is_home",
-            pl.col("ctx_days_rest").cast(pl.Int64).alias("days_rest"),
-            *[v.cast(pl.Float64).alias(f"_value{i}") for i, (v, _) in enumerate(features)],
-            *[t.alias(f"_tag{i}") for i, (_, t) in enumerate(features)],
-            placeholder.alias("is_placeholder"),
-            (pl.col("cf_composite_fallback").fill_null(False) & ~placeholder).alias("composite_fallback"),
-            completeness_expr(profile).alias("historical_completeness"),
-            (placeholder | (_ge(fatigue, low) & _le(fatigue, high))).alias("_emitted"),
-        )
-        .filter(pl.col("_emitted"))
-    )
+    parts = frame.select(
+        "player_lookup",
+        "universal_player_id",
+        "game_date",
+        "game_id",
+        "opponent_team_abbr",
+        "is_home",
+        pl.col("ctx_days_rest").cast(pl.Int64).alias("days_rest"),
+        *[v.cast(pl.Float64).alias(f"_value{i}") for i, (v, _) in enumerate(features)],
+        *[t.alias(f"_tag{i}") for i, (_, t) in enumerate(features)],
+        placeholder.alias("is_placeholder"),
+        (pl.col("cf_composite_fallback").fill_null(False) & ~placeholder).alias("composite_fallback"),
+        completeness_expr(profile).alias("historical_completeness"),
+        (placeholder | (_ge(fatigue, low) & _le(fatigue, high))).alias("_emitted"),
+    ).filter(pl.col("_emitted"))
     is_placeholder = parts["is_placeholder"].to_numpy().astype(bool)
     values = float_row_lists([parts[f"_value{i}"] for i in range(count)], is_placeholder)
     tags = tag_row_lists([parts[f"_tag{i}"] for i in range(count)], is_placeholder, TAG_LABELS)
     return parts.select(
-        "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home",
+        "player_lookup",
+        "universal_player_id",
+        "game_date",
+        "game_id",
+        "opponent_team_abbr",
+        "is_home",
         "days_rest",
     ).with_columns(
         values.alias("feature_values"),

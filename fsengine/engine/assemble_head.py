@@ -28,7 +28,6 @@ from collections import defaultdict
 from fractions import Fraction
 
 import duckdb
-import numpy as np
 import polars as pl
 
 from fsengine.contracts import contract_of
@@ -42,7 +41,10 @@ FEATURE_COUNT = 60
 NAN = float("nan")
 
 PHASE4_FALLBACK_WINDOWS = (
-    "daily_cache_fallback_days", "composite_fallback_days", "shot_zone_fallback_days", "team_defense_fallback_days",
+    "daily_cache_fallback_days",
+    "composite_fallback_days",
+    "shot_zone_fallback_days",
+    "team_defense_fallback_days",
 )
 # Defaults of 37-59 when the profile's contract does not declare them (docs/features.md §3).
 NEW_FEATURE_DEFAULT = {37: 0.0}
@@ -94,7 +96,9 @@ def _sqrt_fraction_nearest(q: Fraction) -> float:
     root = math.isqrt(scaled)
     exact = root * root == scaled and (num << shift) % den == 0
     # root = floor(sqrt(q) * 2^(shift/2)); a sticky bit decides ties correctly
-    value = Fraction(2 * root + (0 if exact else 1), 2 << (shift // 2)) if not exact else Fraction(root, 1 << (shift // 2))
+    value = (
+        Fraction(2 * root + (0 if exact else 1), 2 << (shift // 2)) if not exact else Fraction(root, 1 << (shift // 2))
+    )
     return _fraction_to_float(value)
 
 
@@ -186,8 +190,15 @@ def run_head_core(con: duckdb.DuckDBPyConnection, params: dict, run_query=_run_q
 # --------------------------------------------------------------------------- per-row rules
 
 
-def cache_miss_values(list_rows: list[dict], day: dt.date, minutes_type: str, season_points_avg,
-                      team_rows_of, ctx_team, games_window_days: int = 7) -> tuple[bool, dict]:
+def cache_miss_values(
+    list_rows: list[dict],
+    day: dt.date,
+    minutes_type: str,
+    season_points_avg,
+    team_rows_of,
+    ctx_team,
+    games_window_days: int = 7,
+) -> tuple[bool, dict]:
     """§2.4 for one (player, D) without a Q1 row: (emitted, C). `emitted` is False on the
     exception path (a non-DNP list row with NULL minutes, NUMERIC/INT64 minutes)."""
     float_minutes = minutes_type == "FLOAT64"
@@ -225,10 +236,10 @@ def cache_miss_values(list_rows: list[dict], day: dt.date, minutes_type: str, se
         if minutes_total > 0:
             c["ppm_avg_last_10"] = point_sum / minutes_total
     else:
-        minutes_total = float_sum(r["minutes_float"] for r in f10)
-        c["minutes_avg_last_10"] = minutes_total / len(f10)
-        if minutes_total > 0:
-            c["ppm_avg_last_10"] = point_sum / minutes_total
+        minutes_total_float = float_sum(r["minutes_float"] for r in f10)
+        c["minutes_avg_last_10"] = minutes_total_float / len(f10)
+        if minutes_total_float > 0:
+            c["ppm_avg_last_10"] = point_sum / minutes_total_float
     week_start = day - dt.timedelta(days=games_window_days)
     c["games_in_last_7_days"] = float(sum(1 for r in fp if r["list_date"] >= week_start))
     if season_points_avg is not None:
@@ -243,8 +254,9 @@ def cache_miss_values(list_rows: list[dict], day: dt.date, minutes_type: str, se
     for key, column in (("team_pace_last_10", "pace_e9"), ("team_off_rating_last_10", "offensive_rating_e9")):
         values = [r[column] for r in rows if r[column] is not None]
         if values:
-            c[key] = decimal_quotient(sum((decimal_e9(v) for v in values), decimal.Decimal(0)),
-                                      decimal.Decimal(len(values)))
+            c[key] = decimal_quotient(
+                sum((decimal_e9(v) for v in values), decimal.Decimal(0)), decimal.Decimal(len(values))
+            )
     return True, c
 
 
@@ -315,7 +327,7 @@ def line_deltas(lines: list[dict], keys: list[tuple], window_days: int) -> dict[
         books[(r["player_lookup"], r["line_date"])].append(r["points_line"])
     cons = {k: lower_middle(v) for k, v in books.items()}
     dates_of: dict = defaultdict(list)
-    for (p, d) in cons:
+    for p, d in cons:
         dates_of[p].append(d)
     out = {}
     for p, day in keys:
@@ -367,16 +379,30 @@ def opportunity_values(player_rows: list[dict], team_blowout, minutes_type: str)
 # --------------------------------------------------------------------------- assembly
 
 
-HEAD_TABLES = ("spine", "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
-               "q08_team_games", "v54_player_context", "v54_vegas_lines", "v54_last10_rows", "v54_team_rows",
-               "v54_r_rolling", "v54_t_teammate_usage", "v54_m_book_lines", "v54_l_consensus",
-               "v54_h_line_history", "v54_o_opportunity")
+HEAD_TABLES = (
+    "spine",
+    "q01_daily_cache",
+    "q02_composite_factors",
+    "q03_shot_zone",
+    "q04_team_defense",
+    "q08_team_games",
+    "v54_player_context",
+    "v54_vegas_lines",
+    "v54_last10_rows",
+    "v54_team_rows",
+    "v54_r_rolling",
+    "v54_t_teammate_usage",
+    "v54_m_book_lines",
+    "v54_l_consensus",
+    "v54_h_line_history",
+    "v54_o_opportunity",
+)
 
 
 def _default_of(profile: Profile):
     contract = contract_of(profile)
 
-    def default(i: int) -> float:
+    def default(i: int) -> float | None:
         if i < contract.feature_count:
             return contract.default(i)
         return NEW_FEATURE_DEFAULT.get(i)
@@ -384,8 +410,9 @@ def _default_of(profile: Profile):
     return default
 
 
-def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile,
-                  minutes_type: str) -> pl.DataFrame:
+def assemble_head(
+    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile, minutes_type: str
+) -> pl.DataFrame:
     """The assembled frame (docs/engine.md) for contract v2_54features: 60 values and tags,
     plus cache_miss_fallback_used and vegas_line_source; fatigue gate applied. Column-wise
     (head_columns.py); the same bits as the per-row statement of the rules, assemble_head_rows."""
@@ -396,13 +423,14 @@ def assemble_head(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile
     return _finish(frame, profile)
 
 
-def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile,
-                       minutes_type: str) -> pl.DataFrame:
+def assemble_head_rows(
+    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile, minutes_type: str
+) -> pl.DataFrame:
     """The per-row statement of the rules (the reference the column-wise assemble_head is
     tested against, tests/engine/test_head_columns.py): one Python pass per spine row."""
     contract = contract_of(profile)
 
-    def default(i: int) -> float:
+    def default(i: int) -> float | None:
         if i < contract.feature_count:
             return contract.default(i)
         return NEW_FEATURE_DEFAULT.get(i)
@@ -438,17 +466,29 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
         ctx = ctx_rows.get(key) or {}
         upgc = bool(ctx.get("row_found"))
         base = {
-            "player_lookup": s["player_lookup"], "universal_player_id": s["universal_player_id"],
-            "game_date": day, "game_id": s["game_id"], "opponent_team_abbr": s["opponent_team_abbr"],
-            "is_home": s["is_home"], "days_rest": ctx.get("days_rest"),
+            "player_lookup": s["player_lookup"],
+            "universal_player_id": s["universal_player_id"],
+            "game_date": day,
+            "game_id": s["game_id"],
+            "opponent_team_abbr": s["opponent_team_abbr"],
+            "is_home": s["is_home"],
+            "days_rest": ctx.get("days_rest"),
             "is_placeholder": bool(s["is_placeholder"]),
             "composite_fallback": bool((cf.get(key) or {}).get("composite_fallback")) and not s["is_placeholder"],
-            "last10_n": h.get("last10_n"), "total_games": h.get("total_games"),
+            "last10_n": h.get("last10_n"),
+            "total_games": h.get("total_games"),
             "contributing_game_dates": h.get("contributing_game_dates"),
         }
         if s["is_placeholder"]:
-            out_rows.append({**base, "feature_values": None, "feature_tags": None,
-                             "cache_miss_fallback_used": None, "vegas_line_source": None})
+            out_rows.append(
+                {
+                    **base,
+                    "feature_values": None,
+                    "feature_tags": None,
+                    "cache_miss_fallback_used": None,
+                    "vegas_line_source": None,
+                }
+            )
             continue
         ctx_team = ctx.get("team_abbr") if upgc else None
         values: list = [None] * FEATURE_COUNT
@@ -459,17 +499,30 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
         cache = dc.get(key)
         cache_miss_used = False
         if (cache is not None and cache["row_found"]) or not profile.cache_miss_fallback:
-            for name in ("points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
-                         "games_in_last_7_days", "paint_rate_last_10", "three_pt_rate_last_10",
-                         "team_pace_last_10", "team_off_rating_last_10", "minutes_avg_last_10"):
+            for name in (
+                "points_avg_last_5",
+                "points_avg_last_10",
+                "points_avg_season",
+                "points_std_last_10",
+                "games_in_last_7_days",
+                "paint_rate_last_10",
+                "three_pt_rate_last_10",
+                "team_pace_last_10",
+                "team_off_rating_last_10",
+                "minutes_avg_last_10",
+            ):
                 if cache is not None and cache["row_found"]:
                     p4[name] = cache[name]
         else:
             team_key_date = day
             emitted, c = cache_miss_values(
-                last10.get(key, []), day, minutes_type, h.get("season_points_avg"),
+                last10.get(key, []),
+                day,
+                minutes_type,
+                h.get("season_points_avg"),
                 lambda team: sorted(team_rows.get((team, team_key_date), []), key=lambda r: r["slot"]),
-                ctx_team, profile.cache_miss_games_window_days,
+                ctx_team,
+                profile.cache_miss_games_window_days,
             )
             if not emitted:
                 continue
@@ -506,8 +559,12 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
         phase4_only(3, "points_std_last_10")
         games_p3 = ctx.get("games_in_last_7_days") if upgc and profile.phase3_games_in_last_7_days else None
         with_fallback(4, "games_in_last_7_days", games_p3)
-        for i, name in ((5, "fatigue_score"), (6, "shot_zone_mismatch_score"), (7, "pace_score"),
-                        (8, "usage_spike_score")):
+        for i, name in (
+            (5, "fatigue_score"),
+            (6, "shot_zone_mismatch_score"),
+            (7, "pace_score"),
+            (8, "usage_spike_score"),
+        ):
             phase4_only(i, name)
 
         # 9 rest_advantage, 10 injury_risk (F37, unchanged)
@@ -546,23 +603,36 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
             recent = 0.0
         recent = 0.0 if recent is None else recent
         season_minutes = h.get("season_minutes_avg")
-        season_minutes = season_minutes if (season_minutes is not None and (math.isnan(season_minutes) or season_minutes != 0.0)) else 0.0
+        season_minutes = (
+            season_minutes
+            if (season_minutes is not None and (math.isnan(season_minutes) or season_minutes != 0.0))
+            else 0.0
+        )
         if season_minutes == 0.0 or recent == 0.0:
             values[12] = default(12)
         else:
             pct = (recent - season_minutes) / season_minutes
-            values[12] = 2.0 if pct >= 0.20 else 1.0 if pct >= 0.10 else -2.0 if pct <= -0.20 else -1.0 if pct <= -0.10 else 0.0
+            values[12] = (
+                2.0 if pct >= 0.20 else 1.0 if pct >= 0.10 else -2.0 if pct <= -0.20 else -1.0 if pct <= -0.10 else 0.0
+            )
         tags[12] = "calculated"
 
         phase4_only(13, "opponent_def_rating")
         phase4_only(14, "opponent_pace")
-        for i, flag in ((15, ctx.get("home_game")), (16, ctx.get("back_to_back")),
-                        (17, (ctx.get("season_phase") or "").lower() == "playoffs" if ctx.get("season_phase") is not None else None)):
+        for i, flag in (
+            (15, ctx.get("home_game")),
+            (16, ctx.get("back_to_back")),
+            (
+                17,
+                (ctx.get("season_phase") or "").lower() == "playoffs" if ctx.get("season_phase") is not None else None,
+            ),
+        ):
             values[i] = default(i) if not upgc else (1.0 if flag else 0.0)
             tags[i] = "phase3"
         for i, name in ((18, "paint_rate_last_10"), (19, "mid_range_rate_last_10"), (20, "three_pt_rate_last_10")):
             v = p4.get(name)
             if is_present(v):
+                assert v is not None  # both presence rules reject None
                 values[i], tags[i] = float(v) / 100.0, "phase4"
             else:
                 values[i], tags[i] = None, "missing"
@@ -578,7 +648,11 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
         tags[24] = "calculated"
         line = vg.get(key)
         if line is not None and line["vegas_points_line"] is not None:
-            values[25], values[26], values[27] = line["vegas_points_line"], line["vegas_opening_line"], line["vegas_line_move"]
+            values[25], values[26], values[27] = (
+                line["vegas_points_line"],
+                line["vegas_opening_line"],
+                line["vegas_line_move"],
+            )
             tags[25] = tags[26] = tags[27] = "vegas"
             values[28] = 1.0
             line_source = line["vegas_line_source"]
@@ -590,12 +664,15 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
 
         # 29, 30 (§2.7)
         opponent_known = bool(s["opponent_team_abbr"])
-        season_avg = next((v for v in (p4.get("points_avg_season"), h.get("season_points_avg"))
-                           if is_present(v) and v != 0), default(29))
+        season_avg = next(
+            (v for v in (p4.get("points_avg_season"), h.get("season_points_avg")) if is_present(v) and v != 0),
+            default(29),
+        )
         opp_avg = h.get("opp_points_avg")
         if opponent_known and (is_present(opp_avg) or not profile.opponent_no_games_fallback):
             values[29], tags[29] = opp_avg, "opponent_history"
         else:
+            assert season_avg is not None  # a present value, or contract.default(29) (a float or raises)
             values[29], tags[29] = float(season_avg), profile.opponent_fallback_tag
         if opponent_known:
             values[30], tags[30] = float(h.get("opp_games") or 0), "opponent_history"
@@ -631,13 +708,13 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
         l5 = p4.get("points_avg_last_5") if p4.get("points_avg_last_5") is not None else h.get("p3_points_avg_last_5")
         m = p4.get("points_avg_season") if p4.get("points_avg_season") is not None else h.get("season_points_avg")
         sd = p4.get("points_std_last_10")
-        inputs = l5 is not None and m is not None and sd is not None
-        if inputs and sd != 0.0:
+        # inputs present = l5, m and sd all not None
+        if l5 is not None and m is not None and sd is not None and sd != 0.0:
             z = (l5 - m) / sd
             values[35] = round(py_max(-3.0, py_min(3.0, z)), 9)
         else:
             values[35] = default(35)
-        values[36] = 1.0 if inputs and (l5 > m + 1.5 * sd) else default(36)
+        values[36] = 1.0 if l5 is not None and m is not None and sd is not None and (l5 > m + 1.5 * sd) else default(36)
         tags[35] = tags[36] = "calculated"
 
         # ---- 37-59 (§5)
@@ -692,21 +769,37 @@ def assemble_head_rows(con: duckdb.DuckDBPyConnection, history: pl.DataFrame, pr
         low, high = profile.fatigue_gate
         if not (present(fatigue) and low <= fatigue <= high):
             continue
-        out_rows.append({**base, "feature_values": [None if v is None else float(v) for v in values],
-                         "feature_tags": tags, "cache_miss_fallback_used": cache_miss_used,
-                         "vegas_line_source": line_source})
+        out_rows.append(
+            {
+                **base,
+                "feature_values": [None if v is None else float(v) for v in values],
+                "feature_tags": tags,
+                "cache_miss_fallback_used": cache_miss_used,
+                "vegas_line_source": line_source,
+            }
+        )
 
     return _frame(out_rows, profile)
 
 
 def _frame(rows: list[dict], profile: Profile) -> pl.DataFrame:
-    schema = {
-        "player_lookup": pl.Utf8, "universal_player_id": pl.Utf8, "game_date": pl.Date, "game_id": pl.Utf8,
-        "opponent_team_abbr": pl.Utf8, "is_home": pl.Boolean, "days_rest": pl.Int64,
-        "feature_values": pl.List(pl.Float64), "feature_tags": pl.List(pl.Utf8),
-        "is_placeholder": pl.Boolean, "composite_fallback": pl.Boolean,
-        "last10_n": pl.Int64, "total_games": pl.Int64, "contributing_game_dates": pl.List(pl.Date),
-        "cache_miss_fallback_used": pl.Boolean, "vegas_line_source": pl.Utf8,
+    schema: dict[str, pl.DataType | type[pl.DataType]] = {
+        "player_lookup": pl.Utf8,
+        "universal_player_id": pl.Utf8,
+        "game_date": pl.Date,
+        "game_id": pl.Utf8,
+        "opponent_team_abbr": pl.Utf8,
+        "is_home": pl.Boolean,
+        "days_rest": pl.Int64,
+        "feature_values": pl.List(pl.Float64),
+        "feature_tags": pl.List(pl.Utf8),
+        "is_placeholder": pl.Boolean,
+        "composite_fallback": pl.Boolean,
+        "last10_n": pl.Int64,
+        "total_games": pl.Int64,
+        "contributing_game_dates": pl.List(pl.Date),
+        "cache_miss_fallback_used": pl.Boolean,
+        "vegas_line_source": pl.Utf8,
     }
     frame = pl.DataFrame(rows, schema=schema, orient="row") if rows else pl.DataFrame(schema=schema)
     # NaN must survive as NaN inside the lists (pl.DataFrame keeps float NaN as NaN)
@@ -716,15 +809,26 @@ def _frame(rows: list[dict], profile: Profile) -> pl.DataFrame:
 def _finish(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
     frame = frame.with_columns(completeness_expr(profile).alias("historical_completeness"))
     return frame.select(
-        "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home",
-        "days_rest", "feature_values", "feature_tags", "is_placeholder", "composite_fallback",
-        pl.col("historical_completeness").cast(COMPLETENESS_DTYPE), "cache_miss_fallback_used",
+        "player_lookup",
+        "universal_player_id",
+        "game_date",
+        "game_id",
+        "opponent_team_abbr",
+        "is_home",
+        "days_rest",
+        "feature_values",
+        "feature_tags",
+        "is_placeholder",
+        "composite_fallback",
+        pl.col("historical_completeness").cast(COMPLETENESS_DTYPE),
+        "cache_miss_fallback_used",
         "vegas_line_source",
     ).sort(["game_date", "player_lookup"])
 
 
-def compute_head(con: duckdb.DuckDBPyConnection, params: dict, profile: Profile, minutes_type: str,
-                 run_query=_run_query) -> pl.DataFrame:
+def compute_head(
+    con: duckdb.DuckDBPyConnection, params: dict, profile: Profile, minutes_type: str, run_query=_run_query
+) -> pl.DataFrame:
     """Spine already built as table `spine`: filter it, run the head extractions and the
     player history, assemble."""
     from fsengine.engine.history import player_history

@@ -76,9 +76,7 @@ def split_for_machines(start: dt.date, end: dt.date, game_dates: list[dt.date], 
         raise InputError(f"the number of chunks must be at least 1, got {count}")
     inside = sorted(d for d in set(game_dates) if start <= d <= end)
     if count > max(1, len(inside)):
-        raise InputError(
-            f"cannot split {start} .. {end} into {count} chunks: it has {len(inside)} game dates"
-        )
+        raise InputError(f"cannot split {start} .. {end} into {count} chunks: it has {len(inside)} game dates")
     if not inside:
         return [Chunk(1, 1, start, end, 0)]
     size, extra = divmod(len(inside), count)

@@ -6,18 +6,18 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 import duckdb
 import polars as pl
 
+from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.assemble import assemble
 from fsengine.engine.extract import TimedRunner, stage_queries
 from fsengine.engine.session import open_session, query_params
 from fsengine.errors import InputError, OutOfMemory
-from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.snapshot.format import Snapshot
 
 MODES = ("auto", "backfill", "production")
@@ -76,7 +76,9 @@ def _compute_other(con, params, profile, minutes_type, runner, assembly):
 
     assemblies = {"head": compute_head}
     if assembly not in assemblies:
-        raise InputError(f"profile {profile.name} names assembly {assembly!r}; known: reference, {', '.join(assemblies)}")
+        raise InputError(
+            f"profile {profile.name} names assembly {assembly!r}; known: reference, {', '.join(assemblies)}"
+        )
     runner(con, "spine", params)
     return assemblies[assembly](con, params, profile, minutes_type, runner)
 
@@ -121,8 +123,8 @@ def compute(
         began = time.perf_counter()
         before = set(runner.timings)
         rows = assemble(con, history, profile, runner)
-        assembly_seconds = time.perf_counter() - began - sum(
-            s for name, s in runner.timings.items() if name not in before
+        assembly_seconds = (
+            time.perf_counter() - began - sum(s for name, s in runner.timings.items() if name not in before)
         )
         dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
     except duckdb.OutOfMemoryException as exc:

@@ -50,27 +50,51 @@ class Extraction:
 EXTRACTIONS: tuple[Extraction, ...] = (
     Extraction("run_dates", ("pgs", "upgc"), "planning", "pipeline.plan_run (chunks of consecutive game dates)"),
     Extraction("season_first_game", ("pgs",), "session", "spine (season starts without a built-in date)"),
-    Extraction("spine", ("pgs", "upgc", SEASON_STARTS_TABLE, "season_first_game"), "core",
-               "every extraction; its dates are the run's dates"),
+    Extraction(
+        "spine",
+        ("pgs", "upgc", SEASON_STARTS_TABLE, "season_first_game"),
+        "core",
+        "every extraction; its dates are the run's dates",
+    ),
     Extraction("q01_daily_cache", ("spine", "daily_cache"), "core", "assembly_inputs (dc_: the P4 map)"),
     Extraction("q02_composite_factors", ("spine", "composite"), "core", "assembly_inputs (cf_: features 5-8)"),
     Extraction("q03_shot_zone", ("spine", "shot_zone"), "core", "assembly_inputs (sz_: features 18-20)"),
     Extraction("q04_team_defense", ("spine", "team_defense"), "core", "assembly_inputs (td_: features 13-14)"),
-    Extraction("q05_player_context", ("spine", "upgc"), "core",
-               "assembly_inputs (ctx_: features 9, 10, 15-17, days_rest); q08_team_games (the UPGC team)"),
-    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core",
-               "assembly_inputs (tg_: feature 24)"),
-    Extraction("q09_vegas_lines", ("spine", "odds_api", "bettingpros"), "core", "assembly_inputs (vg_: features 25-28)"),
-    Extraction("q06_last10", ("spine", "pgs"), "history",
-               "history.last10_values (features 0/1 P3, 11, 12 fallback, 21, 33, 34, 35-36 P3; completeness)"),
-    Extraction("q07_season_stats", ("spine", "pgs"), "history",
-               "history.season_values (features 2 P3, 12, 29 fallback, 35-36)"),
+    Extraction(
+        "q05_player_context",
+        ("spine", "upgc"),
+        "core",
+        "assembly_inputs (ctx_: features 9, 10, 15-17, days_rest); q08_team_games (the UPGC team)",
+    ),
+    Extraction(
+        "q08_team_games", ("spine", "q05_player_context", "team_offense"), "core", "assembly_inputs (tg_: feature 24)"
+    ),
+    Extraction(
+        "q09_vegas_lines", ("spine", "odds_api", "bettingpros"), "core", "assembly_inputs (vg_: features 25-28)"
+    ),
+    Extraction(
+        "q06_last10",
+        ("spine", "pgs"),
+        "history",
+        "history.last10_values (features 0/1 P3, 11, 12 fallback, 21, 33, 34, 35-36 P3; completeness)",
+    ),
+    Extraction(
+        "q07_season_stats", ("spine", "pgs"), "history", "history.season_values (features 2 P3, 12, 29 fallback, 35-36)"
+    ),
     Extraction("q10_opponent_history", ("spine", "pgs"), "history", "history.opponent_values (features 29-30)"),
     Extraction("q11_minutes_ppm", ("spine", "pgs"), "history", "history.minutes_ppm_values (features 31-32)"),
     Extraction(
         "assembly_inputs",
-        ("spine", "q01_daily_cache", "q02_composite_factors", "q03_shot_zone", "q04_team_defense",
-         "q05_player_context", "q08_team_games", "q09_vegas_lines"),
+        (
+            "spine",
+            "q01_daily_cache",
+            "q02_composite_factors",
+            "q03_shot_zone",
+            "q04_team_defense",
+            "q05_player_context",
+            "q08_team_games",
+            "q09_vegas_lines",
+        ),
         "assembly",
         "assemble.load_inputs (joined with the history frame)",
     ),
@@ -83,28 +107,41 @@ BY_NAME: dict[str, Extraction] = {e.name: e for e in EXTRACTIONS}
 # files are bound with the profile's Phase-4 windows, which the head profile's switch
 # `exact_date_phase4` sets to 0 (exact date only).
 HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
-    Extraction("v54_spine", ("spine", "pgs", "upgc"), "core",
-               "replaces spine (S1 60-day history filter, S2 production filter)"),
+    Extraction(
+        "v54_spine", ("spine", "pgs", "upgc"), "core", "replaces spine (S1 60-day history filter, S2 production filter)"
+    ),
     Extraction("q01_daily_cache", ("spine", "daily_cache"), "core", "assemble_head (P4: Q1 row)"),
     Extraction("q02_composite_factors", ("spine", "composite"), "core", "assemble_head (features 5-8)"),
     Extraction("q03_shot_zone", ("spine", "shot_zone"), "core", "assemble_head (features 18-20)"),
     Extraction("q04_team_defense", ("spine", "team_defense"), "core", "assemble_head (features 13-14)"),
     Extraction("q05_player_context", ("spine", "upgc"), "core", "q08_team_games (the UPGC team)"),
-    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core",
-               "assemble_head (feature 24)"),
-    Extraction("v54_player_context", ("spine", "upgc"), "core",
-               "assemble_head (Q5′: features 4 P3, 9, 10, 15-17, 37-42, 51, 52; the C team)"),
-    Extraction("v54_vegas_lines", ("spine", "odds_api", "bettingpros"), "core",
-               "assemble_head (Q9′: features 25-28, 53; vegas_line_source)"),
+    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core", "assemble_head (feature 24)"),
+    Extraction(
+        "v54_player_context",
+        ("spine", "upgc"),
+        "core",
+        "assemble_head (Q5′: features 4 P3, 9, 10, 15-17, 37-42, 51, 52; the C team)",
+    ),
+    Extraction(
+        "v54_vegas_lines",
+        ("spine", "odds_api", "bettingpros"),
+        "core",
+        "assemble_head (Q9′: features 25-28, 53; vegas_line_source)",
+    ),
     Extraction("v54_last10_rows", ("spine", "pgs"), "core", "assemble_head (Q6′: cache-miss fallback, feature 11)"),
     Extraction("v54_team_rows", ("spine", "team_offense"), "core", "assemble_head (Q8′: C's team pace/rating)"),
     Extraction("v54_r_rolling", ("spine", "pgs"), "core", "assemble_head (R: features 43-46, 48, 49)"),
-    Extraction("v54_t_teammate_usage", ("spine", "v54_player_context", "injury_report", "pgs"), "core",
-               "assemble_head (T: feature 47)"),
+    Extraction(
+        "v54_t_teammate_usage",
+        ("spine", "v54_player_context", "injury_report", "pgs"),
+        "core",
+        "assemble_head (T: feature 47)",
+    ),
     Extraction("v54_m_book_lines", ("spine", "odds_api", "bettingpros"), "core", "assemble_head (M: feature 50)"),
     Extraction("v54_l_consensus", ("spine", "odds_api"), "core", "assemble_head (L: feature 54)"),
-    Extraction("v54_h_line_history", ("spine", "pgs", "prediction_accuracy"), "core",
-               "assemble_head (H: features 55, 56)"),
+    Extraction(
+        "v54_h_line_history", ("spine", "pgs", "prediction_accuracy"), "core", "assemble_head (H: features 55, 56)"
+    ),
     Extraction("v54_o_opportunity", ("spine", "pgs", "team_offense"), "core", "assemble_head (O: features 57, 58)"),
 )
 

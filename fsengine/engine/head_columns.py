@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import decimal
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 import polars as pl
@@ -62,7 +62,7 @@ def _py_pow(values: np.ndarray, exponent: float) -> np.ndarray:
     return out[inverse.reshape(values.shape)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sqrt_ratio_nearest(num: int, den: int) -> float:
     """float64 nearest to sqrt(num / den), num >= 0, den > 0 (integers; correctly rounded)."""
     if num == 0:
@@ -109,19 +109,21 @@ def stdev_matrix(matrix: np.ndarray, valid: np.ndarray, reference) -> np.ndarray
     scale_exp = np.full(rows, -1, dtype=np.int64)
     for k in range(21):
         scaled = x * float(1 << k)
-        ok = (np.where(valid, scaled == np.round(scaled), True).all(axis=1)
-              & (np.abs(scaled).max(axis=1, initial=0.0) < 2**24))
+        ok = np.where(valid, scaled == np.round(scaled), True).all(axis=1) & (
+            np.abs(scaled).max(axis=1, initial=0.0) < 2**24
+        )
         scale_exp = np.where((scale_exp < 0) & ok, k, scale_exp)
     fast = todo & (scale_exp >= 0) & (width <= 64)
     if fast.any():
         k = scale_exp[fast]
-        a = (x[fast] * (2.0 ** k)[:, None]).astype(np.int64)
+        a = (x[fast] * (2.0**k)[:, None]).astype(np.int64)
         nn = n[fast].astype(np.int64)
         s = a.sum(axis=1)
         q = (a * a).sum(axis=1)
         num = nn * q - s * s
-        out[fast] = [_sqrt_ratio_nearest(int(u), int(v) * (1 << (2 * int(e))))
-                     for u, v, e in zip(num, nn * (nn - 1), k)]
+        out[fast] = [
+            _sqrt_ratio_nearest(int(u), int(v) * (1 << (2 * int(e)))) for u, v, e in zip(num, nn * (nn - 1), k)
+        ]
     for i in np.flatnonzero(todo & ~fast):
         out[i] = reference([float(v) for v, ok in zip(matrix[i], valid[i]) if ok])
     return out
@@ -179,7 +181,7 @@ class Col:
         self.v, self.none = v, none
 
     @classmethod
-    def of(cls, series: pl.Series) -> "Col":
+    def of(cls, series: pl.Series) -> Col:
         none = series.is_null().to_numpy()
         if series.dtype == pl.Boolean:
             series = series.cast(pl.Float64)
@@ -188,13 +190,13 @@ class Col:
         return cls(v, none)
 
     @classmethod
-    def empty(cls, n: int) -> "Col":
+    def empty(cls, n: int) -> Col:
         return cls(np.full(n, np.nan), np.ones(n, dtype=bool))
 
     def present(self) -> np.ndarray:
         return ~self.none & ~np.isnan(self.v)
 
-    def set(self, mask: np.ndarray, other: "Col") -> None:
+    def set(self, mask: np.ndarray, other: Col) -> None:
         self.v = np.where(mask, other.v, self.v)
         self.none = np.where(mask, other.none, self.none)
 
@@ -272,15 +274,20 @@ def rolling_columns(frame: pl.DataFrame, index: pl.DataFrame) -> dict[str, np.nd
         found |= brk
     nan = np.full(rows, np.nan)
     return {
-        "l3": np.where(has, l3, nan), "slope": np.where(has, slope, nan), "dev": np.where(has, dev, nan),
-        "below": np.where(has, below, nan), "usage": np.where(has, usage, nan), "gsc": np.where(has, gsc, nan),
+        "l3": np.where(has, l3, nan),
+        "slope": np.where(has, slope, nan),
+        "dev": np.where(has, dev, nan),
+        "below": np.where(has, below, nan),
+        "usage": np.where(has, usage, nan),
+        "gsc": np.where(has, gsc, nan),
     }
 
 
 def line_history_columns(frame: pl.DataFrame, index: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     """Extraction H (§4): (over_rate, margin) per spine row, NaN = absent."""
     f = frame.filter(pl.col("games_ago") <= 10).with_columns(
-        (pl.col("points").cast(pl.Int64) * E9 - pl.col("line_e9")).alias("_d"))
+        (pl.col("points").cast(pl.Int64) * E9 - pl.col("line_e9")).alias("_d")
+    )
     agg = f.group_by(KEY).agg(
         pl.len().alias("n10"),
         (pl.col("_d") > 0).sum().alias("overs"),
@@ -306,14 +313,24 @@ def opportunity_columns(frame: pl.DataFrame, index: pl.DataFrame, day: np.ndarra
     # minutes x 10^9 go through the matrix as exact integers-in-float and are divided by numpy
     # (Polars would multiply by the reciprocal)
     minutes = pl.col("minutes_float") if minutes_type == "FLOAT64" else pl.col("minutes_e9").cast(pl.Float64)
-    if minutes_type != "FLOAT64" and players["minutes_e9"].abs().max() is not None and players["minutes_e9"].abs().max() >= _INT_SAFE:
+    if (
+        minutes_type != "FLOAT64"
+        and players["minutes_e9"].abs().max() is not None
+        and players["minutes_e9"].abs().max() >= _INT_SAFE
+    ):
         raise ValueError("v54_o_opportunity: minutes_e9 beyond 2^53")
     per_team = players.group_by(KEY + ["team_abbr"], maintain_order=True).agg(
-        pl.len().alias("n"), pl.col("slot").min().alias("first"))
-    chosen = (per_team.filter(pl.col("n") >= 3).sort(KEY + ["first"])
-              .unique(subset=KEY, keep="first", maintain_order=True).select(KEY + ["team_abbr"]))
+        pl.len().alias("n"), pl.col("slot").min().alias("first")
+    )
+    chosen = (
+        per_team.filter(pl.col("n") >= 3)
+        .sort(KEY + ["first"])
+        .unique(subset=KEY, keep="first", maintain_order=True)
+        .select(KEY + ["team_abbr"])
+    )
     rows_of = players.join(chosen, on=KEY + ["team_abbr"], how="inner", nulls_equal=True).with_columns(
-        minutes.alias("_m"))
+        minutes.alias("_m")
+    )
     mats, nulls, valid, _, _, _ = _matrix(rows_of, index, "slot", ["_m"])
     if minutes_type != "FLOAT64":
         mats["_m"] = mats["_m"] / 1e9
@@ -328,7 +345,8 @@ def opportunity_columns(frame: pl.DataFrame, index: pl.DataFrame, day: np.ndarra
     vol = np.where(has, _round(np.where(has, exact, 0.0), 2), np.nan)
     ch = index.join(chosen, on=KEY, how="left").sort("_i")
     tt = teams.select(pl.col("team_abbr").alias("_t"), "game_date", "team_rows", "blowouts").unique(
-        subset=["_t", "game_date"], keep="last", maintain_order=True)
+        subset=["_t", "game_date"], keep="last", maintain_order=True
+    )
     ch = ch.join(tt, left_on=["team_abbr", "game_date"], right_on=["_t", "game_date"], how="left").sort("_i")
     tr = ch["team_rows"].fill_null(0).to_numpy().astype(np.int64)
     bl = ch["blowouts"].fill_null(0).to_numpy().astype(np.int64)
@@ -350,11 +368,13 @@ def _approx_stdev(matrix: np.ndarray, valid: np.ndarray) -> np.ndarray:
 def multi_book_columns(frame: pl.DataFrame, index: pl.DataFrame, switch_below: float, reference):
     """Extraction M (§4): (std, tag) per spine row (NaN, None = absent)."""
     groups = frame.select("source", "player_lookup", "game_date", "points_line").with_row_index("_r")
-    gid = groups.group_by(["source", "player_lookup", "game_date"], maintain_order=True).agg(
-        pl.col("_r")).with_row_index("_g")
+    gid = (
+        groups.group_by(["source", "player_lookup", "game_date"], maintain_order=True)
+        .agg(pl.col("_r"))
+        .with_row_index("_g")
+    )
     exploded = gid.explode("_r").join(groups, on="_r").sort(["_g", "_r"])
     gi = gid.select("_g", "source", "player_lookup", "game_date")
-    pseudo = gi.select(pl.col("_g").alias("_i"))
     ex = exploded.select(pl.col("_g").alias("_i"), "_r", "points_line")
     mats_rank = ex.with_columns(pl.int_range(pl.len()).over("_i").alias("_pos"))
     width = max(1, int(mats_rank["_pos"].max()) + 1) if mats_rank.height else 1
@@ -374,23 +394,32 @@ def multi_book_columns(frame: pl.DataFrame, index: pl.DataFrame, switch_below: f
     # max() of Python floats: NaN never wins a comparison; stds are never NaN here
     bp = bp.join(date_max, on="game_date", how="left").filter(pl.col("mx").is_null() | (pl.col("mx") < switch_below))
     bp = bp.join(odds.select("player_lookup", "game_date"), on=["player_lookup", "game_date"], how="anti")
-    out = pl.concat([odds.select(KEY + ["std"]).with_columns(pl.lit("vegas").alias("tag")),
-                     bp.select(KEY + ["std"]).with_columns(pl.lit("bettingpros").alias("tag"))])
+    out = pl.concat(
+        [
+            odds.select(KEY + ["std"]).with_columns(pl.lit("vegas").alias("tag")),
+            bp.select(KEY + ["std"]).with_columns(pl.lit("bettingpros").alias("tag")),
+        ]
+    )
     a = _align(index, out, ["std", "tag"])
     return a["std"].fill_null(np.nan).to_numpy(), a["tag"].to_numpy()
 
 
 def line_delta_columns(frame: pl.DataFrame, index: pl.DataFrame, window_days: int) -> np.ndarray:
     """Extraction L (§4): round(cons(D) - cons(previous date within the window), 1), NaN = absent."""
-    cons = (frame.sort(["player_lookup", "line_date", "points_line"])
-            .group_by(["player_lookup", "line_date"], maintain_order=True)
-            .agg(pl.col("points_line").sort().gather((pl.len() - 1) // 2).first().alias("cons"))
-            .sort(["player_lookup", "line_date"])
-            .with_columns(pl.col("line_date").shift(1).over("player_lookup").alias("prev_date"),
-                          pl.col("cons").shift(1).over("player_lookup").alias("prev_cons"))
-            .rename({"line_date": "game_date"}))
-    ok = cons.filter(pl.col("prev_date").is_not_null()
-                     & (pl.col("prev_date") >= pl.col("game_date") - pl.duration(days=window_days)))
+    cons = (
+        frame.sort(["player_lookup", "line_date", "points_line"])
+        .group_by(["player_lookup", "line_date"], maintain_order=True)
+        .agg(pl.col("points_line").sort().gather((pl.len() - 1) // 2).first().alias("cons"))
+        .sort(["player_lookup", "line_date"])
+        .with_columns(
+            pl.col("line_date").shift(1).over("player_lookup").alias("prev_date"),
+            pl.col("cons").shift(1).over("player_lookup").alias("prev_cons"),
+        )
+        .rename({"line_date": "game_date"})
+    )
+    ok = cons.filter(
+        pl.col("prev_date").is_not_null() & (pl.col("prev_date") >= pl.col("game_date") - pl.duration(days=window_days))
+    )
     a = _align(index, ok.with_columns((pl.col("cons") - pl.col("prev_cons")).alias("d")), ["d"])
     d = a["d"]
     has = d.is_not_null().to_numpy()
@@ -407,14 +436,32 @@ def _dq(num_e9: int, den_e9: int) -> float:
     return float(_CTX.divide(decimal.Decimal(int(num_e9)).scaleb(-9), decimal.Decimal(int(den_e9)).scaleb(-9)))
 
 
-def cache_miss_columns(frame: pl.DataFrame, index: pl.DataFrame, miss: np.ndarray, day: np.ndarray,
-                       minutes_type: str, season_avg: "Col", ctx_team: np.ndarray, team_rows: pl.DataFrame,
-                       window_days: int, reference_stdev):
+def cache_miss_columns(
+    frame: pl.DataFrame,
+    index: pl.DataFrame,
+    miss: np.ndarray,
+    day: np.ndarray,
+    minutes_type: str,
+    season_avg: Col,
+    ctx_team: np.ndarray,
+    team_rows: pl.DataFrame,
+    window_days: int,
+    reference_stdev,
+):
     """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask)."""
     n_rows = index.height
     float_minutes = minutes_type == "FLOAT64"
-    cols = ["points", "minutes_e9", "minutes_float", "is_dnp", "fg_attempts", "paint_attempts",
-            "mid_range_attempts", "three_pt_attempts", "list_date"]
+    cols = [
+        "points",
+        "minutes_e9",
+        "minutes_float",
+        "is_dnp",
+        "fg_attempts",
+        "paint_attempts",
+        "mid_range_attempts",
+        "three_pt_attempts",
+        "list_date",
+    ]
     sub = frame.join(index.filter(pl.Series(miss)).select(KEY), on=KEY, how="semi")
     mats, nulls, valid, ranked, r, c = _matrix(sub, index, "slot", cols)
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
@@ -469,7 +516,7 @@ def cache_miss_columns(frame: pl.DataFrame, index: pl.DataFrame, miss: np.ndarra
                 ppm[i] = ppm_memo.get((ps, t)) if (ps, t) in ppm_memo else ppm_memo.setdefault((ps, t), _dq(ps * E9, t))
         positive = total_e9 > 0
     elif minutes_type == "INT64":
-        total = (np.where(f10, mins, 0.0).astype(np.int64) // E9)
+        total = np.where(f10, mins, 0.0).astype(np.int64) // E9
         total = total.sum(axis=1)
         avg = _int_division(total, np.maximum(count10, 1))
         ppm = _int_division(point_sum, np.where(total != 0, total, 1))
@@ -487,8 +534,11 @@ def cache_miss_columns(frame: pl.DataFrame, index: pl.DataFrame, miss: np.ndarra
     put("games_in_last_7_days", has, in_week.sum(axis=1).astype(np.float64))
     put("points_avg_season", has & ~season_avg.none, season_avg.v)
     fg = np.where(f10, np.nan_to_num(mats["fg_attempts"]), 0).astype(np.int64).sum(axis=1)
-    for name, col in (("paint_rate_last_10", "paint_attempts"), ("mid_range_rate_last_10", "mid_range_attempts"),
-                      ("three_pt_rate_last_10", "three_pt_attempts")):
+    for name, col in (
+        ("paint_rate_last_10", "paint_attempts"),
+        ("mid_range_rate_last_10", "mid_range_attempts"),
+        ("three_pt_rate_last_10", "three_pt_attempts"),
+    ):
         part = np.where(f10, np.nan_to_num(mats[col]), 0).astype(np.int64).sum(axis=1)
         put(name, has & (fg > 0), _int_division(part, np.where(fg > 0, fg, 1)))
     # the team: the context team when set, else the first fp row's team
@@ -498,9 +548,11 @@ def cache_miss_columns(frame: pl.DataFrame, index: pl.DataFrame, miss: np.ndarra
     fp_team = team_m[np.arange(n_rows), first_pos]
     team = np.where(np.array([bool(t) for t in ctx_team], dtype=bool), ctx_team, fp_team)
     per_team = team_rows.group_by(["team_abbr", "game_date"]).agg(
-        pl.col("pace_e9").drop_nulls().sum().alias("ps"), pl.col("pace_e9").drop_nulls().len().alias("pn"),
+        pl.col("pace_e9").drop_nulls().sum().alias("ps"),
+        pl.col("pace_e9").drop_nulls().len().alias("pn"),
         pl.col("offensive_rating_e9").drop_nulls().sum().alias("os"),
-        pl.col("offensive_rating_e9").drop_nulls().len().alias("on"))
+        pl.col("offensive_rating_e9").drop_nulls().len().alias("on"),
+    )
     t_idx = index.with_columns(pl.Series("_team", list(team), pl.Utf8)).filter(pl.Series(has))
     joined = t_idx.join(per_team, left_on=["_team", "game_date"], right_on=["team_abbr", "game_date"], how="left")
     for name, s_col, n_col in (("team_pace_last_10", "ps", "pn"), ("team_off_rating_last_10", "os", "on")):
@@ -522,8 +574,9 @@ def cache_miss_columns(frame: pl.DataFrame, index: pl.DataFrame, miss: np.ndarra
 # --------------------------------------------------------------------------- assembly
 
 
-def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, profile, minutes_type: str,
-                     default, reference_stdev) -> tuple[pl.DataFrame, np.ndarray]:
+def assemble_columns(
+    tables: dict[str, pl.DataFrame], history: pl.DataFrame, profile, minutes_type: str, default, reference_stdev
+) -> tuple[pl.DataFrame, np.ndarray]:
     """The 60 values and tags per spine row: (frame of the output columns in spine order, kept
     mask). `tables` = the head extraction tables by name; `default(i)` as the reference."""
     spine = tables["spine"]
@@ -544,14 +597,30 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
 
     def put(i, col: Col, tag):
         values[i] = col
-        tags[i] = np.broadcast_to(np.asarray(tag, dtype=object), (n,)).copy() if not isinstance(tag, np.ndarray) else tag
+        tags[i] = (
+            np.broadcast_to(np.asarray(tag, dtype=object), (n,)).copy() if not isinstance(tag, np.ndarray) else tag
+        )
 
     hist_cols = [c for c in history.columns if c not in KEY]
     h = _align(index, history, hist_cols)
     H = {c: Col.of(h[c]) for c in hist_cols if c != "contributing_game_dates"}
-    ctx_cols = ["row_found", "team_abbr", "home_game", "back_to_back", "season_phase", "days_rest", "opponent_days_rest",
-                "player_status", "games_in_last_7_days", "star_teammates_out", "minutes_in_last_7_days",
-                "prop_over_streak", "prop_under_streak", "game_total_e9", "game_spread_e9"]
+    ctx_cols = [
+        "row_found",
+        "team_abbr",
+        "home_game",
+        "back_to_back",
+        "season_phase",
+        "days_rest",
+        "opponent_days_rest",
+        "player_status",
+        "games_in_last_7_days",
+        "star_teammates_out",
+        "minutes_in_last_7_days",
+        "prop_over_streak",
+        "prop_under_streak",
+        "game_total_e9",
+        "game_spread_e9",
+    ]
     ctx = align("v54_player_context", ctx_cols)
     upgc = ctx["row_found"].fill_null(False).to_numpy().astype(bool)
     C = {c: Col.of(ctx[c]) for c in ctx_cols if c not in ("team_abbr", "season_phase", "player_status")}
@@ -563,11 +632,28 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     is_present = (lambda col: col.present()) if profile.nan_is_absent else (lambda col: ~col.none)
 
     # ---- P4 (§2.5)
-    p4_names = ("points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
-                "games_in_last_7_days", "paint_rate_last_10", "three_pt_rate_last_10", "team_pace_last_10",
-                "team_off_rating_last_10", "minutes_avg_last_10")
-    all_p4 = p4_names + ("mid_range_rate_last_10", "ppm_avg_last_10", "fatigue_score", "shot_zone_mismatch_score",
-                         "pace_score", "usage_spike_score", "opponent_def_rating", "opponent_pace")
+    p4_names = (
+        "points_avg_last_5",
+        "points_avg_last_10",
+        "points_avg_season",
+        "points_std_last_10",
+        "games_in_last_7_days",
+        "paint_rate_last_10",
+        "three_pt_rate_last_10",
+        "team_pace_last_10",
+        "team_off_rating_last_10",
+        "minutes_avg_last_10",
+    )
+    all_p4 = p4_names + (
+        "mid_range_rate_last_10",
+        "ppm_avg_last_10",
+        "fatigue_score",
+        "shot_zone_mismatch_score",
+        "pace_score",
+        "usage_spike_score",
+        "opponent_def_rating",
+        "opponent_pace",
+    )
     p4 = {name: Col.empty(n) for name in all_p4}
     dc = align("q01_daily_cache", ["row_found"] + list(p4_names))
     cache_found = dc["row_found"].fill_null(False).to_numpy().astype(bool)
@@ -577,12 +663,30 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     miss = ~use_cache & ~placeholder
     team_ctx = np.where(upgc, ctx["team_abbr"].to_numpy(), None)
     emitted, cm, cache_miss_used = cache_miss_columns(
-        tables["v54_last10_rows"], index, miss, day, minutes_type, H["season_points_avg"], team_ctx,
-        tables["v54_team_rows"], profile.cache_miss_games_window_days, reference_stdev)
+        tables["v54_last10_rows"],
+        index,
+        miss,
+        day,
+        minutes_type,
+        H["season_points_avg"],
+        team_ctx,
+        tables["v54_team_rows"],
+        profile.cache_miss_games_window_days,
+        reference_stdev,
+    )
     for name, col in cm.items():
         p4[name].set(~col.none, col)
-    cf = align("q02_composite_factors", ["row_found", "composite_fallback", "fatigue_score", "shot_zone_mismatch_score",
-                                         "pace_score", "usage_spike_score"])
+    cf = align(
+        "q02_composite_factors",
+        [
+            "row_found",
+            "composite_fallback",
+            "fatigue_score",
+            "shot_zone_mismatch_score",
+            "pace_score",
+            "usage_spike_score",
+        ],
+    )
     found = cf["row_found"].fill_null(False).to_numpy().astype(bool)
     for name in ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"):
         p4[name].set(found, Col.of(cf[name]))
@@ -609,7 +713,9 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     with_fallback(1, "points_avg_last_10", H["p3_points_avg_last_10"])
     with_fallback(2, "points_avg_season", H["season_points_avg"])
     with_fallback(3, "points_std_last_10", None)
-    with_fallback(4, "games_in_last_7_days", ctxu("games_in_last_7_days") if profile.phase3_games_in_last_7_days else None)
+    with_fallback(
+        4, "games_in_last_7_days", ctxu("games_in_last_7_days") if profile.phase3_games_in_last_7_days else None
+    )
     for i, name in ((5, "fatigue_score"), (6, "shot_zone_mismatch_score"), (7, "pace_score"), (8, "usage_spike_score")):
         with_fallback(i, name, None)
 
@@ -617,15 +723,30 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     ok = upgc & ~rest.none & ~opp_rest.none
     diff = rest.v - opp_rest.v
     d9 = dflt(9)
-    put(9, Col(np.where(ok, np.clip(np.where(ok, diff, 0.0), -2.0, 2.0), d9.v), np.where(ok, False, d9.none)), "calculated")
+    put(
+        9,
+        Col(np.where(ok, np.clip(np.where(ok, diff, 0.0), -2.0, 2.0), d9.v), np.where(ok, False, d9.none)),
+        "calculated",
+    )
     d10 = dflt(10)
     status = ctx["player_status"].to_list()
     risk_of = {}
     for sv in set(status):
         if sv is not None:
             risk_of[sv] = INJURY_RISK.get(sv.lower(), default(10))
-    v10 = np.array([d10.v[0] if sv is None else (np.nan if risk_of[sv] is None else risk_of[sv]) for sv in status], dtype=np.float64) if n else np.zeros(0)
-    none10 = np.array([(default(10) is None) if sv is None else risk_of[sv] is None for sv in status], dtype=bool) if n else np.zeros(0, bool)
+    v10 = (
+        np.array(
+            [d10.v[0] if sv is None else (np.nan if risk_of[sv] is None else risk_of[sv]) for sv in status],
+            dtype=np.float64,
+        )
+        if n
+        else np.zeros(0)
+    )
+    none10 = (
+        np.array([(default(10) is None) if sv is None else risk_of[sv] is None for sv in status], dtype=bool)
+        if n
+        else np.zeros(0, bool)
+    )
     put(10, Col(v10, none10), "calculated")
 
     # 11 recent_trend
@@ -660,7 +781,7 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     with_fallback(13, "opponent_def_rating", None)
     with_fallback(14, "opponent_pace", None)
     phase = ctx["season_phase"]
-    playoffs = Col.of((phase.str.to_lowercase() == "playoffs"))
+    playoffs = Col.of(phase.str.to_lowercase() == "playoffs")
     for i, flag in ((15, C["home_game"]), (16, C["back_to_back"]), (17, playoffs)):
         d = dflt(i)
         truthy = ~flag.none & (flag.v != 0.0)
@@ -680,14 +801,23 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     wins = tg["team_wins"].fill_null(0).to_numpy().astype(np.int64)
     ok = tg["team_games"].is_not_null().to_numpy() & (games >= 5) & tg["team_wins"].is_not_null().to_numpy()
     d = dflt(24)
-    put(24, Col(np.where(ok, _round(np.where(ok, _int_division(wins, np.where(ok, games, 1)), 0.0), 9), d.v),
-                np.where(ok, False, d.none)), "calculated")
+    put(
+        24,
+        Col(
+            np.where(ok, _round(np.where(ok, _int_division(wins, np.where(ok, games, 1)), 0.0), 9), d.v),
+            np.where(ok, False, d.none),
+        ),
+        "calculated",
+    )
     vg = align("v54_vegas_lines", ["vegas_points_line", "vegas_opening_line", "vegas_line_move", "vegas_line_source"])
     has_line = vg["vegas_points_line"].is_not_null().to_numpy()
     for i, name in ((25, "vegas_points_line"), (26, "vegas_opening_line"), (27, "vegas_line_move")):
         col = Col.of(vg[name])
-        put(i, Col(np.where(has_line, col.v, np.nan), np.where(has_line, col.none, True)),
-            np.where(has_line, "vegas", "missing").astype(object))
+        put(
+            i,
+            Col(np.where(has_line, col.v, np.nan), np.where(has_line, col.none, True)),
+            np.where(has_line, "vegas", "missing").astype(object),
+        )
     d = dflt(28)
     put(28, Col(np.where(has_line, 1.0, d.v), np.where(has_line, False, d.none)), "calculated")
     line_source = np.where(has_line, vg["vegas_line_source"].to_numpy(), "none").astype(object)
@@ -702,11 +832,17 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     season_avg = np.where(c1, ps4.v, np.where(c2, sp.v, d29.v))
     opp_avg = H["opp_points_avg"]
     use_opp = known & (is_present(opp_avg) | (not profile.opponent_no_games_fallback))
-    put(29, Col(np.where(use_opp, opp_avg.v, season_avg), np.where(use_opp, opp_avg.none, ~(c1 | c2) & d29.none)),
-        np.where(use_opp, "opponent_history", profile.opponent_fallback_tag).astype(object))
+    put(
+        29,
+        Col(np.where(use_opp, opp_avg.v, season_avg), np.where(use_opp, opp_avg.none, ~(c1 | c2) & d29.none)),
+        np.where(use_opp, "opponent_history", profile.opponent_fallback_tag).astype(object),
+    )
     og = H["opp_games"]
-    put(30, Col(np.where(known, np.where(og.none, 0.0, og.v), 0.0), np.zeros(n, bool)),
-        np.where(known, "opponent_history", profile.opponent_fallback_tag).astype(object))
+    put(
+        30,
+        Col(np.where(known, np.where(og.none, 0.0, og.v), 0.0), np.zeros(n, bool)),
+        np.where(known, "opponent_history", profile.opponent_fallback_tag).astype(object),
+    )
     # 31, 32
     mppm = H["mppm_present"]
     mppm_b = ~mppm.none & (mppm.v != 0.0)
@@ -716,8 +852,11 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
         for i, q, field in ((31, qm, "minutes_avg_last_10"), (32, qp, "ppm_avg_last_10")):
             d = dflt(i)
             a, b = is_present(q), is_present(p4[field])
-            put(i, Col(np.where(a, q.v, np.where(b, p4[field].v, d.v)), np.where(a | b, False, d.none)),
-                np.where(a, "minutes_ppm", np.where(b, "phase4", profile.minutes_ppm_missing_tag)).astype(object))
+            put(
+                i,
+                Col(np.where(a, q.v, np.where(b, p4[field].v, d.v)), np.where(a | b, False, d.none)),
+                np.where(a, "minutes_ppm", np.where(b, "phase4", profile.minutes_ppm_missing_tag)).astype(object),
+            )
     else:
         tag = np.where(mppm_b, "minutes_ppm", profile.minutes_ppm_missing_tag).astype(object)
         d = dflt(31)
@@ -749,8 +888,11 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     # ---- 37-59
     star = ctxu("star_teammates_out")
     d = dflt(37)
-    put(37, Col(np.where(~star.none, star.v, d.v), np.where(~star.none, False, d.none)),
-        np.where(~star.none, "phase3", "default").astype(object))
+    put(
+        37,
+        Col(np.where(~star.none, star.v, d.v), np.where(~star.none, False, d.none)),
+        np.where(~star.none, "phase3", "default").astype(object),
+    )
 
     for name in ("game_total_e9", "game_spread_e9"):
         if np.nanmax(np.abs(C[name].v), initial=0.0) >= _INT_SAFE:
@@ -759,18 +901,29 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     gtf, gsf = gt.v / 1e9, gs.v / 1e9
 
     def from_ctx(i, col: Col, v, absent_none=False):
-        put(i, Col(np.where(col.none, np.nan, v), col.none if absent_none else np.zeros(n, bool)),
-            np.where(col.none, "missing", "phase3").astype(object))
+        put(
+            i,
+            Col(np.where(col.none, np.nan, v), col.none if absent_none else np.zeros(n, bool)),
+            np.where(col.none, "missing", "phase3").astype(object),
+        )
 
     from_ctx(38, gt, gtf, absent_none=True)
-    for i, name in ((39, "days_rest"), (40, "minutes_in_last_7_days"), (51, "prop_over_streak"), (52, "prop_under_streak")):
+    for i, name in (
+        (39, "days_rest"),
+        (40, "minutes_in_last_7_days"),
+        (51, "prop_over_streak"),
+        (52, "prop_under_streak"),
+    ):
         col = ctxu(name)
         from_ctx(i, col, col.v)
     from_ctx(41, gs, np.abs(gsf))
     both = ~gt.none & ~gs.none
     home = ~C["home_game"].none & (C["home_game"].v == 1.0)
-    put(42, Col(np.where(both, np.where(home, (gtf - gsf) / 2.0, (gtf + gsf) / 2.0), np.nan), np.zeros(n, bool)),
-        np.where(both, "phase3", "missing").astype(object))
+    put(
+        42,
+        Col(np.where(both, np.where(home, (gtf - gsf) / 2.0, (gtf + gsf) / 2.0), np.nan), np.zeros(n, bool)),
+        np.where(both, "phase3", "missing").astype(object),
+    )
     roll = rolling_columns(tables["v54_r_rolling"], index)
     has = _has_rows(tables["v54_r_rolling"], index)
     for i, name in ((43, "l3"), (44, "slope"), (45, "dev"), (46, "below"), (48, "usage"), (49, "gsc")):
@@ -788,14 +941,22 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
         fl = fa["freed_e9"].to_list()
         fmask = np.array([x is not None for x in fl], dtype=bool)
         freed = np.array([0.0 if x is None else int(x) / E9 for x in fl], dtype=np.float64)
-    put(47, Col(np.where(fmask, freed, np.nan), np.zeros(n, bool)), np.where(fmask, "calculated", "missing").astype(object))
-    mstd, mtag = multi_book_columns(tables["v54_m_book_lines"], index, profile.multi_book_bettingpros_below_std,
-                                    reference_stdev)
+    put(
+        47,
+        Col(np.where(fmask, freed, np.nan), np.zeros(n, bool)),
+        np.where(fmask, "calculated", "missing").astype(object),
+    )
+    mstd, mtag = multi_book_columns(
+        tables["v54_m_book_lines"], index, profile.multi_book_bettingpros_below_std, reference_stdev
+    )
     mhas = np.array([t is not None for t in mtag], dtype=bool)
     put(50, Col(np.where(mhas, mstd, np.nan), np.zeros(n, bool)), np.where(mhas, mtag, "missing").astype(object))
     v25, v2 = values[25], values[2]
-    put(53, Col(np.where(~v25.none, v25.v - v2.v, np.nan), np.zeros(n, bool)),
-        np.where(~v25.none, "calculated", "missing").astype(object))
+    put(
+        53,
+        Col(np.where(~v25.none, v25.v - v2.v, np.nan), np.zeros(n, bool)),
+        np.where(~v25.none, "calculated", "missing").astype(object),
+    )
     delta = line_delta_columns(tables["v54_l_consensus"], index, profile.odds_lookback_days)
     dh = ~np.isnan(delta) & ~placeholder
     put(54, Col(np.where(dh, delta, np.nan), np.zeros(n, bool)), np.where(dh, "vegas", "missing").astype(object))
@@ -829,26 +990,46 @@ def assemble_columns(tables: dict[str, pl.DataFrame], history: pl.DataFrame, pro
     tags_flat = words.gather(codes.reshape(-1)).to_arrow() if n else pa.array([], pa.string())
     offsets = pa.array(np.arange(0, 60 * n + 1, 60, dtype=np.int32))
     ph_mask = pa.array(placeholder)
-    value_lists = pa.ListArray.from_arrays(offsets, pa.array(values_flat, type=pa.float64(), mask=none_flat), mask=ph_mask)
+    value_lists = pa.ListArray.from_arrays(
+        offsets, pa.array(values_flat, type=pa.float64(), mask=none_flat), mask=ph_mask
+    )
     tag_lists = pa.ListArray.from_arrays(offsets, pa.array(tags_flat).cast(pa.string()), mask=ph_mask)
-    body = pl.DataFrame({
-        "feature_values": pl.from_arrow(value_lists).cast(pl.List(pl.Float64)),
-        "feature_tags": pl.from_arrow(tag_lists).cast(pl.List(pl.Utf8)),
-        "cache_miss_fallback_used": pl.Series(cache_miss_used & miss).set(pl.Series(placeholder), None),
-        "vegas_line_source": pl.Series(line_source.astype(str).tolist(), dtype=pl.Utf8).set(pl.Series(placeholder), None),
-    })
-    base = pl.DataFrame({
-        "player_lookup": spine["player_lookup"], "universal_player_id": spine["universal_player_id"],
-        "game_date": spine["game_date"], "game_id": spine["game_id"], "opponent_team_abbr": opp_abbr,
-        "is_home": spine["is_home"], "days_rest": ctx["days_rest"],
-        "is_placeholder": pl.Series(placeholder),
-        "composite_fallback": pl.Series(cf["composite_fallback"].fill_null(False).to_numpy().astype(bool) & ~placeholder),
-        "last10_n": h["last10_n"], "total_games": h["total_games"],
-        "contributing_game_dates": h["contributing_game_dates"],
-    })
+    body = pl.DataFrame(
+        {
+            "feature_values": pl.from_arrow(value_lists).cast(pl.List(pl.Float64)),
+            "feature_tags": pl.from_arrow(tag_lists).cast(pl.List(pl.Utf8)),
+            "cache_miss_fallback_used": pl.Series(cache_miss_used & miss).set(pl.Series(placeholder), None),
+            "vegas_line_source": pl.Series(line_source.astype(str).tolist(), dtype=pl.Utf8).set(
+                pl.Series(placeholder), None
+            ),
+        }
+    )
+    base = pl.DataFrame(
+        {
+            "player_lookup": spine["player_lookup"],
+            "universal_player_id": spine["universal_player_id"],
+            "game_date": spine["game_date"],
+            "game_id": spine["game_id"],
+            "opponent_team_abbr": opp_abbr,
+            "is_home": spine["is_home"],
+            "days_rest": ctx["days_rest"],
+            "is_placeholder": pl.Series(placeholder),
+            "composite_fallback": pl.Series(
+                cf["composite_fallback"].fill_null(False).to_numpy().astype(bool) & ~placeholder
+            ),
+            "last10_n": h["last10_n"],
+            "total_games": h["total_games"],
+            "contributing_game_dates": h["contributing_game_dates"],
+        }
+    )
     return pl.concat([base, body], how="horizontal").filter(pl.Series(keep)), keep
 
 
 def _has_rows(frame: pl.DataFrame, index: pl.DataFrame) -> np.ndarray:
     keys = frame.select(KEY).unique()
-    return index.join(keys.with_columns(pl.lit(True).alias("_h")), on=KEY, how="left").sort("_i")["_h"].fill_null(False).to_numpy()
+    return (
+        index.join(keys.with_columns(pl.lit(True).alias("_h")), on=KEY, how="left")
+        .sort("_i")["_h"]
+        .fill_null(False)
+        .to_numpy()
+    )

@@ -19,7 +19,8 @@ ppm_avg_30d on the non-NUMERIC path); §0.4.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -166,15 +167,19 @@ def _ordered_sums(elements: pl.DataFrame, keys: list[str], value: str) -> pl.Dat
     rows = elements.filter(pl.col(value).is_not_null())
     if rows.height == 0:
         return rows.select(keys).with_columns(sum=pl.lit(None, pl.Float64), n=pl.lit(None, pl.Int64))
-    new_segment = rows.select(
-        pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True)
-    ).to_series().to_numpy()
+    new_segment = (
+        rows.select(pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True))
+        .to_series()
+        .to_numpy()
+    )
     new_segment[0] = True
     position = _segment_positions(new_segment)
     running = sequential_running_sums(rows[value].to_numpy(), position)
     last = np.append(np.flatnonzero(new_segment)[1:], rows.height) - 1
-    return rows[last].select(keys).with_columns(
-        sum=pl.Series(running[last], dtype=pl.Float64), n=pl.Series(position[last] + 1, dtype=pl.Int64)
+    return (
+        rows[last]
+        .select(keys)
+        .with_columns(sum=pl.Series(running[last], dtype=pl.Float64), n=pl.Series(position[last] + 1, dtype=pl.Int64))
     )
 
 
@@ -255,9 +260,7 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
     first_three = points[:, 0] + points[:, 1] + points[:, 2]
     next_two = points[:, 3] + points[:, 4]
     diff = next_two.astype(np.float64) / 2.0 - first_three.astype(np.float64) / 3.0
-    trend = np.select(
-        [diff >= 5, diff >= 2, diff <= -5, diff <= -2], [2.0, 1.0, -2.0, -1.0], default=0.0
-    )
+    trend = np.select([diff >= 5, diff >= 2, diff <= -5, diff <= -2], [2.0, 1.0, -2.0, -1.0], default=0.0)
     trend = np.where(n >= RECENT_GAMES_FOR_L5, trend, 0.0)
 
     # 21 pct_free_throw
@@ -381,9 +384,13 @@ def _season_float_minutes_avg(probes: pl.DataFrame, season_rows: pl.DataFrame) -
     The running sums of a (player, season_year) stream are prefix sums, so one pass over the
     season's rows serves every spine row of that season."""
     season_rows = season_rows.sort(["player_lookup", "season_year", "minutes_seq"])
-    running = sequential_running_sums(season_rows["minutes_float"].to_numpy(), season_rows["minutes_seq"].to_numpy() - 1)
+    running = sequential_running_sums(
+        season_rows["minutes_float"].to_numpy(), season_rows["minutes_seq"].to_numpy() - 1
+    )
     at = season_rows.select(
-        "player_lookup", "season_year", pl.col("minutes_seq").alias("minutes_count"),
+        "player_lookup",
+        "season_year",
+        pl.col("minutes_seq").alias("minutes_count"),
         pl.Series("running", running, dtype=pl.Float64),
     )
     found = probes.select("player_lookup", "season_year", "minutes_count").join(
@@ -398,7 +405,9 @@ def _season_float_minutes_avg(probes: pl.DataFrame, season_rows: pl.DataFrame) -
 def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
     """Q10: games and AVG(points) against a known opponent; N2 NaN when no non-NULL points."""
     known = q10["opponent_known"].to_numpy()
-    points_avg = exact_quotient(q10["opp_points_sum"].fill_null(0).to_numpy(), q10["opp_points_count"].fill_null(0).to_numpy())
+    points_avg = exact_quotient(
+        q10["opp_points_sum"].fill_null(0).to_numpy(), q10["opp_points_count"].fill_null(0).to_numpy()
+    )
     return pl.DataFrame(
         {
             "player_lookup": q10["player_lookup"],

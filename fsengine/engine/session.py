@@ -97,7 +97,6 @@ def register_season_starts(con: duckdb.DuckDBPyConnection, profile: Profile = RE
     con.unregister("season_start_builtin_arrow")
 
 
-
 def open_session(
     snapshot: Snapshot,
     profile: Profile = REFERENCE,

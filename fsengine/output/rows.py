@@ -23,24 +23,23 @@ vector, ±Inf, an unknown tag, placeholder/tag mismatches, a NULL key.
 
 from __future__ import annotations
 
-from typing import Any
-
 import datetime as dt
 import hashlib
 import json
 import sys
 import time
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from fsengine.scoring import quality
 from fsengine.contracts import contract_of
-from fsengine.output.schema import OUTPUT_SCHEMA, SCORE_TYPE, output_schema
 from fsengine.contracts.profile import REFERENCE, Profile
+from fsengine.output.schema import SCORE_TYPE, output_schema
+from fsengine.scoring import quality
 
 ASSEMBLED_COLUMNS = {
     "player_lookup": pl.Utf8,
@@ -77,13 +76,30 @@ PLACEHOLDER_COMPLETENESS = {
 
 # docs/output.md §3 step 1: the fields data_hash covers.
 HASH_FIELDS = (
-    "player_lookup", "universal_player_id", "game_date", "game_id", "features", "feature_names",
-    "feature_count", "feature_version", "feature_quality_score", "opponent_team_abbr", "is_home",
-    "days_rest", "data_source", "early_season_flag", "insufficient_data_reason",
+    "player_lookup",
+    "universal_player_id",
+    "game_date",
+    "game_id",
+    "features",
+    "feature_names",
+    "feature_count",
+    "feature_version",
+    "feature_quality_score",
+    "opponent_team_abbr",
+    "is_home",
+    "days_rest",
+    "data_source",
+    "early_season_flag",
+    "insufficient_data_reason",
 )
 HASH_LENGTH = 16
 STRIPPED_FIELDS = (
-    "player_lookup", "universal_player_id", "game_id", "feature_version", "opponent_team_abbr", "data_source",
+    "player_lookup",
+    "universal_player_id",
+    "game_id",
+    "feature_version",
+    "opponent_team_abbr",
+    "data_source",
     "insufficient_data_reason",
 )
 
@@ -131,7 +147,9 @@ def _joined_rows(texts: pl.Series, width: int, separator: str) -> pa.Array:
     offsets = pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64))
     flat = texts.to_arrow()
     flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
-    return pc.binary_join(pa.LargeListArray.from_arrays(offsets, flat.cast(pa.large_string())), pa.scalar(separator, pa.large_string()))
+    return pc.binary_join(
+        pa.LargeListArray.from_arrays(offsets, flat.cast(pa.large_string())), pa.scalar(separator, pa.large_string())
+    )
 
 
 def _text_or_null(expr: Any) -> Any:
@@ -153,7 +171,9 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
     names_text = repr(first_names)
     features = fields.get_column("features")
     flat_texts = python_float_texts(features.explode()).fill_null("None")
-    vector = flat_texts.reshape((features.len(), width)).arr.join(", ") if features.len() else pl.Series([], dtype=pl.Utf8)
+    vector = (
+        flat_texts.reshape((features.len(), width)).arr.join(", ") if features.len() else pl.Series([], dtype=pl.Utf8)
+    )
     whitespace = _strip_set(fields, [n for n in STRIPPED_FIELDS if n in fields.columns])
 
     def stripped(name: str) -> pl.Expr:
@@ -174,7 +194,9 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
         "feature_names": pl.lit(names_text),
         "feature_count": integer("feature_count"),
         "feature_version": stripped("feature_version"),
-        "feature_quality_score": _text_or_null(pl.Series(python_float_texts(fields.get_column("feature_quality_score")))),
+        "feature_quality_score": _text_or_null(
+            pl.Series(python_float_texts(fields.get_column("feature_quality_score")))
+        ),
         "opponent_team_abbr": stripped("opponent_team_abbr"),
         "is_home": boolean("is_home"),
         "days_rest": integer("days_rest"),
@@ -231,9 +253,7 @@ def _checked_input(
     missing = [c for c in wanted if c not in assembled.columns]
     if missing:
         raise ValueError(f"assembled frame lacks the columns {missing}")
-    frame = assembled.select(
-        pl.col(c).cast(t) if t is not None else pl.col(c) for c, t in wanted.items()
-    )
+    frame = assembled.select(pl.col(c).cast(t) if t is not None else pl.col(c) for c, t in wanted.items())
     for column in NOT_NULL_INPUTS:
         _refuse_if(frame, frame.get_column(column).is_null(), f"NULL {column}")
     placeholder = frame.get_column("is_placeholder")
@@ -244,14 +264,20 @@ def _checked_input(
     _refuse_if(frame, placeholder & tags.is_not_null(), "placeholder row with feature_tags")
     _refuse_if(frame, scored & (tags.list.len() != width), f"feature_tags without exactly {width} tags")
     _refuse_if(frame, scored & values.is_null(), "scored row without feature_values")
-    _refuse_if(frame, values.is_not_null() & (values.list.len() != width), f"feature_values without exactly {width} values")
     _refuse_if(
-        frame, placeholder & values.is_not_null() & (values.list.eval(pl.element().is_not_null()).list.any()),
+        frame, values.is_not_null() & (values.list.len() != width), f"feature_values without exactly {width} values"
+    )
+    _refuse_if(
+        frame,
+        placeholder & values.is_not_null() & (values.list.eval(pl.element().is_not_null()).list.any()),
         "placeholder row with feature values",
     )
     _refuse_if(frame, values.list.eval(pl.element().is_infinite()).list.any(), "±Inf in feature_values")
-    _refuse_if(frame, tags.list.eval(~pl.element().is_in(labels) | pl.element().is_null()).list.any(),
-               f"feature_tags outside {labels}")
+    _refuse_if(
+        frame,
+        tags.list.eval(~pl.element().is_in(labels) | pl.element().is_null()).list.any(),
+        f"feature_tags outside {labels}",
+    )
     _refuse_if(frame, scored & frame.get_column("composite_fallback").is_null(), "NULL composite_fallback")
     _refuse_if(frame, scored & frame.get_column("historical_completeness").is_null(), "NULL historical_completeness")
     for name in extra:
@@ -306,7 +332,8 @@ def _mixed_column(value, placeholder_value, arrow_type: pa.DataType, placeholder
     if pa.types.is_string(arrow_type) and _repeatable(value, placeholder_value, str):
         return _repeated_texts(value, placeholder_value, placeholder)
     if (
-        pa.types.is_list(arrow_type) and pa.types.is_string(arrow_type.value_type)
+        pa.types.is_list(arrow_type)
+        and pa.types.is_string(arrow_type.value_type)
         and _repeatable(value, placeholder_value, list)
     ):
         per_row = np.where(placeholder, len(placeholder_value), len(value))
@@ -403,7 +430,9 @@ def _value_columns(
     its raw tag is not a defaulted one (default / missing / fallback), else NULL; NULL on
     placeholder rows."""
     rows = len(placeholder)
-    defaulted = np.array([r.defaulted for r in quality._code_rules(rules)])[codes] if rows else np.zeros((0, width), bool)
+    defaulted = (
+        np.array([r.defaulted for r in quality._code_rules(rules)])[codes] if rows else np.zeros((0, width), bool)
+    )
     flat = in_memory.explode() if rows else pl.Series([], dtype=pl.Float64)
     grid = flat.to_numpy().astype(np.float64).reshape(rows, width) if rows else np.zeros((0, width))
     absent = flat.is_null().to_numpy().reshape(rows, width) if rows else np.zeros((0, width), bool)
@@ -458,14 +487,20 @@ def output_rows(
     scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts, codes=codes)
     scoring_seconds = time.perf_counter() - scoring_began
     in_memory = pl.select(
-        pl.when(placeholder).then(pl.lit([None] * width, dtype=pl.List(pl.Float64))).otherwise(frame.get_column("feature_values"))
+        pl.when(placeholder)
+        .then(pl.lit([None] * width, dtype=pl.List(pl.Float64)))
+        .otherwise(frame.get_column("feature_values"))
     ).to_series()
     stored_flat = in_memory.explode().fill_nan(0.0).fill_null(0.0)
-    stored = pl.Series(
-        pa.LargeListArray.from_arrays(
-            pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64)), stored_flat.to_arrow()
+    stored = (
+        pl.Series(
+            pa.LargeListArray.from_arrays(
+                pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64)), stored_flat.to_arrow()
+            )
         )
-    ) if rows else pl.Series([], dtype=pl.List(pl.Float64))
+        if rows
+        else pl.Series([], dtype=pl.List(pl.Float64))
+    )
 
     identity = frame.select(
         "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home", "days_rest"
@@ -477,19 +512,26 @@ def output_rows(
         scored.get_column("feature_quality_score"),
         scored.get_column("data_source"),
         placeholder.alias("early_season_flag"),
-        pl.when(placeholder).then(pl.lit(EARLY_SEASON_REASON)).otherwise(pl.lit(None, pl.Utf8)).alias("insufficient_data_reason"),
+        pl.when(placeholder)
+        .then(pl.lit(EARLY_SEASON_REASON))
+        .otherwise(pl.lit(None, pl.Utf8))
+        .alias("insufficient_data_reason"),
     )
     hashes = data_hashes(identity, width)
 
     completeness_type = schema.field("historical_completeness").type
     completeness = frame.get_column("historical_completeness").to_arrow()
-    completeness = (completeness.combine_chunks() if isinstance(completeness, pa.ChunkedArray) else completeness)
+    completeness = completeness.combine_chunks() if isinstance(completeness, pa.ChunkedArray) else completeness
     completeness = completeness.cast(completeness_type)
-    completeness = pc.if_else(
-        pa.array(placeholder.to_numpy().astype(bool)),
-        pa.scalar(PLACEHOLDER_COMPLETENESS, completeness_type),
-        completeness,
-    ) if rows else completeness
+    completeness = (
+        pc.if_else(
+            pa.array(placeholder.to_numpy().astype(bool)),
+            pa.scalar(PLACEHOLDER_COMPLETENESS, completeness_type),
+            completeness,
+        )
+        if rows
+        else completeness
+    )
 
     is_placeholder = placeholder.to_numpy().astype(bool)
     constants: dict[str, tuple[Any, Any]] = {

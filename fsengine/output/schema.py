@@ -9,10 +9,10 @@ the module constants are those of the reference contract (143 columns for its 37
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -38,7 +38,9 @@ SCORE_TYPE = arrow_type("NUMERIC(5,2)")
 @dataclass(frozen=True)
 class OutputColumn:
     name: str
-    bq_type: str  # as in the target DDL: STRING, INT64, FLOAT64, NUMERIC(5,2), BOOL, DATE, TIMESTAMP, ARRAY<..>, STRUCT<..>
+    bq_type: (
+        str  # as in the target DDL: STRING, INT64, FLOAT64, NUMERIC(5,2), BOOL, DATE, TIMESTAMP, ARRAY<..>, STRUCT<..>
+    )
     arrow_type: pa.DataType
     required: bool = False  # NOT NULL in the target
 
@@ -228,8 +230,11 @@ def foreign_output(folder: Path) -> str | None:
     inner = folder / RUN_RECORD
     if not inner.is_file() and not (folder.parent / RUN_RECORD).is_file():
         return f"no {RUN_RECORD} in {folder} or {folder.parent}"
-    others = sorted(p.name for p in folder.iterdir() if not (p.name.startswith("part-") and p.name.endswith(".parquet"))
-                    and p.name != RUN_RECORD)
+    others = sorted(
+        p.name
+        for p in folder.iterdir()
+        if not (p.name.startswith("part-") and p.name.endswith(".parquet")) and p.name != RUN_RECORD
+    )
     if others:
         return f"it also holds {', '.join(others[:5])}{' ...' if len(others) > 5 else ''}"
     return None
@@ -285,7 +290,9 @@ def write_output(
     return final
 
 
-def _write_parts(parts: Iterable[pa.Table], staging: Path, rows_per_file: int, schema: pa.Schema = OUTPUT_SCHEMA) -> int:
+def _write_parts(
+    parts: Iterable[pa.Table], staging: Path, rows_per_file: int, schema: pa.Schema = OUTPUT_SCHEMA
+) -> int:
     """Append the parts, in order, to files of at most rows_per_file rows (each part one row
     group per file it lands in); return the number of files. A part is written in a
     background thread while the caller produces the next one (the Parquet writer releases the
@@ -377,15 +384,21 @@ def checked_output_files(out: str | Path) -> list[Path]:
     files = sorted(folder.glob("part-*.parquet"))
     for path in files:
         try:
-            pq.ParquetFile(path).metadata
+            pq.read_metadata(path)  # reading the footer is the check
         except Exception as exc:  # pyarrow raises several types for damaged files
-            raise InputError(f"{path} is not a readable Parquet file (truncated or damaged: {str(exc).splitlines()[0]}); "
-                             "run the backfill again") from None
+            raise InputError(
+                f"{path} is not a readable Parquet file (truncated or damaged: {str(exc).splitlines()[0]}); "
+                "run the backfill again"
+            ) from None
     if not files:
         return files
     keys = pl.scan_parquet([str(f) for f in files], include_file_paths="file").select(*KEY, "file")
-    dupes = (keys.group_by(list(KEY)).agg(pl.len().alias("n"), pl.col("file").unique().sort().alias("files"))
-             .filter(pl.col("n") > 1).collect())
+    dupes = (
+        keys.group_by(list(KEY))
+        .agg(pl.len().alias("n"), pl.col("file").unique().sort().alias("files"))
+        .filter(pl.col("n") > 1)
+        .collect()
+    )
     if dupes.height:
         involved = sorted({Path(f).name for group in dupes["files"].to_list() for f in group})
         first = dupes.sort(list(KEY)).row(0, named=True)

@@ -26,8 +26,8 @@ import secrets
 import shutil
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from fsengine.errors import OutputError
 
@@ -178,8 +178,12 @@ def clean_stale(final: str | Path) -> list[Path]:
     for entry in sorted(final.parent.iterdir()):
         match = pattern.match(entry.name)
         if match is None:
-            if legacy.match(entry.name) and entry.is_dir() and not entry.is_symlink() and \
-                    now - entry.stat().st_mtime > LEGACY_AGE_SECONDS:
+            if (
+                legacy.match(entry.name)
+                and entry.is_dir()
+                and not entry.is_symlink()
+                and now - entry.stat().st_mtime > LEGACY_AGE_SECONDS
+            ):
                 shutil.rmtree(entry, ignore_errors=True)
                 removed.append(entry)
             continue
@@ -232,7 +236,7 @@ class FolderWriter:
     def abort(self) -> None:
         shutil.rmtree(self.staging, ignore_errors=True)
 
-    def __enter__(self) -> "FolderWriter":
+    def __enter__(self) -> FolderWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -252,8 +256,10 @@ def refuse_foreign(final: Path, owned: Callable[[Path], str | None], what: str) 
     if not final.exists():
         return
     if not final.is_dir():
-        raise OutputError(f"{final} exists and is not a folder; refusing to replace it with the {what} "
-                          "(choose an empty or new folder)")
+        raise OutputError(
+            f"{final} exists and is not a folder; refusing to replace it with the {what} "
+            "(choose an empty or new folder)"
+        )
     try:
         empty = not any(final.iterdir())
     except OSError as exc:

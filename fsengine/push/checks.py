@@ -8,18 +8,24 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import re
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from fsengine.bigquery.types import bigquery_type, describe_field, normalise_type
-from fsengine.errors import PushRefused
 from fsengine.contracts import load_contract
+from fsengine.errors import PushRefused
 from fsengine.output.schema import (
-    KEY, OUTPUT_COLUMNS, OutputColumn, contract_of_columns, output_columns, output_dir, read_output,
+    KEY,
+    OUTPUT_COLUMNS,
+    OutputColumn,
+    contract_of_columns,
+    output_columns,
+    output_dir,
+    read_output,
 )
 
 MAX_LISTED = 10  # offending keys/columns named in one refusal line
@@ -30,6 +36,7 @@ _CENT = decimal.Decimal("0.01")
 
 
 # --------------------------------------------------------------------------- the run's rows
+
 
 def _key_text(table: pa.Table, index: int) -> str:
     return f"({table['player_lookup'][index].as_py()}, {table['game_date'][index].as_py()})"
@@ -46,8 +53,10 @@ def _keys_where(table: pa.Table, mask: pa.ChunkedArray | pa.Array) -> str:
 def duplicate_keys(table: pa.Table) -> list[tuple[str, dt.date, int]]:
     counts = table.select(list(KEY)).group_by(list(KEY)).aggregate([([], "count_all")])
     dup = counts.filter(pc.greater(counts["count_all"], 1))
-    return sorted(zip(dup["player_lookup"].to_pylist(), dup["game_date"].to_pylist(), dup["count_all"].to_pylist()),
-                  key=lambda k: (k[1], k[0]))
+    return sorted(
+        zip(dup["player_lookup"].to_pylist(), dup["game_date"].to_pylist(), dup["count_all"].to_pylist()),
+        key=lambda k: (k[1], k[0]),
+    )
 
 
 def _row_masks(values, arrow_type: pa.DataType, path: str) -> Iterable[tuple[str, pa.Array]]:
@@ -178,7 +187,9 @@ def _diagnose_unreadable(out_dir: Path, error: Exception) -> str:
         if _SCORE_COLUMN in raw.column_names:
             bad = [v for v in raw[_SCORE_COLUMN].to_pylist() if v is not None and not _fits_score(v)]
             if bad:
-                lines.append(f"{path.name}: {_SCORE_COLUMN} does not fit NUMERIC(5,2) in {len(bad)} rows, e.g. {bad[:3]}")
+                lines.append(
+                    f"{path.name}: {_SCORE_COLUMN} does not fit NUMERIC(5,2) in {len(bad)} rows, e.g. {bad[:3]}"
+                )
     return "\n  ".join(lines)
 
 
@@ -203,24 +214,32 @@ def run_folders(paths: str | Path | Sequence[str | Path]) -> list[Path]:
             continue
         chunks = sorted((c for c in path.iterdir() if output_dir(c).is_dir()), key=lambda c: c.name)
         if not chunks:
-            raise PushRefused(f"{path} holds neither {output_dir(path).name}/ nor chunk folders holding it: "
-                              f"run `fsengine backfill --out {path}` (or the commands of `fsengine plan`) first")
+            raise PushRefused(
+                f"{path} holds neither {output_dir(path).name}/ nor chunk folders holding it: "
+                f"run `fsengine backfill --out {path}` (or the commands of `fsengine plan`) first"
+            )
         parts = {c: _chunk_of(c) for c in chunks}
         counts = {part[1] for part in parts.values() if part}
         if len(counts) != 1 or not all(parts.values()):
-            raise PushRefused(f"{path} holds run folders that are not the chunks of one plan "
-                              f"({', '.join(c.name for c in chunks[:MAX_LISTED])}): name the folders to push one by one")
+            raise PushRefused(
+                f"{path} holds run folders that are not the chunks of one plan "
+                f"({', '.join(c.name for c in chunks[:MAX_LISTED])}): name the folders to push one by one"
+            )
         plans = {_plan_of(c) for c in chunks} - {None}
         if len(plans) > 1:
-            raise PushRefused(f"the chunk folders in {path} come from different runs (their run records differ in "
-                              "mode, --as-of or contract): name the folders to push one by one")
+            raise PushRefused(
+                f"the chunk folders in {path} come from different runs (their run records differ in "
+                "mode, --as-of or contract): name the folders to push one by one"
+            )
         count = counts.pop()
-        present = {part[0] for part in parts.values()}
+        present = {part[0] for part in parts.values() if part is not None}
         missing = sorted(set(range(1, count + 1)) - present)
         if missing:
-            raise PushRefused(f"{path} holds {len(present)} of the {count} chunks of its run; chunk(s) "
-                              f"{', '.join(map(str, missing[:MAX_LISTED]))} missing (no job sent): run them first, "
-                              "or name the chunk folders to push one by one")
+            raise PushRefused(
+                f"{path} holds {len(present)} of the {count} chunks of its run; chunk(s) "
+                f"{', '.join(map(str, missing[:MAX_LISTED]))} missing (no job sent): run them first, "
+                "or name the chunk folders to push one by one"
+            )
         folders.extend(chunks)
     seen: dict[Path, Path] = {}
     for folder in folders:
@@ -264,13 +283,20 @@ def _read_one(out_dir: Path) -> pa.Table:
     except (ValueError, pa.ArrowException) as exc:
         raise PushRefused(_diagnose_unreadable(Path(out_dir), exc)) from None
 
+
 def run_contract(table: pa.Table) -> tuple[str, int]:
     """(feature_version, feature_count) of the run's rows; PushRefused if they carry several."""
-    pairs = table.select(["feature_version", "feature_count"]).group_by(
-        ["feature_version", "feature_count"]).aggregate([]).to_pylist()
+    pairs = (
+        table.select(["feature_version", "feature_count"])
+        .group_by(["feature_version", "feature_count"])
+        .aggregate([])
+        .to_pylist()
+    )
     if len(pairs) != 1:
-        raise PushRefused(f"the run's rows carry {len(pairs)} contracts "
-                          f"{sorted((p['feature_version'], p['feature_count']) for p in pairs)}; expected one")
+        raise PushRefused(
+            f"the run's rows carry {len(pairs)} contracts "
+            f"{sorted((p['feature_version'], p['feature_count']) for p in pairs)}; expected one"
+        )
     return pairs[0]["feature_version"], pairs[0]["feature_count"]
 
 
@@ -289,8 +315,10 @@ def read_run_rows(out_dirs: str | Path | Sequence[str | Path]) -> pa.Table:
         by_contract.setdefault(contract.name if contract else "an unknown contract", []).append(folder)
     if len(by_contract) > 1:
         lines = [f"{name}: {', '.join(map(str, held))}" for name, held in by_contract.items()]
-        raise PushRefused("the run folders hold rows of different contracts (one push writes one contract; "
-                          "no job sent):\n  " + "\n  ".join(lines))
+        raise PushRefused(
+            "the run folders hold rows of different contracts (one push writes one contract; "
+            "no job sent):\n  " + "\n  ".join(lines)
+        )
     _refuse_overlaps(folders, tables)
     return pa.concat_tables(tables)
 
@@ -298,20 +326,28 @@ def read_run_rows(out_dirs: str | Path | Sequence[str | Path]) -> pa.Table:
 def _refuse_overlaps(folders: list[Path], tables: list[pa.Table]) -> None:
     """PushRefused when a key is in more than one folder: which folder's row should win is not
     the push's to decide (keys repeated inside one folder are check_rows' duplicate keys)."""
-    keys = pa.concat_tables([
-        t.select(list(KEY)).append_column("folder", pa.array([i] * t.num_rows, pa.int32())) for i, t in enumerate(tables)
-    ])
+    keys = pa.concat_tables(
+        [
+            t.select(list(KEY)).append_column("folder", pa.array([i] * t.num_rows, pa.int32()))
+            for i, t in enumerate(tables)
+        ]
+    )
     per_key = keys.group_by(list(KEY)).aggregate([("folder", "count_distinct"), ("folder", "distinct")])
     shared = per_key.filter(pc.greater(per_key["folder_count_distinct"], 1))
     if shared.num_rows == 0:
         return
-    shown = sorted(zip(shared["game_date"].to_pylist(), shared["player_lookup"].to_pylist(),
-                       shared["folder_distinct"].to_pylist()))
-    examples = ", ".join(f"({player}, {date}) in {' and '.join(str(folders[i]) for i in sorted(held))}"
-                         for date, player, held in shown[:MAX_LISTED])
+    shown = sorted(
+        zip(shared["game_date"].to_pylist(), shared["player_lookup"].to_pylist(), shared["folder_distinct"].to_pylist())
+    )
+    examples = ", ".join(
+        f"({player}, {date}) in {' and '.join(str(folders[i]) for i in sorted(held))}"
+        for date, player, held in shown[:MAX_LISTED]
+    )
     more = f" and {len(shown) - MAX_LISTED} more" if len(shown) > MAX_LISTED else ""
-    raise PushRefused(f"the run folders overlap: {len(shown)} keys (player_lookup, game_date) are in more than one "
-                      f"folder (no job sent): {examples}{more}")
+    raise PushRefused(
+        f"the run folders overlap: {len(shown)} keys (player_lookup, game_date) are in more than one "
+        f"folder (no job sent): {examples}{more}"
+    )
 
 
 def refuse_bad_rows(table: pa.Table, columns: tuple[OutputColumn, ...] | None = None) -> None:
@@ -371,24 +407,28 @@ def check_target_schema(
         fields[column.name] = target_field
         problem = _incompatibility(target_field, column.arrow_type)
         if problem:
-            problems.append(f"column {column.name}: target type {describe_field(target_field)}, {problem} "
-                            f"(engine emits {column.bq_type})")
+            problems.append(
+                f"column {column.name}: target type {describe_field(target_field)}, {problem} "
+                f"(engine emits {column.bq_type})"
+            )
             continue
         if table is None:
             continue
         values = table[column.name]
         if target_field.mode == "REQUIRED" and values.null_count:
-            problems.append(f"column {column.name} is REQUIRED in the target but NULL in "
-                            f"{_keys_where(table, values.is_null())}")
+            problems.append(
+                f"column {column.name} is REQUIRED in the target but NULL in {_keys_where(table, values.is_null())}"
+            )
         if target_field.max_length is not None and pa.types.is_string(column.arrow_type):
             too_long = pc.greater(pc.utf8_length(values), target_field.max_length)
             if pc.any(pc.fill_null(too_long, False)).as_py():
-                problems.append(f"column {column.name} is STRING({target_field.max_length}) in the target; "
-                                f"longer values in {_keys_where(table, too_long)}")
+                problems.append(
+                    f"column {column.name} is STRING({target_field.max_length}) in the target; "
+                    f"longer values in {_keys_where(table, too_long)}"
+                )
     if missing:
         problems.insert(0, f"the target lacks {len(missing)} emitted columns: {', '.join(missing)}")
     return fields, problems
-
 
 
 def refuse_incompatible_target(
@@ -397,6 +437,8 @@ def refuse_incompatible_target(
     """Emitted column -> target SchemaField; PushRefused naming every column the target cannot take."""
     fields, problems = check_target_schema(target_schema, table, columns)
     if problems:
-        raise PushRefused(f"target {target} cannot take the run's rows (the engine never alters the target "
-                          "schema; no job sent):\n  " + "\n  ".join(problems))
+        raise PushRefused(
+            f"target {target} cannot take the run's rows (the engine never alters the target "
+            "schema; no job sent):\n  " + "\n  ".join(problems)
+        )
     return fields

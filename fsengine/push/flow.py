@@ -19,16 +19,16 @@ MERGE committed but its counts do not match).
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
+
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from fsengine.bigquery.tables import TableId, validate_dataset
 from fsengine.contracts import Contract
 from fsengine.errors import PushRefused
 from fsengine.output.schema import output_dir
-import pyarrow as pa
-import pyarrow.compute as pc
-
 from fsengine.push import checks, jobs
 from fsengine.push import target as target_rows
 from fsengine.push.jobs import DEFAULT_CALL_TIMEOUT, DEFAULT_JOB_TIMEOUT, DEFAULT_STAGING_EXPIRATION_HOURS, Progress
@@ -51,7 +51,7 @@ def push(
     job_timeout: float = DEFAULT_JOB_TIMEOUT,
     run_id: str | None = None,
     progress: Progress | None = None,
-    contract: "str | Contract | None" = None,
+    contract: str | Contract | None = None,
     read_client=None,
     replace_contract: bool = False,
     diff_features: bool = False,
@@ -87,7 +87,11 @@ def push(
 
     # 1. the run's rows: nothing about the target is needed to refuse bad rows
     folders = checks.run_folders(out_dir)
-    where = str(output_dir(folders[0])) if len(folders) == 1 else f"{len(folders)} run folders ({folders[0]} .. {folders[-1]})"
+    where = (
+        str(output_dir(folders[0]))
+        if len(folders) == 1
+        else f"{len(folders)} run folders ({folders[0]} .. {folders[-1]})"
+    )
     note(f"checking the run's rows in {where}")
     table = checks.read_run_rows(folders)
     if contract is not None:
@@ -98,8 +102,9 @@ def push(
     rows_per_date = dict(sorted(zip(per_date["game_date"].to_pylist(), per_date["count_all"].to_pylist())))
     run_dates = list(rows_per_date)
     stage = jobs.staging_id(target_id, run_id, staging_dataset)
-    report = PushReport(str(target_id), run_id, table.num_rows, run_dates, rows_per_date, replace, dry_run,
-                        staging_table=str(stage))
+    report = PushReport(
+        str(target_id), run_id, table.num_rows, run_dates, rows_per_date, replace, dry_run, staging_table=str(stage)
+    )
     if table.num_rows == 0:
         report.notice = f"the run in {where} has no rows: nothing pushed, no job sent"
         report.staging_table = None
@@ -120,9 +125,16 @@ def push(
         note(f"reading the stored rows of {len(run_dates)} dates of {target_id}")
         run_contract = checks.run_contract(table)
         stored = target_rows.read_stored(
-            read_client, target_id, run_dates, [f.name for f in target_table.schema],
-            feature_count=run_contract[1], with_features=diff_features, call_timeout=call_timeout,
-            read_timeout=read_timeout, endpoint=storage_endpoint)
+            read_client,
+            target_id,
+            run_dates,
+            [f.name for f in target_table.schema],
+            feature_count=run_contract[1],
+            with_features=diff_features,
+            call_timeout=call_timeout,
+            read_timeout=read_timeout,
+            endpoint=storage_endpoint,
+        )
         clashes = target_rows.contract_clashes(stored, run_contract, rows_per_date)
         if not replace_contract:
             target_rows.refuse_clashes(clashes, run_contract, target_id)
@@ -137,7 +149,9 @@ def push(
             replace_dates = [d for d in replace_dates if d in set(keep)]
             report.rows, report.run_dates, report.rows_per_date = table.num_rows, run_dates, rows_per_date
             if not run_dates:
-                report.notice = f"no stale date among the run's {len(report.stale_checked)} dates: nothing pushed, no job sent"
+                report.notice = (
+                    f"no stale date among the run's {len(report.stale_checked)} dates: nothing pushed, no job sent"
+                )
                 report.staging_table = None
                 return report
         report.replace_dates = sorted(set(replace_dates) | {c.date for c in clashes if c.date in set(run_dates)})
@@ -158,13 +172,21 @@ def push(
 
     # 4. staging table, job 1 (load), job 2 (MERGE); the staging table is deleted whatever happens
     note(f"creating staging table {stage}")
-    jobs.create_staging(client, stage, schema, staging_expiration_hours,
-                        f"fsengine push {run_id} into {target_id}; safe to delete", call_timeout, report)
+    jobs.create_staging(
+        client,
+        stage,
+        schema,
+        staging_expiration_hours,
+        f"fsengine push {run_id} into {target_id}; safe to delete",
+        call_timeout,
+        report,
+    )
     failure: BaseException | None = None
     try:
         jobs.load(client, table, stage, schema, location, run_id, call_timeout, job_timeout, report, note)
-        merge_job = jobs.merge(client, merge_sql, run_dates, replace_dates, location, run_id, call_timeout, job_timeout, report,
-                               note)
+        merge_job = jobs.merge(
+            client, merge_sql, run_dates, replace_dates, location, run_id, call_timeout, job_timeout, report, note
+        )
     except BaseException as exc:
         failure = exc
         raise
@@ -190,7 +212,8 @@ def _compare_with_diff(report: PushReport) -> None:
     if (report.inserted, report.updated, report.deleted) != expected:
         report.warnings.append(
             f"the MERGE inserted/updated/deleted {report.inserted}/{report.updated}/{report.deleted} rows, the target "
-            f"read before it predicted {expected[0]}/{expected[1]}/{expected[2]}: the target changed in between")
+            f"read before it predicted {expected[0]}/{expected[1]}/{expected[2]}: the target changed in between"
+        )
 
 
 def _check_options(staging_dataset, staging_expiration_hours, call_timeout, job_timeout) -> None:
@@ -214,7 +237,7 @@ def push_with_config(
     staging_dataset: str | None = None,
     staging_expiration_hours: float = DEFAULT_STAGING_EXPIRATION_HOURS,
     progress: Progress | None = None,
-    contract: "str | Contract | None" = None,
+    contract: str | Contract | None = None,
     replace_contract: bool = False,
     diff_features: bool = False,
     only_stale: bool = False,
@@ -229,23 +252,62 @@ def push_with_config(
     TableId.parse(target, "target")  # refuse a bad name before any client is built
     reader = read_client(config)
     try:
-        return _push_with(out_dir, config, target, reader, replace, dry_run, staging_dataset,
-                          staging_expiration_hours, progress, replace_contract, diff_features, only_stale, show,
-                          contract)
+        return _push_with(
+            out_dir,
+            config,
+            target,
+            reader,
+            replace,
+            dry_run,
+            staging_dataset,
+            staging_expiration_hours,
+            progress,
+            replace_contract,
+            diff_features,
+            only_stale,
+            show,
+            contract,
+        )
     finally:
         reader.transport.close()
 
 
-def _push_with(out_dir, config, target, reader, replace, dry_run, staging_dataset, staging_expiration_hours,
-               progress, replace_contract, diff_features, only_stale, show, contract=None) -> PushReport:
+def _push_with(
+    out_dir,
+    config,
+    target,
+    reader,
+    replace,
+    dry_run,
+    staging_dataset,
+    staging_expiration_hours,
+    progress,
+    replace_contract,
+    diff_features,
+    only_stale,
+    show,
+    contract=None,
+) -> PushReport:
     from fsengine.bigquery.clients import bigquery_client
     from fsengine.snapshot.read import storage_endpoint_text
 
     return push(
-        out_dir, bigquery_client(config), target, replace=replace, dry_run=dry_run,
-        staging_dataset=staging_dataset, staging_expiration_hours=staging_expiration_hours,
-        call_timeout=config.call_timeout, job_timeout=config.job_timeout, progress=progress,
-        read_client=reader, replace_contract=replace_contract, diff_features=diff_features,
-        only_stale=only_stale, read_timeout=config.read_timeout, storage_endpoint=storage_endpoint_text(config),
-        show=show, contract=contract,
+        out_dir,
+        bigquery_client(config),
+        target,
+        replace=replace,
+        dry_run=dry_run,
+        staging_dataset=staging_dataset,
+        staging_expiration_hours=staging_expiration_hours,
+        call_timeout=config.call_timeout,
+        job_timeout=config.job_timeout,
+        progress=progress,
+        read_client=reader,
+        replace_contract=replace_contract,
+        diff_features=diff_features,
+        only_stale=only_stale,
+        read_timeout=config.read_timeout,
+        storage_endpoint=storage_endpoint_text(config),
+        show=show,
+        contract=contract,
     )

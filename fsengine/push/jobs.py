@@ -16,8 +16,8 @@ import datetime as dt
 import re
 import secrets
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -41,8 +41,10 @@ Progress = Callable[[str], None]
 
 _SECRET_PATTERNS = [
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"), r"\1<redacted>"),
-    (re.compile(r"(?i)\b(access_token|id_token|refresh_token|token|key|sig|signature|client_secret)=[^&\s\"']+"),
-     r"\1=<redacted>"),
+    (
+        re.compile(r"(?i)\b(access_token|id_token|refresh_token|token|key|sig|signature|client_secret)=[^&\s\"']+"),
+        r"\1=<redacted>",
+    ),
     (re.compile(r"ya29\.[A-Za-z0-9._-]+"), "<redacted>"),
     (re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----.*?-----END [A-Z ]*PRIVATE KEY-----", re.S), "<redacted>"),
 ]
@@ -78,13 +80,14 @@ def _retry(timeout: float):
 
 
 def new_run_id(now: dt.datetime | None = None) -> str:
-    now = now or dt.datetime.now(dt.timezone.utc)
+    now = now or dt.datetime.now(dt.UTC)
     return f"{now:%Y%m%dt%H%M%S}_{secrets.token_hex(4)}"
 
 
 def staging_id(target: TableId, run_id: str, staging_dataset: str | None = None) -> TableId:
-    return TableId(target.project, staging_dataset or target.dataset, f"{target.table}{STAGING_INFIX}{run_id}",
-                   "staging")
+    return TableId(
+        target.project, staging_dataset or target.dataset, f"{target.table}{STAGING_INFIX}{run_id}", "staging"
+    )
 
 
 # --------------------------------------------------------------------------- metadata calls (no job)
@@ -108,25 +111,28 @@ def _explain_missing_target(client, target: TableId, exc: Exception, call_timeou
     try:
         client.get_dataset(f"{target.project}.{target.dataset}", retry=_retry(call_timeout), timeout=call_timeout)
     except exceptions.NotFound:
-        return (f"target dataset {target.project}.{target.dataset} not found (unknown project {target.project!r} "
-                f"or dataset {target.dataset!r}), so table {target} cannot be pushed to")
+        return (
+            f"target dataset {target.project}.{target.dataset} not found (unknown project {target.project!r} "
+            f"or dataset {target.dataset!r}), so table {target} cannot be pushed to"
+        )
     except Exception:  # noqa: BLE001 - the first error is the one to report
         pass
     return f"target table {target} not found ({_error_text(exc)})"
 
 
-
 def check_staging_dataset(client, target: TableId, staging_dataset: str, location, call_timeout: float) -> None:
     """A staging dataset other than the target's must exist and share its location."""
     try:
-        ds = client.get_dataset(f"{target.project}.{staging_dataset}", retry=_retry(call_timeout),
-                                timeout=call_timeout)
+        ds = client.get_dataset(f"{target.project}.{staging_dataset}", retry=_retry(call_timeout), timeout=call_timeout)
     except Exception as exc:  # noqa: BLE001
-        raise PushRefused(f"cannot read staging dataset {target.project}.{staging_dataset}: "
-                          f"{_error_text(exc)}") from None
+        raise PushRefused(
+            f"cannot read staging dataset {target.project}.{staging_dataset}: {_error_text(exc)}"
+        ) from None
     if (ds.location or "").lower() != (location or "").lower():
-        raise PushRefused(f"staging dataset {target.project}.{staging_dataset} is in {ds.location}, "
-                          f"the target in {location}: they must share a location")
+        raise PushRefused(
+            f"staging dataset {target.project}.{staging_dataset} is in {ds.location}, "
+            f"the target in {location}: they must share a location"
+        )
 
 
 # --------------------------------------------------------------------------- the staging table
@@ -136,19 +142,22 @@ def staging_schema(target_fields: dict, columns: tuple[OutputColumn, ...] = OUTP
     """Exactly the emitted columns in output order, each with the target's type and mode."""
     from google.cloud import bigquery
 
-    def copy(f) -> "bigquery.SchemaField":
+    def copy(f) -> bigquery.SchemaField:
         return bigquery.SchemaField(
-            f.name, f.field_type, mode=f.mode, fields=[copy(c) for c in f.fields],
-            precision=f.precision, scale=f.scale, max_length=f.max_length,
+            f.name,
+            f.field_type,
+            mode=f.mode,
+            fields=[copy(c) for c in f.fields],
+            precision=f.precision,
+            scale=f.scale,
+            max_length=f.max_length,
         )
 
     return [copy(target_fields[c.name]) for c in columns]
 
 
-
 def describe_staging(stage: TableId, schema: list, hours: float) -> str:
-    columns = ",\n".join(f"  {f.name} {describe_field(f)}{' NOT NULL' if f.mode == 'REQUIRED' else ''}"
-                         for f in schema)
+    columns = ",\n".join(f"  {f.name} {describe_field(f)}{' NOT NULL' if f.mode == 'REQUIRED' else ''}" for f in schema)
     return f"CREATE TABLE {stage.sql()} (\n{columns}\n) -- expiration {hours:g} h; types copied from the target"
 
 
@@ -156,23 +165,28 @@ def dry_run_statements(report: PushReport, stage: TableId, schema: list, merge_s
     """What a push would send, in order, for `--dry-run`."""
     return {
         "staging table (metadata call)": describe_staging(stage, schema, hours),
-        "job 1: load": (f"LOAD {report.rows} rows as PARQUET into {stage} (WRITE_TRUNCATE, explicit schema, "
-                        "no autodetect)"),
+        "job 1: load": (
+            f"LOAD {report.rows} rows as PARQUET into {stage} (WRITE_TRUNCATE, explicit schema, no autodetect)"
+        ),
         "job 2: merge": merge_sql.rstrip()
         + f"\n-- @{RUN_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in report.run_dates)}]"
-        + (f"\n-- @{REPLACE_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in report.replace_dates)}]"
-           if report.replace_dates else ""),
+        + (
+            f"\n-- @{REPLACE_DATES_PARAMETER} ARRAY<DATE> = [{', '.join(str(d) for d in report.replace_dates)}]"
+            if report.replace_dates
+            else ""
+        ),
         "then": f"delete staging table {stage} (metadata call)",
     }
 
 
-def create_staging(client, stage: TableId, schema: list, hours: float, description: str, call_timeout: float,
-                   report: PushReport) -> None:
+def create_staging(
+    client, stage: TableId, schema: list, hours: float, description: str, call_timeout: float, report: PushReport
+) -> None:
     """The staging table, expiring by itself after `hours` (a metadata call, no job)."""
     from google.cloud import bigquery
 
     staging_table = bigquery.Table(str(stage), schema=schema)
-    staging_table.expires = dt.datetime.now(dt.timezone.utc) + dt.timedelta(hours=hours)
+    staging_table.expires = dt.datetime.now(dt.UTC) + dt.timedelta(hours=hours)
     staging_table.description = description
     try:
         client.create_table(staging_table, retry=_retry(call_timeout), timeout=call_timeout)
@@ -186,12 +200,10 @@ def delete_staging(client, stage: TableId, call_timeout: float, report: PushRepo
     try:
         client.delete_table(str(stage), not_found_ok=True, retry=_retry(call_timeout), timeout=call_timeout)
     except Exception as exc:  # noqa: BLE001 - a failed delete must not hide the push's own outcome
-        warning = (f"could not delete staging table {stage} ({_error_text(exc)}); its expiration removes it "
-                   "anyway")
+        warning = f"could not delete staging table {stage} ({_error_text(exc)}); its expiration removes it anyway"
         if failure is not None and hasattr(failure, "args") and failure.args:
             failure.args = (f"{failure.args[0]}\n(also: {warning})", *failure.args[1:])
         report.warnings.append(warning)
-
 
 
 # --------------------------------------------------------------------------- jobs
@@ -203,8 +215,9 @@ def _connection_lost(exc: BaseException) -> bool:
 
     if isinstance(exc, exceptions.RetryError):
         return exc.cause is None or _connection_lost(exc.cause)
-    return isinstance(exc, (OSError, exceptions.ServiceUnavailable, exceptions.DeadlineExceeded,
-                            concurrent.futures.TimeoutError))
+    return isinstance(
+        exc, (OSError, exceptions.ServiceUnavailable, exceptions.DeadlineExceeded, concurrent.futures.TimeoutError)
+    )
 
 
 def _endpoint_of(job) -> str:
@@ -215,8 +228,11 @@ def _endpoint_of(job) -> str:
 
 
 def _lost(job, what: str, exc: BaseException, elapsed: float, doing: str, changes_target: bool) -> PushJobFailed:
-    outcome = (f"whether the MERGE committed is unknown: check job {job.job_id} and the target before rerunning"
-               if changes_target else "the target is unchanged")
+    outcome = (
+        f"whether the MERGE committed is unknown: check job {job.job_id} and the target before rerunning"
+        if changes_target
+        else "the target is unchanged"
+    )
     return PushJobFailed(
         f"{what} (job {job.job_id}): lost the connection to {_endpoint_of(job)} after {elapsed:.1f} s, {doing}; "
         f"the server is unreachable ({_error_text(exc)}); {outcome}"
@@ -237,8 +253,9 @@ def wait(job, what: str, job_timeout: float, call_timeout: float, changes_target
                 break
         except Exception as exc:  # noqa: BLE001
             if not _connection_lost(exc):
-                raise PushJobFailed(f"{what} (job {job.job_id}) failed; the target is unchanged: "
-                                    f"{_error_text(exc)}") from None
+                raise PushJobFailed(
+                    f"{what} (job {job.job_id}) failed; the target is unchanged: {_error_text(exc)}"
+                ) from None
             raise _lost(job, what, exc, time.monotonic() - began, "waiting for the job", changes_target) from None
         remaining = job_timeout - (time.monotonic() - began)
         if remaining <= 0:
@@ -259,24 +276,30 @@ def _cancel_after_timeout(job, what: str, job_timeout: float, call_timeout: floa
     try:
         job.cancel(retry=_retry(call_timeout), timeout=call_timeout)
     except Exception as exc:  # noqa: BLE001
-        raise PushJobFailed(f"{exceeded} and could not be cancelled ({_error_text(exc)}); "
-                            f"check job {job.job_id} before rerunning") from None
+        raise PushJobFailed(
+            f"{exceeded} and could not be cancelled ({_error_text(exc)}); check job {job.job_id} before rerunning"
+        ) from None
     if not changes_target:  # a load only touches staging, which is deleted next
         raise PushJobFailed(f"{exceeded} and was cancelled; the target is unchanged")
     # a cancel is a request: the MERGE may still commit, so wait for its final state
     try:
         job.result(timeout=call_timeout, retry=_retry(call_timeout))
     except concurrent.futures.TimeoutError:
-        raise PushJobFailed(f"{exceeded}; a cancel was requested but the job had not stopped after "
-                            f"{call_timeout:g} s more: check job {job.job_id} and the target before rerunning") from None
+        raise PushJobFailed(
+            f"{exceeded}; a cancel was requested but the job had not stopped after "
+            f"{call_timeout:g} s more: check job {job.job_id} and the target before rerunning"
+        ) from None
     except Exception:  # noqa: BLE001 - the job ended in error: cancelled, nothing committed
         raise PushJobFailed(f"{exceeded} and was cancelled; the target is unchanged") from None
-    raise ReconciliationError(f"{exceeded}; the cancel came too late and the MERGE committed: the target WAS "
-                              "changed; check it before rerunning")
+    raise ReconciliationError(
+        f"{exceeded}; the cancel came too late and the MERGE committed: the target WAS "
+        "changed; check it before rerunning"
+    )
 
 
-def _start_job(client, start: Callable[[], object], job_id: str, location, what: str, call_timeout: float,
-               may_change_target: bool):
+def _start_job(
+    client, start: Callable[[], object], job_id: str, location, what: str, call_timeout: float, may_change_target: bool
+):
     """Start a job with a fixed id; when the request fails, look the id up before deciding.
 
     A failed or timed-out insert request may still have created the job (the response was
@@ -291,18 +314,34 @@ def _start_job(client, start: Callable[[], object], job_id: str, location, what:
     try:
         job = client.get_job(job_id, location=location, retry=_retry(call_timeout), timeout=call_timeout)
     except exceptions.NotFound:
-        raise PushJobFailed(f"{what} could not be started (job {job_id} was not created); the target is "
-                            f"unchanged: {first}") from None
+        raise PushJobFailed(
+            f"{what} could not be started (job {job_id} was not created); the target is unchanged: {first}"
+        ) from None
     except Exception as exc:  # noqa: BLE001
-        consequence = ("the target is unchanged unless that job ran: check it before rerunning" if may_change_target
-                       else "the target is unchanged")
-        raise PushJobFailed(f"{what}: the request to start job {job_id} failed ({first}) and the job could not be "
-                            f"looked up ({_error_text(exc)}); {consequence}") from None
+        consequence = (
+            "the target is unchanged unless that job ran: check it before rerunning"
+            if may_change_target
+            else "the target is unchanged"
+        )
+        raise PushJobFailed(
+            f"{what}: the request to start job {job_id} failed ({first}) and the job could not be "
+            f"looked up ({_error_text(exc)}); {consequence}"
+        ) from None
     return job  # the request failed but the job exists: follow it
 
 
-def load(client, table: pa.Table, stage: TableId, schema, location, run_id, call_timeout, job_timeout,
-          report: PushReport, note: Progress) -> None:
+def load(
+    client,
+    table: pa.Table,
+    stage: TableId,
+    schema,
+    location,
+    run_id,
+    call_timeout,
+    job_timeout,
+    report: PushReport,
+    note: Progress,
+) -> None:
     from google.cloud import bigquery
 
     config = bigquery.LoadJobConfig(
@@ -327,21 +366,38 @@ def load(client, table: pa.Table, stage: TableId, schema, location, run_id, call
         with open(path, "rb") as handle:
             job = _start_job(
                 client,
-                lambda: client.load_table_from_file(handle, str(stage), job_config=config, job_id=job_id,
-                                                    location=location, timeout=call_timeout),
-                job_id, location, what, call_timeout, may_change_target=False,
+                lambda: client.load_table_from_file(
+                    handle, str(stage), job_config=config, job_id=job_id, location=location, timeout=call_timeout
+                ),
+                job_id,
+                location,
+                what,
+                call_timeout,
+                may_change_target=False,
             )
     wait(job, what, job_timeout, call_timeout, changes_target=False)
     loaded = job.output_rows
     if loaded is None:
         loaded = client.get_table(str(stage), retry=_retry(call_timeout), timeout=call_timeout).num_rows
     if loaded != table.num_rows:
-        raise PushJobFailed(f"load job {job.job_id} put {loaded} rows into staging {stage}, the run has "
-                            f"{table.num_rows}; the target is unchanged")
+        raise PushJobFailed(
+            f"load job {job.job_id} put {loaded} rows into staging {stage}, the run has "
+            f"{table.num_rows}; the target is unchanged"
+        )
 
 
-def merge(client, sql: str, run_dates, replace_dates, location, run_id, call_timeout, job_timeout, report: PushReport,
-           note: Progress):
+def merge(
+    client,
+    sql: str,
+    run_dates,
+    replace_dates,
+    location,
+    run_id,
+    call_timeout,
+    job_timeout,
+    report: PushReport,
+    note: Progress,
+):
     from google.cloud import bigquery
 
     config = bigquery.QueryJobConfig(
@@ -357,9 +413,20 @@ def merge(client, sql: str, run_dates, replace_dates, location, run_id, call_tim
     # job_retry=None: a failed job is never resubmitted (§8.3); only the API request is retried
     job = _start_job(
         client,
-        lambda: client.query(sql, job_config=config, job_id=job_id, location=location, timeout=call_timeout,
-                             retry=_retry(call_timeout), job_retry=None),
-        job_id, location, what, call_timeout, may_change_target=True,
+        lambda: client.query(
+            sql,
+            job_config=config,
+            job_id=job_id,
+            location=location,
+            timeout=call_timeout,
+            retry=_retry(call_timeout),
+            job_retry=None,
+        ),
+        job_id,
+        location,
+        what,
+        call_timeout,
+        may_change_target=True,
     )
     wait(job, what, job_timeout, call_timeout, changes_target=True)
     return job
@@ -376,18 +443,24 @@ def reconcile(job, report: PushReport) -> None:
         report.affected = report.inserted + report.updated + report.deleted
         matched = report.inserted + report.updated
         if matched < n:
-            raise ReconciliationError(f"MERGE job {job.job_id} committed but inserted {report.inserted} + updated "
-                                      f"{report.updated} = {matched} rows < {n} staged rows")
+            raise ReconciliationError(
+                f"MERGE job {job.job_id} committed but inserted {report.inserted} + updated "
+                f"{report.updated} = {matched} rows < {n} staged rows"
+            )
         if not (report.replace or report.replace_dates) and report.deleted:
-            raise ReconciliationError(f"MERGE job {job.job_id} committed and deleted {report.deleted} rows "
-                                      "without replace mode")
+            raise ReconciliationError(
+                f"MERGE job {job.job_id} committed and deleted {report.deleted} rows without replace mode"
+            )
         if matched > n:
-            report.warnings.append(f"inserted + updated = {matched} > {n} staged rows: the target held "
-                                   f"{matched - n} duplicate-key rows (each was updated)")
+            report.warnings.append(
+                f"inserted + updated = {matched} > {n} staged rows: the target held "
+                f"{matched - n} duplicate-key rows (each was updated)"
+            )
         return
     report.affected = job.num_dml_affected_rows
     if report.affected is None:
         raise ReconciliationError(f"MERGE job {job.job_id} committed but reported no DML statistics")
     if report.affected < n:
-        raise ReconciliationError(f"MERGE job {job.job_id} committed but affected {report.affected} rows < "
-                                  f"{n} staged rows")
+        raise ReconciliationError(
+            f"MERGE job {job.job_id} committed but affected {report.affected} rows < {n} staged rows"
+        )

@@ -28,7 +28,10 @@ def template_text() -> str:
 
 
 def render_merge(
-    target: TableId, staging: TableId, replace: bool, template: str | None = None,
+    target: TableId,
+    staging: TableId,
+    replace: bool,
+    template: str | None = None,
     columns: tuple[OutputColumn, ...] = OUTPUT_COLUMNS,
 ) -> str:
     """The MERGE statement (without the template's header comment) for the emitted `columns`."""
@@ -59,4 +62,3 @@ def render_merge(
         return pieces[match[1]]
 
     return re.sub(r"\{\{(\w+)\}\}", fill, text)
-

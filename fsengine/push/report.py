@@ -30,7 +30,7 @@ class PushReport:
     warnings: list[str] = field(default_factory=list)
     notice: str | None = None
     replace_dates: list[dt.date] = field(default_factory=list)  # written in replace mode (MERGE's delete branch)
-    diff: "TargetDiff | None" = None  # what the push does to the stored rows, read before any job
+    diff: TargetDiff | None = None  # what the push does to the stored rows, read before any job
     stale: list | None = None  # only_stale: the dates found stale (StaleDate), with rows and reasons
     stale_checked: list[dt.date] = field(default_factory=list)
     shown_before_jobs: bool = False  # the plan and diff were already shown before the jobs
@@ -39,8 +39,9 @@ class PushReport:
         """The stale plan (with only_stale) and the diff, as printed before the jobs."""
         lines: list[str] = []
         if self.stale is not None:
-            lines.append(f"stale dates: {len(self.stale)} of {len(self.stale_checked)} "
-                         f"({sum(s.rows for s in self.stale)} rows)")
+            lines.append(
+                f"stale dates: {len(self.stale)} of {len(self.stale_checked)} ({sum(s.rows for s in self.stale)} rows)"
+            )
             lines += [f"  {s.date}: {s.rows} rows - {'; '.join(s.reasons)}" for s in self.stale]
         if self.diff is not None:
             lines.append(self.diff.render())

@@ -17,8 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import struct
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -80,19 +80,31 @@ def read_stored(
     requested = types.ReadSession(
         table=f"projects/{target.project}/datasets/{target.dataset}/tables/{target.table}",
         data_format=types.DataFormat.ARROW,
-        read_options=types.ReadSession.TableReadOptions(selected_fields=wanted,
-                                                        row_restriction=date_restriction(dates)),
+        read_options=types.ReadSession.TableReadOptions(
+            selected_fields=wanted, row_restriction=date_restriction(dates)
+        ),
     )
     what = f"reading the stored rows of {target}"
     try:
-        session = _within(call_timeout, f"opening a Storage Read session on {target}", endpoint,
-                          lambda timeout: read_client.create_read_session(
-                              parent=f"projects/{target.project}", read_session=requested, max_stream_count=1,
-                              retry=None, timeout=timeout))
+        session = _within(
+            call_timeout,
+            f"opening a Storage Read session on {target}",
+            endpoint,
+            lambda timeout: read_client.create_read_session(
+                parent=f"projects/{target.project}",
+                read_session=requested,
+                max_stream_count=1,
+                retry=None,
+                timeout=timeout,
+            ),
+        )
     except gexc.GoogleAPICallError as exc:
         raise PushRefused(f"could not open a Storage Read session on {target} (no job sent): {exc}") from None
-    schema = (ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
-              if session.arrow_schema.serialized_schema else None)
+    schema = (
+        ipc.read_schema(pa.py_buffer(session.arrow_schema.serialized_schema))
+        if session.arrow_schema.serialized_schema
+        else None
+    )
     batches: list[pa.Table] = []
     from google.cloud.bigquery_storage_v1.services.big_query_read import BigQueryReadClient as GapicReadClient
 
@@ -102,15 +114,18 @@ def read_stored(
         while True:
             try:
                 call = GapicReadClient.read_rows(
-                    read_client, request=types.ReadRowsRequest(read_stream=stream.name, offset=offset),
-                    retry=None, timeout=max(deadline - time.monotonic(), 0.01))
+                    read_client,
+                    request=types.ReadRowsRequest(read_stream=stream.name, offset=offset),
+                    retry=None,
+                    timeout=max(deadline - time.monotonic(), 0.01),
+                )
                 for response in call:
                     batch = ipc.read_record_batch(
-                        pa.py_buffer(response.arrow_record_batch.serialized_record_batch), schema)
+                        pa.py_buffer(response.arrow_record_batch.serialized_record_batch), schema
+                    )
                     # the source columns are folded into one flag per row as they come, so a
                     # long run never holds its ~60 source strings per stored row at once
-                    batches.append(_summarise(pa.Table.from_batches([batch]), sources, missing_sources,
-                                              with_features))
+                    batches.append(_summarise(pa.Table.from_batches([batch]), sources, missing_sources, with_features))
                     offset += batch.num_rows
                 break
             except gexc.GoogleAPICallError as exc:
@@ -119,8 +134,10 @@ def read_stored(
                 delay = min(0.25 * 2 ** (resumes + waits), 4.0)
                 if not transient or resumes >= MAX_RESUMES or time.monotonic() + delay >= deadline:
                     error = StreamLost if transient else PushRefused
-                    raise error(f"{what} (stream {index}) failed at row {offset} (no job sent): "
-                                f"{type(exc).__name__}: {exc.message}") from None
+                    raise error(
+                        f"{what} (stream {index}) failed at row {offset} (no job sent): "
+                        f"{type(exc).__name__}: {exc.message}"
+                    ) from None
                 if _not_allocated_yet(exc):
                     waits += 1
                 else:
@@ -135,8 +152,12 @@ def _empty(names: list[str], schema: pa.Schema | None) -> pa.Table:
     """No stored row: an empty table of the session's schema (or of the summary's types)."""
     if schema is not None:
         return schema.empty_table()
-    types = {"game_date": pa.date32(), "feature_count": pa.int64(), "feature_quality_score": pa.decimal128(5, 2),
-             "features": pa.list_(pa.float64())}
+    types = {
+        "game_date": pa.date32(),
+        "feature_count": pa.int64(),
+        "feature_quality_score": pa.decimal128(5, 2),
+        "features": pa.list_(pa.float64()),
+    }
     return pa.table({n: pa.array([], types.get(n, pa.string())) for n in names})
 
 
@@ -181,12 +202,16 @@ def contract_clashes(stored: pa.Table, run_contract: tuple[str, int], rows_per_d
     """The dates of `stored` holding any row whose (feature_version, feature_count) is not the run's;
     each with the count of stored rows per contract on that date (the run's own included)."""
     per: dict[dt.date, dict[tuple[str, int], int]] = {}
-    for date, version, count in zip(stored["game_date"].to_pylist(), stored["feature_version"].to_pylist(),
-                                    stored["feature_count"].to_pylist()):
+    for date, version, count in zip(
+        stored["game_date"].to_pylist(), stored["feature_version"].to_pylist(), stored["feature_count"].to_pylist()
+    ):
         per.setdefault(date, {}).setdefault((version, count), 0)
         per[date][(version, count)] += 1
-    return [ContractClash(d, c, rows_per_date.get(d, 0)) for d, c in sorted(per.items())
-            if any(k != run_contract for k in c)]
+    return [
+        ContractClash(d, c, rows_per_date.get(d, 0))
+        for d, c in sorted(per.items())
+        if any(k != run_contract for k in c)
+    ]
 
 
 def refuse_clashes(clashes: list[ContractClash], run_contract: tuple[str, int], target) -> None:
@@ -194,7 +219,8 @@ def refuse_clashes(clashes: list[ContractClash], run_contract: tuple[str, int], 
         raise PushRefused(
             f"target {target} holds rows of another contract than the run's ({run_contract[0]}/{run_contract[1]}) "
             f"on {len(clashes)} of the run's dates (no job sent; --replace-contract rewrites those dates whole):\n  "
-            + "\n  ".join(c.text(run_contract) for c in clashes))
+            + "\n  ".join(c.text(run_contract) for c in clashes)
+        )
 
 
 # --------------------------------------------------------------------------- the diff
@@ -208,14 +234,16 @@ class DateDiff:
     delete: int = 0  # replace mode: stored keys the run no longer produces
     repaired: int = 0  # stored without sources, set by the run
 
-    def add(self, other: "DateDiff") -> None:
+    def add(self, other: DateDiff) -> None:
         for name in ("insert", "update_changed", "update_same", "delete", "repaired"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
     def text(self) -> str:
-        return (f"insert {self.insert}, update {self.update_changed + self.update_same} "
-                f"({self.update_changed} changed, {self.update_same} same content), delete {self.delete}, "
-                f"repair {self.repaired}")
+        return (
+            f"insert {self.insert}, update {self.update_changed + self.update_same} "
+            f"({self.update_changed} changed, {self.update_same} same content), delete {self.delete}, "
+            f"repair {self.repaired}"
+        )
 
 
 @dataclass
@@ -233,8 +261,9 @@ class TargetDiff:
         return out
 
     def render(self) -> str:
-        lines = [f"target diff over {len(self.per_date)} dates ({self.stored_rows} stored rows read): "
-                 f"{self.total.text()}"]
+        lines = [
+            f"target diff over {len(self.per_date)} dates ({self.stored_rows} stored rows read): {self.total.text()}"
+        ]
         if self.replaced_dates:
             lines.append(f"  replaced whole (delete branch): {_ranges(self.replaced_dates)}")
         # consecutive dates with the same figures are shown as one range
@@ -249,8 +278,10 @@ class TargetDiff:
             lines.append(f"  {span}: {diff.text()}")
         if self.feature_changes is not None:
             changed = {i: n for i, n in self.feature_changes.items() if n}
-            lines.append("  features whose stored value changes: "
-                         + (", ".join(f"feature {i}: {n} rows" for i, n in sorted(changed.items())) or "none"))
+            lines.append(
+                "  features whose stored value changes: "
+                + (", ".join(f"feature {i}: {n} rows" for i, n in sorted(changed.items())) or "none")
+            )
         return "\n".join(lines)
 
 
@@ -302,6 +333,7 @@ def diff(run: pa.Table, stored: pa.Table, replace_dates: Iterable[dt.date], with
         if s_null[j] and r_source[i] is not None:
             d.repaired += 1
         if changes is not None:
+            assert s_features is not None and r_features is not None  # read whenever changes are counted
             old, new = s_features[j] or [], r_features[i] or []
             for k in range(width):
                 if (_float_bits(old[k]) if k < len(old) else b"absent") != _float_bits(new[k]):
@@ -319,32 +351,43 @@ class StaleDate:
     reasons: list[str] = field(default_factory=list)
 
 
-def stale_dates(run: pa.Table, stored: pa.Table, run_contract: tuple[str, int], replace_contract: bool,
-                compare_hash: bool = True) -> list[StaleDate]:
+def stale_dates(
+    run: pa.Table, stored: pa.Table, run_contract: tuple[str, int], replace_contract: bool, compare_hash: bool = True
+) -> list[StaleDate]:
     """The run dates a push must rewrite: stored rows missing for keys the run produces, stored
     rows without sources, stored rows of another contract (only with `replace_contract`; without
     it such dates are left to the guard) or a data_hash that differs from the fresh computation's."""
     per_run: dict[dt.date, int] = {}
     for d in run["game_date"].to_pylist():
         per_run[d] = per_run.get(d, 0) + 1
-    stored_keys = dict(zip(zip(stored["player_lookup"].to_pylist(), stored["game_date"].to_pylist()),
-                           stored["data_hash"].to_pylist()))
+    stored_keys = dict(
+        zip(zip(stored["player_lookup"].to_pylist(), stored["game_date"].to_pylist()), stored["data_hash"].to_pylist())
+    )
     reasons_by_date: dict[dt.date, dict[str, int]] = {d: {} for d in per_run}
 
     def count(date, reason):
         if date in reasons_by_date:
             reasons_by_date[date][reason] = reasons_by_date[date].get(reason, 0) + 1
 
-    for date, null, version, fcount in zip(stored["game_date"].to_pylist(), stored["sources_null"].to_pylist(),
-                                           stored["feature_version"].to_pylist(), stored["feature_count"].to_pylist()):
+    for date, null, version, fcount in zip(
+        stored["game_date"].to_pylist(),
+        stored["sources_null"].to_pylist(),
+        stored["feature_version"].to_pylist(),
+        stored["feature_count"].to_pylist(),
+    ):
         if null:
             count(date, "stored rows without sources")
         if (version, fcount) != run_contract and replace_contract:
             count(date, "stored rows of another contract")
-    for key, h in zip(zip(run["player_lookup"].to_pylist(), run["game_date"].to_pylist()), run["data_hash"].to_pylist()):
+    for key, h in zip(
+        zip(run["player_lookup"].to_pylist(), run["game_date"].to_pylist()), run["data_hash"].to_pylist()
+    ):
         if key not in stored_keys:
             count(key[1], "keys missing from the target")
         elif compare_hash and (stored_keys[key] is None or stored_keys[key] != h):  # as the diff: NULL = changed
             count(key[1], "rows differing from a fresh computation")
-    return [StaleDate(d, per_run[d], [f"{n} {r}" for r, n in sorted(reasons.items())])
-            for d, reasons in sorted(reasons_by_date.items()) if reasons]
+    return [
+        StaleDate(d, per_run[d], [f"{n} {r}" for r, n in sorted(reasons.items())])
+        for d, reasons in sorted(reasons_by_date.items())
+        if reasons
+    ]

@@ -26,7 +26,7 @@ import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -138,7 +138,7 @@ def scorer_rules(profile: Profile = REFERENCE) -> ScorerRules:
     return _with_profile_data(base.version, profile.scorer)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _with_profile_data(version: str, data) -> ScorerRules:
     base = SCORERS[version]
     if data is None:
@@ -261,7 +261,7 @@ class _Layout:
     upstream_tables_json: str
 
 
-@lru_cache(maxsize=None)
+@cache
 def _layout(contract: Contract) -> _Layout:
     contract_name = contract.name
     features = contract.features
@@ -364,7 +364,9 @@ def _score_expr(layout: _Layout, rules: ScorerRules, w: list[pl.Expr], d: list[p
     else:
         optional = layout.optional
         left_out = _count([d[i] for i in optional])
-        weight_out = pl.sum_horizontal([pl.when(d[i]).then(w[i]).otherwise(0) for i in optional]) if optional else pl.lit(0)
+        weight_out = (
+            pl.sum_horizontal([pl.when(d[i]).then(w[i]).otherwise(0) for i in optional]) if optional else pl.lit(0)
+        )
         counted = n - left_out
         total = pl.col("_total") - weight_out
         top = n * top_weight
@@ -578,7 +580,7 @@ def utc_instant(moment: dt.datetime) -> dt.datetime:
     """The run timestamp as an aware datetime in UTC (docs/output.md §5); naive ones are refused."""
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"timestamp {moment!r} has no timezone; pass an aware UTC instant")
-    return moment.astimezone(dt.timezone.utc)
+    return moment.astimezone(dt.UTC)
 
 
 def score(
@@ -598,7 +600,9 @@ def score(
     series = tags.get_column(TAGS_COLUMN) if isinstance(tags, pl.DataFrame) else tags
     frame = pl.DataFrame({TAGS_COLUMN: series.cast(pl.List(pl.Utf8))})
     n = _layout(contract_of(profile)).n
-    wrong = frame.with_row_index("row").filter(pl.col(TAGS_COLUMN).is_not_null() & (pl.col(TAGS_COLUMN).list.len() != n))
+    wrong = frame.with_row_index("row").filter(
+        pl.col(TAGS_COLUMN).is_not_null() & (pl.col(TAGS_COLUMN).list.len() != n)
+    )
     if wrong.height:
         first = wrong.row(0, named=True)
         raise ValueError(
@@ -606,7 +610,9 @@ def score(
             f"first: row {first['row']} with {len(first[TAGS_COLUMN])} tags"
         )
 
-    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes).with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
+    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes).with_columns(
+        frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored")
+    )
     scored = pl.col("_scored")
     placeholder = {
         "feature_quality_score": pl.lit(PLACEHOLDER_SCORE),

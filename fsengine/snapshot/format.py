@@ -15,9 +15,9 @@ import json
 import os
 import shutil
 import warnings
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Mapping
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -48,7 +48,7 @@ COMPRESSION = "zstd"
 
 def rfc3339(moment: dt.datetime) -> str:
     """UTC timestamp as RFC 3339 with microseconds and a Z suffix."""
-    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def sha256_of(path: Path) -> str:
@@ -81,9 +81,7 @@ class TableWriter:
         self.read = read
         self.folder = folder / read.table.key
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.schema = pa.schema(
-            [pa.field(c, ARROW_TYPES[t]) for c, t in read.column_types.items()]
-        )
+        self.schema = pa.schema([pa.field(c, ARROW_TYPES[t]) for c, t in read.column_types.items()])
         self.max_rows_per_file = max_rows_per_file
         self.files: list[dict] = []
         self._writer: pq.ParquetWriter | None = None
@@ -164,9 +162,7 @@ def foreign_snapshot(folder: Path) -> str | None:
         return f"no {MANIFEST}"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-        listed = {MANIFEST} | {
-            f["path"] for entry in manifest["tables"].values() for f in entry["files"]
-        }
+        listed = {MANIFEST} | {f["path"] for entry in manifest["tables"].values() for f in entry["files"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return f"{MANIFEST} is not an fsengine snapshot manifest"
     extra = []
@@ -215,13 +211,15 @@ class SnapshotWriter:
     def commit(self, created_at: dt.datetime | None = None) -> Path:
         from fsengine.output.write import write_file
 
-        contracts = self.contracts if self.contracts is not None else served_contracts(
-            {key: [c["name"] for c in entry["columns"]] for key, entry in self.entries.items()}
+        contracts = (
+            self.contracts
+            if self.contracts is not None
+            else served_contracts({key: [c["name"] for c in entry["columns"]] for key, entry in self.entries.items()})
         )
         manifest = {
             "format": FORMAT_VERSION,
             "contracts": list(contracts),
-            "created_at": rfc3339(created_at or dt.datetime.now(dt.timezone.utc)),
+            "created_at": rfc3339(created_at or dt.datetime.now(dt.UTC)),
             "tool_version": __version__,
             "tables": {key: self.entries[key] for key in sorted(self.entries)},
         }
@@ -231,7 +229,7 @@ class SnapshotWriter:
     def abort(self) -> None:
         self._writer.abort()
 
-    def __enter__(self) -> "SnapshotWriter":
+    def __enter__(self) -> SnapshotWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -316,8 +314,14 @@ class Snapshot:
     `tables`, coverage and servable range are those contracts' tables and lookbacks.
     """
 
-    def __init__(self, path: Path, manifest: dict, tables: dict[str, SnapshotTable],
-                 declared: tuple[str, ...] = (REFERENCE_CONTRACT,), contracts: tuple[str, ...] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        manifest: dict,
+        tables: dict[str, SnapshotTable],
+        declared: tuple[str, ...] = (REFERENCE_CONTRACT,),
+        contracts: tuple[str, ...] | None = None,
+    ):
         self.path = path
         self.manifest = manifest
         self.tables = tables
@@ -334,7 +338,7 @@ class Snapshot:
         required: Iterable[str] | None = None,
         contract: str | None = None,
         check_values: bool = True,
-    ) -> "Snapshot":
+    ) -> Snapshot:
         """Open and validate the snapshot at `path`. With `contract`, refuse it unless it was
         taken for that contract and holds its tables and columns; without, validate it for
         every contract it declares. `required` (table keys) narrows the tables validated.
@@ -350,7 +354,9 @@ class Snapshot:
                 "whose writing was interrupted never gets a manifest)"
             )
         if not manifest_path.resolve().is_relative_to(path.resolve()):
-            raise SnapshotError(f"{manifest_path} is a symbolic link pointing outside the snapshot; a snapshot holds its own files")
+            raise SnapshotError(
+                f"{manifest_path} is a symbolic link pointing outside the snapshot; a snapshot holds its own files"
+            )
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -384,16 +390,16 @@ class Snapshot:
         for key in wanted:
             if key not in listed:
                 raise SnapshotError(
-                    f"snapshot {path} lacks table {key} (manifest lists {sorted(listed)})"
-                    + _hint(serve)
+                    f"snapshot {path} lacks table {key} (manifest lists {sorted(listed)})" + _hint(serve)
                 )
             spec = TABLES.get(key)
             columns = columns_for(spec, serve) if spec is not None else []
-            tables[key] = _validate_table(path, key, listed[key], verify_checksums, columns, _hint(serve),
-                                          check_values=check_values)
+            tables[key] = _validate_table(
+                path, key, listed[key], verify_checksums, columns, _hint(serve), check_values=check_values
+            )
         return cls(path, manifest, tables, declared, serve)
 
-    def require(self, contract: str) -> "Snapshot":
+    def require(self, contract: str) -> Snapshot:
         """This snapshot validated for `contract` (checksums not verified again); SnapshotError
         saying what is missing when it was not taken for that contract."""
         return Snapshot.open(self.path, verify_checksums=False, contract=contract)
@@ -442,7 +448,9 @@ class Snapshot:
             nan_is_null = [c for c in NAN_MEANS_NULL.get(table.key, ()) if table.column_types.get(c) == "FLOAT64"]
             if nan_is_null:  # docs/sources.md §2.1: FLOAT64 minutes are treated like INT64: NULL, never NaN
                 relation = relation.project(
-                    "* REPLACE (" + ", ".join(f'CASE WHEN isnan("{c}") THEN NULL ELSE "{c}" END AS "{c}"' for c in nan_is_null) + ")"
+                    "* REPLACE ("
+                    + ", ".join(f'CASE WHEN isnan("{c}") THEN NULL ELSE "{c}" END AS "{c}"' for c in nan_is_null)
+                    + ")"
                 )
             if bounds is not None:
                 low, high = required_bounds(table.spec, *bounds, self.contracts)
@@ -469,9 +477,11 @@ def _hint(serve: tuple[str, ...]) -> str:
     others = [c for c in sorted(CONTRACT_SOURCES) if c not in serve]
     if not others:
         return ""
-    return (f"; the snapshot does not serve contract {', '.join(serve)}: take a new snapshot with "
-            f"`fsengine snapshot {' '.join('--contract ' + c for c in serve)}`, or run with "
-            f"{' or '.join('--contract ' + c for c in others)}")
+    return (
+        f"; the snapshot does not serve contract {', '.join(serve)}: take a new snapshot with "
+        f"`fsengine snapshot {' '.join('--contract ' + c for c in serve)}`, or run with "
+        f"{' or '.join('--contract ' + c for c in others)}"
+    )
 
 
 def _not_taken_for(path: Path, declared: tuple[str, ...], contract: str, listed: dict) -> str:
@@ -505,8 +515,16 @@ def _not_taken_for(path: Path, declared: tuple[str, ...], contract: str, listed:
     )
 
 
-def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, required_columns: list[str],
-                    hint: str = "", *, check_values: bool = True) -> SnapshotTable:
+def _validate_table(
+    root: Path,
+    key: str,
+    entry: dict,
+    verify_checksums: bool,
+    required_columns: list[str],
+    hint: str = "",
+    *,
+    check_values: bool = True,
+) -> SnapshotTable:
     spec = TABLES.get(key)
     where = f"table {key}"
     if spec is None:
@@ -528,9 +546,7 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, r
     column_types: dict[str, str] = {}
     for i, col in enumerate(columns):
         if not isinstance(col, dict) or not isinstance(col.get("name"), str) or not isinstance(col.get("type"), str):
-            raise SnapshotError(
-                f"{where}: manifest column #{i + 1} ({col!r:.80}) needs a 'name' and a 'type' (text)"
-            )
+            raise SnapshotError(f"{where}: manifest column #{i + 1} ({col!r:.80}) needs a 'name' and a 'type' (text)")
         column_types[col["name"]] = normalise_type(col["type"])
     for col in (spec.column(name) for name in required_columns):
         if col.name not in column_types:
@@ -540,9 +556,7 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, r
             continue
         if key == "nba_analytics.player_game_summary" and col.name == "minutes_played" and got in MINUTES_ALTERNATIVES:
             if got == "FLOAT64":
-                warnings.warn(
-                    f"{where}: minutes_played is FLOAT64; treated like INT64 (NULL, never NaN)", stacklevel=3
-                )
+                warnings.warn(f"{where}: minutes_played is FLOAT64; treated like INT64 (NULL, never NaN)", stacklevel=3)
             continue
         raise SnapshotError(f"{where}: column {col.name} has type {got}, expected {col.bq_type}")
     expected_schema = pa.schema(
@@ -569,7 +583,13 @@ def _validate_table(root: Path, key: str, entry: dict, verify_checksums: bool, r
                 "a snapshot holds its own files"
             )
         if not real.is_file():
-            kind = "a folder" if real.is_dir() else "not a regular file (a FIFO, socket or device)" if real.exists() else "missing (a dangling link)"
+            kind = (
+                "a folder"
+                if real.is_dir()
+                else "not a regular file (a FIFO, socket or device)"
+                if real.exists()
+                else "missing (a dangling link)"
+            )
             raise SnapshotError(f"{where}: file {rel} is {kind}")
         try:
             meta = pq.ParquetFile(file_path)

@@ -26,10 +26,10 @@ import shutil
 import threading
 import time
 import warnings
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -49,7 +49,6 @@ from fsengine.snapshot.format import (
 )
 from fsengine.snapshot.sources import (
     MINUTES_ALTERNATIVES,
-    SOURCE_TABLES,
     SourceTable,
     check_contracts,
     columns_for,
@@ -124,7 +123,9 @@ class SnapshotReport:
             )
         verb = "reused" if self.reused else "written"
         serves = f", contracts {', '.join(self.contracts)}" if self.contracts else ""
-        lines.append(f"snapshot {verb}: {self.out} ({self.rows} rows, {self.bytes} bytes, {self.seconds:.1f} s{serves})")
+        lines.append(
+            f"snapshot {verb}: {self.out} ({self.rows} rows, {self.bytes} bytes, {self.seconds:.1f} s{serves})"
+        )
         return "\n".join(lines)
 
 
@@ -139,8 +140,9 @@ def _not_found(bq, config: Config, key: str, table_id: str, exc: Exception) -> S
     from google.cloud import bigquery
 
     try:
-        bq.get_dataset(dataset_id, timeout=config.call_timeout,
-                       retry=bigquery.DEFAULT_RETRY.with_timeout(config.call_timeout))
+        bq.get_dataset(
+            dataset_id, timeout=config.call_timeout, retry=bigquery.DEFAULT_RETRY.with_timeout(config.call_timeout)
+        )
     except gexc.NotFound:
         return SnapshotError(
             f"source table {key}: dataset {dataset_id} not found (no such project or dataset, or not visible "
@@ -175,8 +177,10 @@ def live_column_types(bq, config: Config, table: SourceTable, columns: list[str]
         raise _not_found(bq, config, table.key, table_id, exc) from None
     except gexc.GoogleAPICallError as exc:
         if _unreachable_call(exc):
-            raise Unreachable(f"source table {table_id}: no answer from the {api_endpoint_text(config)} within the "
-                              f"call timeout of {config.call_timeout:g} s ({exc.message})") from None
+            raise Unreachable(
+                f"source table {table_id}: no answer from the {api_endpoint_text(config)} within the "
+                f"call timeout of {config.call_timeout:g} s ({exc.message})"
+            ) from None
         raise SnapshotError(f"source table {table_id}: tables.get failed: {exc.message}") from None
     except (gexc.RetryError, OSError) as exc:  # requests' ConnectionError / Timeout are OSErrors
         cause = exc.cause if isinstance(exc, gexc.RetryError) and exc.cause is not None else exc
@@ -186,7 +190,7 @@ def live_column_types(bq, config: Config, table: SourceTable, columns: list[str]
         ) from None
     fields = {f.name: f for f in live.schema}
     types: dict[str, str] = {}
-    for col in (table.columns if columns is None else [table.column(n) for n in columns]):
+    for col in table.columns if columns is None else [table.column(n) for n in columns]:
         if col.name not in fields:
             raise SnapshotError(f"source table {table_id} has no column {col.name} (has {sorted(fields)})")
         f = fields[col.name]
@@ -213,7 +217,11 @@ def _hull_if_touching(old: tuple[dt.date, dt.date], new: tuple[dt.date, dt.date]
 
 
 def plan_reads(
-    out: Path, config: Config, live: dict[str, dict[str, str]], needed: dict[str, tuple[dt.date, dt.date]], refresh: bool,
+    out: Path,
+    config: Config,
+    live: dict[str, dict[str, str]],
+    needed: dict[str, tuple[dt.date, dt.date]],
+    refresh: bool,
     contracts: tuple[str, ...] | None = None,
 ) -> tuple[dict[str, tuple[dt.date, dt.date]] | None, list[str]]:
     """Decide what to read: (None, messages) when `out` can be reused as it is, else the bounds
@@ -235,8 +243,10 @@ def plan_reads(
     extendable = True
     lacking = [c for c in (contracts or ()) if c not in existing.declared]
     if lacking:
-        problems.append(f"{out} was taken for contracts [{', '.join(existing.declared)}], this request is for "
-                        f"[{', '.join(contracts or ())}]")
+        problems.append(
+            f"{out} was taken for contracts [{', '.join(existing.declared)}], this request is for "
+            f"[{', '.join(contracts or ())}]"
+        )
         extendable = False
     for key, need in needed.items():
         if key not in existing.tables:
@@ -255,8 +265,10 @@ def plan_reads(
         if have.start > need[0] or have.end < need[1]:
             problems.append(f"{key} covers {have.start} .. {have.end}, the request needs {need[0]} .. {need[1]}")
     if not problems:
-        return None, [f"{out} already holds a snapshot covering the request with the live schemas; read nothing "
-                      "(--refresh reads again)"]
+        return None, [
+            f"{out} already holds a snapshot covering the request with the live schemas; read nothing "
+            "(--refresh reads again)"
+        ]
     bounds = dict(needed)
     note = ""
     if extendable:
@@ -268,8 +280,14 @@ def plan_reads(
             note = " (the old range does not touch the new one and is dropped)"
     head = f"re-reading all {len(needed)} tables at one new snapshot time{note} because:"
     dropped = [c for c in existing.declared if contracts is not None and c not in contracts]
-    tail = [f"the new snapshot serves [{', '.join(contracts or ())}] only, no longer {', '.join(dropped)} (name every "
-            "contract to keep with --contract)"] if dropped else []
+    tail = (
+        [
+            f"the new snapshot serves [{', '.join(contracts or ())}] only, no longer {', '.join(dropped)} (name every "
+            "contract to keep with --contract)"
+        ]
+        if dropped
+        else []
+    )
     return bounds, [head, *(f"  - {p}" for p in problems), *tail]
 
 
@@ -317,7 +335,7 @@ def _within(total: float, what: str, endpoint: str, call: Callable[[float], obje
         except gexc.GoogleAPICallError as exc:
             if not (_is_retryable(exc) or _not_allocated_yet(exc)):
                 raise
-            delay = min(0.25 * 2 ** attempt, 4.0)
+            delay = min(0.25 * 2**attempt, 4.0)
             if time.monotonic() + delay >= deadline:
                 raise Unreachable(
                     f"{what}: no usable answer from the {endpoint} within the call timeout of {total:g} s "
@@ -356,8 +374,16 @@ class _TablePlan:
 class _Reader:
     """Runs every stream of every table in a thread pool; stops them all on the first failure."""
 
-    def __init__(self, config: Config, client, staging: Path, max_streams: int, max_resumes: int,
-                 progress: Callable[[TableProgress], None] | None, log: Callable[[str], None]):
+    def __init__(
+        self,
+        config: Config,
+        client,
+        staging: Path,
+        max_streams: int,
+        max_resumes: int,
+        progress: Callable[[TableProgress], None] | None,
+        log: Callable[[str], None],
+    ):
         self.config = config
         self.client = client
         self.scratch = staging / ".streams"
@@ -417,8 +443,10 @@ class _Reader:
 
         # The plain GAPIC call (no built-in reconnect loop): resumption is ours, and bounded.
         return GapicReadClient.read_rows(
-            self.client, request=types.ReadRowsRequest(read_stream=name, offset=offset),
-            retry=None, timeout=timeout,
+            self.client,
+            request=types.ReadRowsRequest(read_stream=name, offset=offset),
+            retry=None,
+            timeout=timeout,
         )
 
     def _read_stream(self, plan: _TablePlan, index: int) -> None:
@@ -463,44 +491,44 @@ class _Reader:
                     if call in self.stalled:  # cancelled by the watchdog as the last message came
                         raise gexc.DeadlineExceeded(f"no data for {self.idle_limit:g} s")
                 break
-            except gexc.GoogleAPICallError as exc:
+            except gexc.GoogleAPICallError as caught:
+                # a stream silenced by the watchdog reports as a deadline, whatever the call raised
+                failure: gexc.GoogleAPICallError = caught
                 if self.stop.is_set():
                     return
                 with self.lock:
                     stalled = call in self.stalled
                 if stalled:
-                    exc = gexc.DeadlineExceeded(f"no data for {self.idle_limit:g} s (the server went silent)")
+                    failure = gexc.DeadlineExceeded(f"no data for {self.idle_limit:g} s (the server went silent)")
                 elapsed = time.monotonic() - began
-                if _not_allocated_yet(exc):
+                if _not_allocated_yet(failure):
                     # the server has not produced the stream that far yet: wait, within the read timeout
-                    delay = min(0.1 * 2 ** waits, 2.0)
+                    delay = min(0.1 * 2**waits, 2.0)
                     if time.monotonic() + delay >= deadline:
                         raise SnapshotError(
                             f"{where}: row {offset} was still not available after the read timeout of "
-                            f"{self.config.read_timeout:g} s ({exc.message})"
+                            f"{self.config.read_timeout:g} s ({failure.message})"
                         ) from None
                     waits += 1
                     time.sleep(delay)
                     continue
-                if not _is_retryable(exc) or attempt >= self.max_resumes:
-                    why = "not transient" if not _is_retryable(exc) else f"gave up after {attempt} resumes"
-                    error = StreamLost if _unreachable_call(exc) else SnapshotError
-                    raise error(
-                        f"{where} failed at row {offset} after {elapsed:.1f} s ({why}): {exc}"
-                    ) from None
-                delay = min(0.5 * 2 ** attempt, 8.0)
+                if not _is_retryable(failure) or attempt >= self.max_resumes:
+                    why = "not transient" if not _is_retryable(failure) else f"gave up after {attempt} resumes"
+                    error = StreamLost if _unreachable_call(failure) else SnapshotError
+                    raise error(f"{where} failed at row {offset} after {elapsed:.1f} s ({why}): {failure}") from None
+                delay = min(0.5 * 2**attempt, 8.0)
                 if time.monotonic() + delay >= deadline:
-                    error = StreamLost if _unreachable_call(exc) else SnapshotError
+                    error = StreamLost if _unreachable_call(failure) else SnapshotError
                     raise error(
                         f"{where} failed at row {offset}: the read timeout of {self.config.read_timeout:g} s "
-                        f"ran out after {attempt} resume(s) ({type(exc).__name__}: {exc.message})"
+                        f"ran out after {attempt} resume(s) ({type(failure).__name__}: {failure.message})"
                     ) from None
                 attempt += 1
                 with self.lock:
                     plan.resumes += 1
                 self.log(
-                    f"{plan.table.key}: stream {index} dropped at row {offset} ({type(exc).__name__}: "
-                    f"{exc.message}); resuming there (resume {attempt} of at most {self.max_resumes})"
+                    f"{plan.table.key}: stream {index} dropped at row {offset} ({type(failure).__name__}: "
+                    f"{failure.message}); resuming there (resume {attempt} of at most {self.max_resumes})"
                 )
                 time.sleep(delay)
             finally:
@@ -521,8 +549,16 @@ class _Reader:
                 self.progress(event)
 
 
-def _open_session(client, config: Config, table: SourceTable, start: dt.date, end: dt.date,
-                  snapshot_time: dt.datetime, max_streams: int, columns: list[str] | None = None):
+def _open_session(
+    client,
+    config: Config,
+    table: SourceTable,
+    start: dt.date,
+    end: dt.date,
+    snapshot_time: dt.datetime,
+    max_streams: int,
+    columns: list[str] | None = None,
+):
     from google.api_core import exceptions as gexc
     from google.cloud.bigquery_storage_v1 import types
     from google.protobuf import timestamp_pb2
@@ -541,17 +577,19 @@ def _open_session(client, config: Config, table: SourceTable, start: dt.date, en
     )
     try:
         return _within(
-            config.call_timeout, f"opening a Storage Read session on {config.table_id(table.key)}",
+            config.call_timeout,
+            f"opening a Storage Read session on {config.table_id(table.key)}",
             storage_endpoint_text(config),
             lambda timeout: client.create_read_session(
-                parent=f"projects/{config.project}", read_session=requested, max_stream_count=max_streams,
-                retry=None, timeout=timeout,
+                parent=f"projects/{config.project}",
+                read_session=requested,
+                max_stream_count=max_streams,
+                retry=None,
+                timeout=timeout,
             ),
         )
     except gexc.GoogleAPICallError as exc:
-        raise SnapshotError(
-            f"could not open a Storage Read session on {config.table_id(table.key)}: {exc}"
-        ) from None
+        raise SnapshotError(f"could not open a Storage Read session on {config.table_id(table.key)}: {exc}") from None
 
 
 def _session_schema(session, types: dict[str, str], source: str) -> pa.Schema | None:
@@ -603,8 +641,16 @@ def _reused_report(out: Path, messages: list[str], began: float) -> SnapshotRepo
     report = SnapshotReport(out, True, None, messages=messages, contracts=existing.declared)
     for key, t in existing.tables.items():
         report.tables[key] = TableSummary(
-            key, existing.manifest["tables"][key]["source"], t.start, t.end, t.rows, t.bytes, len(t.files),
-            0, 0, dict(t.column_types),
+            key,
+            existing.manifest["tables"][key]["source"],
+            t.start,
+            t.end,
+            t.rows,
+            t.bytes,
+            len(t.files),
+            0,
+            0,
+            dict(t.column_types),
         )
     report.seconds = time.monotonic() - began
     return report
@@ -658,9 +704,22 @@ def take_snapshot(
     from google.auth.exceptions import GoogleAuthError
 
     try:
-        return _take(config, start, end, out, refresh=refresh, max_streams=max_streams, progress=progress,
-                     note=note, messages=messages, max_resumes=max_resumes, bigquery_client=bigquery_client,
-                     read_client=read_client, began=began, contracts=chosen)
+        return _take(
+            config,
+            start,
+            end,
+            out,
+            refresh=refresh,
+            max_streams=max_streams,
+            progress=progress,
+            note=note,
+            messages=messages,
+            max_resumes=max_resumes,
+            bigquery_client=bigquery_client,
+            read_client=read_client,
+            began=began,
+            contracts=chosen,
+        )
     except GoogleAuthError as exc:
         # The library's text may quote server responses; the type is enough and leaks nothing.
         raise ConfigError(
@@ -669,9 +728,23 @@ def take_snapshot(
         ) from None
 
 
-def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: bool, max_streams: int,
-          progress, note: Callable[[str], None], messages: list[str], max_resumes: int,
-          bigquery_client, read_client, began: float, contracts: tuple[str, ...]) -> SnapshotReport:
+def _take(
+    config: Config,
+    start: dt.date,
+    end: dt.date,
+    out: Path,
+    *,
+    refresh: bool,
+    max_streams: int,
+    progress,
+    note: Callable[[str], None],
+    messages: list[str],
+    max_resumes: int,
+    bigquery_client,
+    read_client,
+    began: float,
+    contracts: tuple[str, ...],
+) -> SnapshotReport:
     with contextlib.ExitStack() as cleanup:  # close the clients built here, not those passed in
         bq = bigquery_client
         if bq is None:
@@ -688,7 +761,7 @@ def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: b
 
         # One instant for every table, a second in the past: the client's clock may run ahead
         # of BigQuery's, and a snapshot time in the future is rejected.
-        snapshot_time = (dt.datetime.now(dt.timezone.utc) - dt.timedelta(seconds=1)).replace(microsecond=0)
+        snapshot_time = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=1)).replace(microsecond=0)
         client = read_client
         if client is None:
             client = make_read_client(config)
@@ -699,8 +772,9 @@ def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: b
             for table in tables:
                 lo, hi = bounds[table.key]
                 source = config.table_id(table.key)
-                session = _open_session(client, config, table, lo, hi, snapshot_time, max_streams,
-                                        list(live[table.key]))
+                session = _open_session(
+                    client, config, table, lo, hi, snapshot_time, max_streams, list(live[table.key])
+                )
                 schema = _session_schema(session, live[table.key], source)
                 read = TableRead(table, lo, hi, snapshot_time, source, live[table.key])
                 plans.append(_TablePlan(table, source, read, schema, [s.name for s in session.streams]))
@@ -710,8 +784,16 @@ def _take(config: Config, start: dt.date, end: dt.date, out: Path, *, refresh: b
                 entry = _gather(writer, plan)
                 writer.entries[plan.table.key] = entry
                 report.tables[plan.table.key] = TableSummary(
-                    plan.table.key, plan.source, plan.read.start, plan.read.end, entry["rows"], entry["bytes"],
-                    len(entry["files"]), len(plan.streams), plan.resumes, dict(plan.read.column_types),
+                    plan.table.key,
+                    plan.source,
+                    plan.read.start,
+                    plan.read.end,
+                    entry["rows"],
+                    entry["bytes"],
+                    len(entry["files"]),
+                    len(plan.streams),
+                    plan.resumes,
+                    dict(plan.read.column_types),
                 )
             shutil.rmtree(writer.staging / ".streams", ignore_errors=True)
             writer.commit()

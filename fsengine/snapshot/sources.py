@@ -20,8 +20,8 @@ reads, which of their columns, and over which lookback.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Mapping
 
 import pyarrow as pa
 
@@ -131,61 +131,133 @@ def _cols(*spec: str) -> tuple[Column, ...]:
 # The S37 columns of each table (v2_37features reads exactly these) ...
 _S37_COLUMNS: dict[str, tuple[Column, ...]] = {
     "nba_analytics.player_game_summary": _cols(
-        "player_lookup STRING NOTNULL", "universal_player_id STRING", "game_id STRING NOTNULL",
-        "game_date DATE NOTNULL", "team_abbr STRING NOTNULL", "opponent_team_abbr STRING NOTNULL",
-        "season_year INT64 NOTNULL", "points INT64", "minutes_played NUMERIC", "ft_makes INT64", "is_dnp BOOL"),
+        "player_lookup STRING NOTNULL",
+        "universal_player_id STRING",
+        "game_id STRING NOTNULL",
+        "game_date DATE NOTNULL",
+        "team_abbr STRING NOTNULL",
+        "opponent_team_abbr STRING NOTNULL",
+        "season_year INT64 NOTNULL",
+        "points INT64",
+        "minutes_played NUMERIC",
+        "ft_makes INT64",
+        "is_dnp BOOL",
+    ),
     "nba_analytics.upcoming_player_game_context": _cols(
-        "player_lookup STRING NOTNULL", "universal_player_id STRING", "game_id STRING NOTNULL",
-        "game_date DATE NOTNULL", "team_abbr STRING NOTNULL", "opponent_team_abbr STRING NOTNULL",
-        "home_game BOOL", "back_to_back BOOL", "season_phase STRING", "days_rest INT64",
-        "opponent_days_rest INT64", "player_status STRING"),
+        "player_lookup STRING NOTNULL",
+        "universal_player_id STRING",
+        "game_id STRING NOTNULL",
+        "game_date DATE NOTNULL",
+        "team_abbr STRING NOTNULL",
+        "opponent_team_abbr STRING NOTNULL",
+        "home_game BOOL",
+        "back_to_back BOOL",
+        "season_phase STRING",
+        "days_rest INT64",
+        "opponent_days_rest INT64",
+        "player_status STRING",
+    ),
     "nba_precompute.player_daily_cache": _cols(
-        "player_lookup STRING NOTNULL", "cache_date DATE NOTNULL", "points_avg_last_5 NUMERIC",
-        "points_avg_last_10 NUMERIC", "points_avg_season NUMERIC", "points_std_last_10 NUMERIC",
-        "games_in_last_7_days INT64", "paint_rate_last_10 NUMERIC", "three_pt_rate_last_10 NUMERIC",
-        "team_pace_last_10 NUMERIC", "team_off_rating_last_10 NUMERIC", "minutes_avg_last_10 NUMERIC"),
+        "player_lookup STRING NOTNULL",
+        "cache_date DATE NOTNULL",
+        "points_avg_last_5 NUMERIC",
+        "points_avg_last_10 NUMERIC",
+        "points_avg_season NUMERIC",
+        "points_std_last_10 NUMERIC",
+        "games_in_last_7_days INT64",
+        "paint_rate_last_10 NUMERIC",
+        "three_pt_rate_last_10 NUMERIC",
+        "team_pace_last_10 NUMERIC",
+        "team_off_rating_last_10 NUMERIC",
+        "minutes_avg_last_10 NUMERIC",
+    ),
     "nba_precompute.player_composite_factors": _cols(
-        "player_lookup STRING NOTNULL", "game_date DATE NOTNULL", "fatigue_score INT64",
-        "shot_zone_mismatch_score NUMERIC", "pace_score NUMERIC", "usage_spike_score NUMERIC"),
+        "player_lookup STRING NOTNULL",
+        "game_date DATE NOTNULL",
+        "fatigue_score INT64",
+        "shot_zone_mismatch_score NUMERIC",
+        "pace_score NUMERIC",
+        "usage_spike_score NUMERIC",
+    ),
     "nba_precompute.player_shot_zone_analysis": _cols(
-        "player_lookup STRING NOTNULL", "analysis_date DATE NOTNULL", "paint_rate_last_10 NUMERIC",
-        "mid_range_rate_last_10 NUMERIC", "three_pt_rate_last_10 NUMERIC"),
+        "player_lookup STRING NOTNULL",
+        "analysis_date DATE NOTNULL",
+        "paint_rate_last_10 NUMERIC",
+        "mid_range_rate_last_10 NUMERIC",
+        "three_pt_rate_last_10 NUMERIC",
+    ),
     "nba_precompute.team_defense_zone_analysis": _cols(
-        "team_abbr STRING NOTNULL", "analysis_date DATE NOTNULL", "defensive_rating_last_15 NUMERIC",
-        "opponent_pace NUMERIC"),
+        "team_abbr STRING NOTNULL",
+        "analysis_date DATE NOTNULL",
+        "defensive_rating_last_15 NUMERIC",
+        "opponent_pace NUMERIC",
+    ),
     "nba_analytics.team_offense_game_summary": _cols(
-        "team_abbr STRING NOTNULL", "game_date DATE NOTNULL", "season_year INT64 NOTNULL", "win_flag BOOL NOTNULL"),
+        "team_abbr STRING NOTNULL", "game_date DATE NOTNULL", "season_year INT64 NOTNULL", "win_flag BOOL NOTNULL"
+    ),
     "nba_raw.odds_api_player_points_props": _cols(
-        "player_lookup STRING", "game_date DATE NOTNULL", "bookmaker STRING NOTNULL",
+        "player_lookup STRING",
+        "game_date DATE NOTNULL",
+        "bookmaker STRING NOTNULL",
         # points_line is NOT NULL in the DDL, yet the golden v2_54 world (vectors/world) holds 30
         # NULL lines, all on rows without player_lookup; every rule needs points_line > 0, so a NULL
         # line is read as no line rather than refusing the snapshot.
-        "points_line FLOAT64", "snapshot_timestamp TIMESTAMP NOTNULL", "minutes_before_tipoff INT64"),
+        "points_line FLOAT64",
+        "snapshot_timestamp TIMESTAMP NOTNULL",
+        "minutes_before_tipoff INT64",
+    ),
     "nba_raw.bettingpros_player_points_props": _cols(
-        "player_lookup STRING NOTNULL", "game_date DATE NOTNULL", "market_type STRING NOTNULL",
-        "points_line FLOAT64 NOTNULL", "opening_line FLOAT64", "created_at TIMESTAMP NOTNULL"),
+        "player_lookup STRING NOTNULL",
+        "game_date DATE NOTNULL",
+        "market_type STRING NOTNULL",
+        "points_line FLOAT64 NOTNULL",
+        "opening_line FLOAT64",
+        "created_at TIMESTAMP NOTNULL",
+    ),
 }
 
 # ... and what v2_54features reads in addition (docs/v2_54/sources.md §2, appended in this order;
 # §3: the two new tables).
 _V2_54_ADDED: dict[str, tuple[Column, ...]] = {
     "nba_analytics.player_game_summary": _cols(
-        "fg_attempts INT64", "paint_attempts INT64", "mid_range_attempts INT64", "three_pt_attempts INT64",
-        "usage_rate NUMERIC"),
+        "fg_attempts INT64",
+        "paint_attempts INT64",
+        "mid_range_attempts INT64",
+        "three_pt_attempts INT64",
+        "usage_rate NUMERIC",
+    ),
     "nba_analytics.upcoming_player_game_context": _cols(
-        "games_in_last_7_days INT64", "star_teammates_out INT64", "game_total NUMERIC",
-        "minutes_in_last_7_days INT64", "game_spread NUMERIC", "prop_over_streak INT64", "prop_under_streak INT64",
-        "avg_minutes_per_game_last_7 NUMERIC", "has_prop_line BOOL", "is_production_ready BOOL"),
+        "games_in_last_7_days INT64",
+        "star_teammates_out INT64",
+        "game_total NUMERIC",
+        "minutes_in_last_7_days INT64",
+        "game_spread NUMERIC",
+        "prop_over_streak INT64",
+        "prop_under_streak INT64",
+        "avg_minutes_per_game_last_7 NUMERIC",
+        "has_prop_line BOOL",
+        "is_production_ready BOOL",
+    ),
     "nba_analytics.team_offense_game_summary": _cols(
-        "game_id STRING NOTNULL", "pace NUMERIC", "offensive_rating NUMERIC", "margin_of_victory INT64"),
+        "game_id STRING NOTNULL", "pace NUMERIC", "offensive_rating NUMERIC", "margin_of_victory INT64"
+    ),
     "nba_raw.bettingpros_player_points_props": _cols("bookmaker STRING NOTNULL"),
     # minutes_before_tipoff of the Odds API is already an S37 column.
     "nba_raw.nbac_injury_report": _cols(
-        "report_date DATE", "player_lookup STRING", "team STRING", "injury_status STRING", "report_hour INT64",
-        "game_date DATE"),
+        "report_date DATE",
+        "player_lookup STRING",
+        "team STRING",
+        "injury_status STRING",
+        "report_hour INT64",
+        "game_date DATE",
+    ),
     "nba_predictions.prediction_accuracy": _cols(
-        "player_lookup STRING NOTNULL", "game_date DATE NOTNULL", "line_value NUMERIC", "recommendation STRING",
-        "system_id STRING NOTNULL"),
+        "player_lookup STRING NOTNULL",
+        "game_date DATE NOTNULL",
+        "line_value NUMERIC",
+        "recommendation STRING",
+        "system_id STRING NOTNULL",
+    ),
 }
 
 
@@ -207,8 +279,13 @@ SOURCE_TABLES: tuple[SourceTable, ...] = (
     _table("nba_precompute", "team_defense_zone_analysis", "analysis_date", "team_defense"),
     _table("nba_analytics", "team_offense_game_summary", "game_date", "team_offense"),
     _table("nba_raw", "odds_api_player_points_props", "game_date", "odds_api"),
-    _table("nba_raw", "bettingpros_player_points_props", "game_date", "bettingpros",
-           extra_restriction=" AND market_type = 'points'"),
+    _table(
+        "nba_raw",
+        "bettingpros_player_points_props",
+        "game_date",
+        "bettingpros",
+        extra_restriction=" AND market_type = 'points'",
+    ),
     _table("nba_raw", "nbac_injury_report", "report_date", "injury_report"),
     _table("nba_predictions", "prediction_accuracy", "game_date", "prediction_accuracy"),
 )
@@ -306,7 +383,9 @@ def required_bounds(
     return min(CONTRACT_SOURCES[c][table.key].lookback.first_day(start) for c in chosen), end
 
 
-def first_servable_start(table: SourceTable, table_start: dt.date, contracts: str | Iterable[str] | None = None) -> dt.date:
+def first_servable_start(
+    table: SourceTable, table_start: dt.date, contracts: str | Iterable[str] | None = None
+) -> dt.date:
     """The earliest run start for which a table held from table_start covers every named contract's window."""
     if isinstance(contracts, str):
         contracts = (contracts,)

@@ -13,7 +13,7 @@ from fsengine.engine.compute import ENGINE_QUERIES
 from fsengine.snapshot.format import Snapshot, write_snapshot
 from fsengine.snapshot.sources import BY_SHORT, required_bounds
 
-SNAPSHOT_TIME = dt.datetime(2026, 2, 7, 12, 0, tzinfo=dt.timezone.utc)
+SNAPSHOT_TIME = dt.datetime(2026, 2, 7, 12, 0, tzinfo=dt.UTC)
 
 # Values used for NOT NULL columns a test does not care about.
 NOT_NULL_DEFAULTS = {
@@ -47,11 +47,17 @@ def arrow_table(short: str, rows: list[dict], minutes_type: str = "NUMERIC") -> 
 def pgs_row(player, day, opponent="OPP", team="TEA", points=10, minutes=30, **extra):
     """One PGS row; the game id is YYYYMMDD_<away>_<home> with the player's team at home."""
     row = dict(
-        player_lookup=player, universal_player_id=f"{player}_001",
-        game_id=f"{day:%Y%m%d}_{opponent}_{team}", game_date=day, team_abbr=team,
+        player_lookup=player,
+        universal_player_id=f"{player}_001",
+        game_id=f"{day:%Y%m%d}_{opponent}_{team}",
+        game_date=day,
+        team_abbr=team,
         opponent_team_abbr=opponent,
         season_year=day.year if day.month >= 10 else day.year - 1,
-        points=points, minutes_played=minutes, ft_makes=2, is_dnp=False,
+        points=points,
+        minutes_played=minutes,
+        ft_makes=2,
+        is_dnp=False,
     )
     row.update(extra)
     return row
@@ -59,10 +65,18 @@ def pgs_row(player, day, opponent="OPP", team="TEA", points=10, minutes=30, **ex
 
 def upgc_row(player, day, opponent="OPP", team="TEA", **extra):
     row = dict(
-        player_lookup=player, universal_player_id=f"{player}_001",
-        game_id=f"{day:%Y%m%d}_{opponent}_{team}", game_date=day, team_abbr=team,
-        opponent_team_abbr=opponent, home_game=True, back_to_back=False, season_phase="mid",
-        days_rest=1, opponent_days_rest=0, player_status="available",
+        player_lookup=player,
+        universal_player_id=f"{player}_001",
+        game_id=f"{day:%Y%m%d}_{opponent}_{team}",
+        game_date=day,
+        team_abbr=team,
+        opponent_team_abbr=opponent,
+        home_game=True,
+        back_to_back=False,
+        season_phase="mid",
+        days_rest=1,
+        opponent_days_rest=0,
+        player_status="available",
     )
     row.update(extra)
     return row
@@ -88,8 +102,9 @@ def make_snapshot(
 ENGINE_SQL = ENGINE_QUERIES  # the core extractions, in the registry's order
 
 
-def run_engine_sql(snapshot: Snapshot, start: dt.date, end: dt.date, as_of: dt.date | None = None,
-                   mode: str = "auto", names=ENGINE_SQL):
+def run_engine_sql(
+    snapshot: Snapshot, start: dt.date, end: dt.date, as_of: dt.date | None = None, mode: str = "auto", names=ENGINE_SQL
+):
     """A session with the spine and the engine-core extraction tables materialised."""
     from fsengine.engine.compute import production_from
     from fsengine.engine.extract import run_query
@@ -110,10 +125,23 @@ def rows_of(con, table: str, order: str = "player_lookup, game_date") -> list[di
 
 
 HISTORY_DEFAULTS = dict(
-    last10_n=0, total_games=0, contributing_game_dates=[], p3_points_avg_last_5=None,
-    p3_points_avg_last_10=None, recent_trend=0.0, pct_free_throw=0.15, dnp_rate=0.0, pts_slope_10g=0.0,
-    minutes_list_mean=None, season_points_avg=None, season_minutes_avg=None, opp_games=None,
-    opp_points_avg=None, mppm_present=False, minutes_avg_30d=None, ppm_avg_30d=None,
+    last10_n=0,
+    total_games=0,
+    contributing_game_dates=[],
+    p3_points_avg_last_5=None,
+    p3_points_avg_last_10=None,
+    recent_trend=0.0,
+    pct_free_throw=0.15,
+    dnp_rate=0.0,
+    pts_slope_10g=0.0,
+    minutes_list_mean=None,
+    season_points_avg=None,
+    season_minutes_avg=None,
+    opp_games=None,
+    opp_points_avg=None,
+    mppm_present=False,
+    minutes_avg_30d=None,
+    ppm_avg_30d=None,
 )
 
 

@@ -6,10 +6,11 @@ import random
 import struct
 
 import polars as pl
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from fsengine.engine.assemble import assemble, round9_series
 from engine.builders import history_frame, make_snapshot, pgs_row, run_engine_sql, upgc_row
+from fsengine.engine.assemble import assemble, round9_series
 
 D = dt.date
 DAY = D(2025, 11, 20)
@@ -35,9 +36,15 @@ def same(a, b):
 
 
 def test_p4_overwrite_by_null_shot_zone_row(tmp_path):
-    rows, _ = assembled(tmp_path, pgs=[pgs_row("a", DAY), pgs_row("b", DAY)], daily_cache=[
-        dict(player_lookup=p, cache_date=DAY, paint_rate_last_10="35.12", three_pt_rate_last_10="40.5") for p in "ab"
-    ], shot_zone=[dict(player_lookup="a", analysis_date=DAY)])
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row("a", DAY), pgs_row("b", DAY)],
+        daily_cache=[
+            dict(player_lookup=p, cache_date=DAY, paint_rate_last_10="35.12", three_pt_rate_last_10="40.5")
+            for p in "ab"
+        ],
+        shot_zone=[dict(player_lookup="a", analysis_date=DAY)],
+    )
     a, b = one(rows, "a"), one(rows, "b")
     assert a["feature_values"][18:21] == [None, None, None] and a["feature_tags"][18:21] == ["missing"] * 3
     assert b["feature_values"][18] == 0.35119999999999996 and b["feature_values"][20] == 40.5 / 100.0
@@ -45,18 +52,39 @@ def test_p4_overwrite_by_null_shot_zone_row(tmp_path):
 
 
 def test_shot_zone_row_replaces_cache_copies(tmp_path):
-    rows, _ = assembled(tmp_path, pgs=[pgs_row("a", DAY)],
-                        daily_cache=[dict(player_lookup="a", cache_date=DAY, paint_rate_last_10="10")],
-                        shot_zone=[dict(player_lookup="a", analysis_date=DAY, paint_rate_last_10="50.5",
-                                        mid_range_rate_last_10="20.25", three_pt_rate_last_10=None)])
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row("a", DAY)],
+        daily_cache=[dict(player_lookup="a", cache_date=DAY, paint_rate_last_10="10")],
+        shot_zone=[
+            dict(
+                player_lookup="a",
+                analysis_date=DAY,
+                paint_rate_last_10="50.5",
+                mid_range_rate_last_10="20.25",
+                three_pt_rate_last_10=None,
+            )
+        ],
+    )
     a = one(rows, "a")
     assert a["feature_values"][18:21] == [0.505, 0.2025, None]
 
 
 def test_composite_fallback_sets_six_and_seven_to_present_zero(tmp_path):
-    rows, _ = assembled(tmp_path, pgs=[pgs_row("a", DAY), pgs_row("b", DAY)], composite=[
-        dict(player_lookup="a", game_date=DAY - dt.timedelta(days=2), fatigue_score=77, shot_zone_mismatch_score="5.5",
-             pace_score="1.5", usage_spike_score="-0.5")])
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row("a", DAY), pgs_row("b", DAY)],
+        composite=[
+            dict(
+                player_lookup="a",
+                game_date=DAY - dt.timedelta(days=2),
+                fatigue_score=77,
+                shot_zone_mismatch_score="5.5",
+                pace_score="1.5",
+                usage_spike_score="-0.5",
+            )
+        ],
+    )
     a, b = one(rows, "a"), one(rows, "b")
     assert a["feature_values"][5:9] == [77.0, 0.0, 0.0, -0.5] and a["feature_tags"][5:9] == ["phase4"] * 4
     assert b["feature_values"][5:9] == [50.0, 0.0, 0.0, 0.0] and b["feature_tags"][5:9] == ["default"] * 4
@@ -64,8 +92,11 @@ def test_composite_fallback_sets_six_and_seven_to_present_zero(tmp_path):
 
 
 def test_composite_rows_at_d_no_fallback_flag(tmp_path):
-    rows, _ = assembled(tmp_path, pgs=[pgs_row("a", DAY), pgs_row("b", DAY)], composite=[
-        dict(player_lookup="a", game_date=DAY, fatigue_score=60, shot_zone_mismatch_score="5.5")])
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row("a", DAY), pgs_row("b", DAY)],
+        composite=[dict(player_lookup="a", game_date=DAY, fatigue_score=60, shot_zone_mismatch_score="5.5")],
+    )
     a, b = one(rows, "a"), one(rows, "b")
     assert a["feature_values"][5:9] == [60.0, 5.5, 0.0, 0.0]
     assert a["feature_tags"][5:9] == ["phase4", "phase4", "default", "default"]
@@ -74,8 +105,11 @@ def test_composite_rows_at_d_no_fallback_flag(tmp_path):
 
 def test_fatigue_gate_drops_rows_outside_0_100(tmp_path):
     scores = {"lo": -1, "zero": 0, "top": 100, "hi": 101}
-    rows, _ = assembled(tmp_path, pgs=[pgs_row(p, DAY) for p in [*scores, "none"]], composite=[
-        dict(player_lookup=p, game_date=DAY, fatigue_score=s) for p, s in scores.items()])
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row(p, DAY) for p in [*scores, "none"]],
+        composite=[dict(player_lookup=p, game_date=DAY, fatigue_score=s) for p, s in scores.items()],
+    )
     assert {p for p, _ in rows} == {"zero", "top", "none"}
 
 
@@ -86,13 +120,22 @@ def test_unknown_opponent_features_29_30_and_defense_default(tmp_path):
         "zero_season": dict(season_points_avg=0.0),
         "known": dict(opp_points_avg=NAN, opp_games=0),
     }
-    rows, _ = assembled(tmp_path, history=history,
-                        pgs=[pgs_row("p4_season", DAY, opponent=""), pgs_row("nan_season", DAY, opponent=""),
-                             pgs_row("p3_season", DAY, opponent=""), pgs_row("zero_season", DAY, opponent=""),
-                             pgs_row("known", DAY, opponent="BOS")],
-                        daily_cache=[dict(player_lookup="p4_season", cache_date=DAY, points_avg_season="0"),
-                                     dict(player_lookup="p3_season", cache_date=DAY, points_avg_season=None)],
-                        team_defense=[dict(team_abbr="", analysis_date=DAY, defensive_rating_last_15="1")])
+    rows, _ = assembled(
+        tmp_path,
+        history=history,
+        pgs=[
+            pgs_row("p4_season", DAY, opponent=""),
+            pgs_row("nan_season", DAY, opponent=""),
+            pgs_row("p3_season", DAY, opponent=""),
+            pgs_row("zero_season", DAY, opponent=""),
+            pgs_row("known", DAY, opponent="BOS"),
+        ],
+        daily_cache=[
+            dict(player_lookup="p4_season", cache_date=DAY, points_avg_season="0"),
+            dict(player_lookup="p3_season", cache_date=DAY, points_avg_season=None),
+        ],
+        team_defense=[dict(team_abbr="", analysis_date=DAY, defensive_rating_last_15="1")],
+    )
     values = {p: r["feature_values"] for (p, _), r in rows.items()}
     tags = {p: r["feature_tags"] for (p, _), r in rows.items()}
     assert values["p4_season"][29] == 10.0  # P4 0 is present but not truthy, P3 absent
@@ -107,11 +150,23 @@ def test_unknown_opponent_features_29_30_and_defense_default(tmp_path):
 
 
 def test_context_features_come_from_upgc(tmp_path):
-    rows, _ = assembled(tmp_path, pgs=[pgs_row("a", DAY), pgs_row("b", DAY), pgs_row("c", DAY)], upgc=[
-        upgc_row("a", DAY, days_rest=5, opponent_days_rest=0, player_status="Doubtful", home_game=False,
-                 back_to_back=True, season_phase="Playoffs"),
-        upgc_row("c", DAY, days_rest=None, player_status="unknown"),
-    ])
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row("a", DAY), pgs_row("b", DAY), pgs_row("c", DAY)],
+        upgc=[
+            upgc_row(
+                "a",
+                DAY,
+                days_rest=5,
+                opponent_days_rest=0,
+                player_status="Doubtful",
+                home_game=False,
+                back_to_back=True,
+                season_phase="Playoffs",
+            ),
+            upgc_row("c", DAY, days_rest=None, player_status="unknown"),
+        ],
+    )
     a, b, c = one(rows, "a"), one(rows, "b"), one(rows, "c")
     assert [a["feature_values"][i] for i in (9, 10, 15, 16, 17)] == [2.0, 3.0, 0.0, 1.0, 1.0]
     assert a["days_rest"] == 5 and a["is_home"] is True  # the spine says home, UPGC says away
@@ -122,28 +177,52 @@ def test_context_features_come_from_upgc(tmp_path):
 
 
 def test_team_win_pct_needs_five_games_and_is_round9(tmp_path):
-    games = [dict(team_abbr="TEA", game_date=D(2025, 11, 1) + dt.timedelta(days=i), season_year=2025,
-                  win_flag=i % 3 != 0) for i in range(7)]
-    games += [dict(team_abbr="SML", game_date=D(2025, 11, 1) + dt.timedelta(days=i), season_year=2025,
-                   win_flag=True) for i in range(4)]
-    rows, _ = assembled(tmp_path, pgs=[pgs_row("a", DAY), pgs_row("b", DAY)],
-                        upgc=[upgc_row("a", DAY), upgc_row("b", DAY, team="SML")], team_offense=games)
+    games = [
+        dict(team_abbr="TEA", game_date=D(2025, 11, 1) + dt.timedelta(days=i), season_year=2025, win_flag=i % 3 != 0)
+        for i in range(7)
+    ]
+    games += [
+        dict(team_abbr="SML", game_date=D(2025, 11, 1) + dt.timedelta(days=i), season_year=2025, win_flag=True)
+        for i in range(4)
+    ]
+    rows, _ = assembled(
+        tmp_path,
+        pgs=[pgs_row("a", DAY), pgs_row("b", DAY)],
+        upgc=[upgc_row("a", DAY), upgc_row("b", DAY, team="SML")],
+        team_offense=games,
+    )
     assert one(rows, "a")["feature_values"][24] == round(4 / 7, 9)
     assert one(rows, "b")["feature_values"][24] == 0.5
 
 
 def test_minutes_ppm_and_minutes_change(tmp_path):
     history = {
-        "null_ppm": dict(mppm_present=True, minutes_avg_30d=31.5, ppm_avg_30d=None, last10_n=10,
-                         minutes_list_mean=24.5, season_minutes_avg=28.4),
-        "nan_ppm": dict(mppm_present=True, minutes_avg_30d=20.0, ppm_avg_30d=NAN, last10_n=3,
-                        minutes_list_mean=30.0, season_minutes_avg=NAN),
+        "null_ppm": dict(
+            mppm_present=True,
+            minutes_avg_30d=31.5,
+            ppm_avg_30d=None,
+            last10_n=10,
+            minutes_list_mean=24.5,
+            season_minutes_avg=28.4,
+        ),
+        "nan_ppm": dict(
+            mppm_present=True,
+            minutes_avg_30d=20.0,
+            ppm_avg_30d=NAN,
+            last10_n=3,
+            minutes_list_mean=30.0,
+            season_minutes_avg=NAN,
+        ),
         "none": dict(last10_n=0, season_minutes_avg=30.0),
         "p4_zero": dict(last10_n=4, minutes_list_mean=30.0, season_minutes_avg=20.0),
         "up": dict(last10_n=4, minutes_list_mean=36.0, season_minutes_avg=30.0),
     }
-    rows, _ = assembled(tmp_path, history=history, pgs=[pgs_row(p, DAY) for p in history],
-                        daily_cache=[dict(player_lookup="p4_zero", cache_date=DAY, minutes_avg_last_10="0")])
+    rows, _ = assembled(
+        tmp_path,
+        history=history,
+        pgs=[pgs_row(p, DAY) for p in history],
+        daily_cache=[dict(player_lookup="p4_zero", cache_date=DAY, minutes_avg_last_10="0")],
+    )
     v = {p: r["feature_values"] for (p, _), r in rows.items()}
     t = {p: r["feature_tags"] for (p, _), r in rows.items()}
     assert v["null_ppm"][31:33] == [31.5, 0.4] and t["null_ppm"][31:33] == ["minutes_ppm"] * 2
@@ -156,12 +235,21 @@ def test_minutes_ppm_and_minutes_change(tmp_path):
 
 def test_zscore_and_breakout(tmp_path):
     history = {"nan": dict(season_points_avg=NAN), "p3": dict(p3_points_avg_last_5=30.0, season_points_avg=10.0)}
-    cache = lambda p, l5, season, sd: dict(player_lookup=p, cache_date=DAY, points_avg_last_5=l5,
-                                            points_avg_season=season, points_std_last_10=sd)
-    rows, _ = assembled(tmp_path, history=history, pgs=[pgs_row(p, DAY) for p in ("ex", "nan", "p3", "zero", "big")],
-                        daily_cache=[cache("ex", "20.0", "17.5", "6.25"), cache("nan", "20.0", None, "2"),
-                                     cache("p3", None, None, "4"), cache("zero", "20", "10", "0"),
-                                     cache("big", "40", "10", "1.5")])
+    cache = lambda p, l5, season, sd: dict(
+        player_lookup=p, cache_date=DAY, points_avg_last_5=l5, points_avg_season=season, points_std_last_10=sd
+    )
+    rows, _ = assembled(
+        tmp_path,
+        history=history,
+        pgs=[pgs_row(p, DAY) for p in ("ex", "nan", "p3", "zero", "big")],
+        daily_cache=[
+            cache("ex", "20.0", "17.5", "6.25"),
+            cache("nan", "20.0", None, "2"),
+            cache("p3", None, None, "4"),
+            cache("zero", "20", "10", "0"),
+            cache("big", "40", "10", "1.5"),
+        ],
+    )
     v = {p: r["feature_values"] for (p, _), r in rows.items()}
     assert v["ex"][35:37] == [0.4, 0.0]
     assert v["nan"][35:37] == [3.0, 0.0]
@@ -172,36 +260,66 @@ def test_zscore_and_breakout(tmp_path):
 
 def test_production_early_season_placeholders(tmp_path):
     day = D(2025, 10, 25)
-    rows, frame = assembled(tmp_path, start=day, end=day, as_of=day,
-                            upgc=[upgc_row("u", day, days_rest=3, universal_player_id=None)],
-                            composite=[dict(player_lookup="u", game_date=day, fatigue_score=500)])
+    rows, frame = assembled(
+        tmp_path,
+        start=day,
+        end=day,
+        as_of=day,
+        upgc=[upgc_row("u", day, days_rest=3, universal_player_id=None)],
+        composite=[dict(player_lookup="u", game_date=day, fatigue_score=500)],
+    )
     row = one(rows, "u", day)
     assert row["is_placeholder"] and row["feature_values"] == [None] * 37 and row["feature_tags"] is None
     assert row["days_rest"] == 3 and row["universal_player_id"] is None and not row["composite_fallback"]
-    assert row["historical_completeness"] == dict(games_found=0, games_expected=0, is_complete=True,
-                                                  is_bootstrap=True, contributing_game_dates=[])
+    assert row["historical_completeness"] == dict(
+        games_found=0, games_expected=0, is_complete=True, is_bootstrap=True, contributing_game_dates=[]
+    )
 
 
 def test_historical_completeness(tmp_path):
     dates = [DAY - dt.timedelta(days=i) for i in range(1, 4)]
-    history = {"a": dict(last10_n=3, total_games=57, contributing_game_dates=dates),
-               "b": dict(last10_n=0, total_games=12),
-               "c": dict(last10_n=10, total_games=57, contributing_game_dates=dates * 3 + dates[:1])}
+    history = {
+        "a": dict(last10_n=3, total_games=57, contributing_game_dates=dates),
+        "b": dict(last10_n=0, total_games=12),
+        "c": dict(last10_n=10, total_games=57, contributing_game_dates=dates * 3 + dates[:1]),
+    }
     rows, frame = assembled(tmp_path, history=history, pgs=[pgs_row(p, DAY) for p in "abc"])
     assert one(rows, "a")["historical_completeness"] == dict(
-        games_found=3, games_expected=10, is_complete=False, is_bootstrap=False, contributing_game_dates=dates)
+        games_found=3, games_expected=10, is_complete=False, is_bootstrap=False, contributing_game_dates=dates
+    )
     assert one(rows, "b")["historical_completeness"] == dict(
-        games_found=0, games_expected=0, is_complete=True, is_bootstrap=True, contributing_game_dates=[])
+        games_found=0, games_expected=0, is_complete=True, is_bootstrap=True, contributing_game_dates=[]
+    )
     assert one(rows, "c")["historical_completeness"]["is_complete"]
     assert frame.schema["feature_values"] == pl.List(pl.Float64)
-    assert frame.columns == ["player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr",
-                             "is_home", "days_rest", "feature_values", "feature_tags", "is_placeholder",
-                             "composite_fallback", "historical_completeness"]
+    assert frame.columns == [
+        "player_lookup",
+        "universal_player_id",
+        "game_date",
+        "game_id",
+        "opponent_team_abbr",
+        "is_home",
+        "days_rest",
+        "feature_values",
+        "feature_tags",
+        "is_placeholder",
+        "composite_fallback",
+        "historical_completeness",
+    ]
 
 
 def test_history_values_pass_through(tmp_path):
-    history = {"a": dict(recent_trend=-1.0, pct_free_throw=0.220779221, dnp_rate=0.1, pts_slope_10g=1.321212121,
-                         p3_points_avg_last_5=20.0, p3_points_avg_last_10=17.11111111111111, last10_n=10)}
+    history = {
+        "a": dict(
+            recent_trend=-1.0,
+            pct_free_throw=0.220779221,
+            dnp_rate=0.1,
+            pts_slope_10g=1.321212121,
+            p3_points_avg_last_5=20.0,
+            p3_points_avg_last_10=17.11111111111111,
+            last10_n=10,
+        )
+    }
     rows, _ = assembled(tmp_path, history=history, pgs=[pgs_row("a", DAY)])
     v, t = one(rows, "a")["feature_values"], one(rows, "a")["feature_tags"]
     assert [v[i] for i in (0, 1, 11, 21, 33, 34)] == [20.0, 17.11111111111111, -1.0, 0.220779221, 0.1, 1.321212121]
@@ -220,7 +338,7 @@ def test_round9_is_python_round(values):
 
 def test_round9_on_ties_and_binary_halves():
     rng = random.Random(3)
-    values = [k / 2**rng.randint(10, 40) for k in range(-5000, 5000)] + [0.1234567895, 2.5e-9, -2.5e-9, 1.0000000005]
+    values = [k / 2 ** rng.randint(10, 40) for k in range(-5000, 5000)] + [0.1234567895, 2.5e-9, -2.5e-9, 1.0000000005]
     got = round9_series(pl.Series(values)).to_list()
     assert all(same(g, round(v, 9)) for g, v in zip(got, values))
 

@@ -7,7 +7,8 @@ import random
 
 import polars as pl
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from engine.builders import make_snapshot, pgs_row
 from engine.random_world import DATE_COLUMNS, END, START, random_world
@@ -35,12 +36,15 @@ def test_compute_returns_rows_timings_dates(tiny):
     assert {"spine", "q01_daily_cache", "q09_vegas_lines", "assembly"} <= set(result.timings)
 
 
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(mode="fast"), "mode 'fast'"),
-    (dict(start=dt.date(2025, 11, 21)), "after end"),
-    (dict(start="2025-11-20"), "start must be a date"),
-    (dict(as_of=dt.datetime(2025, 11, 21)), "as_of must be a date"),
-])
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(mode="fast"), "mode 'fast'"),
+        (dict(start=dt.date(2025, 11, 21)), "after end"),
+        (dict(start="2025-11-20"), "start must be a date"),
+        (dict(as_of=dt.datetime(2025, 11, 21)), "as_of must be a date"),
+    ],
+)
 def test_bad_input_is_refused(tiny, kwargs, message):
     snap, day = tiny
     args = dict(start=day, end=day, mode="auto", as_of=None) | kwargs
@@ -75,8 +79,10 @@ def test_range_equals_its_dates_one_by_one(tmp_path_factory, seed, as_of_offset,
     snap = write_world(tmp_path_factory.mktemp("w") / "snap", random_world(seed, start, end), start, end)
     as_of = start + dt.timedelta(days=as_of_offset)
     whole = compute(snap, start, end, mode=mode, as_of=as_of, threads=1).rows
-    parts = [compute(snap, day, day, mode=mode, as_of=as_of, threads=1).rows
-             for day in (start + dt.timedelta(days=i) for i in range((end - start).days + 1))]
+    parts = [
+        compute(snap, day, day, mode=mode, as_of=as_of, threads=1).rows
+        for day in (start + dt.timedelta(days=i) for i in range((end - start).days + 1))
+    ]
     assert as_text(whole) == as_text(pl.concat(parts))
 
 
@@ -86,8 +92,9 @@ def test_rows_dated_after_d_never_change_d(tmp_path_factory, seed, cut, action):
     tables = random_world(seed)
     last = START + dt.timedelta(days=cut)
     as_of = END + dt.timedelta(days=1)
-    before = compute(write_world(tmp_path_factory.mktemp("a") / "snap", tables), START, last, as_of=as_of,
-                     threads=1).rows
+    before = compute(
+        write_world(tmp_path_factory.mktemp("a") / "snap", tables), START, last, as_of=as_of, threads=1
+    ).rows
     rng = random.Random(seed)
     altered = {}
     for short, rows in tables.items():
@@ -103,8 +110,9 @@ def test_rows_dated_after_d_never_change_d(tmp_path_factory, seed, cut, action):
                         changed[key] = value + 1
                 kept.append(changed)
         altered[short] = kept
-    after = compute(write_world(tmp_path_factory.mktemp("b") / "snap", altered), START, last, as_of=as_of,
-                    threads=1).rows
+    after = compute(
+        write_world(tmp_path_factory.mktemp("b") / "snap", altered), START, last, as_of=as_of, threads=1
+    ).rows
     assert as_text(before) == as_text(after)
 
 
@@ -132,5 +140,7 @@ def test_bundled_small_world_invariants():
     fatigue = scored.select(pl.col("feature_values").list.get(5)).to_series()
     assert fatigue.is_between(0.0, 100.0).all()
     placeholders = rows.filter(pl.col("is_placeholder"))
-    assert placeholders.select(pl.col("game_date").min()).item() is None or \
-        placeholders.select(pl.col("game_date").min()).item() >= as_of
+    assert (
+        placeholders.select(pl.col("game_date").min()).item() is None
+        or placeholders.select(pl.col("game_date").min()).item() >= as_of
+    )

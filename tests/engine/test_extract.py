@@ -18,13 +18,17 @@ def tables_read(sql: str) -> set[str]:
     """The known tables a statement names after FROM or JOIN (its own CTE names are not known
     tables, so they drop out), comments removed."""
     code = re.sub(r"--[^\n]*", " ", sql)
-    return {name for name in re.findall(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", code, re.I)
-            if name in KNOWN_TABLES}
+    return {
+        name for name in re.findall(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)", code, re.I) if name in KNOWN_TABLES
+    }
 
 
 def test_every_engine_query_file_is_registered_once():
-    on_disk = {p.name.removesuffix(".sql") for p in files("fsengine.queries").joinpath("engine").iterdir()
-               if p.name.endswith(".sql")}
+    on_disk = {
+        p.name.removesuffix(".sql")
+        for p in files("fsengine.queries").joinpath("engine").iterdir()
+        if p.name.endswith(".sql")
+    }
     names = [e.name for e in EXTRACTIONS]
     assert len(names) == len(set(names))
     assert set(names) == on_disk
@@ -38,7 +42,9 @@ def test_each_query_reads_what_the_registry_says():
 def test_a_query_reads_only_tables_made_before_it():
     made = {*SNAPSHOT_VIEWS, SEASON_STARTS_TABLE}
     for extraction in EXTRACTIONS:
-        assert set(extraction.reads) <= made, f"{extraction.name} reads {set(extraction.reads) - made} before they exist"
+        assert set(extraction.reads) <= made, (
+            f"{extraction.name} reads {set(extraction.reads) - made} before they exist"
+        )
         made.add(extraction.name)
 
 

@@ -8,16 +8,23 @@ from importlib.resources import files
 from fsengine.engine.extract import EXTRACTIONS, HEAD_EXTRACTIONS, HEAD_SNAPSHOT_VIEWS, SNAPSHOT_VIEWS
 from fsengine.engine.session import SEASON_STARTS_TABLE
 from fsengine.sql import query_text
-
 from tests.engine.test_extract import tables_read
 
-KNOWN = {*SNAPSHOT_VIEWS, *HEAD_SNAPSHOT_VIEWS, SEASON_STARTS_TABLE, *(e.name for e in EXTRACTIONS),
-         *(e.name for e in HEAD_EXTRACTIONS)}
+KNOWN = {
+    *SNAPSHOT_VIEWS,
+    *HEAD_SNAPSHOT_VIEWS,
+    SEASON_STARTS_TABLE,
+    *(e.name for e in EXTRACTIONS),
+    *(e.name for e in HEAD_EXTRACTIONS),
+}
 
 
 def test_every_head_query_file_is_registered_once():
-    on_disk = {p.name.removesuffix(".sql") for p in files("fsengine.queries").joinpath("engine_head").iterdir()
-               if p.name.endswith(".sql")}
+    on_disk = {
+        p.name.removesuffix(".sql")
+        for p in files("fsengine.queries").joinpath("engine_head").iterdir()
+        if p.name.endswith(".sql")
+    }
     names = [e.name for e in HEAD_EXTRACTIONS]
     assert len(names) == len(set(names))
     assert on_disk <= set(names)
@@ -37,5 +44,7 @@ def test_each_head_query_reads_what_the_list_says():
 def test_a_head_query_reads_only_tables_made_before_it():
     made = {*SNAPSHOT_VIEWS, *HEAD_SNAPSHOT_VIEWS, SEASON_STARTS_TABLE, "spine", "season_first_game"}
     for extraction in HEAD_EXTRACTIONS:
-        assert set(extraction.reads) <= made, f"{extraction.name} reads {set(extraction.reads) - made} before they exist"
+        assert set(extraction.reads) <= made, (
+            f"{extraction.name} reads {set(extraction.reads) - made} before they exist"
+        )
         made.add(extraction.name)

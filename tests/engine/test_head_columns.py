@@ -25,7 +25,6 @@ from fsengine.engine.session import open_session, query_params
 from fsengine.pipeline import default_snapshot
 from fsengine.snapshot.format import Snapshot
 from fsengine.synthetic.generate import generate
-
 from tests.engine.test_head_golden import VECTORS
 
 HEAD = load_contract("v2_54features").profile
@@ -89,10 +88,18 @@ def test_float_minutes_rules():
 
 def test_every_switch_the_other_way():
     flipped = dataclasses.replace(
-        HEAD, nan_is_absent=False, cache_miss_fallback=True, phase3_games_in_last_7_days=False,
-        recent_trend_newest_first=False, opponent_no_games_fallback=False, minutes_ppm_phase4_fallback=False,
-        minutes_ppm_missing_tag=REFERENCE.minutes_ppm_missing_tag, opponent_fallback_tag=REFERENCE.opponent_fallback_tag,
-        multi_book_bettingpros_below_std=5.0, fatigue_gate=(10.0, 90.0))
+        HEAD,
+        nan_is_absent=False,
+        cache_miss_fallback=True,
+        phase3_games_in_last_7_days=False,
+        recent_trend_newest_first=False,
+        opponent_no_games_fallback=False,
+        minutes_ppm_phase4_fallback=False,
+        minutes_ppm_missing_tag=REFERENCE.minutes_ppm_missing_tag,
+        opponent_fallback_tag=REFERENCE.opponent_fallback_tag,
+        multi_book_bettingpros_below_std=5.0,
+        fatigue_gate=(10.0, 90.0),
+    )
     fast, slow = _both(default_snapshot(), "2025-11-01", "2025-11-30", "auto", "2025-11-20", profile=flipped)
     assert_same(fast, slow)
     no_fallback = dataclasses.replace(HEAD, cache_miss_fallback=False)

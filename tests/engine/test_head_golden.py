@@ -61,7 +61,9 @@ def _stored(v) -> float:
 
 def test_keys_equal(golden):
     rows, expected = golden
-    assert set(zip(rows["player_lookup"], rows["game_date"])) == set(zip(expected["player_lookup"], expected["game_date"]))
+    assert set(zip(rows["player_lookup"], rows["game_date"])) == set(
+        zip(expected["player_lookup"], expected["game_date"])
+    )
     assert rows.height == expected.height == 1666
 
 
@@ -79,14 +81,21 @@ def _differs(i: int, want: float, have: float) -> bool:
 
 
 def test_raw_tags_equal(golden):
-    bad = [(e["player_lookup"], e["game_date"]) for e, g in _pairs(golden)
-           if json.loads(e["feature_sources"]) != {str(i): t for i, t in enumerate(g["feature_tags"])}]
+    bad = [
+        (e["player_lookup"], e["game_date"])
+        for e, g in _pairs(golden)
+        if json.loads(e["feature_sources"]) != {str(i): t for i, t in enumerate(g["feature_tags"])}
+    ]
     assert bad == []
 
 
 def test_extra_assembled_columns_equal(golden):
-    bad = [(e["player_lookup"], e["game_date"]) for e, g in _pairs(golden)
-           if (e["cache_miss_fallback_used"], e["vegas_line_source"]) != (g["cache_miss_fallback_used"], g["vegas_line_source"])]
+    bad = [
+        (e["player_lookup"], e["game_date"])
+        for e, g in _pairs(golden)
+        if (e["cache_miss_fallback_used"], e["vegas_line_source"])
+        != (g["cache_miss_fallback_used"], g["vegas_line_source"])
+    ]
     assert bad == []
 
 
@@ -138,8 +147,17 @@ def test_vegas_lines_match_where_upstream_had_no_choice(golden):
 
 
 def _frame_key(frame: pl.DataFrame) -> list:
-    return [(r["player_lookup"], r["game_date"], [_bits(_stored(v)) for v in r["feature_values"]], r["feature_tags"],
-             r["cache_miss_fallback_used"], r["vegas_line_source"]) for r in frame.sort(["game_date", "player_lookup"]).to_dicts()]
+    return [
+        (
+            r["player_lookup"],
+            r["game_date"],
+            [_bits(_stored(v)) for v in r["feature_values"]],
+            r["feature_tags"],
+            r["cache_miss_fallback_used"],
+            r["vegas_line_source"],
+        )
+        for r in frame.sort(["game_date", "player_lookup"]).to_dicts()
+    ]
 
 
 def test_batch_equals_dates_one_by_one(golden):
@@ -151,7 +169,9 @@ def test_batch_equals_dates_one_by_one(golden):
         single = compute(snapshot, day, day, mode="backfill", as_of=dt.date(2026, 1, 1), profile=profile, threads=1)
         assert single.rows.height > 0
         singles.append(single.rows)
-    batch = rows.filter(pl.col("game_date").is_in([dt.date(2025, 11, 12), dt.date(2025, 11, 16), dt.date(2025, 11, 21)]))
+    batch = rows.filter(
+        pl.col("game_date").is_in([dt.date(2025, 11, 12), dt.date(2025, 11, 16), dt.date(2025, 11, 21)])
+    )
     assert _frame_key(pl.concat(singles)) == _frame_key(batch)
 
 
@@ -170,7 +190,8 @@ def test_later_rows_never_change_an_earlier_row(golden):
     for key, table in TABLES.items():
         files = sorted(str(p) for p in (VECTORS / "world" / key).glob("*.parquet"))
         relation = con.read_parquet(files).filter(
-            duckdb.ColumnExpression(table.date_column) <= duckdb.ConstantExpression(cut))
+            duckdb.ColumnExpression(table.date_column) <= duckdb.ConstantExpression(cut)
+        )
         relation.create_view(table.short)
     register_season_starts(con, profile)
     run_query(con, "season_first_game", {})
@@ -195,7 +216,7 @@ def test_output_rows_equal_upstreams(golden):
 
     rows, expected = golden
     contract = load_contract("v2_54features")
-    produced = pl.from_arrow(output_rows(rows, dt.datetime(2026, 7, 27, 12, tzinfo=dt.timezone.utc), contract.profile))
+    produced = pl.from_arrow(output_rows(rows, dt.datetime(2026, 7, 27, 12, tzinfo=dt.UTC), contract.profile))
     produced = produced.sort("player_lookup", "game_date")
     expected = expected.sort("player_lookup", "game_date")
     assert produced.select("player_lookup", "game_date").equals(expected.select("player_lookup", "game_date"))
@@ -247,8 +268,13 @@ def test_tie_spec_differs_rows_take_the_spec_tie_break(golden):
     """The 5 rows of vectors/README.md where the §0.8 BettingPros order picks another row than
     upstream did: feature 50 is the README's "spec (our reading)" value."""
     rows, _ = golden
-    spec = {"jayenvinvin": 5.795112883571236, "kalulovinle": 0.3535533905932738, "lostenimarle": 2.1213203435596424,
-            "okanantho": 4.242640687119285, "phchshavin": 0.5}
+    spec = {
+        "jayenvinvin": 5.795112883571236,
+        "kalulovinle": 0.3535533905932738,
+        "lostenimarle": 2.1213203435596424,
+        "okanantho": 4.242640687119285,
+        "phchshavin": 0.5,
+    }
     day = rows.filter(pl.col("game_date") == dt.date(2025, 11, 12))
     for player, value in spec.items():
         (r,) = day.filter(pl.col("player_lookup") == player).to_dicts()

@@ -45,8 +45,16 @@ TIE_FEATURES = {
     "upgc_duplicates": {4, 9, 10, 15, 16, 17, 22, 23, 24, 37, 38, 39, 40, 41, 42, 47, 51, 52, 59},
     "multi_book_same_timestamp": {50},
 }
-OTHER_COLUMNS = ("universal_player_id", "game_id", "opponent_team_abbr", "is_home", "days_rest", "is_placeholder",
-                 "cache_miss_fallback_used", "vegas_line_source")
+OTHER_COLUMNS = (
+    "universal_player_id",
+    "game_id",
+    "opponent_team_abbr",
+    "is_home",
+    "days_rest",
+    "is_placeholder",
+    "cache_miss_fallback_used",
+    "vegas_line_source",
+)
 
 
 def _bits(x: float) -> bytes:
@@ -71,6 +79,7 @@ def same_value(i: int, engine, reference) -> bool:
 
 def compare(engine_rows: list[dict], reference_rows: list[dict]) -> tuple[list, list]:
     """(differences not allowed, differences allowed on tie-affected rows)."""
+
     def key(r):
         return (r["game_date"], r["player_lookup"], r["game_id"])
 
@@ -81,7 +90,9 @@ def compare(engine_rows: list[dict], reference_rows: list[dict]) -> tuple[list, 
     for e, r in zip(eng, ref):
         where = key(r)
         if e["feature_tags"] != r["tags"]:
-            failures.append((where, "tags", [(i, a, b) for i, (a, b) in enumerate(zip(e["feature_tags"], r["tags"])) if a != b]))
+            failures.append(
+                (where, "tags", [(i, a, b) for i, (a, b) in enumerate(zip(e["feature_tags"], r["tags"])) if a != b])
+            )
         for column in OTHER_COLUMNS:
             if e[column] != r[column]:
                 failures.append((where, column, e[column], r[column]))
@@ -111,12 +122,15 @@ def float64_world(int64_world: Path, folder: Path) -> Path:
         if key == PGS:
             column = data.column("minutes_played").cast(pa.float64())
             nulls = pc.is_null(column).to_pylist()
-            planted = [math.nan if (isnull and n % 2 == 0) else v
-                       for n, (v, isnull) in enumerate(zip(column.to_pylist(), nulls))]
-            data = data.set_column(data.schema.get_field_index("minutes_played"), "minutes_played",
-                                   pa.array(planted, pa.float64()))
+            planted = [
+                math.nan if (isnull and n % 2 == 0) else v
+                for n, (v, isnull) in enumerate(zip(column.to_pylist(), nulls))
+            ]
+            data = data.set_column(
+                data.schema.get_field_index("minutes_played"), "minutes_played", pa.array(planted, pa.float64())
+            )
         tables[key], bounds[key] = data, (held.start, held.end)
-    return write_snapshot(folder, tables, bounds, snapshot_time=dt.datetime(2025, 12, 1, tzinfo=dt.timezone.utc))
+    return write_snapshot(folder, tables, bounds, snapshot_time=dt.datetime(2025, 12, 1, tzinfo=dt.UTC))
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +164,9 @@ def test_engine_equals_the_reference(worlds, world, mode, as_of):
     # the comparison can fail: one changed bit of a value is caught
     changed = dict(engine[0], feature_values=list(engine[0]["feature_values"]))
     first = next(i for i, v in enumerate(changed["feature_values"]) if i not in (50, 58) and not _absent(v))
-    changed["feature_values"][first] = struct.unpack("<d", struct.pack("<q", struct.unpack("<q", _bits(changed["feature_values"][first]))[0] ^ 1))[0]
+    changed["feature_values"][first] = struct.unpack(
+        "<d", struct.pack("<q", struct.unpack("<q", _bits(changed["feature_values"][first]))[0] ^ 1)
+    )[0]
     assert compare([changed, *engine[1:]], reference)[0]
 
 
@@ -187,9 +203,18 @@ def _batch(mode: str) -> list[dict]:
 
 
 def _row_key(r: dict) -> tuple:
-    return (r["game_date"], r["player_lookup"], r["game_id"], [_bits(_stored(v)) for v in r["feature_values"]],
-            [_absent(v) for v in r["feature_values"]], r["feature_tags"], r["cache_miss_fallback_used"],
-            r["vegas_line_source"], r["historical_completeness"], r["is_placeholder"])
+    return (
+        r["game_date"],
+        r["player_lookup"],
+        r["game_id"],
+        [_bits(_stored(v)) for v in r["feature_values"]],
+        [_absent(v) for v in r["feature_values"]],
+        r["feature_tags"],
+        r["cache_miss_fallback_used"],
+        r["vegas_line_source"],
+        r["historical_completeness"],
+        r["is_placeholder"],
+    )
 
 
 def _keys(rows: list[dict]) -> list[tuple]:
@@ -231,7 +256,8 @@ def test_later_rows_never_change_an_earlier_row_on_the_fixture(data, mode):
         for key, held in snapshot.tables.items():
             table = TABLES[key]
             relation = con.read_parquet([str(f) for f in held.files]).filter(
-                duckdb.ColumnExpression(table.date_column) <= duckdb.ConstantExpression(cut))
+                duckdb.ColumnExpression(table.date_column) <= duckdb.ConstantExpression(cut)
+            )
             relation.create_view(table.short)
         register_season_starts(con, profile)
         run_query(con, "season_first_game", {})

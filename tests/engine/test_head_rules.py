@@ -11,7 +11,6 @@ import statistics
 from decimal import Decimal
 from fractions import Fraction
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -79,9 +78,18 @@ def test_float_sum_is_left_to_right():
 
 
 def _list_row(day, points, minutes, dnp=False, fg=None, paint=None, mid=None, three=None, team="BOS"):
-    return dict(list_date=D(day), points=points, minutes_e9=None if minutes is None else int(minutes * 10**9),
-                minutes_float=None if minutes is None else float(minutes), is_dnp=dnp, fg_attempts=fg,
-                paint_attempts=paint, mid_range_attempts=mid, three_pt_attempts=three, team_abbr=team)
+    return dict(
+        list_date=D(day),
+        points=points,
+        minutes_e9=None if minutes is None else int(minutes * 10**9),
+        minutes_float=None if minutes is None else float(minutes),
+        is_dnp=dnp,
+        fg_attempts=fg,
+        paint_attempts=paint,
+        mid_range_attempts=mid,
+        three_pt_attempts=three,
+        team_abbr=team,
+    )
 
 
 EXAMPLE_71 = [
@@ -98,8 +106,10 @@ PACES = [98.5, 101.0, 99.5, None, 100.0, 97.5, 102.5, 99.0, 100.5, 98.0]
 
 
 def test_cache_miss_fallback_worked_example_71():
-    team_rows = [dict(slot=i, pace_e9=None if p is None else int(Decimal(str(p)) * 10**9), offensive_rating_e9=None)
-                 for i, p in enumerate(PACES)]
+    team_rows = [
+        dict(slot=i, pace_e9=None if p is None else int(Decimal(str(p)) * 10**9), offensive_rating_e9=None)
+        for i, p in enumerate(PACES)
+    ]
     emitted, c = ah.cache_miss_values(EXAMPLE_71, D("2026-03-10"), "NUMERIC", 19.3, lambda team: team_rows, "BOS")
     assert emitted
     assert c["points_avg_last_5"] == 21.4
@@ -139,15 +149,26 @@ def test_cache_miss_games_window_is_eight_days_and_one_game_std_is_zero():
 
 
 def _r_rows(days, points, usage, team="BOS"):
-    return [dict(points=p, usage_e9=None if u is None else int(Decimal(str(u)) * 10**9), team_abbr=team,
-                 row_date=D(d)) for d, p, u in zip(days, points, usage)]
+    return [
+        dict(points=p, usage_e9=None if u is None else int(Decimal(str(u)) * 10**9), team_abbr=team, row_date=D(d))
+        for d, p, u in zip(days, points, usage)
+    ]
 
 
 def test_rolling_stats_worked_example_73():
-    days = ["2026-01-10", "2026-01-12", "2026-01-14", "2026-01-16", "2026-02-02", "2026-02-04", "2026-02-06",
-            "2026-02-08"]
-    r = ah.rolling_values(_r_rows(days, [12, 25, 18, 30, 22, 9, 27, 15],
-                                  [22.10, None, 25.40, 19.85, 27.30, 24.05, None, 26.75]))
+    days = [
+        "2026-01-10",
+        "2026-01-12",
+        "2026-01-14",
+        "2026-01-16",
+        "2026-02-02",
+        "2026-02-04",
+        "2026-02-06",
+        "2026-02-08",
+    ]
+    r = ah.rolling_values(
+        _r_rows(days, [12, 25, 18, 30, 22, 9, 27, 15], [22.10, None, 25.40, 19.85, 27.30, 24.05, None, 26.75])
+    )
     assert r["l3"] == 17.0
     assert r["slope"] == -1.1785714285714286
     assert r["dev"] == -0.3677187969976372
@@ -195,16 +216,20 @@ def test_line_delta_worked_example_76_and_window_bounds():
     lines += [dict(player_lookup="p", line_date=D("2026-02-20"), points_line=10.0)]
     assert ah.line_deltas(lines, [("p", D("2026-03-10"))], 14) == {("p", D("2026-03-10")): 1.5}
     # d' must lie in [D - 14, D - 1]: 02-24 counts for 03-10, 02-23 does not
-    edge = [dict(player_lookup="p", line_date=D("2026-03-10"), points_line=25.0),
-            dict(player_lookup="p", line_date=D("2026-02-24"), points_line=20.0)]
+    edge = [
+        dict(player_lookup="p", line_date=D("2026-03-10"), points_line=25.0),
+        dict(player_lookup="p", line_date=D("2026-02-24"), points_line=20.0),
+    ]
     assert ah.line_deltas(edge, [("p", D("2026-03-10"))], 14) == {("p", D("2026-03-10")): 5.0}
     edge[1]["line_date"] = D("2026-02-23")
     assert ah.line_deltas(edge, [("p", D("2026-03-10"))], 14) == {}
 
 
 def _h(points_lines):
-    return [dict(games_ago=i + 1, points=p, line_e9=int(Decimal(str(line)) * 10**9))
-            for i, (p, line) in enumerate(points_lines)]
+    return [
+        dict(games_ago=i + 1, points=p, line_e9=int(Decimal(str(line)) * 10**9))
+        for i, (p, line) in enumerate(points_lines)
+    ]
 
 
 def test_line_history_worked_example_77():
@@ -216,8 +241,10 @@ def test_line_history_worked_example_77():
 
 def test_opportunity_worked_example_78():
     minutes = [34.0, 30.0, 36.0, 28.0, 31.0, 25.0, 33.0, 29.0, 27.0, 35.0]
-    rows = [dict(slot=i, team_abbr="NYK" if i < 3 else "BKN", minutes_e9=int(m * 10**9), minutes_float=m)
-            for i, m in enumerate(minutes)]
+    rows = [
+        dict(slot=i, team_abbr="NYK" if i < 3 else "BKN", minutes_e9=int(m * 10**9), minutes_float=m)
+        for i, m in enumerate(minutes)
+    ]
     assert ah.opportunity_values(rows, lambda team: 4 / 10 if team == "NYK" else None, "NUMERIC") == (0.4, 3.06)
     assert ah.opportunity_values(rows, lambda team: None, "NUMERIC") == (0.2, 3.06)
     assert ah.opportunity_values(rows[:2], lambda team: 0.5, "NUMERIC") == (None, None)
@@ -227,8 +254,15 @@ def test_opportunity_worked_example_78():
 
 
 def test_s1_history_filter_is_sixty_days_any_row():
-    rows = {"pgs": [pgs("in60", "2025-10-11", is_dnp=True, points=None, minutes=None), pgs("in60", DAY),
-                    pgs("out61", "2025-10-10"), pgs("out61", DAY), pgs("none", DAY)]}
+    rows = {
+        "pgs": [
+            pgs("in60", "2025-10-11", is_dnp=True, points=None, minutes=None),
+            pgs("in60", DAY),
+            pgs("out61", "2025-10-10"),
+            pgs("out61", DAY),
+            pgs("none", DAY),
+        ]
+    }
     frame = run(rows, DAY)
     assert sorted(frame["player_lookup"]) == ["in60"]
 
@@ -236,25 +270,41 @@ def test_s1_history_filter_is_sixty_days_any_row():
 def test_s2_production_filter():
     day = DAY
     hist = [pgs(p, "2025-12-01") for p in ("ok", "low", "prop", "OUT", "out", "notready", "nullready")]
-    ctx = [upgc("ok", day, avg_minutes_per_game_last_7=20, is_production_ready=True),
-           upgc("low", day, avg_minutes_per_game_last_7=14.9, is_production_ready=True),
-           upgc("prop", day, avg_minutes_per_game_last_7=None, has_prop_line=True),
-           upgc("OUT", day, avg_minutes_per_game_last_7=20, is_production_ready=True, player_status="OUT"),
-           upgc("out", day, avg_minutes_per_game_last_7=20, is_production_ready=True, player_status="out"),
-           upgc("notready", day, avg_minutes_per_game_last_7=20, is_production_ready=False),
-           upgc("nullready", day, avg_minutes_per_game_last_7=20, is_production_ready=None)]
+    ctx = [
+        upgc("ok", day, avg_minutes_per_game_last_7=20, is_production_ready=True),
+        upgc("low", day, avg_minutes_per_game_last_7=14.9, is_production_ready=True),
+        upgc("prop", day, avg_minutes_per_game_last_7=None, has_prop_line=True),
+        upgc("OUT", day, avg_minutes_per_game_last_7=20, is_production_ready=True, player_status="OUT"),
+        upgc("out", day, avg_minutes_per_game_last_7=20, is_production_ready=True, player_status="out"),
+        upgc("notready", day, avg_minutes_per_game_last_7=20, is_production_ready=False),
+        upgc("nullready", day, avg_minutes_per_game_last_7=20, is_production_ready=None),
+    ]
     frame = run({"pgs": hist, "upgc": ctx}, day, production_from=day)
     assert sorted(frame["player_lookup"]) == ["ok", "out", "prop"]
 
 
 def test_phase4_is_exact_date_and_a_miss_uses_the_fallback():
-    rows = {"pgs": [pgs("p", "2025-12-08", points=20, minutes=30), pgs("p", "2025-12-06", points=10, minutes=20),
-                    pgs("p", DAY)],
-            "daily_cache": [dict(player_lookup="p", cache_date=D("2025-12-09"), points_avg_last_5=99,
-                                 points_avg_last_10=99, points_avg_season=99, points_std_last_10=9,
-                                 games_in_last_7_days=9, minutes_avg_last_10=40)],
-            "composite": [dict(player_lookup="p", game_date=D("2025-12-09"), fatigue_score=80)],
-            "upgc": [upgc("p", DAY, games_in_last_7_days=5)]}
+    rows = {
+        "pgs": [
+            pgs("p", "2025-12-08", points=20, minutes=30),
+            pgs("p", "2025-12-06", points=10, minutes=20),
+            pgs("p", DAY),
+        ],
+        "daily_cache": [
+            dict(
+                player_lookup="p",
+                cache_date=D("2025-12-09"),
+                points_avg_last_5=99,
+                points_avg_last_10=99,
+                points_avg_season=99,
+                points_std_last_10=9,
+                games_in_last_7_days=9,
+                minutes_avg_last_10=40,
+            )
+        ],
+        "composite": [dict(player_lookup="p", game_date=D("2025-12-09"), fatigue_score=80)],
+        "upgc": [upgc("p", DAY, games_in_last_7_days=5)],
+    }
     r = row_of(run(rows, DAY), "p", DAY)
     assert values(r)[:4] == [15.0, 15.0, 15.0, math.sqrt(50)]  # C: (20+10)/2; season = Q7 15.0; stdev(20, 10)
     assert tags(r)[:5] == ["phase4"] * 5 and values(r)[4] == 2.0  # C's 8-day count wins over UPGC's 5
@@ -263,9 +313,11 @@ def test_phase4_is_exact_date_and_a_miss_uses_the_fallback():
 
 
 def test_cache_hit_feature_4_from_upgc_and_nan_season_falls_through():
-    rows = {"pgs": [pgs("p", "2025-12-08", points=None, minutes=30), pgs("p", DAY)],
-            "daily_cache": [dict(player_lookup="p", cache_date=D(DAY), points_avg_last_5=12)],
-            "upgc": [upgc("p", DAY, games_in_last_7_days=3)]}
+    rows = {
+        "pgs": [pgs("p", "2025-12-08", points=None, minutes=30), pgs("p", DAY)],
+        "daily_cache": [dict(player_lookup="p", cache_date=D(DAY), points_avg_last_5=12)],
+        "upgc": [upgc("p", DAY, games_in_last_7_days=3)],
+    }
     r = row_of(run(rows, DAY), "p", DAY)
     assert (values(r)[4], tags(r)[4]) == (3.0, "phase3")
     # Q7 season average is NaN (N1: no non-NULL point) -> absent -> default 10.0
@@ -275,10 +327,15 @@ def test_cache_hit_feature_4_from_upgc_and_nan_season_falls_through():
 
 
 def test_exception_path_drops_the_row_only_on_a_cache_miss():
-    hist = [pgs("p", "2025-12-08", minutes=None, is_dnp=False), pgs("q", "2025-12-08", minutes=None, is_dnp=True),
-            pgs("h", "2025-12-08", minutes=None, is_dnp=None)]
-    rows = {"pgs": hist + [pgs(p, DAY) for p in "pqh"],
-            "daily_cache": [dict(player_lookup="h", cache_date=D(DAY), points_avg_last_5=12)]}
+    hist = [
+        pgs("p", "2025-12-08", minutes=None, is_dnp=False),
+        pgs("q", "2025-12-08", minutes=None, is_dnp=True),
+        pgs("h", "2025-12-08", minutes=None, is_dnp=None),
+    ]
+    rows = {
+        "pgs": hist + [pgs(p, DAY) for p in "pqh"],
+        "daily_cache": [dict(player_lookup="h", cache_date=D(DAY), points_avg_last_5=12)],
+    }
     assert sorted(run(rows, DAY)["player_lookup"]) == ["h", "q"]
 
 
@@ -294,10 +351,23 @@ def test_recent_trend_newest_two_against_next_three():
 
 
 def test_zone_rates_from_the_fallback_are_divided_by_100():
-    rows = {"pgs": [pgs("p", "2025-12-08", fg_attempts=10, paint_attempts=4, mid_range_attempts=2,
-                        three_pt_attempts=4), pgs("p", DAY), pgs("z", "2025-12-08"), pgs("z", DAY)],
-            "shot_zone": [dict(player_lookup="z", analysis_date=D(DAY), paint_rate_last_10=40,
-                               mid_range_rate_last_10=22, three_pt_rate_last_10=38)]}
+    rows = {
+        "pgs": [
+            pgs("p", "2025-12-08", fg_attempts=10, paint_attempts=4, mid_range_attempts=2, three_pt_attempts=4),
+            pgs("p", DAY),
+            pgs("z", "2025-12-08"),
+            pgs("z", DAY),
+        ],
+        "shot_zone": [
+            dict(
+                player_lookup="z",
+                analysis_date=D(DAY),
+                paint_rate_last_10=40,
+                mid_range_rate_last_10=22,
+                three_pt_rate_last_10=38,
+            )
+        ],
+    }
     frame = run(rows, DAY)
     p, z = row_of(frame, "p", DAY), row_of(frame, "z", DAY)
     assert values(p)[18:21] == [0.004, 0.002, 0.004] and tags(p)[18:21] == ["phase4"] * 3
@@ -312,17 +382,53 @@ def test_minutes_and_ppm_fall_to_the_fallback_without_a_q11_row():
 
 
 def test_vegas_pre_tip_lines_and_their_source():
-    t = dt.datetime(2025, 12, 10, 20, tzinfo=dt.timezone.utc)
-    odds = [dict(player_lookup="a", game_date=D(DAY), bookmaker="fanduel", points_line=20.5, snapshot_timestamp=t,
-                 minutes_before_tipoff=30),
-            dict(player_lookup="a", game_date=D(DAY), bookmaker="fanduel", points_line=22.5,
-                 snapshot_timestamp=t + dt.timedelta(hours=1), minutes_before_tipoff=-30),
-            dict(player_lookup="b", game_date=D(DAY), bookmaker="fanduel", points_line=18.5, snapshot_timestamp=t,
-                 minutes_before_tipoff=None)]
-    bp = [dict(player_lookup="a", game_date=D(DAY), market_type="points", points_line=21.0, opening_line=20.0,
-               created_at=t, bookmaker="BetMGM"),
-          dict(player_lookup="b", game_date=D(DAY), market_type="points", points_line=19.0, opening_line=19.5,
-               created_at=t, bookmaker="BetMGM")]
+    t = dt.datetime(2025, 12, 10, 20, tzinfo=dt.UTC)
+    odds = [
+        dict(
+            player_lookup="a",
+            game_date=D(DAY),
+            bookmaker="fanduel",
+            points_line=20.5,
+            snapshot_timestamp=t,
+            minutes_before_tipoff=30,
+        ),
+        dict(
+            player_lookup="a",
+            game_date=D(DAY),
+            bookmaker="fanduel",
+            points_line=22.5,
+            snapshot_timestamp=t + dt.timedelta(hours=1),
+            minutes_before_tipoff=-30,
+        ),
+        dict(
+            player_lookup="b",
+            game_date=D(DAY),
+            bookmaker="fanduel",
+            points_line=18.5,
+            snapshot_timestamp=t,
+            minutes_before_tipoff=None,
+        ),
+    ]
+    bp = [
+        dict(
+            player_lookup="a",
+            game_date=D(DAY),
+            market_type="points",
+            points_line=21.0,
+            opening_line=20.0,
+            created_at=t,
+            bookmaker="BetMGM",
+        ),
+        dict(
+            player_lookup="b",
+            game_date=D(DAY),
+            market_type="points",
+            points_line=19.0,
+            opening_line=19.5,
+            created_at=t,
+            bookmaker="BetMGM",
+        ),
+    ]
     hist = [pgs(p, "2025-12-08") for p in "abc"] + [pgs(p, DAY) for p in "abc"]
     frame = run({"pgs": hist, "odds_api": odds, "bettingpros": bp}, DAY)
     a, b, c = (row_of(frame, p, DAY) for p in "abc")
@@ -343,16 +449,21 @@ def test_teammate_usage_worked_example_74():
     hist.append(pgs("p1", D(day) - dt.timedelta(days=31), usage_rate=90, minutes=20))  # outside 30 days
     hist.append(pgs("p2", D(day) - dt.timedelta(days=3), usage_rate=90, minutes=10))  # minutes not > 10
     team = [pgs(p, "2025-12-08") for p in ("mate", "other")]
-    report = [dict(report_date=D(day), player_lookup="p1", team="BOS", injury_status="Out", report_hour=10),
-              dict(report_date=D(day), player_lookup="p1", team="BOS", injury_status="Available", report_hour=17),
-              dict(report_date=D(day), player_lookup="p2", team="BOS", injury_status="Doubtful", report_hour=10),
-              dict(report_date=D(day), player_lookup="p3", team="BOS", injury_status="Questionable", report_hour=10),
-              dict(report_date=D(day), player_lookup=None, team="BOS", injury_status="Out", report_hour=10),
-              dict(report_date=D("2025-12-09"), player_lookup="p3", team="BOS", injury_status="Out", report_hour=10)]
+    report = [
+        dict(report_date=D(day), player_lookup="p1", team="BOS", injury_status="Out", report_hour=10),
+        dict(report_date=D(day), player_lookup="p1", team="BOS", injury_status="Available", report_hour=17),
+        dict(report_date=D(day), player_lookup="p2", team="BOS", injury_status="Doubtful", report_hour=10),
+        dict(report_date=D(day), player_lookup="p3", team="BOS", injury_status="Questionable", report_hour=10),
+        dict(report_date=D(day), player_lookup=None, team="BOS", injury_status="Out", report_hour=10),
+        dict(report_date=D("2025-12-09"), player_lookup="p3", team="BOS", injury_status="Out", report_hour=10),
+    ]
     ctx = [upgc(p, day) for p in ("p1", "p2", "p3", "mate")] + [upgc("other", day, team="NYK", opponent="BOS")]
     spine = [pgs(p, day) for p in ("p1", "p2", "p3", "mate")] + [pgs("other", day, team="NYK", opponent="BOS")]
     frame = run({"pgs": hist + team + spine, "upgc": ctx, "injury_report": report}, day)
-    assert (values(row_of(frame, "mate", day))[47], tags(row_of(frame, "mate", day))[47]) == (44.453333333, "calculated")
+    assert (values(row_of(frame, "mate", day))[47], tags(row_of(frame, "mate", day))[47]) == (
+        44.453333333,
+        "calculated",
+    )
     assert (values(row_of(frame, "p3", day))[47]) == 44.453333333  # questionable is not injured
     for p in ("p1", "p2", "other"):
         r = row_of(frame, p, day)
@@ -379,9 +490,13 @@ def test_line_history_and_opportunity_in_a_world():
 
 
 def test_in_row_features_42_53_59():
-    rows = {"pgs": [pgs(p, "2025-12-08") for p in ("h", "a")] + [pgs(p, DAY) for p in ("h", "a")],
-            "upgc": [upgc("h", DAY, game_total=224.5, game_spread=-6.5, home_game=True),
-                     upgc("a", DAY, game_total=224.5, game_spread=-6.5, home_game=None)]}
+    rows = {
+        "pgs": [pgs(p, "2025-12-08") for p in ("h", "a")] + [pgs(p, DAY) for p in ("h", "a")],
+        "upgc": [
+            upgc("h", DAY, game_total=224.5, game_spread=-6.5, home_game=True),
+            upgc("a", DAY, game_total=224.5, game_spread=-6.5, home_game=None),
+        ],
+    }
     frame = run(rows, DAY)
     h, a = row_of(frame, "h", DAY), row_of(frame, "a", DAY)
     assert (values(h)[42], values(a)[42]) == (115.5, 109.0)
@@ -392,8 +507,10 @@ def test_in_row_features_42_53_59():
 
 def test_production_early_season_placeholders_are_s2_filtered_and_empty():
     day = "2025-10-25"  # season 2025 starts 2025-10-21: early season
-    ctx = [upgc("ok", day, avg_minutes_per_game_last_7=20, is_production_ready=True),
-           upgc("low", day, avg_minutes_per_game_last_7=3, is_production_ready=True)]
+    ctx = [
+        upgc("ok", day, avg_minutes_per_game_last_7=20, is_production_ready=True),
+        upgc("low", day, avg_minutes_per_game_last_7=3, is_production_ready=True),
+    ]
     frame = run({"upgc": ctx}, day, production_from=day)
     assert frame["player_lookup"].to_list() == ["ok"]  # no PGS history needed (S1 exempt)
     r = row_of(frame, "ok", day)
@@ -402,17 +519,25 @@ def test_production_early_season_placeholders_are_s2_filtered_and_empty():
 
 
 def _odds(player, day, book, line, minute, tipoff):
-    t = dt.datetime.combine(D(day), dt.time(12), tzinfo=dt.timezone.utc) + dt.timedelta(minutes=minute)
-    return dict(player_lookup=player, game_date=D(day), bookmaker=book, points_line=line, snapshot_timestamp=t,
-                minutes_before_tipoff=tipoff)
+    t = dt.datetime.combine(D(day), dt.time(12), tzinfo=dt.UTC) + dt.timedelta(minutes=minute)
+    return dict(
+        player_lookup=player,
+        game_date=D(day),
+        bookmaker=book,
+        points_line=line,
+        snapshot_timestamp=t,
+        minutes_before_tipoff=tipoff,
+    )
 
 
 def test_multi_book_and_line_delta_sql_filters():
     prev = "2025-12-05"
     odds = [
         # D: a's latest pre-tip lines per book: dk 24.5 (its in-game 30.5 and NULL-tipoff 40.5 excluded), fd 25.5
-        _odds("a", DAY, "draftkings", 20.5, 0, 100), _odds("a", DAY, "draftkings", 24.5, 10, 90),
-        _odds("a", DAY, "draftkings", 30.5, 20, -10), _odds("a", DAY, "draftkings", 40.5, 30, None),
+        _odds("a", DAY, "draftkings", 20.5, 0, 100),
+        _odds("a", DAY, "draftkings", 24.5, 10, 90),
+        _odds("a", DAY, "draftkings", 30.5, 20, -10),
+        _odds("a", DAY, "draftkings", 40.5, 30, None),
         _odds("a", DAY, "fanduel", 25.5, 0, 100),
         # bovada: in L's consensus, not in M
         _odds("a", DAY, "bovada", 27.5, 0, 100),
@@ -426,23 +551,42 @@ def test_multi_book_and_line_delta_sql_filters():
 
 
 def test_multi_book_bettingpros_fallback_sql_filters():
-    t = dt.datetime(2025, 12, 10, 12, tzinfo=dt.timezone.utc)
+    t = dt.datetime(2025, 12, 10, 12, tzinfo=dt.UTC)
 
     def bp(book, line, minute=0, market="points"):
-        return dict(player_lookup="b", game_date=D(DAY), market_type=market, points_line=line, opening_line=None,
-                    created_at=t + dt.timedelta(minutes=minute), bookmaker=book)
+        return dict(
+            player_lookup="b",
+            game_date=D(DAY),
+            market_type=market,
+            points_line=line,
+            opening_line=None,
+            created_at=t + dt.timedelta(minutes=minute),
+            bookmaker=book,
+        )
 
-    lines = [bp("BetMGM", 18.0), bp("BetMGM", 18.5, 5), bp("BettingPros Consensus", 19.0), bp("PrizePicks", 30.0),
-             bp("Underdog", 31.0), bp(None, 32.0), bp("Caesars", 40.0, market="assists")]
+    lines = [
+        bp("BetMGM", 18.0),
+        bp("BetMGM", 18.5, 5),
+        bp("BettingPros Consensus", 19.0),
+        bp("PrizePicks", 30.0),
+        bp("Underdog", 31.0),
+        bp(None, 32.0),
+        bp("Caesars", 40.0, market="assists"),
+    ]
     hist = [pgs("b", "2025-12-01"), pgs("b", DAY)]
     r = row_of(run({"pgs": hist, "bettingpros": lines}, DAY), "b", DAY)
     assert (values(r)[50], tags(r)[50]) == (statistics.stdev([18.5, 19.0]), "bettingpros")
 
 
 def test_rolling_rows_skip_null_points_and_zero_minutes_and_order_by_game_id():
-    rows = [pgs("p", "2025-12-01", points=10, game_id="20251201_B"), pgs("p", "2025-12-01", points=30, game_id="20251201_A"),
-            pgs("p", "2025-12-03", points=None), pgs("p", "2025-12-05", points=7, minutes=0),
-            pgs("p", "2025-10-10", points=99), pgs("p", DAY)]
+    rows = [
+        pgs("p", "2025-12-01", points=10, game_id="20251201_B"),
+        pgs("p", "2025-12-01", points=30, game_id="20251201_A"),
+        pgs("p", "2025-12-03", points=None),
+        pgs("p", "2025-12-05", points=7, minutes=0),
+        pgs("p", "2025-10-10", points=99),
+        pgs("p", DAY),
+    ]
     r = row_of(run({"pgs": rows}, DAY), "p", DAY)
     # R rows oldest first: 30 (game A), 10 (game B); the 10-10 row is 61 days back
     assert values(r)[43] == 20.0

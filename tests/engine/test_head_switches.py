@@ -18,11 +18,24 @@ from fsengine.pipeline import default_snapshot
 from fsengine.snapshot.format import Snapshot
 
 SWITCHES = (
-    "spine_history_filter_days", "production_spine_filter", "phase4_exact_date_only", "composite_zero_forcing",
-    "nan_is_absent", "cache_miss_fallback", "phase3_games_in_last_7_days", "odds_pre_tipoff_only",
-    "recent_trend_newest_first", "opponent_fallback_tag", "opponent_no_games_fallback",
-    "minutes_ppm_phase4_fallback", "minutes_ppm_missing_tag", "emit_fallback_reasons",
-    "daily_cache_fallback_days", "composite_fallback_days", "shot_zone_fallback_days", "team_defense_fallback_days",
+    "spine_history_filter_days",
+    "production_spine_filter",
+    "phase4_exact_date_only",
+    "composite_zero_forcing",
+    "nan_is_absent",
+    "cache_miss_fallback",
+    "phase3_games_in_last_7_days",
+    "odds_pre_tipoff_only",
+    "recent_trend_newest_first",
+    "opponent_fallback_tag",
+    "opponent_no_games_fallback",
+    "minutes_ppm_phase4_fallback",
+    "minutes_ppm_missing_tag",
+    "emit_fallback_reasons",
+    "daily_cache_fallback_days",
+    "composite_fallback_days",
+    "shot_zone_fallback_days",
+    "team_defense_fallback_days",
 )
 
 
@@ -47,10 +60,13 @@ def test_head_with_reference_switches_reproduces_v2_37_features(mode):
         if w["is_placeholder"]:
             same = g["feature_values"] is None and g["feature_tags"] is None
         else:
-            same = ([_bits(v) for v in w["feature_values"]] == [_bits(v) for v in g["feature_values"][:37]]
-                    and w["feature_tags"] == g["feature_tags"][:37])
+            same = [_bits(v) for v in w["feature_values"]] == [_bits(v) for v in g["feature_values"][:37]] and w[
+                "feature_tags"
+            ] == g["feature_tags"][:37]
         same = same and (w["composite_fallback"], w["historical_completeness"]) == (
-            g["composite_fallback"], g["historical_completeness"])
+            g["composite_fallback"],
+            g["historical_completeness"],
+        )
         if not same:
             differing.append((w["player_lookup"], w["game_date"]))
     assert differing == []
@@ -64,7 +80,10 @@ def test_the_head_switches_change_features_0_36():
     got = compute(snapshot, day, day, mode="backfill", as_of=dt.date(2026, 1, 1), profile=head, threads=2).rows
     want = compute(snapshot, day, day, mode="backfill", as_of=dt.date(2026, 1, 1), profile=REFERENCE, threads=2).rows
     want_rows = {(r["player_lookup"], r["game_date"]): r for r in want.to_dicts()}
-    changed = sum(1 for g in got.to_dicts()
-                  if g["feature_tags"][:37] != want_rows[(g["player_lookup"], g["game_date"])]["feature_tags"]
-                  or g["feature_values"][:37] != want_rows[(g["player_lookup"], g["game_date"])]["feature_values"])
+    changed = sum(
+        1
+        for g in got.to_dicts()
+        if g["feature_tags"][:37] != want_rows[(g["player_lookup"], g["game_date"])]["feature_tags"]
+        or g["feature_values"][:37] != want_rows[(g["player_lookup"], g["game_date"])]["feature_values"]
+    )
     assert changed > 0

@@ -16,20 +16,22 @@ from fractions import Fraction
 import duckdb
 import polars as pl
 import pyarrow as pa
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from fsengine.engine.history import OUTPUT_SCHEMA, player_history
 from fsengine.contracts.profile import REFERENCE, season_of
-from fsengine.snapshot.sources import BY_SHORT
-
 from fsengine.engine.extract import run_query
-
+from fsengine.engine.history import OUTPUT_SCHEMA, player_history
+from fsengine.snapshot.sources import BY_SHORT
 
 WINDOWS = {
     name: getattr(REFERENCE, name)
     for name in (
-        "last10_window_days", "last10_size", "total_games_window_days",
-        "opponent_window_years", "minutes_ppm_window_days",
+        "last10_window_days",
+        "last10_size",
+        "total_games_window_days",
+        "opponent_window_years",
+        "minutes_ppm_window_days",
     )
 }
 PGS = BY_SHORT["pgs"]
@@ -41,10 +43,17 @@ D = dt.date(2026, 1, 20)
 
 def pgs(player, day, points=10, minutes=30, ft=2, dnp=False, opponent="OPP", game_id=None, **extra):
     row = dict(
-        player_lookup=player, universal_player_id=f"{player}_001",
-        game_id=game_id or f"{day:%Y%m%d}_{opponent}_TEA", game_date=day, team_abbr="TEA",
-        opponent_team_abbr=opponent, season_year=season_of(day),
-        points=points, minutes_played=minutes, ft_makes=ft, is_dnp=dnp,
+        player_lookup=player,
+        universal_player_id=f"{player}_001",
+        game_id=game_id or f"{day:%Y%m%d}_{opponent}_TEA",
+        game_date=day,
+        team_abbr="TEA",
+        opponent_team_abbr=opponent,
+        season_year=season_of(day),
+        points=points,
+        minutes_played=minutes,
+        ft_makes=ft,
+        is_dnp=dnp,
     )
     row.update(extra)
     return row
@@ -183,8 +192,7 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
     p = [r["points"] or 0 for r in listed]
 
     played = [
-        r["points"] for r in listed
-        if r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0)
+        r["points"] for r in listed if r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0)
     ]
     l5 = sum(played[:5]) / 5 if len(played) >= 5 else None
     l10 = sum(played[:10]) / len(played[:10]) if played else None
@@ -234,9 +242,13 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
     if season_rows:
         known_points = [r["points"] for r in season_rows if r["points"] is not None]
         season_points = sum(known_points) / len(known_points) if known_points else math.nan
-        known_minutes = [_exact(r["minutes_played"], minutes_type) for r in season_rows if r["minutes_played"] is not None]
+        known_minutes = [
+            _exact(r["minutes_played"], minutes_type) for r in season_rows if r["minutes_played"] is not None
+        ]
         if minutes_type == "NUMERIC":
-            season_minutes = float(_round9_half_away(sum(known_minutes) / len(known_minutes))) if known_minutes else None
+            season_minutes = (
+                float(_round9_half_away(sum(known_minutes) / len(known_minutes))) if known_minutes else None
+            )
         elif minutes_type == "INT64":  # AVG over INT64: exact integer sum / count
             season_minutes = float(sum(known_minutes) / len(known_minutes)) if known_minutes else math.nan
         else:
@@ -254,8 +266,13 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
     # Q11
     since = day - dt.timedelta(days=windows["minutes_ppm_window_days"])
     recent = sorted(
-        (r for r in mine
-         if r["game_date"] >= since and r["minutes_played"] is not None and _exact(r["minutes_played"], minutes_type) > 0),
+        (
+            r
+            for r in mine
+            if r["game_date"] >= since
+            and r["minutes_played"] is not None
+            and _exact(r["minutes_played"], minutes_type) > 0
+        ),
         key=_sum_order_key,
     )
     minutes_30 = ppm_30 = None
@@ -264,7 +281,10 @@ def reference_row(pgs_rows, s, minutes_type="NUMERIC", windows=WINDOWS):
         with_points = [r for r in recent if r["points"] is not None]
         if minutes_type == "NUMERIC":
             minutes_30 = float(_round9_half_away(sum(minutes) / len(minutes)))
-            ratios = [_round9_half_away(Fraction(r["points"]) / _exact(r["minutes_played"], minutes_type)) for r in with_points]
+            ratios = [
+                _round9_half_away(Fraction(r["points"]) / _exact(r["minutes_played"], minutes_type))
+                for r in with_points
+            ]
             ppm_30 = float(_round9_half_away(sum(ratios) / len(ratios))) if ratios else None
         else:
             # INT64: exact integer sum / count; FLOAT64: running sum in order, one division
@@ -326,8 +346,14 @@ WORKED_DNP = [False, False, True, False, False, False, False, False, False, Fals
 
 def worked_example_rows():
     rows = [
-        pgs("p", days_before(2 * (i + 1)), points=WORKED_POINTS[i], minutes=WORKED_MINUTES[i],
-            ft=WORKED_FT[i], dnp=WORKED_DNP[i])
+        pgs(
+            "p",
+            days_before(2 * (i + 1)),
+            points=WORKED_POINTS[i],
+            minutes=WORKED_MINUTES[i],
+            ft=WORKED_FT[i],
+            dnp=WORKED_DNP[i],
+        )
         for i in range(10)
     ]
     # 47 older games within the year bring total_games to 57 (outside the 60-day list window)
@@ -589,8 +615,13 @@ def test_player_without_history():
     assert got["contributing_game_dates"] == []
     assert (got["recent_trend"], got["pct_free_throw"], got["dnp_rate"], got["pts_slope_10g"]) == (0.0, 0.15, 0.0, 0.0)
     for column in (
-        "p3_points_avg_last_5", "p3_points_avg_last_10", "minutes_list_mean", "season_points_avg",
-        "season_minutes_avg", "minutes_avg_30d", "ppm_avg_30d",
+        "p3_points_avg_last_5",
+        "p3_points_avg_last_10",
+        "minutes_list_mean",
+        "season_points_avg",
+        "season_minutes_avg",
+        "minutes_avg_30d",
+        "ppm_avg_30d",
     ):
         assert got[column] is None, column
     assert (got["opp_games"], math.isnan(got["opp_points_avg"]), got["mppm_present"]) == (0, True, False)
@@ -643,21 +674,30 @@ def pgs_tables(draw, minutes_type):
     for _ in range(draw(st.integers(0, 40))):
         day = BASE + dt.timedelta(days=draw(st.integers(-420, 120)))
         if minutes_type == "NUMERIC":
-            minutes = draw(st.one_of(
-                st.none(), st.just(0), st.integers(1, 48),
-                st.decimals(min_value=0, max_value=48, places=1),
-                # realistic minutes: ratios points / minutes stay far below 9.2e9 (BIGINT x 10^9)
-                st.decimals(min_value=Decimal("0.001"), max_value=48, places=9),
-            ))
+            minutes = draw(
+                st.one_of(
+                    st.none(),
+                    st.just(0),
+                    st.integers(1, 48),
+                    st.decimals(min_value=0, max_value=48, places=1),
+                    # realistic minutes: ratios points / minutes stay far below 9.2e9 (BIGINT x 10^9)
+                    st.decimals(min_value=Decimal("0.001"), max_value=48, places=9),
+                )
+            )
             minutes = None if minutes is None else Decimal(minutes)
         elif minutes_type == "INT64":
             minutes = draw(st.one_of(st.none(), st.integers(0, 48)))
         else:  # FLOAT64: whole and fractional float64 minutes
-            minutes = draw(st.one_of(
-                st.none(), st.integers(0, 48), st.floats(min_value=0.01, max_value=48.0),
-            ))
+            minutes = draw(
+                st.one_of(
+                    st.none(),
+                    st.integers(0, 48),
+                    st.floats(min_value=0.01, max_value=48.0),
+                )
+            )
         row = pgs(
-            draw(st.sampled_from(PLAYERS)), day,
+            draw(st.sampled_from(PLAYERS)),
+            day,
             points=draw(st.one_of(st.none(), st.integers(0, 45))),
             minutes=minutes,
             ft=draw(st.one_of(st.none(), st.integers(0, 12))),
@@ -675,12 +715,9 @@ def pgs_tables(draw, minutes_type):
 
 @st.composite
 def spines(draw):
-    keys = draw(st.sets(
-        st.tuples(st.sampled_from(PLAYERS), st.integers(-300, 130)), min_size=0, max_size=12
-    ))
+    keys = draw(st.sets(st.tuples(st.sampled_from(PLAYERS), st.integers(-300, 130)), min_size=0, max_size=12))
     return [
-        spine(p, BASE + dt.timedelta(days=k), draw(st.sampled_from(["BOS", "NYK", "", None])))
-        for p, k in sorted(keys)
+        spine(p, BASE + dt.timedelta(days=k), draw(st.sampled_from(["BOS", "NYK", "", None]))) for p, k in sorted(keys)
     ]
 
 

@@ -16,7 +16,8 @@ from fractions import Fraction
 import duckdb
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from engine.test_history import D, days_before, history_for, one, pgs, run_query, spine
 from fsengine.engine.history import exact_quotient, player_history, round9, sequential_running_sums
@@ -106,8 +107,12 @@ def test_list_minutes_mean_is_the_exact_decimal_mean_converted_once():
 def test_numeric_averages_match_exact_decimal_arithmetic(seed):
     rng = random.Random(seed)
     rows = [
-        pgs("p", days_before(k), points=rng.choice([None, *range(0, 40)]),
-            minutes=Decimal(rng.randint(1, 48_000_000_000)).scaleb(-9))
+        pgs(
+            "p",
+            days_before(k),
+            points=rng.choice([None, *range(0, 40)]),
+            minutes=Decimal(rng.randint(1, 48_000_000_000)).scaleb(-9),
+        )
         for k in range(1, 29, 2)
     ]
     got = one(history_for(rows, [spine("p", D)]))

@@ -2,14 +2,13 @@ import datetime as dt
 import random
 from decimal import Decimal
 
-import duckdb
 import pyarrow as pa
 import pytest
 
+from fsengine.contracts.profile import REFERENCE
 from fsengine.engine.extract import parameter_names, query_text, run_query, statement
 from fsengine.engine.session import connect, profile_windows, query_params, register_season_starts
 from fsengine.errors import InputError
-from fsengine.contracts.profile import REFERENCE
 
 
 def test_decimal_to_double_is_correctly_rounded():
@@ -26,9 +25,18 @@ def test_decimal_to_double_is_correctly_rounded():
 def test_params_carry_run_dates_and_every_profile_window():
     params = query_params(dt.date(2025, 11, 3), dt.date(2025, 12, 1), dt.date(2025, 11, 20), dt.date(2025, 11, 20))
     assert params["start"] == dt.date(2025, 11, 3) and params["as_of"] == dt.date(2025, 11, 20)
-    for name in ("last10_window_days", "last10_size", "total_games_window_days", "opponent_window_years",
-                 "minutes_ppm_window_days", "daily_cache_fallback_days", "composite_fallback_days",
-                 "shot_zone_fallback_days", "team_defense_fallback_days", "early_season_days"):
+    for name in (
+        "last10_window_days",
+        "last10_size",
+        "total_games_window_days",
+        "opponent_window_years",
+        "minutes_ppm_window_days",
+        "daily_cache_fallback_days",
+        "composite_fallback_days",
+        "shot_zone_fallback_days",
+        "team_defense_fallback_days",
+        "early_season_days",
+    ):
         assert params[name] == getattr(REFERENCE, name)
     assert "season_starts" not in profile_windows(REFERENCE)
 
@@ -47,11 +55,17 @@ def test_parameter_names_ignore_comments_and_strings():
 
 def test_run_query_binds_only_the_names_in_the_file_and_times_it():
     con = connect(1)
-    con.execute("CREATE TABLE spine AS SELECT 'p' AS player_lookup, DATE '2025-11-10' AS game_date, FALSE AS is_placeholder")
-    con.execute("CREATE TABLE odds_api (player_lookup VARCHAR, game_date DATE, bookmaker VARCHAR, points_line DOUBLE,"
-                " snapshot_timestamp TIMESTAMPTZ, minutes_before_tipoff BIGINT)")
-    con.execute("CREATE TABLE bettingpros (player_lookup VARCHAR, game_date DATE, market_type VARCHAR,"
-                " points_line DOUBLE, opening_line DOUBLE, created_at TIMESTAMPTZ)")
+    con.execute(
+        "CREATE TABLE spine AS SELECT 'p' AS player_lookup, DATE '2025-11-10' AS game_date, FALSE AS is_placeholder"
+    )
+    con.execute(
+        "CREATE TABLE odds_api (player_lookup VARCHAR, game_date DATE, bookmaker VARCHAR, points_line DOUBLE,"
+        " snapshot_timestamp TIMESTAMPTZ, minutes_before_tipoff BIGINT)"
+    )
+    con.execute(
+        "CREATE TABLE bettingpros (player_lookup VARCHAR, game_date DATE, market_type VARCHAR,"
+        " points_line DOUBLE, opening_line DOUBLE, created_at TIMESTAMPTZ)"
+    )
     _, names = statement("q09_vegas_lines")
     assert names == []  # Q9 reads D only
     seconds = run_query(con, "q09_vegas_lines", {"unused": 1, "start": dt.date(2025, 1, 1)})

@@ -46,7 +46,7 @@ import pyarrow.parquet as pq
 from fsengine.contracts import load_contract
 from fsengine.contracts.profile import REFERENCE
 from fsengine.snapshot.format import Snapshot
-from fsengine.snapshot.sources import TABLES, CONTRACT_SOURCES
+from fsengine.snapshot.sources import CONTRACT_SOURCES, TABLES
 
 PROFILE = REFERENCE
 NINE_DP = Decimal("1e-9")
@@ -217,7 +217,7 @@ class ReferenceWorld:
             self.bettingpros_by_date_player[(r["game_date"], r["player_lookup"])].append(r)
 
     @classmethod
-    def open(cls, path: str | Path) -> "ReferenceWorld":
+    def open(cls, path: str | Path) -> ReferenceWorld:
         return cls(Snapshot.open(path))
 
     @staticmethod
@@ -310,8 +310,8 @@ class ReferenceWorld:
                     "is_placeholder": date_mode == "production" and early,
                     "mode": date_mode,
                     # a tie matters only when the duplicates disagree on what the spine supplies
-                    "spine_tie": len(candidates) > 1 and differ(
-                        candidates, self.SPINE_KEYS + (["home_game"] if short == "upgc" else [])),
+                    "spine_tie": len(candidates) > 1
+                    and differ(candidates, self.SPINE_KEYS + (["home_game"] if short == "upgc" else [])),
                 }
             )
         return out
@@ -397,7 +397,8 @@ class ReferenceWorld:
         season = season_of(day)
         lo = dt.date(season, 10, 1)
         rows = [
-            r for r in self.team_offense_by_team.get(team, [])
+            r
+            for r in self.team_offense_by_team.get(team, [])
             if r["season_year"] == season and lo <= r["game_date"] <= day - DAY
         ]
         return len(rows), sum(1 for r in rows if r["win_flag"] is True)
@@ -429,11 +430,13 @@ class ReferenceWorld:
 
     def q9_vegas(self, player: str, day: dt.date, ties: list) -> dict | None:
         odds = [
-            r for r in self.odds_by_date_player.get((day, player), [])
+            r
+            for r in self.odds_by_date_player.get((day, player), [])
             if r["player_lookup"] is not None and r["points_line"] is not None and r["points_line"] > 0
         ]
         oa_cur = oa_open = None
         if odds:
+
             def priority(r):
                 return 0 if r["bookmaker"] == "draftkings" else 1
 
@@ -441,12 +444,17 @@ class ReferenceWorld:
             open_row = min(odds, key=lambda r: (priority(r), _ts(r["snapshot_timestamp"]), r["points_line"]))
             oa_cur, oa_open = cur_row["points_line"], open_row["points_line"]
             for top in (cur_row, open_row):
-                group = [r for r in odds if priority(r) == priority(top) and r["snapshot_timestamp"] == top["snapshot_timestamp"]]
+                group = [
+                    r
+                    for r in odds
+                    if priority(r) == priority(top) and r["snapshot_timestamp"] == top["snapshot_timestamp"]
+                ]
                 if differ(group, ["points_line"]):
                     ties.append("q9_odds_api_shared_snapshot")
                     break
         props = [
-            r for r in self.bettingpros_by_date_player.get((day, player), [])
+            r
+            for r in self.bettingpros_by_date_player.get((day, player), [])
             if r["market_type"] == "points" and r["points_line"] is not None and r["points_line"] > 0
         ]
         bp_cur = bp_open = None
@@ -515,8 +523,13 @@ class ReferenceWorld:
             for key, column in Q1_FIELDS.items():
                 p4[key] = to_float(q1[column])
         q2_rows = self._phase4_rows(self.composite, player, day, PROFILE.composite_fallback_days)
-        q2 = self._pick(q2_rows, "composite", ties, "q2_composite_duplicates",
-                        ["fatigue_score", "usage_spike_score"] if composite_fallback else Q2_FIELDS.values())
+        q2 = self._pick(
+            q2_rows,
+            "composite",
+            ties,
+            "q2_composite_duplicates",
+            ["fatigue_score", "usage_spike_score"] if composite_fallback else Q2_FIELDS.values(),
+        )
         if q2 is not None:
             for key, column in Q2_FIELDS.items():
                 p4[key] = to_float(q2[column])
@@ -538,10 +551,7 @@ class ReferenceWorld:
         # ---- P3 (§4.2)
         last10, total_games = self.q6_last10(player, day, ties)
         n = len(last10)
-        played = [
-            r for r in last10
-            if r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0)
-        ]
+        played = [r for r in last10 if r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0)]
         p3: dict = {}
         if len(played) >= 5:
             p3["points_avg_last_5"] = sum(r["points"] for r in played[:5]) / 5
@@ -620,7 +630,9 @@ class ReferenceWorld:
         if present(p4.get("minutes_avg_last_10")):
             recent = p4["minutes_avg_last_10"]
         elif n >= 1:
-            total = sum((Fraction(r["minutes_played"]) if r["minutes_played"] is not None else Fraction(0)) for r in last10)
+            total = sum(
+                (Fraction(r["minutes_played"]) if r["minutes_played"] is not None else Fraction(0)) for r in last10
+            )
             recent = float(total / n)
         else:
             recent = 0.0
@@ -679,7 +691,11 @@ class ReferenceWorld:
         # 25-28 Vegas
         vegas = self.q9_vegas(player, day, ties)
         if vegas is not None:
-            values[25], values[26], values[27] = vegas["vegas_points_line"], vegas["vegas_opening_line"], vegas["vegas_line_move"]
+            values[25], values[26], values[27] = (
+                vegas["vegas_points_line"],
+                vegas["vegas_opening_line"],
+                vegas["vegas_line_move"],
+            )
             tags[25] = tags[26] = tags[27] = "vegas"
             values[28] = 1.0
         else:
@@ -812,5 +828,5 @@ def _avg(values) -> float:
 
 def _ts(value: dt.datetime) -> float:
     """Timestamp as microseconds since the epoch (exact for the us-precision snapshot)."""
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds

@@ -92,37 +92,109 @@ ACCURACY = "nba_predictions.prediction_accuracy"
 # Column order of each table (S37 §2, then the v2_54 §2 appended columns / §3 new tables):
 # the full-row tie-break order.
 COLUMNS = {
-    PGS: ["player_lookup", "universal_player_id", "game_id", "game_date", "team_abbr",
-          "opponent_team_abbr", "season_year", "points", "minutes_played", "ft_makes", "is_dnp",
-          "fg_attempts", "paint_attempts", "mid_range_attempts", "three_pt_attempts", "usage_rate"],
-    UPGC: ["player_lookup", "universal_player_id", "game_id", "game_date", "team_abbr",
-           "opponent_team_abbr", "home_game", "back_to_back", "season_phase", "days_rest",
-           "opponent_days_rest", "player_status", "games_in_last_7_days", "star_teammates_out",
-           "game_total", "minutes_in_last_7_days", "game_spread", "prop_over_streak",
-           "prop_under_streak", "avg_minutes_per_game_last_7", "has_prop_line", "is_production_ready"],
-    DAILY_CACHE: ["player_lookup", "cache_date", "points_avg_last_5", "points_avg_last_10",
-                  "points_avg_season", "points_std_last_10", "games_in_last_7_days",
-                  "paint_rate_last_10", "three_pt_rate_last_10", "team_pace_last_10",
-                  "team_off_rating_last_10", "minutes_avg_last_10"],
-    COMPOSITE: ["player_lookup", "game_date", "fatigue_score", "shot_zone_mismatch_score",
-                "pace_score", "usage_spike_score"],
-    SHOT_ZONE: ["player_lookup", "analysis_date", "paint_rate_last_10", "mid_range_rate_last_10",
-                "three_pt_rate_last_10"],
+    PGS: [
+        "player_lookup",
+        "universal_player_id",
+        "game_id",
+        "game_date",
+        "team_abbr",
+        "opponent_team_abbr",
+        "season_year",
+        "points",
+        "minutes_played",
+        "ft_makes",
+        "is_dnp",
+        "fg_attempts",
+        "paint_attempts",
+        "mid_range_attempts",
+        "three_pt_attempts",
+        "usage_rate",
+    ],
+    UPGC: [
+        "player_lookup",
+        "universal_player_id",
+        "game_id",
+        "game_date",
+        "team_abbr",
+        "opponent_team_abbr",
+        "home_game",
+        "back_to_back",
+        "season_phase",
+        "days_rest",
+        "opponent_days_rest",
+        "player_status",
+        "games_in_last_7_days",
+        "star_teammates_out",
+        "game_total",
+        "minutes_in_last_7_days",
+        "game_spread",
+        "prop_over_streak",
+        "prop_under_streak",
+        "avg_minutes_per_game_last_7",
+        "has_prop_line",
+        "is_production_ready",
+    ],
+    DAILY_CACHE: [
+        "player_lookup",
+        "cache_date",
+        "points_avg_last_5",
+        "points_avg_last_10",
+        "points_avg_season",
+        "points_std_last_10",
+        "games_in_last_7_days",
+        "paint_rate_last_10",
+        "three_pt_rate_last_10",
+        "team_pace_last_10",
+        "team_off_rating_last_10",
+        "minutes_avg_last_10",
+    ],
+    COMPOSITE: [
+        "player_lookup",
+        "game_date",
+        "fatigue_score",
+        "shot_zone_mismatch_score",
+        "pace_score",
+        "usage_spike_score",
+    ],
+    SHOT_ZONE: [
+        "player_lookup",
+        "analysis_date",
+        "paint_rate_last_10",
+        "mid_range_rate_last_10",
+        "three_pt_rate_last_10",
+    ],
     TEAM_DEFENSE: ["team_abbr", "analysis_date", "defensive_rating_last_15", "opponent_pace"],
-    TEAM_OFFENSE: ["team_abbr", "game_date", "season_year", "win_flag", "game_id", "pace",
-                   "offensive_rating", "margin_of_victory"],
-    ODDS: ["player_lookup", "game_date", "bookmaker", "points_line", "snapshot_timestamp",
-           "minutes_before_tipoff"],
-    BETTINGPROS: ["player_lookup", "game_date", "market_type", "points_line", "opening_line",
-                  "created_at", "bookmaker"],
+    TEAM_OFFENSE: [
+        "team_abbr",
+        "game_date",
+        "season_year",
+        "win_flag",
+        "game_id",
+        "pace",
+        "offensive_rating",
+        "margin_of_victory",
+    ],
+    ODDS: ["player_lookup", "game_date", "bookmaker", "points_line", "snapshot_timestamp", "minutes_before_tipoff"],
+    BETTINGPROS: [
+        "player_lookup",
+        "game_date",
+        "market_type",
+        "points_line",
+        "opening_line",
+        "created_at",
+        "bookmaker",
+    ],
     INJURY: ["report_date", "player_lookup", "team", "injury_status", "report_hour", "game_date"],
     ACCURACY: ["player_lookup", "game_date", "line_value", "recommendation", "system_id"],
 }
 
 # Built-in season starts (F37 §2.5) and fixed windows of the profile.
 SEASON_STARTS = {
-    2021: dt.date(2021, 10, 19), 2022: dt.date(2022, 10, 18), 2023: dt.date(2023, 10, 24),
-    2024: dt.date(2024, 10, 22), 2025: dt.date(2025, 10, 21),
+    2021: dt.date(2021, 10, 19),
+    2022: dt.date(2022, 10, 18),
+    2023: dt.date(2023, 10, 24),
+    2024: dt.date(2024, 10, 22),
+    2025: dt.date(2025, 10, 21),
 }
 EARLY_SEASON_DAYS = 14
 LAST10_DAYS = 60
@@ -133,15 +205,29 @@ SPINE_KEYS = ["game_id", "team_abbr", "opponent_team_abbr", "universal_player_id
 INJURY_RISK = {"available": 0.0, "probable": 1.0, "questionable": 2.0, "doubtful": 3.0, "out": 3.0}
 DFS_BOOKS = {"prizepicks", "propswap", "fliff", "underdog", "sleeper"}
 
-Q1_FIELDS = ["points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
-             "games_in_last_7_days", "paint_rate_last_10", "three_pt_rate_last_10",
-             "team_pace_last_10", "team_off_rating_last_10", "minutes_avg_last_10"]
+Q1_FIELDS = [
+    "points_avg_last_5",
+    "points_avg_last_10",
+    "points_avg_season",
+    "points_std_last_10",
+    "games_in_last_7_days",
+    "paint_rate_last_10",
+    "three_pt_rate_last_10",
+    "team_pace_last_10",
+    "team_off_rating_last_10",
+    "minutes_avg_last_10",
+]
 Q2_FIELDS = ["fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"]
 Q3_FIELDS = ["paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10"]
 Q4_FIELDS = {"opponent_def_rating": "defensive_rating_last_15", "opponent_pace": "opponent_pace"}
 
-PLACEHOLDER_COMPLETENESS = {"games_found": 0, "games_expected": 0, "is_complete": True,
-                            "is_bootstrap": True, "contributing_game_dates": []}
+PLACEHOLDER_COMPLETENESS = {
+    "games_found": 0,
+    "games_expected": 0,
+    "is_complete": True,
+    "is_bootstrap": True,
+    "contributing_game_dates": [],
+}
 
 # --------------------------------------------------------------------------- arithmetic
 
@@ -446,9 +532,18 @@ class ReferenceWorld54:
                 is_home = len(tokens) >= 3 and tokens[2] == chosen["team_abbr"]
             else:
                 is_home = chosen["home_game"]
-            out.append({"player_lookup": player, "game_date": day, "row": chosen, "table": table,
-                        "is_home": is_home, "is_placeholder": placeholder, "mode": date_mode,
-                        "n_dups": len(groups[player])})
+            out.append(
+                {
+                    "player_lookup": player,
+                    "game_date": day,
+                    "row": chosen,
+                    "table": table,
+                    "is_home": is_home,
+                    "is_placeholder": placeholder,
+                    "mode": date_mode,
+                    "n_dups": len(groups[player]),
+                }
+            )
         return out
 
     # ------------------------------------------------------------------ Q1-Q4 exact date
@@ -489,8 +584,7 @@ class ReferenceWorld54:
 
     def q7(self, player, day):
         season = season_of(day)
-        rows = [r for r in self.pgs_between(player, dt.date(season, 10, 1), day - DAY)
-                if r["season_year"] == season]
+        rows = [r for r in self.pgs_between(player, dt.date(season, 10, 1), day - DAY) if r["season_year"] == season]
         if not rows:
             return None
         rows = oldest_first(rows, PGS)
@@ -499,7 +593,9 @@ class ReferenceWorld54:
         # A NaN stored in a FLOAT64 minutes column is a NULL (docs/sources.md §2.1: FLOAT64 is treated
         # like INT64, "NULL, never NaN"), as Q6 and Q11 below already read it; N3's NaN comes
         # only from having no non-NULL value.
-        mins = [r["minutes_played"] for r in rows if r["minutes_played"] is not None and not is_nan(r["minutes_played"])]
+        mins = [
+            r["minutes_played"] for r in rows if r["minutes_played"] is not None and not is_nan(r["minutes_played"])
+        ]
         if self.numeric:
             minutes_avg = float(numeric_avg(mins)) if mins else None
         else:
@@ -520,20 +616,28 @@ class ReferenceWorld54:
         """Q8′: team rows of season S in [Oct 1 of S, D − 1], game_date ASC, game_id ASC."""
         season = season_of(day)
         lo = dt.date(season, 10, 1)
-        rows = [r for r in self.team_offense.get(team, [])
-                if r["season_year"] == season and lo <= r["game_date"] <= day - DAY]
+        rows = [
+            r
+            for r in self.team_offense.get(team, [])
+            if r["season_year"] == season and lo <= r["game_date"] <= day - DAY
+        ]
         return oldest_first(rows, TEAM_OFFENSE)
 
     def q10(self, player, day, opponent):
-        rows = [r for r in self.pgs_between(player, minus_year(day), day - DAY)
-                if r["opponent_team_abbr"] == opponent]
+        rows = [r for r in self.pgs_between(player, minus_year(day), day - DAY) if r["opponent_team_abbr"] == opponent]
         pts = [r["points"] for r in rows if r["points"] is not None]
         return len(rows), (sum(pts) / len(pts) if pts else float("nan"))
 
     def q11(self, player, day):
         window = self.pgs_between(player, day - dt.timedelta(days=MINUTES_PPM_DAYS), day - DAY)
-        rows = oldest_first([r for r in window if r["minutes_played"] is not None
-                             and not is_nan(r["minutes_played"]) and r["minutes_played"] > 0], PGS)
+        rows = oldest_first(
+            [
+                r
+                for r in window
+                if r["minutes_played"] is not None and not is_nan(r["minutes_played"]) and r["minutes_played"] > 0
+            ],
+            PGS,
+        )
         if not rows:
             return None
         mins = [r["minutes_played"] for r in rows]
@@ -555,29 +659,51 @@ class ReferenceWorld54:
     # ------------------------------------------------------------------ Q9′
 
     def q9(self, player, day, ties):
-        odds = [r for r in self.odds_by_date.get(day, [])
-                if r["player_lookup"] == player and r["points_line"] is not None and r["points_line"] > 0
-                and r["minutes_before_tipoff"] is not None and r["minutes_before_tipoff"] >= 0]
+        odds = [
+            r
+            for r in self.odds_by_date.get(day, [])
+            if r["player_lookup"] == player
+            and r["points_line"] is not None
+            and r["points_line"] > 0
+            and r["minutes_before_tipoff"] is not None
+            and r["minutes_before_tipoff"] >= 0
+        ]
         oa_cur = oa_open = None
         if odds:
+
             def prio(r):
                 return 0 if r["bookmaker"] == "draftkings" else 1
+
             cur = min(odds, key=lambda r: (prio(r), -_ts(r["snapshot_timestamp"]), r["points_line"]))
             opn = min(odds, key=lambda r: (prio(r), _ts(r["snapshot_timestamp"]), r["points_line"]))
             oa_cur, oa_open = cur["points_line"], opn["points_line"]
             for top in (cur, opn):
-                same = {r["points_line"] for r in odds
-                        if prio(r) == prio(top) and r["snapshot_timestamp"] == top["snapshot_timestamp"]}
+                same = {
+                    r["points_line"]
+                    for r in odds
+                    if prio(r) == prio(top) and r["snapshot_timestamp"] == top["snapshot_timestamp"]
+                }
                 if len(same) > 1:
                     ties.append("q9_odds_api_shared_snapshot")
                     break
-        props = [r for r in self.bp_by_date.get(day, [])
-                 if r["player_lookup"] == player and r["market_type"] == "points"
-                 and r["points_line"] is not None and r["points_line"] > 0]
+        props = [
+            r
+            for r in self.bp_by_date.get(day, [])
+            if r["player_lookup"] == player
+            and r["market_type"] == "points"
+            and r["points_line"] is not None
+            and r["points_line"] > 0
+        ]
         bp_cur = bp_open = None
         if props:
-            top = min(props, key=lambda r: (-_ts(r["created_at"]), r["points_line"],
-                                            (1,) if r["opening_line"] is None else (0, r["opening_line"])))
+            top = min(
+                props,
+                key=lambda r: (
+                    -_ts(r["created_at"]),
+                    r["points_line"],
+                    (1,) if r["opening_line"] is None else (0, r["opening_line"]),
+                ),
+            )
             bp_cur, bp_open = top["points_line"], top["opening_line"]
             same = {(r["points_line"], r["opening_line"]) for r in props if r["created_at"] == top["created_at"]}
             if len(same) > 1:
@@ -660,9 +786,14 @@ class ReferenceWorld54:
     # ------------------------------------------------------------------ R
 
     def rolling(self, player, day):
-        rows = [r for r in self.pgs_between(player, day - dt.timedelta(days=60), day - DAY)
-                if r["points"] is not None and r["minutes_played"] is not None
-                and not is_nan(r["minutes_played"]) and r["minutes_played"] > 0]
+        rows = [
+            r
+            for r in self.pgs_between(player, day - dt.timedelta(days=60), day - DAY)
+            if r["points"] is not None
+            and r["minutes_played"] is not None
+            and not is_nan(r["minutes_played"])
+            and r["minutes_played"] > 0
+        ]
         rows = oldest_first(rows, PGS)
         m = len(rows)
         if m == 0:
@@ -716,9 +847,14 @@ class ReferenceWorld54:
                 injured.add((r["player_lookup"], r["team"]))
         freed: dict[str, Decimal] = {}
         for p, team in injured:
-            rows = [r for r in self.pgs_between(p, day - dt.timedelta(days=30), day - DAY)
-                    if r["usage_rate"] is not None and r["minutes_played"] is not None
-                    and not is_nan(r["minutes_played"]) and r["minutes_played"] > 10]
+            rows = [
+                r
+                for r in self.pgs_between(p, day - dt.timedelta(days=30), day - DAY)
+                if r["usage_rate"] is not None
+                and r["minutes_played"] is not None
+                and not is_nan(r["minutes_played"])
+                and r["minutes_played"] > 10
+            ]
             if not rows:
                 continue
             a = numeric_avg([r["usage_rate"] for r in rows])
@@ -750,18 +886,31 @@ class ReferenceWorld54:
         key = ("M", day)
         if key in self._per_date_cache:
             return self._per_date_cache[key]
-        odds = [r for r in self.odds_by_date.get(day, [])
-                if r["player_lookup"] is not None and r["points_line"] is not None and r["points_line"] > 0
-                and r["bookmaker"] is not None and r["bookmaker"] != "bovada"
-                and r["minutes_before_tipoff"] is not None and r["minutes_before_tipoff"] >= 0]
+        odds = [
+            r
+            for r in self.odds_by_date.get(day, [])
+            if r["player_lookup"] is not None
+            and r["points_line"] is not None
+            and r["points_line"] > 0
+            and r["bookmaker"] is not None
+            and r["bookmaker"] != "bovada"
+            and r["minutes_before_tipoff"] is not None
+            and r["minutes_before_tipoff"] >= 0
+        ]
         lines, tie = self._latest_per_book(odds, "snapshot_timestamp", ODDS)
         result = {p: (stdev_exact(ls), "vegas") for p, ls in lines.items() if len(ls) >= 2}
         max_std = max((v for v, _ in result.values()), default=0.0)
         if not result or max_std < 0.3:
-            bp = [r for r in self.bp_by_date.get(day, [])
-                  if r["player_lookup"] is not None and r["market_type"] == "points"
-                  and r["points_line"] is not None and r["points_line"] > 0
-                  and r["bookmaker"] is not None and r["bookmaker"].lower() not in DFS_BOOKS]
+            bp = [
+                r
+                for r in self.bp_by_date.get(day, [])
+                if r["player_lookup"] is not None
+                and r["market_type"] == "points"
+                and r["points_line"] is not None
+                and r["points_line"] > 0
+                and r["bookmaker"] is not None
+                and r["bookmaker"].lower() not in DFS_BOOKS
+            ]
             bp_lines, bp_tie = self._latest_per_book(bp, "created_at", BETTINGPROS)
             tie |= bp_tie
             for p, ls in bp_lines.items():
@@ -777,9 +926,15 @@ class ReferenceWorld54:
         key = ("cons", day)
         if key in self._per_date_cache:
             return self._per_date_cache[key]
-        rows = [r for r in self.odds_by_date.get(day, [])
-                if r["player_lookup"] is not None and r["points_line"] is not None and r["points_line"] > 0
-                and r["minutes_before_tipoff"] is not None and r["minutes_before_tipoff"] >= 0]
+        rows = [
+            r
+            for r in self.odds_by_date.get(day, [])
+            if r["player_lookup"] is not None
+            and r["points_line"] is not None
+            and r["points_line"] > 0
+            and r["minutes_before_tipoff"] is not None
+            and r["minutes_before_tipoff"] >= 0
+        ]
         lines, _ = self._latest_per_book(rows, "snapshot_timestamp", ODDS)
         cons = {}
         for p, ls in lines.items():
@@ -800,8 +955,11 @@ class ReferenceWorld54:
     # ------------------------------------------------------------------ H
 
     def line_history(self, player, day):
-        rows = [r for r in self.pgs_between(player, day - dt.timedelta(days=60), day - DAY)
-                if r["points"] is not None and (player, r["game_date"]) in self.graded_line]
+        rows = [
+            r
+            for r in self.pgs_between(player, day - dt.timedelta(days=60), day - DAY)
+            if r["points"] is not None and (player, r["game_date"]) in self.graded_line
+        ]
         joined = newest_first(rows, PGS)[:10]
         out = {}
         if len(joined) >= 5:
@@ -816,9 +974,11 @@ class ReferenceWorld54:
     # ------------------------------------------------------------------ O
 
     def opportunity(self, player, day):
-        rows = [r for r in self.pgs_between(player, day - dt.timedelta(days=60), day - DAY)
-                if r["minutes_played"] is not None and not is_nan(r["minutes_played"])
-                and r["minutes_played"] > 0]
+        rows = [
+            r
+            for r in self.pgs_between(player, day - dt.timedelta(days=60), day - DAY)
+            if r["minutes_played"] is not None and not is_nan(r["minutes_played"]) and r["minutes_played"] > 0
+        ]
         newest = newest_first(rows, PGS)[:10]
         groups: dict = {}
         order = []
@@ -832,8 +992,9 @@ class ReferenceWorld54:
             return None
         team = qualifying[0]
         std = stdev_exact([float(r["minutes_played"]) for r in groups[team]])
-        team_rows = [r for r in self.team_offense.get(team, [])
-                     if day - dt.timedelta(days=60) <= r["game_date"] <= day - DAY]
+        team_rows = [
+            r for r in self.team_offense.get(team, []) if day - dt.timedelta(days=60) <= r["game_date"] <= day - DAY
+        ]
         team_rows = newest_first(team_rows, TEAM_OFFENSE)[:10]
         if team_rows:
             big = sum(1 for r in team_rows if r["margin_of_victory"] is not None and abs(r["margin_of_victory"]) >= 15)
@@ -864,10 +1025,17 @@ class ReferenceWorld54:
             "spine_duplicates": spine_row["n_dups"],
         }
         if spine_row["is_placeholder"]:
-            base.update(values=[None] * N_FEATURES, tags=None, feature_sources_json=None, features=[0.0] * N_FEATURES,
-                        feature_values=[None] * N_FEATURES, cache_miss_fallback_used=None,
-                        vegas_line_source=None, historical_completeness=dict(PLACEHOLDER_COMPLETENESS),
-                        tie_reasons=ties)
+            base.update(
+                values=[None] * N_FEATURES,
+                tags=None,
+                feature_sources_json=None,
+                features=[0.0] * N_FEATURES,
+                feature_values=[None] * N_FEATURES,
+                cache_miss_fallback_used=None,
+                vegas_line_source=None,
+                historical_completeness=dict(PLACEHOLDER_COMPLETENESS),
+                tie_reasons=ties,
+            )
             return base
 
         opponent = chosen["opponent_team_abbr"]
@@ -904,8 +1072,7 @@ class ReferenceWorld54:
                     p4[k] = to_float(q4[col])
 
         # ---- P3
-        played = [r for r in last10 if r["points"] is not None
-                  and (r["minutes_played"] is not None or r["points"] > 0)]
+        played = [r for r in last10 if r["points"] is not None and (r["minutes_played"] is not None or r["points"] > 0)]
         p3: dict = {}
         if len(played) >= 5:
             p3["points_avg_last_5"] = sum(r["points"] for r in played[:5]) / 5
@@ -972,18 +1139,28 @@ class ReferenceWorld54:
         if present37(p4.get("minutes_avg_last_10")):
             recent = p4["minutes_avg_last_10"]
         elif n >= 1:
-            total = sum((Fraction(r["minutes_played"]) if r["minutes_played"] is not None
-                         and not is_nan(r["minutes_played"]) else Fraction(0)) for r in last10)
+            total = sum(
+                (
+                    Fraction(r["minutes_played"])
+                    if r["minutes_played"] is not None and not is_nan(r["minutes_played"])
+                    else Fraction(0)
+                )
+                for r in last10
+            )
             recent = float(total / n)
         else:
             recent = 0.0
         season_minutes = q7row["minutes_avg_season"] if q7row is not None else None
-        season = season_minutes if (season_minutes is not None and (is_nan(season_minutes) or season_minutes != 0)) else 0.0
+        season = (
+            season_minutes if (season_minutes is not None and (is_nan(season_minutes) or season_minutes != 0)) else 0.0
+        )
         if season == 0 or recent == 0:
             v[12] = 0.0
         else:
             pct = (float(recent) - float(season)) / float(season)
-            v[12] = 2.0 if pct >= 0.20 else 1.0 if pct >= 0.10 else -2.0 if pct <= -0.20 else -1.0 if pct <= -0.10 else 0.0
+            v[12] = (
+                2.0 if pct >= 0.20 else 1.0 if pct >= 0.10 else -2.0 if pct <= -0.20 else -1.0 if pct <= -0.10 else 0.0
+            )
         t[12] = "calculated"
 
         v[13], t[13] = with_fallback("opponent_def_rating", 112.0)
@@ -1159,12 +1336,18 @@ class ReferenceWorld54:
         feature_values = [None if t[i] in ABSENT_TAGS else v[i] for i in range(N_FEATURES)]
         games_expected = min(total_games if n >= 1 else n, 10)
         base.update(
-            values=v, tags=t, features=features, feature_values=feature_values,
+            values=v,
+            tags=t,
+            features=features,
+            feature_values=feature_values,
             feature_sources_json=json.dumps({str(i): t[i] for i in range(N_FEATURES)}),
-            cache_miss_fallback_used=cache_miss_used, vegas_line_source=vegas_source,
+            cache_miss_fallback_used=cache_miss_used,
+            vegas_line_source=vegas_source,
             historical_completeness={
-                "games_found": n, "games_expected": games_expected,
-                "is_complete": n >= games_expected, "is_bootstrap": games_expected < 10,
+                "games_found": n,
+                "games_expected": games_expected,
+                "is_complete": n >= games_expected,
+                "is_bootstrap": games_expected < 10,
                 "contributing_game_dates": [r["game_date"] for r in last10],
             },
             tie_reasons=ties,
@@ -1193,13 +1376,14 @@ class ReferenceWorld54:
 def _ts(value: dt.datetime) -> int:
     """Timestamp as integer microseconds since the epoch."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    delta = value - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
     return (delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
-def compute_rows(snapshot_path, start, end, mode="backfill", as_of=None, include_bootstrap=False,
-                 *, q11_round_ratios: bool = True) -> list[dict]:
+def compute_rows(
+    snapshot_path, start, end, mode="backfill", as_of=None, include_bootstrap=False, *, q11_round_ratios: bool = True
+) -> list[dict]:
     """See the module docstring."""
     world = ReferenceWorld54(snapshot_path, q11_round_ratios=q11_round_ratios)
     return world.rows(start, end, mode, as_of, include_bootstrap)

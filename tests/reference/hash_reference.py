@@ -7,9 +7,21 @@ import datetime as dt
 import hashlib
 
 FIELDS = (
-    "player_lookup", "universal_player_id", "game_date", "game_id", "features", "feature_names",
-    "feature_count", "feature_version", "feature_quality_score", "opponent_team_abbr", "is_home",
-    "days_rest", "data_source", "early_season_flag", "insufficient_data_reason",
+    "player_lookup",
+    "universal_player_id",
+    "game_date",
+    "game_id",
+    "features",
+    "feature_names",
+    "feature_count",
+    "feature_version",
+    "feature_quality_score",
+    "opponent_team_abbr",
+    "is_home",
+    "days_rest",
+    "data_source",
+    "early_season_flag",
+    "insufficient_data_reason",
 )
 
 

@@ -46,15 +46,43 @@ TRAINING_THRESHOLD = 85
 
 # docs/features.md §1
 FEATURE_NAMES = [
-    "points_avg_last_5", "points_avg_last_10", "points_avg_season", "points_std_last_10",
-    "games_in_last_7_days", "fatigue_score", "shot_zone_mismatch_score", "pace_score",
-    "usage_spike_score", "rest_advantage", "injury_risk", "recent_trend", "minutes_change",
-    "opponent_def_rating", "opponent_pace", "home_away", "back_to_back", "playoff_game",
-    "pct_paint", "pct_mid_range", "pct_three", "pct_free_throw", "team_pace",
-    "team_off_rating", "team_win_pct", "vegas_points_line", "vegas_opening_line",
-    "vegas_line_move", "has_vegas_line", "avg_points_vs_opponent", "games_vs_opponent",
-    "minutes_avg_last_10", "ppm_avg_last_10", "dnp_rate", "pts_slope_10g",
-    "pts_vs_season_zscore", "breakout_flag",
+    "points_avg_last_5",
+    "points_avg_last_10",
+    "points_avg_season",
+    "points_std_last_10",
+    "games_in_last_7_days",
+    "fatigue_score",
+    "shot_zone_mismatch_score",
+    "pace_score",
+    "usage_spike_score",
+    "rest_advantage",
+    "injury_risk",
+    "recent_trend",
+    "minutes_change",
+    "opponent_def_rating",
+    "opponent_pace",
+    "home_away",
+    "back_to_back",
+    "playoff_game",
+    "pct_paint",
+    "pct_mid_range",
+    "pct_three",
+    "pct_free_throw",
+    "team_pace",
+    "team_off_rating",
+    "team_win_pct",
+    "vegas_points_line",
+    "vegas_opening_line",
+    "vegas_line_move",
+    "has_vegas_line",
+    "avg_points_vs_opponent",
+    "games_vs_opponent",
+    "minutes_avg_last_10",
+    "ppm_avg_last_10",
+    "dnp_rate",
+    "pts_slope_10g",
+    "pts_vs_season_zscore",
+    "breakout_flag",
 ]
 FALLBACK_REASONS = (
     ["data_unavailable"] * 5
@@ -121,8 +149,16 @@ C = tags_with(B, _5_8="default")
 D = tags_with(A, _5_8="default", _13_14="default")
 E = tags_with(A, _5_8="default")
 F = tags_with(
-    A, _0_2="phase3", _3_4="default", _5_8="default", _18_20="missing", _22_23="default", _25_27="missing",
-    _13_14="phase4", _29_30="opponent_history", _31_32="minutes_ppm",
+    A,
+    _0_2="phase3",
+    _3_4="default",
+    _5_8="default",
+    _18_20="missing",
+    _22_23="default",
+    _25_27="missing",
+    _13_14="phase4",
+    _29_30="opponent_history",
+    _31_32="minutes_ppm",
 )
 G = tags_with(F, _0_2="default", _31_32="fallback")
 H = tags_with(A, _29_30="fallback")
@@ -173,23 +209,54 @@ def generic_score(tag_map) -> tuple[float, str]:
 
 
 QUALITY_COLUMNS = (
-    ["quality_tier", "quality_alert_level", "quality_alerts", "default_feature_count",
-     "default_feature_indices", "required_default_count", "phase4_feature_count",
-     "phase3_feature_count", "calculated_feature_count", "is_training_ready",
-     "training_quality_feature_count", "is_quality_ready"]
+    [
+        "quality_tier",
+        "quality_alert_level",
+        "quality_alerts",
+        "default_feature_count",
+        "default_feature_indices",
+        "required_default_count",
+        "phase4_feature_count",
+        "phase3_feature_count",
+        "calculated_feature_count",
+        "is_training_ready",
+        "training_quality_feature_count",
+        "is_quality_ready",
+    ]
     + [f"{c}_quality_pct" for c in CATEGORY_INDICES]
     + [f"{c}_default_count" for c in CATEGORY_INDICES]
-    + ["has_composite_factors", "has_opponent_defense", "has_vegas_line",
-       "critical_features_training_quality", "critical_feature_count", "optional_feature_count",
-       "matchup_quality_tier", "game_context_quality_tier"]
+    + [
+        "has_composite_factors",
+        "has_opponent_defense",
+        "has_vegas_line",
+        "critical_features_training_quality",
+        "critical_feature_count",
+        "optional_feature_count",
+        "matchup_quality_tier",
+        "game_context_quality_tier",
+    ]
     + [f"feature_{i}_quality" for i in range(N)]
     + [f"feature_{i}_source" for i in range(N)]
-    + ["feature_fallback_reasons_json", "feature_sample_sizes_json", "feature_expected_values_json",
-       "feature_value_ranges_valid_json", "feature_upstream_tables_json", "feature_last_updated_json",
-       "feature_schema_version", "available_feature_names", "breakout_model_compatible",
-       "breakout_v3_features_available", "upstream_processors_ran", "missing_processors",
-       "feature_store_age_hours", "upstream_data_freshness_hours", "quality_computed_at",
-       "quality_schema_version", "primary_data_source", "matchup_data_status"]
+    + [
+        "feature_fallback_reasons_json",
+        "feature_sample_sizes_json",
+        "feature_expected_values_json",
+        "feature_value_ranges_valid_json",
+        "feature_upstream_tables_json",
+        "feature_last_updated_json",
+        "feature_schema_version",
+        "available_feature_names",
+        "breakout_model_compatible",
+        "breakout_v3_features_available",
+        "upstream_processors_ran",
+        "missing_processors",
+        "feature_store_age_hours",
+        "upstream_data_freshness_hours",
+        "quality_computed_at",
+        "quality_schema_version",
+        "primary_data_source",
+        "matchup_data_status",
+    ]
 )
 ARRAY_COLUMNS = {"quality_alerts", "default_feature_indices", "available_feature_names", "breakout_model_compatible"}
 
@@ -248,7 +315,9 @@ def score_row(tags: list[str] | None, computed_at=None) -> dict:
     row["calculated_feature_count"] = sources.count("calculated")
     row["is_training_ready"] = quality_tier in ("gold", "silver") and matchup >= 70 and pct["player_history"] >= 80
     row["training_quality_feature_count"] = sum(1 for w in weights if w >= TRAINING_THRESHOLD)
-    row["is_quality_ready"] = quality_tier in ("gold", "silver", "bronze") and score >= 70 and matchup >= 50 and dflt == 0
+    row["is_quality_ready"] = (
+        quality_tier in ("gold", "silver", "bronze") and score >= 70 and matchup >= 50 and dflt == 0
+    )
     for c in CATEGORY_INDICES:
         row[f"{c}_quality_pct"] = pct[c]
     for c, idx in CATEGORY_INDICES.items():
@@ -312,21 +381,54 @@ CATEGORY_INDICES_54 = {
 OPTIONAL_54 = [25, 26, 27, *range(37, 60)]
 REQUIRED_54 = [i for i in range(N54) if i not in OPTIONAL_54]
 FEATURE_NAMES_54 = FEATURE_NAMES + [
-    "star_teammates_out", "game_total_line", "days_rest", "minutes_load_last_7d", "spread_magnitude",
-    "implied_team_total", "points_avg_last_3", "scoring_trend_slope", "deviation_from_avg_last3",
-    "consecutive_games_below_avg", "teammate_usage_available", "usage_rate_last_5", "games_since_structural_change",
-    "multi_book_line_std", "prop_over_streak", "prop_under_streak", "line_vs_season_avg", "prop_line_delta",
-    "over_rate_last_10", "margin_vs_line_avg_last_5", "blowout_minutes_risk", "minutes_volatility_last_10",
+    "star_teammates_out",
+    "game_total_line",
+    "days_rest",
+    "minutes_load_last_7d",
+    "spread_magnitude",
+    "implied_team_total",
+    "points_avg_last_3",
+    "scoring_trend_slope",
+    "deviation_from_avg_last3",
+    "consecutive_games_below_avg",
+    "teammate_usage_available",
+    "usage_rate_last_5",
+    "games_since_structural_change",
+    "multi_book_line_std",
+    "prop_over_streak",
+    "prop_under_streak",
+    "line_vs_season_avg",
+    "prop_line_delta",
+    "over_rate_last_10",
+    "margin_vs_line_avg_last_5",
+    "blowout_minutes_risk",
+    "minutes_volatility_last_10",
     "opponent_pace_mismatch",
 ]
 FALLBACK_REASONS_54 = FALLBACK_REASONS + [
-    "star_teammates_out_unavailable", "game_total_line_unavailable", "days_rest_unavailable",
-    "minutes_load_unavailable", "spread_unavailable", "implied_team_total_unavailable",
-    "rolling_stats_unavailable", "rolling_stats_unavailable", "rolling_stats_unavailable",
-    "rolling_stats_unavailable", "dead_feature", "rolling_stats_unavailable", "rolling_stats_unavailable",
-    "dead_feature", "prop_streaks_unavailable", "prop_streaks_unavailable", "line_vs_season_unavailable",
-    "no_prior_line", "insufficient_prop_history", "insufficient_prop_history", "team_history_unavailable",
-    "insufficient_minutes_history", "pace_unavailable",
+    "star_teammates_out_unavailable",
+    "game_total_line_unavailable",
+    "days_rest_unavailable",
+    "minutes_load_unavailable",
+    "spread_unavailable",
+    "implied_team_total_unavailable",
+    "rolling_stats_unavailable",
+    "rolling_stats_unavailable",
+    "rolling_stats_unavailable",
+    "rolling_stats_unavailable",
+    "dead_feature",
+    "rolling_stats_unavailable",
+    "rolling_stats_unavailable",
+    "dead_feature",
+    "prop_streaks_unavailable",
+    "prop_streaks_unavailable",
+    "line_vs_season_unavailable",
+    "no_prior_line",
+    "insufficient_prop_history",
+    "insufficient_prop_history",
+    "team_history_unavailable",
+    "insufficient_minutes_history",
+    "pace_unavailable",
 ]
 # docs/v2_54/quality.md §6, verbatim
 UPSTREAM_TABLES_JSON_54 = UPSTREAM_TABLES_JSON[:-1] + (
@@ -343,7 +445,7 @@ QUALITY_COLUMNS_54 = (
     QUALITY_COLUMNS[:_PER_FEATURE_AT]
     + [f"feature_{i}_quality" for i in range(N54)]
     + [f"feature_{i}_source" for i in range(N54)]
-    + QUALITY_COLUMNS[_PER_FEATURE_AT + 2 * N:]
+    + QUALITY_COLUMNS[_PER_FEATURE_AT + 2 * N :]
 )
 
 
@@ -430,7 +532,9 @@ def score_row_54(tags: list[str] | None, computed_at=None) -> dict:
         "calculated_feature_count": sources.count("calculated"),
         "is_training_ready": quality_tier in ("gold", "silver") and matchup >= 70 and pct["player_history"] >= 80,
         "training_quality_feature_count": sum(1 for w in weights if w >= TRAINING_THRESHOLD),
-        "is_quality_ready": quality_tier in ("gold", "silver", "bronze") and score >= 70 and matchup >= 50
+        "is_quality_ready": quality_tier in ("gold", "silver", "bronze")
+        and score >= 70
+        and matchup >= 50
         and required == 0,
     }
     for c in CATEGORY_INDICES_54:
@@ -450,7 +554,8 @@ def score_row_54(tags: list[str] | None, computed_at=None) -> dict:
     for i in range(N54):
         row[f"feature_{i}_source"] = sources[i]
     row["feature_fallback_reasons_json"] = json.dumps(
-        {str(i): FALLBACK_REASONS_54[i] for i in range(N54) if defaulted[i]})
+        {str(i): FALLBACK_REASONS_54[i] for i in range(N54) if defaulted[i]}
+    )
     row["feature_sample_sizes_json"] = "{}"
     row["feature_expected_values_json"] = "{}"
     row["feature_value_ranges_valid_json"] = "{}"
@@ -488,8 +593,16 @@ def case_a_54() -> list[str]:
 A54 = case_a_54()
 B54 = tags_with(A54, _25_27="missing", _47="missing", _50="missing", _53_56="missing")
 C54 = tags_with(B54, _5_8="default")
-D54 = tags_with(A54, _5_8="default", _13_14="default", _37="default", _25_27="missing", _38_42="missing",
-                _47="missing", _50_56="missing")
+D54 = tags_with(
+    A54,
+    _5_8="default",
+    _13_14="default",
+    _37="default",
+    _25_27="missing",
+    _38_42="missing",
+    _47="missing",
+    _50_56="missing",
+)
 E54 = tags_with(A54, _50="bettingpros")
 CASES_54 = {"A": A54, "B": B54, "C": C54, "D": D54, "E": E54}
 
@@ -500,14 +613,24 @@ EXPECTED_54 = {
     "quality_tier": {"A": "gold", "B": "gold", "C": "poor", "D": "critical", "E": "gold"},
     "default_feature_count": {"A": 0, "B": 9, "C": 13, "D": 23, "E": 0},
     "default_feature_indices": {
-        "A": [], "B": [25, 26, 27, 47, 50, 53, 54, 55, 56], "C": [5, 6, 7, 8, 25, 26, 27, 47, 50, 53, 54, 55, 56],
-        "D": [5, 6, 7, 8, 13, 14, 25, 26, 27, 37, 38, 39, 40, 41, 42, 47, 50, 51, 52, 53, 54, 55, 56], "E": [],
+        "A": [],
+        "B": [25, 26, 27, 47, 50, 53, 54, 55, 56],
+        "C": [5, 6, 7, 8, 25, 26, 27, 47, 50, 53, 54, 55, 56],
+        "D": [5, 6, 7, 8, 13, 14, 25, 26, 27, 37, 38, 39, 40, 41, 42, 47, 50, 51, 52, 53, 54, 55, 56],
+        "E": [],
     },
     "quality_alert_level": {"A": "green", "B": "green", "C": "yellow", "D": "red", "E": "green"},
     "quality_alerts": {
-        "A": [], "B": [], "C": ["composite_factors_missing", "high_default_rate_22pct"],
-        "D": ["all_matchup_features_defaulted", "composite_factors_missing", "opponent_defense_missing",
-              "high_default_rate_38pct", "matchup_quality_critical"],
+        "A": [],
+        "B": [],
+        "C": ["composite_factors_missing", "high_default_rate_22pct"],
+        "D": [
+            "all_matchup_features_defaulted",
+            "composite_factors_missing",
+            "opponent_defense_missing",
+            "high_default_rate_38pct",
+            "matchup_quality_critical",
+        ],
         "E": [],
     },
     "phase4_feature_count": {"A": 25, "B": 20, "C": 16, "D": 14, "E": 24},
@@ -530,6 +653,11 @@ EXPECTED_54 = {
     "critical_feature_count": {"A": 6, "B": 6, "C": 2, "D": 0, "E": 6},
     "matchup_quality_tier": {"A": "gold", "B": "gold", "C": "poor", "D": "critical", "E": "gold"},
     "game_context_quality_tier": {"A": "silver", "B": "bronze", "C": "bronze", "D": "poor", "E": "silver"},
-    "matchup_data_status": {"A": "COMPLETE", "B": "COMPLETE", "C": "COMPLETE", "D": "MATCHUP_UNAVAILABLE",
-                            "E": "COMPLETE"},
+    "matchup_data_status": {
+        "A": "COMPLETE",
+        "B": "COMPLETE",
+        "C": "COMPLETE",
+        "D": "MATCHUP_UNAVAILABLE",
+        "E": "COMPLETE",
+    },
 }

@@ -18,7 +18,7 @@ from .engine_reference import ReferenceWorld, minus_year, numeric_div, round9
 
 D = dt.date(2026, 1, 20)  # a regular-season date of season 2025
 AS_OF = dt.date(2026, 6, 1)  # every test date before it is backfill in mode auto
-STAMP = dt.datetime(2026, 1, 20, 12, 0, tzinfo=dt.timezone.utc)
+STAMP = dt.datetime(2026, 1, 20, 12, 0, tzinfo=dt.UTC)
 FILLER = {"STRING": "X", "INT64": 0, "FLOAT64": 0.0, "BOOL": False, "TIMESTAMP": STAMP}
 
 
@@ -52,18 +52,31 @@ def world(tmp_path, minutes_type: str = "NUMERIC", **rows_by_short) -> Reference
 
 def pgs(player, day, points=10, minutes=30, ft=2, dnp=False, opponent="OPP", team="TEA", **extra):
     row = dict(
-        player_lookup=player, universal_player_id=f"{player}_001", game_id=f"{day:%Y%m%d}_{opponent}_{team}",
-        game_date=day, team_abbr=team, opponent_team_abbr=opponent,
+        player_lookup=player,
+        universal_player_id=f"{player}_001",
+        game_id=f"{day:%Y%m%d}_{opponent}_{team}",
+        game_date=day,
+        team_abbr=team,
+        opponent_team_abbr=opponent,
         season_year=day.year if day.month >= 10 else day.year - 1,
-        points=points, minutes_played=minutes, ft_makes=ft, is_dnp=dnp,
+        points=points,
+        minutes_played=minutes,
+        ft_makes=ft,
+        is_dnp=dnp,
     )
     row.update(extra)
     return row
 
 
 def upgc(player, day, opponent="OPP", team="TEA", **extra):
-    row = dict(player_lookup=player, universal_player_id=f"{player}_001", game_id=f"{day:%Y%m%d}_{opponent}_{team}",
-               game_date=day, team_abbr=team, opponent_team_abbr=opponent)
+    row = dict(
+        player_lookup=player,
+        universal_player_id=f"{player}_001",
+        game_id=f"{day:%Y%m%d}_{opponent}_{team}",
+        game_date=day,
+        team_abbr=team,
+        opponent_team_abbr=opponent,
+    )
     row.update(extra)
     return row
 
@@ -81,8 +94,16 @@ def days_before(day: dt.date, n: int) -> dt.date:
 # --------------------------------------------------------------------------- §9 worked example
 
 WORKED = [  # newest first: points, minutes, ft_makes, is_dnp
-    (30, 34, 8, False), (25, 31, 5, False), (None, None, None, True), (20, 30, 4, False), (10, 22, 2, False),
-    (15, 28, 3, False), (22, 33, 6, False), (18, 29, 4, False), (0, 12, 0, False), (14, 26, 2, False),
+    (30, 34, 8, False),
+    (25, 31, 5, False),
+    (None, None, None, True),
+    (20, 30, 4, False),
+    (10, 22, 2, False),
+    (15, 28, 3, False),
+    (22, 33, 6, False),
+    (18, 29, 4, False),
+    (0, 12, 0, False),
+    (14, 26, 2, False),
 ]
 
 
@@ -99,8 +120,9 @@ def worked(tmp_path_factory):
         rows.append(pgs("ex", dt.date(2025, 2, 1) + dt.timedelta(days=k), 9, 20, 1, False, opponent="MIA"))
     # another player whose daily-cache row supplies L5 20.0, season 17.5, std 6.25
     rows.append(pgs("zz", D, opponent="BOS"))
-    cache = [dict(player_lookup="zz", cache_date=D, points_avg_last_5=20.0, points_avg_season=17.5,
-                  points_std_last_10=6.25)]
+    cache = [
+        dict(player_lookup="zz", cache_date=D, points_avg_last_5=20.0, points_avg_season=17.5, points_std_last_10=6.25)
+    ]
     return world(tmp, pgs=rows, daily_cache=cache)
 
 
@@ -141,9 +163,20 @@ def test_worked_example_zscore_and_breakout(worked):
 
 
 def test_bettingpros_opening_line_zero(tmp_path):
-    ref = world(tmp_path, pgs=[pgs("p", D)], bettingpros=[
-        dict(player_lookup="p", game_date=D, market_type="points", points_line=22.5, opening_line=0.0, created_at=STAMP),
-    ])
+    ref = world(
+        tmp_path,
+        pgs=[pgs("p", D)],
+        bettingpros=[
+            dict(
+                player_lookup="p",
+                game_date=D,
+                market_type="points",
+                points_line=22.5,
+                opening_line=0.0,
+                created_at=STAMP,
+            ),
+        ],
+    )
     r = only_row(ref, "p")
     assert r["feature_values"][25:29] == [22.5, 22.5, 22.5, 1.0]
     assert r["feature_tags"][25:29] == ["vegas", "vegas", "vegas", "calculated"]
@@ -158,7 +191,11 @@ def test_odds_api_priority_latest_and_opening(tmp_path):
         dict(player_lookup="p", game_date=D, bookmaker="draftkings", points_line=0.0, snapshot_timestamp=later),
         dict(player_lookup=None, game_date=D, bookmaker="draftkings", points_line=40.5, snapshot_timestamp=later),
     ]
-    bp = [dict(player_lookup="p", game_date=D, market_type="points", points_line=20.5, opening_line=19.5, created_at=STAMP)]
+    bp = [
+        dict(
+            player_lookup="p", game_date=D, market_type="points", points_line=20.5, opening_line=19.5, created_at=STAMP
+        )
+    ]
     ref = world(tmp_path, pgs=[pgs("p", D)], odds_api=odds, bettingpros=bp)
     r = only_row(ref, "p")
     assert r["feature_values"][25:29] == [25.5, 24.5, 1.0, 1.0]
@@ -166,9 +203,11 @@ def test_odds_api_priority_latest_and_opening(tmp_path):
 
 
 def test_no_line_is_missing_not_season_average(tmp_path):
-    ref = world(tmp_path, pgs=[pgs("p", D), pgs("p", days_before(D, 2), points=25)],
-                bettingpros=[dict(player_lookup="p", game_date=D, market_type="rebounds", points_line=8.5,
-                                  created_at=STAMP)])
+    ref = world(
+        tmp_path,
+        pgs=[pgs("p", D), pgs("p", days_before(D, 2), points=25)],
+        bettingpros=[dict(player_lookup="p", game_date=D, market_type="rebounds", points_line=8.5, created_at=STAMP)],
+    )
     r = only_row(ref, "p")
     assert r["feature_values"][25:29] == [None, None, None, 0.0]
     assert r["feature_tags"][25:28] == ["missing"] * 3
@@ -180,9 +219,15 @@ def test_vegas_ties_are_flagged_and_broken_by_lowest_line(tmp_path):
         dict(player_lookup="p", game_date=D, bookmaker="betmgm", points_line=20.5, snapshot_timestamp=STAMP),
     ]
     bp = [
-        dict(player_lookup="q", game_date=D, market_type="points", points_line=18.5, opening_line=17.5, created_at=STAMP),
-        dict(player_lookup="q", game_date=D, market_type="points", points_line=18.5, opening_line=None, created_at=STAMP),
-        dict(player_lookup="q", game_date=D, market_type="points", points_line=19.5, opening_line=16.5, created_at=STAMP),
+        dict(
+            player_lookup="q", game_date=D, market_type="points", points_line=18.5, opening_line=17.5, created_at=STAMP
+        ),
+        dict(
+            player_lookup="q", game_date=D, market_type="points", points_line=18.5, opening_line=None, created_at=STAMP
+        ),
+        dict(
+            player_lookup="q", game_date=D, market_type="points", points_line=19.5, opening_line=16.5, created_at=STAMP
+        ),
     ]
     ref = world(tmp_path, pgs=[pgs("p", D), pgs("q", D)], odds_api=odds, bettingpros=bp)
     p, q = only_row(ref, "p"), only_row(ref, "q")
@@ -197,10 +242,22 @@ def test_vegas_ties_are_flagged_and_broken_by_lowest_line(tmp_path):
 
 def test_composite_table_level_fallback(tmp_path):
     composite = [
-        dict(player_lookup="p", game_date=days_before(D, 3), fatigue_score=70, shot_zone_mismatch_score=4.5,
-             pace_score=1.2, usage_spike_score=0.8),
-        dict(player_lookup="old", game_date=days_before(D, 8), fatigue_score=60, shot_zone_mismatch_score=2.0,
-             pace_score=1.0, usage_spike_score=0.5),
+        dict(
+            player_lookup="p",
+            game_date=days_before(D, 3),
+            fatigue_score=70,
+            shot_zone_mismatch_score=4.5,
+            pace_score=1.2,
+            usage_spike_score=0.8,
+        ),
+        dict(
+            player_lookup="old",
+            game_date=days_before(D, 8),
+            fatigue_score=60,
+            shot_zone_mismatch_score=2.0,
+            pace_score=1.0,
+            usage_spike_score=0.5,
+        ),
     ]
     ref = world(tmp_path, pgs=[pgs("p", D), pgs("old", D)], composite=composite)
     r = only_row(ref, "p")
@@ -215,10 +272,22 @@ def test_composite_table_level_fallback(tmp_path):
 
 def test_composite_row_at_date_is_all_or_nothing(tmp_path):
     composite = [
-        dict(player_lookup="other", game_date=D, fatigue_score=80, shot_zone_mismatch_score=-1.5, pace_score=0.5,
-             usage_spike_score=0.1),
-        dict(player_lookup="p", game_date=days_before(D, 1), fatigue_score=70, shot_zone_mismatch_score=4.5,
-             pace_score=1.2, usage_spike_score=0.8),
+        dict(
+            player_lookup="other",
+            game_date=D,
+            fatigue_score=80,
+            shot_zone_mismatch_score=-1.5,
+            pace_score=0.5,
+            usage_spike_score=0.1,
+        ),
+        dict(
+            player_lookup="p",
+            game_date=days_before(D, 1),
+            fatigue_score=70,
+            shot_zone_mismatch_score=4.5,
+            pace_score=1.2,
+            usage_spike_score=0.8,
+        ),
     ]
     ref = world(tmp_path, pgs=[pgs("p", D), pgs("other", D)], composite=composite)
     p, other = only_row(ref, "p"), only_row(ref, "other")
@@ -242,8 +311,17 @@ def test_shot_zone_null_row_hides_daily_cache_copies(tmp_path):
 
 
 def test_daily_cache_fallback_only_when_table_empty_at_date(tmp_path):
-    cache = [dict(player_lookup="p", cache_date=days_before(D, 2), points_avg_last_5=21.3, points_std_last_10=4.0,
-                  games_in_last_7_days=3, team_pace_last_10=101.5, team_off_rating_last_10=115.25)]
+    cache = [
+        dict(
+            player_lookup="p",
+            cache_date=days_before(D, 2),
+            points_avg_last_5=21.3,
+            points_std_last_10=4.0,
+            games_in_last_7_days=3,
+            team_pace_last_10=101.5,
+            team_off_rating_last_10=115.25,
+        )
+    ]
     ref = world(tmp_path, pgs=[pgs("p", D)], daily_cache=cache)
     r = only_row(ref, "p")
     assert r["feature_values"][0] == 21.3 and r["feature_tags"][0] == "phase4"
@@ -293,10 +371,12 @@ def test_known_opponent_without_history_is_nan(tmp_path):
 def test_opponent_window_is_one_calendar_year_feb29(tmp_path):
     day = dt.date(2028, 2, 29)
     assert minus_year(day) == dt.date(2027, 2, 28)
-    rows = [pgs("p", day, opponent="BOS"),
-            pgs("p", dt.date(2027, 2, 28), points=20, opponent="BOS"),
-            pgs("p", dt.date(2027, 2, 27), points=40, opponent="BOS"),
-            pgs("p", dt.date(2027, 12, 1), points=None, minutes=None, dnp=True, opponent="BOS")]
+    rows = [
+        pgs("p", day, opponent="BOS"),
+        pgs("p", dt.date(2027, 2, 28), points=20, opponent="BOS"),
+        pgs("p", dt.date(2027, 2, 27), points=40, opponent="BOS"),
+        pgs("p", dt.date(2027, 12, 1), points=None, minutes=None, dnp=True, opponent="BOS"),
+    ]
     ref = world(tmp_path, pgs=rows)
     r = only_row(ref, "p", day, as_of=dt.date(2028, 3, 1))
     assert r["feature_values"][29:31] == [20.0, 2.0]
@@ -306,8 +386,12 @@ def test_opponent_window_is_one_calendar_year_feb29(tmp_path):
 
 
 def test_minutes_ppm_numeric_and_int64_paths(tmp_path):
-    rows = [pgs("p", D), pgs("p", days_before(D, 2), points=2, minutes=3),
-            pgs("q", D), pgs("q", days_before(D, 2), points=None, minutes=30, dnp=False)]
+    rows = [
+        pgs("p", D),
+        pgs("p", days_before(D, 2), points=2, minutes=3),
+        pgs("q", D),
+        pgs("q", days_before(D, 2), points=None, minutes=30, dnp=False),
+    ]
     numeric = world(tmp_path / "n", pgs=rows)
     assert numeric.minutes_numeric
     p = only_row(numeric, "p")
@@ -329,7 +413,9 @@ def test_numeric_division_rounds_half_away_from_zero():
 
 
 def test_season_minutes_numeric_rounding_and_nan_cases(tmp_path):
-    rows = [pgs("p", D)] + [pgs("p", days_before(D, k), points=None, minutes=m, dnp=False) for k, m in ((2, 10), (3, 10), (4, 11))]
+    rows = [pgs("p", D)] + [
+        pgs("p", days_before(D, k), points=None, minutes=m, dnp=False) for k, m in ((2, 10), (3, 10), (4, 11))
+    ]
     numeric = world(tmp_path / "n", pgs=rows)
     q7 = numeric.q7_season("p", D)
     assert q7["minutes_avg_season"] == 10.333333333  # 31 / 3 at 9 dp
@@ -355,8 +441,13 @@ def test_early_season_skip_in_backfill_and_placeholders_in_production(tmp_path):
     r = rows[0]
     assert r["is_placeholder"] and r["feature_values"] == [None] * 37 and r["feature_tags"] is None
     assert r["is_home"] is True and r["days_rest"] == 2
-    assert r["historical_completeness"] == {"games_found": 0, "games_expected": 0, "is_complete": True,
-                                            "is_bootstrap": True, "contributing_game_dates": []}
+    assert r["historical_completeness"] == {
+        "games_found": 0,
+        "games_expected": 0,
+        "is_complete": True,
+        "is_bootstrap": True,
+        "contributing_game_dates": [],
+    }
     assert ref.rows(early, early, "auto", as_of=early)[0]["is_placeholder"]
     first_regular = dt.date(2025, 11, 4)
     assert not ref.is_early_season(first_regular) and ref.is_early_season(dt.date(2025, 11, 3))
@@ -371,9 +462,11 @@ def test_season_start_without_builtin_date(tmp_path):
 
 
 def test_fatigue_gate_drops_rows_outside_range(tmp_path):
-    composite = [dict(player_lookup="hi", game_date=D, fatigue_score=120),
-                 dict(player_lookup="lo", game_date=D, fatigue_score=-1),
-                 dict(player_lookup="ok", game_date=D, fatigue_score=100)]
+    composite = [
+        dict(player_lookup="hi", game_date=D, fatigue_score=120),
+        dict(player_lookup="lo", game_date=D, fatigue_score=-1),
+        dict(player_lookup="ok", game_date=D, fatigue_score=100),
+    ]
     ref = world(tmp_path, pgs=[pgs(p, D) for p in ("hi", "lo", "ok", "none")], composite=composite)
     emitted = {r["player_lookup"] for r in ref.rows(D, D, "auto", AS_OF)}
     assert emitted == {"ok", "none"}
@@ -382,10 +475,12 @@ def test_fatigue_gate_drops_rows_outside_range(tmp_path):
 
 
 def test_backfill_spine_collapses_duplicates_and_reads_is_home(tmp_path):
-    rows = [pgs("p", D, game_id="20260120_BOS_TEA", opponent="BOS"),
-            pgs("p", D, game_id="20260120_AAA_TEA", opponent="AAA"),
-            pgs("q", D, game_id="20260120_TEA_BOS", team="TEA"),
-            pgs("r", D, game_id="20260120", team="TEA")]
+    rows = [
+        pgs("p", D, game_id="20260120_BOS_TEA", opponent="BOS"),
+        pgs("p", D, game_id="20260120_AAA_TEA", opponent="AAA"),
+        pgs("q", D, game_id="20260120_TEA_BOS", team="TEA"),
+        pgs("r", D, game_id="20260120", team="TEA"),
+    ]
     ref = world(tmp_path, pgs=rows)
     spine = {s["player_lookup"]: s for s in ref.spine(D, D, "backfill", AS_OF)}
     assert spine["p"]["game_id"] == "20260120_AAA_TEA" and spine["p"]["is_home"] is True
@@ -394,9 +489,22 @@ def test_backfill_spine_collapses_duplicates_and_reads_is_home(tmp_path):
 
 
 def test_context_from_upgc_in_backfill(tmp_path):
-    ref = world(tmp_path, pgs=[pgs("p", D), pgs("q", D)],
-                upgc=[upgc("p", D, home_game=True, back_to_back=True, season_phase="Playoffs", days_rest=5,
-                           opponent_days_rest=0, player_status="Questionable")])
+    ref = world(
+        tmp_path,
+        pgs=[pgs("p", D), pgs("q", D)],
+        upgc=[
+            upgc(
+                "p",
+                D,
+                home_game=True,
+                back_to_back=True,
+                season_phase="Playoffs",
+                days_rest=5,
+                opponent_days_rest=0,
+                player_status="Questionable",
+            )
+        ],
+    )
     p, q = only_row(ref, "p"), only_row(ref, "q")
     assert [p["feature_values"][i] for i in (9, 10, 15, 16, 17, 24)] == [2.0, 2.0, 1.0, 1.0, 1.0, 0.5]
     assert p["days_rest"] == 5
@@ -405,18 +513,21 @@ def test_context_from_upgc_in_backfill(tmp_path):
 
 
 def test_team_win_pct_from_season_games(tmp_path):
-    offense = [dict(team_abbr="TEA", game_date=days_before(D, k), season_year=2025, win_flag=k % 3 == 0)
-               for k in range(1, 8)]
+    offense = [
+        dict(team_abbr="TEA", game_date=days_before(D, k), season_year=2025, win_flag=k % 3 == 0) for k in range(1, 8)
+    ]
     offense.append(dict(team_abbr="TEA", game_date=dt.date(2025, 4, 1), season_year=2024, win_flag=True))
     ref = world(tmp_path, pgs=[pgs("p", D)], upgc=[upgc("p", D)], team_offense=offense)
     assert only_row(ref, "p")["feature_values"][24] == round9(2 / 7)
 
 
 def test_played_filter_and_short_lists(tmp_path):
-    rows = [pgs("p", D),
-            pgs("p", days_before(D, 1), points=0, minutes=None),  # unmarked DNP: not played
-            pgs("p", days_before(D, 2), points=8, minutes=None),  # played: points > 0
-            pgs("p", days_before(D, 3), points=None, minutes=None, dnp=True)]
+    rows = [
+        pgs("p", D),
+        pgs("p", days_before(D, 1), points=0, minutes=None),  # unmarked DNP: not played
+        pgs("p", days_before(D, 2), points=8, minutes=None),  # played: points > 0
+        pgs("p", days_before(D, 3), points=None, minutes=None, dnp=True),
+    ]
     r = only_row(world(tmp_path, pgs=rows), "p")
     v, t = r["feature_values"], r["feature_tags"]
     assert (v[0], t[0]) == (10.0, "default")

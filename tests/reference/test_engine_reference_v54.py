@@ -64,8 +64,10 @@ def test_golden_features_values_and_tags(golden):
         tags = json.loads(e["feature_sources"])
         assert [tags[str(i)] for i in range(60)] == g["tags"], key
         for i in range(60):
-            for which, ev, gv in (("features", e["features"][i], g["features"][i]),
-                                  ("value", e[f"feature_{i}_value"], g["feature_values"][i])):
+            for which, ev, gv in (
+                ("features", e["features"][i], g["features"][i]),
+                ("value", e[f"feature_{i}_value"], g["feature_values"][i]),
+            ):
                 if same(i, ev, gv):
                     if which == "features":
                         exact[i] += 1
@@ -165,19 +167,43 @@ def world_71(minutes_type="NUMERIC", dnp_row_1=True, with_cache=False, shot_zone
     for day, pts, mins, dnp, fg, paint, mid, three in LIST_71:
         if day == "03-06":
             dnp = dnp_row_1
-        w.pgs("p1", d(day), pts, mins, dnp=dnp, fg_attempts=fg, paint_attempts=paint,
-              mid_range_attempts=mid, three_pt_attempts=three)
+        w.pgs(
+            "p1",
+            d(day),
+            pts,
+            mins,
+            dnp=dnp,
+            fg_attempts=fg,
+            paint_attempts=paint,
+            mid_range_attempts=mid,
+            three_pt_attempts=three,
+        )
     w.pgs("p1", D, 20, 30)
     w.upgc("p1", D)
     for i, pace in enumerate(PACE_71):
         w.team_game("BOS", d("02-10") + dt.timedelta(days=2 * i), pace=pace, rating=110)
     w.team_game("BOS", d("01-05"), pace=80, rating=90)  # 11th-newest: outside the last 10
     if with_cache:
-        w.add("daily_cache", player_lookup="p1", cache_date=D, points_avg_last_5=1, points_avg_last_10=2,
-              points_avg_season=3, points_std_last_10=4, games_in_last_7_days=5, minutes_avg_last_10=6)
+        w.add(
+            "daily_cache",
+            player_lookup="p1",
+            cache_date=D,
+            points_avg_last_5=1,
+            points_avg_last_10=2,
+            points_avg_season=3,
+            points_std_last_10=4,
+            games_in_last_7_days=5,
+            minutes_avg_last_10=6,
+        )
     if shot_zone is not None:
-        w.add("shot_zone", player_lookup="p1", analysis_date=D, paint_rate_last_10=shot_zone[0],
-              mid_range_rate_last_10=shot_zone[1], three_pt_rate_last_10=shot_zone[2])
+        w.add(
+            "shot_zone",
+            player_lookup="p1",
+            analysis_date=D,
+            paint_rate_last_10=shot_zone[0],
+            mid_range_rate_last_10=shot_zone[1],
+            three_pt_rate_last_10=shot_zone[2],
+        )
     return w
 
 
@@ -272,8 +298,16 @@ def test_worked_72_recent_trend(tmp_path):
 
 def test_worked_73_rolling_stats(tmp_path):
     w = TinyWorld()
-    rows = [("01-10", 12, 22.10), ("01-12", 25, None), ("01-14", 18, 25.40), ("01-16", 30, 19.85),
-            ("02-02", 22, 27.30), ("02-04", 9, 24.05), ("02-06", 27, None), ("02-08", 15, 26.75)]
+    rows = [
+        ("01-10", 12, 22.10),
+        ("01-12", 25, None),
+        ("01-14", 18, 25.40),
+        ("01-16", 30, 19.85),
+        ("02-02", 22, 27.30),
+        ("02-04", 9, 24.05),
+        ("02-06", 27, None),
+        ("02-08", 15, 26.75),
+    ]
     day = dt.date(2026, 2, 10)
     for s, p, u in rows:
         w.pgs("p1", d(s), p, 30, usage_rate=u)
@@ -309,10 +343,15 @@ def test_worked_74_teammate_usage(tmp_path):
     w.pgs("inj1", D - dt.timedelta(days=31), 10, 25, usage_rate=90)  # outside 30 days
     w.pgs("inj2", D - dt.timedelta(days=2), 10, 10, usage_rate=90)  # minutes not > 10
     w.pgs("inj3", D - dt.timedelta(days=2), 10, 25, usage_rate=30)
-    for who, status, hour in (("inj1", "Out", 10), ("inj1", "Available", 17), ("inj2", "Doubtful", 9),
-                              ("inj3", "Questionable", 9)):
-        w.add("injury", report_date=D, player_lookup=who, team="BOS", injury_status=status, report_hour=hour,
-              game_date=D)
+    for who, status, hour in (
+        ("inj1", "Out", 10),
+        ("inj1", "Available", 17),
+        ("inj2", "Doubtful", 9),
+        ("inj3", "Questionable", 9),
+    ):
+        w.add(
+            "injury", report_date=D, player_lookup=who, team="BOS", injury_status=status, report_hour=hour, game_date=D
+        )
     w.add("injury", report_date=D, player_lookup=None, team="BOS", injury_status="out", report_hour=9)
     for p, team in (("mate", "BOS"), ("other", "NYK")):
         w.pgs(p, D - dt.timedelta(days=2), 10, 25, team=team)
@@ -337,7 +376,7 @@ def test_worked_75_multi_book_std(tmp_path):
             w.pgs(p, day, 10, 25)
     for book, line in (("draftkings", 24.5), ("fanduel", 25.5), ("betmgm", 24.5)):
         w.odds("q", x, book, line)
-    w.odds("q", x, "draftkings", 26.5, at=dt.datetime(2026, 3, 11, 1, 0, tzinfo=dt.timezone.utc), mbt=-30)
+    w.odds("q", x, "draftkings", 26.5, at=dt.datetime(2026, 3, 11, 1, 0, tzinfo=dt.UTC), mbt=-30)
     w.odds("q", x, "bovada", 27.5)
     w.props("r", x, "BetMGM", 10.5)
     w.props("r", x, "Caesars", 12.5)  # no switch on X: r stays without a value
@@ -395,10 +434,22 @@ def test_worked_77_line_history(tmp_path):
         day = D - dt.timedelta(days=2 * (k + 1))
         w.pgs("p1", day, pts, 0 if pts == 0 else 30, dnp=pts == 0)
         w.add("accuracy", player_lookup="p1", game_date=day, line_value=line, recommendation="OVER", system_id="s1")
-    w.add("accuracy", player_lookup="p1", game_date=D - dt.timedelta(days=4), line_value=23.5,
-          recommendation="UNDER", system_id="s2")
-    w.add("accuracy", player_lookup="p1", game_date=D - dt.timedelta(days=4), line_value=40.0,
-          recommendation="PASS", system_id="s3")
+    w.add(
+        "accuracy",
+        player_lookup="p1",
+        game_date=D - dt.timedelta(days=4),
+        line_value=23.5,
+        recommendation="UNDER",
+        system_id="s2",
+    )
+    w.add(
+        "accuracy",
+        player_lookup="p1",
+        game_date=D - dt.timedelta(days=4),
+        line_value=40.0,
+        recommendation="PASS",
+        system_id="s3",
+    )
     w.pgs("p1", D, 10, 30)
     for k, pts in enumerate((27, 18, 26)):
         day = D - dt.timedelta(days=2 * (k + 1))
@@ -413,7 +464,9 @@ def test_worked_77_line_history(tmp_path):
 
 def test_worked_78_opportunity_risk(tmp_path):
     w = TinyWorld()
-    mins = [("NYK", 34.0), ("NYK", 30.0), ("NYK", 36.0)] + [("BKN", m) for m in (28.0, 31.0, 25.0, 33.0, 29.0, 27.0, 35.0)]
+    mins = [("NYK", 34.0), ("NYK", 30.0), ("NYK", 36.0)] + [
+        ("BKN", m) for m in (28.0, 31.0, 25.0, 33.0, 29.0, 27.0, 35.0)
+    ]
     for k, (team, m) in enumerate(mins):
         w.pgs("p1", D - dt.timedelta(days=k + 1), 10, m, team=team)
         w.pgs("p2", D - dt.timedelta(days=k + 1), 10, m, team=team)
@@ -532,8 +585,13 @@ def test_early_season(tmp_path):
     assert p["is_placeholder"] and p["tags"] is None and p["features"] == [0.0] * 60
     assert p["feature_values"] == [None] * 60 and p["cache_miss_fallback_used"] is None
     assert p["vegas_line_source"] is None
-    assert p["historical_completeness"] == {"games_found": 0, "games_expected": 0, "is_complete": True,
-                                            "is_bootstrap": True, "contributing_game_dates": []}
+    assert p["historical_completeness"] == {
+        "games_found": 0,
+        "games_expected": 0,
+        "is_complete": True,
+        "is_bootstrap": True,
+        "contributing_game_dates": [],
+    }
     assert compute_rows(snap, day, day, mode="backfill", as_of=AS_OF) == []
     boot = compute_rows(snap, day, day, mode="backfill", as_of=AS_OF, include_bootstrap=True)
     assert [r["player_lookup"] for r in boot] == ["vet"]  # S1 applies to bootstrap dates
