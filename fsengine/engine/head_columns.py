@@ -25,6 +25,7 @@ from __future__ import annotations
 import decimal
 import math
 from functools import cache
+from typing import Any, cast
 
 import numpy as np
 import polars as pl
@@ -148,7 +149,8 @@ def _matrix(frame: pl.DataFrame, index: pl.DataFrame, order: str, columns: list[
     (null -> NaN)}, plus `valid` (the cell holds a row) and `null` masks per column."""
     ranked = frame.join(index, on=KEY, how="inner").sort(["_i", order])
     ranked = ranked.with_columns(pl.int_range(pl.len()).over("_i").alias("_pos"))
-    width = max(1, int(ranked["_pos"].max()) + 1) if ranked.height else 1
+    # the max of a non-empty integer column is an int (the stub's union includes None)
+    width = max(1, int(cast(int, ranked["_pos"].max())) + 1) if ranked.height else 1
     rows = index.height
     r = ranked["_i"].to_numpy().astype(np.int64)
     c = ranked["_pos"].to_numpy().astype(np.int64)
@@ -316,7 +318,7 @@ def opportunity_columns(frame: pl.DataFrame, index: pl.DataFrame, day: np.ndarra
     if (
         minutes_type != "FLOAT64"
         and players["minutes_e9"].abs().max() is not None
-        and players["minutes_e9"].abs().max() >= _INT_SAFE
+        and cast(Any, players["minutes_e9"].abs().max()) >= _INT_SAFE  # not None: checked above
     ):
         raise ValueError("v54_o_opportunity: minutes_e9 beyond 2^53")
     per_team = players.group_by(KEY + ["team_abbr"], maintain_order=True).agg(
@@ -377,7 +379,8 @@ def multi_book_columns(frame: pl.DataFrame, index: pl.DataFrame, switch_below: f
     gi = gid.select("_g", "source", "player_lookup", "game_date")
     ex = exploded.select(pl.col("_g").alias("_i"), "_r", "points_line")
     mats_rank = ex.with_columns(pl.int_range(pl.len()).over("_i").alias("_pos"))
-    width = max(1, int(mats_rank["_pos"].max()) + 1) if mats_rank.height else 1
+    # the max of a non-empty integer column is an int (the stub's union includes None)
+    width = max(1, int(cast(int, mats_rank["_pos"].max())) + 1) if mats_rank.height else 1
     g = gi.height
     mat = np.full((g, width), np.nan)
     valid = np.zeros((g, width), dtype=bool)
@@ -507,7 +510,8 @@ def cache_miss_columns(
         idx = np.flatnonzero(has)
         avg = np.full(n_rows, np.nan)
         ppm = np.full(n_rows, np.nan)
-        avg_memo, ppm_memo = {}, {}
+        avg_memo: dict[tuple[int, int], float] = {}
+        ppm_memo: dict[tuple[int, int], float] = {}
         for i in idx:
             t, k = int(total_e9[i]), int(count10[i])
             avg[i] = avg_memo.get((t, k)) if (t, k) in avg_memo else avg_memo.setdefault((t, k), _dq(t, k * E9))
@@ -661,7 +665,8 @@ def assemble_columns(
     for name in p4_names:
         p4[name].set(cache_found, Col.of(dc[name]))
     miss = ~use_cache & ~placeholder
-    team_ctx = np.where(upgc, ctx["team_abbr"].to_numpy(), None)
+    # numpy's stub rejects None as the `y` of where (numpy accepts it: an object array)
+    team_ctx: np.ndarray = np.where(upgc, ctx["team_abbr"].to_numpy(), None)  # type: ignore[assignment]
     emitted, cm, cache_miss_used = cache_miss_columns(
         tables["v54_last10_rows"],
         index,
@@ -952,6 +957,7 @@ def assemble_columns(
     mhas = np.array([t is not None for t in mtag], dtype=bool)
     put(50, Col(np.where(mhas, mstd, np.nan), np.zeros(n, bool)), np.where(mhas, mtag, "missing").astype(object))
     v25, v2 = values[25], values[2]
+    assert v25 is not None and v2 is not None  # put above
     put(
         53,
         Col(np.where(~v25.none, v25.v - v2.v, np.nan), np.zeros(n, bool)),
@@ -961,16 +967,21 @@ def assemble_columns(
     dh = ~np.isnan(delta) & ~placeholder
     put(54, Col(np.where(dh, delta, np.nan), np.zeros(n, bool)), np.where(dh, "vegas", "missing").astype(object))
     over, margin = line_history_columns(tables["v54_h_line_history"], index)
-    for i, v in ((55, over), (56, margin)):
-        hv = ~np.isnan(v)
-        put(i, Col(v, np.zeros(n, bool)), np.where(hv, "calculated", "missing").astype(object))
+    for i, arr in ((55, over), (56, margin)):
+        hv = ~np.isnan(arr)
+        put(i, Col(arr, np.zeros(n, bool)), np.where(hv, "calculated", "missing").astype(object))
     risk, vol = opportunity_columns(tables["v54_o_opportunity"], index, day, minutes_type, reference_stdev)
-    for i, v in ((57, risk), (58, vol)):
-        hv = ~np.isnan(v)
-        put(i, Col(v, np.zeros(n, bool)), np.where(hv, "calculated", "missing").astype(object))
-    put(59, Col(values[22].v - values[14].v, values[22].none | values[14].none), "calculated")
+    for i, arr in ((57, risk), (58, vol)):
+        hv = ~np.isnan(arr)
+        put(i, Col(arr, np.zeros(n, bool)), np.where(hv, "calculated", "missing").astype(object))
+    v22, v14 = values[22], values[14]
+    assert v22 is not None and v14 is not None  # put above
+    put(59, Col(v22.v - v14.v, v22.none | v14.none), "calculated")
+    # put() has now set all 60 slots of values and tags
+    filled = cast("list[Col]", values)
+    filled_tags = cast("list[np.ndarray]", tags)
 
-    fat = values[5]
+    fat = filled[5]
     low, high = profile.fatigue_gate
     with np.errstate(invalid="ignore"):
         gate = fat.present() & (low <= fat.v) & (fat.v <= high)
@@ -978,12 +989,12 @@ def assemble_columns(
 
     # the output lists, built as Arrow list arrays over one flat (rows x 60) buffer: a None
     # stays null, a NaN stays NaN, a placeholder row's lists are null
-    values_flat = np.stack([col.v for col in values], axis=1).reshape(-1)
-    none_flat = np.stack([col.none for col in values], axis=1).reshape(-1)
+    values_flat = np.stack([col.v for col in filled], axis=1).reshape(-1)
+    none_flat = np.stack([col.none for col in filled], axis=1).reshape(-1)
     vocabulary: dict[str, int] = {}
     codes = np.empty((n, 60), dtype=np.int32)
     for i in range(60):
-        uniq, inverse = np.unique(tags[i].astype(str), return_inverse=True)
+        uniq, inverse = np.unique(filled_tags[i].astype(str), return_inverse=True)
         remap = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in uniq.tolist()], dtype=np.int32)
         codes[:, i] = remap[inverse.reshape(-1)] if n else 0
     words = pl.Series("w", list(vocabulary), dtype=pl.Utf8)
