@@ -986,6 +986,9 @@ def stale(
             help="Count dates whose stored rows carry another contract as stale (else they are refused).",
         ),
     ] = False,
+    contract: Annotated[
+        str, typer.Option("--contract", help="Contract of the fresh computation (as for run).")
+    ] = DEFAULT_RUN_CONTRACT,
     dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
     table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
     project: ProjectOpt = None,
@@ -1031,6 +1034,7 @@ def stale(
             dry_run=True,
             only_stale=True,
             replace_contract=replace_contract,
+            contract=contract,
             dataset=dataset,
             table=table,
             progress=status.update,

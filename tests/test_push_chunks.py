@@ -2,8 +2,8 @@
 process): one load and one MERGE for all of them, the same rows in the target as the push of one
 whole run; folders that overlap, hold different contracts or miss a chunk are refused, named.
 
-Contract: v2_37features (the default contract of a run, DEFAULT_RUN_CONTRACT; the target is the
-documented v2_37 table of tests/contract_table.py)."""
+Contract: v2_37features, named on the plan and the whole run (the target is the documented
+v2_37 table of tests/contract_table.py)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from test_push import DATASET, DATES, job_ids, make_rows, read_target, to_table
 from typer.testing import CliRunner
 
 from fsengine.cli import app
-from fsengine.contracts import DEFAULT_RUN_CONTRACT, load_contract
+from fsengine.contracts import load_contract
 from fsengine.errors import PushRefused
 from fsengine.output.schema import output_schema, write_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, backfill
@@ -38,7 +38,7 @@ def _fsengine(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_pushing_the_chunk_folders_of_a_plan_equals_pushing_one_whole_run(tmp_path, bq_emulator, bq_project):
-    assert DEFAULT_RUN_CONTRACT == "v2_37features"  # the documented table below is the v2_37 one
+    contract = "v2_37features"  # the documented table below is the v2_37 one
     client = bq_emulator.bigquery_client(bq_project)
     client.create_dataset(DATASET)
     documented = bigquery_fields(extra_after={"opponent_team_abbr": NOT_EMITTED_SAMPLE})
@@ -62,6 +62,8 @@ def test_pushing_the_chunk_folders_of_a_plan_equals_pushing_one_whole_run(tmp_pa
         "backfill",
         "--as-of",
         AS_OF.isoformat(),
+        "--contract",
+        contract,
         "-o",
         str(parent),
         "--json",
@@ -84,14 +86,24 @@ def test_pushing_the_chunk_folders_of_a_plan_equals_pushing_one_whole_run(tmp_pa
     assert sorted(p.name for p in parent.iterdir()) == [f"chunk-000{i}-of-000{PARTS}" for i in range(1, PARTS + 1)]
 
     # Pushing the parent folder of the chunks: one load, one MERGE.
-    wire = ["--project", bq_project, "--api-endpoint", bq_emulator.rest_url, "--anonymous", "--dataset", DATASET]
+    wire = [
+        "--project",
+        bq_project,
+        "--api-endpoint",
+        bq_emulator.rest_url,
+        "--storage-endpoint",
+        bq_emulator.grpc_target,
+        "--anonymous",
+        "--dataset",
+        DATASET,
+    ]
     before = job_ids(client)
     result = CliRunner().invoke(app, ["push", str(parent), *wire, "--table", "from_chunks"])
     assert result.exit_code == 0, result.output
     assert len(job_ids(client) - before) == 2
 
     # One whole run of the same range, pushed as one folder.
-    whole = backfill(tmp_path / "whole", BUNDLED_SNAPSHOT, START, END, mode="backfill", as_of=AS_OF)
+    whole = backfill(tmp_path / "whole", BUNDLED_SNAPSHOT, START, END, mode="backfill", as_of=AS_OF, contract=contract)
     assert whole.rows > 0
     result = CliRunner().invoke(app, ["push", str(tmp_path / "whole"), *wire, "--table", "from_whole"])
     assert result.exit_code == 0, result.output
