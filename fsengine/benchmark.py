@@ -17,6 +17,7 @@ import json
 import math
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -226,8 +227,15 @@ def ensure_world(preset: str, seed: int, note: Callable[[str], None]) -> tuple[P
     from fsengine.synthetic.generate import generate
 
     folder = WORLDS_DIR / f"{preset}-{seed}"
-    if (folder / "manifest.json").is_file():
-        return folder, 0.0
+    manifest = folder / "manifest.json"
+    if manifest.is_file():
+        from fsengine.snapshot.format import FORMAT_VERSION
+
+        if json.loads(manifest.read_text()).get("format") == FORMAT_VERSION:
+            return folder, 0.0
+        # a world written by an older generator (another snapshot format): ours to replace
+        note(f"world {preset} (seed {seed}) is of an older snapshot format: generating it again")
+        shutil.rmtree(folder)
     base, overrides = DERIVED_WORLDS.get(preset, (preset, {}))
     note(f"generating world {preset} (seed {seed})")
     began = time.perf_counter()
