@@ -32,11 +32,21 @@ from fsengine.contracts import DEFAULT_RUN_CONTRACT
 from fsengine.errors import FsengineError, InputError
 from fsengine.pipeline import Mode
 
-_UsageError: type[Exception]
-try:  # typer >= 0.2x vendors click: its usage errors derive from typer.TyperException
-    from typer import TyperException as _UsageError
-except ImportError:  # pragma: no cover - older typer on top of click
-    from click import ClickException as _UsageError
+
+def _usage_error_class() -> type[Exception]:
+    """The base class of command-line usage errors: typer >= 0.2x vendors click and raises its
+    own TyperException; older typer raises click's ClickException."""
+    try:
+        from typer import TyperException
+
+        return TyperException
+    except ImportError:  # pragma: no cover - older typer on top of click
+        from click import ClickException
+
+        return ClickException
+
+
+_UsageError = _usage_error_class()
 
 console = Console()
 # soft_wrap: an error stays one line however narrow the terminal
