@@ -409,8 +409,9 @@ def backfill(
 @app.command()
 def plan(
     chunks: Annotated[
-        int, typer.Option("--chunks", "-n", min=1, help="Number of independent parts (one per machine or task).")
-    ],
+        int | None,
+        typer.Option("--chunks", "-n", min=1, help="Number of independent parts (one per machine or task)."),
+    ] = None,
     snapshot: Annotated[
         Path | None, typer.Option("--snapshot", "-s", help="Snapshot folder. Default: the bundled fixtures/small.")
     ] = None,
@@ -433,17 +434,71 @@ def plan(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plan as JSON (one object per part) instead of commands.")
     ] = False,
+    stale_dates: Annotated[
+        bool,
+        typer.Option(
+            "--stale",
+            help="Instead of chunks: print the dates of [start, end] whose stored rows are stale in the target "
+            "(the plan `run --only-stale` would push), and push nothing. Same as `fsengine stale`.",
+        ),
+    ] = False,
+    replace_contract: Annotated[
+        bool, typer.Option("--replace-contract", help="With --stale: as for `fsengine stale`.")
+    ] = False,
+    dataset: Annotated[str | None, typer.Option(help="With --stale: target dataset (default nba_predictions).")] = None,
+    table: Annotated[str | None, typer.Option(help="With --stale: target table (default ml_feature_store_v2).")] = None,
+    project: ProjectOpt = None,
+    api_endpoint: ApiEndpointOpt = None,
+    storage_endpoint: StorageEndpointOpt = None,
+    anonymous: AnonymousOpt = False,
+    location: LocationOpt = None,
+    config_file: ConfigOpt = None,
+    call_timeout: CallTimeoutOpt = None,
+    job_timeout: JobTimeoutOpt = None,
+    read_timeout: ReadTimeoutOpt = None,
 ) -> None:
     """Cut a run into N independent parts of nearly equal game dates and print one
     `fsengine backfill` command per part. Run them anywhere, in any order, at once; then
     `fsengine push OUT/chunk-*` writes them all with one load and one MERGE.
+
+    With --stale (and the BigQuery options), print instead the stale dates of the range, as
+    `fsengine stale` does: the snapshot (reused when it covers the range) is computed and the
+    target's stored rows read; nothing is pushed.
 
     Examples:
 
       fsengine plan -s snap/ --start 2021-10-19 --end 2026-06-01 --chunks 8 --json
 
       fsengine plan -s snap/ --chunks 4 -o out/ | tail -n +2 | xargs -P 4 -I{} sh -c '{}'
+
+      fsengine plan --stale --project nba-props-platform --start 2021-01-01 --end 2026-02-06
     """
+    if stale_dates:
+        if start is None or end is None:
+            raise InputError("plan --stale needs --start and --end")
+        return stale(
+            start=start,
+            end=end,
+            snapshot_dir=snapshot or Path("snapshot"),
+            out=out,
+            mode=mode,
+            as_of=as_of,
+            replace_contract=replace_contract,
+            contract=contract,
+            dataset=dataset,
+            table=table,
+            project=project,
+            api_endpoint=api_endpoint,
+            storage_endpoint=storage_endpoint,
+            anonymous=anonymous,
+            location=location,
+            config_file=config_file,
+            call_timeout=call_timeout,
+            job_timeout=job_timeout,
+            read_timeout=read_timeout,
+        )
+    if chunks is None:
+        raise InputError("plan needs --chunks N (the number of parts), or --stale")
     import json
     import shlex
 

@@ -238,3 +238,8 @@ def test_push_output_keeps_its_bracketed_mode(bq_emulator, bq_project, tmp_path)
     )
     assert result.exit_code == 0, result.output
     assert "[upsert]" in result.output
+
+
+def test_plan_needs_chunks_or_stale_and_stale_needs_a_range():
+    assert_one_line_error(invoke("plan"), 2, "--chunks")
+    assert_one_line_error(invoke("plan", "--stale", "--start", "2025-11-01"), 2, "--start and --end")

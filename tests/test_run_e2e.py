@@ -118,6 +118,10 @@ def test_run_snapshots_computes_and_merges_the_range(bq_emulator, tmp_path):
         line.split(":")[0].strip() for line in only_plan.output.splitlines() if "stored rows without sources" in line
     ] == [str(d) for d in planted]
     assert "MERGE" not in only_plan.output and job_ids(client) == jobs_before
+    # `plan --stale` is the same plan under the name the chunk planner has
+    same_plan = CliRunner().invoke(app, ["plan", "--stale", *args[1:]])
+    assert same_plan.exit_code == 0, same_plan.output
+    assert same_plan.output == only_plan.output and job_ids(client) == jobs_before
     fixed = CliRunner().invoke(app, [*args, "--only-stale"])
     assert fixed.exit_code == 0, fixed.output
     assert len(job_ids(client) - jobs_before) == 2
