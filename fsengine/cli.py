@@ -17,7 +17,7 @@ import tempfile
 import threading
 import traceback
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated
 
@@ -154,9 +154,20 @@ def _exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, FsengineError):
         _say(str(exc))
         return exc.exit_code
+    if isinstance(exc, BrokenPipeError):
+        return _reader_gone()
     first_line = (str(exc).strip().splitlines() or [""])[0][:300]
     _say(f"unexpected {type(exc).__name__}: {first_line} — this is a bug; {_crash_report(exc)}")
     return 1
+
+
+def _reader_gone() -> int:
+    """stdout's reader closed the pipe (`fsengine ... | head`): stop quietly, as a shell tool does.
+    stdout is pointed at /dev/null so that the interpreter's final flush does not fail again."""
+    with suppress(OSError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 128 + signal.SIGPIPE
 
 
 def _rejected_value(exc):
@@ -209,6 +220,8 @@ class _Cli(TyperGroup):
             except typer.Abort:
                 _say("aborted")
                 code = 1
+            except BrokenPipeError:
+                code = _reader_gone()
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -646,6 +659,18 @@ def fixtures_generate(
     console.print(result.render(), highlight=False, markup=False)
 
 
+# --------------------------------------------------------------------------- range options (run, stale)
+
+RangeStartOpt = Annotated[str, typer.Option("--start", help="First game date (YYYY-MM-DD).")]
+RangeEndOpt = Annotated[str, typer.Option("--end", help="Last game date (YYYY-MM-DD).")]
+ReusedSnapshotOpt = Annotated[
+    Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")
+]
+RunModeOpt = Annotated[Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")]
+AsOfOpt = Annotated[str | None, typer.Option("--as-of", help="The 'today' that splits backfill from production.")]
+DatasetOpt = Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")]
+TableOpt = Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")]
+
 # --------------------------------------------------------------------------- BigQuery options (shared)
 
 ProjectOpt = Annotated[
@@ -819,8 +844,8 @@ def push(
             help="The backfill output folder (holding ml_feature_store_v2/); or several, or one folder of chunk folders (chunk-I-of-N/, see `fsengine plan`)."
         ),
     ],
-    dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
-    table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    dataset: DatasetOpt = None,
+    table: TableOpt = None,
     replace: Annotated[
         bool,
         typer.Option("--replace", help="Also delete stored rows of the run's dates that the run no longer produces."),
@@ -919,20 +944,14 @@ def push(
 
 @app.command("run")
 def run_all(
-    start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
-    snapshot_dir: Annotated[
-        Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")
-    ] = Path("snapshot"),
+    start: RangeStartOpt,
+    end: RangeEndOpt,
+    snapshot_dir: ReusedSnapshotOpt = Path("snapshot"),
     out: Annotated[Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the backfill.")] = Path(
         "out"
     ),
-    mode: Annotated[
-        Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")
-    ] = Mode.AUTO,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="The 'today' that splits backfill from production.")
-    ] = None,
+    mode: RunModeOpt = Mode.AUTO,
+    as_of: AsOfOpt = None,
     replace: Annotated[
         bool, typer.Option("--replace", help="Delete stored rows of the run's dates that the run no longer produces.")
     ] = False,
@@ -957,8 +976,8 @@ def run_all(
         bool, typer.Option("--refresh", help="Re-read the snapshot even if it covers the range.")
     ] = False,
     max_streams: Annotated[int, typer.Option("--max-streams", help="Storage Read streams per table.")] = 4,
-    dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
-    table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    dataset: DatasetOpt = None,
+    table: TableOpt = None,
     contract: Annotated[
         str,
         typer.Option(
@@ -1030,20 +1049,14 @@ def run_all(
 
 @app.command("stale")
 def stale(
-    start: Annotated[str, typer.Option(help="First game date (YYYY-MM-DD).")],
-    end: Annotated[str, typer.Option(help="Last game date (YYYY-MM-DD).")],
-    snapshot_dir: Annotated[
-        Path, typer.Option("--snapshot", "-s", parser=_path, help="Snapshot folder, reused when it covers the range.")
-    ] = Path("snapshot"),
+    start: RangeStartOpt,
+    end: RangeEndOpt,
+    snapshot_dir: ReusedSnapshotOpt = Path("snapshot"),
     out: Annotated[
         Path, typer.Option("--out", "-o", parser=_path, help="Output folder of the fresh computation.")
     ] = Path("out"),
-    mode: Annotated[
-        Mode, typer.Option(help="auto, backfill or production (see `fsengine backfill --help`).")
-    ] = Mode.AUTO,
-    as_of: Annotated[
-        str | None, typer.Option("--as-of", help="The 'today' that splits backfill from production.")
-    ] = None,
+    mode: RunModeOpt = Mode.AUTO,
+    as_of: AsOfOpt = None,
     replace_contract: Annotated[
         bool,
         typer.Option(
@@ -1054,8 +1067,8 @@ def stale(
     contract: Annotated[
         str, typer.Option("--contract", help="Contract of the fresh computation (as for run).")
     ] = DEFAULT_RUN_CONTRACT,
-    dataset: Annotated[str | None, typer.Option(help="Target dataset (default nba_predictions).")] = None,
-    table: Annotated[str | None, typer.Option(help="Target table (default ml_feature_store_v2).")] = None,
+    dataset: DatasetOpt = None,
+    table: TableOpt = None,
     project: ProjectOpt = None,
     api_endpoint: ApiEndpointOpt = None,
     storage_endpoint: StorageEndpointOpt = None,

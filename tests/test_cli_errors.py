@@ -243,3 +243,34 @@ def test_push_output_keeps_its_bracketed_mode(bq_emulator, bq_project, tmp_path)
 def test_plan_needs_chunks_or_stale_and_stale_needs_a_range():
     assert_one_line_error(invoke("plan"), 2, "--chunks")
     assert_one_line_error(invoke("plan", "--stale", "--start", "2025-11-01"), 2, "--start and --end")
+
+
+@pytest.mark.parametrize("args", [["run", "--help"], ["backfill", "--help"], ["--help"]])
+def test_a_reader_that_closes_the_pipe_early_gets_no_bug_report(args):
+    """`fsengine ... --help | head -1`: the reader is gone before the help is written; that is not
+    a crash (no 'this is a bug' line, no traceback), and the exit code says the output was cut."""
+    read_fd, write_fd = os.pipe()
+    os.close(read_fd)  # the reader is gone before fsengine writes its first byte
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "fsengine", *args], stdout=write_fd, stderr=subprocess.PIPE, text=True, timeout=60
+        )
+    finally:
+        os.close(write_fd)
+    assert proc.stderr == ""
+    assert proc.returncode != 0
+
+
+def test_a_broken_pipe_inside_a_command_is_the_readers_doing_not_a_bug(capfd):
+    """The pipe can also break while a command prints (the reader leaves mid-output): the handler
+    says nothing on stderr, writes no crash file and exits 128 + SIGPIPE, as `head`'s writers do."""
+    from fsengine import cli
+
+    saved = os.dup(1)
+    try:
+        code = cli._exit_code_for(BrokenPipeError(32, "Broken pipe"))
+    finally:
+        os.dup2(saved, 1)  # the handler points stdout at /dev/null; give pytest its own back
+        os.close(saved)
+    assert code == 128 + signal.SIGPIPE
+    assert capfd.readouterr().err == ""
