@@ -232,9 +232,13 @@ def _float_columns(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[np.
         if frame.schema[name] == pl.Date:
             col = col.to_physical()
         exprs.append(col.cast(pl.Float64).fill_null(np.nan).alias(name))
-        exprs.append(pl.col(name).is_null().alias(name + "\x00null"))
     out = frame.select(exprs)
-    return {name: (out[name].to_numpy(), out[name + "\x00null"].to_numpy()) for name in names}
+    result = {}
+    for name in names:
+        nulls = frame[name].null_count()
+        none = frame[name].is_null().to_numpy() if nulls else np.zeros(frame.height, dtype=bool)
+        result[name] = (out[name].to_numpy(), none)
+    return result
 
 
 def _compact_codes(series: pl.Series, null_code: int = -2) -> np.ndarray:
@@ -297,6 +301,13 @@ class Layout:
         m = np.full(self.keys.n * self.width, fill, dtype=np.asarray(cell_values).dtype)
         m[self.cell] = cell_values
         return self.keys.spread(m.reshape(self.keys.n, self.width))
+
+    def cells_slots(self, cell_values: np.ndarray, fill=np.nan) -> np.ndarray:
+        """The transpose of `cells_matrix`, (slots x spine rows), each slot one contiguous row."""
+        m = np.full(self.width * self.keys.n, fill, dtype=np.asarray(cell_values).dtype)
+        m[self.c * self.keys.n + self.r] = cell_values
+        m = m.reshape(self.width, self.keys.n)
+        return m[:, self.keys.canon] if self.keys.duplicated else m
 
     def valid(self) -> np.ndarray:
         return self.cells_matrix(np.ones(self.sel.size, dtype=bool), False)
@@ -392,7 +403,10 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     totals = np.zeros(rows, dtype=np.int64)
     np.add.at(totals, r, points.astype(np.int64))
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
-    s = _seq_sum(lay.cells_matrix(_squares(points, mean60, r), 0.0))
+    squares = lay.cells_slots(_squares(points, mean60, r), 0.0)
+    s = np.zeros(rows)
+    for slot in squares:  # left to right (Python `sum`), the zeros after a row's cells add nothing
+        s = s + slot
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
@@ -456,9 +470,8 @@ def line_history_columns(frame: pl.DataFrame, keys: SpineKeys) -> tuple[np.ndarr
     rows = keys.rows_of(frame)
     ten = parts["ten"].to_numpy() & (rows >= 0)
     five = ten & parts["five"].to_numpy()
-    d = parts["d"]
-    d_ok = d.is_not_null().to_numpy()
-    d = d.fill_null(0).to_numpy()
+    d_ok = parts["d"].is_not_null().to_numpy()
+    d = parts["d"].fill_null(0).to_numpy()
 
     def per_row(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         out = np.zeros(keys.n, dtype=np.int64)
@@ -1223,11 +1236,13 @@ def assemble_columns(
     # null, a NaN stays NaN, a placeholder row's lists are null
     kept = np.flatnonzero(keep)
     rows_kept = kept.size
-    values_flat = np.empty((rows_kept, 60))
-    none_flat = np.empty((rows_kept, 60), dtype=bool)
+    by_feature = np.empty((60, n))
+    none_by_feature = np.empty((60, n), dtype=bool)
     for i, col in enumerate(filled):
-        values_flat[:, i] = col.v[kept]
-        none_flat[:, i] = col.none[kept]
+        by_feature[i] = col.v
+        none_by_feature[i] = col.none
+    values_flat = np.ascontiguousarray(by_feature[:, kept].T)
+    none_flat = np.ascontiguousarray(none_by_feature[:, kept].T)
     value_items = pl.Series(
         "feature_values", pa.array(values_flat.reshape(-1), type=pa.float64(), mask=none_flat.reshape(-1))
     )
