@@ -5,15 +5,24 @@ as the executable statement of the rules and compared column by column in
 tests/engine/test_head_columns.py), computed over whole columns with numpy/Polars so that a
 five-season world (136k spine rows) assembles in about a second instead of minutes.
 
+Layout: the spine's (player, date) keys become integers (`SpineKeys`), so a table's rows find
+their spine row by an array lookup, not a join per table; a table with several rows per key is
+laid out once as the cells (row, slot) of a (keys x slots) matrix (`Layout`) and every column
+of it is placed with the same cell indices. Per-cell values (e.g. the squared deviations of
+extraction R) are computed on the cells; Python-level calls (round, pow, sqrt, decimal) run
+once per distinct input, found by hashing or a small dense table, never once per row.
+
 How the exact arithmetic of docs/features.md §0 survives vectorisation:
 - left-to-right float sums (§0.2): the per-key rows are laid out as a (keys x slots) matrix
-  and added one slot column at a time (`_seq_sum`), which is the same sequence of roundings
-  as Python's `sum` (padding adds 0.0 after the last value, which changes nothing);
+  and added one slot column at a time (`_seq_sum`, or a loop over `Layout.cells_slots`), which
+  is the same sequence of roundings as Python's `sum` (padding adds 0.0 after the last value,
+  which changes nothing; L3 adds its three newest points directly, oldest first);
 - integer sums and int / int quotients: int64 sums (far below 2^53), then one float64
   division of two exactly representable integers = Python's correctly rounded int / int;
 - exact standard deviations (§0.3, §0.5): integer moments n, Σa, Σa² in int64 of values scaled
   by 2^k to integers, then the correctly rounded square root of the rational
-  (nΣa² − (Σa)²) / (n(n−1)4^k) once per distinct moment triple (`_sqrt_ratio_nearest`);
+  (nΣa² − (Σa)²) / (n(n−1)4^k) once per distinct (numerator, denominator) pair
+  (`_sqrt_ratio_nearest`);
   groups whose values do not scale into int64 safely go through the reference `exact_stdev`;
 - round(x, k) (§0.7): Python's round once per distinct float64 bit pattern (`_round`);
 - 28-digit decimal quotients (§0.4, cache-miss fallback only): Python decimal, once per
