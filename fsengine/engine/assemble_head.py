@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import math
+import time
 from collections import defaultdict
 from fractions import Fraction
 
@@ -411,16 +412,28 @@ def _default_of(profile: Profile):
 
 
 def assemble_head(
-    con: duckdb.DuckDBPyConnection, history: pl.DataFrame, profile: Profile, minutes_type: str
+    con: duckdb.DuckDBPyConnection,
+    history: pl.DataFrame,
+    profile: Profile,
+    minutes_type: str,
+    stages: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """The assembled frame (docs/engine.md) for contract v2_54features: 60 values and tags,
     plus cache_miss_fallback_used and vegas_line_source; fatigue gate applied. Column-wise
-    (head_columns.py); the same bits as the per-row statement of the rules, assemble_head_rows."""
+    (head_columns.py); the same bits as the per-row statement of the rules, assemble_head_rows.
+    `stages` (when given) receives the seconds of reading the extraction tables
+    ("assembly_inputs") and of the assembly itself ("assembly")."""
     from fsengine.engine.head_columns import assemble_columns
 
+    began = time.perf_counter()
     tables = {name: con.table(name).pl() for name in HEAD_TABLES}
+    read = time.perf_counter()
     frame, _ = assemble_columns(tables, history, profile, minutes_type, _default_of(profile), exact_stdev)
-    return _finish(frame, profile)
+    frame = _finish(frame, profile)
+    if stages is not None:
+        stages["assembly_inputs"] = stages.get("assembly_inputs", 0.0) + read - began
+        stages["assembly"] = stages.get("assembly", 0.0) + time.perf_counter() - read
+    return frame
 
 
 def assemble_head_rows(
@@ -827,13 +840,27 @@ def _finish(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
 
 
 def compute_head(
-    con: duckdb.DuckDBPyConnection, params: dict, profile: Profile, minutes_type: str, run_query=_run_query
+    con: duckdb.DuckDBPyConnection,
+    params: dict,
+    profile: Profile,
+    minutes_type: str,
+    run_query=_run_query,
+    stages: dict[str, float] | None = None,
 ) -> pl.DataFrame:
     """Spine already built as table `spine`: filter it, run the head extractions and the
-    player history, assemble."""
+    player history, assemble. `stages` (when given) receives the seconds of the stages that are
+    not queries, as compute() reports them for the reference assembly: "history" (the player
+    history less its queries, when `run_query` records them in `.timings`), "assembly_inputs"
+    and "assembly"."""
     from fsengine.engine.history import player_history
 
     params = head_params(params, profile)
     run_head_core(con, params, run_query)
+    timed = getattr(run_query, "timings", None)
+    before = dict(timed) if timed is not None else {}
+    began = time.perf_counter()
     history = player_history(con, params, minutes_type, run_query, profile)
-    return assemble_head(con, history, profile, minutes_type)
+    if stages is not None:
+        queries = sum(s - before.get(name, 0.0) for name, s in timed.items()) if timed is not None else 0.0
+        stages["history"] = stages.get("history", 0.0) + max(0.0, time.perf_counter() - began - queries)
+    return assemble_head(con, history, profile, minutes_type, stages)

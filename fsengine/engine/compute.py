@@ -71,7 +71,7 @@ def assembly_of(profile: Profile) -> str:
     return profile.assembly
 
 
-def _compute_other(con, params, profile, minutes_type, runner, assembly):
+def _compute_other(con, params, profile, minutes_type, runner, assembly, stages):
     from fsengine.engine.assemble_head import compute_head
 
     assemblies = {"head": compute_head}
@@ -80,7 +80,7 @@ def _compute_other(con, params, profile, minutes_type, runner, assembly):
             f"profile {profile.name} names assembly {assembly!r}; known: reference, {', '.join(assemblies)}"
         )
     runner(con, "spine", params)
-    return assemblies[assembly](con, params, profile, minutes_type, runner)
+    return assemblies[assembly](con, params, profile, minutes_type, runner, stages)
 
 
 def compute(
@@ -110,11 +110,12 @@ def compute(
     try:
         assembly = assembly_of(profile)
         if assembly != REFERENCE_ASSEMBLY:
-            rows = _compute_other(con, params, profile, snapshot.minutes_type, runner, assembly)
+            stages: dict[str, float] = {}
+            rows = _compute_other(con, params, profile, snapshot.minutes_type, runner, assembly, stages)
             dates = [d for (d,) in con.execute("SELECT DISTINCT game_date FROM spine ORDER BY 1").fetchall()]
             if progress is not None:
                 progress(f"assembled {rows.height} rows over {len(dates)} dates")
-            return EngineResult(rows=rows, timings=dict(runner.timings), dates=dates)
+            return EngineResult(rows=rows, timings={**runner.timings, **stages}, dates=dates)
         for name in ENGINE_QUERIES:
             runner(con, name, params)
         began = time.perf_counter()

@@ -5,15 +5,24 @@ as the executable statement of the rules and compared column by column in
 tests/engine/test_head_columns.py), computed over whole columns with numpy/Polars so that a
 five-season world (136k spine rows) assembles in about a second instead of minutes.
 
+Layout: the spine's (player, date) keys become integers (`SpineKeys`), so a table's rows find
+their spine row by an array lookup, not a join per table; a table with several rows per key is
+laid out once as the cells (row, slot) of a (keys x slots) matrix (`Layout`) and every column
+of it is placed with the same cell indices. Per-cell values (e.g. the squared deviations of
+extraction R) are computed on the cells; Python-level calls (round, pow, sqrt, decimal) run
+once per distinct input, found by hashing or a small dense table, never once per row.
+
 How the exact arithmetic of docs/features.md §0 survives vectorisation:
 - left-to-right float sums (§0.2): the per-key rows are laid out as a (keys x slots) matrix
-  and added one slot column at a time (`_seq_sum`), which is the same sequence of roundings
-  as Python's `sum` (padding adds 0.0 after the last value, which changes nothing);
+  and added one slot column at a time (`_seq_sum`, or a loop over `Layout.cells_slots`), which
+  is the same sequence of roundings as Python's `sum` (padding adds 0.0 after the last value,
+  which changes nothing; L3 adds its three newest points directly, oldest first);
 - integer sums and int / int quotients: int64 sums (far below 2^53), then one float64
   division of two exactly representable integers = Python's correctly rounded int / int;
 - exact standard deviations (§0.3, §0.5): integer moments n, Σa, Σa² in int64 of values scaled
   by 2^k to integers, then the correctly rounded square root of the rational
-  (nΣa² − (Σa)²) / (n(n−1)4^k) once per distinct moment triple (`_sqrt_ratio_nearest`);
+  (nΣa² − (Σa)²) / (n(n−1)4^k) once per distinct (numerator, denominator) pair
+  (`_sqrt_ratio_nearest`);
   groups whose values do not scale into int64 safely go through the reference `exact_stdev`;
 - round(x, k) (§0.7): Python's round once per distinct float64 bit pattern (`_round`);
 - 28-digit decimal quotients (§0.4, cache-miss fallback only): Python decimal, once per
@@ -41,26 +50,30 @@ _INT_SAFE = 2**53
 # --------------------------------------------------------------------------- exact helpers
 
 
-def _round(values: np.ndarray, digits: int) -> np.ndarray:
-    """Python's round(x, digits) bit for bit, once per distinct float64 bit pattern."""
+def _per_distinct(values: np.ndarray, fn) -> np.ndarray:
+    """`fn(float)` of every value, called once per distinct float64 bit pattern (a hash
+    deduplication: no sort of the values)."""
     values = np.ascontiguousarray(values, dtype=np.float64)
     if values.size == 0:
         return values.copy()
-    bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
-    rounded = np.array([round(float(v), digits) for v in bits.view(np.float64)], dtype=np.float64)
-    return rounded[inverse.reshape(values.shape)]
+    bits = pl.DataFrame({"b": values.reshape(-1).view(np.int64)})
+    distinct = bits.unique()
+    inputs = distinct["b"].to_numpy().view(np.float64).tolist()
+    results = distinct.with_columns(pl.Series("v", [fn(v) for v in inputs], dtype=pl.Float64))
+    out = bits.join(results, on="b", how="left", maintain_order="left")["v"].to_numpy()
+    return out.reshape(values.shape)
+
+
+def _round(values: np.ndarray, digits: int) -> np.ndarray:
+    """Python's round(x, digits) bit for bit, once per distinct float64 bit pattern."""
+    return _per_distinct(values, lambda v: round(v, digits))
 
 
 def _py_pow(values: np.ndarray, exponent: float) -> np.ndarray:
     """Python's `x ** exponent` (C pow) bit for bit: numpy turns `** 0.5` into sqrt and `** 2`
     into x*x, which differ from libm's pow in the last bit on some inputs (e.g. 7.7333...**2).
     Once per distinct bit pattern."""
-    values = np.ascontiguousarray(values, dtype=np.float64)
-    if values.size == 0:
-        return values.copy()
-    bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
-    out = np.array([float(v) ** exponent for v in bits.view(np.float64)], dtype=np.float64)
-    return out[inverse.reshape(values.shape)]
+    return _per_distinct(values, lambda v: v**exponent)
 
 
 @cache
@@ -95,6 +108,17 @@ def _seq_sum(matrix: np.ndarray) -> np.ndarray:
     return total
 
 
+def _per_distinct_pair(a: np.ndarray, b: np.ndarray, fn) -> np.ndarray:
+    """fn(int(a), int(b)) per element (float64), once per distinct (a, b) pair."""
+    if a.size == 0:
+        return np.zeros(0)
+    pairs = pl.DataFrame({"a": a, "b": b})
+    distinct = pairs.unique()
+    values = [fn(x, y) for x, y in zip(distinct["a"].to_list(), distinct["b"].to_list())]
+    distinct = distinct.with_columns(pl.Series("v", values, dtype=pl.Float64))
+    return pairs.join(distinct, on=["a", "b"], how="left", maintain_order="left")["v"].to_numpy()
+
+
 def stdev_matrix(matrix: np.ndarray, valid: np.ndarray, reference) -> np.ndarray:
     """Exact sample stdev per row of the valid cells (NaN where fewer than 2), the values taken
     exactly (§0.3, §0.5). `reference(list)` is the per-row exact routine for rows that cannot be
@@ -102,30 +126,34 @@ def stdev_matrix(matrix: np.ndarray, valid: np.ndarray, reference) -> np.ndarray
     rows, width = matrix.shape
     out = np.full(rows, np.nan)
     n = valid.sum(axis=1)
-    todo = n >= 2
-    if not todo.any():
+    todo = np.flatnonzero(n >= 2)
+    if not todo.size:
         return out
-    x = np.where(valid, matrix, 0.0)
+    cells = valid[todo]
+    x = np.where(cells, matrix[todo], 0.0)
     # the smallest power of two (<= 2^20) making every valid value of the row an integer
-    scale_exp = np.full(rows, -1, dtype=np.int64)
+    scale_exp = np.full(todo.size, -1, dtype=np.int64)
+    pending = np.arange(todo.size)
     for k in range(21):
-        scaled = x * float(1 << k)
-        ok = np.where(valid, scaled == np.round(scaled), True).all(axis=1) & (
+        if not pending.size:
+            break
+        scaled = x[pending] * float(1 << k)
+        ok = np.where(cells[pending], scaled == np.round(scaled), True).all(axis=1) & (
             np.abs(scaled).max(axis=1, initial=0.0) < 2**24
         )
-        scale_exp = np.where((scale_exp < 0) & ok, k, scale_exp)
-    fast = todo & (scale_exp >= 0) & (width <= 64)
+        scale_exp[pending[ok]] = k
+        pending = pending[~ok]
+    fast = (scale_exp >= 0) & (width <= 64)
     if fast.any():
         k = scale_exp[fast]
         a = (x[fast] * (2.0**k)[:, None]).astype(np.int64)
-        nn = n[fast].astype(np.int64)
+        nn = n[todo[fast]].astype(np.int64)
         s = a.sum(axis=1)
         q = (a * a).sum(axis=1)
         num = nn * q - s * s
-        out[fast] = [
-            _sqrt_ratio_nearest(int(u), int(v) * (1 << (2 * int(e)))) for u, v, e in zip(num, nn * (nn - 1), k)
-        ]
-    for i in np.flatnonzero(todo & ~fast):
+        den = (nn * (nn - 1)) << (2 * k)  # n(n-1)·4^k < 2^53: n <= 64, k <= 20
+        out[todo[fast]] = _per_distinct_pair(num, den, _sqrt_ratio_nearest)
+    for i in todo[~fast]:
         out[i] = reference([float(v) for v, ok in zip(matrix[i], valid[i]) if ok])
     return out
 
@@ -133,45 +161,165 @@ def stdev_matrix(matrix: np.ndarray, valid: np.ndarray, reference) -> np.ndarray
 # --------------------------------------------------------------------------- layout helpers
 
 
-def _spine_index(spine: pl.DataFrame) -> pl.DataFrame:
-    return spine.select(KEY).with_row_index("_i")
+class SpineKeys:
+    """The spine's (player_lookup, game_date) keys as integers (the player's position in the
+    spine's player list x the date's day number), so that the spine row of any table's row is an
+    array lookup instead of a join per table. A key held by several spine rows gives them all the
+    same values (as a join does): everything is computed on one canonical row per key and copied
+    (`spread`)."""
 
-
-def _align(index: pl.DataFrame, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
-    """`frame`'s columns on the spine rows, in spine order (left join; the last row of a
-    duplicated key wins, as the reference's dict does)."""
-    right = frame.select(KEY + columns).unique(subset=KEY, keep="last", maintain_order=True)
-    return index.join(right, on=KEY, how="left", maintain_order="left")
-
-
-def _matrix(frame: pl.DataFrame, index: pl.DataFrame, order: str, columns: list[str]):
-    """Per-key rows (in `order`) as (spine rows x slots) matrices: {column: np.ndarray float64
-    (null -> NaN)}, plus `valid` (the cell holds a row) and `null` masks per column."""
-    ranked = frame.join(index, on=KEY, how="inner").sort(["_i", order])
-    ranked = ranked.with_columns(pl.int_range(pl.len()).over("_i").alias("_pos"))
-    # the max of a non-empty integer column is an int (the stub's union includes None)
-    width = max(1, int(cast(int, ranked["_pos"].max())) + 1) if ranked.height else 1
-    rows = index.height
-    r = ranked["_i"].to_numpy().astype(np.int64)
-    c = ranked["_pos"].to_numpy().astype(np.int64)
-    valid = np.zeros((rows, width), dtype=bool)
-    valid[r, c] = True
-    out, nulls = {}, {}
-    for name in columns:
-        s = ranked[name]
-        m = np.full((rows, width), np.nan)
-        nm = np.zeros((rows, width), dtype=bool)
-        if s.dtype == pl.Boolean:
-            vals = s.cast(pl.Float64)
-        elif s.dtype == pl.Date:
-            vals = s.cast(pl.Int32).cast(pl.Float64)
+    def __init__(self, spine: pl.DataFrame, player: str = "player_lookup", date: str = "game_date"):
+        self.n = spine.height
+        players = spine[player].drop_nulls().unique()
+        self._players = pl.Enum(players)
+        days = spine[date].drop_nulls().to_physical()
+        self._day0 = int(cast(int, days.min())) if days.len() else 0
+        self._days = int(cast(int, days.max())) - self._day0 + 1 if days.len() else 1
+        code = self.codes(spine, player, date)
+        rows = np.arange(self.n, dtype=np.int64)
+        known = code >= 0
+        size = players.len() * self._days
+        # a dense code -> row table while it stays small, else a sorted search
+        self._dense = size <= max(1 << 22, 8 * self.n)
+        if self._dense:
+            self._table = np.full(size + 1, -1, dtype=np.int64)  # the last cell answers code -1
+            self._table[code[known]] = rows[known]
         else:
-            vals = s
-        m[r, c] = vals.cast(pl.Float64).fill_null(np.nan).to_numpy() if vals.dtype != pl.Utf8 else 0.0
-        nm[r, c] = s.is_null().to_numpy()
-        out[name] = m
-        nulls[name] = nm
-    return out, nulls, valid, ranked, r, c
+            order = np.argsort(code[known], kind="stable")
+            self._sorted = code[known][order]
+            self._sorted_rows = rows[known][order]
+        self.canon = rows.copy()
+        self.canon[known] = self.lookup(code[known])
+        self.duplicated = bool((self.canon != rows).any())
+
+    def codes(self, frame: pl.DataFrame, player: str = "player_lookup", date: str = "game_date") -> np.ndarray:
+        """The key code of every row of `frame` (-1: a player or date the spine does not have)."""
+        day = pl.col(date).to_physical().cast(pl.Int64) - self._day0
+        who = pl.col(player).cast(self._players, strict=False).to_physical().cast(pl.Int64)
+        code = pl.when(day.is_between(0, self._days - 1)).then(who * self._days + day).fill_null(-1)
+        return frame.select(code.alias("c"))["c"].to_numpy()
+
+    def lookup(self, code: np.ndarray) -> np.ndarray:
+        if self._dense:
+            return self._table[code]
+        pos = np.minimum(np.searchsorted(self._sorted, code), max(self._sorted.size - 1, 0))
+        if self._sorted.size == 0:
+            return np.full(code.shape, -1, dtype=np.int64)
+        return np.where((self._sorted[pos] == code) & (code >= 0), self._sorted_rows[pos], -1)
+
+    def rows_of(self, frame: pl.DataFrame, player: str = "player_lookup", date: str = "game_date") -> np.ndarray:
+        """The (canonical) spine row of every row of `frame`, -1 where the spine lacks its key."""
+        return self.lookup(self.codes(frame, player, date))
+
+    def spread(self, per_row: np.ndarray) -> np.ndarray:
+        """Values computed on the canonical rows, on every spine row."""
+        return per_row[self.canon] if self.duplicated else per_row
+
+    def last_row(self, frame: pl.DataFrame, player: str = "player_lookup", date: str = "game_date") -> np.ndarray:
+        """For every spine row, the last row of `frame` with its key (-1: none)."""
+        rows = self.rows_of(frame, player, date)
+        last = np.full(self.n, -1, dtype=np.int64)
+        hit = np.flatnonzero(rows >= 0)
+        np.maximum.at(last, rows[hit], hit)
+        return self.spread(last)
+
+    def align(self, frame: pl.DataFrame, columns: list[str], player="player_lookup", date="game_date") -> pl.DataFrame:
+        """`frame`'s columns on the spine rows, in spine order (nulls where the key has no row;
+        the last row of a duplicated key wins, as the reference's dict does)."""
+        pick = self.last_row(frame, player, date)
+        part = frame.select(columns)
+        padded = pl.concat([part, part.clear(1)])  # its last row, all null, stands for "no row"
+        return padded[np.where(pick >= 0, pick, part.height)]
+
+
+def _float_columns(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{name: (values as float64 with NaN for null, null mask)} of `frame`'s columns, in one
+    Polars pass (booleans as 0/1, dates as day numbers)."""
+    exprs = []
+    for name in names:
+        col = pl.col(name)
+        if frame.schema[name] == pl.Date:
+            col = col.to_physical()
+        exprs.append(col.cast(pl.Float64).fill_null(np.nan).alias(name))
+    out = frame.select(exprs)
+    result = {}
+    for name in names:
+        nulls = frame[name].null_count()
+        none = frame[name].is_null().to_numpy() if nulls else np.zeros(frame.height, dtype=bool)
+        result[name] = (out[name].to_numpy(), none)
+    return result
+
+
+def _compact_codes(series: pl.Series, null_code: int = -2) -> np.ndarray:
+    """Small integer codes of a string column (equal strings, equal codes; null -> null_code)."""
+    words = series.drop_nulls().unique()
+    return series.cast(pl.Enum(words)).to_physical().cast(pl.Int64).fill_null(null_code).to_numpy()
+
+
+def _runs(rows: np.ndarray) -> np.ndarray:
+    """Position of every element within its run of equal consecutive `rows` values."""
+    if rows.size == 0:
+        return rows.copy()
+    start = np.empty(rows.size, dtype=bool)
+    start[0] = True
+    np.not_equal(rows[1:], rows[:-1], out=start[1:])
+    first = np.flatnonzero(start)
+    return np.arange(rows.size) - np.repeat(first, np.diff(np.append(first, rows.size)))
+
+
+class Layout:
+    """A table's rows per spine key, in `order`, as the cells (row r, slot c) of a (spine rows x
+    slots) matrix: `sel` = the table row of each cell; the cells of a row are consecutive, in slot
+    order. Built once per table and reused by every column laid out from it."""
+
+    def __init__(self, keys: SpineKeys, frame: pl.DataFrame, order: str, mask: np.ndarray | None = None):
+        self.keys = keys
+        rows = keys.rows_of(frame)
+        if mask is not None:
+            rows = np.where(mask, rows, -1)
+        # a null `order` sorts first, as Polars' sort puts nulls first
+        ordered = frame[order].to_physical().cast(pl.Int64)
+        low = ordered.min()
+        rank = ordered.fill_null(cast(int, low) - 1 if low is not None else 0).to_numpy()
+        sel = np.flatnonzero(rows >= 0)
+        r, o = rows[sel], rank[sel]
+        if sel.size:
+            start = np.empty(sel.size, dtype=bool)
+            start[0] = True
+            np.not_equal(r[1:], r[:-1], out=start[1:])
+            # already grouped (each key one run of rising `order`, as the SQL writes them): no sort
+            grouped = (
+                bool(np.all(start[1:] | (o[1:] > o[:-1]))) and int(np.bincount(r[start], minlength=keys.n).max()) <= 1
+            )
+            if not grouped:
+                base = int(o.min())
+                perm = np.argsort(r * (int(o.max()) - base + 1) + (o - base), kind="stable")
+                sel, r = sel[perm], r[perm]
+        self.sel, self.r = sel, r
+        self.c = _runs(r)
+        self.width = int(self.c.max()) + 1 if self.c.size else 1
+        self.cell = self.r * self.width + self.c  # the flat matrix index of each cell
+        self.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
+
+    def matrix(self, values: np.ndarray, fill=np.nan) -> np.ndarray:
+        """(spine rows x slots) of the per-table-row `values`; `fill` where no row."""
+        return self.cells_matrix(values[self.sel], fill)
+
+    def cells_matrix(self, cell_values: np.ndarray, fill=np.nan) -> np.ndarray:
+        """(spine rows x slots) of values given per cell (in `sel` order)."""
+        m = np.full(self.keys.n * self.width, fill, dtype=np.asarray(cell_values).dtype)
+        m[self.cell] = cell_values
+        return self.keys.spread(m.reshape(self.keys.n, self.width))
+
+    def cells_slots(self, cell_values: np.ndarray, fill=np.nan) -> np.ndarray:
+        """The transpose of `cells_matrix`, (slots x spine rows), each slot one contiguous row."""
+        m = np.full(self.width * self.keys.n, fill, dtype=np.asarray(cell_values).dtype)
+        m[self.c * self.keys.n + self.r] = cell_values
+        m = m.reshape(self.width, self.keys.n)
+        return m[:, self.keys.canon] if self.keys.duplicated else m
+
+    def valid(self) -> np.ndarray:
+        return self.cells_matrix(np.ones(self.sel.size, dtype=bool), False)
 
 
 class Col:
@@ -206,74 +354,109 @@ class Col:
 # --------------------------------------------------------------------------- extractions
 
 
-def rolling_columns(frame: pl.DataFrame, index: pl.DataFrame) -> dict[str, np.ndarray]:
-    """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows)."""
-    mats, nulls, valid, ranked, r, c = _matrix(frame, index, "seq", ["points", "usage_e9", "row_date"])
-    rows, width = valid.shape
-    m = valid.sum(axis=1)
+def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarray:
+    """Python's `(points - mean[row]) ** 2` per cell (C pow, `_py_pow`), computed once per
+    distinct (point, mean) pair: integer points and few distinct means make a small dense table
+    of the pairs (no sort, no hashing of the cells)."""
+    if points.size == 0:
+        return points.astype(np.float64)
+    low, high = float(points.min()), float(points.max())
+    means, mean_id = np.unique(mean.view(np.int64), return_inverse=True)
+    span = int(high - low) + 1 if np.isfinite(low) and np.isfinite(high) else 0
+    if span <= 0 or not np.array_equal(points, np.round(points)) or means.size * span > max(4 * points.size, 1 << 20):
+        return _py_pow(points - mean[row], 2.0)
+    code = mean_id[row] * span + (points - low).astype(np.int64)
+    seen = np.zeros(means.size * span, dtype=bool)
+    seen[code] = True
+    used = np.flatnonzero(seen)
+    table = np.zeros(seen.size)
+    used_points = (used % span).astype(np.float64) + low
+    table[used] = _py_pow(used_points - means.view(np.float64)[used // span], 2.0)
+    return table[code]
+
+
+def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
+    """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows), and
+    `has` (the key has rows). Per-cell values are computed on the cells (`Layout`), the ordered
+    float sums on (rows x slots) matrices."""
+    lay = Layout(keys, frame, "seq")
+    cols = _float_columns(frame, ["points", "usage_e9", "row_date"])
+    rows = keys.n
+    r, c = lay.r, lay.c
+    m = lay.count
     has = m > 0
-    pts = np.where(valid, mats["points"], 0.0)
-    pts_int = pts.astype(np.int64)
-    # the chronological rows are left-aligned: position m-1 is the newest
-    idx = np.arange(width)[None, :]
-    last = m[:, None]
-    # L3 = float mean of the last three (points: exact float sums)
-    in3 = valid & (idx >= last - 3)
-    l3 = _seq_sum(np.where(in3, pts, 0.0)) / np.maximum(np.minimum(m, 3), 1)
-    # slope over the last n = min(7, m) points, m >= 4 (integer arithmetic, one division)
+    every = np.arange(rows)
+    points = cols["points"][0][lay.sel]
+    pts = lay.cells_matrix(points, 0.0)
+
+    def newest(t: int) -> np.ndarray:
+        """The t-th newest point of each row (1 = newest; 0.0 where the row has fewer): the
+        chronological rows are left-aligned, position m-1 is the newest."""
+        return np.where(m >= t, pts[every, np.maximum(m - t, 0)], 0.0)
+
+    # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
+    l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
+    l3 = l3 / np.maximum(np.minimum(m, 3), 1)
+    # slope over the last n = min(7, m) points (x = 1..n oldest first), m >= 4: integer
+    # arithmetic, one division
     n = np.minimum(7, m)
-    in7 = valid & (idx >= last - n[:, None])
-    xs = np.where(in7, idx - (last - n[:, None]) + 1, 0)
-    sx = xs.sum(axis=1)
-    sy = np.where(in7, pts_int, 0).sum(axis=1)
-    sxy = (xs * np.where(in7, pts_int, 0)).sum(axis=1)
-    sxx = (xs * xs).sum(axis=1)
+    sy = np.zeros(rows, dtype=np.int64)
+    sxy = np.zeros(rows, dtype=np.int64)
+    for t in range(1, 8):
+        y = np.where(t <= n, newest(t).astype(np.int64), 0)
+        sy += y
+        sxy += (n - t + 1) * y
+    sx = n * (n + 1) // 2
+    sxx = n * (n + 1) * (2 * n + 1) // 6
     slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
-    mean60 = _int_division(pts_int.sum(axis=1), np.maximum(m, 1))
-    dev2 = np.where(valid, _py_pow(pts - mean60[:, None], 2.0), 0.0)
-    s = _seq_sum(dev2)
+    totals = np.zeros(rows, dtype=np.int64)
+    np.add.at(totals, r, points.astype(np.int64))
+    mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
+    squares = lay.cells_slots(_squares(points, mean60, r), 0.0)
+    s = np.zeros(rows)
+    for slot in squares:  # left to right (Python `sum`), the zeros after a row's cells add nothing
+        s = s + slot
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
-    # below: the newest consecutive rows under the mean
-    below = np.zeros(rows)
-    running = has.copy()
-    for back in range(width):
-        pos = m - 1 - back
-        ok = running & (pos >= 0)
-        val = pts[np.arange(rows), np.clip(pos, 0, width - 1)]
-        hit = ok & (val < mean60)
-        below += hit
-        running = hit
-    # usage: float mean of the last five non-null usage values when there are >= 3
-    u_ok = valid & ~nulls["usage_e9"]
-    u_count = u_ok.sum(axis=1)
-    u_rank = np.cumsum(u_ok[:, ::-1], axis=1)[:, ::-1]  # 1 = newest non-null
-    u_take = u_ok & (u_rank <= 5)
-    u_vals = np.where(u_take, mats["usage_e9"] / 1e9, 0.0)
-    if np.nanmax(np.abs(np.where(u_ok, mats["usage_e9"], 0.0)), initial=0.0) >= _INT_SAFE:
+
+    def newest_cell(mask: np.ndarray) -> np.ndarray:
+        """Per row, the slot of its newest cell in `mask` (-1: none)."""
+        out = np.full(rows, -1, dtype=np.int64)
+        np.maximum.at(out, r[mask], c[mask])
+        return keys.spread(out)
+
+    # below: the newest consecutive rows under the mean (they follow the newest row that is not)
+    below = (m - 1 - newest_cell(~(points < mean60[r]))).astype(np.float64)
+    # usage: float mean of the last five non-null usage values when there are >= 3, added
+    # oldest first (as a left-to-right sum of the row with zeros elsewhere)
+    usage_e9, usage_null = cols["usage_e9"]
+    u_cell = ~usage_null[lay.sel]
+    if u_cell.any() and np.abs(usage_e9[lay.sel][u_cell]).max() >= _INT_SAFE:
         raise ValueError("v54_r_rolling: usage_e9 beyond 2^53")
-    usage = np.where(u_count >= 3, _seq_sum(u_vals) / np.maximum(np.minimum(u_count, 5), 1), 20.0)
-    # gsc: games since the newest team change or > 14-day gap
-    teams = ranked["team_abbr"].fill_null("\x00<null>").cast(pl.Categorical).to_physical().to_numpy()
-    team_m = np.full((rows, width), -1, dtype=np.int64)
-    team_m[r, c] = teams
-    team_null = np.zeros((rows, width), dtype=bool)
-    team_null[r, c] = ranked["team_abbr"].is_null().to_numpy()
-    dates = mats["row_date"]
-    gsc = np.minimum(m, 30).astype(np.float64)
-    found = np.zeros(rows, dtype=bool)
-    for i in range(width, 1, -1):  # pair (i-2, i-1), newest first per row
-        active = ~found & (i <= m)
-        if not active.any():
-            continue
-        a, b = i - 2, i - 1
-        diff_team = (team_m[:, b] != team_m[:, a]) | (team_null[:, a] != team_null[:, b])
-        # None != None is False, None != 'X' is True: categorical codes cover both
-        gap = (dates[:, b] - dates[:, a]) > 14
-        brk = active & (diff_team | gap)
-        gsc = np.where(brk, (m - i).astype(np.float64), gsc)
-        found |= brk
+    u_count = np.bincount(r[u_cell], minlength=rows)
+    seen = np.cumsum(u_cell)
+    first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
+    before = np.repeat(seen[first] - u_cell[first], np.diff(np.append(first, r.size)))
+    u_rank = seen - before - 1  # a non-null cell's rank among its row's non-null cells
+    u_slot = u_rank - (u_count[r] - 5)  # 0..4 for the last five non-null cells
+    take = u_cell & (u_slot >= 0)
+    five = np.zeros(rows * 5)
+    five[r[take] * 5 + u_slot[take]] = usage_e9[lay.sel][take] / 1e9
+    u_count = keys.spread(u_count)
+    usage = np.where(
+        u_count >= 3, _seq_sum(keys.spread(five.reshape(rows, 5))) / np.maximum(np.minimum(u_count, 5), 1), 20.0
+    )
+    # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
+    # null team is a team of its own: None != None is False, None != 'X' is True)
+    teams = frame["team_abbr"].gather(lay.sel)
+    changed = teams.ne_missing(teams.shift(1)).fill_null(False).to_numpy()
+    day = cols["row_date"][0][lay.sel]
+    with np.errstate(invalid="ignore"):
+        gap = np.r_[False, (day[1:] - day[:-1]) > 14] if day.size else np.zeros(0, bool)
+    brk = (c >= 1) & (changed | gap)
+    newest_break = newest_cell(brk)
+    gsc = np.where(newest_break >= 1, m - newest_break - 1, np.minimum(m, 30)).astype(np.float64)
     nan = np.full(rows, np.nan)
     return {
         "l3": np.where(has, l3, nan),
@@ -282,25 +465,32 @@ def rolling_columns(frame: pl.DataFrame, index: pl.DataFrame) -> dict[str, np.nd
         "below": np.where(has, below, nan),
         "usage": np.where(has, usage, nan),
         "gsc": np.where(has, gsc, nan),
+        "has": has,
     }
 
 
-def line_history_columns(frame: pl.DataFrame, index: pl.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+def line_history_columns(frame: pl.DataFrame, keys: SpineKeys) -> tuple[np.ndarray, np.ndarray]:
     """Extraction H (§4): (over_rate, margin) per spine row, NaN = absent."""
-    f = frame.filter(pl.col("games_ago") <= 10).with_columns(
-        (pl.col("points").cast(pl.Int64) * E9 - pl.col("line_e9")).alias("_d")
+    parts = frame.select(
+        (pl.col("games_ago") <= 10).fill_null(False).alias("ten"),
+        (pl.col("games_ago") <= 5).fill_null(False).alias("five"),
+        (pl.col("points").cast(pl.Int64) * E9 - pl.col("line_e9")).alias("d"),
     )
-    agg = f.group_by(KEY).agg(
-        pl.len().alias("n10"),
-        (pl.col("_d") > 0).sum().alias("overs"),
-        (pl.col("games_ago") <= 5).sum().alias("n5"),
-        pl.col("_d").filter(pl.col("games_ago") <= 5).sum().alias("total5"),
-    )
-    a = _align(index, agg, ["n10", "overs", "n5", "total5"])
-    n10 = a["n10"].fill_null(0).to_numpy().astype(np.int64)
-    overs = a["overs"].fill_null(0).to_numpy().astype(np.int64)
-    n5 = a["n5"].fill_null(0).to_numpy().astype(np.int64)
-    total = a["total5"].fill_null(0).to_numpy().astype(np.int64)
+    rows = keys.rows_of(frame)
+    ten = parts["ten"].to_numpy() & (rows >= 0)
+    five = ten & parts["five"].to_numpy()
+    d_ok = parts["d"].is_not_null().to_numpy()
+    d = parts["d"].fill_null(0).to_numpy()
+
+    def per_row(mask: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros(keys.n, dtype=np.int64)
+        np.add.at(out, rows[mask], 1 if weights is None else weights[mask])
+        return keys.spread(out)
+
+    n10 = per_row(ten)
+    overs = per_row(ten & d_ok & (d > 0))
+    n5 = per_row(five)
+    total = per_row(five, d)
     over = np.where(n10 >= 5, _round(_int_division(overs, np.maximum(n10, 1)), 9), np.nan)
     cnt = np.maximum(n5, 1)
     avg = np.sign(total) * ((2 * np.abs(total) + cnt) // (2 * cnt))  # NUMERIC AVG, half away from zero
@@ -308,51 +498,83 @@ def line_history_columns(frame: pl.DataFrame, index: pl.DataFrame) -> tuple[np.n
     return over, margin
 
 
-def opportunity_columns(frame: pl.DataFrame, index: pl.DataFrame, day: np.ndarray, minutes_type: str, reference):
+def opportunity_columns(frame: pl.DataFrame, keys: SpineKeys, minutes_type: str, reference):
     """Extraction O (§4): (risk, volatility) per spine row, NaN = absent."""
-    players = frame.filter(pl.col("kind") == "player").sort(KEY + ["slot"])
-    teams = frame.filter(pl.col("kind") == "team")
+    kind = frame["kind"]
+    is_player = (kind == "player").fill_null(False).to_numpy()
+    if minutes_type != "FLOAT64":
+        biggest = frame.filter(pl.Series(is_player))["minutes_e9"].abs().max()
+        if biggest is not None and cast(Any, biggest) >= _INT_SAFE:
+            raise ValueError("v54_o_opportunity: minutes_e9 beyond 2^53")
+    lay = Layout(keys, frame, "slot", is_player)
+    # the team of the key: among its teams with >= 3 rows, the one whose first row comes first
+    # (a null team is a team of its own, as in a join with nulls equal)
+    team = _compact_codes(frame["team_abbr"], -1)[lay.sel] + 1  # 0 = null
+    team_count = int(team.max()) + 1 if team.size else 1
+    group = lay.r * team_count + team
+    if keys.n * team_count <= max(1 << 24, 4 * team.size):
+        size = np.bincount(group, minlength=keys.n * team_count).reshape(keys.n, team_count)
+        first = np.full(keys.n * team_count, np.iinfo(np.int64).max)
+        np.minimum.at(first, group, lay.c)
+        first = np.where(size >= 3, first.reshape(keys.n, team_count), np.iinfo(np.int64).max)
+        chosen_team = np.where((size >= 3).any(axis=1), np.argmin(first, axis=1), -1)
+    else:
+        per_team = (
+            pl.DataFrame({"r": lay.r, "t": team, "c": lay.c})
+            .group_by("r", "t")
+            .agg(pl.len().alias("n"), pl.col("c").min().alias("first"))
+            .filter(pl.col("n") >= 3)
+            .group_by("r")
+            .agg(pl.col("t").sort_by("first").first())
+        )
+        chosen_team = np.full(keys.n, -1, dtype=np.int64)
+        chosen_team[per_team["r"].to_numpy()] = per_team["t"].to_numpy()
+    cell = team == chosen_team[lay.r]
     # minutes x 10^9 go through the matrix as exact integers-in-float and are divided by numpy
     # (Polars would multiply by the reciprocal)
-    minutes = pl.col("minutes_float") if minutes_type == "FLOAT64" else pl.col("minutes_e9").cast(pl.Float64)
-    if (
-        minutes_type != "FLOAT64"
-        and players["minutes_e9"].abs().max() is not None
-        and cast(Any, players["minutes_e9"].abs().max()) >= _INT_SAFE  # not None: checked above
-    ):
-        raise ValueError("v54_o_opportunity: minutes_e9 beyond 2^53")
-    per_team = players.group_by(KEY + ["team_abbr"], maintain_order=True).agg(
-        pl.len().alias("n"), pl.col("slot").min().alias("first")
-    )
-    chosen = (
-        per_team.filter(pl.col("n") >= 3)
-        .sort(KEY + ["first"])
-        .unique(subset=KEY, keep="first", maintain_order=True)
-        .select(KEY + ["team_abbr"])
-    )
-    rows_of = players.join(chosen, on=KEY + ["team_abbr"], how="inner", nulls_equal=True).with_columns(
-        minutes.alias("_m")
-    )
-    mats, nulls, valid, _, _, _ = _matrix(rows_of, index, "slot", ["_m"])
+    minutes = _float_columns(frame, ["minutes_float" if minutes_type == "FLOAT64" else "minutes_e9"])
+    m_values = next(iter(minutes.values()))[0][lay.sel[cell]]
+    r, c = lay.r[cell], _runs(lay.r[cell])
+    width = int(c.max()) + 1 if c.size else 1
+    mat = np.full((keys.n, width), np.nan)
+    mat[r, c] = m_values
+    valid = np.zeros((keys.n, width), dtype=bool)
+    valid[r, c] = True
+    mat, valid = keys.spread(mat), keys.spread(valid)
     if minutes_type != "FLOAT64":
-        mats["_m"] = mats["_m"] / 1e9
+        mat = mat / 1e9
     has = valid.any(axis=1)
-    approx = _approx_stdev(mats["_m"], valid)
+    approx = _approx_stdev(mat, valid)
     # round(std, 2): the float estimate rounds the same way unless it lies near a boundary
     frac = approx * 100.0 - np.floor(approx * 100.0)
     near = has & (np.abs(frac - 0.5) < 1e-6)
     exact = approx.copy()
     for i in np.flatnonzero(near):
-        exact[i] = reference([float(v) for v, ok in zip(mats["_m"][i], valid[i]) if ok])
+        exact[i] = reference([float(v) for v, ok in zip(mat[i], valid[i]) if ok])
     vol = np.where(has, _round(np.where(has, exact, 0.0), 2), np.nan)
-    ch = index.join(chosen, on=KEY, how="left").sort("_i")
-    tt = teams.select(pl.col("team_abbr").alias("_t"), "game_date", "team_rows", "blowouts").unique(
-        subset=["_t", "game_date"], keep="last", maintain_order=True
+    # the chosen team's blowout rate on the date (the last team row of (team, date) wins)
+    first_cell = np.flatnonzero(cell)[np.r_[True, r[1:] != r[:-1]]] if r.size else np.zeros(0, np.int64)
+    chosen = pl.DataFrame(
+        {
+            "_row": lay.r[first_cell],
+            "_t": frame["team_abbr"].gather(lay.sel[first_cell]),
+            "_d": frame["game_date"].gather(lay.sel[first_cell]),
+        }
     )
-    ch = ch.join(tt, left_on=["team_abbr", "game_date"], right_on=["_t", "game_date"], how="left").sort("_i")
-    tr = ch["team_rows"].fill_null(0).to_numpy().astype(np.int64)
-    bl = ch["blowouts"].fill_null(0).to_numpy().astype(np.int64)
-    found = ch["team_rows"].is_not_null().to_numpy()
+    teams = (
+        frame.filter(pl.Series(~is_player & (kind == "team").fill_null(False).to_numpy()))
+        .select(pl.col("team_abbr").alias("_t"), pl.col("game_date").alias("_d"), "team_rows", "blowouts")
+        .unique(subset=["_t", "_d"], keep="last", maintain_order=True)
+    )
+    rates = chosen.join(teams, on=["_t", "_d"], how="inner")
+    tr = np.zeros(keys.n, dtype=np.int64)
+    bl = np.zeros(keys.n, dtype=np.int64)
+    found = np.zeros(keys.n, dtype=bool)
+    at = rates["_row"].to_numpy()
+    found[at] = rates["team_rows"].is_not_null().to_numpy()
+    tr[at] = rates["team_rows"].fill_null(0).to_numpy()
+    bl[at] = rates["blowouts"].fill_null(0).to_numpy()
+    tr, bl, found = keys.spread(tr), keys.spread(bl), keys.spread(found)
     blow = _int_division(bl, np.where(found, tr, 1))
     risk = np.where(found, _round(np.where(found, blow, 0.0), 4), 0.2)
     return np.where(has, risk, np.nan), vol
@@ -367,47 +589,48 @@ def _approx_stdev(matrix: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.sqrt(var)
 
 
-def multi_book_columns(frame: pl.DataFrame, index: pl.DataFrame, switch_below: float, reference):
-    """Extraction M (§4): (std, tag) per spine row (NaN, None = absent)."""
-    groups = frame.select("source", "player_lookup", "game_date", "points_line").with_row_index("_r")
-    gid = (
-        groups.group_by(["source", "player_lookup", "game_date"], maintain_order=True)
-        .agg(pl.col("_r"))
-        .with_row_index("_g")
+def multi_book_columns(frame: pl.DataFrame, keys: SpineKeys, switch_below: float, reference):
+    """Extraction M (§4): (std, from_vegas, from_bettingpros) per spine row (std NaN = absent)."""
+    # one group per (source, player, date) over every player of the table (the date-level
+    # switch looks at all of them), its lines in table order
+    coded = frame.select(
+        pl.struct("source", "player_lookup", "game_date").rank("dense").cast(pl.Int64).alias("g"),
+        "points_line",
     )
-    exploded = gid.explode("_r").join(groups, on="_r").sort(["_g", "_r"])
-    gi = gid.select("_g", "source", "player_lookup", "game_date")
-    ex = exploded.select(pl.col("_g").alias("_i"), "_r", "points_line")
-    mats_rank = ex.with_columns(pl.int_range(pl.len()).over("_i").alias("_pos"))
-    # the max of a non-empty integer column is an int (the stub's union includes None)
-    width = max(1, int(cast(int, mats_rank["_pos"].max())) + 1) if mats_rank.height else 1
-    g = gi.height
-    mat = np.full((g, width), np.nan)
-    valid = np.zeros((g, width), dtype=bool)
-    if mats_rank.height:
-        rr = mats_rank["_i"].to_numpy().astype(np.int64)
-        cc = mats_rank["_pos"].to_numpy().astype(np.int64)
-        mat[rr, cc] = mats_rank["points_line"].fill_null(np.nan).to_numpy()
-        valid[rr, cc] = True
+    group = coded["g"].fill_null(0).to_numpy() - 1
+    groups = int(group.max()) + 1 if group.size else 0
+    order = np.argsort(group, kind="stable")
+    g_sorted = group[order]
+    pos = _runs(g_sorted)
+    width = int(pos.max()) + 1 if pos.size else 1
+    mat = np.full((groups, width), np.nan)
+    valid = np.zeros((groups, width), dtype=bool)
+    mat[g_sorted, pos] = coded["points_line"].fill_null(np.nan).to_numpy()[order]
+    valid[g_sorted, pos] = True
     std = stdev_matrix(mat, valid, reference)
-    gi = gi.with_columns(pl.Series("std", std), pl.Series("n", valid.sum(axis=1)))
+    # the group's source, player and date, from its first row
+    first = order[np.r_[True, g_sorted[1:] != g_sorted[:-1]]] if order.size else order
+    gi = frame.select("source", "player_lookup", "game_date")[first].with_columns(
+        pl.Series("std", std), pl.Series("n", valid.sum(axis=1))
+    )
     odds = gi.filter((pl.col("source") == "odds_api") & (pl.col("n") >= 2))
     bp = gi.filter((pl.col("source") == "bettingpros") & (pl.col("n") >= 2))
     date_max = odds.group_by("game_date").agg(pl.col("std").max().alias("mx"))
     # max() of Python floats: NaN never wins a comparison; stds are never NaN here
     bp = bp.join(date_max, on="game_date", how="left").filter(pl.col("mx").is_null() | (pl.col("mx") < switch_below))
     bp = bp.join(odds.select("player_lookup", "game_date"), on=["player_lookup", "game_date"], how="anti")
-    out = pl.concat(
-        [
-            odds.select(KEY + ["std"]).with_columns(pl.lit("vegas").alias("tag")),
-            bp.select(KEY + ["std"]).with_columns(pl.lit("bettingpros").alias("tag")),
-        ]
-    )
-    a = _align(index, out, ["std", "tag"])
-    return a["std"].fill_null(np.nan).to_numpy(), a["tag"].to_numpy()
+    out = np.full(keys.n, np.nan)
+    vegas = np.zeros(keys.n, dtype=bool)
+    bettingpros = np.zeros(keys.n, dtype=bool)
+    for part, tagged in ((odds, vegas), (bp, bettingpros)):
+        pick = keys.last_row(part)
+        hit = pick >= 0
+        out[hit] = part["std"].to_numpy()[pick[hit]]
+        tagged[hit] = True
+    return out, vegas, bettingpros
 
 
-def line_delta_columns(frame: pl.DataFrame, index: pl.DataFrame, window_days: int) -> np.ndarray:
+def line_delta_columns(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -> np.ndarray:
     """Extraction L (§4): round(cons(D) - cons(previous date within the window), 1), NaN = absent."""
     cons = (
         frame.sort(["player_lookup", "line_date", "points_line"])
@@ -423,10 +646,10 @@ def line_delta_columns(frame: pl.DataFrame, index: pl.DataFrame, window_days: in
     ok = cons.filter(
         pl.col("prev_date").is_not_null() & (pl.col("prev_date") >= pl.col("game_date") - pl.duration(days=window_days))
     )
-    a = _align(index, ok.with_columns((pl.col("cons") - pl.col("prev_cons")).alias("d")), ["d"])
+    a = keys.align(ok.with_columns((pl.col("cons") - pl.col("prev_cons")).alias("d")), ["d"])
     d = a["d"]
     has = d.is_not_null().to_numpy()
-    out = np.full(index.height, np.nan)
+    out = np.full(keys.n, np.nan)
     out[has] = _round(d.to_numpy()[has].astype(np.float64), 1)
     return out
 
@@ -439,34 +662,39 @@ def _dq(num_e9: int, den_e9: int) -> float:
     return float(_CTX.divide(decimal.Decimal(int(num_e9)).scaleb(-9), decimal.Decimal(int(den_e9)).scaleb(-9)))
 
 
+LAST10_COLUMNS = [
+    "points",
+    "minutes_e9",
+    "minutes_float",
+    "is_dnp",
+    "fg_attempts",
+    "paint_attempts",
+    "mid_range_attempts",
+    "three_pt_attempts",
+    "list_date",
+]
+
+
 def cache_miss_columns(
+    lay: Layout,
+    cols: dict[str, tuple[np.ndarray, np.ndarray]],
     frame: pl.DataFrame,
-    index: pl.DataFrame,
     miss: np.ndarray,
-    day: np.ndarray,
+    dates: pl.Series,
     minutes_type: str,
     season_avg: Col,
-    ctx_team: np.ndarray,
+    ctx_team: pl.Series,
     team_rows: pl.DataFrame,
     window_days: int,
     reference_stdev,
 ):
-    """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask)."""
-    n_rows = index.height
+    """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` and
+    `cols` = v54_last10_rows (`frame`) laid out by slot and its LAST10_COLUMNS."""
+    n_rows = lay.keys.n
     float_minutes = minutes_type == "FLOAT64"
-    cols = [
-        "points",
-        "minutes_e9",
-        "minutes_float",
-        "is_dnp",
-        "fg_attempts",
-        "paint_attempts",
-        "mid_range_attempts",
-        "three_pt_attempts",
-        "list_date",
-    ]
-    sub = frame.join(index.filter(pl.Series(miss)).select(KEY), on=KEY, how="semi")
-    mats, nulls, valid, ranked, r, c = _matrix(sub, index, "slot", cols)
+    valid = lay.valid() & miss[:, None]
+    mats = {name: lay.matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
+    nulls = {name: lay.matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
     emitted = np.ones(n_rows, dtype=bool)
     if not float_minutes:
@@ -510,14 +738,9 @@ def cache_miss_columns(
         idx = np.flatnonzero(has)
         avg = np.full(n_rows, np.nan)
         ppm = np.full(n_rows, np.nan)
-        avg_memo: dict[tuple[int, int], float] = {}
-        ppm_memo: dict[tuple[int, int], float] = {}
-        for i in idx:
-            t, k = int(total_e9[i]), int(count10[i])
-            avg[i] = avg_memo.get((t, k)) if (t, k) in avg_memo else avg_memo.setdefault((t, k), _dq(t, k * E9))
-            if t > 0:
-                ps = int(point_sum[i])
-                ppm[i] = ppm_memo.get((ps, t)) if (ps, t) in ppm_memo else ppm_memo.setdefault((ps, t), _dq(ps * E9, t))
+        avg[idx] = _per_distinct_pair(total_e9[idx], count10[idx], lambda t, k: _dq(t, k * E9))
+        idx = idx[total_e9[idx] > 0]
+        ppm[idx] = _per_distinct_pair(point_sum[idx], total_e9[idx], lambda ps, t: _dq(ps * E9, t))
         positive = total_e9 > 0
     elif minutes_type == "INT64":
         total = np.where(f10, mins, 0.0).astype(np.int64) // E9
@@ -533,8 +756,8 @@ def cache_miss_columns(
         positive = total > 0
     put("minutes_avg_last_10", has, avg)
     put("ppm_avg_last_10", has & positive, ppm)
-    week = day.astype("datetime64[D]").astype(np.int64) - window_days
-    in_week = fp & (mats["list_date"] >= week[:, None])
+    day = dates.to_physical().cast(pl.Int64).fill_null(0).to_numpy()
+    in_week = fp & (mats["list_date"] >= (day - window_days)[:, None])
     put("games_in_last_7_days", has, in_week.sum(axis=1).astype(np.float64))
     put("points_avg_season", has & ~season_avg.none, season_avg.v)
     fg = np.where(f10, np.nan_to_num(mats["fg_attempts"]), 0).astype(np.int64).sum(axis=1)
@@ -545,37 +768,76 @@ def cache_miss_columns(
     ):
         part = np.where(f10, np.nan_to_num(mats[col]), 0).astype(np.int64).sum(axis=1)
         put(name, has & (fg > 0), _int_division(part, np.where(fg > 0, fg, 1)))
-    # the team: the context team when set, else the first fp row's team
-    first_pos = np.argmax(fp, axis=1)
-    team_m = np.full(valid.shape, None, dtype=object)
-    team_m[r, c] = ranked["team_abbr"].to_numpy()
-    fp_team = team_m[np.arange(n_rows), first_pos]
-    team = np.where(np.array([bool(t) for t in ctx_team], dtype=bool), ctx_team, fp_team)
+    # the team: the context team when set (not null, not empty), else the first fp row's team
+    hrows = np.flatnonzero(has)
+    first_pos = np.argmax(fp[hrows], axis=1)
+    first_row = lay.matrix(np.arange(frame.height), -1)[hrows, first_pos]
+    teams = pl.DataFrame(
+        {
+            "_row": hrows,
+            "_ctx": ctx_team.gather(hrows),
+            "_fp": frame["team_abbr"].gather(first_row),
+            "game_date": dates.gather(hrows),
+        }
+    ).select(
+        "_row",
+        "game_date",
+        pl.when(pl.col("_ctx").is_not_null() & (pl.col("_ctx") != ""))
+        .then(pl.col("_ctx"))
+        .otherwise(pl.col("_fp"))
+        .alias("_team"),
+    )
     per_team = team_rows.group_by(["team_abbr", "game_date"]).agg(
         pl.col("pace_e9").drop_nulls().sum().alias("ps"),
         pl.col("pace_e9").drop_nulls().len().alias("pn"),
         pl.col("offensive_rating_e9").drop_nulls().sum().alias("os"),
         pl.col("offensive_rating_e9").drop_nulls().len().alias("on"),
     )
-    t_idx = index.with_columns(pl.Series("_team", list(team), pl.Utf8)).filter(pl.Series(has))
-    joined = t_idx.join(per_team, left_on=["_team", "game_date"], right_on=["team_abbr", "game_date"], how="left")
+    joined = teams.join(per_team, left_on=["_team", "game_date"], right_on=["team_abbr", "game_date"], how="inner")
+    at = joined["_row"].to_numpy()
     for name, s_col, n_col in (("team_pace_last_10", "ps", "pn"), ("team_off_rating_last_10", "os", "on")):
         vals = np.full(n_rows, np.nan)
         mask = np.zeros(n_rows, dtype=bool)
-        memo = {}
-        for i, s, k in zip(joined["_i"].to_list(), joined[s_col].to_list(), joined[n_col].to_list()):
-            if k:
-                key = (s, k)
-                if key not in memo:
-                    memo[key] = _dq(s, k * E9)
-                vals[i] = memo[key]
-                mask[i] = True
+        count = joined[n_col].fill_null(0).to_numpy().astype(np.int64)
+        some = count > 0
+        total = joined[s_col].fill_null(0).to_numpy()[some]
+        vals[at[some]] = _per_distinct_pair(total, count[some], lambda s, k: _dq(s, k * E9))
+        mask[at[some]] = True
         put(name, mask, vals)
     emitted_all = np.where(miss, emitted, True)
     return emitted_all, out, has
 
 
 # --------------------------------------------------------------------------- assembly
+
+
+class Tags:
+    """The raw tags of the 60 features as small integer codes (one int32 column per feature),
+    turned into strings once at the end."""
+
+    def __init__(self, rows: int):
+        self.words: dict[str, int] = {}
+        self.codes = np.zeros((rows, 60), dtype=np.int32)
+
+    def code(self, word: str) -> int:
+        return self.words.setdefault(word, len(self.words))
+
+    def pick(self, mask: np.ndarray, yes: str | np.ndarray, no: str | np.ndarray) -> np.ndarray:
+        """np.where over tags: `yes` where mask, else `no` (each a word or a code array)."""
+        return np.where(
+            mask, self.code(yes) if isinstance(yes, str) else yes, self.code(no) if isinstance(no, str) else no
+        )
+
+    def put(self, i: int, tag: str | np.ndarray) -> None:
+        self.codes[:, i] = self.code(tag) if isinstance(tag, str) else tag
+
+    def words_of(self, codes: np.ndarray) -> pl.Series:
+        return pl.Series("w", list(self.words), dtype=pl.Utf8).gather(pl.Series(codes))
+
+
+def _cols(frame: pl.DataFrame, names: list[str]) -> dict[str, Col]:
+    """Col of each named column of `frame` (one Polars pass)."""
+    return {name: Col(v, none) for name, (v, none) in _float_columns(frame, names).items()}
 
 
 def assemble_columns(
@@ -585,29 +847,29 @@ def assemble_columns(
     mask). `tables` = the head extraction tables by name; `default(i)` as the reference."""
     spine = tables["spine"]
     n = spine.height
-    index = _spine_index(spine)
+    keys = SpineKeys(spine)
     placeholder = spine["is_placeholder"].fill_null(False).to_numpy().astype(bool)
-    day = spine["game_date"].to_numpy()
 
     def align(name, columns, frame=None):
-        return _align(index, tables[name] if frame is None else frame, columns)
+        return keys.align(tables[name] if frame is None else frame, columns)
+
+    def found_of(frame: pl.DataFrame) -> np.ndarray:
+        return frame["row_found"].fill_null(False).to_numpy().astype(bool)
 
     def dflt(i) -> Col:
         d = default(i)
         return Col(np.full(n, np.nan if d is None else float(d)), np.full(n, d is None))
 
     values: list[Col | None] = [None] * 60
-    tags: list[np.ndarray | None] = [None] * 60
+    tags = Tags(n)
 
-    def put(i, col: Col, tag):
+    def put(i, col: Col, tag: str | np.ndarray):
         values[i] = col
-        tags[i] = (
-            np.broadcast_to(np.asarray(tag, dtype=object), (n,)).copy() if not isinstance(tag, np.ndarray) else tag
-        )
+        tags.put(i, tag)
 
     hist_cols = [c for c in history.columns if c not in KEY]
-    h = _align(index, history, hist_cols)
-    H = {c: Col.of(h[c]) for c in hist_cols if c != "contributing_game_dates"}
+    h = keys.align(history, hist_cols)
+    H = _cols(h, [c for c in hist_cols if c != "contributing_game_dates"])
     ctx_cols = [
         "row_found",
         "team_abbr",
@@ -626,8 +888,8 @@ def assemble_columns(
         "game_spread_e9",
     ]
     ctx = align("v54_player_context", ctx_cols)
-    upgc = ctx["row_found"].fill_null(False).to_numpy().astype(bool)
-    C = {c: Col.of(ctx[c]) for c in ctx_cols if c not in ("team_abbr", "season_phase", "player_status")}
+    upgc = found_of(ctx)
+    C = _cols(ctx, [c for c in ctx_cols if c not in ("team_abbr", "season_phase", "player_status")])
 
     def ctxu(name) -> Col:  # ctx.get(name) if upgc else None
         col = C[name]
@@ -660,49 +922,43 @@ def assemble_columns(
     )
     p4 = {name: Col.empty(n) for name in all_p4}
     dc = align("q01_daily_cache", ["row_found"] + list(p4_names))
-    cache_found = dc["row_found"].fill_null(False).to_numpy().astype(bool)
+    cache_found = found_of(dc)
     use_cache = cache_found | (not profile.cache_miss_fallback)
-    for name in p4_names:
-        p4[name].set(cache_found, Col.of(dc[name]))
+    for name, col in _cols(dc, list(p4_names)).items():
+        p4[name].set(cache_found, col)
     miss = ~use_cache & ~placeholder
-    # numpy's stub rejects None as the `y` of where (numpy accepts it: an object array)
-    team_ctx: np.ndarray = np.where(upgc, ctx["team_abbr"].to_numpy(), None)  # type: ignore[assignment]
+    l10 = tables["v54_last10_rows"]
+    l10_layout = Layout(keys, l10, "slot")
+    l10_cols = _float_columns(l10, LAST10_COLUMNS)
     emitted, cm, cache_miss_used = cache_miss_columns(
-        tables["v54_last10_rows"],
-        index,
+        l10_layout,
+        l10_cols,
+        l10,
         miss,
-        day,
+        spine["game_date"],
         minutes_type,
         H["season_points_avg"],
-        team_ctx,
+        ctx.select(pl.when(pl.Series(upgc)).then(pl.col("team_abbr")).alias("t"))["t"],
         tables["v54_team_rows"],
         profile.cache_miss_games_window_days,
         reference_stdev,
     )
     for name, col in cm.items():
         p4[name].set(~col.none, col)
-    cf = align(
-        "q02_composite_factors",
-        [
-            "row_found",
-            "composite_fallback",
-            "fatigue_score",
-            "shot_zone_mismatch_score",
-            "pace_score",
-            "usage_spike_score",
-        ],
-    )
-    found = cf["row_found"].fill_null(False).to_numpy().astype(bool)
-    for name in ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score"):
-        p4[name].set(found, Col.of(cf[name]))
-    sz = align("q03_shot_zone", ["row_found", "paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10"])
-    found = sz["row_found"].fill_null(False).to_numpy().astype(bool)
-    for name in ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10"):
-        p4[name].set(found, Col.of(sz[name]))
+    scores = ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score")
+    cf = align("q02_composite_factors", ["row_found", "composite_fallback", *scores])
+    found = found_of(cf)
+    for name, col in _cols(cf, list(scores)).items():
+        p4[name].set(found, col)
+    zones = ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")
+    sz = align("q03_shot_zone", ["row_found", *zones])
+    found = found_of(sz)
+    for name, col in _cols(sz, list(zones)).items():
+        p4[name].set(found, col)
     td = align("q04_team_defense", ["row_found", "opponent_def_rating", "opponent_pace"])
-    found = td["row_found"].fill_null(False).to_numpy().astype(bool)
-    for name in ("opponent_def_rating", "opponent_pace"):
-        p4[name].set(found, Col.of(td[name]))
+    found = found_of(td)
+    for name, col in _cols(td, ["opponent_def_rating", "opponent_pace"]).items():
+        p4[name].set(found, col)
 
     def with_fallback(i, field, p3: Col | None):
         v4 = p4[field]
@@ -712,7 +968,7 @@ def assemble_columns(
         p3v = p3.v if p3 is not None else d.v
         v = np.where(pr4, v4.v, np.where(pr3, p3v, d.v))
         none = np.where(pr4 | pr3, False, d.none)
-        put(i, Col(v, none), np.where(pr4, "phase4", np.where(pr3, "phase3", "default")).astype(object))
+        put(i, Col(v, none), tags.pick(pr4, "phase4", tags.pick(pr3, "phase3", "default")))
 
     with_fallback(0, "points_avg_last_5", H["p3_points_avg_last_5"])
     with_fallback(1, "points_avg_last_10", H["p3_points_avg_last_10"])
@@ -733,34 +989,31 @@ def assemble_columns(
         Col(np.where(ok, np.clip(np.where(ok, diff, 0.0), -2.0, 2.0), d9.v), np.where(ok, False, d9.none)),
         "calculated",
     )
+    # 10 injury_risk: once per distinct status
+    status = ctx["player_status"]
     d10 = dflt(10)
-    status = ctx["player_status"].to_list()
-    risk_of = {}
-    for sv in set(status):
-        if sv is not None:
-            risk_of[sv] = INJURY_RISK.get(sv.lower(), default(10))
-    v10 = (
-        np.array(
-            [d10.v[0] if sv is None else (np.nan if risk_of[sv] is None else risk_of[sv]) for sv in status],
-            dtype=np.float64,
-        )
-        if n
-        else np.zeros(0)
+    statuses = status.drop_nulls().unique().to_list()
+    risk_of = [INJURY_RISK.get(sv.lower(), default(10)) for sv in statuses]
+    risk = status.replace_strict(
+        statuses, [np.nan if r is None else float(r) for r in risk_of], default=None, return_dtype=pl.Float64
     )
-    none10 = (
-        np.array([(default(10) is None) if sv is None else risk_of[sv] is None for sv in status], dtype=bool)
-        if n
-        else np.zeros(0, bool)
+    risk_none = status.replace_strict(statuses, [r is None for r in risk_of], default=None, return_dtype=pl.Boolean)
+    no_status = status.is_null().to_numpy()
+    put(
+        10,
+        Col(
+            np.where(no_status, d10.v, risk.fill_null(np.nan).to_numpy()),
+            np.where(no_status, d10.none, risk_none.fill_null(False).to_numpy()),
+        ),
+        "calculated",
     )
-    put(10, Col(v10, none10), "calculated")
 
     # 11 recent_trend
-    l10 = tables["v54_last10_rows"]
-    mats, nulls, valid, _, _, _ = _matrix(l10, index, "slot", ["points"])
-    cnt = valid.sum(axis=1)
-    width = valid.shape[1]
+    cnt = l10_layout.count
+    width = l10_layout.width
     p = np.zeros((n, max(width, 5)))
-    p[:, :width] = np.where(valid & ~nulls["points"], mats["points"], 0.0)
+    points, points_null = l10_cols["points"]
+    p[:, :width] = l10_layout.matrix(np.where(points_null, 0.0, points), 0.0)
     if profile.recent_trend_newest_first:
         dif = (p[:, 0] + p[:, 1]) / 2.0 - (p[:, 2] + p[:, 3] + p[:, 4]) / 3.0
     else:
@@ -785,8 +1038,7 @@ def assemble_columns(
 
     with_fallback(13, "opponent_def_rating", None)
     with_fallback(14, "opponent_pace", None)
-    phase = ctx["season_phase"]
-    playoffs = Col.of(phase.str.to_lowercase() == "playoffs")
+    playoffs = _cols(ctx.select((pl.col("season_phase").str.to_lowercase() == "playoffs").alias("p")), ["p"])["p"]
     for i, flag in ((15, C["home_game"]), (16, C["back_to_back"]), (17, playoffs)):
         d = dflt(i)
         truthy = ~flag.none & (flag.v != 0.0)
@@ -795,7 +1047,7 @@ def assemble_columns(
         v = p4[name]
         pr = is_present(v)
         with np.errstate(invalid="ignore"):
-            put(i, Col(np.where(pr, v.v / 100.0, np.nan), ~pr), np.where(pr, "phase4", "missing").astype(object))
+            put(i, Col(np.where(pr, v.v / 100.0, np.nan), ~pr), tags.pick(pr, "phase4", "missing"))
     for i, name in ((21, "pct_free_throw"), (33, "dnp_rate"), (34, "pts_slope_10g")):
         col, d = H[name], dflt(i)
         put(i, Col(np.where(col.none, d.v, col.v), np.where(col.none, d.none, False)), "calculated")
@@ -814,18 +1066,19 @@ def assemble_columns(
         ),
         "calculated",
     )
-    vg = align("v54_vegas_lines", ["vegas_points_line", "vegas_opening_line", "vegas_line_move", "vegas_line_source"])
+    line_names = ["vegas_points_line", "vegas_opening_line", "vegas_line_move"]
+    vg = align("v54_vegas_lines", line_names + ["vegas_line_source"])
     has_line = vg["vegas_points_line"].is_not_null().to_numpy()
+    line_cols = _cols(vg, line_names)
     for i, name in ((25, "vegas_points_line"), (26, "vegas_opening_line"), (27, "vegas_line_move")):
-        col = Col.of(vg[name])
+        col = line_cols[name]
         put(
             i,
             Col(np.where(has_line, col.v, np.nan), np.where(has_line, col.none, True)),
-            np.where(has_line, "vegas", "missing").astype(object),
+            tags.pick(has_line, "vegas", "missing"),
         )
     d = dflt(28)
     put(28, Col(np.where(has_line, 1.0, d.v), np.where(has_line, False, d.none)), "calculated")
-    line_source = np.where(has_line, vg["vegas_line_source"].to_numpy(), "none").astype(object)
 
     # 29, 30
     opp_abbr = spine["opponent_team_abbr"]
@@ -840,13 +1093,13 @@ def assemble_columns(
     put(
         29,
         Col(np.where(use_opp, opp_avg.v, season_avg), np.where(use_opp, opp_avg.none, ~(c1 | c2) & d29.none)),
-        np.where(use_opp, "opponent_history", profile.opponent_fallback_tag).astype(object),
+        tags.pick(use_opp, "opponent_history", profile.opponent_fallback_tag),
     )
     og = H["opp_games"]
     put(
         30,
         Col(np.where(known, np.where(og.none, 0.0, og.v), 0.0), np.zeros(n, bool)),
-        np.where(known, "opponent_history", profile.opponent_fallback_tag).astype(object),
+        tags.pick(known, "opponent_history", profile.opponent_fallback_tag),
     )
     # 31, 32
     mppm = H["mppm_present"]
@@ -860,15 +1113,15 @@ def assemble_columns(
             put(
                 i,
                 Col(np.where(a, q.v, np.where(b, p4[field].v, d.v)), np.where(a | b, False, d.none)),
-                np.where(a, "minutes_ppm", np.where(b, "phase4", profile.minutes_ppm_missing_tag)).astype(object),
+                tags.pick(a, "minutes_ppm", tags.pick(b, "phase4", profile.minutes_ppm_missing_tag)),
             )
     else:
-        tag = np.where(mppm_b, "minutes_ppm", profile.minutes_ppm_missing_tag).astype(object)
+        tag = tags.pick(mppm_b, "minutes_ppm", profile.minutes_ppm_missing_tag)
         d = dflt(31)
         put(31, Col(np.where(mppm_b, qm.v, d.v), np.where(mppm_b, qm.none, d.none)), tag)
         d = dflt(32)
         okp = mppm_b & ~qp.none
-        put(32, Col(np.where(okp, qp.v, d.v), np.where(okp, False, d.none)), tag.copy())
+        put(32, Col(np.where(okp, qp.v, d.v), np.where(okp, False, d.none)), tag)
     # 35, 36
     l5c = p4["points_avg_last_5"]
     l5 = np.where(~l5c.none, l5c.v, H["p3_points_avg_last_5"].v)
@@ -896,7 +1149,7 @@ def assemble_columns(
     put(
         37,
         Col(np.where(~star.none, star.v, d.v), np.where(~star.none, False, d.none)),
-        np.where(~star.none, "phase3", "default").astype(object),
+        tags.pick(~star.none, "phase3", "default"),
     )
 
     for name in ("game_total_e9", "game_spread_e9"):
@@ -909,7 +1162,7 @@ def assemble_columns(
         put(
             i,
             Col(np.where(col.none, np.nan, v), col.none if absent_none else np.zeros(n, bool)),
-            np.where(col.none, "missing", "phase3").astype(object),
+            tags.pick(col.none, "missing", "phase3"),
         )
 
     from_ctx(38, gt, gtf, absent_none=True)
@@ -927,12 +1180,12 @@ def assemble_columns(
     put(
         42,
         Col(np.where(both, np.where(home, (gtf - gsf) / 2.0, (gtf + gsf) / 2.0), np.nan), np.zeros(n, bool)),
-        np.where(both, "phase3", "missing").astype(object),
+        tags.pick(both, "phase3", "missing"),
     )
-    roll = rolling_columns(tables["v54_r_rolling"], index)
-    has = _has_rows(tables["v54_r_rolling"], index)
+    roll = rolling_columns(tables["v54_r_rolling"], keys)
+    rolled = tags.pick(roll["has"], "calculated", "missing")
     for i, name in ((43, "l3"), (44, "slope"), (45, "dev"), (46, "below"), (48, "usage"), (49, "gsc")):
-        put(i, Col(roll[name], np.zeros(n, bool)), np.where(has, "calculated", "missing").astype(object))
+        put(i, Col(roll[name], np.zeros(n, bool)), rolled)
     fr = tables["v54_t_teammate_usage"]
     try:
         fr = fr.with_columns(pl.col("freed_e9").cast(pl.Int64, strict=True))
@@ -949,37 +1202,38 @@ def assemble_columns(
     put(
         47,
         Col(np.where(fmask, freed, np.nan), np.zeros(n, bool)),
-        np.where(fmask, "calculated", "missing").astype(object),
+        tags.pick(fmask, "calculated", "missing"),
     )
-    mstd, mtag = multi_book_columns(
-        tables["v54_m_book_lines"], index, profile.multi_book_bettingpros_below_std, reference_stdev
+    mstd, from_vegas, from_bp = multi_book_columns(
+        tables["v54_m_book_lines"], keys, profile.multi_book_bettingpros_below_std, reference_stdev
     )
-    mhas = np.array([t is not None for t in mtag], dtype=bool)
-    put(50, Col(np.where(mhas, mstd, np.nan), np.zeros(n, bool)), np.where(mhas, mtag, "missing").astype(object))
+    mhas = from_vegas | from_bp
+    put(
+        50,
+        Col(np.where(mhas, mstd, np.nan), np.zeros(n, bool)),
+        tags.pick(from_vegas, "vegas", tags.pick(from_bp, "bettingpros", "missing")),
+    )
     v25, v2 = values[25], values[2]
     assert v25 is not None and v2 is not None  # put above
     put(
         53,
         Col(np.where(~v25.none, v25.v - v2.v, np.nan), np.zeros(n, bool)),
-        np.where(~v25.none, "calculated", "missing").astype(object),
+        tags.pick(~v25.none, "calculated", "missing"),
     )
-    delta = line_delta_columns(tables["v54_l_consensus"], index, profile.odds_lookback_days)
+    delta = line_delta_columns(tables["v54_l_consensus"], keys, profile.odds_lookback_days)
     dh = ~np.isnan(delta) & ~placeholder
-    put(54, Col(np.where(dh, delta, np.nan), np.zeros(n, bool)), np.where(dh, "vegas", "missing").astype(object))
-    over, margin = line_history_columns(tables["v54_h_line_history"], index)
+    put(54, Col(np.where(dh, delta, np.nan), np.zeros(n, bool)), tags.pick(dh, "vegas", "missing"))
+    over, margin = line_history_columns(tables["v54_h_line_history"], keys)
     for i, arr in ((55, over), (56, margin)):
-        hv = ~np.isnan(arr)
-        put(i, Col(arr, np.zeros(n, bool)), np.where(hv, "calculated", "missing").astype(object))
-    risk, vol = opportunity_columns(tables["v54_o_opportunity"], index, day, minutes_type, reference_stdev)
-    for i, arr in ((57, risk), (58, vol)):
-        hv = ~np.isnan(arr)
-        put(i, Col(arr, np.zeros(n, bool)), np.where(hv, "calculated", "missing").astype(object))
+        put(i, Col(arr, np.zeros(n, bool)), tags.pick(~np.isnan(arr), "calculated", "missing"))
+    risk_o, vol = opportunity_columns(tables["v54_o_opportunity"], keys, minutes_type, reference_stdev)
+    for i, arr in ((57, risk_o), (58, vol)):
+        put(i, Col(arr, np.zeros(n, bool)), tags.pick(~np.isnan(arr), "calculated", "missing"))
     v22, v14 = values[22], values[14]
     assert v22 is not None and v14 is not None  # put above
     put(59, Col(v22.v - v14.v, v22.none | v14.none), "calculated")
     # put() has now set all 60 slots of values and tags
     filled = cast("list[Col]", values)
-    filled_tags = cast("list[np.ndarray]", tags)
 
     fat = filled[5]
     low, high = profile.fatigue_gate
@@ -987,60 +1241,58 @@ def assemble_columns(
         gate = fat.present() & (low <= fat.v) & (fat.v <= high)
     keep = placeholder | (emitted & gate)
 
-    # the output lists, built as Arrow list arrays over one flat (rows x 60) buffer: a None
-    # stays null, a NaN stays NaN, a placeholder row's lists are null
-    values_flat = np.stack([col.v for col in filled], axis=1).reshape(-1)
-    none_flat = np.stack([col.none for col in filled], axis=1).reshape(-1)
-    vocabulary: dict[str, int] = {}
-    codes = np.empty((n, 60), dtype=np.int32)
-    for i in range(60):
-        uniq, inverse = np.unique(filled_tags[i].astype(str), return_inverse=True)
-        remap = np.array([vocabulary.setdefault(t, len(vocabulary)) for t in uniq.tolist()], dtype=np.int32)
-        codes[:, i] = remap[inverse.reshape(-1)] if n else 0
-    words = pl.Series("w", list(vocabulary), dtype=pl.Utf8)
-    tags_flat = words.gather(codes.reshape(-1)).to_arrow() if n else pa.array([], pa.string())
-    offsets = pa.array(np.arange(0, 60 * n + 1, 60, dtype=np.int32))
-    ph_mask = pa.array(placeholder)
-    value_lists = pa.ListArray.from_arrays(
-        offsets, pa.array(values_flat, type=pa.float64(), mask=none_flat), mask=ph_mask
+    # the output lists of the kept rows, over one flat (rows x 60) buffer each: a None stays
+    # null, a NaN stays NaN, a placeholder row's lists are null
+    kept = np.flatnonzero(keep)
+    rows_kept = kept.size
+    by_feature = np.empty((60, n))
+    none_by_feature = np.empty((60, n), dtype=bool)
+    for i, col in enumerate(filled):
+        by_feature[i] = col.v
+        none_by_feature[i] = col.none
+    values_flat = np.ascontiguousarray(by_feature[:, kept].T)
+    none_flat = np.ascontiguousarray(none_by_feature[:, kept].T)
+    value_items = pl.Series(
+        "feature_values", pa.array(values_flat.reshape(-1), type=pa.float64(), mask=none_flat.reshape(-1))
     )
-    tag_lists = pa.ListArray.from_arrays(offsets, pa.array(tags_flat).cast(pa.string()), mask=ph_mask)
-    body = pl.DataFrame(
+    tag_items = tags.words_of(tags.codes[kept].reshape(-1)).alias("feature_tags")
+    ph = pl.Series(placeholder[kept])
+    line_source = vg.select(
+        pl.when(pl.Series(has_line)).then(pl.col("vegas_line_source")).otherwise(pl.lit("none"))
+    ).to_series()
+    kept_rows = pl.Series(kept)
+    frame = pl.DataFrame(
         {
-            "feature_values": pl.from_arrow(value_lists).cast(pl.List(pl.Float64)),
-            "feature_tags": pl.from_arrow(tag_lists).cast(pl.List(pl.Utf8)),
-            "cache_miss_fallback_used": pl.Series(cache_miss_used & miss).set(pl.Series(placeholder), None),
-            "vegas_line_source": pl.Series(line_source.astype(str).tolist(), dtype=pl.Utf8).set(
-                pl.Series(placeholder), None
-            ),
-        }
-    )
-    base = pl.DataFrame(
-        {
-            "player_lookup": spine["player_lookup"],
-            "universal_player_id": spine["universal_player_id"],
-            "game_date": spine["game_date"],
-            "game_id": spine["game_id"],
-            "opponent_team_abbr": opp_abbr,
-            "is_home": spine["is_home"],
-            "days_rest": ctx["days_rest"],
-            "is_placeholder": pl.Series(placeholder),
+            "player_lookup": spine["player_lookup"].gather(kept_rows),
+            "universal_player_id": spine["universal_player_id"].gather(kept_rows),
+            "game_date": spine["game_date"].gather(kept_rows),
+            "game_id": spine["game_id"].gather(kept_rows),
+            "opponent_team_abbr": opp_abbr.gather(kept_rows),
+            "is_home": spine["is_home"].gather(kept_rows),
+            "days_rest": ctx["days_rest"].gather(kept_rows),
+            "is_placeholder": ph,
             "composite_fallback": pl.Series(
-                cf["composite_fallback"].fill_null(False).to_numpy().astype(bool) & ~placeholder
+                cf["composite_fallback"].fill_null(False).to_numpy().astype(bool)[kept] & ~placeholder[kept]
             ),
-            "last10_n": h["last10_n"],
-            "total_games": h["total_games"],
-            "contributing_game_dates": h["contributing_game_dates"],
+            "last10_n": h["last10_n"].gather(kept_rows),
+            "total_games": h["total_games"].gather(kept_rows),
+            "contributing_game_dates": h["contributing_game_dates"].gather(kept_rows),
+            "feature_values": _lists(value_items, rows_kept, pl.Float64),
+            "feature_tags": _lists(tag_items, rows_kept, pl.Utf8),
+            "cache_miss_fallback_used": pl.Series((cache_miss_used & miss)[kept]),
+            "vegas_line_source": line_source.gather(kept_rows),
         }
     )
-    return pl.concat([base, body], how="horizontal").filter(pl.Series(keep)), keep
-
-
-def _has_rows(frame: pl.DataFrame, index: pl.DataFrame) -> np.ndarray:
-    keys = frame.select(KEY).unique()
-    return (
-        index.join(keys.with_columns(pl.lit(True).alias("_h")), on=KEY, how="left")
-        .sort("_i")["_h"]
-        .fill_null(False)
-        .to_numpy()
+    # a placeholder row has no values, tags, fallback flag or line source
+    frame = frame.with_columns(
+        pl.when(~pl.col("is_placeholder")).then(pl.col(name)).alias(name)
+        for name in ("feature_values", "feature_tags", "cache_miss_fallback_used", "vegas_line_source")
     )
+    return frame, keep
+
+
+def _lists(items: pl.Series, rows: int, inner) -> pl.Series:
+    """`rows` lists of 60 consecutive items each."""
+    if rows == 0:
+        return pl.Series(items.name, [], dtype=pl.List(inner))
+    return items.reshape((rows, 60)).cast(pl.List(inner))
