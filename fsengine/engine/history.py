@@ -42,6 +42,8 @@ _FLOAT_EXACT_INT = 1 << 53  # integers below this are exact float64 values
 RECENT_GAMES_FOR_L5 = 5  # features 0 and 11, 21, 34 need 5 list rows
 MIN_ROWS_DNP_RATE = 3  # feature 33
 FREE_THROW_FEATURE = "pct_free_throw"  # feature 21: its default (contract) fills rows without a ratio
+# the profile windows Q6's list is cut by (history.py applies them; the SQL hands over the rows)
+LAST10_WINDOWS = ("last10_size", "last10_window_days", "total_games_window_days")
 
 OUTPUT_SCHEMA: dict[str, Any] = {
     "player_lookup": pl.Utf8,
@@ -84,7 +86,10 @@ def player_history(
     free_throw_default = contract_of(profile).feature(FREE_THROW_FEATURE).default
     if free_throw_default is None:
         raise ValueError(f"contract {profile.contract}: feature {FREE_THROW_FEATURE} needs a default value")
-    last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default)
+    missing = [name for name in LAST10_WINDOWS if name not in params]
+    if missing:
+        raise InputError(f"the last-10 list needs parameters {missing} that the run does not provide")
+    last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default, params)
     season = season_values(_consume(con, "q07_season_stats"), minutes_type)
     opponent = opponent_values(_consume(con, "q10_opponent_history"))
     mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), minutes_type)
@@ -221,37 +226,60 @@ def round9(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- Q6: the list
 
 
-def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float) -> pl.DataFrame:
-    """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts."""
-    spine_rows = q6.filter(pl.col("slot").is_null()).sort("spine_row")
-    rows = len(spine_rows)
-    if not np.array_equal(spine_rows["spine_row"].to_numpy(), np.arange(rows)):
-        raise ValueError("q06_last10: spine_row must number the spine rows 0 .. n-1 once each")
-    items = q6.filter(pl.col("slot").is_not_null())
-    row_of_item = items["spine_row"].to_numpy()
-    slot = items["slot"].to_numpy()
-    n = np.bincount(row_of_item, minlength=rows).astype(np.int64)
-    width = max(int(slot.max()) + 1 if len(slot) else 0, RECENT_GAMES_FOR_L5)
-    in_list = np.arange(width)[None, :] < n[:, None]
-    if len(slot) and not in_list[row_of_item, slot].all():
-        raise ValueError("q06_last10: the list slots of a spine row must be 0 .. n-1 once each")
+def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float, windows: dict) -> pl.DataFrame:
+    """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts, one row
+    per spine row ordered by (player_lookup, D).
 
-    cell = row_of_item * width + slot
+    Q6's PGS rows, sorted by (player_code, game_date, same_day_place), are the stream of
+    queries/engine/q06_last10.sql: the games before D of a spine row's player are the run ending
+    just before the first key >= (player, D) (one binary search per spine row), and its list is
+    that run read backwards, at most last10_size rows dated >= D - last10_window_days."""
+    size = max(int(windows["last10_size"]), 1)  # the SQL list always had slot 0
+    window_days = int(windows["last10_window_days"])
+    total_window_days = int(windows["total_games_window_days"])
+
+    is_game = q6["is_game"].to_numpy()
+    code = q6["player_code"].to_numpy()
+    day = q6["game_date"].cast(pl.Int32).to_numpy().astype(np.int64)  # days since 1970-01-01
+    # numpy sorts of the integer keys (Polars' sort of the frames costs several times more)
+    spine_at = np.flatnonzero(~is_game)
+    spine_at = spine_at[np.lexsort((day[spine_at], code[spine_at]))]
+    game_at = np.flatnonzero(is_game)
+    game_at = game_at[np.lexsort((q6["same_day_place"].to_numpy()[game_at], day[game_at], code[game_at]))]
+    rows, game_count = len(spine_at), len(game_at)
+    spine_code, spine_day = code[spine_at], day[spine_at]
+    game_code, game_day = code[game_at], day[game_at]
+    game_key = _player_day_key(game_code, game_day)
+    games_before = np.searchsorted(game_key, _player_day_key(spine_code, spine_day), side="left")
+    window_start = np.searchsorted(game_key, _player_day_key(spine_code, spine_day - total_window_days), side="left")
+    total_games = (games_before - window_start).astype(np.int64)
+
+    width = max(size, RECENT_GAMES_FOR_L5)
+    slot = np.arange(width)
+    back = games_before[:, None] - 1 - slot[None, :]  # slot k: the k-th game back from D
+    in_list = (slot[None, :] < size) & (back >= 0)
+    back = np.clip(back, 0, max(game_count - 1, 0))
+    if game_count:
+        in_list &= (game_code[back] == spine_code[:, None]) & (game_day[back] >= (spine_day - window_days)[:, None])
+    else:
+        in_list[:] = False
+    n = in_list.sum(axis=1).astype(np.int64)
+    # row index in q6 of every list cell (padding: any row, masked by in_list)
+    cell = game_at[back] if game_count else np.zeros((rows, width), dtype=np.int64)
 
     def matrix(column: str, dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
         """Slot k of spine row r at [r, k]; NULL and padding are 0 with known = False."""
-        values = np.zeros(rows * width, dtype=dtype)
-        known = np.zeros(rows * width, dtype=bool)
-        series = items[column]
-        known[cell] = series.is_not_null().to_numpy()
-        values[cell] = series.cast(pl.Float64 if dtype == np.float64 else pl.Int64).fill_null(0).to_numpy()
-        return values.reshape(rows, width), known.reshape(rows, width)
+        series = q6[column]
+        values = series.cast(pl.Float64 if dtype == np.float64 else pl.Int64).fill_null(0).to_numpy()
+        known = in_list & series.is_not_null().to_numpy()[cell]
+        return np.where(in_list, values[cell], 0).astype(dtype), known
 
     points, points_known = matrix("points")
     minutes_e9, minutes_known = matrix("minutes_e9")
     ft_makes, _ = matrix("ft_makes")
     dnp, _ = matrix("is_dnp")  # NULL is_dnp = not DNP
-    day_numbers, _ = matrix("list_date")  # days since 1970-01-01
+    day_numbers = np.where(in_list, day[cell], 0)
+    spine_rows = q6[spine_at].select("player_lookup", "game_date")
 
     l5, l10 = _p3_recent_averages(points, points_known, minutes_known)
     point_sum = points.sum(axis=1)  # NULL -> 0 (the matrices hold 0 there)
@@ -289,7 +317,7 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
             "player_lookup": spine_rows["player_lookup"],
             "game_date": spine_rows["game_date"],
             "last10_n": n,
-            "total_games": spine_rows["total_games"],
+            "total_games": total_games,
             "contributing_game_dates": _date_lists(day_numbers[in_list], n),
             "p3_points_avg_last_5": _with_nulls(l5[0], l5[1]),
             "p3_points_avg_last_10": _with_nulls(l10[0], l10[1]),
@@ -300,6 +328,11 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
             "minutes_list_mean": _with_nulls(minutes_mean, n >= 1),
         }
     )
+
+
+def _player_day_key(code: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """One int64 ordered like (player_code, day): binary searches over a player's days."""
+    return np.asarray(code, dtype=np.int64) * (1 << 32) + (np.asarray(day, dtype=np.int64) + (1 << 31))
 
 
 def _date_lists(day_numbers: np.ndarray, lengths: np.ndarray) -> pl.Series:
