@@ -42,8 +42,8 @@ _FLOAT_EXACT_INT = 1 << 53  # integers below this are exact float64 values
 RECENT_GAMES_FOR_L5 = 5  # features 0 and 11, 21, 34 need 5 list rows
 MIN_ROWS_DNP_RATE = 3  # feature 33
 FREE_THROW_FEATURE = "pct_free_throw"  # feature 21: its default (contract) fills rows without a ratio
-# the profile windows Q6's list is cut by (history.py applies them; the SQL hands over the rows)
-LAST10_WINDOWS = ("last10_size", "last10_window_days", "total_games_window_days")
+# the profile windows history.py cuts the extractions' rows by (the SQL hands over the rows)
+HISTORY_WINDOWS = ("last10_size", "last10_window_days", "total_games_window_days", "minutes_ppm_window_days")
 
 OUTPUT_SCHEMA: dict[str, Any] = {
     "player_lookup": pl.Utf8,
@@ -86,16 +86,21 @@ def player_history(
     free_throw_default = contract_of(profile).feature(FREE_THROW_FEATURE).default
     if free_throw_default is None:
         raise ValueError(f"contract {profile.contract}: feature {FREE_THROW_FEATURE} needs a default value")
-    missing = [name for name in LAST10_WINDOWS if name not in params]
+    missing = [name for name in HISTORY_WINDOWS if name not in params]
     if missing:
-        raise InputError(f"the last-10 list needs parameters {missing} that the run does not provide")
+        raise InputError(f"player history needs parameters {missing} that the run does not provide")
     last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default, params)
     season = season_values(_consume(con, "q07_season_stats"), minutes_type)
     opponent = opponent_values(_consume(con, "q10_opponent_history"))
-    mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), minutes_type)
+    mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), int(params["minutes_ppm_window_days"]), minutes_type)
     frame = last10
     for part in (season, opponent, mppm):
-        frame = frame.join(part, on=KEYS, how="left", coalesce=True)
+        # every part has one row per spine row, sorted by (player_lookup, D): side by side
+        # unless the keys disagree
+        if part.select(KEYS).equals(frame.select(KEYS)):
+            frame = frame.hstack(part.drop(KEYS))
+        else:
+            frame = frame.join(part, on=KEYS, how="left", coalesce=True)
     return frame.select([pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()])
 
 
@@ -157,42 +162,11 @@ def sequential_running_sums(values: np.ndarray, position: np.ndarray) -> np.ndar
     return running
 
 
-def _segment_positions(new_segment: np.ndarray) -> np.ndarray:
-    """0-based place of every element in its segment, from the flags of segment starts."""
-    n = len(new_segment)
-    starts = np.flatnonzero(new_segment)
-    return np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-
-
-def _ordered_sums(elements: pl.DataFrame, keys: list[str], value: str) -> pl.DataFrame:
-    """keys + `sum` (float64 running sum in element order) + `n`, one row per key group.
-
-    `elements` is sorted by keys, then by summation order; NULL values are skipped, as AVG
-    skips them."""
-    rows = elements.filter(pl.col(value).is_not_null())
-    if rows.height == 0:
-        return rows.select(keys).with_columns(sum=pl.lit(None, pl.Float64), n=pl.lit(None, pl.Int64))
-    new_segment = (
-        rows.select(pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True))
-        .to_series()
-        .to_numpy()
-    )
-    new_segment[0] = True
-    position = _segment_positions(new_segment)
-    running = sequential_running_sums(rows[value].to_numpy(), position)
-    last = np.append(np.flatnonzero(new_segment)[1:], rows.height) - 1
-    return (
-        rows[last]
-        .select(keys)
-        .with_columns(sum=pl.Series(running[last], dtype=pl.Float64), n=pl.Series(position[last] + 1, dtype=pl.Int64))
-    )
-
-
-def scaled_mean(sums: pl.Series, counts: np.ndarray) -> np.ndarray:
+def scaled_mean(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """float64 nearest to the exact mean of NUMERIC or INT64 minutes from their exact sum
     x 10^9 (for INT64: §0.3's exact integer sum / count); NaN where the count is 0."""
     counts = np.asarray(counts, dtype=np.int64)
-    return exact_quotient(sums.fill_null(0).cast(pl.Int64).to_numpy(), counts * E9)
+    return exact_quotient(np.asarray(sums, dtype=np.int64), counts * E9)
 
 
 def exact_row_means(values: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -379,118 +353,180 @@ def _slope(points: np.ndarray, point_sum: np.ndarray, n: np.ndarray) -> np.ndarr
 
 
 # --------------------------------------------------------------------------- Q7, Q10, Q11
+# Each extraction hands over its spine rows (probes) and the PGS rows of the spine's players
+# (games) with integer codes; a probe's aggregates are those of the games of its group (player,
+# and season or opponent) dated in a window [from, D - 1], found by binary search over the
+# games sorted by (group, game_date, same_day_place).
+
+_FIRST_DAY = -(1 << 31)  # before every date: a window open at its start
+
+
+def _probes_and_games(frame: pl.DataFrame, group: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row numbers of the probes, sorted by (player_code, D) = (player_lookup, D), and of the
+    games, sorted by (group, game_date, same_day_place); and their dense group ids."""
+    is_game = frame["is_game"].to_numpy()
+    day = frame["game_date"].cast(pl.Int32).to_numpy()
+    columns = [frame[name].fill_null(-1).to_numpy().astype(np.int64) for name in group]
+    # dense ids of the group tuples over probes and games together
+    by_group = np.lexsort(columns[::-1])
+    changed = np.zeros(len(by_group), dtype=bool)
+    for column in columns:
+        ordered = column[by_group]
+        changed[1:] |= ordered[1:] != ordered[:-1]
+    ids = np.empty(len(by_group), dtype=np.int64)
+    ids[by_group] = np.cumsum(changed)
+    probes = np.flatnonzero(~is_game)
+    probes = probes[np.lexsort((day[probes], columns[0][probes]))]
+    games = np.flatnonzero(is_game)
+    place = frame["same_day_place"].to_numpy()[games] if "same_day_place" in frame.columns else np.zeros(len(games))
+    games = games[np.lexsort((place, day[games], ids[games]))]
+    return probes, games, ids[probes], ids[games]
+
+
+def _window_bounds(game_ids, game_days, probe_ids, day_from, day_to) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi) of each probe's games among the sorted games: same group, day_from <= day < day_to."""
+    key = _player_day_key(game_ids, game_days)
+    lo = np.searchsorted(key, _player_day_key(probe_ids, day_from), side="left")
+    hi = np.searchsorted(key, _player_day_key(probe_ids, day_to), side="left")
+    return lo, hi
+
+
+def _window_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Exact integer sums of values[lo:hi] per probe (prefix sums; Python integers when int64
+    could overflow)."""
+    values = np.asarray(values, dtype=np.int64)
+    peak = int(np.abs(values).max()) if values.size else 0
+    if peak * (values.size + 1) < 1 << 62:
+        running = np.concatenate([[0], np.cumsum(values)]).astype(np.int64)
+    else:
+        running = np.concatenate([[0], np.cumsum(values.astype(object))])
+    return running[hi] - running[lo]
+
+
+def _rounded_mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """total / count rounded to an integer half away from zero, int64 (BigQuery NUMERIC AVG of
+    values x 10^9 from their exact sum); 0 where count is 0."""
+    if total.dtype == object or (total.size and int(np.abs(total).max()) >= 1 << 61):
+        out = [
+            0 if c == 0 else (1 if t >= 0 else -1) * ((2 * abs(int(t)) + int(c)) // (2 * int(c)))
+            for t, c in zip(total.tolist(), count.tolist(), strict=True)
+        ]
+        return np.asarray(out, dtype=np.int64)
+    safe = np.maximum(count, 1)
+    magnitude = (2 * np.abs(total) + safe) // (2 * safe)
+    return np.where(count > 0, np.where(total >= 0, magnitude, -magnitude), 0).astype(np.int64)
+
+
+def _window_float_means(values: np.ndarray, known: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per probe: the float64 running sum of the known values[lo:hi], added left to right (the
+    games' order, docs/features.md §0.3), divided once by their count; NaN where there is none."""
+    kept = np.flatnonzero(known)
+    first = np.searchsorted(kept, lo, side="left")
+    n = np.searchsorted(kept, hi, side="left") - first
+    starts = np.cumsum(n) - n
+    position = np.arange(int(n.sum())) - np.repeat(starts, n)
+    running = sequential_running_sums(values[kept[np.repeat(first, n) + position]], position)
+    out = np.full(len(n), np.nan)
+    has = n > 0
+    out[has] = running[(starts + n - 1)[has]] / n[has].astype(np.float64)
+    return out
+
+
+def _days(frame: pl.DataFrame, column: str = "game_date") -> np.ndarray:
+    return frame[column].cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)
 
 
 def season_values(q7: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
-    """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise)."""
-    season_rows = q7.filter(pl.col("minutes_seq").is_not_null())
-    q7 = q7.filter(pl.col("minutes_seq").is_null())
-    games = q7["season_games"].to_numpy()
-    present = games > 0
-    points_count = q7["points_count"].to_numpy()
-    points_avg = exact_quotient(q7["points_sum"].to_numpy(), points_count)  # NaN when 0 -> N1
-    minutes_count = q7["minutes_count"].to_numpy()
-    if minutes_type == "NUMERIC":
-        avg_e9 = q7["minutes_avg_e9"].fill_null(0).to_numpy()
-        minutes_avg = exact_quotient(avg_e9, np.full(len(avg_e9), E9))
-        minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
-    elif minutes_type == "INT64":
-        minutes_avg = scaled_mean(q7["minutes_sum_scaled"], minutes_count)  # NaN -> N3
+    """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise) over
+    the probe's (player, season_year) games before D."""
+    probes, games, probe_ids, game_ids = _probes_and_games(q7, ["player_code", "season_year"])
+    day = _days(q7)
+    lo, hi = _window_bounds(game_ids, day[games], probe_ids, _FIRST_DAY, day[probes])
+    present = hi > lo
+    points = q7["points"]
+    points_count = _window_sums(points.is_not_null().to_numpy()[games], lo, hi)
+    points_sum = _window_sums(points.fill_null(0).to_numpy()[games], lo, hi)
+    points_avg = exact_quotient(points_sum, points_count)  # NaN when 0 -> N1
+    has_minutes = q7["has_minutes"].fill_null(False).to_numpy()[games]
+    minutes_count = _window_sums(has_minutes, lo, hi)
+    if minutes_type == "FLOAT64":
+        minutes = q7["minutes_float"].fill_null(0.0).to_numpy()[games]
+        minutes_avg = _window_float_means(minutes, has_minutes, lo, hi)  # NaN -> N3
         minutes_present = present
     else:
-        minutes_avg = _season_float_minutes_avg(q7, season_rows)  # NaN -> N3
-        minutes_present = present
-    return pl.DataFrame(
-        {
-            "player_lookup": q7["player_lookup"],
-            "game_date": q7["game_date"],
-            "season_points_avg": _with_nulls(points_avg, present),
-            "season_minutes_avg": _with_nulls(minutes_avg, minutes_present),
-        }
+        minutes_sum = _window_sums(q7["minutes_e9"].fill_null(0).to_numpy()[games], lo, hi)
+        if minutes_type == "NUMERIC":
+            minutes_avg = exact_quotient(_rounded_mean(minutes_sum, minutes_count), np.full(len(probes), E9))
+            minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
+        else:
+            minutes_avg = scaled_mean(minutes_sum, minutes_count)  # NaN -> N3
+            minutes_present = present
+    return (
+        q7[probes]
+        .select(KEYS)
+        .with_columns(
+            season_points_avg=_with_nulls(points_avg, present),
+            season_minutes_avg=_with_nulls(minutes_avg, minutes_present),
+        )
     )
-
-
-def _season_float_minutes_avg(probes: pl.DataFrame, season_rows: pl.DataFrame) -> np.ndarray:
-    """FLOAT64 minutes: the running sum of the season's first minutes_count rows (the rows
-    before D, in (game_date, game_id) order) divided once by minutes_count; NaN at 0 (N3).
-
-    The running sums of a (player, season_year) stream are prefix sums, so one pass over the
-    season's rows serves every spine row of that season."""
-    season_rows = season_rows.sort(["player_lookup", "season_year", "minutes_seq"])
-    running = sequential_running_sums(
-        season_rows["minutes_float"].to_numpy(), season_rows["minutes_seq"].to_numpy() - 1
-    )
-    at = season_rows.select(
-        "player_lookup",
-        "season_year",
-        pl.col("minutes_seq").alias("minutes_count"),
-        pl.Series("running", running, dtype=pl.Float64),
-    )
-    found = probes.select("player_lookup", "season_year", "minutes_count").join(
-        at, on=["player_lookup", "season_year", "minutes_count"], how="left", maintain_order="left"
-    )
-    count = found["minutes_count"].to_numpy()
-    running_at = found["running"].fill_null(np.nan).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, running_at / np.maximum(count, 1).astype(np.float64), np.nan)
 
 
 def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
-    """Q10: games and AVG(points) against a known opponent; N2 NaN when no non-NULL points."""
-    known = q10["opponent_known"].to_numpy()
-    points_avg = exact_quotient(
-        q10["opp_points_sum"].fill_null(0).to_numpy(), q10["opp_points_count"].fill_null(0).to_numpy()
-    )
-    return pl.DataFrame(
-        {
-            "player_lookup": q10["player_lookup"],
-            "game_date": q10["game_date"],
-            "opp_games": q10["opp_games"],
-            "opp_points_avg": _with_nulls(points_avg, known),
-        }
+    """Q10: games and AVG(points) against a known opponent in [window_start, D - 1]; N2 NaN when
+    no non-NULL points."""
+    probes, games, probe_ids, game_ids = _probes_and_games(q10, ["player_code", "opponent_code"])
+    day = _days(q10)
+    lo, hi = _window_bounds(game_ids, day[games], probe_ids, _days(q10, "window_start")[probes], day[probes])
+    known = q10["opponent_known"].fill_null(False).to_numpy()[probes]
+    points = q10["points"]
+    points_count = _window_sums(points.is_not_null().to_numpy()[games], lo, hi)
+    points_sum = _window_sums(points.fill_null(0).to_numpy()[games], lo, hi)
+    return (
+        q10[probes]
+        .select(KEYS)
+        .with_columns(
+            opp_games=pl.Series(pa.array((hi - lo).astype(np.int64), mask=~known)),
+            opp_points_avg=_with_nulls(exact_quotient(points_sum, points_count), known),
+        )
     )
 
 
-def minutes_ppm_values(q11: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
-    """Q11: minutes average and mean points-per-minute over the 30-day window."""
-    elements = q11.filter(pl.col("seq").is_not_null())
-    q11 = q11.filter(pl.col("seq").is_null())
-    games = q11["mppm_games"].to_numpy()
-    present = games > 0
-    ppm_count = q11["ppm_count"].to_numpy()
+def minutes_ppm_values(q11: pl.DataFrame, window_days: int, minutes_type: str = "NUMERIC") -> pl.DataFrame:
+    """Q11: minutes average and mean points-per-minute over the qualifying games in
+    [D - window_days, D - 1]."""
+    probes, games, probe_ids, game_ids = _probes_and_games(q11, ["player_code"])
+    day = _days(q11)
+    lo, hi = _window_bounds(game_ids, day[games], probe_ids, day[probes] - window_days, day[probes])
+    count = (hi - lo).astype(np.int64)
+    present = count > 0
+    has_points = q11["has_points"].fill_null(False).to_numpy()[games]
+    ppm_count = _window_sums(has_points, lo, hi)
     if minutes_type == "NUMERIC":
-        minutes_avg = exact_quotient(q11["minutes_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
-        ppm = exact_quotient(q11["ppm_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
+        minutes_sum = _window_sums(q11["minutes_e9"].fill_null(0).to_numpy()[games], lo, hi)
+        ratio_sum = _window_sums(q11["ratio_e9"].fill_null(0).to_numpy()[games], lo, hi)
+        e9 = np.full(len(probes), E9)
+        minutes_avg = exact_quotient(_rounded_mean(minutes_sum, count), e9)
+        ppm = exact_quotient(_rounded_mean(ratio_sum, ppm_count), e9)
         ppm_present = present & (ppm_count > 0)  # all points NULL: NULL, not NaN
     else:
-        # the window's rows in (game_date, game_id) order; their float64 running sums / count
-        elements = elements.sort(["player_lookup", "game_date", "seq"])
         if minutes_type == "INT64":
-            minutes_avg = scaled_mean(q11["minutes_sum_scaled"], games)
+            minutes_avg = scaled_mean(_window_sums(q11["minutes_e9"].fill_null(0).to_numpy()[games], lo, hi), count)
         else:
-            minutes_avg = _window_means(q11, elements, "minutes_float")
-        ppm = _window_means(q11, elements, "ratio_float")  # NaN (N3) where no row has points
+            minutes = q11["minutes_float"].fill_null(0.0).to_numpy()[games]
+            minutes_avg = _window_float_means(minutes, np.ones(len(games), dtype=bool), lo, hi)
+        ratio = q11["ratio_float"]
+        # NaN (N3) where no row has points
+        ppm = _window_float_means(ratio.fill_null(0.0).to_numpy()[games], ratio.is_not_null().to_numpy()[games], lo, hi)
         ppm_present = present
-    return pl.DataFrame(
-        {
-            "player_lookup": q11["player_lookup"],
-            "game_date": q11["game_date"],
-            "mppm_present": present,
-            "minutes_avg_30d": _with_nulls(minutes_avg, present),
-            "ppm_avg_30d": _with_nulls(ppm, ppm_present),
-        }
+    return (
+        q11[probes]
+        .select(KEYS)
+        .with_columns(
+            mppm_present=pl.Series(present),
+            minutes_avg_30d=_with_nulls(minutes_avg, present),
+            ppm_avg_30d=_with_nulls(ppm, ppm_present),
+        )
     )
-
-
-def _window_means(probes: pl.DataFrame, elements: pl.DataFrame, value: str) -> np.ndarray:
-    """Per probe row: the ordered running sum of its elements' non-NULL `value`, divided once
-    by their count; NaN where there is none."""
-    sums = _ordered_sums(elements, KEYS, value)
-    found = probes.select(KEYS).join(sums, on=KEYS, how="left", maintain_order="left")
-    n = found["n"].fill_null(0).to_numpy()
-    total = found["sum"].fill_null(np.nan).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1).astype(np.float64), np.nan)
 
 
 # --------------------------------------------------------------------------- helpers
