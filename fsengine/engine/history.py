@@ -1,17 +1,26 @@
 """Player history (docs/features.md §3 Q6, Q7, Q10, Q11, §4.2, §5, §6, §8): runs the four PGS
-extractions and turns their exact integer aggregates and last-10 lists into the float64
-values the spec defines, one row per spine row.
+extractions and turns their rows into the float64 values the spec defines, one row per spine
+row.
 
-Exactness (docs/features.md §0.3). The SQL hands over only exact values: point sums and counts,
-minutes x 10^9 (NUMERIC, INT64), NUMERIC averages already rounded to 9 decimals half away from
-zero (still x 10^9), and, where §0.3 averages FLOAT64 values (Q11 ratios on the non-NUMERIC
-path; Q7/Q11 minutes when they are FLOAT64), the float64 values themselves with their place in
-(game_date, game_id) order. Every float here is then one correctly rounded conversion of an
-exact rational (`exact_quotient`), a float64 running sum added strictly in that order and
-divided once (`sequential_running_sums`: upstream's AVG over FLOAT64 as its own code computed
-it; numpy, because DuckDB's SUM over DOUBLE, as an aggregate or a window, does not add in row
-order), or the float64 formula of §6 evaluated in the written order, vectorised over all rows
-at once.
+The extractions hand over rows, not windows: each spine row (a probe) and each PGS row of the
+spine's players (a game), with integer codes for the player (and the season or opponent), and
+for games sharing a (player, date) their place in the §0.2 tie-break. Here the games are
+sorted by (group, date, place) with numpy, and a probe's window [from, D - 1] of its group's
+games is found by binary search (`np.searchsorted`); the last-10 list is the run just before D
+read backwards. (DuckDB's window operators over games and probes were the costliest part of a
+run; sorting integer keys and searching is a fraction of it.)
+
+Exactness (docs/features.md §0.3). The SQL hands over only exact values: points, minutes
+x 10^9 (NUMERIC, INT64), NUMERIC ratios already rounded to 9 decimals half away from zero
+(still x 10^9), and, where §0.3 averages FLOAT64 values (Q11 ratios on the non-NUMERIC path;
+Q7/Q11 minutes when they are FLOAT64), the float64 values themselves. Window sums of integers
+are exact (int64 prefix sums, Python integers where int64 could overflow), NUMERIC averages are
+rounded half away from zero on those integers as BigQuery does, and every float is then one
+correctly rounded conversion of an exact rational (`exact_quotient`), a float64 running sum
+added strictly in (game_date, game_id) order and divided once (`sequential_running_sums`:
+upstream's AVG over FLOAT64 as its own code computed it; numpy, because DuckDB's SUM over
+DOUBLE, as an aggregate or a window, does not add in row order), or the float64 formula of §6
+evaluated in the written order, vectorised over all rows at once.
 
 NaN appears only for N1 (season_points_avg), N2 (opp_points_avg) and N3 (season_minutes_avg,
 ppm_avg_30d on the non-NUMERIC path); §0.4.
@@ -217,9 +226,11 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
     day = q6["game_date"].cast(pl.Int32).to_numpy().astype(np.int64)  # days since 1970-01-01
     # numpy sorts of the integer keys (Polars' sort of the frames costs several times more)
     spine_at = np.flatnonzero(~is_game)
-    spine_at = spine_at[np.lexsort((day[spine_at], code[spine_at]))]
+    spine_at = spine_at[np.argsort(_player_day_key(code[spine_at], day[spine_at]), kind="stable")]
     game_at = np.flatnonzero(is_game)
-    game_at = game_at[np.lexsort((q6["same_day_place"].to_numpy()[game_at], day[game_at], code[game_at]))]
+    game_at = game_at[
+        np.lexsort((q6["same_day_place"].to_numpy()[game_at], _player_day_key(code[game_at], day[game_at])))
+    ]
     rows, game_count = len(spine_at), len(game_at)
     spine_code, spine_day = code[spine_at], day[spine_at]
     game_code, game_day = code[game_at], day[game_at]
@@ -253,7 +264,7 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
     ft_makes, _ = matrix("ft_makes")
     dnp, _ = matrix("is_dnp")  # NULL is_dnp = not DNP
     day_numbers = np.where(in_list, day[cell], 0)
-    spine_rows = q6[spine_at].select("player_lookup", "game_date")
+    spine_rows = q6.select("player_lookup", "game_date")[spine_at]
 
     l5, l10 = _p3_recent_averages(points, points_known, minutes_known)
     point_sum = points.sum(axis=1)  # NULL -> 0 (the matrices hold 0 there)
@@ -363,23 +374,25 @@ _FIRST_DAY = -(1 << 31)  # before every date: a window open at its start
 
 def _probes_and_games(frame: pl.DataFrame, group: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Row numbers of the probes, sorted by (player_code, D) = (player_lookup, D), and of the
-    games, sorted by (group, game_date, same_day_place); and their dense group ids."""
+    games, sorted by (group, game_date, same_day_place); and the group ids of both, numbered
+    in (player_code, second group column) order."""
     is_game = frame["is_game"].to_numpy()
-    day = frame["game_date"].cast(pl.Int32).to_numpy()
-    columns = [frame[name].fill_null(-1).to_numpy().astype(np.int64) for name in group]
-    # dense ids of the group tuples over probes and games together
-    by_group = np.lexsort(columns[::-1])
-    changed = np.zeros(len(by_group), dtype=bool)
-    for column in columns:
-        ordered = column[by_group]
-        changed[1:] |= ordered[1:] != ordered[:-1]
-    ids = np.empty(len(by_group), dtype=np.int64)
-    ids[by_group] = np.cumsum(changed)
+    day = _days(frame)
+    code = frame["player_code"].to_numpy().astype(np.int64)
+    ids = code
+    if len(group) > 1:
+        second = frame[group[1]].fill_null(-1).to_numpy().astype(np.int64)
+        low = int(second.min()) if second.size else 0
+        span = int(second.max()) - low + 1 if second.size else 1
+        if (int(code.max()) + 1 if code.size else 0) * span < 1 << 31:
+            ids = code * span + (second - low)
+        else:  # too many groups to pack: dense ids
+            ids = np.unique(np.stack([code, second], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
     probes = np.flatnonzero(~is_game)
-    probes = probes[np.lexsort((day[probes], columns[0][probes]))]
+    probes = probes[np.argsort(_player_day_key(code[probes], day[probes]), kind="stable")]
     games = np.flatnonzero(is_game)
     place = frame["same_day_place"].to_numpy()[games] if "same_day_place" in frame.columns else np.zeros(len(games))
-    games = games[np.lexsort((place, day[games], ids[games]))]
+    games = games[np.lexsort((place, _player_day_key(ids[games], day[games])))]
     return probes, games, ids[probes], ids[games]
 
 
