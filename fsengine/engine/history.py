@@ -1,17 +1,26 @@
 """Player history (docs/features.md §3 Q6, Q7, Q10, Q11, §4.2, §5, §6, §8): runs the four PGS
-extractions and turns their exact integer aggregates and last-10 lists into the float64
-values the spec defines, one row per spine row.
+extractions and turns their rows into the float64 values the spec defines, one row per spine
+row.
 
-Exactness (docs/features.md §0.3). The SQL hands over only exact values: point sums and counts,
-minutes x 10^9 (NUMERIC, INT64), NUMERIC averages already rounded to 9 decimals half away from
-zero (still x 10^9), and, where §0.3 averages FLOAT64 values (Q11 ratios on the non-NUMERIC
-path; Q7/Q11 minutes when they are FLOAT64), the float64 values themselves with their place in
-(game_date, game_id) order. Every float here is then one correctly rounded conversion of an
-exact rational (`exact_quotient`), a float64 running sum added strictly in that order and
-divided once (`sequential_running_sums`: upstream's AVG over FLOAT64 as its own code computed
-it; numpy, because DuckDB's SUM over DOUBLE, as an aggregate or a window, does not add in row
-order), or the float64 formula of §6 evaluated in the written order, vectorised over all rows
-at once.
+The extractions hand over rows, not windows: each spine row (a probe) and each PGS row of the
+spine's players (a game), with integer codes for the player (and the season or opponent), and
+for games sharing a (player, date) their place in the §0.2 tie-break. Here the games are
+sorted by (group, date, place) with numpy, and a probe's window [from, D - 1] of its group's
+games is found by binary search (`np.searchsorted`); the last-10 list is the run just before D
+read backwards. (DuckDB's window operators over games and probes were the costliest part of a
+run; sorting integer keys and searching is a fraction of it.)
+
+Exactness (docs/features.md §0.3). The SQL hands over only exact values: points, minutes
+x 10^9 (NUMERIC, INT64), NUMERIC ratios already rounded to 9 decimals half away from zero
+(still x 10^9), and, where §0.3 averages FLOAT64 values (Q11 ratios on the non-NUMERIC path;
+Q7/Q11 minutes when they are FLOAT64), the float64 values themselves. Window sums of integers
+are exact (int64 prefix sums, Python integers where int64 could overflow), NUMERIC averages are
+rounded half away from zero on those integers as BigQuery does, and every float is then one
+correctly rounded conversion of an exact rational (`exact_quotient`), a float64 running sum
+added strictly in (game_date, game_id) order and divided once (`sequential_running_sums`:
+upstream's AVG over FLOAT64 as its own code computed it; numpy, because DuckDB's SUM over
+DOUBLE, as an aggregate or a window, does not add in row order), or the float64 formula of §6
+evaluated in the written order, vectorised over all rows at once.
 
 NaN appears only for N1 (season_points_avg), N2 (opp_points_avg) and N3 (season_minutes_avg,
 ppm_avg_30d on the non-NUMERIC path); §0.4.
@@ -42,6 +51,8 @@ _FLOAT_EXACT_INT = 1 << 53  # integers below this are exact float64 values
 RECENT_GAMES_FOR_L5 = 5  # features 0 and 11, 21, 34 need 5 list rows
 MIN_ROWS_DNP_RATE = 3  # feature 33
 FREE_THROW_FEATURE = "pct_free_throw"  # feature 21: its default (contract) fills rows without a ratio
+# the profile windows history.py cuts the extractions' rows by (the SQL hands over the rows)
+HISTORY_WINDOWS = ("last10_size", "last10_window_days", "total_games_window_days", "minutes_ppm_window_days")
 
 OUTPUT_SCHEMA: dict[str, Any] = {
     "player_lookup": pl.Utf8,
@@ -84,13 +95,21 @@ def player_history(
     free_throw_default = contract_of(profile).feature(FREE_THROW_FEATURE).default
     if free_throw_default is None:
         raise ValueError(f"contract {profile.contract}: feature {FREE_THROW_FEATURE} needs a default value")
-    last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default)
+    missing = [name for name in HISTORY_WINDOWS if name not in params]
+    if missing:
+        raise InputError(f"player history needs parameters {missing} that the run does not provide")
+    last10 = last10_values(_consume(con, "q06_last10"), minutes_type, free_throw_default, params)
     season = season_values(_consume(con, "q07_season_stats"), minutes_type)
     opponent = opponent_values(_consume(con, "q10_opponent_history"))
-    mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), minutes_type)
+    mppm = minutes_ppm_values(_consume(con, "q11_minutes_ppm"), int(params["minutes_ppm_window_days"]), minutes_type)
     frame = last10
     for part in (season, opponent, mppm):
-        frame = frame.join(part, on=KEYS, how="left", coalesce=True)
+        # every part has one row per spine row, sorted by (player_lookup, D): side by side
+        # unless the keys disagree
+        if part.select(KEYS).equals(frame.select(KEYS)):
+            frame = frame.hstack(part.drop(KEYS))
+        else:
+            frame = frame.join(part, on=KEYS, how="left", coalesce=True)
     return frame.select([pl.col(name).cast(dtype) for name, dtype in OUTPUT_SCHEMA.items()])
 
 
@@ -152,42 +171,11 @@ def sequential_running_sums(values: np.ndarray, position: np.ndarray) -> np.ndar
     return running
 
 
-def _segment_positions(new_segment: np.ndarray) -> np.ndarray:
-    """0-based place of every element in its segment, from the flags of segment starts."""
-    n = len(new_segment)
-    starts = np.flatnonzero(new_segment)
-    return np.arange(n) - np.repeat(starts, np.diff(np.append(starts, n)))
-
-
-def _ordered_sums(elements: pl.DataFrame, keys: list[str], value: str) -> pl.DataFrame:
-    """keys + `sum` (float64 running sum in element order) + `n`, one row per key group.
-
-    `elements` is sorted by keys, then by summation order; NULL values are skipped, as AVG
-    skips them."""
-    rows = elements.filter(pl.col(value).is_not_null())
-    if rows.height == 0:
-        return rows.select(keys).with_columns(sum=pl.lit(None, pl.Float64), n=pl.lit(None, pl.Int64))
-    new_segment = (
-        rows.select(pl.any_horizontal([pl.col(k).ne_missing(pl.col(k).shift(1)) for k in keys]).fill_null(True))
-        .to_series()
-        .to_numpy()
-    )
-    new_segment[0] = True
-    position = _segment_positions(new_segment)
-    running = sequential_running_sums(rows[value].to_numpy(), position)
-    last = np.append(np.flatnonzero(new_segment)[1:], rows.height) - 1
-    return (
-        rows[last]
-        .select(keys)
-        .with_columns(sum=pl.Series(running[last], dtype=pl.Float64), n=pl.Series(position[last] + 1, dtype=pl.Int64))
-    )
-
-
-def scaled_mean(sums: pl.Series, counts: np.ndarray) -> np.ndarray:
+def scaled_mean(sums: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """float64 nearest to the exact mean of NUMERIC or INT64 minutes from their exact sum
     x 10^9 (for INT64: §0.3's exact integer sum / count); NaN where the count is 0."""
     counts = np.asarray(counts, dtype=np.int64)
-    return exact_quotient(sums.fill_null(0).cast(pl.Int64).to_numpy(), counts * E9)
+    return exact_quotient(np.asarray(sums, dtype=np.int64), counts * E9)
 
 
 def exact_row_means(values: np.ndarray, n: np.ndarray) -> np.ndarray:
@@ -221,37 +209,62 @@ def round9(values: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- Q6: the list
 
 
-def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float) -> pl.DataFrame:
-    """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts."""
-    spine_rows = q6.filter(pl.col("slot").is_null()).sort("spine_row")
-    rows = len(spine_rows)
-    if not np.array_equal(spine_rows["spine_row"].to_numpy(), np.arange(rows)):
-        raise ValueError("q06_last10: spine_row must number the spine rows 0 .. n-1 once each")
-    items = q6.filter(pl.col("slot").is_not_null())
-    row_of_item = items["spine_row"].to_numpy()
-    slot = items["slot"].to_numpy()
-    n = np.bincount(row_of_item, minlength=rows).astype(np.int64)
-    width = max(int(slot.max()) + 1 if len(slot) else 0, RECENT_GAMES_FOR_L5)
-    in_list = np.arange(width)[None, :] < n[:, None]
-    if len(slot) and not in_list[row_of_item, slot].all():
-        raise ValueError("q06_last10: the list slots of a spine row must be 0 .. n-1 once each")
+def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float, windows: dict) -> pl.DataFrame:
+    """Features 0/1 (P3), 11, 21, 33, 34, the feature-12 fallback mean and Q6's counts, one row
+    per spine row ordered by (player_lookup, D).
 
-    cell = row_of_item * width + slot
+    Q6's PGS rows, sorted by (player_code, game_date, same_day_place), are the stream of
+    queries/engine/q06_last10.sql: the games before D of a spine row's player are the run ending
+    just before the first key >= (player, D) (one binary search per spine row), and its list is
+    that run read backwards, at most last10_size rows dated >= D - last10_window_days."""
+    size = max(int(windows["last10_size"]), 1)  # the SQL list always had slot 0
+    window_days = int(windows["last10_window_days"])
+    total_window_days = int(windows["total_games_window_days"])
+
+    is_game = q6["is_game"].to_numpy()
+    code = q6["player_code"].to_numpy()
+    day = q6["game_date"].cast(pl.Int32).to_numpy().astype(np.int64)  # days since 1970-01-01
+    # numpy sorts of the integer keys (Polars' sort of the frames costs several times more)
+    spine_at = np.flatnonzero(~is_game)
+    spine_at = spine_at[np.argsort(_player_day_key(code[spine_at], day[spine_at]), kind="stable")]
+    game_at = np.flatnonzero(is_game)
+    game_at = game_at[
+        np.lexsort((q6["same_day_place"].to_numpy()[game_at], _player_day_key(code[game_at], day[game_at])))
+    ]
+    rows, game_count = len(spine_at), len(game_at)
+    spine_code, spine_day = code[spine_at], day[spine_at]
+    game_code, game_day = code[game_at], day[game_at]
+    game_key = _player_day_key(game_code, game_day)
+    games_before = np.searchsorted(game_key, _player_day_key(spine_code, spine_day), side="left")
+    window_start = np.searchsorted(game_key, _player_day_key(spine_code, spine_day - total_window_days), side="left")
+    total_games = (games_before - window_start).astype(np.int64)
+
+    width = max(size, RECENT_GAMES_FOR_L5)
+    slot = np.arange(width)
+    back = games_before[:, None] - 1 - slot[None, :]  # slot k: the k-th game back from D
+    in_list = (slot[None, :] < size) & (back >= 0)
+    back = np.clip(back, 0, max(game_count - 1, 0))
+    if game_count:
+        in_list &= (game_code[back] == spine_code[:, None]) & (game_day[back] >= (spine_day - window_days)[:, None])
+    else:
+        in_list[:] = False
+    n = in_list.sum(axis=1).astype(np.int64)
+    # row index in q6 of every list cell (padding: any row, masked by in_list)
+    cell = game_at[back] if game_count else np.zeros((rows, width), dtype=np.int64)
 
     def matrix(column: str, dtype=np.int64) -> tuple[np.ndarray, np.ndarray]:
         """Slot k of spine row r at [r, k]; NULL and padding are 0 with known = False."""
-        values = np.zeros(rows * width, dtype=dtype)
-        known = np.zeros(rows * width, dtype=bool)
-        series = items[column]
-        known[cell] = series.is_not_null().to_numpy()
-        values[cell] = series.cast(pl.Float64 if dtype == np.float64 else pl.Int64).fill_null(0).to_numpy()
-        return values.reshape(rows, width), known.reshape(rows, width)
+        series = q6[column]
+        values = series.cast(pl.Float64 if dtype == np.float64 else pl.Int64).fill_null(0).to_numpy()
+        known = in_list & series.is_not_null().to_numpy()[cell]
+        return np.where(in_list, values[cell], 0).astype(dtype), known
 
     points, points_known = matrix("points")
     minutes_e9, minutes_known = matrix("minutes_e9")
     ft_makes, _ = matrix("ft_makes")
     dnp, _ = matrix("is_dnp")  # NULL is_dnp = not DNP
-    day_numbers, _ = matrix("list_date")  # days since 1970-01-01
+    day_numbers = np.where(in_list, day[cell], 0)
+    spine_rows = q6.select("player_lookup", "game_date")[spine_at]
 
     l5, l10 = _p3_recent_averages(points, points_known, minutes_known)
     point_sum = points.sum(axis=1)  # NULL -> 0 (the matrices hold 0 there)
@@ -289,7 +302,7 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
             "player_lookup": spine_rows["player_lookup"],
             "game_date": spine_rows["game_date"],
             "last10_n": n,
-            "total_games": spine_rows["total_games"],
+            "total_games": total_games,
             "contributing_game_dates": _date_lists(day_numbers[in_list], n),
             "p3_points_avg_last_5": _with_nulls(l5[0], l5[1]),
             "p3_points_avg_last_10": _with_nulls(l10[0], l10[1]),
@@ -300,6 +313,11 @@ def last10_values(q6: pl.DataFrame, minutes_type: str, free_throw_default: float
             "minutes_list_mean": _with_nulls(minutes_mean, n >= 1),
         }
     )
+
+
+def _player_day_key(code: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """One int64 ordered like (player_code, day): binary searches over a player's days."""
+    return np.asarray(code, dtype=np.int64) * (1 << 32) + (np.asarray(day, dtype=np.int64) + (1 << 31))
 
 
 def _date_lists(day_numbers: np.ndarray, lengths: np.ndarray) -> pl.Series:
@@ -346,118 +364,182 @@ def _slope(points: np.ndarray, point_sum: np.ndarray, n: np.ndarray) -> np.ndarr
 
 
 # --------------------------------------------------------------------------- Q7, Q10, Q11
+# Each extraction hands over its spine rows (probes) and the PGS rows of the spine's players
+# (games) with integer codes; a probe's aggregates are those of the games of its group (player,
+# and season or opponent) dated in a window [from, D - 1], found by binary search over the
+# games sorted by (group, game_date, same_day_place).
+
+_FIRST_DAY = -(1 << 31)  # before every date: a window open at its start
+
+
+def _probes_and_games(frame: pl.DataFrame, group: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Row numbers of the probes, sorted by (player_code, D) = (player_lookup, D), and of the
+    games, sorted by (group, game_date, same_day_place); and the group ids of both, numbered
+    in (player_code, second group column) order."""
+    is_game = frame["is_game"].to_numpy()
+    day = _days(frame)
+    code = frame["player_code"].to_numpy().astype(np.int64)
+    ids = code
+    if len(group) > 1:
+        second = frame[group[1]].fill_null(-1).to_numpy().astype(np.int64)
+        low = int(second.min()) if second.size else 0
+        span = int(second.max()) - low + 1 if second.size else 1
+        if (int(code.max()) + 1 if code.size else 0) * span < 1 << 31:
+            ids = code * span + (second - low)
+        else:  # too many groups to pack: dense ids
+            ids = np.unique(np.stack([code, second], axis=1), axis=0, return_inverse=True)[1].reshape(-1)
+    probes = np.flatnonzero(~is_game)
+    probes = probes[np.argsort(_player_day_key(code[probes], day[probes]), kind="stable")]
+    games = np.flatnonzero(is_game)
+    place = frame["same_day_place"].to_numpy()[games] if "same_day_place" in frame.columns else np.zeros(len(games))
+    games = games[np.lexsort((place, _player_day_key(ids[games], day[games])))]
+    return probes, games, ids[probes], ids[games]
+
+
+def _window_bounds(game_ids, game_days, probe_ids, day_from, day_to) -> tuple[np.ndarray, np.ndarray]:
+    """[lo, hi) of each probe's games among the sorted games: same group, day_from <= day < day_to."""
+    key = _player_day_key(game_ids, game_days)
+    lo = np.searchsorted(key, _player_day_key(probe_ids, day_from), side="left")
+    hi = np.searchsorted(key, _player_day_key(probe_ids, day_to), side="left")
+    return lo, hi
+
+
+def _window_sums(values: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Exact integer sums of values[lo:hi] per probe (prefix sums; Python integers when int64
+    could overflow)."""
+    values = np.asarray(values, dtype=np.int64)
+    peak = int(np.abs(values).max()) if values.size else 0
+    if peak * (values.size + 1) < 1 << 62:
+        running = np.concatenate([[0], np.cumsum(values)]).astype(np.int64)
+    else:
+        running = np.concatenate([[0], np.cumsum(values.astype(object))])
+    return running[hi] - running[lo]
+
+
+def _rounded_mean(total: np.ndarray, count: np.ndarray) -> np.ndarray:
+    """total / count rounded to an integer half away from zero, int64 (BigQuery NUMERIC AVG of
+    values x 10^9 from their exact sum); 0 where count is 0."""
+    if total.dtype == object or (total.size and int(np.abs(total).max()) >= 1 << 61):
+        out = [
+            0 if c == 0 else (1 if t >= 0 else -1) * ((2 * abs(int(t)) + int(c)) // (2 * int(c)))
+            for t, c in zip(total.tolist(), count.tolist(), strict=True)
+        ]
+        return np.asarray(out, dtype=np.int64)
+    safe = np.maximum(count, 1)
+    magnitude = (2 * np.abs(total) + safe) // (2 * safe)
+    return np.where(count > 0, np.where(total >= 0, magnitude, -magnitude), 0).astype(np.int64)
+
+
+def _window_float_means(values: np.ndarray, known: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Per probe: the float64 running sum of the known values[lo:hi], added left to right (the
+    games' order, docs/features.md §0.3), divided once by their count; NaN where there is none."""
+    kept = np.flatnonzero(known)
+    first = np.searchsorted(kept, lo, side="left")
+    n = np.searchsorted(kept, hi, side="left") - first
+    starts = np.cumsum(n) - n
+    position = np.arange(int(n.sum())) - np.repeat(starts, n)
+    running = sequential_running_sums(values[kept[np.repeat(first, n) + position]], position)
+    out = np.full(len(n), np.nan)
+    has = n > 0
+    out[has] = running[(starts + n - 1)[has]] / n[has].astype(np.float64)
+    return out
+
+
+def _days(frame: pl.DataFrame, column: str = "game_date") -> np.ndarray:
+    return frame[column].cast(pl.Int32).fill_null(0).to_numpy().astype(np.int64)
 
 
 def season_values(q7: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
-    """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise)."""
-    season_rows = q7.filter(pl.col("minutes_seq").is_not_null())
-    q7 = q7.filter(pl.col("minutes_seq").is_null())
-    games = q7["season_games"].to_numpy()
-    present = games > 0
-    points_count = q7["points_count"].to_numpy()
-    points_avg = exact_quotient(q7["points_sum"].to_numpy(), points_count)  # NaN when 0 -> N1
-    minutes_count = q7["minutes_count"].to_numpy()
-    if minutes_type == "NUMERIC":
-        avg_e9 = q7["minutes_avg_e9"].fill_null(0).to_numpy()
-        minutes_avg = exact_quotient(avg_e9, np.full(len(avg_e9), E9))
-        minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
-    elif minutes_type == "INT64":
-        minutes_avg = scaled_mean(q7["minutes_sum_scaled"], minutes_count)  # NaN -> N3
+    """Q7: points average (N1 NaN) and minutes average (NUMERIC rounded; N3 NaN otherwise) over
+    the probe's (player, season_year) games before D."""
+    probes, games, probe_ids, game_ids = _probes_and_games(q7, ["player_code", "season_year"])
+    day = _days(q7)
+    lo, hi = _window_bounds(game_ids, day[games], probe_ids, _FIRST_DAY, day[probes])
+    present = hi > lo
+    points = q7["points"]
+    points_count = _window_sums(points.is_not_null().to_numpy()[games], lo, hi)
+    points_sum = _window_sums(points.fill_null(0).to_numpy()[games], lo, hi)
+    points_avg = exact_quotient(points_sum, points_count)  # NaN when 0 -> N1
+    has_minutes = q7["has_minutes"].fill_null(False).to_numpy()[games]
+    minutes_count = _window_sums(has_minutes, lo, hi)
+    if minutes_type == "FLOAT64":
+        minutes = q7["minutes_float"].fill_null(0.0).to_numpy()[games]
+        minutes_avg = _window_float_means(minutes, has_minutes, lo, hi)  # NaN -> N3
         minutes_present = present
     else:
-        minutes_avg = _season_float_minutes_avg(q7, season_rows)  # NaN -> N3
-        minutes_present = present
-    return pl.DataFrame(
-        {
-            "player_lookup": q7["player_lookup"],
-            "game_date": q7["game_date"],
-            "season_points_avg": _with_nulls(points_avg, present),
-            "season_minutes_avg": _with_nulls(minutes_avg, minutes_present),
-        }
+        minutes_sum = _window_sums(q7["minutes_e9"].fill_null(0).to_numpy()[games], lo, hi)
+        if minutes_type == "NUMERIC":
+            minutes_avg = exact_quotient(_rounded_mean(minutes_sum, minutes_count), np.full(len(probes), E9))
+            minutes_present = present & (minutes_count > 0)  # NUMERIC NULL stays NULL
+        else:
+            minutes_avg = scaled_mean(minutes_sum, minutes_count)  # NaN -> N3
+            minutes_present = present
+    return (
+        q7[probes]
+        .select(KEYS)
+        .with_columns(
+            season_points_avg=_with_nulls(points_avg, present),
+            season_minutes_avg=_with_nulls(minutes_avg, minutes_present),
+        )
     )
-
-
-def _season_float_minutes_avg(probes: pl.DataFrame, season_rows: pl.DataFrame) -> np.ndarray:
-    """FLOAT64 minutes: the running sum of the season's first minutes_count rows (the rows
-    before D, in (game_date, game_id) order) divided once by minutes_count; NaN at 0 (N3).
-
-    The running sums of a (player, season_year) stream are prefix sums, so one pass over the
-    season's rows serves every spine row of that season."""
-    season_rows = season_rows.sort(["player_lookup", "season_year", "minutes_seq"])
-    running = sequential_running_sums(
-        season_rows["minutes_float"].to_numpy(), season_rows["minutes_seq"].to_numpy() - 1
-    )
-    at = season_rows.select(
-        "player_lookup",
-        "season_year",
-        pl.col("minutes_seq").alias("minutes_count"),
-        pl.Series("running", running, dtype=pl.Float64),
-    )
-    found = probes.select("player_lookup", "season_year", "minutes_count").join(
-        at, on=["player_lookup", "season_year", "minutes_count"], how="left", maintain_order="left"
-    )
-    count = found["minutes_count"].to_numpy()
-    running_at = found["running"].fill_null(np.nan).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(count > 0, running_at / np.maximum(count, 1).astype(np.float64), np.nan)
 
 
 def opponent_values(q10: pl.DataFrame) -> pl.DataFrame:
-    """Q10: games and AVG(points) against a known opponent; N2 NaN when no non-NULL points."""
-    known = q10["opponent_known"].to_numpy()
-    points_avg = exact_quotient(
-        q10["opp_points_sum"].fill_null(0).to_numpy(), q10["opp_points_count"].fill_null(0).to_numpy()
-    )
-    return pl.DataFrame(
-        {
-            "player_lookup": q10["player_lookup"],
-            "game_date": q10["game_date"],
-            "opp_games": q10["opp_games"],
-            "opp_points_avg": _with_nulls(points_avg, known),
-        }
+    """Q10: games and AVG(points) against a known opponent in [window_start, D - 1]; N2 NaN when
+    no non-NULL points."""
+    probes, games, probe_ids, game_ids = _probes_and_games(q10, ["player_code", "opponent_code"])
+    day = _days(q10)
+    lo, hi = _window_bounds(game_ids, day[games], probe_ids, _days(q10, "window_start")[probes], day[probes])
+    known = q10["opponent_known"].fill_null(False).to_numpy()[probes]
+    points = q10["points"]
+    points_count = _window_sums(points.is_not_null().to_numpy()[games], lo, hi)
+    points_sum = _window_sums(points.fill_null(0).to_numpy()[games], lo, hi)
+    return (
+        q10[probes]
+        .select(KEYS)
+        .with_columns(
+            opp_games=pl.Series(pa.array((hi - lo).astype(np.int64), mask=~known)),
+            opp_points_avg=_with_nulls(exact_quotient(points_sum, points_count), known),
+        )
     )
 
 
-def minutes_ppm_values(q11: pl.DataFrame, minutes_type: str = "NUMERIC") -> pl.DataFrame:
-    """Q11: minutes average and mean points-per-minute over the 30-day window."""
-    elements = q11.filter(pl.col("seq").is_not_null())
-    q11 = q11.filter(pl.col("seq").is_null())
-    games = q11["mppm_games"].to_numpy()
-    present = games > 0
-    ppm_count = q11["ppm_count"].to_numpy()
+def minutes_ppm_values(q11: pl.DataFrame, window_days: int, minutes_type: str = "NUMERIC") -> pl.DataFrame:
+    """Q11: minutes average and mean points-per-minute over the qualifying games in
+    [D - window_days, D - 1]."""
+    probes, games, probe_ids, game_ids = _probes_and_games(q11, ["player_code"])
+    day = _days(q11)
+    lo, hi = _window_bounds(game_ids, day[games], probe_ids, day[probes] - window_days, day[probes])
+    count = (hi - lo).astype(np.int64)
+    present = count > 0
+    has_points = q11["has_points"].fill_null(False).to_numpy()[games]
+    ppm_count = _window_sums(has_points, lo, hi)
     if minutes_type == "NUMERIC":
-        minutes_avg = exact_quotient(q11["minutes_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
-        ppm = exact_quotient(q11["ppm_avg_e9"].fill_null(0).to_numpy(), np.full(len(games), E9))
+        minutes_sum = _window_sums(q11["minutes_e9"].fill_null(0).to_numpy()[games], lo, hi)
+        ratio_sum = _window_sums(q11["ratio_e9"].fill_null(0).to_numpy()[games], lo, hi)
+        e9 = np.full(len(probes), E9)
+        minutes_avg = exact_quotient(_rounded_mean(minutes_sum, count), e9)
+        ppm = exact_quotient(_rounded_mean(ratio_sum, ppm_count), e9)
         ppm_present = present & (ppm_count > 0)  # all points NULL: NULL, not NaN
     else:
-        # the window's rows in (game_date, game_id) order; their float64 running sums / count
-        elements = elements.sort(["player_lookup", "game_date", "seq"])
         if minutes_type == "INT64":
-            minutes_avg = scaled_mean(q11["minutes_sum_scaled"], games)
+            minutes_avg = scaled_mean(_window_sums(q11["minutes_e9"].fill_null(0).to_numpy()[games], lo, hi), count)
         else:
-            minutes_avg = _window_means(q11, elements, "minutes_float")
-        ppm = _window_means(q11, elements, "ratio_float")  # NaN (N3) where no row has points
+            minutes = q11["minutes_float"].fill_null(0.0).to_numpy()[games]
+            minutes_avg = _window_float_means(minutes, np.ones(len(games), dtype=bool), lo, hi)
+        ratio = q11["ratio_float"]
+        # NaN (N3) where no row has points
+        ppm = _window_float_means(ratio.fill_null(0.0).to_numpy()[games], ratio.is_not_null().to_numpy()[games], lo, hi)
         ppm_present = present
-    return pl.DataFrame(
-        {
-            "player_lookup": q11["player_lookup"],
-            "game_date": q11["game_date"],
-            "mppm_present": present,
-            "minutes_avg_30d": _with_nulls(minutes_avg, present),
-            "ppm_avg_30d": _with_nulls(ppm, ppm_present),
-        }
+    return (
+        q11[probes]
+        .select(KEYS)
+        .with_columns(
+            mppm_present=pl.Series(present),
+            minutes_avg_30d=_with_nulls(minutes_avg, present),
+            ppm_avg_30d=_with_nulls(ppm, ppm_present),
+        )
     )
-
-
-def _window_means(probes: pl.DataFrame, elements: pl.DataFrame, value: str) -> np.ndarray:
-    """Per probe row: the ordered running sum of its elements' non-NULL `value`, divided once
-    by their count; NaN where there is none."""
-    sums = _ordered_sums(elements, KEYS, value)
-    found = probes.select(KEYS).join(sums, on=KEYS, how="left", maintain_order="left")
-    n = found["n"].fill_null(0).to_numpy()
-    total = found["sum"].fill_null(np.nan).to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n > 0, total / np.maximum(n, 1).astype(np.float64), np.nan)
 
 
 # --------------------------------------------------------------------------- helpers

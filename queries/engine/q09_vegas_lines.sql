@@ -9,62 +9,42 @@
 -- opening_line ASC NULLS LAST) gives bp_cur and bp_open. cur = oa_cur if present else bp_cur;
 -- open_sql = first non-NULL of (oa_open, bp_open, oa_cur, bp_cur); move = cur - open_sql;
 -- opening = open_sql unless it is 0, then cur (move keeps cur - 0) [quirk].
--- How: each "first row by (a, b DESC, c)" is a chain of grouped min/max steps (hash
--- aggregates over millions of odds rows are several times cheaper than sorting windows).
+-- How: each "first row by (a, b DESC, c)" is one grouped min over a struct of the sort keys
+-- (structs compare field by field, a NULL field after every value: opening_line NULLS LAST);
+-- a DESC timestamp enters as its negated epoch microseconds (TIMESTAMP holds microseconds, so
+-- the order is exact). One hash aggregate per source, no sort.
 WITH keys AS (
     SELECT DISTINCT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
-odds AS (
-    SELECT o.player_lookup, o.game_date, o.points_line, o.snapshot_timestamp,
-           CASE WHEN o.bookmaker = 'draftkings' THEN 0 ELSE 1 END AS priority
+odds_line AS (
+    SELECT o.player_lookup, o.game_date,
+           -- priority: draftkings first
+           min({'priority': CASE WHEN o.bookmaker = 'draftkings' THEN 0 ELSE 1 END,
+                'newest': -epoch_us(o.snapshot_timestamp), 'line': o.points_line}).line AS oa_cur,
+           min({'priority': CASE WHEN o.bookmaker = 'draftkings' THEN 0 ELSE 1 END,
+                'oldest': epoch_us(o.snapshot_timestamp), 'line': o.points_line}).line AS oa_open
     FROM odds_api o
     WHERE o.points_line > 0 AND o.player_lookup IS NOT NULL
       AND o.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
+    GROUP BY o.player_lookup, o.game_date
 ),
-best_priority AS (
-    SELECT player_lookup, game_date, min(priority) AS priority FROM odds GROUP BY player_lookup, game_date
-),
-top AS (
-    SELECT o.* FROM odds o JOIN best_priority b USING (player_lookup, game_date, priority)
-),
-edges AS (
-    SELECT player_lookup, game_date, max(snapshot_timestamp) AS last_ts, min(snapshot_timestamp) AS first_ts
-    FROM top GROUP BY player_lookup, game_date
-),
-odds_line AS (
-    SELECT t.player_lookup, t.game_date,
-           min(CASE WHEN t.snapshot_timestamp = e.last_ts THEN t.points_line END) AS oa_cur,
-           min(CASE WHEN t.snapshot_timestamp = e.first_ts THEN t.points_line END) AS oa_open
-    FROM top t JOIN edges e USING (player_lookup, game_date)
-    GROUP BY t.player_lookup, t.game_date
-),
-bp AS (
-    SELECT b.player_lookup, b.game_date, b.points_line, b.opening_line, b.created_at
+bp_line AS (
+    SELECT b.player_lookup, b.game_date,
+           -- bp_cur = first_row.line, bp_open = first_row.opening
+           min({'newest': -epoch_us(b.created_at), 'line': b.points_line, 'opening': b.opening_line}) AS first_row
     FROM bettingpros b
     WHERE b.market_type = 'points' AND b.points_line > 0
       AND b.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
-),
-bp_last AS (
-    SELECT player_lookup, game_date, max(created_at) AS created_at FROM bp GROUP BY player_lookup, game_date
-),
-bp_lowest AS (
-    SELECT b.player_lookup, b.game_date, b.created_at, min(b.points_line) AS points_line
-    FROM bp b JOIN bp_last l USING (player_lookup, game_date, created_at)
-    GROUP BY b.player_lookup, b.game_date, b.created_at
-),
-bp_line AS (
-    SELECT b.player_lookup, b.game_date, b.points_line AS bp_cur, min(b.opening_line) AS bp_open
-    FROM bp b JOIN bp_lowest l USING (player_lookup, game_date, created_at, points_line)
-    GROUP BY b.player_lookup, b.game_date, b.points_line
+    GROUP BY b.player_lookup, b.game_date
 ),
 combined AS (
     SELECT k.player_lookup, k.game_date,
-           coalesce(o.oa_cur, b.bp_cur) AS cur,
-           coalesce(o.oa_open, b.bp_open, o.oa_cur, b.bp_cur) AS open_sql
+           coalesce(o.oa_cur, b.first_row.line) AS cur,
+           coalesce(o.oa_open, b.first_row.opening, o.oa_cur, b.first_row.line) AS open_sql
     FROM keys k
     LEFT JOIN odds_line o ON o.player_lookup = k.player_lookup AND o.game_date = k.game_date
     LEFT JOIN bp_line b ON b.player_lookup = k.player_lookup AND b.game_date = k.game_date
-    WHERE o.oa_cur IS NOT NULL OR b.bp_cur IS NOT NULL
+    WHERE o.oa_cur IS NOT NULL OR b.first_row.line IS NOT NULL
 )
 SELECT player_lookup, game_date,
        cur AS vegas_points_line,
