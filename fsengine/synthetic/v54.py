@@ -17,6 +17,7 @@ import numpy as np
 import polars as pl
 
 from fsengine.synthetic.schedule import day_number
+from fsengine.synthetic.windows import leading_run, rows_in_window
 from fsengine.synthetic.world import World
 
 SYSTEMS = ("catboost_v8", "ensemble_v1", "moving_average", "similarity_balanced_v1", "zone_matchup_v1")
@@ -308,39 +309,31 @@ def _window_sums(keys: pl.DataFrame, pgs: pl.DataFrame, back: int) -> pl.DataFra
 
 
 def _streaks(keys: pl.DataFrame, pgs: pl.DataFrame) -> pl.DataFrame:
-    """prop_over_streak / prop_under_streak per (player, game_date, line) (fixtures.md §3)."""
+    """prop_over_streak / prop_under_streak per (player, game_date, line) (fixtures.md §3): the
+    player's PGS rows of the 30 days before D, newest first, pushes skipped; the run of rows on
+    the newest row's side of the line (a row without points stops it)."""
     lined = keys.filter(pl.col("line").is_not_null()).select("player", "game_date", "line")
     if not len(lined):
         return lined.with_columns(over=pl.lit(0, pl.Int64), under=pl.lit(0, pl.Int64))
-    hist = pgs.select("player", past="game_date", points="points")
-    rows = (
-        lined.join(hist, on="player")
-        .filter((pl.col("past") < pl.col("game_date")) & (pl.col("past") >= pl.col("game_date") - 30))
-        .with_columns(
-            sign=pl.when(pl.col("points").is_null())
-            .then(2)  # stop
-            .when(pl.col("points") > pl.col("line"))
-            .then(1)
-            .when(pl.col("points") < pl.col("line"))
-            .then(-1)
-            .otherwise(0)
-        )
-        .filter(pl.col("sign") != 0)  # pushes are skipped
-        .sort("player", "game_date", "past", descending=[False, False, True])
+    hist = pgs.select("player", "game_date", "points").sort("player", "game_date")
+    day = lined["game_date"].to_numpy()
+    key, row = rows_in_window(
+        lined["player"].to_numpy(), day, hist["player"].to_numpy(), hist["game_date"].to_numpy(), 30
     )
-    rows = rows.with_columns(first=pl.col("sign").first().over("player", "game_date"))
-    rows = rows.with_columns(
-        broken=(pl.col("sign") != pl.col("first")).cast(pl.Int32).cum_sum().over("player", "game_date")
+    points = hist["points"]
+    past_points = points.fill_null(0).to_numpy()[row]
+    line = lined["line"].to_numpy()[key]
+    sign = np.where(
+        points.is_null().to_numpy()[row], 2, np.where(past_points > line, 1, np.where(past_points < line, -1, 0))
     )
-    runs = rows.group_by("player", "game_date").agg(
-        first=pl.col("first").first(), run=(pl.col("broken") == 0).sum().cast(pl.Int64)
-    )
-    out = lined.join(runs, on=["player", "game_date"], how="left")
-    return out.select(
+    counted = sign != 0  # pushes are skipped
+    key, sign = key[counted], sign[counted]
+    run, first = leading_run(key, sign, len(lined))
+    return lined.select(
         "player",
         "game_date",
-        over=pl.when(pl.col("first") == 1).then(pl.col("run")).otherwise(0).cast(pl.Int64),
-        under=pl.when(pl.col("first") == -1).then(pl.col("run")).otherwise(0).cast(pl.Int64),
+        over=pl.Series(np.where(first == 1, run, 0), dtype=pl.Int64),
+        under=pl.Series(np.where(first == -1, run, 0), dtype=pl.Int64),
     )
 
 
