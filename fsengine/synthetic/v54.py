@@ -159,26 +159,25 @@ def _odds(world: World, rng: np.random.Generator, lo: int, hi: int, planted: lis
         .then(0)
         .otherwise(pl.col("minutes_before_tipoff"))
     )
-    served = sorted(set(odds.filter(pl.col("game_date").is_between(lo + 7, hi))["game_date"].to_list()))
+    days = odds["game_date"]
+    served = days.filter(days.is_between(lo + 7, hi)).unique().sort().to_list()
     if served:
         day = served[int(rng.integers(0, len(served)))]
+        constant = (pl.col("game_date") == day) & (pl.col("bookmaker") != "bovada")
         first_line = (
-            odds.filter((pl.col("game_date") == day) & (pl.col("bookmaker") != "bovada"))
+            odds.filter(constant & pl.col("player_lookup").is_not_null())
             .group_by("player_lookup")
             .agg(pl.col("points_line").first().alias("_first"))
         )
-        odds = (
-            odds.join(first_line, on="player_lookup", how="left", nulls_equal=True)
-            .with_columns(
-                points_line=pl.when(
-                    (pl.col("game_date") == day)
-                    & (pl.col("bookmaker") != "bovada")
-                    & pl.col("player_lookup").is_not_null()
+        # a lookup of the day's first lines, not a join: the day is a sliver of the frame
+        odds = odds.with_columns(
+            points_line=pl.when(constant & pl.col("player_lookup").is_not_null())
+            .then(
+                pl.col("player_lookup").replace_strict(
+                    first_line["player_lookup"], first_line["_first"], default=None, return_dtype=pl.Float64
                 )
-                .then(pl.col("_first"))
-                .otherwise(pl.col("points_line"))
             )
-            .drop("_first")
+            .otherwise(pl.col("points_line"))
         )
         planted.append(f"constant Odds API lines per player on day {day} (BettingPros switch)")
     return odds.sort("game_date", maintain_order=True)
@@ -188,7 +187,8 @@ def _current_lines(odds: pl.DataFrame, bettingpros: pl.DataFrame) -> pl.DataFram
     """(player_lookup, game_date) -> the player's current points line: the median over the
     books of the latest Odds API snapshot, else the latest BettingPros points line."""
     latest = (
-        odds.filter(pl.col("player_lookup").is_not_null())
+        odds.select("player_lookup", "game_date", "snapshot_timestamp", "points_line")
+        .filter(pl.col("player_lookup").is_not_null())
         .filter(pl.col("snapshot_timestamp") == pl.col("snapshot_timestamp").max().over("player_lookup", "game_date"))
         .group_by("player_lookup", "game_date")
         .agg(line=pl.col("points_line").median())
