@@ -2,9 +2,10 @@
 
 import numpy as np
 import polars as pl
+import pytest
 
 from fsengine.synthetic.v54 import _streaks
-from fsengine.synthetic.windows import leading_run, rows_in_window
+from fsengine.synthetic.windows import leading_run, rows_in_window, sort_stable
 
 
 def test_rows_in_window_matches_a_scan_of_every_row():
@@ -99,3 +100,18 @@ def test_prop_streaks_match_their_definition():
     expected = _streaks_by_join(keys, pgs).sort("player", "game_date")
     assert got["over"].sum() > 0 and got["under"].sum() > 0
     assert got.equals(expected)
+
+
+def test_sort_stable_is_polars_stable_sort():
+    rng = np.random.default_rng(3)
+    frame = pl.DataFrame(
+        {
+            "day": rng.integers(0, 20, 500).astype(np.int32),
+            "hour": rng.integers(0, 4, 500),
+            "text": [f"r{i}" for i in range(500)],  # row identity: ties must keep frame order
+        }
+    )
+    assert sort_stable(frame, "day").equals(frame.sort("day", maintain_order=True))
+    assert sort_stable(frame, "day", "hour").equals(frame.sort("day", "hour", maintain_order=True))
+    with pytest.raises(ValueError):
+        sort_stable(frame.with_columns(day=pl.when(pl.col("hour") == 0).then(None).otherwise(pl.col("day"))), "day")

@@ -11,13 +11,13 @@ dates as int32 day numbers and NUMERIC values as integer units (scales in genera
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import numpy as np
 import polars as pl
 
 from fsengine.synthetic.schedule import day_number
-from fsengine.synthetic.windows import leading_run, rows_in_window
+from fsengine.synthetic.windows import leading_run, rows_in_window, sort_stable
 from fsengine.synthetic.world import World
 
 SYSTEMS = ("catboost_v8", "ensemble_v1", "moving_average", "similarity_balanced_v1", "zone_matchup_v1")
@@ -42,33 +42,37 @@ REPORT_HOURS = (11, 13, 17, 19)
 STAR_SINCE = day_number(dt.date(2025, 10, 22))
 
 
-@dataclass
-class V54:
-    """The v2_54 view of a world: grown copies of five round-1 frames and the two new tables."""
-
-    pgs: pl.DataFrame
-    upgc: pl.DataFrame
-    team_offense: pl.DataFrame
-    odds_api: pl.DataFrame
-    bettingpros: pl.DataFrame
-    injury_report: pl.DataFrame
-    prediction_accuracy: pl.DataFrame
-    planted: list[str] = field(default_factory=list)  # what was planted on purpose, for logs and tests
-
-
-def grow(world: World, seed: int, first: dt.date, last: dt.date) -> V54:
+def grow(world: World, seed: int, first: dt.date, last: dt.date) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The world's v2_54 tables, (short name, frame) each as soon as it is final: grown copies of
+    five round-1 frames and the two new tables. Consumes the world: each of its frames is
+    released (World.release) after its last use, so the largest worlds fit in memory."""
     rng = np.random.default_rng([seed, 54])
     lo, hi = day_number(first), day_number(last)
-    planted: list[str] = []
+    planted: list[str] = []  # what was planted on purpose (handy when debugging a world)
     pgs = _pgs(world, rng, lo, hi, planted)
+    world.release("pgs")
     odds = _odds(world, rng, lo, hi, planted)
+    world.release("odds_api")
     lines = _current_lines(odds, world.bettingpros)
+    yield "odds_api", odds
+    del odds
     injury = _injury_report(world, rng, lo, hi, planted)
+    world.release("candidates")
     upgc = _upgc(world, pgs, lines, injury, rng, lo, hi, planted)
-    offense = _team_offense(world, rng)
-    bettingpros = _bettingpros(world, rng)
-    accuracy = _prediction_accuracy(world, pgs, lines, rng, lo)
-    return V54(pgs, upgc, offense, odds, bettingpros, injury, accuracy, planted)
+    world.release("upgc")
+    yield "upgc", upgc
+    del upgc
+    yield "injury_report", injury
+    del injury
+    yield "team_offense", _team_offense(world, rng)
+    world.release("team_games", "team_offense")
+    yield "bettingpros", _bettingpros(world, rng)
+    world.release("bettingpros")
+    accuracy = _prediction_accuracy(pgs, lines, rng, lo)
+    del lines
+    yield "pgs", pgs
+    del pgs
+    yield "prediction_accuracy", accuracy
 
 
 # --------------------------------------------------------------------------- PGS
@@ -180,7 +184,7 @@ def _odds(world: World, rng: np.random.Generator, lo: int, hi: int, planted: lis
             .otherwise(pl.col("points_line"))
         )
         planted.append(f"constant Odds API lines per player on day {day} (BettingPros switch)")
-    return odds.sort("game_date", maintain_order=True)
+    return sort_stable(odds, "game_date")
 
 
 def _current_lines(odds: pl.DataFrame, bettingpros: pl.DataFrame) -> pl.DataFrame:
@@ -269,7 +273,7 @@ def _injury_report(world: World, rng: np.random.Generator, lo: int, hi: int, pla
         gap = served[int(rng.integers(0, len(served)))]
         report = report.filter(pl.col("report_date") != gap)
         planted.append(f"no injury-report rows on day {gap}")
-    return report.sort("report_date", "report_hour", maintain_order=True)
+    return sort_stable(report, "report_date", "report_hour")
 
 
 # --------------------------------------------------------------------------- UPGC
@@ -458,9 +462,7 @@ def _team_offense(world: World, rng: np.random.Generator) -> pl.DataFrame:
 # --------------------------------------------------------------------------- prediction accuracy
 
 
-def _prediction_accuracy(
-    world: World, pgs: pl.DataFrame, lines: pl.DataFrame, rng: np.random.Generator, lo: int
-) -> pl.DataFrame:
+def _prediction_accuracy(pgs: pl.DataFrame, lines: pl.DataFrame, rng: np.random.Generator, lo: int) -> pl.DataFrame:
     """Graded predictions: per lined player-game with a PGS row, several systems with different
     lines (MAX wins), PASS rows, NULL and 0 lines; one system grades only from a later date."""
     graded = (
