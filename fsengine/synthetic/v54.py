@@ -11,12 +11,13 @@ dates as int32 day numbers and NUMERIC values as integer units (scales in genera
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 
 import numpy as np
 import polars as pl
 
 from fsengine.synthetic.schedule import day_number
+from fsengine.synthetic.windows import leading_run, rows_in_window, sort_stable
 from fsengine.synthetic.world import World
 
 SYSTEMS = ("catboost_v8", "ensemble_v1", "moving_average", "similarity_balanced_v1", "zone_matchup_v1")
@@ -41,33 +42,37 @@ REPORT_HOURS = (11, 13, 17, 19)
 STAR_SINCE = day_number(dt.date(2025, 10, 22))
 
 
-@dataclass
-class V54:
-    """The v2_54 view of a world: grown copies of five round-1 frames and the two new tables."""
-
-    pgs: pl.DataFrame
-    upgc: pl.DataFrame
-    team_offense: pl.DataFrame
-    odds_api: pl.DataFrame
-    bettingpros: pl.DataFrame
-    injury_report: pl.DataFrame
-    prediction_accuracy: pl.DataFrame
-    planted: list[str] = field(default_factory=list)  # what was planted on purpose, for logs and tests
-
-
-def grow(world: World, seed: int, first: dt.date, last: dt.date) -> V54:
+def grow(world: World, seed: int, first: dt.date, last: dt.date) -> Iterator[tuple[str, pl.DataFrame]]:
+    """The world's v2_54 tables, (short name, frame) each as soon as it is final: grown copies of
+    five round-1 frames and the two new tables. Consumes the world: each of its frames is
+    released (World.release) after its last use, so the largest worlds fit in memory."""
     rng = np.random.default_rng([seed, 54])
     lo, hi = day_number(first), day_number(last)
-    planted: list[str] = []
+    planted: list[str] = []  # what was planted on purpose (handy when debugging a world)
     pgs = _pgs(world, rng, lo, hi, planted)
+    world.release("pgs")
     odds = _odds(world, rng, lo, hi, planted)
+    world.release("odds_api")
     lines = _current_lines(odds, world.bettingpros)
+    yield "odds_api", odds
+    del odds
     injury = _injury_report(world, rng, lo, hi, planted)
+    world.release("candidates")
     upgc = _upgc(world, pgs, lines, injury, rng, lo, hi, planted)
-    offense = _team_offense(world, rng)
-    bettingpros = _bettingpros(world, rng)
-    accuracy = _prediction_accuracy(world, pgs, lines, rng, lo)
-    return V54(pgs, upgc, offense, odds, bettingpros, injury, accuracy, planted)
+    world.release("upgc")
+    yield "upgc", upgc
+    del upgc
+    yield "injury_report", injury
+    del injury
+    yield "team_offense", _team_offense(world, rng)
+    world.release("team_games", "team_offense")
+    yield "bettingpros", _bettingpros(world, rng)
+    world.release("bettingpros")
+    accuracy = _prediction_accuracy(pgs, lines, rng, lo)
+    del lines
+    yield "pgs", pgs
+    del pgs
+    yield "prediction_accuracy", accuracy
 
 
 # --------------------------------------------------------------------------- PGS
@@ -158,36 +163,36 @@ def _odds(world: World, rng: np.random.Generator, lo: int, hi: int, planted: lis
         .then(0)
         .otherwise(pl.col("minutes_before_tipoff"))
     )
-    served = sorted(set(odds.filter(pl.col("game_date").is_between(lo + 7, hi))["game_date"].to_list()))
+    days = odds["game_date"]
+    served = days.filter(days.is_between(lo + 7, hi)).unique().sort().to_list()
     if served:
         day = served[int(rng.integers(0, len(served)))]
+        constant = (pl.col("game_date") == day) & (pl.col("bookmaker") != "bovada")
         first_line = (
-            odds.filter((pl.col("game_date") == day) & (pl.col("bookmaker") != "bovada"))
+            odds.filter(constant & pl.col("player_lookup").is_not_null())
             .group_by("player_lookup")
             .agg(pl.col("points_line").first().alias("_first"))
         )
-        odds = (
-            odds.join(first_line, on="player_lookup", how="left", nulls_equal=True)
-            .with_columns(
-                points_line=pl.when(
-                    (pl.col("game_date") == day)
-                    & (pl.col("bookmaker") != "bovada")
-                    & pl.col("player_lookup").is_not_null()
+        # a lookup of the day's first lines, not a join: the day is a sliver of the frame
+        odds = odds.with_columns(
+            points_line=pl.when(constant & pl.col("player_lookup").is_not_null())
+            .then(
+                pl.col("player_lookup").replace_strict(
+                    first_line["player_lookup"], first_line["_first"], default=None, return_dtype=pl.Float64
                 )
-                .then(pl.col("_first"))
-                .otherwise(pl.col("points_line"))
             )
-            .drop("_first")
+            .otherwise(pl.col("points_line"))
         )
         planted.append(f"constant Odds API lines per player on day {day} (BettingPros switch)")
-    return odds.sort("game_date", maintain_order=True)
+    return sort_stable(odds, "game_date")
 
 
 def _current_lines(odds: pl.DataFrame, bettingpros: pl.DataFrame) -> pl.DataFrame:
     """(player_lookup, game_date) -> the player's current points line: the median over the
     books of the latest Odds API snapshot, else the latest BettingPros points line."""
     latest = (
-        odds.filter(pl.col("player_lookup").is_not_null())
+        odds.select("player_lookup", "game_date", "snapshot_timestamp", "points_line")
+        .filter(pl.col("player_lookup").is_not_null())
         .filter(pl.col("snapshot_timestamp") == pl.col("snapshot_timestamp").max().over("player_lookup", "game_date"))
         .group_by("player_lookup", "game_date")
         .agg(line=pl.col("points_line").median())
@@ -268,7 +273,7 @@ def _injury_report(world: World, rng: np.random.Generator, lo: int, hi: int, pla
         gap = served[int(rng.integers(0, len(served)))]
         report = report.filter(pl.col("report_date") != gap)
         planted.append(f"no injury-report rows on day {gap}")
-    return report.sort("report_date", "report_hour", maintain_order=True)
+    return sort_stable(report, "report_date", "report_hour")
 
 
 # --------------------------------------------------------------------------- UPGC
@@ -308,39 +313,31 @@ def _window_sums(keys: pl.DataFrame, pgs: pl.DataFrame, back: int) -> pl.DataFra
 
 
 def _streaks(keys: pl.DataFrame, pgs: pl.DataFrame) -> pl.DataFrame:
-    """prop_over_streak / prop_under_streak per (player, game_date, line) (fixtures.md §3)."""
+    """prop_over_streak / prop_under_streak per (player, game_date, line) (fixtures.md §3): the
+    player's PGS rows of the 30 days before D, newest first, pushes skipped; the run of rows on
+    the newest row's side of the line (a row without points stops it)."""
     lined = keys.filter(pl.col("line").is_not_null()).select("player", "game_date", "line")
     if not len(lined):
         return lined.with_columns(over=pl.lit(0, pl.Int64), under=pl.lit(0, pl.Int64))
-    hist = pgs.select("player", past="game_date", points="points")
-    rows = (
-        lined.join(hist, on="player")
-        .filter((pl.col("past") < pl.col("game_date")) & (pl.col("past") >= pl.col("game_date") - 30))
-        .with_columns(
-            sign=pl.when(pl.col("points").is_null())
-            .then(2)  # stop
-            .when(pl.col("points") > pl.col("line"))
-            .then(1)
-            .when(pl.col("points") < pl.col("line"))
-            .then(-1)
-            .otherwise(0)
-        )
-        .filter(pl.col("sign") != 0)  # pushes are skipped
-        .sort("player", "game_date", "past", descending=[False, False, True])
+    hist = pgs.select("player", "game_date", "points").sort("player", "game_date")
+    day = lined["game_date"].to_numpy()
+    key, row = rows_in_window(
+        lined["player"].to_numpy(), day, hist["player"].to_numpy(), hist["game_date"].to_numpy(), 30
     )
-    rows = rows.with_columns(first=pl.col("sign").first().over("player", "game_date"))
-    rows = rows.with_columns(
-        broken=(pl.col("sign") != pl.col("first")).cast(pl.Int32).cum_sum().over("player", "game_date")
+    points = hist["points"]
+    past_points = points.fill_null(0).to_numpy()[row]
+    line = lined["line"].to_numpy()[key]
+    sign = np.where(
+        points.is_null().to_numpy()[row], 2, np.where(past_points > line, 1, np.where(past_points < line, -1, 0))
     )
-    runs = rows.group_by("player", "game_date").agg(
-        first=pl.col("first").first(), run=(pl.col("broken") == 0).sum().cast(pl.Int64)
-    )
-    out = lined.join(runs, on=["player", "game_date"], how="left")
-    return out.select(
+    counted = sign != 0  # pushes are skipped
+    key, sign = key[counted], sign[counted]
+    run, first = leading_run(key, sign, len(lined))
+    return lined.select(
         "player",
         "game_date",
-        over=pl.when(pl.col("first") == 1).then(pl.col("run")).otherwise(0).cast(pl.Int64),
-        under=pl.when(pl.col("first") == -1).then(pl.col("run")).otherwise(0).cast(pl.Int64),
+        over=pl.Series(np.where(first == 1, run, 0), dtype=pl.Int64),
+        under=pl.Series(np.where(first == -1, run, 0), dtype=pl.Int64),
     )
 
 
@@ -465,9 +462,7 @@ def _team_offense(world: World, rng: np.random.Generator) -> pl.DataFrame:
 # --------------------------------------------------------------------------- prediction accuracy
 
 
-def _prediction_accuracy(
-    world: World, pgs: pl.DataFrame, lines: pl.DataFrame, rng: np.random.Generator, lo: int
-) -> pl.DataFrame:
+def _prediction_accuracy(pgs: pl.DataFrame, lines: pl.DataFrame, rng: np.random.Generator, lo: int) -> pl.DataFrame:
     """Graded predictions: per lined player-game with a PGS row, several systems with different
     lines (MAX wins), PASS rows, NULL and 0 lines; one system grades only from a later date."""
     graded = (
