@@ -160,17 +160,21 @@ def _text_or_null(expr: Any) -> Any:
     return expr.fill_null(pl.lit("NULL"))
 
 
-def _rendered_fields(fields: pl.DataFrame, width: int) -> tuple[dict[str, Any], str]:
-    """The text of each of the 15 fields of docs/output.md §3 (a Polars expression over `fields`,
-    feature_names a literal: it is one value for every row) and the text of feature_names."""
-    missing = [f for f in HASH_FIELDS if f not in fields.columns]
+def _rendered_fields(fields: pl.DataFrame, width: int, feature_names: list[str] | None = None) -> dict[str, Any]:
+    """The text of each of the 15 fields of docs/output.md §3, as a Polars expression over
+    `fields` (feature_names a literal: it is one value for every row). `feature_names`, when
+    given, is the names of every row, and `fields` need not hold them."""
+    missing = [
+        f for f in HASH_FIELDS if f not in fields.columns and not (f == "feature_names" and feature_names is not None)
+    ]
     if missing:
         raise ValueError(f"data_hash needs the fields {missing}")
-    names = fields.get_column("feature_names")
-    first_names = list(names[0]) if names.len() else []
-    if names.len() and not pl.select((pl.lit(names) == pl.lit(first_names, dtype=names.dtype)).all()).item():
-        raise ValueError("data_hash: feature_names differ between rows")
-    names_text = repr(first_names)
+    if feature_names is None:
+        names = fields.get_column("feature_names")
+        feature_names = list(names[0]) if names.len() else []
+        if names.len() and not pl.select((pl.lit(names) == pl.lit(feature_names, dtype=names.dtype)).all()).item():
+            raise ValueError("data_hash: feature_names differ between rows")
+    names_text = repr(list(feature_names))
     features = fields.get_column("features")
     flat_texts = python_float_texts(features.explode()).fill_null("None")
     vector = (
@@ -206,7 +210,7 @@ def _rendered_fields(fields: pl.DataFrame, width: int) -> tuple[dict[str, Any], 
         "early_season_flag": boolean("early_season_flag"),
         "insufficient_data_reason": stripped("insufficient_data_reason"),
     }
-    return rendered, names_text
+    return rendered
 
 
 HASH_ORDER = sorted(HASH_FIELDS)
@@ -232,18 +236,20 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
     `features` = List[Float64] with null = none and NaN kept (exactly `width` elements),
     `feature_names` = List[Utf8] (one value for every row is enough: it is a constant),
     `feature_quality_score` = the rounded float."""
-    rendered, _ = _rendered_fields(fields, width)
+    rendered = _rendered_fields(fields, width)
     return fields.select(_labelled(HASH_ORDER, rendered).alias("hash_text")).to_series()
 
 
-def data_hashes(fields: pl.DataFrame, width: int) -> pl.Series:
+def data_hashes(fields: pl.DataFrame, width: int, feature_names: list[str] | None = None) -> pl.Series:
     """data_hash (docs/output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`.
+    `feature_names`, when given, is the feature_names of every row (then `fields` need not
+    hold that column: output_rows passes the contract's names instead of a column of copies).
 
     The text is hashed in two pieces: the head (the fields before `features`, the long
     feature_names among them) is hashed once per distinct head, and each row's hash continues
     from a copy of that state with the rest of its text. SHA-256 of head + rest is the same
     either way; the long constant is neither copied into nor hashed for every row."""
-    rendered, _ = _rendered_fields(fields, width)
+    rendered = _rendered_fields(fields, width, feature_names)
     keys = [name for name in HEAD_FIELDS if name != "feature_names"]  # feature_names: one value
     pieces = fields.select(
         *(rendered[name].alias(name) for name in keys),
@@ -480,8 +486,10 @@ def _value_columns(
     flat = in_memory.explode() if rows else pl.Series([], dtype=pl.Float64)
     grid = flat.to_numpy().astype(np.float64).reshape(rows, width) if rows else np.zeros((0, width))
     absent = flat.is_null().to_numpy().reshape(rows, width) if rows else np.zeros((0, width), bool)
-    hidden = defaulted | absent | placeholder[:, None]
-    return {f"feature_{i}_value": pa.array(grid[:, i], pa.float64(), mask=hidden[:, i]) for i in range(width)}
+    # one contiguous row of the transposed grids per output column
+    by_feature = np.ascontiguousarray(grid.T)
+    hidden = np.ascontiguousarray((defaulted | absent | placeholder[:, None]).T)
+    return {f"feature_{i}_value": pa.array(by_feature[i], pa.float64(), mask=hidden[i]) for i in range(width)}
 
 
 def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
@@ -550,7 +558,6 @@ def output_rows(
         "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home", "days_rest"
     ).with_columns(
         in_memory.alias("features"),
-        pl.lit(contract.names, dtype=pl.List(pl.Utf8)).alias("feature_names"),
         pl.lit(width, pl.Int64).alias("feature_count"),
         pl.lit(contract.feature_version).alias("feature_version"),
         scored.get_column("feature_quality_score"),
@@ -561,7 +568,7 @@ def output_rows(
         .otherwise(pl.lit(None, pl.Utf8))
         .alias("insufficient_data_reason"),
     )
-    hashes = data_hashes(identity, width)
+    hashes = data_hashes(identity, width, contract.names)
 
     completeness_type = schema.field("historical_completeness").type
     completeness = frame.get_column("historical_completeness").to_arrow()

@@ -327,11 +327,12 @@ def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
     filled = pl.select(
         pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)
     ).to_series()
-    flat = filled.explode()
-    code: Any = pl.when(flat.is_null()).then(pl.lit(absent, pl.UInt8))
-    for position, label in enumerate(labels):
-        code = code.when(flat == label).then(pl.lit(position, pl.UInt8))
-    codes = pl.select(code.otherwise(pl.lit(unknown, pl.UInt8))).to_series().to_numpy()
+    flat = filled.explode().to_arrow()
+    flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
+    # one hash lookup per tag instead of one comparison per label
+    position = pc.index_in(flat, value_set=pa.array(labels, flat.type)).fill_null(unknown)
+    codes = np.asarray(position, dtype=np.uint8).copy()
+    codes[np.asarray(flat.is_null(), dtype=bool)] = absent
     return codes.reshape(tags.len(), n)
 
 
