@@ -351,24 +351,24 @@ def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
 def _scores(
     layout: _Layout, rules: ScorerRules, weights: np.ndarray, defaulted: np.ndarray, top_weight: int
 ) -> np.ndarray:
-    """feature_quality_score (docs/quality.md §2; docs/v2_54/quality.md §3) of every row of the
-    rows x n weight and defaulted grids: the rounded mean of the weights, each rounding looked
-    up in a table of Python `round` over every reachable (count, weight sum); with the
-    profile's optional rule, optional indices whose tag is defaulted neither add nor count;
-    then the first cap whose required_default_count is reached."""
+    """feature_quality_score (docs/quality.md §2; docs/v2_54/quality.md §3) of every row, from the
+    n x rows weight and defaulted grids (one row per feature index): the rounded mean of the
+    weights, each rounding looked up in a table of Python `round` over every reachable
+    (count, weight sum); with the profile's optional rule, optional indices whose tag is
+    defaulted neither add nor count; then the first cap whose required_default_count is reached."""
     n = layout.n
-    total = weights.sum(axis=1)
+    total = weights.sum(axis=0)
     if not rules.exclude_defaulted_optional:
         score = np.array(_rounded(n, 2, n * top_weight), dtype=np.float64)[total]
     else:
         optional = layout.optional
-        left_out = defaulted[:, optional].sum(axis=1)
-        weight_out = np.where(defaulted[:, optional], weights[:, optional], 0).sum(axis=1)
+        left_out = defaulted[optional].sum(axis=0)
+        weight_out = np.where(defaulted[optional], weights[optional], 0).sum(axis=0)
         top = n * top_weight
         table = np.array(_rounded_by_count(tuple(range(n - len(optional), n + 1)), top), dtype=np.float64)
         score = table[(n - left_out) * (top + 1) + total - weight_out]
     if rules.score_caps:
-        required_defaults = defaulted[:, layout.required].sum(axis=1)
+        required_defaults = defaulted[layout.required].sum(axis=0)
         capped = score
         for count, cap in reversed(rules.score_caps):  # the first cap reached wins
             capped = np.where(required_defaults >= count, np.minimum(score, round(cap, 2)), capped)
@@ -400,33 +400,35 @@ def _scored_columns(
     top_weight = max(r.weight for r in code_rules)
     labels = list(rules.tags)
 
-    # The per-row counts and sums over feature indices are numpy reductions of rows x n grids
-    # of the tags' codes: one pass each instead of a Polars expression per index.
+    # The per-row counts and sums over feature indices are numpy reductions of the n x rows
+    # grid of the tags' codes (one contiguous row per feature index): one pass each instead of
+    # a Polars expression per index.
     codes = tag_codes(tags, rules, n) if codes is None else codes
     rows = codes.shape[0]
-    weights = np.array([r.weight for r in code_rules], dtype=np.int64)[codes]
-    defaulted = np.array([r.defaulted for r in code_rules], dtype=bool)[codes]
+    by_feature = np.ascontiguousarray(codes.T)
+    weights = np.array([r.weight for r in code_rules], dtype=np.int64)[by_feature]
+    defaulted = np.array([r.defaulted for r in code_rules], dtype=bool)[by_feature]
     good = weights >= threshold
     source_names = [r.source for r in code_rules]
 
     def of_source(source: str) -> np.ndarray:
-        return np.array([name == source for name in source_names], dtype=bool)[codes].sum(axis=1)
+        return np.array([name == source for name in source_names], dtype=bool)[by_feature].sum(axis=0)
 
     categories = layout.categories
     critical = set(layout.critical)
-    default_count = defaulted.sum(axis=1)
-    required_defaults = defaulted[:, layout.required].sum(axis=1)
-    composite_defaulted = defaulted[:, layout.composite].any(axis=1)
-    opponent_defense_defaulted = defaulted[:, layout.opponent_defense].any(axis=1)
-    category_sums = {cat: weights[:, idx].sum(axis=1) for cat, idx in categories.items()}
+    default_count = defaulted.sum(axis=0)
+    required_defaults = defaulted[layout.required].sum(axis=0)
+    composite_defaulted = defaulted[layout.composite].any(axis=0)
+    opponent_defense_defaulted = defaulted[layout.opponent_defense].any(axis=0)
+    category_sums = {cat: weights[idx].sum(axis=0) for cat, idx in categories.items()}
     category_pcts = {
         cat: np.array(_rounded(len(idx), 1, len(idx) * top_weight), dtype=np.float64)[category_sums[cat]]
         for cat, idx in categories.items()
     }
-    sources = pa.array(source_names, pa.string())
+    sources = pl.Series(source_names, dtype=pl.Utf8)
     reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
     fallback_json = pc.binary_join_element_wise(
-        "{", pc.binary_join(_lists_of_flagged(defaulted, reason_fragments), ", "), "}", ""
+        "{", pc.binary_join(_lists_of_flagged(defaulted.T, reason_fragments), ", "), "}", ""
     )
 
     # quality_alerts (docs/quality.md §3), in this order: the high default rate alert names the
@@ -444,7 +446,7 @@ def _scored_columns(
     alert_texts = pa.array([*fixed_alerts, *high_rate], pa.string())
     alert_flags = np.column_stack(
         [
-            defaulted[:, categories[CRITICAL_CATEGORY]].all(axis=1),
+            defaulted[categories[CRITICAL_CATEGORY]].all(axis=0),
             composite_defaulted,
             opponent_defense_defaulted,
             np.array([text is not None for text in high_rate], dtype=bool)[default_count],
@@ -461,27 +463,27 @@ def _scored_columns(
             "feature_quality_score": _scores(layout, rules, weights, defaulted, top_weight),
             "default_feature_count": default_count,
             "required_default_count": required_defaults,
-            "_exactly_phase4": (codes == labels.index("phase4")).sum(axis=1),
-            "_exactly_phase3": (codes == labels.index("phase3")).sum(axis=1),
+            "_exactly_phase4": (by_feature == labels.index("phase4")).sum(axis=0),
+            "_exactly_phase3": (by_feature == labels.index("phase3")).sum(axis=0),
             "phase4_feature_count": of_source("phase4"),
             "phase3_feature_count": of_source("phase3"),
             "calculated_feature_count": of_source("calculated"),
-            "training_quality_feature_count": good.sum(axis=1),
+            "training_quality_feature_count": good.sum(axis=0),
             **{f"{cat}_quality_pct": category_pcts[cat] for cat in categories},
-            **{f"{cat}_default_count": defaulted[:, idx].sum(axis=1) for cat, idx in categories.items()},
+            **{f"{cat}_default_count": defaulted[idx].sum(axis=0) for cat, idx in categories.items()},
             "has_composite_factors": ~composite_defaulted,
             "has_opponent_defense": ~opponent_defense_defaulted,
-            "has_vegas_line": ~defaulted[:, layout.vegas_flag],
-            "critical_features_training_quality": good[:, layout.critical].all(axis=1),
-            "critical_feature_count": good[:, layout.critical].sum(axis=1),
-            "optional_feature_count": (~defaulted[:, [i for i in range(n) if i not in critical]]).sum(axis=1),
-            **{f"feature_{i}_quality": weights[:, i].astype(np.float64) for i in range(n)},
+            "has_vegas_line": ~defaulted[layout.vegas_flag],
+            "critical_features_training_quality": good[layout.critical].all(axis=0),
+            "critical_feature_count": good[layout.critical].sum(axis=0),
+            "optional_feature_count": (~defaulted[[i for i in range(n) if i not in critical]]).sum(axis=0),
+            **{f"feature_{i}_quality": weights[i].astype(np.float64) for i in range(n)},
         }
     ).with_columns(
         pl.Series("quality_alerts", _lists_of_items(alert_flags, alert_choices, alert_texts)),
-        pl.Series("default_feature_indices", _lists_of_flagged(defaulted, pa.array(range(n), pa.int64()))),
+        pl.Series("default_feature_indices", _lists_of_flagged(defaulted.T, pa.array(range(n), pa.int64()))),
         pl.Series("feature_fallback_reasons_json", fallback_json),
-        *(pl.Series(f"feature_{i}_source", sources.take(pa.array(codes[:, i]))) for i in range(n)),
+        *(sources.gather(by_feature[i]).alias(f"feature_{i}_source") for i in range(n)),
     )
 
     score = pl.col("feature_quality_score")
@@ -613,9 +615,10 @@ def score(
             f"first: row {first['row']} with {len(first[TAGS_COLUMN])} tags"
         )
 
-    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes).with_columns(
-        frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored")
-    )
+    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes)
+    if not frame.get_column(TAGS_COLUMN).has_nulls():
+        return values  # no placeholder row: nothing to mask
+    values = values.with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
     scored = pl.col("_scored")
     placeholder = {
         "feature_quality_score": pl.lit(PLACEHOLDER_SCORE),
