@@ -128,13 +128,17 @@ def python_float_texts(values: pl.Series) -> pl.Series:
 
     Where both print fixed notation (Python: 1e-4 <= |x| < 1e16), Polars prints the same
     shortest round-trip digits as Python (tests compare them on random bit patterns). Outside
-    [1e-4, 1e15) and for NaN/Inf the layouts differ (`1e-7` vs `1e-07`, `0.00001` vs `1e-05`,
-    `NaN`), so those rare values are rendered by Python's own repr.
+    [1e-4, 1e15) the layouts differ (`1e-7` vs `1e-07`, `0.00001` vs `1e-05`), so those rare
+    values are rendered by Python's own repr. Polars prints ±Inf as Python does (`inf`, `-inf`)
+    but NaN as `NaN`: NaN (common: the in-memory vector keeps it) becomes Python's `nan`.
     """
     values = values.cast(pl.Float64)
     text = values.cast(pl.Utf8)
+    nans = values.is_nan().fill_null(False).arg_true()
+    if nans.len():
+        text = text.scatter(nans, repr(np.nan))
     magnitude = values.abs()
-    own_repr = (~values.is_finite() | (magnitude >= 1e15) | ((magnitude > 0) & (magnitude < 1e-4))).fill_null(False)
+    own_repr = (values.is_finite() & ((magnitude >= 1e15) | ((magnitude > 0) & (magnitude < 1e-4)))).fill_null(False)
     rows = own_repr.arg_true()
     if rows.len():
         text = text.scatter(rows, [repr(v) for v in values.gather(rows).to_list()])
@@ -156,19 +160,21 @@ def _text_or_null(expr: Any) -> Any:
     return expr.fill_null(pl.lit("NULL"))
 
 
-def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
-    """The text docs/output.md §3 hashes, per row, from the 15 fields in their in-memory form:
-    `features` = List[Float64] with null = none and NaN kept (exactly `width` elements),
-    `feature_names` = List[Utf8] (one value for every row is enough: it is a constant),
-    `feature_quality_score` = the rounded float."""
-    missing = [f for f in HASH_FIELDS if f not in fields.columns]
+def _rendered_fields(fields: pl.DataFrame, width: int, feature_names: list[str] | None = None) -> dict[str, Any]:
+    """The text of each of the 15 fields of docs/output.md §3, as a Polars expression over
+    `fields` (feature_names a literal: it is one value for every row). `feature_names`, when
+    given, is the names of every row, and `fields` need not hold them."""
+    missing = [
+        f for f in HASH_FIELDS if f not in fields.columns and not (f == "feature_names" and feature_names is not None)
+    ]
     if missing:
         raise ValueError(f"data_hash needs the fields {missing}")
-    names = fields.get_column("feature_names")
-    first_names = list(names[0]) if names.len() else []
-    if names.len() and not pl.select((pl.lit(names) == pl.lit(first_names, dtype=names.dtype)).all()).item():
-        raise ValueError("data_hash: feature_names differ between rows")
-    names_text = repr(first_names)
+    if feature_names is None:
+        names = fields.get_column("feature_names")
+        feature_names = list(names[0]) if names.len() else []
+        if names.len() and not pl.select((pl.lit(names) == pl.lit(feature_names, dtype=names.dtype)).all()).item():
+            raise ValueError("data_hash: feature_names differ between rows")
+    names_text = repr(list(feature_names))
     features = fields.get_column("features")
     flat_texts = python_float_texts(features.explode()).fill_null("None")
     vector = (
@@ -204,28 +210,72 @@ def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
         "early_season_flag": boolean("early_season_flag"),
         "insufficient_data_reason": stripped("insufficient_data_reason"),
     }
-    order = sorted(HASH_FIELDS)
-    # With no field name a prefix of another, sorting "<field>:<text>" strings is sorting by
-    # field name, so one fixed order serves every row.
-    assert not any(a != b and b.startswith(a) for a in order for b in order)
+    return rendered
+
+
+HASH_ORDER = sorted(HASH_FIELDS)
+# With no field name a prefix of another, sorting "<field>:<text>" strings is sorting by
+# field name, so one fixed order serves every row.
+assert not any(a != b and b.startswith(a) for a in HASH_ORDER for b in HASH_ORDER)
+# The fields before `features` in that order (data_source .. feature_version, feature_names
+# among them) take few distinct values in a run; their text is the head of the hashed text.
+HEAD_FIELDS = HASH_ORDER[: HASH_ORDER.index("features")]
+
+
+def _labelled(names: list[str], rendered: dict[str, Any]) -> Any:
+    """`<field>:<text>` of `names` (consecutive fields of HASH_ORDER) joined by `|`, with the
+    `|` before the first one unless it is the first field of all."""
     parts = []
-    for position, name in enumerate(order):
-        parts += [pl.lit(("|" if position else "") + name + ":"), rendered[name]]
-    return fields.select(pl.concat_str(parts).alias("hash_text")).to_series()
+    for name in names:
+        parts += [pl.lit(("|" if HASH_ORDER.index(name) else "") + name + ":"), rendered[name]]
+    return pl.concat_str(parts)
 
 
-def data_hashes(fields: pl.DataFrame, width: int) -> pl.Series:
-    """data_hash (docs/output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`."""
-    texts = hash_texts(fields, width).to_arrow()
-    texts = (texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts).cast(pa.large_string())
+def hash_texts(fields: pl.DataFrame, width: int) -> pl.Series:
+    """The text docs/output.md §3 hashes, per row, from the 15 fields in their in-memory form:
+    `features` = List[Float64] with null = none and NaN kept (exactly `width` elements),
+    `feature_names` = List[Utf8] (one value for every row is enough: it is a constant),
+    `feature_quality_score` = the rounded float."""
+    rendered = _rendered_fields(fields, width)
+    return fields.select(_labelled(HASH_ORDER, rendered).alias("hash_text")).to_series()
+
+
+def data_hashes(fields: pl.DataFrame, width: int, feature_names: list[str] | None = None) -> pl.Series:
+    """data_hash (docs/output.md §3) of every row: first 16 hex digits of SHA-256 of `hash_texts`.
+    `feature_names`, when given, is the feature_names of every row (then `fields` need not
+    hold that column: output_rows passes the contract's names instead of a column of copies).
+
+    The text is hashed in two pieces: the head (the fields before `features`, the long
+    feature_names among them) is hashed once per distinct head, and each row's hash continues
+    from a copy of that state with the rest of its text. SHA-256 of head + rest is the same
+    either way; the long constant is neither copied into nor hashed for every row."""
+    rendered = _rendered_fields(fields, width, feature_names)
+    keys = [name for name in HEAD_FIELDS if name != "feature_names"]  # feature_names: one value
+    pieces = fields.select(
+        *(rendered[name].alias(name) for name in keys),
+        _labelled(HASH_ORDER[len(HEAD_FIELDS) :], rendered).alias("_rest"),
+    ).with_row_index("_row")
+    groups = pieces.group_by(keys, maintain_order=True).agg(pl.col("_row"))
+    heads = groups.select(_labelled(HEAD_FIELDS, {**rendered, **{k: pl.col(k) for k in keys}})).to_series()
+    order = groups.get_column("_row").explode()  # the rows, head by head
+    rests = pieces.get_column("_rest").gather(order).to_arrow()
+    rests = (rests.combine_chunks() if isinstance(rests, pa.ChunkedArray) else rests).cast(pa.large_string())
     # hash straight from the UTF-8 buffer: no Python str per row
-    _, offsets, data = texts.buffers()
-    bounds = np.frombuffer(offsets, dtype=np.int64)[texts.offset : texts.offset + len(texts) + 1].tolist()
+    _, offsets, data = rests.buffers()
+    bounds = np.frombuffer(offsets, dtype=np.int64)[rests.offset : rests.offset + len(rests) + 1].tolist()
     utf8 = memoryview(data) if data is not None else memoryview(b"")
-    sha256 = hashlib.sha256
-    return pl.Series(
-        "data_hash", [sha256(utf8[a:b]).hexdigest()[:HASH_LENGTH] for a, b in zip(bounds, bounds[1:])], dtype=pl.Utf8
-    )
+    digests: list[str] = []
+    first = 0
+    for head, count in zip(heads.to_list(), groups.get_column("_row").list.len().to_list()):
+        state = hashlib.sha256(head.encode("utf-8")).copy
+        for a, b in zip(bounds[first : first + count], bounds[first + 1 : first + count + 1]):
+            row = state()
+            row.update(utf8[a:b])
+            digests.append(row.hexdigest()[:HASH_LENGTH])
+        first += count
+    in_row_order = np.empty(len(digests), dtype=np.int64)
+    in_row_order[order.to_numpy()] = np.arange(len(digests))
+    return pl.Series("data_hash", digests, dtype=pl.Utf8).gather(in_row_order)
 
 
 def _key(frame: pl.DataFrame, mask: pl.Series) -> str:
@@ -436,8 +486,10 @@ def _value_columns(
     flat = in_memory.explode() if rows else pl.Series([], dtype=pl.Float64)
     grid = flat.to_numpy().astype(np.float64).reshape(rows, width) if rows else np.zeros((0, width))
     absent = flat.is_null().to_numpy().reshape(rows, width) if rows else np.zeros((0, width), bool)
-    hidden = defaulted | absent | placeholder[:, None]
-    return {f"feature_{i}_value": pa.array(grid[:, i], pa.float64(), mask=hidden[:, i]) for i in range(width)}
+    # one contiguous row of the transposed grids per output column
+    by_feature = np.ascontiguousarray(grid.T)
+    hidden = np.ascontiguousarray((defaulted | absent | placeholder[:, None]).T)
+    return {f"feature_{i}_value": pa.array(by_feature[i], pa.float64(), mask=hidden[i]) for i in range(width)}
 
 
 def _refuse_non_finite(table: pa.Table, keys: pl.DataFrame) -> None:
@@ -506,7 +558,6 @@ def output_rows(
         "player_lookup", "universal_player_id", "game_date", "game_id", "opponent_team_abbr", "is_home", "days_rest"
     ).with_columns(
         in_memory.alias("features"),
-        pl.lit(contract.names, dtype=pl.List(pl.Utf8)).alias("feature_names"),
         pl.lit(width, pl.Int64).alias("feature_count"),
         pl.lit(contract.feature_version).alias("feature_version"),
         scored.get_column("feature_quality_score"),
@@ -517,7 +568,7 @@ def output_rows(
         .otherwise(pl.lit(None, pl.Utf8))
         .alias("insufficient_data_reason"),
     )
-    hashes = data_hashes(identity, width)
+    hashes = data_hashes(identity, width, contract.names)
 
     completeness_type = schema.field("historical_completeness").type
     completeness = frame.get_column("historical_completeness").to_arrow()

@@ -1,9 +1,11 @@
 """The quality scorer (docs/quality.md): raw source tags -> the quality columns of the output.
 
 The scorer reads only the raw tags of a row (one per feature of the contract), never the
-feature values. `score()` runs as vectorised Polars expressions over every row of a run (the
-two per-row index lists are built from numpy offsets instead: Polars' concat_list is ~100x
-slower for them); no Python loop touches a row. Facts about features (categories,
+feature values. `score()` is vectorised over every row of a run: the counts and sums over
+feature indices are numpy reductions of the rows x n grid of tag codes (a Polars expression
+per index costs ~10x more), the per-row lists (index lists, alerts) are built from numpy
+offsets, and the columns derived from those counts are Polars expressions; no Python loop
+touches a row. Facts about features (categories,
 fallback reasons, upstream-table labels, optional flags, names) come from the contract; the
 scorer version and the training-quality threshold come from the profile; this module holds
 only the rules of the scorer version itself (the tag table of docs/quality.md §1, tiers, alerts).
@@ -311,14 +313,6 @@ def _rounded_by_count(counts: tuple[int, ...], top: int) -> list[float]:
     return table
 
 
-def _table(values: list, dtype: Any) -> pl.Expr:
-    return pl.lit(pl.Series(values, dtype=dtype))
-
-
-def _count(exprs: list[pl.Expr]) -> pl.Expr:
-    return pl.sum_horizontal([e.cast(pl.Int64) for e in exprs])
-
-
 def _code_rules(rules: ScorerRules) -> list[TagRule]:
     """The rules indexed by tag code (see `tag_codes`)."""
     return [*rules.tags.values(), rules.unknown_label, rules.absent]
@@ -333,11 +327,12 @@ def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
     filled = pl.select(
         pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)
     ).to_series()
-    flat = filled.explode()
-    code: Any = pl.when(flat.is_null()).then(pl.lit(absent, pl.UInt8))
-    for position, label in enumerate(labels):
-        code = code.when(flat == label).then(pl.lit(position, pl.UInt8))
-    codes = pl.select(code.otherwise(pl.lit(unknown, pl.UInt8))).to_series().to_numpy()
+    flat = filled.explode().to_arrow()
+    flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
+    # one hash lookup per tag instead of one comparison per label
+    position = pc.index_in(flat, value_set=pa.array(labels, flat.type)).fill_null(unknown)
+    codes = np.asarray(position, dtype=np.uint8).copy()
+    codes[np.asarray(flat.is_null(), dtype=bool)] = absent
     return codes.reshape(tags.len(), n)
 
 
@@ -353,33 +348,40 @@ def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
     return pa.LargeListArray.from_arrays(pa.array(offsets), items.take(pa.array(positions)))
 
 
-def _score_expr(layout: _Layout, rules: ScorerRules, w: list[pl.Expr], d: list[pl.Expr], top_weight: int) -> pl.Expr:
-    """feature_quality_score (docs/quality.md §2; docs/v2_54/quality.md §3): the rounded mean of the
+def _scores(
+    layout: _Layout, rules: ScorerRules, weights: np.ndarray, defaulted: np.ndarray, top_weight: int
+) -> np.ndarray:
+    """feature_quality_score (docs/quality.md §2; docs/v2_54/quality.md §3) of every row, from the
+    n x rows weight and defaulted grids (one row per feature index): the rounded mean of the
     weights, each rounding looked up in a table of Python `round` over every reachable
     (count, weight sum); with the profile's optional rule, optional indices whose tag is
-    defaulted neither add nor count; then the caps on required_default_count."""
+    defaulted neither add nor count; then the first cap whose required_default_count is reached."""
     n = layout.n
+    total = weights.sum(axis=0)
     if not rules.exclude_defaulted_optional:
-        score = _table(_rounded(n, 2, n * top_weight), pl.Float64).gather(pl.col("_total"))
+        score = np.array(_rounded(n, 2, n * top_weight), dtype=np.float64)[total]
     else:
         optional = layout.optional
-        left_out = _count([d[i] for i in optional])
-        weight_out = (
-            pl.sum_horizontal([pl.when(d[i]).then(w[i]).otherwise(0) for i in optional]) if optional else pl.lit(0)
-        )
-        counted = n - left_out
-        total = pl.col("_total") - weight_out
+        left_out = defaulted[optional].sum(axis=0)
+        weight_out = np.where(defaulted[optional], weights[optional], 0).sum(axis=0)
         top = n * top_weight
-        table = _rounded_by_count(tuple(range(n - len(optional), n + 1)), top)
-        score = _table(table, pl.Float64).gather(counted * (top + 1) + total)
+        table = np.array(_rounded_by_count(tuple(range(n - len(optional), n + 1)), top), dtype=np.float64)
+        score = table[(n - left_out) * (top + 1) + total - weight_out]
     if rules.score_caps:
-        required_defaults = _count([d[i] for i in layout.required])
-        (count, cap), *rest = rules.score_caps
-        chain: Any = pl.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
-        for count, cap in rest:
-            chain = chain.when(required_defaults >= count).then(pl.min_horizontal(score, pl.lit(round(cap, 2))))
-        score = chain.otherwise(score)
+        required_defaults = defaulted[layout.required].sum(axis=0)
+        capped = score
+        for count, cap in reversed(rules.score_caps):  # the first cap reached wins
+            capped = np.where(required_defaults >= count, np.minimum(score, round(cap, 2)), capped)
+        score = capped
     return score
+
+
+def _lists_of_items(flags: np.ndarray, choices: np.ndarray, items: pa.Array) -> pa.LargeListArray:
+    """Per row, items[choices[row, j]] for each j whose flag is set, in j order ([] when none)."""
+    rows = flags.shape[0]
+    offsets = np.zeros(rows + 1, dtype=np.int64)
+    np.cumsum(flags.sum(axis=1), out=offsets[1:])
+    return pa.LargeListArray.from_arrays(pa.array(offsets), items.take(pa.array(choices[flags])))
 
 
 def _scored_columns(
@@ -398,51 +400,90 @@ def _scored_columns(
     top_weight = max(r.weight for r in code_rules)
     labels = list(rules.tags)
 
+    # The per-row counts and sums over feature indices are numpy reductions of the n x rows
+    # grid of the tags' codes (one contiguous row per feature index): one pass each instead of
+    # a Polars expression per index.
     codes = tag_codes(tags, rules, n) if codes is None else codes
-    defaulted_grid = np.array([r.defaulted for r in code_rules])[codes]
-    default_indices = _lists_of_flagged(defaulted_grid, pa.array(range(n), pa.int64()))
-    reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
-    fallback_json = pc.binary_join_element_wise(
-        "{", pc.binary_join(_lists_of_flagged(defaulted_grid, reason_fragments), ", "), "}", ""
-    )
+    rows = codes.shape[0]
+    by_feature = np.ascontiguousarray(codes.T)
+    weights = np.array([r.weight for r in code_rules], dtype=np.int64)[by_feature]
+    defaulted = np.array([r.defaulted for r in code_rules], dtype=bool)[by_feature]
+    good = weights >= threshold
+    source_names = [r.source for r in code_rules]
 
-    c = [pl.col(f"_c{i}") for i in range(n)]
-    w = [pl.col(f"_w{i}") for i in range(n)]
-    d = [pl.col(f"_d{i}") for i in range(n)]
-    s = [pl.col(f"_s{i}") for i in range(n)]
-    weights = _table([r.weight for r in code_rules], pl.Int64)
-    sources = _table([r.source for r in code_rules], pl.Utf8)
-    defaults = _table([r.defaulted for r in code_rules], pl.Boolean)
-    frame = pl.DataFrame({f"_c{i}": codes[:, i] for i in range(n)}).with_columns(
-        *(weights.gather(c[i]).alias(f"_w{i}") for i in range(n)),
-        *(defaults.gather(c[i]).alias(f"_d{i}") for i in range(n)),
-        *(sources.gather(c[i]).alias(f"_s{i}") for i in range(n)),
-        pl.Series("default_feature_indices", default_indices),
-        pl.Series("feature_fallback_reasons_json", fallback_json),
-    )
+    def of_source(source: str) -> np.ndarray:
+        return np.array([name == source for name in source_names], dtype=bool)[by_feature].sum(axis=0)
 
     categories = layout.categories
-    default_count = pl.col("default_feature_count")
-    frame = frame.with_columns(
-        pl.sum_horizontal(w).alias("_total"),
-        _count(d).alias("default_feature_count"),
-        _count([ci == labels.index("phase4") for ci in c]).alias("_exactly_phase4"),
-        _count([ci == labels.index("phase3") for ci in c]).alias("_exactly_phase3"),
-        *(pl.sum_horizontal([w[i] for i in idx]).alias(f"_sum_{cat}") for cat, idx in categories.items()),
+    critical = set(layout.critical)
+    default_count = defaulted.sum(axis=0)
+    required_defaults = defaulted[layout.required].sum(axis=0)
+    composite_defaulted = defaulted[layout.composite].any(axis=0)
+    opponent_defense_defaulted = defaulted[layout.opponent_defense].any(axis=0)
+    category_sums = {cat: weights[idx].sum(axis=0) for cat, idx in categories.items()}
+    category_pcts = {
+        cat: np.array(_rounded(len(idx), 1, len(idx) * top_weight), dtype=np.float64)[category_sums[cat]]
+        for cat, idx in categories.items()
+    }
+    sources = pl.Series(source_names, dtype=pl.Utf8)
+    reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
+    fallback_json = pc.binary_join_element_wise(
+        "{", pc.binary_join(_lists_of_flagged(defaulted.T, reason_fragments), ", "), "}", ""
     )
+
+    # quality_alerts (docs/quality.md §3), in this order: the high default rate alert names the
+    # rounded share of defaults, one text per default count.
     high_rate = [
         f"high_default_rate_{round(k / n * 100)}pct" if k / n > rules.high_default_share else None for k in range(n + 1)
     ]
-    required_defaults = _count([d[i] for i in layout.required])
-    frame = frame.with_columns(
-        _score_expr(layout, rules, w, d, top_weight).alias("feature_quality_score"),
-        *(
-            _table(_rounded(len(idx), 1, len(idx) * top_weight), pl.Float64)
-            .gather(pl.col(f"_sum_{cat}"))
-            .alias(f"{cat}_quality_pct")
-            for cat, idx in categories.items()
-        ),
-        _table(high_rate, pl.Utf8).gather(default_count).alias("_high_rate_alert"),
+    fixed_alerts = [
+        "all_matchup_features_defaulted",
+        "composite_factors_missing",
+        "opponent_defense_missing",
+        "matchup_quality_critical",
+        "game_context_quality_critical",
+    ]
+    alert_texts = pa.array([*fixed_alerts, *high_rate], pa.string())
+    alert_flags = np.column_stack(
+        [
+            defaulted[categories[CRITICAL_CATEGORY]].all(axis=0),
+            composite_defaulted,
+            opponent_defense_defaulted,
+            np.array([text is not None for text in high_rate], dtype=bool)[default_count],
+            category_pcts["matchup"] < rules.critical_pct_below,
+            category_pcts["game_context"] < rules.critical_pct_below,
+        ]
+    )
+    alert_choices = np.column_stack(
+        [*(np.full(rows, k) for k in range(3)), len(fixed_alerts) + default_count, np.full(rows, 3), np.full(rows, 4)]
+    )
+
+    frame = pl.DataFrame(
+        {
+            "feature_quality_score": _scores(layout, rules, weights, defaulted, top_weight),
+            "default_feature_count": default_count,
+            "required_default_count": required_defaults,
+            "_exactly_phase4": (by_feature == labels.index("phase4")).sum(axis=0),
+            "_exactly_phase3": (by_feature == labels.index("phase3")).sum(axis=0),
+            "phase4_feature_count": of_source("phase4"),
+            "phase3_feature_count": of_source("phase3"),
+            "calculated_feature_count": of_source("calculated"),
+            "training_quality_feature_count": good.sum(axis=0),
+            **{f"{cat}_quality_pct": category_pcts[cat] for cat in categories},
+            **{f"{cat}_default_count": defaulted[idx].sum(axis=0) for cat, idx in categories.items()},
+            "has_composite_factors": ~composite_defaulted,
+            "has_opponent_defense": ~opponent_defense_defaulted,
+            "has_vegas_line": ~defaulted[layout.vegas_flag],
+            "critical_features_training_quality": good[layout.critical].all(axis=0),
+            "critical_feature_count": good[layout.critical].sum(axis=0),
+            "optional_feature_count": (~defaulted[[i for i in range(n) if i not in critical]]).sum(axis=0),
+            **{f"feature_{i}_quality": weights[i].astype(np.float64) for i in range(n)},
+        }
+    ).with_columns(
+        pl.Series("quality_alerts", _lists_of_items(alert_flags, alert_choices, alert_texts)),
+        pl.Series("default_feature_indices", _lists_of_flagged(defaulted.T, pa.array(range(n), pa.int64()))),
+        pl.Series("feature_fallback_reasons_json", fallback_json),
+        *(sources.gather(by_feature[i]).alias(f"feature_{i}_source") for i in range(n)),
     )
 
     score = pl.col("feature_quality_score")
@@ -462,62 +503,24 @@ def _scored_columns(
     )
 
     quality_tier = pl.col("quality_tier")
-    good = [wi >= threshold for wi in w]
-    composite_defaulted = pl.any_horizontal([d[i] for i in layout.composite])
-    opponent_defense_defaulted = pl.any_horizontal([d[i] for i in layout.opponent_defense])
-    critical = set(layout.critical)
-    alerts = pl.concat_arr(
-        pl.when(pl.all_horizontal([d[i] for i in categories[CRITICAL_CATEGORY]])).then(
-            pl.lit("all_matchup_features_defaulted")
-        ),
-        pl.when(composite_defaulted).then(pl.lit("composite_factors_missing")),
-        pl.when(opponent_defense_defaulted).then(pl.lit("opponent_defense_missing")),
-        pl.col("_high_rate_alert"),
-        pl.when(matchup < rules.critical_pct_below).then(pl.lit("matchup_quality_critical")),
-        pl.when(game_context < rules.critical_pct_below).then(pl.lit("game_context_quality_critical")),
-    )
     green, yellow, red = rules.alert_levels
-    default_counts = {"default_feature_count": default_count, "required_default_count": required_defaults}
-    alert_count = default_counts[rules.alert_default_count]
-    ready_count = default_counts[rules.ready_default_count]
+    alert_count_column = pl.col(rules.alert_default_count)
+    ready_count = pl.col(rules.ready_default_count)
     columns = {
-        "feature_quality_score": score,
-        "data_source": pl.col("data_source"),
-        "quality_tier": quality_tier,
         "quality_alert_level": pl.when((matchup < rules.red_below) | (score < rules.red_below))
         .then(pl.lit(red))
-        .when((alert_count > 0) | (score < rules.yellow_below) | (matchup < rules.yellow_below))
+        .when((alert_count_column > 0) | (score < rules.yellow_below) | (matchup < rules.yellow_below))
         .then(pl.lit(yellow))
         .otherwise(pl.lit(green)),
-        # list.eval(drop_nulls) rather than list.drop_nulls: the latter is ~10x slower here
-        "quality_alerts": alerts.arr.to_list().list.eval(pl.element().drop_nulls()),
-        "default_feature_count": default_count,
-        "default_feature_indices": pl.col("default_feature_indices"),
-        "required_default_count": required_defaults,
-        "phase4_feature_count": _count([si == "phase4" for si in s]),
-        "phase3_feature_count": _count([si == "phase3" for si in s]),
-        "calculated_feature_count": _count([si == "calculated" for si in s]),
         "is_training_ready": quality_tier.is_in(sorted(rules.training_tiers))
         & (matchup >= rules.training_matchup_min)
         & (pl.col("player_history_quality_pct") >= rules.training_player_history_min),
-        "training_quality_feature_count": _count(good),
         "is_quality_ready": quality_tier.is_in(sorted(rules.ready_tiers))
         & (score >= rules.ready_score_min)
         & (matchup >= rules.ready_matchup_min)
         & (ready_count == 0),
-        **{f"{cat}_quality_pct": pl.col(f"{cat}_quality_pct") for cat in categories},
-        **{f"{cat}_default_count": _count([d[i] for i in idx]) for cat, idx in categories.items()},
-        "has_composite_factors": ~composite_defaulted,
-        "has_opponent_defense": ~opponent_defense_defaulted,
-        "has_vegas_line": ~d[layout.vegas_flag],
-        "critical_features_training_quality": pl.all_horizontal([good[i] for i in layout.critical]),
-        "critical_feature_count": _count([good[i] for i in layout.critical]),
-        "optional_feature_count": _count([~d[i] for i in range(n) if i not in critical]),
         "matchup_quality_tier": tier_expr(matchup, rules),
         "game_context_quality_tier": tier_expr(game_context, rules),
-        **{f"feature_{i}_quality": w[i].cast(pl.Float64) for i in range(n)},
-        **{f"feature_{i}_source": s[i] for i in range(n)},
-        "feature_fallback_reasons_json": pl.col("feature_fallback_reasons_json"),
         **{
             name: pl.lit(value, dtype=_polars_type(schema.field(name).type))
             for name, value in run_constants(profile, computed_at).items()
@@ -527,7 +530,9 @@ def _scored_columns(
         .then(pl.lit("MATCHUP_UNAVAILABLE"))
         .otherwise(pl.lit("COMPLETE")),
     }
-    return frame.select(columns[name].alias(name) for name in scored_column_names(profile))
+    return frame.select(
+        columns[name].alias(name) if name in columns else pl.col(name) for name in scored_column_names(profile)
+    )
 
 
 def run_constants(profile: Profile = REFERENCE, computed_at: dt.datetime | None = None) -> dict[str, object]:
@@ -610,9 +615,10 @@ def score(
             f"first: row {first['row']} with {len(first[TAGS_COLUMN])} tags"
         )
 
-    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes).with_columns(
-        frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored")
-    )
+    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes)
+    if not frame.get_column(TAGS_COLUMN).has_nulls():
+        return values  # no placeholder row: nothing to mask
+    values = values.with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
     scored = pl.col("_scored")
     placeholder = {
         "feature_quality_score": pl.lit(PLACEHOLDER_SCORE),
