@@ -46,11 +46,14 @@ class ChunkResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None, snapshot=None) -> ChunkResult:
+def compute_chunk(
+    task: ChunkTask, progress: Callable[[str], None] | None = None, snapshot=None, session=None
+) -> ChunkResult:
     """The output parts of one chunk (a pure function of the snapshot and the task).
 
     `snapshot`: the parent's opened Snapshot of `task.snapshot`, reused when the chunk runs in
-    the parent's process (opening it again re-reads every file's footer and FLOAT64 columns)."""
+    the parent's process (opening it again re-reads every file's footer and FLOAT64 columns);
+    `session`: the parent's engine Session of that snapshot, computed on instead of a new one."""
     from fsengine.engine.compute import compute
     from fsengine.output.rows import output_rows
     from fsengine.snapshot.format import Snapshot
@@ -59,6 +62,7 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
         # The parent verified the snapshot's checksums and values once; a worker only re-reads
         # its manifest and the files' footers.
         snapshot = Snapshot.open(task.snapshot, verify_checksums=False, check_values=False)
+        session = None
     result = compute(
         snapshot,
         task.chunk.start,
@@ -69,6 +73,7 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
         profile=task.profile,
         threads=task.threads,
         memory_limit=task.memory_limit,
+        session=session,
     )
     timings = dict(result.timings)
     stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
@@ -85,10 +90,11 @@ def _compute_in_worker(task: ChunkTask) -> ChunkResult:
 
 
 def run_chunks(
-    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None, snapshot=None
+    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None, snapshot=None, session=None
 ) -> Iterator[ChunkResult]:
     """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
-    `snapshot`: the caller's opened Snapshot of the tasks' snapshot, reused in this process."""
+    `snapshot` and `session`: the caller's opened Snapshot of the tasks' snapshot and its engine
+    Session, reused for the chunks computed in this process."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -96,7 +102,7 @@ def run_chunks(
                 note(
                     f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)"
                 )
-            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot)
+            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot, session)
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
