@@ -153,6 +153,7 @@ class Session:
         self.con = open_session(snapshot, profile, threads, memory_limit, bounds=bounds)
         self.bounds = bounds  # the dates the views are restricted to
         self.closed = False
+        self._own_tables = _temp_tables(self.con)  # the session's; a chunk drops every other one
 
     def restrict(self, bounds: tuple[dt.date, dt.date]) -> duckdb.DuckDBPyConnection:
         """The connection with the views keeping only what [start, end] needs (Snapshot.register)."""
@@ -165,10 +166,9 @@ class Session:
         """The connection restricted to one chunk's dates, and the call that ends the chunk: it
         drops every table the chunk made, so the session holds one chunk's tables at a time."""
         con = self.restrict(bounds)
-        before = _temp_tables(con)
 
         def done() -> None:
-            for name in sorted(_temp_tables(con) - before):
+            for name in sorted(_temp_tables(con) - self._own_tables):
                 con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
 
         return con, done
