@@ -169,9 +169,12 @@ def backfill(
     # One engine session plans the run and computes the chunks computed in this process (one
     # connection and one set of views for the whole run); worker processes open their own.
     with Session(snapshot, profile, None, run_limit, bounds=(start, end)) as session:
-        plan = plan_run(snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk, session=session)
+        workers = workers or default_workers()
+        plan = plan_run(
+            snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk, session=session, workers=workers
+        )
         start, end = plan.start, plan.end
-        workers = min(workers or default_workers(), len(plan.chunks))
+        workers = min(workers, len(plan.chunks))
         note(
             f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}, "
             f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
@@ -286,10 +289,12 @@ def plan_run(
     chunk_dates: int | None = None,
     chunk: tuple[int, int] | None = None,
     session=None,
+    workers: int = 1,
 ) -> RunPlan:
     """The chunks one process computes: the whole range, or with `chunk=(i, n)` the i-th of the
     n near-equal parts `plan_machines` gives, cut into chunks of `chunk_dates` game dates
-    (None: sized from the rows per date). `session`: the run's engine Session to plan on."""
+    (None: sized from the rows per date, in a multiple of `workers` chunks when there are
+    several). `session`: the run's engine Session to plan on."""
     from fsengine.engine.chunks import auto_dates_per_chunk, plan_chunks, split_for_machines
 
     as_of, rows_by_date = _run_dates(snapshot, start, end, mode, as_of, session)
@@ -300,7 +305,7 @@ def plan_run(
         start, end = part.start, part.end
         dates = [d for d in dates if start <= d <= end]
     rows = sum(rows_by_date[d] for d in dates)
-    size = chunk_dates or auto_dates_per_chunk(rows, len(dates))
+    size = chunk_dates or auto_dates_per_chunk(rows, len(dates), workers=workers)
     return RunPlan(start, end, as_of, dates, rows, size, plan_chunks(start, end, dates, size))
 
 

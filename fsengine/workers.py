@@ -16,11 +16,15 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.chunks import Chunk
+
+if TYPE_CHECKING:
+    from fsengine.engine.session import Session
 
 # Output rows are made this many at a time: a part is scored and written while the next is
 # made, and small parts are cheaper per row (less memory to fault in).
@@ -85,8 +89,28 @@ def compute_chunk(
     return ChunkResult(task.chunk, parts, timings)
 
 
+# A worker process computes its chunks one after the other on one Session (opened for its
+# first chunk, restricted again for each later one), as the parent does with --workers 1.
+_worker_session: tuple[tuple, Session] | None = None
+
+
 def _compute_in_worker(task: ChunkTask) -> ChunkResult:
-    return compute_chunk(task)
+    from fsengine.engine.session import Session
+    from fsengine.snapshot.format import Snapshot
+
+    global _worker_session
+    key = (task.snapshot, task.profile, task.threads, task.memory_limit)
+    if _worker_session is None or _worker_session[0] != key:
+        if _worker_session is not None:
+            _worker_session[1].close()
+            _worker_session = None
+        # The parent verified the snapshot's checksums and values once; a worker only re-reads
+        # its manifest and the files' footers.
+        snapshot = Snapshot.open(task.snapshot, verify_checksums=False, check_values=False)
+        bounds = (task.chunk.start, task.chunk.end)
+        _worker_session = (key, Session(snapshot, task.profile, task.threads, task.memory_limit, bounds=bounds))
+    session = _worker_session[1]
+    return compute_chunk(task, None, session.snapshot, session)
 
 
 def run_chunks(
@@ -119,6 +143,10 @@ def run_chunks(
             for task in queue:
                 pending.append(pool.submit(_compute_in_worker, task))
                 break
+            if not pending:
+                # The last result is in: the workers wind down while the caller writes it,
+                # instead of the caller waiting for them to exit first.
+                pool.shutdown(wait=False)
             yield result
 
 
