@@ -147,6 +147,7 @@ def backfill(
 
     import polars as pl
 
+    from fsengine.engine.session import Session
     from fsengine.output.schema import write_output
     from fsengine.workers import ChunkTask, default_workers, run_chunks, threads_per_worker
 
@@ -164,59 +165,69 @@ def backfill(
         snapshot.require(profile.contract)
     start, end = resolve_range(snapshot, start, end)
     _check_out(out)
-    plan = plan_run(snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk)
-    start, end = plan.start, plan.end
-    workers = min(workers or default_workers(), len(plan.chunks))
-    note(
-        f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}, "
-        f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
-    )
-    limit = _per_worker(memory_limit or default_memory_limit(), workers)
-    run_ts = dt.datetime.now(dt.UTC)
-    tasks = [
-        ChunkTask(
-            snapshot.path,
-            c,
-            mode,
-            plan.as_of,
-            run_ts,
-            threads_per_worker(workers) if workers > 1 else None,
-            profile,
-            limit,
+    run_limit = memory_limit or default_memory_limit()
+    # One engine session plans the run and computes the chunks computed in this process (one
+    # connection and one set of views for the whole run); worker processes open their own.
+    with Session(snapshot, profile, None, run_limit, bounds=(start, end)) as session:
+        workers = workers or default_workers()
+        plan = plan_run(
+            snapshot, start, end, mode, as_of, chunk_dates=chunk_dates, chunk=chunk, session=session, workers=workers
         )
-        for c in plan.chunks
-    ]
-    per_date: dict[dt.date, int] = {}
-    timings: dict[str, float] = {}
-
-    def output_parts():
-        for result in run_chunks(tasks, workers, note, snapshot=snapshot):
-            for name, seconds in result.timings.items():
-                timings[name] = timings.get(name, 0.0) + seconds
-            for part in result.parts:
-                for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
-                    per_date[day] = per_date.get(day, 0) + count
-                yield part
-        if not per_date and not allow_empty:
-            # Raised inside the writer's input: the staged output is dropped, nothing is replaced.
-            raise EmptyRunError(
-                f"the run {start} .. {end} produced no row although snapshot {snapshot.path} covers that range "
-                f"({_spine_rows(snapshot)}); the previous output in {out} is untouched. Check the snapshot, or pass "
-                "--allow-empty to write an empty output"
+        start, end = plan.start, plan.end
+        workers = min(workers, len(plan.chunks))
+        note(
+            f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}, "
+            f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
+        )
+        if workers > 1:
+            session.close()
+        limit = _per_worker(run_limit, workers)
+        run_ts = dt.datetime.now(dt.UTC)
+        tasks = [
+            ChunkTask(
+                snapshot.path,
+                c,
+                mode,
+                plan.as_of,
+                run_ts,
+                threads_per_worker(workers) if workers > 1 else None,
+                profile,
+                limit,
             )
+            for c in plan.chunks
+        ]
+        per_date: dict[dt.date, int] = {}
+        timings: dict[str, float] = {}
 
-    t0 = time.perf_counter()
-    record = run_record(snapshot.path, start, end, mode, as_of, chunk=chunk, contract=profile.contract)
-    try:
-        written = write_output(output_parts(), out, contract=contract_of(profile), run_record=record)
-    except MemoryError:  # Polars / pyarrow allocations outside DuckDB's limit
-        raise OutOfMemory(
-            f"ran out of memory computing {start} .. {end}; nothing was replaced in {out}. Run a smaller date range "
-            "or smaller chunks (--chunk-dates), or lower --memory-limit to leave more room outside the engine"
-        ) from None
-    if workers <= 1:  # in one process the stages add up to the wall time; the rest is writing
-        staged = sum(timings.values())
-        timings["write"] = max(0.0, time.perf_counter() - t0 - staged)
+        def output_parts():
+            in_process = session if workers <= 1 else None
+            for result in run_chunks(tasks, workers, note, snapshot=snapshot, session=in_process):
+                for name, seconds in result.timings.items():
+                    timings[name] = timings.get(name, 0.0) + seconds
+                for part in result.parts:
+                    for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
+                        per_date[day] = per_date.get(day, 0) + count
+                    yield part
+            if not per_date and not allow_empty:
+                # Raised inside the writer's input: the staged output is dropped, nothing is replaced.
+                raise EmptyRunError(
+                    f"the run {start} .. {end} produced no row although snapshot {snapshot.path} covers that range "
+                    f"({_spine_rows(snapshot)}); the previous output in {out} is untouched. Check the snapshot, or "
+                    "pass --allow-empty to write an empty output"
+                )
+
+        t0 = time.perf_counter()
+        record = run_record(snapshot.path, start, end, mode, as_of, chunk=chunk, contract=profile.contract)
+        try:
+            written = write_output(output_parts(), out, contract=contract_of(profile), run_record=record)
+        except MemoryError:  # Polars / pyarrow allocations outside DuckDB's limit
+            raise OutOfMemory(
+                f"ran out of memory computing {start} .. {end}; nothing was replaced in {out}. Run a smaller date "
+                "range or smaller chunks (--chunk-dates), or lower --memory-limit to leave more room outside the engine"
+            ) from None
+        if workers <= 1:  # in one process the stages add up to the wall time; the rest is writing
+            staged = sum(timings.values())
+            timings["write"] = max(0.0, time.perf_counter() - t0 - staged)
     return BackfillReport(
         out=written,
         start=start,
@@ -242,9 +253,10 @@ class RunPlan:
 
 
 def _run_dates(
-    snapshot: Snapshot, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None
+    snapshot: Snapshot, start: dt.date, end: dt.date, mode: str, as_of: dt.date | None, session=None
 ) -> tuple[dt.date, dict[dt.date, int]]:
-    """The run's as-of date and, per game date it can produce, the number of spine candidates."""
+    """The run's as-of date and, per game date it can produce, the number of spine candidates
+    (counted on `session`, the run's engine Session, when given; else on a connection of its own)."""
     from fsengine.engine.compute import default_as_of, production_from, validate_run
     from fsengine.engine.extract import run_query
     from fsengine.engine.session import connect
@@ -252,15 +264,18 @@ def _run_dates(
     validate_run(start, end, mode, as_of)
     as_of = as_of or default_as_of()
     snapshot.check_coverage(start, end)
-    con = connect(1)
+    con = connect(1) if session is None else session.restrict((start, end))
     try:
-        snapshot.register(con, bounds=(start, end))
+        if session is None:
+            snapshot.register(con, bounds=(start, end))
         run_query(
             con, "run_dates", {"start": start, "end": end, "production_from": production_from(mode, start, as_of)}
         )
         counted = con.execute("SELECT game_date, rows FROM run_dates ORDER BY game_date").fetchall()
+        con.execute("DROP TABLE run_dates")
     finally:
-        con.close()
+        if session is None:
+            con.close()
     return as_of, dict(counted)
 
 
@@ -273,13 +288,16 @@ def plan_run(
     *,
     chunk_dates: int | None = None,
     chunk: tuple[int, int] | None = None,
+    session=None,
+    workers: int = 1,
 ) -> RunPlan:
     """The chunks one process computes: the whole range, or with `chunk=(i, n)` the i-th of the
     n near-equal parts `plan_machines` gives, cut into chunks of `chunk_dates` game dates
-    (None: sized from the rows per date)."""
+    (None: sized from the rows per date, in a multiple of `workers` chunks when there are
+    several). `session`: the run's engine Session to plan on."""
     from fsengine.engine.chunks import auto_dates_per_chunk, plan_chunks, split_for_machines
 
-    as_of, rows_by_date = _run_dates(snapshot, start, end, mode, as_of)
+    as_of, rows_by_date = _run_dates(snapshot, start, end, mode, as_of, session)
     dates = list(rows_by_date)
     if chunk is not None:
         index, count = chunk
@@ -287,7 +305,7 @@ def plan_run(
         start, end = part.start, part.end
         dates = [d for d in dates if start <= d <= end]
     rows = sum(rows_by_date[d] for d in dates)
-    size = chunk_dates or auto_dates_per_chunk(rows, len(dates))
+    size = chunk_dates or auto_dates_per_chunk(rows, len(dates), workers=workers)
     return RunPlan(start, end, as_of, dates, rows, size, plan_chunks(start, end, dates, size))
 
 

@@ -16,11 +16,15 @@ import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.chunks import Chunk
+
+if TYPE_CHECKING:
+    from fsengine.engine.session import Session
 
 # Output rows are made this many at a time: a part is scored and written while the next is
 # made, and small parts are cheaper per row (less memory to fault in).
@@ -46,11 +50,14 @@ class ChunkResult:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None, snapshot=None) -> ChunkResult:
+def compute_chunk(
+    task: ChunkTask, progress: Callable[[str], None] | None = None, snapshot=None, session=None
+) -> ChunkResult:
     """The output parts of one chunk (a pure function of the snapshot and the task).
 
     `snapshot`: the parent's opened Snapshot of `task.snapshot`, reused when the chunk runs in
-    the parent's process (opening it again re-reads every file's footer and FLOAT64 columns)."""
+    the parent's process (opening it again re-reads every file's footer and FLOAT64 columns);
+    `session`: the parent's engine Session of that snapshot, computed on instead of a new one."""
     from fsengine.engine.compute import compute
     from fsengine.output.rows import output_rows
     from fsengine.snapshot.format import Snapshot
@@ -59,6 +66,7 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
         # The parent verified the snapshot's checksums and values once; a worker only re-reads
         # its manifest and the files' footers.
         snapshot = Snapshot.open(task.snapshot, verify_checksums=False, check_values=False)
+        session = None
     result = compute(
         snapshot,
         task.chunk.start,
@@ -69,6 +77,7 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
         profile=task.profile,
         threads=task.threads,
         memory_limit=task.memory_limit,
+        session=session,
     )
     timings = dict(result.timings)
     stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
@@ -80,15 +89,36 @@ def compute_chunk(task: ChunkTask, progress: Callable[[str], None] | None = None
     return ChunkResult(task.chunk, parts, timings)
 
 
+# A worker process computes its chunks one after the other on one Session (opened for its
+# first chunk, restricted again for each later one), as the parent does with --workers 1.
+_worker_session: tuple[tuple, Session] | None = None
+
+
 def _compute_in_worker(task: ChunkTask) -> ChunkResult:
-    return compute_chunk(task)
+    from fsengine.engine.session import Session
+    from fsengine.snapshot.format import Snapshot
+
+    global _worker_session
+    key = (task.snapshot, task.profile, task.threads, task.memory_limit)
+    if _worker_session is None or _worker_session[0] != key:
+        if _worker_session is not None:
+            _worker_session[1].close()
+            _worker_session = None
+        # The parent verified the snapshot's checksums and values once; a worker only re-reads
+        # its manifest and the files' footers.
+        snapshot = Snapshot.open(task.snapshot, verify_checksums=False, check_values=False)
+        bounds = (task.chunk.start, task.chunk.end)
+        _worker_session = (key, Session(snapshot, task.profile, task.threads, task.memory_limit, bounds=bounds))
+    session = _worker_session[1]
+    return compute_chunk(task, None, session.snapshot, session)
 
 
 def run_chunks(
-    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None, snapshot=None
+    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None, snapshot=None, session=None
 ) -> Iterator[ChunkResult]:
     """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
-    `snapshot`: the caller's opened Snapshot of the tasks' snapshot, reused in this process."""
+    `snapshot` and `session`: the caller's opened Snapshot of the tasks' snapshot and its engine
+    Session, reused for the chunks computed in this process."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -96,7 +126,7 @@ def run_chunks(
                 note(
                     f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)"
                 )
-            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot)
+            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot, session)
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
@@ -113,6 +143,10 @@ def run_chunks(
             for task in queue:
                 pending.append(pool.submit(_compute_in_worker, task))
                 break
+            if not pending:
+                # The last result is in: the workers wind down while the caller writes it,
+                # instead of the caller waiting for them to exit first.
+                pool.shutdown(wait=False)
             yield result
 
 

@@ -4,6 +4,7 @@ the rows of one whole run (timestamps aside, which are the run's own instant).""
 from __future__ import annotations
 
 import datetime as dt
+import math
 import subprocess
 import sys
 
@@ -13,7 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fsengine.engine.chunks import parse_chunk_dates, parse_chunk_selector, plan_chunks, split_for_machines
+from fsengine.engine.chunks import (
+    auto_dates_per_chunk,
+    parse_chunk_dates,
+    parse_chunk_selector,
+    plan_chunks,
+    split_for_machines,
+)
 from fsengine.errors import InputError
 from fsengine.output.schema import read_output
 from fsengine.pipeline import BUNDLED_SNAPSHOT, backfill
@@ -159,3 +166,27 @@ def test_parts_run_as_separate_processes_add_up_to_one_run(whole_run, tmp_path):
         assert done.returncode == 0, done.stderr
     parts = pa.concat_tables([rows(tmp_path / f"part{i}") for i in range(1, count + 1)])
     assert parts.equals(whole_run)
+
+
+@given(
+    rows_per_date=st.integers(1, 2_000),
+    dates=st.integers(1, 3_000),
+    workers=st.integers(1, 8),
+)
+def test_auto_chunks_stay_within_the_row_target_and_are_cut_for_the_workers(rows_per_date, dates, workers):
+    target = 60_000
+    alone = auto_dates_per_chunk(rows_per_date * dates, dates, target)
+    size = auto_dates_per_chunk(rows_per_date * dates, dates, target, workers=workers)
+    assert size <= alone  # never larger chunks than one process would use
+    assert size * rows_per_date <= max(target, rows_per_date)
+    chunks_alone = math.ceil(dates / alone)
+    if chunks_alone > 1 and workers > 1:  # several chunks: a multiple of the workers, dates shared evenly
+        assert size == math.ceil(dates / (math.ceil(chunks_alone / workers) * workers))
+        assert math.ceil(dates / size) >= min(workers, dates)
+    else:
+        assert size == alone  # one process, or one chunk: no worker is started for a small run
+
+
+def test_auto_chunks_of_nba5_on_two_workers_are_four_not_three():
+    assert auto_dates_per_chunk(136_179, 761) == 335  # 3 chunks
+    assert auto_dates_per_chunk(136_179, 761, workers=2) == 191  # 4 chunks

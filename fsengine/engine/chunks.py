@@ -97,11 +97,24 @@ def _ranges(start: dt.date, end: dt.date, groups: list[list[dt.date]]) -> list[C
     return chunks
 
 
-def auto_dates_per_chunk(rows: int, dates: int, rows_per_chunk: int = AUTO_ROWS_PER_CHUNK) -> int:
-    """Game dates per chunk so that a chunk holds about `rows_per_chunk` output rows."""
+def auto_dates_per_chunk(rows: int, dates: int, rows_per_chunk: int = AUTO_ROWS_PER_CHUNK, workers: int = 1) -> int:
+    """Game dates per chunk so that a chunk holds at most about `rows_per_chunk` output rows.
+
+    With `workers` processes and more than one chunk, the number of chunks is rounded up to a
+    multiple of `workers` and the dates shared out evenly between them (as nearly as whole
+    dates per chunk allow), so that the workers finish together: 3 chunks on 2 workers leave
+    one idle for the whole third chunk, 4 smaller ones do not.
+
+    >>> auto_dates_per_chunk(136_179, 761), auto_dates_per_chunk(136_179, 761, workers=2)
+    (335, 191)
+    """
     if dates == 0 or rows == 0:
         return max(1, dates)
-    return max(1, math.floor(rows_per_chunk / (rows / dates)))
+    size = max(1, math.floor(rows_per_chunk / (rows / dates)))
+    count = math.ceil(dates / size)
+    if workers <= 1 or count <= 1:
+        return size
+    return math.ceil(dates / (math.ceil(count / workers) * workers))
 
 
 def parse_chunk_dates(text: str) -> int | None:

@@ -16,7 +16,7 @@ import polars as pl
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.assemble import assemble
 from fsengine.engine.extract import TimedRunner, stage_queries
-from fsengine.engine.session import open_session, query_params
+from fsengine.engine.session import Session, chunk_connection, query_params
 from fsengine.errors import InputError, OutOfMemory
 from fsengine.snapshot.format import Snapshot
 
@@ -93,8 +93,12 @@ def compute(
     profile: Profile = REFERENCE,
     threads: int | None = None,
     memory_limit: str | None = None,
+    session: Session | None = None,
 ) -> EngineResult:
     """Assembled rows (fatigue gate applied) for every spine row of [start, end].
+
+    `session`: the run's open Session (same snapshot and profile) to compute on, as one of its
+    chunks; without, a connection of its own is opened and closed.
 
     Raises InputError for bad dates/mode and CoverageError (naming the table, the bounds it
     has and the bounds it needs) before anything is computed.
@@ -106,7 +110,7 @@ def compute(
     snapshot.check_coverage(start, end)
     params = query_params(start, end, as_of, production_from(mode, start, as_of), profile)
     runner = TimedRunner(progress)
-    con = open_session(snapshot, profile, threads, memory_limit, bounds=(start, end))
+    con, release = chunk_connection(snapshot, profile, threads, memory_limit, (start, end), session)
     try:
         assembly = assembly_of(profile)
         if assembly != REFERENCE_ASSEMBLY:
@@ -136,7 +140,7 @@ def compute(
             f"{str(exc).splitlines()[0]}); run a smaller date range, or raise --memory-limit if the machine has more"
         ) from None
     finally:
-        con.close()
+        release()
     timings = dict(runner.timings)
     timings["history"] = max(0.0, history_seconds)
     timings["assembly"] = max(0.0, assembly_seconds)

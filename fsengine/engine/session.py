@@ -2,6 +2,11 @@
 the profile's built-in season starts as a small table, and the named parameters every query
 file may bind (docs/engine.md).
 
+A `Session` is one such connection kept for a whole run in one process: the run is planned
+on it and its chunks are computed on it one after the other (each with the views restricted
+to its own dates, its tables dropped when it is done), so a run pays for one connection and
+one set of views, not one per step.
+
 Decimal handling (docs/sources.md §1): Phase-4 NUMERIC columns arrive as DECIMAL(38,9) and the
 query files turn them into float64 with `CAST(x AS DOUBLE)`. DuckDB computes that cast as the
 unscaled integer divided by 10^9 in float64, which is the correctly rounded float for every
@@ -14,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+from collections.abc import Callable
 from dataclasses import fields
 
 import duckdb
@@ -107,18 +113,97 @@ def open_session(
     """Connection with the snapshot views (pgs, upgc, ...) and the season-start tables.
 
     With `bounds` the views keep only the rows [start, end] and its lookbacks need. The first
-    game of each season is taken from the whole snapshot first, because a season's start may
-    lie outside a chunk's rows; so a chunk produces the rows one whole run would.
+    game of each season is taken from the whole snapshot first (over whole views of just the
+    tables the session's extractions read), because a season's start may lie outside a chunk's
+    rows; so a chunk produces the rows one whole run would.
     """
-    from fsengine.engine.extract import run_query
+    from fsengine.engine.extract import BY_NAME, run_query, stage_queries
 
+    session_queries = stage_queries("session")
     con = connect(threads, memory_limit)
-    snapshot.register(con)
-    register_season_starts(con, profile)
-    from fsengine.engine.extract import stage_queries
-
-    for name in stage_queries("session"):
-        run_query(con, name, {})
-    if bounds is not None:
-        snapshot.register(con, bounds=bounds)
+    try:
+        whole = None if bounds is None else {view for name in session_queries for view in BY_NAME[name].reads}
+        snapshot.register(con, only=whole)
+        register_season_starts(con, profile)
+        for name in session_queries:
+            run_query(con, name, {})
+        if bounds is not None:
+            snapshot.register(con, bounds=bounds)
+    except BaseException:
+        con.close()
+        raise
     return con
+
+
+class Session:
+    """One connection for a run in this process (see the module docstring), its views restricted
+    to `bounds` (the run's dates) until `restrict` or `chunk` restricts them to others."""
+
+    def __init__(
+        self,
+        snapshot: Snapshot,
+        profile: Profile = REFERENCE,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        *,
+        bounds: tuple[dt.date, dt.date],
+    ):
+        self.snapshot = snapshot
+        self.profile = profile
+        self.con = open_session(snapshot, profile, threads, memory_limit, bounds=bounds)
+        self.bounds = bounds  # the dates the views are restricted to
+        self.closed = False
+        self._own_tables = _temp_tables(self.con)  # the session's; a chunk drops every other one
+
+    def restrict(self, bounds: tuple[dt.date, dt.date]) -> duckdb.DuckDBPyConnection:
+        """The connection with the views keeping only what [start, end] needs (Snapshot.register)."""
+        if bounds != self.bounds:
+            self.snapshot.register(self.con, bounds=bounds)
+            self.bounds = bounds
+        return self.con
+
+    def chunk(self, bounds: tuple[dt.date, dt.date]) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
+        """The connection restricted to one chunk's dates, and the call that ends the chunk: it
+        drops every table the chunk made, so the session holds one chunk's tables at a time."""
+        con = self.restrict(bounds)
+
+        def done() -> None:
+            for name in sorted(_temp_tables(con) - self._own_tables):
+                con.execute(f'DROP TABLE IF EXISTS temp."{name}"')
+
+        return con, done
+
+    def close(self) -> None:
+        """Close the connection (again: nothing)."""
+        if not self.closed:
+            self.closed = True
+            self.con.close()
+
+    def __enter__(self) -> Session:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _temp_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {name for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary").fetchall()}
+
+
+def chunk_connection(
+    snapshot: Snapshot,
+    profile: Profile,
+    threads: int | None,
+    memory_limit: str | None,
+    bounds: tuple[dt.date, dt.date],
+    session: Session | None = None,
+) -> tuple[duckdb.DuckDBPyConnection, Callable[[], None]]:
+    """A connection for computing [start, end] and the call to make when done: a chunk of
+    `session` (which must be of the same snapshot and profile), else a session of its own that
+    the call closes."""
+    if session is None:
+        con = open_session(snapshot, profile, threads, memory_limit, bounds=bounds)
+        return con, con.close
+    if session.snapshot is not snapshot or session.profile != profile:
+        raise ValueError("a chunk is computed on a session of its own snapshot and profile")
+    return session.chunk(bounds)

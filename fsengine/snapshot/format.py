@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import shutil
+import time
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -433,33 +434,66 @@ class Snapshot:
             start = max(start, first_servable_start(table.spec, table.start, self.contracts))
         return (start, end) if start <= end else None
 
-    def register(self, con, *, prefix: str = "", bounds: tuple[dt.date, dt.date] | None = None) -> None:
+    def register(
+        self,
+        con,
+        *,
+        prefix: str = "",
+        bounds: tuple[dt.date, dt.date] | None = None,
+        only: Iterable[str] | None = None,
+    ) -> None:
         """Create one DuckDB view per table, named by its short name (pgs, upgc, ...).
 
         The views read the Parquet files in place; nothing is copied. With `bounds` (a run's or a
         chunk's [start, end]) each view keeps only the rows that range needs, the lookbacks of
-        this snapshot's contracts included (docs/sources.md §4), so DuckDB skips the row groups
-        outside it.
+        this snapshot's contracts included (docs/sources.md §4), as a filter DuckDB pushes into
+        the Parquet scan (row groups outside it are skipped).
+
+        `only`: the short names of the views to create (default: every table's).
+
+        All views are created by one statement list (one round trip instead of several bound
+        relation steps per table); every value in it is a literal rendered by DuckDB itself.
         """
+        statements = self.view_statements(prefix=prefix, bounds=bounds, only=only)
+        if statements:
+            con.execute("\n".join(statements))
+
+    def view_statements(
+        self,
+        *,
+        prefix: str = "",
+        bounds: tuple[dt.date, dt.date] | None = None,
+        only: Iterable[str] | None = None,
+    ) -> list[str]:
+        """The CREATE VIEW statements of `register`, one per table."""
         import duckdb
 
+        def literal(value) -> str:
+            return str(duckdb.ConstantExpression(value))
+
+        wanted = None if only is None else set(only)
+        statements = []
         for table in self.tables.values():
-            relation = con.read_parquet([str(f) for f in table.files])
+            if wanted is not None and table.spec.short not in wanted:
+                continue
+            columns = "*"
             nan_is_null = [c for c in NAN_MEANS_NULL.get(table.key, ()) if table.column_types.get(c) == "FLOAT64"]
             if nan_is_null:  # docs/sources.md §2.1: FLOAT64 minutes are treated like INT64: NULL, never NaN
-                relation = relation.project(
+                columns = (
                     "* REPLACE ("
                     + ", ".join(f'CASE WHEN isnan("{c}") THEN NULL ELSE "{c}" END AS "{c}"' for c in nan_is_null)
                     + ")"
                 )
+            where = ""
             if bounds is not None:
                 low, high = required_bounds(table.spec, *bounds, self.contracts)
-                relation = relation.filter(
-                    duckdb.ColumnExpression(table.spec.date_column).between(
-                        duckdb.ConstantExpression(low), duckdb.ConstantExpression(high)
-                    )
-                )
-            relation.create_view(prefix + table.spec.short, replace=True)
+                where = f' WHERE "{table.spec.date_column}" BETWEEN {literal(low)} AND {literal(high)}'
+            statements.append(
+                f'CREATE OR REPLACE VIEW "{prefix}{table.spec.short}" AS SELECT {columns} FROM parquet_scan('
+                f"{literal([str(f) for f in table.files])}, binary_as_string := false, file_row_number := false, "
+                f"filename := false, hive_partitioning := false, union_by_name := false){where};"
+            )
+        return statements
 
 
 def _declared_contracts(manifest: dict, manifest_path: Path) -> tuple[str, ...]:
@@ -591,25 +625,30 @@ def _validate_table(
                 else "missing (a dangling link)"
             )
             raise SnapshotError(f"{where}: file {rel} is {kind}")
-        try:
-            meta = pq.ParquetFile(file_path)
-            file_rows = meta.metadata.num_rows
-            schema = meta.schema_arrow
-        except Exception as exc:  # pyarrow raises several types for damaged files
-            raise SnapshotError(f"{where}: file {rel} is not a readable Parquet file ({exc})") from exc
-        if file_rows != f.get("rows"):
-            raise SnapshotError(f"{where}: file {rel} holds {file_rows} rows, manifest says {f.get('rows')}")
-        for field in expected_schema:
-            if field.name not in schema.names:
-                raise SnapshotError(f"{where}: file {rel} lacks column {field.name}")
-            got_type = schema.field(field.name).type
-            if got_type != field.type:
-                raise SnapshotError(
-                    f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
-                )
-        _refuse_nulls_in_required_columns(spec, meta, where, rel)
-        if check_values:
-            _refuse_non_finite(key, meta, column_types, where, rel)
+        identity = _file_identity(real, key, expected_schema, column_types, f.get("rows"), check_values)
+        if identity is not None and identity in _VALIDATED_FILES:
+            file_rows = f["rows"]  # this very file passed these checks before, in this process
+        else:
+            try:
+                meta = pq.ParquetFile(file_path)
+                file_rows = meta.metadata.num_rows
+                schema = meta.schema_arrow
+            except Exception as exc:  # pyarrow raises several types for damaged files
+                raise SnapshotError(f"{where}: file {rel} is not a readable Parquet file ({exc})") from exc
+            if file_rows != f.get("rows"):
+                raise SnapshotError(f"{where}: file {rel} holds {file_rows} rows, manifest says {f.get('rows')}")
+            for field in expected_schema:
+                if field.name not in schema.names:
+                    raise SnapshotError(f"{where}: file {rel} lacks column {field.name}")
+                got_type = schema.field(field.name).type
+                if got_type != field.type:
+                    raise SnapshotError(
+                        f"{where}: file {rel} column {field.name} is {got_type}, manifest type needs {field.type}"
+                    )
+            _refuse_nulls_in_required_columns(spec, meta, where, rel)
+            if check_values:
+                _refuse_non_finite(key, meta, column_types, where, rel)
+            _remember_validated(identity)
         if verify_checksums and sha256_of(file_path) != f.get("sha256"):
             raise SnapshotError(f"{where}: file {rel} fails its SHA-256 check (changed or damaged)")
         counted += file_rows
@@ -619,6 +658,48 @@ def _validate_table(
     if counted != total_rows:
         raise SnapshotError(f"{where}: files hold {counted} rows, manifest says {total_rows}")
     return SnapshotTable(spec, start, end, column_types, tuple(paths), total_rows, int(entry.get("bytes", 0)))
+
+
+# The files this process has checked (rows, schema, NULLs in NOT NULL columns and, when asked,
+# non-finite values), by identity: opening the same snapshot again (a service computing one
+# date after another) does not read every file again. A file rewritten or replaced gets a new
+# identity (its inode, size, modification or status-change time differ), so it is checked again;
+# a file changed less than _SETTLED_NS before its check is not remembered at all, because a
+# second change within the file system's clock tick would keep its times (git's "racy" entries).
+# Checksums are never taken from here: verify_checksums reads every byte each time.
+_VALIDATED_FILES: set[tuple] = set()
+_VALIDATED_FILES_MAX = 100_000
+_SETTLED_NS = 2_000_000_000
+
+
+def _file_identity(
+    real: Path, key: str, schema: pa.Schema, column_types: dict[str, str], rows, check_values: bool
+) -> tuple | None:
+    """What a check of `real` depends on; None when the file changed too recently to be remembered."""
+    stat = real.stat()
+    if max(stat.st_mtime_ns, stat.st_ctime_ns) > time.time_ns() - _SETTLED_NS:
+        return None
+    return (
+        str(real),
+        stat.st_dev,
+        stat.st_ino,
+        stat.st_size,
+        stat.st_mtime_ns,
+        stat.st_ctime_ns,
+        key,
+        tuple((field.name, str(field.type)) for field in schema),
+        tuple(column_types.items()) if check_values else None,
+        rows,
+        check_values,
+    )
+
+
+def _remember_validated(identity: tuple | None) -> None:
+    if identity is None:
+        return
+    if len(_VALIDATED_FILES) >= _VALIDATED_FILES_MAX:
+        _VALIDATED_FILES.clear()
+    _VALIDATED_FILES.add(identity)
 
 
 def _is_count(value) -> bool:

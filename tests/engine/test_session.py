@@ -81,3 +81,40 @@ def test_run_query_names_missing_parameters():
 def test_unknown_query_file():
     with pytest.raises(InputError, match="nope.sql"):
         query_text("nope")
+
+
+def test_chunks_computed_on_one_session_give_the_rows_of_their_own_sessions(tmp_path):
+    """pipeline.backfill computes a process's chunks on one Session; each chunk sees its own
+    dates (the views restricted again) and leaves no table behind for the next."""
+
+    from engine.builders import make_snapshot
+    from engine.random_world import END, START, random_world
+    from fsengine.engine.compute import compute
+    from fsengine.engine.session import Session
+
+    snap = make_snapshot(tmp_path / "snap", START, END, **random_world(11, START, END))
+    middle = START + (END - START) // 2
+    chunks = [(START, middle), (middle + dt.timedelta(days=1), END)]
+    alone = [compute(snap, a, b, mode="auto", as_of=middle, threads=1).rows for a, b in chunks]
+    with Session(snap, REFERENCE, 1, None, bounds=(START, END)) as session:
+        kept = session.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY 1").fetchall()
+        shared = []
+        for a, b in chunks:
+            shared.append(compute(snap, a, b, mode="auto", as_of=middle, threads=1, session=session).rows)
+            left = session.con.execute("SELECT table_name FROM duckdb_tables() WHERE temporary ORDER BY 1").fetchall()
+            assert left == kept
+    assert alone[0].height > 0 and alone[1].height > 0
+    for own, on_session in zip(alone, shared, strict=True):
+        assert own.equals(on_session, null_equal=True)
+
+
+def test_a_session_refuses_a_chunk_of_another_snapshot(tmp_path):
+    from engine.builders import make_snapshot, pgs_row
+    from fsengine.engine.session import Session, chunk_connection
+
+    day = dt.date(2025, 11, 20)
+    one = make_snapshot(tmp_path / "one", day, day, pgs=[pgs_row("a", day)])
+    other = make_snapshot(tmp_path / "other", day, day, pgs=[pgs_row("a", day)])
+    with Session(one, REFERENCE, 1, None, bounds=(day, day)) as session:
+        with pytest.raises(ValueError, match="its own snapshot"):
+            chunk_connection(other, REFERENCE, 1, None, (day, day), session)
