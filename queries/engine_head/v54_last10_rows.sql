@@ -7,47 +7,51 @@
 --   is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr.
 -- Rule: PGS rows of the player with game_date in [D - window, D - 1], ordered game_date DESC,
 -- game_id ASC, then the selected columns in docs/sources.md order ascending NULLs last (§0.8); the first $last10_size.
--- How: one window pass numbers each player's PGS rows in the list order reversed (game_seq 1 =
--- oldest; rows tied on every key carry the same output columns); games_before(p, D) = the
--- number of p's rows dated before D (an ASOF join on the per-date running count), and slot s
--- of (p, D) is the row game_seq = games_before - s while it is dated >= D - window. Equi-joins
--- only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
+-- How: one window pass numbers the PGS rows by player, then the list order reversed (game_no;
+-- rows tied on every key carry the same output columns), so each player's rows are
+-- consecutive numbers after the player's base; an ASOF join on the per-date running number
+-- gives last(p, D), the number of p's newest row before D, and slot s of (p, D) is the row
+-- game_no = last - s while it is p's (> base) and dated >= D - window. Equi-joins on one
+-- integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
 WITH keys AS (
     SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
     FROM spine WHERE NOT is_placeholder
 ),
 games AS (
-    SELECT p.player_lookup, p.game_date, p.points, p.minutes_played, p.is_dnp, p.fg_attempts,
-           p.paint_attempts, p.mid_range_attempts, p.three_pt_attempts, p.team_abbr,
+    SELECT p.player_lookup, p.game_date, p.points,
+           CAST(CAST(p.minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
+           CAST(p.minutes_played AS DOUBLE) AS minutes_float,
+           p.is_dnp, p.fg_attempts, p.paint_attempts, p.mid_range_attempts, p.three_pt_attempts, p.team_abbr,
            ROW_NUMBER() OVER (
-               PARTITION BY p.player_lookup
-               ORDER BY p.game_date ASC, p.game_id DESC NULLS FIRST, p.team_abbr DESC NULLS FIRST,
+               ORDER BY p.player_lookup, p.game_date ASC, p.game_id DESC NULLS FIRST, p.team_abbr DESC NULLS FIRST,
                         p.points DESC NULLS FIRST, p.minutes_played DESC NULLS FIRST, p.is_dnp DESC NULLS FIRST,
                         p.fg_attempts DESC NULLS FIRST, p.paint_attempts DESC NULLS FIRST,
                         p.mid_range_attempts DESC NULLS FIRST, p.three_pt_attempts DESC NULLS FIRST
-           ) AS game_seq
+           ) AS game_no
     FROM pgs p
     WHERE p.game_date IS NOT NULL AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
-seq_through_date AS (
-    SELECT player_lookup, game_date, max(game_seq) AS game_seq FROM games GROUP BY player_lookup, game_date
+player_base AS (
+    SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
 ),
-counted AS (
-    SELECT k.player_lookup, k.game_date, k.key_order, coalesce(d.game_seq, 0) AS games_before
+no_through_date AS (
+    SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
+),
+bounded AS (
+    SELECT k.key_order, k.player_lookup, k.game_date, b.game_no AS base_no, l.game_no AS last_no
     FROM keys k
-    ASOF LEFT JOIN seq_through_date d ON d.player_lookup = k.player_lookup AND k.game_date > d.game_date
+    JOIN player_base b ON b.player_lookup = k.player_lookup
+    ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
 ),
 wanted AS (
-    SELECT c.player_lookup, c.game_date, c.key_order, s.slot, c.games_before - s.slot AS game_seq
-    FROM counted c
-    JOIN range(CAST($last10_size AS BIGINT)) s(slot) ON s.slot < c.games_before
+    SELECT key_order, game_date, last_no,
+           unnest(range(least(CAST($last10_size AS BIGINT), last_no - base_no))) AS slot
+    FROM bounded
 )
-SELECT w.player_lookup, w.game_date, CAST(w.slot AS BIGINT) AS slot,
-       g.game_date AS list_date, g.points,
-       CAST(CAST(g.minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
-       CAST(g.minutes_played AS DOUBLE) AS minutes_float,
-       g.is_dnp, g.fg_attempts, g.paint_attempts, g.mid_range_attempts, g.three_pt_attempts, g.team_abbr
+SELECT g.player_lookup, w.game_date, CAST(w.slot AS BIGINT) AS slot, g.game_date AS list_date, g.points,
+       g.minutes_e9, g.minutes_float, g.is_dnp, g.fg_attempts, g.paint_attempts, g.mid_range_attempts,
+       g.three_pt_attempts, g.team_abbr
 FROM wanted w
-JOIN games g ON g.player_lookup = w.player_lookup AND g.game_seq = w.game_seq
+JOIN games g ON g.game_no = w.last_no - w.slot
 WHERE g.game_date >= w.game_date - CAST($last10_window_days AS INTEGER)
 ORDER BY w.key_order, w.slot

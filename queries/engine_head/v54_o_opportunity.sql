@@ -6,43 +6,41 @@
 --   team_rows, blowouts (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
 -- Order (§0.8): game_date DESC, game_id ASC, then the selected columns (docs/sources.md order); window [D - 60, D - 1], no
 -- season filter.
--- How (no (key, row-in-window) pairs): one window pass numbers each player's played rows, and
--- each team's rows (with a running blowout count), in that order reversed (seq 1 = oldest;
--- rows tied on every key carry the same output columns). ASOF joins on the per-date running
--- count give the rows before D (last) and before D - window (first): a player's slot s is
--- the row seq = last - s, s < min($last10_size, last - first); a team's 10 newest are seq
--- last - n + 1 .. last with n = min($last10_size, last - first), blowouts = the running count
--- at last minus the one at last - n. Spine keys are unique; a NULL team is a team of its own.
+-- How (no (key, row-in-window) pairs): window passes number the played rows by player, then
+-- that order reversed (game_no: each player's rows are consecutive numbers after the
+-- player's base), and each team's rows with a running blowout count (game_seq 1 = oldest);
+-- rows tied on every key carry the same output columns. ASOF joins on the per-date running
+-- number give the newest row before D (last) and, for teams, before D - window (first): a
+-- player's slot s is the row game_no = last - s while it is the player's (> base) and dated
+-- >= D - window; a team's 10 newest are game_seq last - n + 1 .. last with
+-- n = min($last10_size, last - first), blowouts = the running count at last minus the one at
+-- last - n. Spine keys are unique; a NULL team is a team of its own.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
 played AS (
-    SELECT p.player_lookup, p.game_date, p.team_abbr, p.minutes_played,
+    SELECT p.player_lookup, p.game_date, p.team_abbr,
+           CAST(CAST(p.minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
+           CAST(p.minutes_played AS DOUBLE) AS minutes_float,
            ROW_NUMBER() OVER (
-               PARTITION BY p.player_lookup
-               ORDER BY p.game_date ASC, p.game_id DESC NULLS FIRST, p.team_abbr DESC NULLS FIRST,
+               ORDER BY p.player_lookup, p.game_date ASC, p.game_id DESC NULLS FIRST, p.team_abbr DESC NULLS FIRST,
                         p.minutes_played DESC NULLS FIRST
-           ) AS game_seq
+           ) AS game_no
     FROM pgs p
     WHERE p.game_date IS NOT NULL AND p.minutes_played > 0 AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
-played_through_date AS (
-    SELECT player_lookup, game_date, max(game_seq) AS game_seq FROM played GROUP BY player_lookup, game_date
+player_base AS (
+    SELECT player_lookup, min(game_no) - 1 AS game_no FROM played GROUP BY player_lookup
 ),
-player_bounds AS (
-    SELECT k.player_lookup, k.game_date, coalesce(l.game_seq, 0) AS last_seq,
-           least(CAST($last10_size AS BIGINT), coalesce(l.game_seq, 0) - coalesce(f.game_seq, 0)) AS listed
-    FROM keys k
-    ASOF LEFT JOIN played_through_date l
-        ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
-    ASOF LEFT JOIN played_through_date f
-        ON f.player_lookup = k.player_lookup
-       AND k.game_date - CAST($opportunity_window_days AS INTEGER) > f.game_date
+played_through_date AS (
+    SELECT player_lookup, game_date, max(game_no) AS game_no FROM played GROUP BY player_lookup, game_date
 ),
 player_slots AS (
-    SELECT b.player_lookup, b.game_date, s.slot, b.last_seq - s.slot AS game_seq
-    FROM player_bounds b
-    JOIN range(CAST($last10_size AS BIGINT)) s(slot) ON s.slot < b.listed
+    SELECT k.player_lookup, k.game_date, l.game_no AS last_no,
+           unnest(range(least(CAST($last10_size AS BIGINT), l.game_no - b.game_no))) AS slot
+    FROM keys k
+    JOIN player_base b ON b.player_lookup = k.player_lookup
+    ASOF JOIN played_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
 ),
 dates AS (
     SELECT DISTINCT game_date FROM keys
@@ -87,10 +85,10 @@ team_counts AS (
     WHERE b.listed > 0
 )
 SELECT 'player' AS kind, s.player_lookup, s.game_date, CAST(s.slot AS BIGINT) AS slot,
-       g.team_abbr, CAST(CAST(g.minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
-       CAST(g.minutes_played AS DOUBLE) AS minutes_float, CAST(NULL AS BIGINT) AS team_rows, CAST(NULL AS BIGINT) AS blowouts
+       g.team_abbr, g.minutes_e9, g.minutes_float, CAST(NULL AS BIGINT) AS team_rows, CAST(NULL AS BIGINT) AS blowouts
 FROM player_slots s
-JOIN played g ON g.player_lookup = s.player_lookup AND g.game_seq = s.game_seq
+JOIN played g ON g.game_no = s.last_no - s.slot
+WHERE g.game_date >= s.game_date - CAST($opportunity_window_days AS INTEGER)
 UNION ALL
 SELECT 'team', NULL, game_date, NULL, team_abbr, NULL, NULL, CAST(team_rows AS BIGINT), CAST(blowouts AS BIGINT)
 FROM team_counts

@@ -18,7 +18,9 @@ seasons AS (
 ),
 team_games AS (
     SELECT coalesce(o.team_abbr, '') AS team_key, o.team_abbr IS NULL AS no_team, o.team_abbr,
-           s.season_year, s.season_oct1, o.game_date, o.pace, o.offensive_rating,
+           s.season_year, s.season_oct1, o.game_date,
+           CAST(CAST(o.pace AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS pace_e9,
+           CAST(CAST(o.offensive_rating AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS offensive_rating_e9,
            ROW_NUMBER() OVER (
                PARTITION BY o.team_abbr, s.season_year, s.season_oct1
                ORDER BY o.game_date ASC, o.game_id ASC NULLS LAST, o.win_flag ASC NULLS LAST,
@@ -45,13 +47,9 @@ bounded AS (
        AND l.season_oct1 = t.season_oct1 AND t.game_date > l.game_date
 ),
 wanted AS (
-    SELECT b.*, s.slot
-    FROM bounded b
-    JOIN range(CAST($last10_size AS BIGINT)) s(slot) ON s.slot < b.last_seq
+    SELECT *, unnest(range(least(CAST($last10_size AS BIGINT), last_seq))) AS slot FROM bounded
 )
-SELECT w.team_abbr, w.game_date, CAST(w.slot AS BIGINT) AS slot,
-       CAST(CAST(g.pace AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS pace_e9,
-       CAST(CAST(g.offensive_rating AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS offensive_rating_e9
+SELECT w.team_abbr, w.game_date, CAST(w.slot AS BIGINT) AS slot, g.pace_e9, g.offensive_rating_e9
 FROM wanted w
 JOIN team_games g
   ON g.team_key = w.team_key AND g.no_team = w.no_team AND g.season_year = w.season_year
