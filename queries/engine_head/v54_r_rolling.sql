@@ -51,4 +51,5 @@ SELECT g.player_lookup, w.game_date, CAST(w.game_no - w.first_no AS BIGINT) AS s
        g.points, g.usage_e9, g.team_abbr, g.game_date AS row_date
 FROM wanted w
 JOIN games g ON g.game_no = w.game_no
-ORDER BY w.key_order, seq
+-- one integer sort key (key_order, seq), cheaper to sort than the pair
+ORDER BY w.key_order * 4294967296 + (w.game_no - w.first_no)
