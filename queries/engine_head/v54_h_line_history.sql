@@ -7,20 +7,15 @@
 -- system, line_value > 0, recommendation IN ('OVER', 'UNDER') [quirk]; joined rows = p's PGS
 -- rows with points NOT NULL and game_date in [D - 60, D - 1] that have a line; numbered
 -- newest first by game_date DESC, game_id ASC, then points (the selected columns, §0.8).
--- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
--- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
--- twice (b, b - 1) against the player's rows of one bucket instead of every season of
--- the player (quadratic in the history length on multi-season worlds); the rows are the same.
+-- How: one window pass numbers the joined rows by player, then that order reversed
+-- (game_no; rows tied on every key carry the same output columns), so each player's rows
+-- are consecutive numbers after the player's base; an ASOF join on the per-date running
+-- number gives last(p, D), the number of p's newest row before D, and games_ago g is the row
+-- game_no = last - g + 1 while it is p's (> base) and dated >= D - window. Equi-joins on
+-- one integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
 WITH keys AS (
-    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
-),
-bucketed_keys AS (
-    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($line_history_window_days AS INTEGER) + 1) AS bucket FROM keys
-    UNION ALL
-    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($line_history_window_days AS INTEGER) + 1) - 1 FROM keys
-),
-bucketed_pgs AS (
-    SELECT p.*, (p.game_date - DATE '1900-01-01') // (CAST($line_history_window_days AS INTEGER) + 1) AS bucket FROM pgs p
+    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
+    FROM spine WHERE NOT is_placeholder
 ),
 graded AS (
     SELECT player_lookup, game_date,
@@ -29,20 +24,34 @@ graded AS (
     WHERE line_value > 0 AND recommendation IN ('OVER', 'UNDER')
     GROUP BY player_lookup, game_date
 ),
-joined AS (
-    SELECT k.player_lookup AS key_player, k.game_date AS key_date, p.points, g.line_e9,
+games AS (
+    SELECT p.player_lookup, p.game_date, p.points, g.line_e9,
            ROW_NUMBER() OVER (
-               PARTITION BY k.player_lookup, k.game_date
-               ORDER BY p.game_date DESC, p.game_id ASC NULLS LAST, p.points ASC NULLS LAST
-           ) AS games_ago
-    FROM bucketed_keys k
-    JOIN bucketed_pgs p
-      ON p.player_lookup = k.player_lookup AND p.bucket = k.bucket
-     AND p.game_date BETWEEN k.game_date - CAST($line_history_window_days AS INTEGER) AND k.game_date - 1
+               ORDER BY p.player_lookup, p.game_date ASC, p.game_id DESC NULLS FIRST, p.points DESC NULLS FIRST
+           ) AS game_no
+    FROM pgs p
     JOIN graded g ON g.player_lookup = p.player_lookup AND g.game_date = p.game_date
-    WHERE p.points IS NOT NULL
+    WHERE p.points IS NOT NULL AND p.player_lookup IN (SELECT player_lookup FROM keys)
+),
+player_base AS (
+    SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
+),
+no_through_date AS (
+    SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
+),
+bounded AS (
+    SELECT k.key_order, k.game_date, b.game_no AS base_no, l.game_no AS last_no
+    FROM keys k
+    JOIN player_base b ON b.player_lookup = k.player_lookup
+    ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
+),
+wanted AS (
+    SELECT key_order, game_date, last_no,
+           unnest(range(1, least(CAST($last10_size AS BIGINT), last_no - base_no) + 1)) AS games_ago
+    FROM bounded
 )
-SELECT key_player AS player_lookup, key_date AS game_date, CAST(games_ago AS BIGINT) AS games_ago,
-       points, line_e9
-FROM joined WHERE games_ago <= $last10_size
-ORDER BY 1, 2, 3
+SELECT g.player_lookup, w.game_date, CAST(w.games_ago AS BIGINT) AS games_ago, g.points, g.line_e9
+FROM wanted w
+JOIN games g ON g.game_no = w.last_no - w.games_ago + 1
+WHERE g.game_date >= w.game_date - CAST($line_history_window_days AS INTEGER)
+ORDER BY w.key_order, w.games_ago

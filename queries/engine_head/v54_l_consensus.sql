@@ -5,19 +5,22 @@
 -- Output: player_lookup, line_date, bookmaker, points_line.
 -- Rule: rows with minutes_before_tipoff >= 0 and points_line > 0, every bookmaker (bovada
 -- included); latest by snapshot_timestamp DESC, points_line ASC (§0.8; rows tied on both carry the same line).
+-- How: one hash aggregation instead of a sort: the min of a struct ordered as the rule (a
+-- stamped row before an unstamped one, NULLs last; the latest stamp as the smallest negated
+-- epoch; then the line).
 WITH spine_players AS (
     SELECT DISTINCT player_lookup FROM spine WHERE NOT is_placeholder
 ),
-ranked AS (
-    SELECT o.*, ROW_NUMBER() OVER (
-               PARTITION BY o.player_lookup, o.game_date, o.bookmaker
-               ORDER BY o.snapshot_timestamp DESC, o.points_line ASC
-           ) AS pick
+latest AS (
+    SELECT o.player_lookup, o.game_date, o.bookmaker,
+           min({'unstamped': o.snapshot_timestamp IS NULL, 'stamp': coalesce(-epoch_us(o.snapshot_timestamp), 0),
+                'line': o.points_line}) AS pick
     FROM odds_api o JOIN spine_players s ON s.player_lookup = o.player_lookup
     WHERE o.minutes_before_tipoff >= 0 AND o.points_line > 0
       AND o.game_date BETWEEN (SELECT min(game_date) FROM spine) - CAST($odds_lookback_days AS INTEGER)
                           AND (SELECT max(game_date) FROM spine)
+    GROUP BY o.player_lookup, o.game_date, o.bookmaker
 )
-SELECT player_lookup, game_date AS line_date, bookmaker, points_line
-FROM ranked WHERE pick = 1
+SELECT player_lookup, game_date AS line_date, bookmaker, pick.line AS points_line
+FROM latest
 ORDER BY 1, 2, 4

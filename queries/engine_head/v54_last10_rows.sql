@@ -7,40 +7,51 @@
 --   is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr.
 -- Rule: PGS rows of the player with game_date in [D - window, D - 1], ordered game_date DESC,
 -- game_id ASC, then the selected columns in docs/sources.md order ascending NULLs last (§0.8); the first $last10_size.
--- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
--- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
--- twice (b, b - 1) against the player's rows of one bucket instead of every season of
--- the player (quadratic in the history length on multi-season worlds); the rows are the same.
+-- How: one window pass numbers the PGS rows by player, then the list order reversed (game_no;
+-- rows tied on every key carry the same output columns), so each player's rows are
+-- consecutive numbers after the player's base; an ASOF join on the per-date running number
+-- gives last(p, D), the number of p's newest row before D, and slot s of (p, D) is the row
+-- game_no = last - s while it is p's (> base) and dated >= D - window. Equi-joins on one
+-- integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
 WITH keys AS (
-    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
+    FROM spine WHERE NOT is_placeholder
 ),
-bucketed_keys AS (
-    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($last10_window_days AS INTEGER) + 1) AS bucket FROM keys
-    UNION ALL
-    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($last10_window_days AS INTEGER) + 1) - 1 FROM keys
-),
-bucketed_pgs AS (
-    SELECT p.*, (p.game_date - DATE '1900-01-01') // (CAST($last10_window_days AS INTEGER) + 1) AS bucket FROM pgs p
-),
-ranked AS (
-    SELECT k.player_lookup AS key_player, k.game_date AS key_date, p.*,
+games AS (
+    SELECT p.player_lookup, p.game_date, p.points,
+           CAST(CAST(p.minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
+           CAST(p.minutes_played AS DOUBLE) AS minutes_float,
+           p.is_dnp, p.fg_attempts, p.paint_attempts, p.mid_range_attempts, p.three_pt_attempts, p.team_abbr,
            ROW_NUMBER() OVER (
-               PARTITION BY k.player_lookup, k.game_date
-               ORDER BY p.game_date DESC, p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
-                        p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST, p.is_dnp ASC NULLS LAST,
-                        p.fg_attempts ASC NULLS LAST, p.paint_attempts ASC NULLS LAST,
-                        p.mid_range_attempts ASC NULLS LAST, p.three_pt_attempts ASC NULLS LAST
-           ) - 1 AS slot
-    FROM bucketed_keys k
-    JOIN bucketed_pgs p
-      ON p.player_lookup = k.player_lookup AND p.bucket = k.bucket
-     AND p.game_date BETWEEN k.game_date - CAST($last10_window_days AS INTEGER) AND k.game_date - 1
+               ORDER BY p.player_lookup, p.game_date ASC, p.game_id DESC NULLS FIRST, p.team_abbr DESC NULLS FIRST,
+                        p.points DESC NULLS FIRST, p.minutes_played DESC NULLS FIRST, p.is_dnp DESC NULLS FIRST,
+                        p.fg_attempts DESC NULLS FIRST, p.paint_attempts DESC NULLS FIRST,
+                        p.mid_range_attempts DESC NULLS FIRST, p.three_pt_attempts DESC NULLS FIRST
+           ) AS game_no
+    FROM pgs p
+    WHERE p.game_date IS NOT NULL AND p.player_lookup IN (SELECT player_lookup FROM keys)
+),
+player_base AS (
+    SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
+),
+no_through_date AS (
+    SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
+),
+bounded AS (
+    SELECT k.key_order, k.player_lookup, k.game_date, b.game_no AS base_no, l.game_no AS last_no
+    FROM keys k
+    JOIN player_base b ON b.player_lookup = k.player_lookup
+    ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
+),
+wanted AS (
+    SELECT key_order, game_date, last_no,
+           unnest(range(least(CAST($last10_size AS BIGINT), last_no - base_no))) AS slot
+    FROM bounded
 )
-SELECT key_player AS player_lookup, key_date AS game_date, CAST(slot AS BIGINT) AS slot,
-       game_date AS list_date, points,
-       CAST(CAST(minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
-       CAST(minutes_played AS DOUBLE) AS minutes_float,
-       is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr
-FROM ranked
-WHERE slot < $last10_size
-ORDER BY player_lookup, game_date, slot
+SELECT g.player_lookup, w.game_date, CAST(w.slot AS BIGINT) AS slot, g.game_date AS list_date, g.points,
+       g.minutes_e9, g.minutes_float, g.is_dnp, g.fg_attempts, g.paint_attempts, g.mid_range_attempts,
+       g.three_pt_attempts, g.team_abbr
+FROM wanted w
+JOIN games g ON g.game_no = w.last_no - w.slot
+WHERE g.game_date >= w.game_date - CAST($last10_window_days AS INTEGER)
+ORDER BY w.key_order, w.slot

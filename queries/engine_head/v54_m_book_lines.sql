@@ -8,28 +8,31 @@
 --   tied on both carry the same line). Every player of the date (the switch needs the whole date), not only spine.
 -- BettingPros: game_date = D, market_type = 'points', points_line > 0, lower(bookmaker) not in
 --   the DFS list (a NULL bookmaker fails); latest by created_at DESC, points_line ASC (§0.8).
+-- How: one hash aggregation per source instead of a sort: the min of a struct ordered as the
+-- rule (a stamped row before an unstamped one, NULLs last; the latest stamp as the smallest
+-- negated epoch; then the line).
 WITH dates AS (
     SELECT DISTINCT game_date FROM spine WHERE NOT is_placeholder
 ),
 odds AS (
-    SELECT o.*, ROW_NUMBER() OVER (
-               PARTITION BY o.player_lookup, o.game_date, o.bookmaker
-               ORDER BY o.snapshot_timestamp DESC, o.points_line ASC
-           ) AS pick
+    SELECT o.player_lookup, o.game_date, o.bookmaker,
+           min({'unstamped': o.snapshot_timestamp IS NULL, 'stamp': coalesce(-epoch_us(o.snapshot_timestamp), 0),
+                'line': o.points_line}) AS pick
     FROM odds_api o JOIN dates d ON d.game_date = o.game_date
     WHERE o.points_line > 0 AND o.bookmaker != 'bovada' AND o.minutes_before_tipoff >= 0
       AND o.player_lookup IS NOT NULL
+    GROUP BY o.player_lookup, o.game_date, o.bookmaker
 ),
 bp AS (
-    SELECT b.*, ROW_NUMBER() OVER (
-               PARTITION BY b.player_lookup, b.game_date, b.bookmaker
-               ORDER BY b.created_at DESC, b.points_line ASC
-           ) AS pick
+    SELECT b.player_lookup, b.game_date, b.bookmaker,
+           min({'unstamped': b.created_at IS NULL, 'stamp': coalesce(-epoch_us(b.created_at), 0),
+                'line': b.points_line}) AS pick
     FROM bettingpros b JOIN dates d ON d.game_date = b.game_date
     WHERE b.market_type = 'points' AND b.points_line > 0
       AND lower(b.bookmaker) NOT IN ('prizepicks', 'propswap', 'fliff', 'underdog', 'sleeper')
+    GROUP BY b.player_lookup, b.game_date, b.bookmaker
 )
-SELECT 'odds_api' AS source, player_lookup, game_date, bookmaker, points_line FROM odds WHERE pick = 1
+SELECT 'odds_api' AS source, player_lookup, game_date, bookmaker, pick.line AS points_line FROM odds
 UNION ALL
-SELECT 'bettingpros', player_lookup, game_date, bookmaker, points_line FROM bp WHERE pick = 1
+SELECT 'bettingpros', player_lookup, game_date, bookmaker, pick.line FROM bp
 ORDER BY 1, 2, 3, 4

@@ -5,33 +5,51 @@
 --   NULL kept), team_abbr, row_date.
 -- Rule: the player's PGS rows with game_date in [D - window, D - 1], points NOT NULL,
 -- minutes_played > 0, ordered game_date ASC, game_id ASC, then the selected columns in docs/sources.md order (§0.8).
--- Join cost: the range join is split on an equality bucket of width window + 1 days: a row
--- dated in [D - window, D - 1] lies in D's bucket or the one before, so each key is joined
--- twice (b, b - 1) against the player's rows of one bucket instead of every season of
--- the player (quadratic in the history length on multi-season worlds); the rows are the same.
+-- How: one window pass numbers the qualifying rows by player, then that order (game_no; rows
+-- tied on every key carry the same output columns), so each player's rows are consecutive
+-- numbers; two ASOF joins on the per-date running number give, per (p, D), the number of
+-- the last row before D - window (first) and before D (last), and the key's rows are
+-- game_no first + 1 .. last, seq = game_no - first. Equi-joins on one integer only: no
+-- (key, row-in-window) pairs are built by a range join and sorted per key. Spine keys are unique.
 WITH keys AS (
-    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
+    FROM spine WHERE NOT is_placeholder
 ),
-bucketed_keys AS (
-    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($rolling_stats_window_days AS INTEGER) + 1) AS bucket FROM keys
-    UNION ALL
-    SELECT player_lookup, game_date, (game_date - DATE '1900-01-01') // (CAST($rolling_stats_window_days AS INTEGER) + 1) - 1 FROM keys
+games AS (
+    SELECT p.player_lookup, p.game_date, p.points,
+           CAST(CAST(p.usage_rate AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS usage_e9, p.team_abbr,
+           ROW_NUMBER() OVER (
+               ORDER BY p.player_lookup, p.game_date ASC, p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
+                        p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST, p.usage_rate ASC NULLS LAST
+           ) AS game_no
+    FROM pgs p
+    WHERE p.game_date IS NOT NULL AND p.points IS NOT NULL AND p.minutes_played > 0
+      AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
-bucketed_pgs AS (
-    SELECT p.*, (p.game_date - DATE '1900-01-01') // (CAST($rolling_stats_window_days AS INTEGER) + 1) AS bucket FROM pgs p
+player_base AS (
+    SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
+),
+no_through_date AS (
+    SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
+),
+bounded AS (
+    SELECT k.key_order, k.player_lookup, k.game_date,
+           coalesce(f.game_no, b.game_no) AS first_no, coalesce(l.game_no, b.game_no) AS last_no
+    FROM keys k
+    JOIN player_base b ON b.player_lookup = k.player_lookup
+    ASOF LEFT JOIN no_through_date l
+        ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
+    ASOF LEFT JOIN no_through_date f
+        ON f.player_lookup = k.player_lookup
+       AND k.game_date - CAST($rolling_stats_window_days AS INTEGER) > f.game_date
+),
+wanted AS (
+    SELECT key_order, game_date, first_no, unnest(range(first_no + 1, last_no + 1)) AS game_no
+    FROM bounded WHERE last_no > first_no
 )
-SELECT k.player_lookup, k.game_date,
-       CAST(ROW_NUMBER() OVER (
-           PARTITION BY k.player_lookup, k.game_date
-           ORDER BY p.game_date ASC, p.game_id ASC NULLS LAST, p.team_abbr ASC NULLS LAST,
-                    p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST, p.usage_rate ASC NULLS LAST
-       ) AS BIGINT) AS seq,
-       p.points,
-       CAST(CAST(p.usage_rate AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS usage_e9,
-       p.team_abbr, p.game_date AS row_date
-FROM bucketed_keys k
-JOIN bucketed_pgs p
-  ON p.player_lookup = k.player_lookup AND p.bucket = k.bucket
- AND p.game_date BETWEEN k.game_date - CAST($rolling_stats_window_days AS INTEGER) AND k.game_date - 1
-WHERE p.points IS NOT NULL AND p.minutes_played > 0
-ORDER BY 1, 2, 3
+SELECT g.player_lookup, w.game_date, CAST(w.game_no - w.first_no AS BIGINT) AS seq,
+       g.points, g.usage_e9, g.team_abbr, g.game_date AS row_date
+FROM wanted w
+JOIN games g ON g.game_no = w.game_no
+-- one integer sort key (key_order, seq), cheaper to sort than the pair
+ORDER BY w.key_order * 4294967296 + (w.game_no - w.first_no)

@@ -9,12 +9,19 @@
 --      (COALESCE(avg_minutes_per_game_last_7, 0) >= 15 OR has_prop_line)
 --      AND (player_status IS NULL OR player_status NOT IN ('OUT', 'DOUBTFUL')) [quirk: case]
 --      AND (is_production_ready OR has_prop_line), NULL failing (three-valued logic).
-SELECT s.*
-FROM spine s
-WHERE (s.is_placeholder OR $spine_history_filter_days = 0 OR EXISTS (
-          SELECT 1 FROM pgs p
-          WHERE p.player_lookup = s.player_lookup
-            AND p.game_date BETWEEN s.game_date - CAST($spine_history_filter_days AS INTEGER) AND s.game_date - 1))
+-- S1 is an ASOF join: the player's newest PGS date before D, which must be >= D - days.
+WITH pgs_dates AS (
+    SELECT DISTINCT player_lookup, game_date FROM pgs WHERE game_date IS NOT NULL
+),
+latest_before AS (
+    SELECT s.*, p.game_date AS previous_game_date
+    FROM spine s
+    ASOF LEFT JOIN pgs_dates p ON p.player_lookup = s.player_lookup AND s.game_date > p.game_date
+)
+SELECT s.* EXCLUDE (previous_game_date)
+FROM latest_before s
+WHERE (s.is_placeholder OR $spine_history_filter_days = 0
+       OR s.previous_game_date >= s.game_date - CAST($spine_history_filter_days AS INTEGER))
   AND (s.game_date < $production_from OR NOT $production_spine_filter OR EXISTS (
           SELECT 1 FROM upgc u
           WHERE u.player_lookup = s.player_lookup AND u.game_date = s.game_date

@@ -6,52 +6,48 @@
 -- Output: player_lookup, game_date, vegas_points_line, vegas_opening_line, vegas_line_move
 --   (DOUBLE, only for players with a line), vegas_line_source ('both', 'odds_api',
 --   'bettingpros'; players without a line have no row: 'none').
+-- How: one hash aggregation per source. Odds API: the DraftKings rows when the (player, D)
+-- has any, else the others; the current line = the lowest line of the latest stamp, the
+-- opening line = the lowest of the earliest (rows without a stamp never carry the line).
+-- BettingPros: the lowest line of the latest created_at, and the lowest opening line of the
+-- rows with both. Each is the min of a struct ordered (stamp, line[, opening line]): the
+-- latest stamp as the smallest negated epoch, a NULL opening line after every value.
 WITH keys AS (
     SELECT DISTINCT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
 odds AS (
-    SELECT o.player_lookup, o.game_date, o.points_line, o.snapshot_timestamp,
-           CASE WHEN o.bookmaker = 'draftkings' THEN 0 ELSE 1 END AS priority
+    SELECT o.player_lookup, o.game_date, o.points_line, o.snapshot_timestamp AS stamp,
+           coalesce(o.bookmaker = 'draftkings', FALSE) AS draftkings
     FROM odds_api o
     WHERE o.points_line > 0 AND o.player_lookup IS NOT NULL
       AND (NOT $odds_pre_tipoff_only OR coalesce(o.minutes_before_tipoff >= 0, FALSE))
       AND o.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
 ),
-best_priority AS (
-    SELECT player_lookup, game_date, min(priority) AS priority FROM odds GROUP BY player_lookup, game_date
-),
-top AS (
-    SELECT o.* FROM odds o JOIN best_priority b USING (player_lookup, game_date, priority)
-),
-edges AS (
-    SELECT player_lookup, game_date, max(snapshot_timestamp) AS last_ts, min(snapshot_timestamp) AS first_ts
-    FROM top GROUP BY player_lookup, game_date
+odds_edges AS (
+    SELECT player_lookup, game_date, bool_or(draftkings) AS has_draftkings,
+           min({'stamp': -epoch_us(stamp), 'line': points_line}) FILTER (WHERE draftkings AND stamp IS NOT NULL) AS dk_last,
+           min({'stamp': stamp, 'line': points_line}) FILTER (WHERE draftkings AND stamp IS NOT NULL) AS dk_first,
+           min({'stamp': -epoch_us(stamp), 'line': points_line}) FILTER (WHERE NOT draftkings AND stamp IS NOT NULL) AS other_last,
+           min({'stamp': stamp, 'line': points_line}) FILTER (WHERE NOT draftkings AND stamp IS NOT NULL) AS other_first
+    FROM odds GROUP BY player_lookup, game_date
 ),
 odds_line AS (
-    SELECT t.player_lookup, t.game_date,
-           min(CASE WHEN t.snapshot_timestamp = e.last_ts THEN t.points_line END) AS oa_cur,
-           min(CASE WHEN t.snapshot_timestamp = e.first_ts THEN t.points_line END) AS oa_open
-    FROM top t JOIN edges e USING (player_lookup, game_date)
-    GROUP BY t.player_lookup, t.game_date
-),
-bp AS (
-    SELECT b.player_lookup, b.game_date, b.points_line, b.opening_line, b.created_at
-    FROM bettingpros b
-    WHERE b.market_type = 'points' AND b.points_line > 0
-      AND b.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
-),
-bp_last AS (
-    SELECT player_lookup, game_date, max(created_at) AS created_at FROM bp GROUP BY player_lookup, game_date
-),
-bp_lowest AS (
-    SELECT b.player_lookup, b.game_date, b.created_at, min(b.points_line) AS points_line
-    FROM bp b JOIN bp_last l USING (player_lookup, game_date, created_at)
-    GROUP BY b.player_lookup, b.game_date, b.created_at
+    SELECT player_lookup, game_date,
+           CASE WHEN has_draftkings THEN dk_last.line ELSE other_last.line END AS oa_cur,
+           CASE WHEN has_draftkings THEN dk_first.line ELSE other_first.line END AS oa_open
+    FROM odds_edges
 ),
 bp_line AS (
-    SELECT b.player_lookup, b.game_date, b.points_line AS bp_cur, min(b.opening_line) AS bp_open
-    FROM bp b JOIN bp_lowest l USING (player_lookup, game_date, created_at, points_line)
-    GROUP BY b.player_lookup, b.game_date, b.points_line
+    SELECT player_lookup, game_date, latest.line AS bp_cur, latest.opening AS bp_open
+    FROM (
+        SELECT b.player_lookup, b.game_date,
+               min({'stamp': -epoch_us(b.created_at), 'line': b.points_line, 'no_opening': b.opening_line IS NULL,
+                    'opening': b.opening_line}) FILTER (WHERE b.created_at IS NOT NULL) AS latest
+        FROM bettingpros b
+        WHERE b.market_type = 'points' AND b.points_line > 0
+          AND b.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
+        GROUP BY b.player_lookup, b.game_date
+    )
 ),
 combined AS (
     SELECT k.player_lookup, k.game_date,
