@@ -385,14 +385,17 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     r, c = lay.r, lay.c
     m = lay.count
     has = m > 0
-    every = np.arange(rows)
     points = cols["points"][0][lay.sel]
-    pts = lay.cells_matrix(points, 0.0)
+    # a row's cells are consecutive and chronological: its newest cell is the last of its run
+    last_cell = np.zeros(rows, dtype=np.int64)
+    last_cell[r[c == 0]] = np.flatnonzero(c == 0)
+    last_cell = keys.spread(last_cell) + m - 1
 
     def newest(t: int) -> np.ndarray:
-        """The t-th newest point of each row (1 = newest; 0.0 where the row has fewer): the
-        chronological rows are left-aligned, position m-1 is the newest."""
-        return np.where(m >= t, pts[every, np.maximum(m - t, 0)], 0.0)
+        """The t-th newest point of each row (1 = newest; 0.0 where the row has fewer)."""
+        if not points.size:
+            return np.zeros(rows)
+        return np.where(m >= t, points[np.where(m >= t, last_cell - (t - 1), 0)], 0.0)
 
     # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
     l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
@@ -812,12 +815,12 @@ def cache_miss_columns(
 
 
 class Tags:
-    """The raw tags of the 60 features as small integer codes (one int32 column per feature),
+    """The raw tags of the 60 features as small integer codes (one int32 row per feature),
     turned into strings once at the end."""
 
     def __init__(self, rows: int):
         self.words: dict[str, int] = {}
-        self.codes = np.zeros((rows, 60), dtype=np.int32)
+        self.codes = np.zeros((60, rows), dtype=np.int32)  # one contiguous row per feature
 
     def code(self, word: str) -> int:
         return self.words.setdefault(word, len(self.words))
@@ -829,7 +832,7 @@ class Tags:
         )
 
     def put(self, i: int, tag: str | np.ndarray) -> None:
-        self.codes[:, i] = self.code(tag) if isinstance(tag, str) else tag
+        self.codes[i] = self.code(tag) if isinstance(tag, str) else tag
 
     def words_of(self, codes: np.ndarray) -> pl.Series:
         return pl.Series("w", list(self.words), dtype=pl.Utf8).gather(pl.Series(codes))
@@ -1255,7 +1258,7 @@ def assemble_columns(
     value_items = pl.Series(
         "feature_values", pa.array(values_flat.reshape(-1), type=pa.float64(), mask=none_flat.reshape(-1))
     )
-    tag_items = tags.words_of(tags.codes[kept].reshape(-1)).alias("feature_tags")
+    tag_items = tags.words_of(np.ascontiguousarray(tags.codes[:, kept].T).reshape(-1)).alias("feature_tags")
     ph = pl.Series(placeholder[kept])
     line_source = vg.select(
         pl.when(pl.Series(has_line)).then(pl.col("vegas_line_source")).otherwise(pl.lit("none"))
