@@ -10,6 +10,7 @@ import random
 import struct
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pyarrow as pa
 import pytest
@@ -482,6 +483,19 @@ def test_non_finite_guard_names_row_and_column():
     table = pa.table({"y": [1.0, float("inf")]})
     with pytest.raises(ValueError, match="y: player_lookup='b'"):
         finalize._refuse_non_finite(table, keys)
+    # a slice of longer arrays: the value after the slice is not the table's
+    longer = pa.array([[1.0], [-float("inf")], [float("nan")]], pa.list_(pa.float64()))
+    with pytest.raises(ValueError, match="features: player_lookup='b'"):
+        finalize._refuse_non_finite(pa.table({"features": longer.slice(0, 2)}), keys)
+    finalize._refuse_non_finite(pa.table({"features": longer.slice(0, 1)}), keys.head(1))
+
+
+def test_non_finite_guard_ignores_what_nulls_hide():
+    """A NULL slot's data is no value: NaN or ±Inf under it is not refused."""
+    keys = pl.DataFrame({"player_lookup": ["a", "b"], "game_date": [dt.date(2026, 1, 1), dt.date(2026, 1, 2)]})
+    hidden = pa.array(np.array([1.0, np.nan]), pa.float64(), mask=np.array([False, True]))
+    lists = pa.ListArray.from_arrays(pa.array([0, 1, 2], pa.int32()), pa.array([2.0, np.inf], mask=[False, True]))
+    finalize._refuse_non_finite(pa.table({"y": hidden, "features": lists}), keys)
 
 
 # ---- on the engine's own rows ---------------------------------------------------------

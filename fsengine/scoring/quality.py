@@ -297,9 +297,11 @@ def upstream_tables_json(profile: Profile = REFERENCE) -> str:
     return _layout(contract_of(profile)).upstream_tables_json
 
 
+@lru_cache(maxsize=256)
 def _rounded(count: int, digits: int, top: int) -> list[float]:
     """[Python round(W / count, digits) for W = 0..top]: the mean of `count` integer weights
-    summing to W, rounded exactly as the spec's Python does, for every reachable W."""
+    summing to W, rounded exactly as the spec's Python does, for every reachable W.
+    Cached (the same few tables serve every part of a run): callers must not modify it."""
     return [round(w / count, digits) for w in range(top + 1)]
 
 
@@ -425,7 +427,7 @@ def _scored_columns(
         cat: np.array(_rounded(len(idx), 1, len(idx) * top_weight), dtype=np.float64)[category_sums[cat]]
         for cat, idx in categories.items()
     }
-    sources = pl.Series(source_names, dtype=pl.Utf8)
+    source_grid = pl.Series(source_names, dtype=pl.Utf8).gather(by_feature.ravel())
     reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
     fallback_json = pc.binary_join_element_wise(
         "{", pc.binary_join(_lists_of_flagged(defaulted.T, reason_fragments), ", "), "}", ""
@@ -483,7 +485,8 @@ def _scored_columns(
         pl.Series("quality_alerts", _lists_of_items(alert_flags, alert_choices, alert_texts)),
         pl.Series("default_feature_indices", _lists_of_flagged(defaulted.T, pa.array(range(n), pa.int64()))),
         pl.Series("feature_fallback_reasons_json", fallback_json),
-        *(sources.gather(by_feature[i]).alias(f"feature_{i}_source") for i in range(n)),
+        # one gather for every index, then zero-copy slices: a gather per index costs ~1 ms
+        *(source_grid.slice(i * rows, rows).alias(f"feature_{i}_source") for i in range(n)),
     )
 
     score = pl.col("feature_quality_score")
