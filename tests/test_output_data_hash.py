@@ -11,26 +11,10 @@ import random
 import polars as pl
 from reference import hash_reference
 from reference import quality_reference as ref
+from test_finalize import HASH_SCHEMA
 
 from fsengine.output import rows as finalize
 
-HASH_SCHEMA = {
-    "player_lookup": pl.Utf8,
-    "universal_player_id": pl.Utf8,
-    "game_date": pl.Date,
-    "game_id": pl.Utf8,
-    "features": pl.List(pl.Float64),
-    "feature_names": pl.List(pl.Utf8),
-    "feature_count": pl.Int64,
-    "feature_version": pl.Utf8,
-    "feature_quality_score": pl.Float64,
-    "opponent_team_abbr": pl.Utf8,
-    "is_home": pl.Boolean,
-    "days_rest": pl.Int64,
-    "data_source": pl.Utf8,
-    "early_season_flag": pl.Boolean,
-    "insufficient_data_reason": pl.Utf8,
-}
 HOSTILE_FLOATS = [None, math.nan, -0.0, 0.0, 1e-7, 1e-05, 0.0001, 1e15, 1e16, 9007199254740993.0, 0.1, 1 / 3, -2.5]
 
 
