@@ -169,3 +169,23 @@ def test_a_symbolic_link_inside_the_snapshot_is_fine(snap):
     path.rename(moved)
     path.symlink_to(moved.name)
     Snapshot.open(snap)
+
+
+@pytest.mark.parametrize("contract", ["v2_37features", "v2_54features"])
+def test_a_damaged_data_page_read_without_verification_names_the_file(snap, tmp_path, contract):
+    """With --no-verify a damaged part file is only found when DuckDB decodes it: one
+    SnapshotError naming that file and the way to find every damaged file, nothing written."""
+    from fsengine.pipeline import backfill
+
+    damaged = first_file(snap, PGS)
+    data = bytearray(damaged.read_bytes())
+    middle = len(data) // 3
+    data[middle : middle + 200] = bytes(b ^ 0xFF for b in data[middle : middle + 200])
+    damaged.write_bytes(bytes(data))
+    out = tmp_path / "out"
+    with pytest.raises(SnapshotError) as caught:
+        backfill(out, snap, mode="backfill", as_of=dt.date(2026, 1, 1), verify_checksums=False, contract=contract)
+    message = str(caught.value)
+    assert str(damaged) in message
+    assert "without --no-verify" in message
+    assert not out.exists() or not any(out.iterdir())  # nothing written, not even a staging folder

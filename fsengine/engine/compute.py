@@ -5,6 +5,7 @@ for the duration of the call."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.assemble import assemble
 from fsengine.engine.extract import TimedRunner, stage_queries
 from fsengine.engine.session import Session, chunk_connection, query_params
-from fsengine.errors import InputError, OutOfMemory
+from fsengine.errors import InputError, OutOfMemory, SnapshotError
 from fsengine.snapshot.format import Snapshot
 
 MODES = ("auto", "backfill", "production")
@@ -47,6 +48,24 @@ def production_from(mode: str, start: dt.date, as_of: dt.date) -> dt.date:
 def _queries_since(runner: TimedRunner, earlier: tuple[str, ...]) -> float:
     """Seconds of the queries run after the `earlier` ones (timed separately)."""
     return sum(s for name, s in runner.timings.items() if name not in earlier)
+
+
+_UNREADABLE_FILE = re.compile(r'Failed to read file "(?P<path>[^"]+)": (?P<reason>.*)')
+
+
+def _unreadable_snapshot_file(exc: Exception) -> SnapshotError | None:
+    """A snapshot file DuckDB cannot decode (a damaged page, a truncated file) is the snapshot's
+    fault, not a bug: name the file and the way to find every such file (the checksums, which
+    --no-verify skipped)."""
+    found = _UNREADABLE_FILE.search(str(exc))
+    if found is None:
+        return None
+    reason = found["reason"].strip().splitlines()[0]
+    return SnapshotError(
+        f"snapshot file {found['path']} cannot be read ({reason}): it is damaged or was changed after the "
+        "snapshot was taken. Run without --no-verify to check every file against the manifest's checksums, "
+        "or take the snapshot again"
+    )
 
 
 def validate_run(start, end, mode: str, as_of) -> None:
@@ -139,6 +158,11 @@ def compute(
             f"the engine ran out of memory computing {start} .. {end} (DuckDB memory_limit {limit}: "
             f"{str(exc).splitlines()[0]}); run a smaller date range, or raise --memory-limit if the machine has more"
         ) from None
+    except duckdb.Error as exc:
+        damaged = _unreadable_snapshot_file(exc)
+        if damaged is None:
+            raise
+        raise damaged from None
     finally:
         release()
     timings = dict(runner.timings)
