@@ -261,16 +261,18 @@ def test_a_reader_that_closes_the_pipe_early_gets_no_bug_report(args):
     assert proc.returncode != 0
 
 
-def test_a_broken_pipe_inside_a_command_is_the_readers_doing_not_a_bug(capfd):
+def test_a_broken_pipe_inside_a_command_is_the_readers_doing_not_a_bug(tmp_path):
     """The pipe can also break while a command prints (the reader leaves mid-output): the handler
-    says nothing on stderr, writes no crash file and exits 128 + SIGPIPE, as `head`'s writers do."""
-    from fsengine import cli
-
-    saved = os.dup(1)
-    try:
-        code = cli._exit_code_for(BrokenPipeError(32, "Broken pipe"))
-    finally:
-        os.dup2(saved, 1)  # the handler points stdout at /dev/null; give pytest its own back
-        os.close(saved)
-    assert code == 128 + signal.SIGPIPE
-    assert capfd.readouterr().err == ""
+    says nothing on stderr, writes no crash file and exits 128 + SIGPIPE, as `head`'s writers do.
+    It runs in its own process: the handler repoints the process's stdout, which must not be pytest's."""
+    script = (
+        "import sys\n"
+        "from fsengine import cli\n"
+        "code = cli._exit_code_for(BrokenPipeError(32, 'Broken pipe'))\n"
+        "print('written after the reader left')\n"  # goes to /dev/null now, and must not fail
+        "sys.exit(code)\n"
+    )
+    env = {**os.environ, "TMPDIR": str(tmp_path)}  # a crash file would land here
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (128 + signal.SIGPIPE, "", "")
+    assert list(tmp_path.iterdir()) == []
