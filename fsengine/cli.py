@@ -1005,7 +1005,6 @@ def run_all(
       fsengine run --start 2021-01-01 --end 2026-02-06 --only-stale --dry-run
     """
     from fsengine.pipeline import BackfillReport
-    from fsengine.pipeline import run as run_pipeline
 
     def stage_done(report) -> None:  # each stage's summary as soon as it is done, before the push
         console.print(report.summary() if isinstance(report, BackfillReport) else report.render(), markup=False)
@@ -1021,30 +1020,44 @@ def run_all(
         job_timeout=job_timeout,
         read_timeout=read_timeout,
     )
-    with console.status("running…") as status:
-        result = run_pipeline(
+    result = _run_pipeline(
+        "running…",
+        start,
+        end,
+        settings,
+        snapshot_dir=snapshot_dir,
+        out=out,
+        mode=mode,
+        as_of=_date(as_of, "--as-of"),
+        replace=replace,
+        dry_run=dry_run,
+        refresh=refresh,
+        only_stale=only_stale,
+        replace_contract=replace_contract,
+        show=_show,
+        max_streams=max_streams,
+        dataset=dataset,
+        table=table,
+        on_stage=stage_done,
+        contract=contract,
+    )
+    console.print(result.push.render(), markup=False)
+
+
+def _run_pipeline(status_text: str, start: str | None, end: str | None, settings: dict, **options):
+    """`run` and `stale` share one pipeline call: the range checked, the connection settings and a
+    status line that shows the pipeline's progress."""
+    from fsengine.pipeline import run as run_pipeline
+
+    with console.status(status_text) as status:
+        return run_pipeline(
             _needed_date(start, "--start"),
             _needed_date(end, "--end"),
-            snapshot_dir=snapshot_dir,
-            out=out,
-            mode=mode,
-            as_of=_date(as_of, "--as-of"),
-            replace=replace,
-            dry_run=dry_run,
-            refresh=refresh,
-            only_stale=only_stale,
-            replace_contract=replace_contract,
-            show=_show,
-            max_streams=max_streams,
-            dataset=dataset,
-            table=table,
             progress=status.update,
             log=_log,
-            on_stage=stage_done,
-            contract=contract,
+            **options,
             **settings,
         )
-    console.print(result.push.render(), markup=False)
 
 
 @app.command("stale")
@@ -1088,8 +1101,6 @@ def stale(
 
       fsengine stale --project nba-props-platform --start 2021-01-01 --end 2026-02-06
     """
-    from fsengine.pipeline import run as run_pipeline
-
     settings = _settings(
         project,
         api_endpoint,
@@ -1101,24 +1112,22 @@ def stale(
         job_timeout=job_timeout,
         read_timeout=read_timeout,
     )
-    with console.status("planning…") as status:
-        result = run_pipeline(
-            _needed_date(start, "--start"),
-            _needed_date(end, "--end"),
-            snapshot_dir=snapshot_dir,
-            out=out,
-            mode=mode,
-            as_of=_date(as_of, "--as-of"),
-            dry_run=True,
-            only_stale=True,
-            replace_contract=replace_contract,
-            contract=contract,
-            dataset=dataset,
-            table=table,
-            progress=status.update,
-            log=_log,
-            **settings,
-        )
+    result = _run_pipeline(
+        "planning…",
+        start,
+        end,
+        settings,
+        snapshot_dir=snapshot_dir,
+        out=out,
+        mode=mode,
+        as_of=_date(as_of, "--as-of"),
+        dry_run=True,
+        only_stale=True,
+        replace_contract=replace_contract,
+        contract=contract,
+        dataset=dataset,
+        table=table,
+    )
     console.print(result.push.plan_text(), markup=False)
 
 
