@@ -86,7 +86,7 @@ def test_timings_name_score_and_rows_and_add_up(monkeypatch):
     "rows" (the rest of the call) to what is already there; per part the two add up to the
     call's duration, and over the parts the totals are the sum of the parts."""
     scorer = finalize.quality.score
-    pause = 0.5
+    pause = 1.0  # long beside a 4-row part's own work, even on a loaded machine
 
     def slow_score(*args, **kwargs):  # the scorer's time must land in "score", not in "rows"
         time.sleep(pause)
@@ -103,7 +103,7 @@ def test_timings_name_score_and_rows_and_add_up(monkeypatch):
         wall = time.perf_counter() - began
         score, rows = timings["score"] - before["score"], timings["rows"] - before["rows"]
         assert score >= pause and 0.0 < rows < pause, (score, rows)
-        assert wall - 0.05 <= score + rows <= wall, (score, rows, wall)
+        assert wall - 0.25 <= score + rows <= wall, (score, rows, wall)  # slack: a preempted call on a busy CI
         spent.append((score, rows))
     assert set(timings) == {"score", "rows"} and len(spent) == 3
     assert timings["score"] == pytest.approx(1.0 + sum(s for s, _ in spent), abs=1e-9)
