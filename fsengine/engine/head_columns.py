@@ -10,7 +10,7 @@ their spine row by an array lookup, not a join per table; a table with several r
 laid out once as the cells (row, slot) of a (keys x slots) matrix (`Layout`) and every column
 of it is placed with the same cell indices. Per-cell values (e.g. the squared deviations of
 extraction R) are computed on the cells; Python-level calls (round, pow, sqrt, decimal) run
-once per distinct input, found by hashing or a small dense table, never once per row.
+once per distinct input, found by hashing, sorting or a small dense table, never once per row.
 
 How the exact arithmetic of docs/features.md §0 survives vectorisation:
 - left-to-right float sums (§0.2): the per-key rows are laid out as a (keys x slots) matrix
@@ -421,8 +421,9 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     has = m > 0
     points = lay.take(cols["points"][0])
     # a row's cells are consecutive and chronological: its newest cell is the last of its run
+    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
     last_cell = np.zeros(rows, dtype=np.int64)
-    last_cell[r[c == 0]] = np.flatnonzero(c == 0)
+    last_cell[r[run_start]] = run_start
     last_cell = keys.spread(last_cell) + m - 1
 
     def newest(t: int) -> np.ndarray:
@@ -448,7 +449,6 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
     totals = np.zeros(rows, dtype=np.int64)
     if r.size:
-        run_start = np.flatnonzero(c == 0)  # a row's cells are one run
         totals[r[run_start]] = np.add.reduceat(points.astype(np.int64), run_start)
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
     squares = lay.cells_slots(_squares(points, mean60, r), 0.0)
@@ -480,7 +480,7 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
         raise ValueError("v54_r_rolling: usage_e9 beyond 2^53")
     u_count = np.bincount(r[u_cell], minlength=rows)
     seen = np.cumsum(u_cell)
-    first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
+    first = run_start
     before = np.repeat(seen[first] - u_cell[first], np.diff(np.append(first, r.size)))
     u_rank = seen - before - 1  # a non-null cell's rank among its row's non-null cells
     u_slot = u_rank - (u_count[r] - 5)  # 0..4 for the last five non-null cells
