@@ -14,7 +14,7 @@ once per distinct input, found by hashing, sorting or a small dense table, never
 
 How the exact arithmetic of docs/features.md §0 survives vectorisation:
 - left-to-right float sums (§0.2): the per-key rows are laid out as a (keys x slots) matrix
-  and added one slot column at a time (`_seq_sum`, or a loop over `Layout.cells_slots`), which
+  and added one slot column at a time (`_seq_sum`, or `_run_sums` over a table's runs), which
   is the same sequence of roundings as Python's `sum` (padding adds 0.0 after the last value,
   which changes nothing; L3 adds its three newest points directly, oldest first);
 - integer sums and int / int quotients: int64 sums (far below 2^53), then one float64
@@ -345,13 +345,6 @@ class Layout:
         m[self.cell] = cell_values
         return self.keys.spread(m.reshape(self.keys.n, self.width))
 
-    def cells_slots(self, cell_values: np.ndarray, fill=np.nan) -> np.ndarray:
-        """The transpose of `cells_matrix`, (slots x spine rows), each slot one contiguous row."""
-        m = np.full(self.width * self.keys.n, fill, dtype=np.asarray(cell_values).dtype)
-        m[self.c * self.keys.n + self.r] = cell_values
-        m = m.reshape(self.width, self.keys.n)
-        return m[:, self.keys.canon] if self.keys.duplicated else m
-
     def valid(self) -> np.ndarray:
         return self.cells_matrix(np.ones(self.sel.size, dtype=bool), False)
 
@@ -386,6 +379,22 @@ class Col:
 
 
 # --------------------------------------------------------------------------- extractions
+
+
+def _run_sums(values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int) -> np.ndarray:
+    """Per row, the left-to-right float sum (Python `sum`) of its run of `values` (the runs
+    begin at `run_start`; `run_row[i]` is the row of cell i), 0.0 for a row without cells.
+    One step per slot over the runs that reach it, longest runs first."""
+    total = np.zeros(rows)
+    if not run_start.size:
+        return total
+    length = np.diff(np.append(run_start, values.size))
+    by_length = np.argsort(-length, kind="stable")
+    start, row = run_start[by_length], run_row[run_start[by_length]]
+    reaching = np.searchsorted(-length[by_length], -np.arange(int(length.max())), side="left")
+    for slot, count in enumerate(reaching.tolist()):
+        total[row[:count]] += values[start[:count] + slot]
+    return total
 
 
 def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarray:
@@ -451,10 +460,7 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     if r.size:
         totals[r[run_start]] = np.add.reduceat(points.astype(np.int64), run_start)
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
-    squares = lay.cells_slots(_squares(points, mean60, r), 0.0)
-    s = np.zeros(rows)
-    for slot in squares:  # left to right (Python `sum`), the zeros after a row's cells add nothing
-        s = s + slot
+    s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows))
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
@@ -479,11 +485,11 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     if u_cell.any() and np.abs(usage_e9[u_cell]).max() >= _INT_SAFE:
         raise ValueError("v54_r_rolling: usage_e9 beyond 2^53")
     u_count = np.bincount(r[u_cell], minlength=rows)
+    # a non-null cell's slot among its row's last five non-null cells (0..4; below 0: older):
+    # its rank among them (running count less the count before the row) - (count - 5)
     seen = np.cumsum(u_cell)
-    first = run_start
-    before = np.repeat(seen[first] - u_cell[first], np.diff(np.append(first, r.size)))
-    u_rank = seen - before - 1  # a non-null cell's rank among its row's non-null cells
-    u_slot = u_rank - (u_count[r] - 5)  # 0..4 for the last five non-null cells
+    offset = seen[run_start] - u_cell[run_start] + u_count[r[run_start]] - 4
+    u_slot = seen - np.repeat(offset, np.diff(np.append(run_start, r.size)))
     take = u_cell & (u_slot >= 0)
     five = np.zeros(rows * 5)
     five[r[take] * 5 + u_slot[take]] = usage_e9[take] / 1e9
