@@ -563,11 +563,12 @@ def opportunity_columns(frame: pl.DataFrame, keys: SpineKeys, minutes_type: str,
     team_count = int(team.max()) + 1 if team.size else 1
     group = lay.r * team_count + team
     if keys.n * team_count <= max(1 << 24, 4 * team.size):
-        size = np.bincount(group, minlength=keys.n * team_count).reshape(keys.n, team_count)
-        first = np.full(keys.n * team_count, np.iinfo(np.int64).max)
-        np.minimum.at(first, group, lay.c)
-        first = np.where(size >= 3, first.reshape(keys.n, team_count), np.iinfo(np.int64).max)
-        chosen_team = np.where((size >= 3).any(axis=1), np.argmin(first, axis=1), -1)
+        # the key's first cell (in slot order) whose team has >= 3 cells is that team's first
+        # cell, and no other such team's first cell comes before it
+        eligible = np.flatnonzero(np.bincount(group, minlength=keys.n * team_count)[group] >= 3)
+        eligible = eligible[np.r_[True, lay.r[eligible][1:] != lay.r[eligible][:-1]]] if eligible.size else eligible
+        chosen_team = np.full(keys.n, -1, dtype=np.int64)
+        chosen_team[lay.r[eligible]] = team[eligible]
     else:
         per_team = (
             pl.DataFrame({"r": lay.r, "t": team, "c": lay.c})
@@ -686,7 +687,7 @@ def line_delta_columns(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -
         frame.sort(["player_lookup", "line_date", "points_line"])
         .group_by(["player_lookup", "line_date"], maintain_order=True)
         .agg(pl.col("points_line").sort().gather((pl.len() - 1) // 2).first().alias("cons"))
-        .sort(["player_lookup", "line_date"])
+        # the groups come in the sorted frame's order: by player, then date
         .with_columns(
             pl.col("line_date").shift(1).over("player_lookup").alias("prev_date"),
             pl.col("cons").shift(1).over("player_lookup").alias("prev_cons"),
