@@ -836,7 +836,12 @@ def _finish(frame: pl.DataFrame, profile: Profile) -> pl.DataFrame:
         pl.col("historical_completeness").cast(COMPLETENESS_DTYPE),
         "cache_miss_fallback_used",
         "vegas_line_source",
-    ).sort(["game_date", "player_lookup"])
+    )
+    date, player = pl.col("game_date"), pl.col("player_lookup")
+    in_order = (date > date.shift(1)) | ((date == date.shift(1)) & (player > player.shift(1)))
+    if frame.height < 2 or frame.select(in_order.slice(1).fill_null(False).all()).item():
+        return frame  # already in (game_date, player_lookup) order, each key once: the spine's order
+    return frame.sort(["game_date", "player_lookup"])
 
 
 def compute_head(

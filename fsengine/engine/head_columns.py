@@ -10,11 +10,11 @@ their spine row by an array lookup, not a join per table; a table with several r
 laid out once as the cells (row, slot) of a (keys x slots) matrix (`Layout`) and every column
 of it is placed with the same cell indices. Per-cell values (e.g. the squared deviations of
 extraction R) are computed on the cells; Python-level calls (round, pow, sqrt, decimal) run
-once per distinct input, found by hashing or a small dense table, never once per row.
+once per distinct input, found by hashing, sorting or a small dense table, never once per row.
 
 How the exact arithmetic of docs/features.md §0 survives vectorisation:
 - left-to-right float sums (§0.2): the per-key rows are laid out as a (keys x slots) matrix
-  and added one slot column at a time (`_seq_sum`, or a loop over `Layout.cells_slots`), which
+  and added one slot column at a time (`_seq_sum`, or `_run_sums` over a table's runs), which
   is the same sequence of roundings as Python's `sum` (padding adds 0.0 after the last value,
   which changes nothing; L3 adds its three newest points directly, oldest first);
 - integer sums and int / int quotients: int64 sums (far below 2^53), then one float64
@@ -45,17 +45,22 @@ from fsengine.engine.assemble import INJURY_RISK
 E9 = 10**9
 KEY = ["player_lookup", "game_date"]
 _INT_SAFE = 2**53
+_SMALL = 1 << 18  # up to this many values a numpy sort costs less than a Polars hash join
 
 
 # --------------------------------------------------------------------------- exact helpers
 
 
 def _per_distinct(values: np.ndarray, fn) -> np.ndarray:
-    """`fn(float)` of every value, called once per distinct float64 bit pattern (a hash
-    deduplication: no sort of the values)."""
+    """`fn(float)` of every value, called once per distinct float64 bit pattern (a sort of
+    the bit patterns for up to _SMALL values, a Polars hash deduplication above)."""
     values = np.ascontiguousarray(values, dtype=np.float64)
     if values.size == 0:
         return values.copy()
+    if values.size <= _SMALL:
+        distinct_bits, at = np.unique(values.reshape(-1).view(np.int64), return_inverse=True)
+        computed = np.array([fn(v) for v in distinct_bits.view(np.float64).tolist()], dtype=np.float64)
+        return computed[at].reshape(values.shape)
     bits = pl.DataFrame({"b": values.reshape(-1).view(np.int64)})
     distinct = bits.unique()
     inputs = distinct["b"].to_numpy().view(np.float64).tolist()
@@ -226,10 +231,30 @@ class SpineKeys:
     def align(self, frame: pl.DataFrame, columns: list[str], player="player_lookup", date="game_date") -> pl.DataFrame:
         """`frame`'s columns on the spine rows, in spine order (nulls where the key has no row;
         the last row of a duplicated key wins, as the reference's dict does)."""
-        pick = self.last_row(frame, player, date)
+        return self.take(self.last_row(frame, player, date), frame, columns)
+
+    @staticmethod
+    def take(pick: np.ndarray, frame: pl.DataFrame, columns: list[str]) -> pl.DataFrame:
+        """`frame`'s columns at the rows `pick` (a row of nulls where -1)."""
         part = frame.select(columns)
         padded = pl.concat([part, part.clear(1)])  # its last row, all null, stands for "no row"
         return padded[np.where(pick >= 0, pick, part.height)]
+
+    @staticmethod
+    def take_floats(pick: np.ndarray, frame: pl.DataFrame, names: list[str]) -> dict[str, Col]:
+        """Col of each named column of `frame` at the rows `pick` (null where -1): the columns
+        become numpy arrays on the table's rows and are gathered there, not in Polars."""
+        absent = pick < 0
+        at = np.where(absent, 0, pick)
+        out = {}
+        for name, (v, none) in _float_columns(frame, names).items():
+            if not v.size:
+                out[name] = Col.empty(pick.size)
+                continue
+            values = v[at]
+            values[absent] = np.nan
+            out[name] = Col(values, none[at] | absent)
+        return out
 
 
 def _float_columns(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
@@ -241,11 +266,12 @@ def _float_columns(frame: pl.DataFrame, names: list[str]) -> dict[str, tuple[np.
         if frame.schema[name] == pl.Date:
             col = col.to_physical()
         exprs.append(col.cast(pl.Float64).fill_null(np.nan).alias(name))
+    nullable = [name for name in names if frame[name].null_count()]
+    exprs.extend(pl.col(name).is_null().alias(f"{name}\0null") for name in nullable)
     out = frame.select(exprs)
     result = {}
     for name in names:
-        nulls = frame[name].null_count()
-        none = frame[name].is_null().to_numpy() if nulls else np.zeros(frame.height, dtype=bool)
+        none = out[f"{name}\0null"].to_numpy() if name in nullable else np.zeros(frame.height, dtype=bool)
         result[name] = (out[name].to_numpy(), none)
     return result
 
@@ -282,7 +308,9 @@ class Layout:
         low = ordered.min()
         rank = ordered.fill_null(cast(int, low) - 1 if low is not None else 0).to_numpy()
         sel = np.flatnonzero(rows >= 0)
-        r, o = rows[sel], rank[sel]
+        every = sel.size == rows.size
+        r, o = (rows, rank) if every else (rows[sel], rank[sel])
+        grouped = True
         if sel.size:
             start = np.empty(sel.size, dtype=bool)
             start[0] = True
@@ -296,27 +324,26 @@ class Layout:
                 perm = np.argsort(r * (int(o.max()) - base + 1) + (o - base), kind="stable")
                 sel, r = sel[perm], r[perm]
         self.sel, self.r = sel, r
+        self.identity = every and grouped  # cell i is table row i
         self.c = _runs(r)
         self.width = int(self.c.max()) + 1 if self.c.size else 1
         self.cell = self.r * self.width + self.c  # the flat matrix index of each cell
         self.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
 
+    def take(self, values: np.ndarray) -> np.ndarray:
+        """The per-table-row `values` per cell (in `sel` order; `values` itself when the table's
+        rows are the cells already)."""
+        return values if self.identity else values[self.sel]
+
     def matrix(self, values: np.ndarray, fill=np.nan) -> np.ndarray:
         """(spine rows x slots) of the per-table-row `values`; `fill` where no row."""
-        return self.cells_matrix(values[self.sel], fill)
+        return self.cells_matrix(self.take(values), fill)
 
     def cells_matrix(self, cell_values: np.ndarray, fill=np.nan) -> np.ndarray:
         """(spine rows x slots) of values given per cell (in `sel` order)."""
         m = np.full(self.keys.n * self.width, fill, dtype=np.asarray(cell_values).dtype)
         m[self.cell] = cell_values
         return self.keys.spread(m.reshape(self.keys.n, self.width))
-
-    def cells_slots(self, cell_values: np.ndarray, fill=np.nan) -> np.ndarray:
-        """The transpose of `cells_matrix`, (slots x spine rows), each slot one contiguous row."""
-        m = np.full(self.width * self.keys.n, fill, dtype=np.asarray(cell_values).dtype)
-        m[self.c * self.keys.n + self.r] = cell_values
-        m = m.reshape(self.width, self.keys.n)
-        return m[:, self.keys.canon] if self.keys.duplicated else m
 
     def valid(self) -> np.ndarray:
         return self.cells_matrix(np.ones(self.sel.size, dtype=bool), False)
@@ -354,6 +381,22 @@ class Col:
 # --------------------------------------------------------------------------- extractions
 
 
+def _run_sums(values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int) -> np.ndarray:
+    """Per row, the left-to-right float sum (Python `sum`) of its run of `values` (the runs
+    begin at `run_start`; `run_row[i]` is the row of cell i), 0.0 for a row without cells.
+    One step per slot over the runs that reach it, longest runs first."""
+    total = np.zeros(rows)
+    if not run_start.size:
+        return total
+    length = np.diff(np.append(run_start, values.size))
+    by_length = np.argsort(-length, kind="stable")
+    start, row = run_start[by_length], run_row[run_start[by_length]]
+    reaching = np.searchsorted(-length[by_length], -np.arange(int(length.max())), side="left")
+    for slot, count in enumerate(reaching.tolist()):
+        total[row[:count]] += values[start[:count] + slot]
+    return total
+
+
 def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarray:
     """Python's `(points - mean[row]) ** 2` per cell (C pow, `_py_pow`), computed once per
     distinct (point, mean) pair: integer points and few distinct means make a small dense table
@@ -385,10 +428,11 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     r, c = lay.r, lay.c
     m = lay.count
     has = m > 0
-    points = cols["points"][0][lay.sel]
+    points = lay.take(cols["points"][0])
     # a row's cells are consecutive and chronological: its newest cell is the last of its run
+    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
     last_cell = np.zeros(rows, dtype=np.int64)
-    last_cell[r[c == 0]] = np.flatnonzero(c == 0)
+    last_cell[r[run_start]] = run_start
     last_cell = keys.spread(last_cell) + m - 1
 
     def newest(t: int) -> np.ndarray:
@@ -413,20 +457,22 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     sxx = n * (n + 1) * (2 * n + 1) // 6
     slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
     totals = np.zeros(rows, dtype=np.int64)
-    np.add.at(totals, r, points.astype(np.int64))
+    if r.size:
+        totals[r[run_start]] = np.add.reduceat(points.astype(np.int64), run_start)
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
-    squares = lay.cells_slots(_squares(points, mean60, r), 0.0)
-    s = np.zeros(rows)
-    for slot in squares:  # left to right (Python `sum`), the zeros after a row's cells add nothing
-        s = s + slot
+    s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows))
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
 
     def newest_cell(mask: np.ndarray) -> np.ndarray:
-        """Per row, the slot of its newest cell in `mask` (-1: none)."""
+        """Per row, the slot of its newest cell in `mask` (-1: none): the last masked cell of
+        the row's run (its slots rise along the run)."""
         out = np.full(rows, -1, dtype=np.int64)
-        np.maximum.at(out, r[mask], c[mask])
+        at = np.flatnonzero(mask)
+        if at.size:
+            at = at[np.r_[r[at][1:] != r[at][:-1], True]]
+            out[r[at]] = c[at]
         return keys.spread(out)
 
     # below: the newest consecutive rows under the mean (they follow the newest row that is not)
@@ -434,27 +480,28 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     # usage: float mean of the last five non-null usage values when there are >= 3, added
     # oldest first (as a left-to-right sum of the row with zeros elsewhere)
     usage_e9, usage_null = cols["usage_e9"]
-    u_cell = ~usage_null[lay.sel]
-    if u_cell.any() and np.abs(usage_e9[lay.sel][u_cell]).max() >= _INT_SAFE:
+    usage_e9 = lay.take(usage_e9)
+    u_cell = ~lay.take(usage_null)
+    if u_cell.any() and np.abs(usage_e9[u_cell]).max() >= _INT_SAFE:
         raise ValueError("v54_r_rolling: usage_e9 beyond 2^53")
     u_count = np.bincount(r[u_cell], minlength=rows)
+    # a non-null cell's slot among its row's last five non-null cells (0..4; below 0: older):
+    # its rank among them (running count less the count before the row) - (count - 5)
     seen = np.cumsum(u_cell)
-    first = np.flatnonzero(np.r_[True, r[1:] != r[:-1]]) if r.size else np.zeros(0, np.int64)
-    before = np.repeat(seen[first] - u_cell[first], np.diff(np.append(first, r.size)))
-    u_rank = seen - before - 1  # a non-null cell's rank among its row's non-null cells
-    u_slot = u_rank - (u_count[r] - 5)  # 0..4 for the last five non-null cells
+    offset = seen[run_start] - u_cell[run_start] + u_count[r[run_start]] - 4
+    u_slot = seen - np.repeat(offset, np.diff(np.append(run_start, r.size)))
     take = u_cell & (u_slot >= 0)
     five = np.zeros(rows * 5)
-    five[r[take] * 5 + u_slot[take]] = usage_e9[lay.sel][take] / 1e9
+    five[r[take] * 5 + u_slot[take]] = usage_e9[take] / 1e9
     u_count = keys.spread(u_count)
     usage = np.where(
         u_count >= 3, _seq_sum(keys.spread(five.reshape(rows, 5))) / np.maximum(np.minimum(u_count, 5), 1), 20.0
     )
     # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
     # null team is a team of its own: None != None is False, None != 'X' is True)
-    teams = frame["team_abbr"].gather(lay.sel)
+    teams = frame["team_abbr"] if lay.identity else frame["team_abbr"].gather(lay.sel)
     changed = teams.ne_missing(teams.shift(1)).fill_null(False).to_numpy()
-    day = cols["row_date"][0][lay.sel]
+    day = lay.take(cols["row_date"][0])
     with np.errstate(invalid="ignore"):
         gap = np.r_[False, (day[1:] - day[:-1]) > 14] if day.size else np.zeros(0, bool)
     brk = (c >= 1) & (changed | gap)
@@ -516,11 +563,12 @@ def opportunity_columns(frame: pl.DataFrame, keys: SpineKeys, minutes_type: str,
     team_count = int(team.max()) + 1 if team.size else 1
     group = lay.r * team_count + team
     if keys.n * team_count <= max(1 << 24, 4 * team.size):
-        size = np.bincount(group, minlength=keys.n * team_count).reshape(keys.n, team_count)
-        first = np.full(keys.n * team_count, np.iinfo(np.int64).max)
-        np.minimum.at(first, group, lay.c)
-        first = np.where(size >= 3, first.reshape(keys.n, team_count), np.iinfo(np.int64).max)
-        chosen_team = np.where((size >= 3).any(axis=1), np.argmin(first, axis=1), -1)
+        # the key's first cell (in slot order) whose team has >= 3 cells is that team's first
+        # cell, and no other such team's first cell comes before it
+        eligible = np.flatnonzero(np.bincount(group, minlength=keys.n * team_count)[group] >= 3)
+        eligible = eligible[np.r_[True, lay.r[eligible][1:] != lay.r[eligible][:-1]]] if eligible.size else eligible
+        chosen_team = np.full(keys.n, -1, dtype=np.int64)
+        chosen_team[lay.r[eligible]] = team[eligible]
     else:
         per_team = (
             pl.DataFrame({"r": lay.r, "t": team, "c": lay.c})
@@ -639,7 +687,7 @@ def line_delta_columns(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -
         frame.sort(["player_lookup", "line_date", "points_line"])
         .group_by(["player_lookup", "line_date"], maintain_order=True)
         .agg(pl.col("points_line").sort().gather((pl.len() - 1) // 2).first().alias("cons"))
-        .sort(["player_lookup", "line_date"])
+        # the groups come in the sorted frame's order: by player, then date
         .with_columns(
             pl.col("line_date").shift(1).over("player_lookup").alias("prev_date"),
             pl.col("cons").shift(1).over("player_lookup").alias("prev_cons"),
@@ -692,12 +740,31 @@ def cache_miss_columns(
     reference_stdev,
 ):
     """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` and
-    `cols` = v54_last10_rows (`frame`) laid out by slot and its LAST10_COLUMNS."""
-    n_rows = lay.keys.n
+    `cols` = v54_last10_rows (`frame`) laid out by slot and its LAST10_COLUMNS. The matrices
+    hold only the rows that miss (all rows when the spine repeats a key)."""
+    n_all = lay.keys.n
+    subset = np.arange(n_all) if lay.keys.duplicated else np.flatnonzero(miss)
+    n_rows = subset.size
+    miss_all, miss = miss, miss[subset]
+    row_of = np.full(n_all, -1, dtype=np.int64)
+    row_of[subset] = np.arange(n_rows)
+    in_subset = np.flatnonzero(row_of[lay.r] >= 0)
+    width = lay.width
+    cell = row_of[lay.r[in_subset]] * width + lay.c[in_subset]
+    table_row = lay.take(np.arange(frame.height))[in_subset]
+
+    def matrix(values: np.ndarray, fill) -> np.ndarray:
+        """(subset rows x slots) of the per-table-row `values` (`lay.matrix` on the subset)."""
+        if lay.keys.duplicated:
+            return lay.matrix(values, fill)
+        m = np.full(n_rows * width, fill, dtype=values.dtype)
+        m[cell] = values[table_row]
+        return m.reshape(n_rows, width)
+
     float_minutes = minutes_type == "FLOAT64"
-    valid = lay.valid() & miss[:, None]
-    mats = {name: lay.matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
-    nulls = {name: lay.matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
+    valid = matrix(np.ones(frame.height, dtype=bool), False) & miss[:, None]
+    mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
+    nulls = {name: matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
     emitted = np.ones(n_rows, dtype=bool)
     if not float_minutes:
@@ -722,9 +789,9 @@ def cache_miss_columns(
     out: dict[str, Col] = {}
 
     def put(name, mask, values):
-        col = Col.empty(n_rows)
-        col.v = np.where(mask, values, np.nan)
-        col.none = ~mask
+        col = Col.empty(n_all)
+        col.v[subset] = np.where(mask, values, np.nan)
+        col.none[subset] = ~mask
         out[name] = col
 
     p5 = f5 & pts_ok
@@ -759,10 +826,10 @@ def cache_miss_columns(
         positive = total > 0
     put("minutes_avg_last_10", has, avg)
     put("ppm_avg_last_10", has & positive, ppm)
-    day = dates.to_physical().cast(pl.Int64).fill_null(0).to_numpy()
+    day = dates.to_physical().cast(pl.Int64).fill_null(0).to_numpy()[subset]
     in_week = fp & (mats["list_date"] >= (day - window_days)[:, None])
     put("games_in_last_7_days", has, in_week.sum(axis=1).astype(np.float64))
-    put("points_avg_season", has & ~season_avg.none, season_avg.v)
+    put("points_avg_season", has & ~season_avg.none[subset], season_avg.v[subset])
     fg = np.where(f10, np.nan_to_num(mats["fg_attempts"]), 0).astype(np.int64).sum(axis=1)
     for name, col in (
         ("paint_rate_last_10", "paint_attempts"),
@@ -772,9 +839,10 @@ def cache_miss_columns(
         part = np.where(f10, np.nan_to_num(mats[col]), 0).astype(np.int64).sum(axis=1)
         put(name, has & (fg > 0), _int_division(part, np.where(fg > 0, fg, 1)))
     # the team: the context team when set (not null, not empty), else the first fp row's team
-    hrows = np.flatnonzero(has)
-    first_pos = np.argmax(fp[hrows], axis=1)
-    first_row = lay.matrix(np.arange(frame.height), -1)[hrows, first_pos]
+    has_at = np.flatnonzero(has)
+    first_pos = np.argmax(fp[has_at], axis=1)
+    first_row = matrix(np.arange(frame.height), -1)[has_at, first_pos]
+    hrows = subset[has_at]
     teams = pl.DataFrame(
         {
             "_row": hrows,
@@ -799,16 +867,20 @@ def cache_miss_columns(
     joined = teams.join(per_team, left_on=["_team", "game_date"], right_on=["team_abbr", "game_date"], how="inner")
     at = joined["_row"].to_numpy()
     for name, s_col, n_col in (("team_pace_last_10", "ps", "pn"), ("team_off_rating_last_10", "os", "on")):
-        vals = np.full(n_rows, np.nan)
-        mask = np.zeros(n_rows, dtype=bool)
+        vals = np.full(n_all, np.nan)
+        mask = np.zeros(n_all, dtype=bool)
         count = joined[n_col].fill_null(0).to_numpy().astype(np.int64)
         some = count > 0
         total = joined[s_col].fill_null(0).to_numpy()[some]
         vals[at[some]] = _per_distinct_pair(total, count[some], lambda s, k: _dq(s, k * E9))
         mask[at[some]] = True
-        put(name, mask, vals)
-    emitted_all = np.where(miss, emitted, True)
-    return emitted_all, out, has
+        out[name] = Col(np.where(mask, vals, np.nan), ~mask)
+    emitted_all = np.ones(n_all, dtype=bool)
+    emitted_all[subset] = emitted
+    emitted_all = np.where(miss_all, emitted_all, True)
+    used = np.zeros(n_all, dtype=bool)
+    used[subset] = has
+    return emitted_all, out, used
 
 
 # --------------------------------------------------------------------------- assembly
@@ -859,6 +931,17 @@ def assemble_columns(
     def found_of(frame: pl.DataFrame) -> np.ndarray:
         return frame["row_found"].fill_null(False).to_numpy().astype(bool)
 
+    picks: dict[str, np.ndarray] = {}
+
+    def floats(name: str, columns: list[str]) -> dict[str, Col]:
+        """Col of each named column of table `name` on the spine rows (as align, gathered in numpy)."""
+        if name not in picks:
+            picks[name] = keys.last_row(tables[name])
+        return keys.take_floats(picks[name], tables[name], columns)
+
+    def is_true(col: Col) -> np.ndarray:  # a boolean column's value, null as False
+        return ~col.none & (col.v != 0.0)
+
     def dflt(i) -> Col:
         d = default(i)
         return Col(np.full(n, np.nan if d is None else float(d)), np.full(n, d is None))
@@ -871,8 +954,8 @@ def assemble_columns(
         tags.put(i, tag)
 
     hist_cols = [c for c in history.columns if c not in KEY]
-    h = keys.align(history, hist_cols)
-    H = _cols(h, [c for c in hist_cols if c != "contributing_game_dates"])
+    h_pick = keys.last_row(history)
+    H = keys.take_floats(h_pick, history, [c for c in hist_cols if c != "contributing_game_dates"])
     ctx_cols = [
         "row_found",
         "team_abbr",
@@ -890,9 +973,9 @@ def assemble_columns(
         "game_total_e9",
         "game_spread_e9",
     ]
-    ctx = align("v54_player_context", ctx_cols)
-    upgc = found_of(ctx)
-    C = _cols(ctx, [c for c in ctx_cols if c not in ("team_abbr", "season_phase", "player_status")])
+    C = floats("v54_player_context", [c for c in ctx_cols if c not in ("team_abbr", "season_phase", "player_status")])
+    ctx = keys.take(picks["v54_player_context"], tables["v54_player_context"], ["team_abbr", "player_status"])
+    upgc = is_true(C["row_found"])
 
     def ctxu(name) -> Col:  # ctx.get(name) if upgc else None
         col = C[name]
@@ -924,10 +1007,10 @@ def assemble_columns(
         "opponent_pace",
     )
     p4 = {name: Col.empty(n) for name in all_p4}
-    dc = align("q01_daily_cache", ["row_found"] + list(p4_names))
-    cache_found = found_of(dc)
+    dc = floats("q01_daily_cache", ["row_found"] + list(p4_names))
+    cache_found = is_true(dc.pop("row_found"))
     use_cache = cache_found | (not profile.cache_miss_fallback)
-    for name, col in _cols(dc, list(p4_names)).items():
+    for name, col in dc.items():
         p4[name].set(cache_found, col)
     miss = ~use_cache & ~placeholder
     l10 = tables["v54_last10_rows"]
@@ -949,18 +1032,18 @@ def assemble_columns(
     for name, col in cm.items():
         p4[name].set(~col.none, col)
     scores = ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score")
-    cf = align("q02_composite_factors", ["row_found", "composite_fallback", *scores])
-    found = found_of(cf)
-    for name, col in _cols(cf, list(scores)).items():
+    cf = floats("q02_composite_factors", ["row_found", "composite_fallback", *scores])
+    found = is_true(cf["row_found"])
+    for name, col in ((name, cf[name]) for name in scores):
         p4[name].set(found, col)
     zones = ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")
-    sz = align("q03_shot_zone", ["row_found", *zones])
-    found = found_of(sz)
-    for name, col in _cols(sz, list(zones)).items():
+    sz = floats("q03_shot_zone", ["row_found", *zones])
+    found = is_true(sz.pop("row_found"))
+    for name, col in sz.items():
         p4[name].set(found, col)
-    td = align("q04_team_defense", ["row_found", "opponent_def_rating", "opponent_pace"])
-    found = found_of(td)
-    for name, col in _cols(td, ["opponent_def_rating", "opponent_pace"]).items():
+    td = floats("q04_team_defense", ["row_found", "opponent_def_rating", "opponent_pace"])
+    found = is_true(td.pop("row_found"))
+    for name, col in td.items():
         p4[name].set(found, col)
 
     def with_fallback(i, field, p3: Col | None):
@@ -1041,7 +1124,8 @@ def assemble_columns(
 
     with_fallback(13, "opponent_def_rating", None)
     with_fallback(14, "opponent_pace", None)
-    playoffs = _cols(ctx.select((pl.col("season_phase").str.to_lowercase() == "playoffs").alias("p")), ["p"])["p"]
+    phase = tables["v54_player_context"].select((pl.col("season_phase").str.to_lowercase() == "playoffs").alias("p"))
+    playoffs = keys.take_floats(picks["v54_player_context"], phase, ["p"])["p"]
     for i, flag in ((15, C["home_game"]), (16, C["back_to_back"]), (17, playoffs)):
         d = dflt(i)
         truthy = ~flag.none & (flag.v != 0.0)
@@ -1070,9 +1154,8 @@ def assemble_columns(
         "calculated",
     )
     line_names = ["vegas_points_line", "vegas_opening_line", "vegas_line_move"]
-    vg = align("v54_vegas_lines", line_names + ["vegas_line_source"])
-    has_line = vg["vegas_points_line"].is_not_null().to_numpy()
-    line_cols = _cols(vg, line_names)
+    line_cols = floats("v54_vegas_lines", line_names)
+    has_line = ~line_cols["vegas_points_line"].none
     for i, name in ((25, "vegas_points_line"), (26, "vegas_opening_line"), (27, "vegas_line_move")):
         col = line_cols[name]
         put(
@@ -1260,10 +1343,12 @@ def assemble_columns(
     )
     tag_items = tags.words_of(np.ascontiguousarray(tags.codes[:, kept].T).reshape(-1)).alias("feature_tags")
     ph = pl.Series(placeholder[kept])
-    line_source = vg.select(
-        pl.when(pl.Series(has_line)).then(pl.col("vegas_line_source")).otherwise(pl.lit("none"))
-    ).to_series()
     kept_rows = pl.Series(kept)
+    ctx_kept = keys.take(picks["v54_player_context"][kept], tables["v54_player_context"], ["days_rest"])
+    h_kept = keys.take(h_pick[kept], history, ["last10_n", "total_games", "contributing_game_dates"])
+    line_source = keys.take(picks["v54_vegas_lines"][kept], tables["v54_vegas_lines"], ["vegas_line_source"]).select(
+        pl.when(pl.Series(has_line[kept])).then(pl.col("vegas_line_source")).otherwise(pl.lit("none"))
+    )["vegas_line_source"]
     frame = pl.DataFrame(
         {
             "player_lookup": spine["player_lookup"].gather(kept_rows),
@@ -1272,18 +1357,16 @@ def assemble_columns(
             "game_id": spine["game_id"].gather(kept_rows),
             "opponent_team_abbr": opp_abbr.gather(kept_rows),
             "is_home": spine["is_home"].gather(kept_rows),
-            "days_rest": ctx["days_rest"].gather(kept_rows),
+            "days_rest": ctx_kept["days_rest"],
             "is_placeholder": ph,
-            "composite_fallback": pl.Series(
-                cf["composite_fallback"].fill_null(False).to_numpy().astype(bool)[kept] & ~placeholder[kept]
-            ),
-            "last10_n": h["last10_n"].gather(kept_rows),
-            "total_games": h["total_games"].gather(kept_rows),
-            "contributing_game_dates": h["contributing_game_dates"].gather(kept_rows),
+            "composite_fallback": pl.Series(is_true(cf["composite_fallback"])[kept] & ~placeholder[kept]),
+            "last10_n": h_kept["last10_n"],
+            "total_games": h_kept["total_games"],
+            "contributing_game_dates": h_kept["contributing_game_dates"],
             "feature_values": _lists(value_items, rows_kept, pl.Float64),
             "feature_tags": _lists(tag_items, rows_kept, pl.Utf8),
             "cache_miss_fallback_used": pl.Series((cache_miss_used & miss)[kept]),
-            "vegas_line_source": line_source.gather(kept_rows),
+            "vegas_line_source": line_source,
         }
     )
     # a placeholder row has no values, tags, fallback flag or line source

@@ -119,3 +119,21 @@ def test_generated_season_world(tmp_path_factory, minutes_type):
     generate("season", folder, minutes_type=minutes_type)
     fast, slow = _both(folder, "2025-12-01", "2025-12-20", "backfill", "2027-01-01")
     assert_same(fast, slow)
+
+
+def test_run_sums_add_each_run_left_to_right_as_python_sum():
+    import numpy as np
+
+    from fsengine.engine.head_columns import _run_sums
+
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(1, 9, size=40)
+    values = rng.random(int(lengths.sum())) * 10.0 ** rng.integers(-8, 9, size=int(lengths.sum()))
+    run_start = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    rows = 45  # rows 40..44 have no run; the runs belong to the rows in reverse order
+    run_row = np.repeat(np.arange(39, -1, -1), lengths)
+    got = _run_sums(values, run_start, run_row, rows)
+    for run, (start, length) in enumerate(zip(run_start, lengths)):
+        want = sum(values[start : start + length].tolist())
+        assert _bits(float(got[39 - run])) == _bits(want)
+    assert got[40:].tolist() == [0.0] * 5
