@@ -13,9 +13,9 @@
 -- number gives last(p, D), the number of p's newest row before D, and games_ago g is the row
 -- game_no = last - g + 1 while it is p's (> base) and dated >= D - window. Equi-joins on
 -- one integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
+-- Unordered: every reader counts and sums a key's rows by games_ago, in any order.
 WITH keys AS (
-    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
-    FROM spine WHERE NOT is_placeholder
+    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
 graded AS (
     SELECT player_lookup, game_date,
@@ -40,13 +40,13 @@ no_through_date AS (
     SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
 ),
 bounded AS (
-    SELECT k.key_order, k.game_date, b.game_no AS base_no, l.game_no AS last_no
+    SELECT k.game_date, b.game_no AS base_no, l.game_no AS last_no
     FROM keys k
     JOIN player_base b ON b.player_lookup = k.player_lookup
     ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
 ),
 wanted AS (
-    SELECT key_order, game_date, last_no,
+    SELECT game_date, last_no,
            unnest(range(1, least(CAST($last10_size AS BIGINT), last_no - base_no) + 1)) AS games_ago
     FROM bounded
 )
@@ -54,4 +54,3 @@ SELECT g.player_lookup, w.game_date, CAST(w.games_ago AS BIGINT) AS games_ago, g
 FROM wanted w
 JOIN games g ON g.game_no = w.last_no - w.games_ago + 1
 WHERE g.game_date >= w.game_date - CAST($line_history_window_days AS INTEGER)
-ORDER BY w.key_order, w.games_ago
