@@ -1,6 +1,6 @@
 -- v54_h_line_history: extraction H of docs/v2_54/features.md §4 (features 55, 56) — the PGS rows
 -- joined with their graded line, games_ago <= 10, per non-placeholder spine row.
--- Inputs: spine, pgs, prediction_accuracy; $line_history_window_days (60), $last10_size.
+-- Inputs: spine, pgs, prediction_accuracy; $line_history_window_days (60), $last10_size, $start.
 -- Output: player_lookup, game_date (D), games_ago (1 = newest), points, line_e9 (the graded
 --   line x 10^9, exact).
 -- Rule: line(p, d) = MAX(line_value) over all prediction_accuracy rows of (p, d), every
@@ -14,6 +14,8 @@
 -- game_no = last - g + 1 while it is p's (> base) and dated >= D - window. Equi-joins on
 -- one integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
 -- Unordered: every reader counts and sums a key's rows by games_ago, in any order.
+-- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
+-- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
@@ -31,7 +33,8 @@ games AS (
            ) AS game_no
     FROM pgs p
     JOIN graded g ON g.player_lookup = p.player_lookup AND g.game_date = p.game_date
-    WHERE p.points IS NOT NULL AND p.player_lookup IN (SELECT player_lookup FROM keys)
+    WHERE p.points IS NOT NULL AND p.game_date >= $start - CAST($line_history_window_days AS INTEGER)
+      AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
 player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
