@@ -1,6 +1,6 @@
 -- v54_h_line_history: extraction H of docs/v2_54/features.md §4 (features 55, 56) — the PGS rows
 -- joined with their graded line, games_ago <= 10, per non-placeholder spine row.
--- Inputs: spine, pgs, prediction_accuracy; $line_history_window_days (60), $last10_size.
+-- Inputs: spine, pgs, prediction_accuracy; $line_history_window_days (60), $last10_size, $start.
 -- Output: player_lookup, game_date (D), games_ago (1 = newest), points, line_e9 (the graded
 --   line x 10^9, exact).
 -- Rule: line(p, d) = MAX(line_value) over all prediction_accuracy rows of (p, d), every
@@ -13,9 +13,11 @@
 -- number gives last(p, D), the number of p's newest row before D, and games_ago g is the row
 -- game_no = last - g + 1 while it is p's (> base) and dated >= D - window. Equi-joins on
 -- one integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
+-- Unordered: every reader counts and sums a key's rows by games_ago, in any order.
+-- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
+-- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
-    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
-    FROM spine WHERE NOT is_placeholder
+    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
 graded AS (
     SELECT player_lookup, game_date,
@@ -31,7 +33,8 @@ games AS (
            ) AS game_no
     FROM pgs p
     JOIN graded g ON g.player_lookup = p.player_lookup AND g.game_date = p.game_date
-    WHERE p.points IS NOT NULL AND p.player_lookup IN (SELECT player_lookup FROM keys)
+    WHERE p.points IS NOT NULL AND p.game_date >= $start - CAST($line_history_window_days AS INTEGER)
+      AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
 player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
@@ -40,13 +43,13 @@ no_through_date AS (
     SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
 ),
 bounded AS (
-    SELECT k.key_order, k.game_date, b.game_no AS base_no, l.game_no AS last_no
+    SELECT k.game_date, b.game_no AS base_no, l.game_no AS last_no
     FROM keys k
     JOIN player_base b ON b.player_lookup = k.player_lookup
     ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
 ),
 wanted AS (
-    SELECT key_order, game_date, last_no,
+    SELECT game_date, last_no,
            unnest(range(1, least(CAST($last10_size AS BIGINT), last_no - base_no) + 1)) AS games_ago
     FROM bounded
 )
@@ -54,4 +57,3 @@ SELECT g.player_lookup, w.game_date, CAST(w.games_ago AS BIGINT) AS games_ago, g
 FROM wanted w
 JOIN games g ON g.game_no = w.last_no - w.games_ago + 1
 WHERE g.game_date >= w.game_date - CAST($line_history_window_days AS INTEGER)
-ORDER BY w.key_order, w.games_ago

@@ -1,7 +1,7 @@
 -- v54_last10_rows: Q6′ of docs/v2_54/features.md §2.3 — the last-10 list of every non-placeholder
 -- spine row, one output row per list element, with the columns the cache-miss fallback
 -- (§2.4) and recent_trend (§2.7 feature 11) read.
--- Inputs: spine, pgs; $last10_window_days, $last10_size.
+-- Inputs: spine, pgs; $last10_window_days, $last10_size, $start.
 -- Output: player_lookup, game_date (D), slot (0 = newest), list_date, points, minutes_e9
 --   (minutes_played x 10^9, exact for NUMERIC/INT64; NULL when NULL), minutes_float (DOUBLE),
 --   is_dnp, fg_attempts, paint_attempts, mid_range_attempts, three_pt_attempts, team_abbr.
@@ -13,6 +13,8 @@
 -- gives last(p, D), the number of p's newest row before D, and slot s of (p, D) is the row
 -- game_no = last - s while it is p's (> base) and dated >= D - window. Equi-joins on one
 -- integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
+-- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
+-- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
     SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
     FROM spine WHERE NOT is_placeholder
@@ -29,7 +31,8 @@ games AS (
                         p.mid_range_attempts DESC NULLS FIRST, p.three_pt_attempts DESC NULLS FIRST
            ) AS game_no
     FROM pgs p
-    WHERE p.game_date IS NOT NULL AND p.player_lookup IN (SELECT player_lookup FROM keys)
+    WHERE p.game_date >= $start - CAST($last10_window_days AS INTEGER)
+      AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
 player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
@@ -54,4 +57,5 @@ SELECT g.player_lookup, w.game_date, CAST(w.slot AS BIGINT) AS slot, g.game_date
 FROM wanted w
 JOIN games g ON g.game_no = w.last_no - w.slot
 WHERE g.game_date >= w.game_date - CAST($last10_window_days AS INTEGER)
-ORDER BY w.key_order, w.slot
+-- one integer sort key (key_order, slot), cheaper to sort than the pair
+ORDER BY w.key_order * 4294967296 + w.slot

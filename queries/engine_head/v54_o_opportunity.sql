@@ -1,6 +1,6 @@
 -- v54_o_opportunity: extraction O of docs/v2_54/features.md §4 (features 57, 58) — the player's 10
 -- newest played rows and, per (team, D), the blowout share of the team's 10 newest games.
--- Inputs: spine, pgs, team_offense; $opportunity_window_days (60), $last10_size.
+-- Inputs: spine, pgs, team_offense; $opportunity_window_days (60), $last10_size, $start.
 -- Output: kind 'player' rows: player_lookup, game_date (D), slot (0 = newest), team_abbr,
 --   minutes_e9 (minutes x 10^9), minutes_float; kind 'team' rows: team_abbr, game_date (D),
 --   team_rows, blowouts (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
@@ -15,6 +15,8 @@
 -- >= D - window; a team's 10 newest are game_seq last - n + 1 .. last with
 -- n = min($last10_size, last - first), blowouts = the running count at last minus the one at
 -- last - n. Spine keys are unique; a NULL team is a team of its own.
+-- Player rows dated before $start - window are in no key's window (every D >= $start, the spine's first
+-- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
@@ -27,7 +29,8 @@ played AS (
                         p.minutes_played DESC NULLS FIRST
            ) AS game_no
     FROM pgs p
-    WHERE p.game_date IS NOT NULL AND p.minutes_played > 0 AND p.player_lookup IN (SELECT player_lookup FROM keys)
+    WHERE p.game_date >= $start - CAST($opportunity_window_days AS INTEGER) AND p.minutes_played > 0
+      AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
 player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM played GROUP BY player_lookup

@@ -10,16 +10,33 @@
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine
 ),
-ranked AS (
-    SELECT u.*,
-           ROW_NUMBER() OVER (
-               PARTITION BY u.player_lookup, u.game_date
-               ORDER BY u.game_id ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
-                        u.opponent_team_abbr ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
-                        /*tiebreak upgc AS u*/
-           ) AS pick
+matched AS (
+    SELECT u.*
     FROM upgc u
     JOIN keys k ON k.player_lookup = u.player_lookup AND k.game_date = u.game_date
+),
+-- Only (player, D) with several rows need the tie-break sort; the rest pass straight through.
+duplicated AS (
+    SELECT player_lookup, game_date FROM matched GROUP BY player_lookup, game_date HAVING count(*) > 1
+),
+chosen AS (
+    SELECT m.* FROM matched m
+    WHERE NOT EXISTS (
+        SELECT 1 FROM duplicated d WHERE d.player_lookup = m.player_lookup AND d.game_date = m.game_date)
+    UNION ALL
+    SELECT * EXCLUDE (pick)
+    FROM (
+        SELECT u.*,
+               ROW_NUMBER() OVER (
+                   PARTITION BY u.player_lookup, u.game_date
+                   ORDER BY u.game_id ASC NULLS LAST, u.team_abbr ASC NULLS LAST,
+                            u.opponent_team_abbr ASC NULLS LAST, u.universal_player_id ASC NULLS LAST,
+                            /*tiebreak upgc AS u*/
+               ) AS pick
+        FROM matched u
+        JOIN duplicated d ON d.player_lookup = u.player_lookup AND d.game_date = u.game_date
+    ) ranked
+    WHERE pick = 1
 )
 SELECT k.player_lookup, k.game_date,
        (r.game_date IS NOT NULL) AS row_found,
@@ -30,5 +47,4 @@ SELECT k.player_lookup, k.game_date,
        CAST(CAST(r.game_total AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS game_total_e9,
        CAST(CAST(r.game_spread AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS game_spread_e9
 FROM keys k
-LEFT JOIN (SELECT * FROM ranked WHERE pick = 1) r
-       ON r.player_lookup = k.player_lookup AND r.game_date = k.game_date
+LEFT JOIN chosen r ON r.player_lookup = k.player_lookup AND r.game_date = k.game_date

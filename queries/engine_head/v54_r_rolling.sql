@@ -1,6 +1,6 @@
 -- v54_r_rolling: extraction R of docs/v2_54/features.md §4 (features 43-46, 48, 49) — the rows the
 -- rolling statistics are computed from, per non-placeholder spine row.
--- Inputs: spine, pgs; $rolling_stats_window_days (60).
+-- Inputs: spine, pgs; $rolling_stats_window_days (60), $start.
 -- Output: player_lookup, game_date (D), seq (1 = oldest), points, usage_e9 (usage_rate x 10^9,
 --   NULL kept), team_abbr, row_date.
 -- Rule: the player's PGS rows with game_date in [D - window, D - 1], points NOT NULL,
@@ -11,6 +11,8 @@
 -- the last row before D - window (first) and before D (last), and the key's rows are
 -- game_no first + 1 .. last, seq = game_no - first. Equi-joins on one integer only: no
 -- (key, row-in-window) pairs are built by a range join and sorted per key. Spine keys are unique.
+-- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
+-- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
     SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
     FROM spine WHERE NOT is_placeholder
@@ -23,7 +25,8 @@ games AS (
                         p.points ASC NULLS LAST, p.minutes_played ASC NULLS LAST, p.usage_rate ASC NULLS LAST
            ) AS game_no
     FROM pgs p
-    WHERE p.game_date IS NOT NULL AND p.points IS NOT NULL AND p.minutes_played > 0
+    WHERE p.game_date >= $start - CAST($rolling_stats_window_days AS INTEGER)
+      AND p.points IS NOT NULL AND p.minutes_played > 0
       AND p.player_lookup IN (SELECT player_lookup FROM keys)
 ),
 player_base AS (

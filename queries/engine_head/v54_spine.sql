@@ -1,7 +1,7 @@
 -- v54_spine: the head-2026-07 spine (docs/v2_54/features.md §1 S1, S2) — the round-1 spine
 -- (spine.sql, already built as table `spine`) filtered.
 -- Inputs: spine, pgs, upgc; $spine_history_filter_days (S1: 60; 0 = no filter),
---   $production_spine_filter (S2 on/off), $production_from.
+--   $production_spine_filter (S2 on/off), $production_from, $start.
 -- Output: the columns of spine, only the rows that pass, sorted by game_date, player_lookup:
 --   S1 (both modes, placeholders exempt): the player has >= 1 PGS row (any row, DNP included)
 --      with game_date in [D - $spine_history_filter_days, D - 1];
@@ -9,9 +9,11 @@
 --      (COALESCE(avg_minutes_per_game_last_7, 0) >= 15 OR has_prop_line)
 --      AND (player_status IS NULL OR player_status NOT IN ('OUT', 'DOUBTFUL')) [quirk: case]
 --      AND (is_production_ready OR has_prop_line), NULL failing (three-valued logic).
--- S1 is an ASOF join: the player's newest PGS date before D, which must be >= D - days.
+-- S1 is an ASOF join: the player's newest PGS date before D, which must be >= D - days; dates
+-- before $start - days (every D >= $start) can pass for no row and are not read.
 WITH pgs_dates AS (
-    SELECT DISTINCT player_lookup, game_date FROM pgs WHERE game_date IS NOT NULL
+    SELECT DISTINCT player_lookup, game_date FROM pgs
+    WHERE game_date >= $start - CAST($spine_history_filter_days AS INTEGER)
 ),
 latest_before AS (
     SELECT s.*, p.game_date AS previous_game_date

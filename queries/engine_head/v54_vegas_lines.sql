@@ -8,7 +8,8 @@
 --   'bettingpros'; players without a line have no row: 'none').
 -- How: one hash aggregation per source. Odds API: the DraftKings rows when the (player, D)
 -- has any, else the others; the current line = the lowest line of the latest stamp, the
--- opening line = the lowest of the earliest (rows without a stamp never carry the line).
+-- opening line = the lowest of the earliest (rows without a stamp never carry the line: when
+-- the chosen rows have no stamp, there is no line).
 -- BettingPros: the lowest line of the latest created_at, and the lowest opening line of the
 -- rows with both. Each is the min of a struct ordered (stamp, line[, opening line]): the
 -- latest stamp as the smallest negated epoch, a NULL opening line after every value.
@@ -23,19 +24,20 @@ odds AS (
       AND (NOT $odds_pre_tipoff_only OR coalesce(o.minutes_before_tipoff >= 0, FALSE))
       AND o.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
 ),
-odds_edges AS (
-    SELECT player_lookup, game_date, bool_or(draftkings) AS has_draftkings,
-           min({'stamp': -epoch_us(stamp), 'line': points_line}) FILTER (WHERE draftkings AND stamp IS NOT NULL) AS dk_last,
-           min({'stamp': stamp, 'line': points_line}) FILTER (WHERE draftkings AND stamp IS NOT NULL) AS dk_first,
-           min({'stamp': -epoch_us(stamp), 'line': points_line}) FILTER (WHERE NOT draftkings AND stamp IS NOT NULL) AS other_last,
-           min({'stamp': stamp, 'line': points_line}) FILTER (WHERE NOT draftkings AND stamp IS NOT NULL) AS other_first
-    FROM odds GROUP BY player_lookup, game_date
-),
 odds_line AS (
+    -- the first row by (draftkings first, stamped first, stamp, line): the line of the chosen
+    -- group's latest (earliest) stamp, NULL when that group has no stamped row
     SELECT player_lookup, game_date,
-           CASE WHEN has_draftkings THEN dk_last.line ELSE other_last.line END AS oa_cur,
-           CASE WHEN has_draftkings THEN dk_first.line ELSE other_first.line END AS oa_open
-    FROM odds_edges
+           CASE WHEN cur.unstamped THEN NULL ELSE cur.line END AS oa_cur,
+           CASE WHEN open.unstamped THEN NULL ELSE open.line END AS oa_open
+    FROM (
+        SELECT player_lookup, game_date,
+               min({'other': NOT draftkings, 'unstamped': stamp IS NULL, 'stamp': -epoch_us(stamp),
+                    'line': points_line}) AS cur,
+               min({'other': NOT draftkings, 'unstamped': stamp IS NULL, 'stamp': stamp,
+                    'line': points_line}) AS open
+        FROM odds GROUP BY player_lookup, game_date
+    )
 ),
 bp_line AS (
     SELECT player_lookup, game_date, latest.line AS bp_cur, latest.opening AS bp_open
