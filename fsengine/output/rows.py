@@ -303,7 +303,7 @@ def _refuse_if(frame: pl.DataFrame, mask: pl.Series, problem: str) -> None:
 
 
 def _checked_input(
-    assembled: pl.DataFrame, width: int, labels: list[str], extra: tuple[str, ...] = (), composite_flag: bool = True
+    assembled: pl.DataFrame, width: int, extra: tuple[str, ...] = (), composite_flag: bool = True
 ) -> pl.DataFrame:
     wanted: dict[str, Any] = dict(ASSEMBLED_COLUMNS)
     if not composite_flag and "composite_fallback" not in assembled.columns:
@@ -334,11 +334,6 @@ def _checked_input(
         "placeholder row with feature values",
     )
     _refuse_if(frame, values.list.eval(pl.element().is_infinite()).list.any(), "±Inf in feature_values")
-    _refuse_if(
-        frame,
-        tags.list.eval(~pl.element().is_in(labels) | pl.element().is_null()).list.any(),
-        f"feature_tags outside {labels}",
-    )
     _refuse_if(frame, scored & frame.get_column("composite_fallback").is_null(), "NULL composite_fallback")
     _refuse_if(frame, scored & frame.get_column("historical_completeness").is_null(), "NULL historical_completeness")
     for name in extra:
@@ -581,14 +576,20 @@ def output_rows(
     schema = output_schema(contract)
     rules = quality.scorer_rules(profile)
     run_ts = quality.utc_instant(run_ts)
-    frame = _checked_input(
-        assembled, width, list(rules.tags), contract.output_extra_columns, profile.emit_fallback_reasons
-    )
+    frame = _checked_input(assembled, width, contract.output_extra_columns, profile.emit_fallback_reasons)
     placeholder = frame.get_column("is_placeholder")
+    is_placeholder = placeholder.to_numpy().astype(bool)
     rows = frame.height
 
     scoring_began = time.perf_counter()
     codes = quality.tag_codes(frame.get_column("feature_tags"), rules, width)
+    # a label outside the tag table or a NULL tag has a code past the table's (tag_codes); a
+    # placeholder's NULL list is all absent codes and no error
+    _refuse_if(
+        frame,
+        pl.Series(~is_placeholder & (codes >= len(rules.tags)).any(axis=1)),
+        f"feature_tags outside {list(rules.tags)}",
+    )
     scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts, codes=codes)
     scoring_seconds = time.perf_counter() - scoring_began
     in_memory = pl.select(
@@ -637,7 +638,6 @@ def output_rows(
         else completeness
     )
 
-    is_placeholder = placeholder.to_numpy().astype(bool)
     constants: dict[str, tuple[Any, Any]] = {
         name: (value, [] if pa.types.is_list(schema.field(name).type) else None)
         for name, value in quality.run_constants(profile, run_ts).items()
