@@ -329,15 +329,17 @@ def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
     A null tag list counts as absent everywhere. Every list must have n elements."""
     labels = list(rules.tags)
     unknown, absent = len(labels), len(labels) + 1
-    filled = pl.select(
-        pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)
-    ).to_series()
-    flat = filled.explode().to_arrow()
-    flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
-    # one hash lookup per tag instead of one comparison per label
-    position = pc.index_in(flat, value_set=pa.array(labels, flat.type)).fill_null(unknown)
-    codes = np.asarray(position, dtype=np.uint8).copy()
-    codes[np.asarray(flat.is_null(), dtype=bool)] = absent
+    filled = (
+        pl.select(pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)).to_series()
+        if tags.has_nulls()
+        else tags
+    )
+    flat = filled.explode()
+    # the code of a label is its position in an Enum of the labels (a label outside it: NULL)
+    positions = flat.cast(pl.Utf8).cast(pl.Enum(labels), strict=False).to_physical()
+    codes = positions.fill_null(unknown).to_numpy().astype(np.uint8)
+    if flat.has_nulls():
+        codes[flat.is_null().to_numpy()] = absent
     return codes.reshape(tags.len(), n)
 
 
