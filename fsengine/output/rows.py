@@ -374,8 +374,8 @@ def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int, codes
 def _constant(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
     """A column holding `value` on scored rows and `placeholder_value` on placeholder rows."""
     if not placeholder.any():
-        # the usual part of a run: one value throughout, built once per (value, type, length)
-        # and shared by every such part (Arrow arrays are immutable)
+        # the usual part of a run: one value throughout, built once per (value, type) and
+        # shared, sliced to length, by every such part (Arrow arrays are immutable)
         return _uniform_column(_frozen(value), arrow_type, len(placeholder))
     return _mixed_column(value, placeholder_value, arrow_type, placeholder)
 
