@@ -42,6 +42,14 @@ def test_constant_columns_equal_per_row_construction(case, flags):
     assert got.to_pylist() == plain_constant(value, placeholder_value, arrow_type, placeholder).to_pylist()
 
 
+def test_a_shared_constant_column_has_each_part_s_length():
+    names = ["a", "bb", "é"]
+    for rows in (5, 3, 8, 3, 0):
+        got = finalize._constant(names, [], pa.list_(pa.string()), np.zeros(rows, dtype=bool))
+        got.validate(full=True)
+        assert got.to_pylist() == [names] * rows
+
+
 def rows_in_one_piece():
     return (
         [scored_row(player_lookup=f"p{i}") for i in range(5)]

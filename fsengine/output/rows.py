@@ -257,25 +257,36 @@ def data_hashes(fields: pl.DataFrame, width: int, feature_names: list[str] | Non
     ).with_row_index("_row")
     groups = pieces.group_by(keys, maintain_order=True).agg(pl.col("_row"))
     heads = groups.select(_labelled(HEAD_FIELDS, {**rendered, **{k: pl.col(k) for k in keys}})).to_series()
-    order = groups.get_column("_row").explode()  # the rows, head by head
-    rests = pieces.get_column("_rest").gather(order).to_arrow()
+    # the head of each row, as an index into `heads`
+    head_of_row = np.empty(pieces.height, dtype=np.int64)
+    head_of_row[groups.get_column("_row").explode().to_numpy()] = np.repeat(
+        np.arange(groups.height), groups.get_column("_row").list.len().to_numpy()
+    )
+    rests = pieces.get_column("_rest").to_arrow()
     rests = (rests.combine_chunks() if isinstance(rests, pa.ChunkedArray) else rests).cast(pa.large_string())
     # hash straight from the UTF-8 buffer: no Python str per row
     _, offsets, data = rests.buffers()
     bounds = np.frombuffer(offsets, dtype=np.int64)[rests.offset : rests.offset + len(rests) + 1].tolist()
     utf8 = memoryview(data) if data is not None else memoryview(b"")
-    digests: list[str] = []
-    first = 0
-    for head, count in zip(heads.to_list(), groups.get_column("_row").list.len().to_list()):
-        state = hashlib.sha256(head.encode("utf-8")).copy
-        for a, b in zip(bounds[first : first + count], bounds[first + 1 : first + count + 1]):
-            row = state()
-            row.update(utf8[a:b])
-            digests.append(row.hexdigest()[:HASH_LENGTH])
-        first += count
-    in_row_order = np.empty(len(digests), dtype=np.int64)
-    in_row_order[order.to_numpy()] = np.arange(len(digests))
-    return pl.Series("data_hash", digests, dtype=pl.Utf8).gather(in_row_order)
+    states = [hashlib.sha256(head.encode("utf-8")).copy for head in heads.to_list()]
+    digests: list[bytes] = []
+    keep = digests.append
+    for head, a, b in zip(head_of_row.tolist(), bounds, bounds[1:]):
+        row = states[head]()
+        row.update(utf8[a:b])
+        keep(row.digest())
+    # the first HASH_LENGTH hex digits = the first HASH_LENGTH / 2 bytes of each digest, in hex
+    leading = np.frombuffer(b"".join(digests), dtype=np.uint8).reshape(-1, 32)[:, : HASH_LENGTH // 2]
+    texts = pa.Array.from_buffers(
+        pa.string(),
+        len(digests),
+        [
+            None,
+            pa.py_buffer(np.arange(0, (len(digests) + 1) * HASH_LENGTH, HASH_LENGTH, dtype=np.int32)),
+            pa.py_buffer(leading.tobytes().hex().encode("ascii")),
+        ],
+    )
+    return pl.Series("data_hash", texts, dtype=pl.Utf8)
 
 
 def _key(frame: pl.DataFrame, mask: pl.Series) -> str:
@@ -292,7 +303,7 @@ def _refuse_if(frame: pl.DataFrame, mask: pl.Series, problem: str) -> None:
 
 
 def _checked_input(
-    assembled: pl.DataFrame, width: int, labels: list[str], extra: tuple[str, ...] = (), composite_flag: bool = True
+    assembled: pl.DataFrame, width: int, extra: tuple[str, ...] = (), composite_flag: bool = True
 ) -> pl.DataFrame:
     wanted: dict[str, Any] = dict(ASSEMBLED_COLUMNS)
     if not composite_flag and "composite_fallback" not in assembled.columns:
@@ -323,11 +334,6 @@ def _checked_input(
         "placeholder row with feature values",
     )
     _refuse_if(frame, values.list.eval(pl.element().is_infinite()).list.any(), "±Inf in feature_values")
-    _refuse_if(
-        frame,
-        tags.list.eval(~pl.element().is_in(labels) | pl.element().is_null()).list.any(),
-        f"feature_tags outside {labels}",
-    )
     _refuse_if(frame, scored & frame.get_column("composite_fallback").is_null(), "NULL composite_fallback")
     _refuse_if(frame, scored & frame.get_column("historical_completeness").is_null(), "NULL historical_completeness")
     for name in extra:
@@ -368,8 +374,8 @@ def _sources_json(tags: pl.Series, rules: quality.ScorerRules, width: int, codes
 def _constant(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
     """A column holding `value` on scored rows and `placeholder_value` on placeholder rows."""
     if not placeholder.any():
-        # the usual part of a run: one value throughout, built once per (value, type, length)
-        # and shared by every such part (Arrow arrays are immutable)
+        # the usual part of a run: one value throughout, built once per (value, type) and
+        # shared, sliced to length, by every such part (Arrow arrays are immutable)
         return _uniform_column(_frozen(value), arrow_type, len(placeholder))
     return _mixed_column(value, placeholder_value, arrow_type, placeholder)
 
@@ -379,11 +385,25 @@ def _frozen(value):
     return ("list", tuple(value)) if isinstance(value, list) else (type(value).__name__, value)
 
 
-@lru_cache(maxsize=64)
+# (frozen value, Arrow type) -> the longest uniform column built so far, oldest first
+_UNIFORM_COLUMNS: dict[tuple, pa.Array] = {}
+_UNIFORM_LIMIT = 64
+
+
 def _uniform_column(frozen, arrow_type: pa.DataType, rows: int) -> pa.Array:
-    kind, value = frozen
-    value = list(value) if kind == "list" else value  # the other kinds hold the value itself
-    return _mixed_column(value, value, arrow_type, np.zeros(rows, dtype=bool))
+    """`rows` rows of one value: a zero-copy slice of the longest such column built so far, so
+    the parts of a run (of differing lengths) build each constant once, not once per length."""
+    key = (frozen, arrow_type)
+    built = _UNIFORM_COLUMNS.get(key)
+    if built is None or len(built) < rows:
+        kind, value = frozen
+        value = list(value) if kind == "list" else value  # the other kinds hold the value itself
+        built = _mixed_column(value, value, arrow_type, np.zeros(rows, dtype=bool))
+        _UNIFORM_COLUMNS.pop(key, None)
+        while len(_UNIFORM_COLUMNS) >= _UNIFORM_LIMIT:
+            del _UNIFORM_COLUMNS[next(iter(_UNIFORM_COLUMNS))]
+        _UNIFORM_COLUMNS[key] = built
+    return built.slice(0, rows)
 
 
 def _mixed_column(value, placeholder_value, arrow_type: pa.DataType, placeholder: np.ndarray) -> pa.Array:
@@ -556,14 +576,20 @@ def output_rows(
     schema = output_schema(contract)
     rules = quality.scorer_rules(profile)
     run_ts = quality.utc_instant(run_ts)
-    frame = _checked_input(
-        assembled, width, list(rules.tags), contract.output_extra_columns, profile.emit_fallback_reasons
-    )
+    frame = _checked_input(assembled, width, contract.output_extra_columns, profile.emit_fallback_reasons)
     placeholder = frame.get_column("is_placeholder")
+    is_placeholder = placeholder.to_numpy().astype(bool)
     rows = frame.height
 
     scoring_began = time.perf_counter()
     codes = quality.tag_codes(frame.get_column("feature_tags"), rules, width)
+    # a label outside the tag table or a NULL tag has a code past the table's (tag_codes); a
+    # placeholder's NULL list is all absent codes and no error
+    _refuse_if(
+        frame,
+        pl.Series(~is_placeholder & (codes >= len(rules.tags)).any(axis=1)),
+        f"feature_tags outside {list(rules.tags)}",
+    )
     scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts, codes=codes)
     scoring_seconds = time.perf_counter() - scoring_began
     in_memory = pl.select(
@@ -612,7 +638,6 @@ def output_rows(
         else completeness
     )
 
-    is_placeholder = placeholder.to_numpy().astype(bool)
     constants: dict[str, tuple[Any, Any]] = {
         name: (value, [] if pa.types.is_list(schema.field(name).type) else None)
         for name, value in quality.run_constants(profile, run_ts).items()

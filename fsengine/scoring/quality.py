@@ -298,20 +298,23 @@ def upstream_tables_json(profile: Profile = REFERENCE) -> str:
 
 
 @lru_cache(maxsize=256)
-def _rounded(count: int, digits: int, top: int) -> list[float]:
+def _rounded(count: int, digits: int, top: int) -> np.ndarray:
     """[Python round(W / count, digits) for W = 0..top]: the mean of `count` integer weights
-    summing to W, rounded exactly as the spec's Python does, for every reachable W.
-    Cached (the same few tables serve every part of a run): callers must not modify it."""
-    return [round(w / count, digits) for w in range(top + 1)]
+    summing to W, rounded exactly as the spec's Python does, for every reachable W (float64).
+    Cached and read-only: the same few tables serve every part of a run."""
+    table = np.array([round(w / count, digits) for w in range(top + 1)], dtype=np.float64)
+    table.flags.writeable = False
+    return table
 
 
 @lru_cache(maxsize=8)
-def _rounded_by_count(counts: tuple[int, ...], top: int) -> list[float]:
+def _rounded_by_count(counts: tuple[int, ...], top: int) -> np.ndarray:
     """Entry c * (top + 1) + W = Python round(W / c, 2) for c in `counts` and W = 0..top
-    (other entries 0.0): the score of `c` counted indices with weight sum W."""
-    table = [0.0] * ((max(counts) + 1) * (top + 1))
+    (other entries 0.0): the score of `c` counted indices with weight sum W. Cached, read-only."""
+    table = np.zeros((max(counts) + 1) * (top + 1), dtype=np.float64)
     for c in counts:
         table[c * (top + 1) : (c + 1) * (top + 1)] = _rounded(c, 2, top)
+    table.flags.writeable = False
     return table
 
 
@@ -326,15 +329,17 @@ def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
     A null tag list counts as absent everywhere. Every list must have n elements."""
     labels = list(rules.tags)
     unknown, absent = len(labels), len(labels) + 1
-    filled = pl.select(
-        pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)
-    ).to_series()
-    flat = filled.explode().to_arrow()
-    flat = flat.combine_chunks() if isinstance(flat, pa.ChunkedArray) else flat
-    # one hash lookup per tag instead of one comparison per label
-    position = pc.index_in(flat, value_set=pa.array(labels, flat.type)).fill_null(unknown)
-    codes = np.asarray(position, dtype=np.uint8).copy()
-    codes[np.asarray(flat.is_null(), dtype=bool)] = absent
+    filled = (
+        pl.select(pl.when(tags.is_null()).then(pl.lit([None] * n, dtype=pl.List(pl.Utf8))).otherwise(tags)).to_series()
+        if tags.has_nulls()
+        else tags
+    )
+    flat = filled.explode()
+    # the code of a label is its position in an Enum of the labels (a label outside it: NULL)
+    positions = flat.cast(pl.Utf8).cast(pl.Enum(labels), strict=False).to_physical()
+    codes = positions.fill_null(unknown).to_numpy().astype(np.uint8)
+    if flat.has_nulls():
+        codes[flat.is_null().to_numpy()] = absent
     return codes.reshape(tags.len(), n)
 
 
@@ -361,13 +366,13 @@ def _scores(
     n = layout.n
     total = weights.sum(axis=0)
     if not rules.exclude_defaulted_optional:
-        score = np.array(_rounded(n, 2, n * top_weight), dtype=np.float64)[total]
+        score = _rounded(n, 2, n * top_weight)[total]
     else:
         optional = layout.optional
         left_out = defaulted[optional].sum(axis=0)
         weight_out = np.where(defaulted[optional], weights[optional], 0).sum(axis=0)
         top = n * top_weight
-        table = np.array(_rounded_by_count(tuple(range(n - len(optional), n + 1)), top), dtype=np.float64)
+        table = _rounded_by_count(tuple(range(n - len(optional), n + 1)), top)
         score = table[(n - left_out) * (top + 1) + total - weight_out]
     if rules.score_caps:
         required_defaults = defaulted[layout.required].sum(axis=0)
@@ -410,22 +415,30 @@ def _scored_columns(
     by_feature = np.ascontiguousarray(codes.T)
     weights = np.array([r.weight for r in code_rules], dtype=np.int64)[by_feature]
     defaulted = np.array([r.defaulted for r in code_rules], dtype=bool)[by_feature]
-    good = weights >= threshold
+    critical_good = weights[layout.critical] >= threshold
     source_names = [r.source for r in code_rules]
+    # rows x codes: how many of a row's n tags have each code. A count over all n indices of
+    # a property of the tag is then this grid times the property's 0/1 vector, per code.
+    per_code = np.bincount(
+        (codes + (np.arange(rows, dtype=np.int64) * len(code_rules))[:, None]).ravel(),
+        minlength=rows * len(code_rules),
+    ).reshape(rows, len(code_rules))
+
+    def count_of(has: list[bool]) -> np.ndarray:
+        return per_code @ np.array(has, dtype=np.int64)
 
     def of_source(source: str) -> np.ndarray:
-        return np.array([name == source for name in source_names], dtype=bool)[by_feature].sum(axis=0)
+        return count_of([name == source for name in source_names])
 
     categories = layout.categories
     critical = set(layout.critical)
-    default_count = defaulted.sum(axis=0)
+    default_count = count_of([r.defaulted for r in code_rules])
     required_defaults = defaulted[layout.required].sum(axis=0)
     composite_defaulted = defaulted[layout.composite].any(axis=0)
     opponent_defense_defaulted = defaulted[layout.opponent_defense].any(axis=0)
     category_sums = {cat: weights[idx].sum(axis=0) for cat, idx in categories.items()}
     category_pcts = {
-        cat: np.array(_rounded(len(idx), 1, len(idx) * top_weight), dtype=np.float64)[category_sums[cat]]
-        for cat, idx in categories.items()
+        cat: _rounded(len(idx), 1, len(idx) * top_weight)[category_sums[cat]] for cat, idx in categories.items()
     }
     source_grid = pl.Series(source_names, dtype=pl.Utf8).gather(by_feature.ravel())
     reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
@@ -465,19 +478,19 @@ def _scored_columns(
             "feature_quality_score": _scores(layout, rules, weights, defaulted, top_weight),
             "default_feature_count": default_count,
             "required_default_count": required_defaults,
-            "_exactly_phase4": (by_feature == labels.index("phase4")).sum(axis=0),
-            "_exactly_phase3": (by_feature == labels.index("phase3")).sum(axis=0),
+            "_exactly_phase4": per_code[:, labels.index("phase4")].copy(),
+            "_exactly_phase3": per_code[:, labels.index("phase3")].copy(),
             "phase4_feature_count": of_source("phase4"),
             "phase3_feature_count": of_source("phase3"),
             "calculated_feature_count": of_source("calculated"),
-            "training_quality_feature_count": good.sum(axis=0),
+            "training_quality_feature_count": count_of([r.weight >= threshold for r in code_rules]),
             **{f"{cat}_quality_pct": category_pcts[cat] for cat in categories},
             **{f"{cat}_default_count": defaulted[idx].sum(axis=0) for cat, idx in categories.items()},
             "has_composite_factors": ~composite_defaulted,
             "has_opponent_defense": ~opponent_defense_defaulted,
             "has_vegas_line": ~defaulted[layout.vegas_flag],
-            "critical_features_training_quality": good[layout.critical].all(axis=0),
-            "critical_feature_count": good[layout.critical].sum(axis=0),
+            "critical_features_training_quality": critical_good.all(axis=0),
+            "critical_feature_count": critical_good.sum(axis=0),
             "optional_feature_count": (~defaulted[[i for i in range(n) if i not in critical]]).sum(axis=0),
             **{f"feature_{i}_quality": weights[i].astype(np.float64) for i in range(n)},
         }
