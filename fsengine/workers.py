@@ -165,8 +165,8 @@ def _compute_in_worker(task: ChunkTask) -> ChunkResult:
 
 def _release_memory() -> None:
     """Hand the memory the allocators keep after a chunk back to the system: pyarrow's pool and
-    glibc's malloc (numpy, Python) keep freed pages for reuse; DuckDB's and Polars' allocators
-    are told so when the process starts (session.connect, WORKER_ENVIRONMENT)."""
+    glibc's malloc (numpy, Python) keep freed pages for reuse; DuckDB's allocator is told to
+    return them by session.connect, Polars' (in worker processes) by WORKER_ENVIRONMENT."""
     gc.collect()
     pa.default_memory_pool().release_unused()
     try:
@@ -195,7 +195,10 @@ def run_chunks(
                 note(
                     f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)"
                 )
-            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot, session)
+            result = compute_chunk(task, progress if len(tasks) == 1 else None, snapshot, session)
+            if len(tasks) > 1:
+                _release_memory()
+            yield result
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
