@@ -201,10 +201,13 @@ def backfill(
 
         def output_parts():
             in_process = session if workers <= 1 else None
-            for result in run_chunks(tasks, workers, note, snapshot=snapshot, session=in_process):
+            if workers > 1:
+                out.mkdir(parents=True, exist_ok=True)  # the workers' parts wait beside the staged output
+            chunks = run_chunks(tasks, workers, note, snapshot=snapshot, session=in_process, spill_dir=out)
+            for result in chunks:
                 for name, seconds in result.timings.items():
                     timings[name] = timings.get(name, 0.0) + seconds
-                for part in result.parts:
+                for part in result.take_parts():
                     for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
                         per_date[day] = per_date.get(day, 0) + count
                     yield part

@@ -3,22 +3,33 @@ in worker processes, and the parts come back in chunk order, so the output does 
 the number of workers.
 
 At most `workers + 1` chunks are in flight at once: memory stays bounded by the chunk size,
-whatever the length of the run.
+whatever the length of the run. A worker process writes each part to an Arrow IPC file in a
+spill folder as soon as it is made (instead of pickling the chunk's parts through a pipe, which
+copies them three times and leaves every in-flight chunk in the parent's memory); the parent
+maps the files and hands the parts on one at a time. Between chunks a worker returns the memory
+its allocators keep to the system, so that each process holds about one chunk's worth, not the
+high-water mark of every allocator at once.
 """
 
 from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
+import ctypes
 import datetime as dt
+import gc
 import multiprocessing
 import os
+import shutil
+import tempfile
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
+import pyarrow.ipc as ipc
 
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.chunks import Chunk
@@ -41,13 +52,35 @@ class ChunkTask:
     threads: int | None
     profile: Profile = REFERENCE
     memory_limit: str | None = None  # DuckDB's memory_limit for this chunk's session
+    spill: Path | None = None  # folder for the parts as Arrow IPC files (worker processes); None: in memory
 
 
 @dataclass
 class ChunkResult:
+    """A chunk's output parts, in order: tables, or (from a worker process) the Arrow IPC files
+    holding them, which `take_parts` maps and deletes one at a time."""
+
     chunk: Chunk
     parts: list[pa.Table]
     timings: dict[str, float] = field(default_factory=dict)
+    part_files: list[Path] = field(default_factory=list)
+
+    def take_parts(self) -> Iterator[pa.Table]:
+        """Each part once, in order, letting go of it here as it is handed out (so the caller
+        holds only the parts it still uses)."""
+        while self.parts:
+            yield self.parts.pop(0)
+        while self.part_files:
+            path = self.part_files.pop(0)
+            # Memory-mapped, not read: the pages are the file's, faulted in only as the writer
+            # reads them and dropped with the table.
+            with pa.memory_map(str(path)) as source:
+                table = ipc.open_file(source).read_all()
+            try:
+                path.unlink()  # the mapping outlives the name
+            except OSError:
+                pass  # a system that cannot unlink an open file: the spill folder goes at the end
+            yield table
 
 
 def compute_chunk(
@@ -81,12 +114,26 @@ def compute_chunk(
     )
     timings = dict(result.timings)
     stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
-    parts = [
-        output_rows(result.rows.slice(first, ROWS_PER_PART), task.run_ts, profile=task.profile, timings=stage_seconds)
-        for first in range(0, result.rows.height, ROWS_PER_PART)
-    ]
+    parts: list[pa.Table] = []
+    files: list[Path] = []
+    for first in range(0, result.rows.height, ROWS_PER_PART):
+        part = output_rows(
+            result.rows.slice(first, ROWS_PER_PART), task.run_ts, profile=task.profile, timings=stage_seconds
+        )
+        if task.spill is None:
+            parts.append(part)
+        else:
+            files.append(_spill(part, task.spill / f"{task.chunk.folder_name}-{len(files):04d}.arrow"))
+            del part
     timings.update(stage_seconds)
-    return ChunkResult(task.chunk, parts, timings)
+    return ChunkResult(task.chunk, parts, timings, files)
+
+
+def _spill(part: pa.Table, path: Path) -> Path:
+    """`part` as an uncompressed Arrow IPC file (written and mapped back at memory speed)."""
+    with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, part.schema) as writer:
+        writer.write_table(part)
+    return path
 
 
 # A worker process computes its chunks one after the other on one Session (opened for its
@@ -110,15 +157,37 @@ def _compute_in_worker(task: ChunkTask) -> ChunkResult:
         bounds = (task.chunk.start, task.chunk.end)
         _worker_session = (key, Session(snapshot, task.profile, task.threads, task.memory_limit, bounds=bounds))
     session = _worker_session[1]
-    return compute_chunk(task, None, session.snapshot, session)
+    try:
+        return compute_chunk(task, None, session.snapshot, session)
+    finally:
+        _release_memory()
+
+
+def _release_memory() -> None:
+    """Hand the memory the allocators keep after a chunk back to the system: pyarrow's pool and
+    glibc's malloc (numpy, Python) keep freed pages for reuse; DuckDB's allocator is told to
+    return them by session.connect, Polars' (in worker processes) by WORKER_ENVIRONMENT."""
+    gc.collect()
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 def run_chunks(
-    tasks: list[ChunkTask], workers: int, progress: Callable[[str], None] | None = None, snapshot=None, session=None
+    tasks: list[ChunkTask],
+    workers: int,
+    progress: Callable[[str], None] | None = None,
+    snapshot=None,
+    session=None,
+    spill_dir: Path | None = None,
 ) -> Iterator[ChunkResult]:
     """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
     `snapshot` and `session`: the caller's opened Snapshot of the tasks' snapshot and its engine
-    Session, reused for the chunks computed in this process."""
+    Session, reused for the chunks computed in this process. `spill_dir`: where worker
+    processes write their parts (in a folder of their own, removed at the end; default: the
+    system's temporary folder)."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -126,17 +195,39 @@ def run_chunks(
                 note(
                     f"chunk {task.chunk.label}: {task.chunk.start} .. {task.chunk.end} ({task.chunk.dates} game dates)"
                 )
-            yield compute_chunk(task, progress if len(tasks) == 1 else None, snapshot, session)
+            result = compute_chunk(task, progress if len(tasks) == 1 else None, snapshot, session)
+            if len(tasks) > 1:
+                _release_memory()
+            yield result
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
+    spill = Path(tempfile.mkdtemp(prefix=".fsengine-parts-", dir=spill_dir))
+    try:
+        yield from _run_in_pool(tasks, workers, note, context, spill)
+    finally:
+        shutil.rmtree(spill, ignore_errors=True)
+
+
+# Set for the worker processes only (the environment they start with): Polars' jemalloc
+# returns freed pages to the system within a second, from a thread of its own, instead of
+# keeping them for 10 s, so a worker does not carry one chunk's frames into the next (jemalloc
+# reads this once, when Polars loads). Returning them at once (decay 0) cost nba5 ~0.5 s of
+# system time in page faults.
+WORKER_ENVIRONMENT = {"_RJEM_MALLOC_CONF": "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"}
+
+
+def _run_in_pool(tasks, workers, note, context, spill: Path) -> Iterator[ChunkResult]:
+    tasks = [replace(task, spill=spill) for task in tasks]
     with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pending: collections.deque[concurrent.futures.Future] = collections.deque()
         queue = iter(tasks)
-        for task in queue:
-            pending.append(pool.submit(_compute_in_worker, task))
-            if len(pending) > workers:
-                break
+        # The pool starts a process per submission while none is idle: all of them start here.
+        with _environment(WORKER_ENVIRONMENT):
+            for task in queue:
+                pending.append(pool.submit(_compute_in_worker, task))
+                if len(pending) > workers:
+                    break
         while pending:
             result = pending.popleft().result()
             note(f"chunk {result.chunk.label} done: {result.chunk.start} .. {result.chunk.end}")
@@ -148,6 +239,18 @@ def run_chunks(
                 # instead of the caller waiting for them to exit first.
                 pool.shutdown(wait=False)
             yield result
+
+
+@contextlib.contextmanager
+def _environment(settings: dict[str, str]) -> Iterator[None]:
+    """os.environ with `settings` added (where not set already) for the processes started inside."""
+    added = [name for name in settings if name not in os.environ]
+    os.environ.update({name: settings[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 def default_workers() -> int:

@@ -45,6 +45,12 @@ def connect(threads: int | None = None, memory_limit: str | None = None) -> duck
             raise InputError(f"--memory-limit {memory_limit!r}: {str(exc).splitlines()[0]}") from None
     # Results must not depend on thread scheduling: keep insertion order where SQL allows it.
     con.execute("SET preserve_insertion_order = true")
+    # Memory a query frees goes back to the system once the query is done (by default DuckDB's
+    # allocator keeps it cached below a 128 MiB threshold). With this and the releases in
+    # workers.py an x10 worker holds ~0.4-0.5 GiB between chunks instead of ~1.2 GiB; this
+    # setting alone cost no measurable time.
+    con.execute("SET allocator_flush_threshold = '8MB'")
+    con.execute("SET allocator_background_threads = true")
     return con
 
 
