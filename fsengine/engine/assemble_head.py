@@ -417,22 +417,36 @@ def assemble_head(
     profile: Profile,
     minutes_type: str,
     stages: dict[str, float] | None = None,
+    release: bool = False,
 ) -> pl.DataFrame:
     """The assembled frame (docs/engine.md) for contract v2_54features: 60 values and tags,
     plus cache_miss_fallback_used and vegas_line_source; fatigue gate applied. Column-wise
     (head_columns.py); the same bits as the per-row statement of the rules, assemble_head_rows.
+    Each extraction table is read when the assembly first needs it; with `release`, it is
+    dropped from the session once read (all but `spine`), so that its rows are not held twice.
     `stages` (when given) receives the seconds of reading the extraction tables
     ("assembly_inputs") and of the assembly itself ("assembly")."""
-    from fsengine.engine.head_columns import assemble_columns
+    from fsengine.engine.head_columns import Frames, assemble_columns
+
+    reading = 0.0
+
+    def read(name: str) -> pl.DataFrame:
+        nonlocal reading
+        began = time.perf_counter()
+        if name not in HEAD_TABLES:
+            raise KeyError(name)
+        frame = con.table(name).pl()
+        if release and name != "spine":
+            con.execute(f"DROP TABLE {name}")  # one of HEAD_TABLES: the registry's names
+        reading += time.perf_counter() - began
+        return frame
 
     began = time.perf_counter()
-    tables = {name: con.table(name).pl() for name in HEAD_TABLES}
-    read = time.perf_counter()
-    frame, _ = assemble_columns(tables, history, profile, minutes_type, _default_of(profile), exact_stdev)
+    frame, _ = assemble_columns(Frames(read), history, profile, minutes_type, _default_of(profile), exact_stdev)
     frame = _finish(frame, profile)
     if stages is not None:
-        stages["assembly_inputs"] = stages.get("assembly_inputs", 0.0) + read - began
-        stages["assembly"] = stages.get("assembly", 0.0) + time.perf_counter() - read
+        stages["assembly_inputs"] = stages.get("assembly_inputs", 0.0) + reading
+        stages["assembly"] = stages.get("assembly", 0.0) + time.perf_counter() - began - reading
     return frame
 
 
@@ -868,4 +882,4 @@ def compute_head(
     if stages is not None:
         queries = sum(s - before.get(name, 0.0) for name, s in timed.items()) if timed is not None else 0.0
         stages["history"] = stages.get("history", 0.0) + max(0.0, time.perf_counter() - began - queries)
-    return assemble_head(con, history, profile, minutes_type, stages)
+    return assemble_head(con, history, profile, minutes_type, stages, release=True)

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import decimal
 import math
+from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
 
@@ -910,23 +911,46 @@ class Tags:
         return pl.Series("w", list(self.words), dtype=pl.Utf8).gather(pl.Series(codes))
 
 
+class Frames:
+    """The head extraction frames by name, each read by `read(name)` when first asked for;
+    `take(name)` hands one over for its last use and forgets it, so that a chunk holds one
+    large extraction at a time rather than all of them at once."""
+
+    def __init__(self, read: Callable[[str], pl.DataFrame]):
+        self._read = read
+        self._held: dict[str, pl.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        if name not in self._held:
+            self._held[name] = self._read(name)
+        return self._held[name]
+
+    def take(self, name: str) -> pl.DataFrame:
+        return self._held.pop(name) if name in self._held else self._read(name)
+
+
 def _cols(frame: pl.DataFrame, names: list[str]) -> dict[str, Col]:
     """Col of each named column of `frame` (one Polars pass)."""
     return {name: Col(v, none) for name, (v, none) in _float_columns(frame, names).items()}
 
 
 def assemble_columns(
-    tables: dict[str, pl.DataFrame], history: pl.DataFrame, profile, minutes_type: str, default, reference_stdev
+    tables: Frames | dict[str, pl.DataFrame],
+    history: pl.DataFrame,
+    profile,
+    minutes_type: str,
+    default,
+    reference_stdev,
 ) -> tuple[pl.DataFrame, np.ndarray]:
     """The 60 values and tags per spine row: (frame of the output columns in spine order, kept
-    mask). `tables` = the head extraction tables by name; `default(i)` as the reference."""
+    mask). `tables` = the head extraction tables by name (a dict, or Frames to read each when
+    first needed and let it go after its last use); `default(i)` as the reference."""
+    if isinstance(tables, dict):
+        tables = Frames(tables.__getitem__)
     spine = tables["spine"]
     n = spine.height
     keys = SpineKeys(spine)
     placeholder = spine["is_placeholder"].fill_null(False).to_numpy().astype(bool)
-
-    def align(name, columns, frame=None):
-        return keys.align(tables[name] if frame is None else frame, columns)
 
     def found_of(frame: pl.DataFrame) -> np.ndarray:
         return frame["row_found"].fill_null(False).to_numpy().astype(bool)
@@ -1008,12 +1032,13 @@ def assemble_columns(
     )
     p4 = {name: Col.empty(n) for name in all_p4}
     dc = floats("q01_daily_cache", ["row_found"] + list(p4_names))
+    tables.take("q01_daily_cache")
     cache_found = is_true(dc.pop("row_found"))
     use_cache = cache_found | (not profile.cache_miss_fallback)
     for name, col in dc.items():
         p4[name].set(cache_found, col)
     miss = ~use_cache & ~placeholder
-    l10 = tables["v54_last10_rows"]
+    l10 = tables.take("v54_last10_rows")
     l10_layout = Layout(keys, l10, "slot")
     l10_cols = _float_columns(l10, LAST10_COLUMNS)
     emitted, cm, cache_miss_used = cache_miss_columns(
@@ -1025,7 +1050,7 @@ def assemble_columns(
         minutes_type,
         H["season_points_avg"],
         ctx.select(pl.when(pl.Series(upgc)).then(pl.col("team_abbr")).alias("t"))["t"],
-        tables["v54_team_rows"],
+        tables.take("v54_team_rows"),
         profile.cache_miss_games_window_days,
         reference_stdev,
     )
@@ -1033,15 +1058,19 @@ def assemble_columns(
         p4[name].set(~col.none, col)
     scores = ("fatigue_score", "shot_zone_mismatch_score", "pace_score", "usage_spike_score")
     cf = floats("q02_composite_factors", ["row_found", "composite_fallback", *scores])
+    tables.take("q02_composite_factors")
+    composite = is_true(cf.pop("composite_fallback"))
     found = is_true(cf["row_found"])
     for name, col in ((name, cf[name]) for name in scores):
         p4[name].set(found, col)
     zones = ("paint_rate_last_10", "mid_range_rate_last_10", "three_pt_rate_last_10")
     sz = floats("q03_shot_zone", ["row_found", *zones])
+    tables.take("q03_shot_zone")
     found = is_true(sz.pop("row_found"))
     for name, col in sz.items():
         p4[name].set(found, col)
     td = floats("q04_team_defense", ["row_found", "opponent_def_rating", "opponent_pace"])
+    tables.take("q04_team_defense")
     found = is_true(td.pop("row_found"))
     for name, col in td.items():
         p4[name].set(found, col)
@@ -1104,6 +1133,7 @@ def assemble_columns(
         dif = (p[:, 0] + p[:, 1]) / 2.0 - (p[:, 2] + p[:, 3] + p[:, 4]) / 3.0
     else:
         dif = (p[:, 3] + p[:, 4]) / 2.0 - (p[:, 0] + p[:, 1] + p[:, 2]) / 3.0
+    del l10, l10_layout, l10_cols, points, points_null, p
     trend = np.select([dif >= 5, dif >= 2, dif <= -5, dif <= -2], [2.0, 1.0, -2.0, -1.0], 0.0)
     put(11, Col(np.where(cnt < 5, 0.0, trend), np.zeros(n, bool)), "calculated")
 
@@ -1140,7 +1170,7 @@ def assemble_columns(
         put(i, Col(np.where(col.none, d.v, col.v), np.where(col.none, d.none, False)), "calculated")
     with_fallback(22, "team_pace_last_10", None)
     with_fallback(23, "team_off_rating_last_10", None)
-    tg = align("q08_team_games", ["team_games", "team_wins"])
+    tg = keys.align(tables.take("q08_team_games"), ["team_games", "team_wins"])
     games = tg["team_games"].fill_null(0).to_numpy().astype(np.int64)
     wins = tg["team_wins"].fill_null(0).to_numpy().astype(np.int64)
     ok = tg["team_games"].is_not_null().to_numpy() & (games >= 5) & tg["team_wins"].is_not_null().to_numpy()
@@ -1268,20 +1298,19 @@ def assemble_columns(
         Col(np.where(both, np.where(home, (gtf - gsf) / 2.0, (gtf + gsf) / 2.0), np.nan), np.zeros(n, bool)),
         tags.pick(both, "phase3", "missing"),
     )
-    roll = rolling_columns(tables["v54_r_rolling"], keys)
+    roll = rolling_columns(tables.take("v54_r_rolling"), keys)
     rolled = tags.pick(roll["has"], "calculated", "missing")
     for i, name in ((43, "l3"), (44, "slope"), (45, "dev"), (46, "below"), (48, "usage"), (49, "gsc")):
         put(i, Col(roll[name], np.zeros(n, bool)), rolled)
-    fr = tables["v54_t_teammate_usage"]
+    fr = tables.take("v54_t_teammate_usage")
     try:
-        fr = fr.with_columns(pl.col("freed_e9").cast(pl.Int64, strict=True))
-        fa = align("v54_t_teammate_usage", ["freed_e9"], fr)
+        fa = keys.align(fr.with_columns(pl.col("freed_e9").cast(pl.Int64, strict=True)), ["freed_e9"])
         fv = fa["freed_e9"]
         fmask = fv.is_not_null().to_numpy()
         fvals = fv.fill_null(0).to_numpy().astype(np.int64)
         freed = _int_division(fvals, np.full(n, E9, dtype=np.int64)) if n else np.zeros(0)
     except (pl.exceptions.InvalidOperationError, pl.exceptions.ComputeError):
-        fa = align("v54_t_teammate_usage", ["freed_e9"])
+        fa = keys.align(fr, ["freed_e9"])
         fl = fa["freed_e9"].to_list()
         fmask = np.array([x is not None for x in fl], dtype=bool)
         freed = np.array([0.0 if x is None else int(x) / E9 for x in fl], dtype=np.float64)
@@ -1291,7 +1320,7 @@ def assemble_columns(
         tags.pick(fmask, "calculated", "missing"),
     )
     mstd, from_vegas, from_bp = multi_book_columns(
-        tables["v54_m_book_lines"], keys, profile.multi_book_bettingpros_below_std, reference_stdev
+        tables.take("v54_m_book_lines"), keys, profile.multi_book_bettingpros_below_std, reference_stdev
     )
     mhas = from_vegas | from_bp
     put(
@@ -1306,13 +1335,13 @@ def assemble_columns(
         Col(np.where(~v25.none, v25.v - v2.v, np.nan), np.zeros(n, bool)),
         tags.pick(~v25.none, "calculated", "missing"),
     )
-    delta = line_delta_columns(tables["v54_l_consensus"], keys, profile.odds_lookback_days)
+    delta = line_delta_columns(tables.take("v54_l_consensus"), keys, profile.odds_lookback_days)
     dh = ~np.isnan(delta) & ~placeholder
     put(54, Col(np.where(dh, delta, np.nan), np.zeros(n, bool)), tags.pick(dh, "vegas", "missing"))
-    over, margin = line_history_columns(tables["v54_h_line_history"], keys)
+    over, margin = line_history_columns(tables.take("v54_h_line_history"), keys)
     for i, arr in ((55, over), (56, margin)):
         put(i, Col(arr, np.zeros(n, bool)), tags.pick(~np.isnan(arr), "calculated", "missing"))
-    risk_o, vol = opportunity_columns(tables["v54_o_opportunity"], keys, minutes_type, reference_stdev)
+    risk_o, vol = opportunity_columns(tables.take("v54_o_opportunity"), keys, minutes_type, reference_stdev)
     for i, arr in ((57, risk_o), (58, vol)):
         put(i, Col(arr, np.zeros(n, bool)), tags.pick(~np.isnan(arr), "calculated", "missing"))
     v22, v14 = values[22], values[14]
@@ -1359,7 +1388,7 @@ def assemble_columns(
             "is_home": spine["is_home"].gather(kept_rows),
             "days_rest": ctx_kept["days_rest"],
             "is_placeholder": ph,
-            "composite_fallback": pl.Series(is_true(cf["composite_fallback"])[kept] & ~placeholder[kept]),
+            "composite_fallback": pl.Series(composite[kept] & ~placeholder[kept]),
             "last10_n": h_kept["last10_n"],
             "total_games": h_kept["total_games"],
             "contributing_game_dates": h_kept["contributing_game_dates"],
