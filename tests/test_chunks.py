@@ -190,5 +190,6 @@ def test_auto_chunks_stay_within_the_row_target_and_are_cut_for_the_workers(rows
 
 
 def test_auto_chunks_of_nba5_on_two_workers_are_four_not_three():
-    assert auto_dates_per_chunk(136_179, 761) == 335  # 3 chunks
-    assert auto_dates_per_chunk(136_179, 761, workers=2) == 191  # 4 chunks
+    assert auto_dates_per_chunk(136_179, 761, 60_000) == 335  # 3 chunks
+    assert auto_dates_per_chunk(136_179, 761, 60_000, workers=2) == 191  # 4 chunks
+    assert auto_dates_per_chunk(136_179, 761, workers=2) == 191  # the default target: 4 chunks too

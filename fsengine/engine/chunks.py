@@ -23,10 +23,11 @@ from dataclasses import dataclass
 
 from fsengine.errors import InputError
 
-# Rows of output a chunk aims at when --chunk-dates is auto: small enough that a chunk's
-# DuckDB tables, frames and output parts stay well under a GiB, large enough that the fixed
-# cost of a chunk (a session, one scan of its lookback) stays a small share.
-AUTO_ROWS_PER_CHUNK = 60_000
+# Rows of output a chunk aims at when --chunk-dates is auto: small enough that a worker computing
+# `v2_54features` chunks stays near 0.8 GiB (x10 on two workers: 1.87 GiB over all processes,
+# 2.08 GiB with 60,000), large enough that the fixed cost of a chunk (a session, one scan of its
+# lookback) stays a small share (nba5 on two workers: four chunks either way).
+AUTO_ROWS_PER_CHUNK = 35_000
 RUN_DATES_QUERY = "run_dates"
 
 # Job runners that start N copies of one command and tell each its index (from 0).
@@ -105,7 +106,7 @@ def auto_dates_per_chunk(rows: int, dates: int, rows_per_chunk: int = AUTO_ROWS_
     dates per chunk allow), so that the workers finish together: 3 chunks on 2 workers leave
     one idle for the whole third chunk, 4 smaller ones do not.
 
-    >>> auto_dates_per_chunk(136_179, 761), auto_dates_per_chunk(136_179, 761, workers=2)
+    >>> auto_dates_per_chunk(136_179, 761, 60_000), auto_dates_per_chunk(136_179, 761, 60_000, workers=2)
     (335, 191)
     """
     if dates == 0 or rows == 0:
