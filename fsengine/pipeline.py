@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from fsengine.contracts import Contract, contract_of, resolve_contract
 from fsengine.contracts.profile import Profile
 from fsengine.errors import EmptyRunError, InputError, OutOfMemory, OutputError
-from fsengine.output.schema import RUN_RECORD
+from fsengine.output.schema import RUN_RECORD, TABLE_NAME
 from fsengine.paths import check_output_folder
 from fsengine.snapshot.format import Snapshot
 from fsengine.snapshot.sources import CONTRACT_SOURCES
@@ -203,7 +203,9 @@ def backfill(
             in_process = session if workers <= 1 else None
             if workers > 1:
                 out.mkdir(parents=True, exist_ok=True)  # the workers' parts wait beside the staged output
-            chunks = run_chunks(tasks, workers, note, snapshot=snapshot, session=in_process, spill_dir=out)
+            chunks = run_chunks(
+                tasks, workers, note, snapshot=snapshot, session=in_process, spill_beside=out / TABLE_NAME
+            )
             for result in chunks:
                 for name, seconds in result.timings.items():
                     timings[name] = timings.get(name, 0.0) + seconds

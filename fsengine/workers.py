@@ -33,6 +33,7 @@ import pyarrow.ipc as ipc
 
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.chunks import Chunk
+from fsengine.output.write import parts_folder
 
 if TYPE_CHECKING:
     from fsengine.engine.session import Session
@@ -181,13 +182,14 @@ def run_chunks(
     progress: Callable[[str], None] | None = None,
     snapshot=None,
     session=None,
-    spill_dir: Path | None = None,
+    spill_beside: Path | None = None,
 ) -> Iterator[ChunkResult]:
     """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
     `snapshot` and `session`: the caller's opened Snapshot of the tasks' snapshot and its engine
-    Session, reused for the chunks computed in this process. `spill_dir`: where worker
-    processes write their parts (in a folder of their own, removed at the end; default: the
-    system's temporary folder)."""
+    Session, reused for the chunks computed in this process. `spill_beside`: the
+    output folder beside which worker processes write their parts (in a hidden folder of
+    their own, removed at the end, or by the next run if this process is killed; default:
+    the system's temporary folder)."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -202,7 +204,10 @@ def run_chunks(
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
-    spill = Path(tempfile.mkdtemp(prefix=".fsengine-parts-", dir=spill_dir))
+    if spill_beside is None:
+        spill = Path(tempfile.mkdtemp(prefix=".fsengine-parts-"))
+    else:
+        spill = parts_folder(spill_beside)
     try:
         yield from _run_in_pool(tasks, workers, note, context, spill)
     finally:

@@ -294,6 +294,21 @@ def test_a_previous_output_left_aside_by_a_killed_fallback_swap_is_put_back(tmp_
     assert (final / "part-00000.parquet").is_file() and not aside.exists()
 
 
+def test_the_parts_folder_of_a_killed_run_goes_with_the_next_run_and_a_live_ones_stays(tmp_path):
+    """Worker processes hand their parts over in a hidden folder beside the output; a run killed
+    outright cannot remove it, so its name carries the PID like the staging folders."""
+    from fsengine.output.write import clean_stale, parts_folder
+
+    final = tmp_path / "ml_feature_store_v2"
+    mine = parts_folder(final)  # this process's: alive
+    assert mine.parent == tmp_path and mine.name.startswith(".ml_feature_store_v2.parts-")
+    dead = tmp_path / f".ml_feature_store_v2.parts-{_dead_pid()}-00ef"
+    dead.mkdir()
+    (dead / "chunk-0001-0000.arrow").write_bytes(b"x")
+    assert clean_stale(final) == [dead]
+    assert mine.is_dir() and not dead.exists()
+
+
 def _dead_pid() -> int:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()

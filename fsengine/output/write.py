@@ -33,6 +33,7 @@ from fsengine.errors import OutputError
 
 _PARTIAL = "partial"
 _OLD = "old"
+_PARTS = "parts"  # worker processes' parts on their way to the writer
 _FULL_DISK = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
@@ -47,7 +48,7 @@ def _sibling(final: Path, kind: str) -> Path:
 
 
 def _stale_pattern(final: Path) -> re.Pattern:
-    return re.compile(rf"^\.{re.escape(final.name)}\.({_PARTIAL}|{_OLD})-(\d+)-[0-9a-f]+$")
+    return re.compile(rf"^\.{re.escape(final.name)}\.({_PARTIAL}|{_OLD}|{_PARTS})-(\d+)-[0-9a-f]+$")
 
 
 # Staging folders of fsengine before 0.x carried no PID: `.NAME.partial-XXXXXXXX` (mkdtemp) and
@@ -163,6 +164,15 @@ def swap_in(staging: Path, final: Path) -> None:
     os.rename(final, old)
     os.rename(staging, final)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def parts_folder(final: Path) -> Path:
+    """A new hidden folder beside `final` for intermediate files of this process. Its name
+    carries this process's PID, so that `clean_stale` removes it if the process is killed
+    before it removes the folder itself."""
+    path = _sibling(final, _PARTS)
+    path.mkdir(parents=True)
+    return path
 
 
 def clean_stale(final: str | Path) -> list[Path]:
