@@ -201,11 +201,8 @@ def backfill(
 
         def output_parts():
             in_process = session if workers <= 1 else None
-            if workers > 1:
-                out.mkdir(parents=True, exist_ok=True)  # the workers' parts wait beside the staged output
-            chunks = run_chunks(
-                tasks, workers, note, snapshot=snapshot, session=in_process, spill_beside=out / TABLE_NAME
-            )
+            # worker processes hand their parts over in a folder beside the staged output
+            chunks = run_chunks(tasks, workers, out / TABLE_NAME, note, snapshot=snapshot, session=in_process)
             for result in chunks:
                 for name, seconds in result.timings.items():
                     timings[name] = timings.get(name, 0.0) + seconds

@@ -22,7 +22,6 @@ import gc
 import multiprocessing
 import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -179,17 +178,16 @@ def _release_memory() -> None:
 def run_chunks(
     tasks: list[ChunkTask],
     workers: int,
+    output: Path,
     progress: Callable[[str], None] | None = None,
     snapshot=None,
     session=None,
-    spill_beside: Path | None = None,
 ) -> Iterator[ChunkResult]:
     """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
     `snapshot` and `session`: the caller's opened Snapshot of the tasks' snapshot and its engine
-    Session, reused for the chunks computed in this process. `spill_beside`: the
-    output folder beside which worker processes write their parts (in a hidden folder of
-    their own, removed at the end, or by the next run if this process is killed; default:
-    the system's temporary folder)."""
+    Session, reused for the chunks computed in this process. `output`: the output folder
+    beside which worker processes write their parts (in a hidden folder of their own, removed
+    at the end, or by the next run into it if this process is killed)."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -204,10 +202,7 @@ def run_chunks(
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
-    if spill_beside is None:
-        spill = Path(tempfile.mkdtemp(prefix=".fsengine-parts-"))
-    else:
-        spill = parts_folder(spill_beside)
+    spill = parts_folder(output)
     try:
         yield from _run_in_pool(tasks, workers, note, context, spill)
     finally:
