@@ -276,3 +276,21 @@ def test_a_broken_pipe_inside_a_command_is_the_readers_doing_not_a_bug(tmp_path)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (128 + signal.SIGPIPE, "", "")
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["backfill", "--snapshot", "{file}", "--out", "{tmp}/out"],
+        ["report", "{file}"],
+        ["explain", "someone", "2025-01-01", "--out", "{file}"],
+    ],
+)
+def test_a_file_where_a_folder_belongs_is_named_as_a_file_and_kept(tmp_path, args):
+    """A file given where a snapshot or output folder belongs is called a file (not "missing"),
+    and it is left as it was."""
+    user_file = tmp_path / "notes.txt"
+    user_file.write_text("mine\n")
+    result = invoke(*(a.format(file=user_file, tmp=tmp_path) for a in args))
+    assert_one_line_error(result, 2, str(user_file), "is a file, not a folder")
+    assert user_file.read_text() == "mine\n"

@@ -101,6 +101,8 @@ _ROW_COLUMNS = [
 def read_row(out_dir: str | Path, player: str, game_date: dt.date) -> dict:
     """The output row of (player, game_date) as a dict of every column; InputError if absent."""
     folder = output_dir(out_dir)
+    if Path(out_dir).is_file():
+        raise InputError(f"--out {out_dir} is a file, not a folder: give the folder `fsengine backfill --out` wrote")
     if not folder.is_dir():
         raise InputError(f"{folder} does not exist: run `fsengine backfill --out {out_dir}` first")
     files = checked_output_files(out_dir)

@@ -119,6 +119,10 @@ class Report:
 def _scan(out_dir: str | Path, contract: Contract) -> pl.LazyFrame:
     folder = output_dir(out_dir)
     if not Path(out_dir).is_dir():
+        if Path(out_dir).exists():
+            raise InputError(
+                f"output folder {out_dir} is a file, not a folder: give the folder `fsengine backfill --out` wrote"
+            )
         raise InputError(f"output folder {out_dir} does not exist: run `fsengine backfill --out {out_dir}` first")
     if not folder.is_dir():
         raise InputError(

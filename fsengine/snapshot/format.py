@@ -347,7 +347,8 @@ class Snapshot:
         parent opened the same snapshot with it); manifest, schemas and footers are checked."""
         path = Path(path)
         if not path.is_dir():
-            raise SnapshotError(f"snapshot folder {path} does not exist")
+            what = "is a file, not a folder" if path.exists() else "does not exist"
+            raise SnapshotError(f"snapshot folder {path} {what}")
         manifest_path = path / MANIFEST
         if not manifest_path.is_file():
             raise SnapshotError(
