@@ -22,6 +22,8 @@ import gc
 import multiprocessing
 import os
 import shutil
+import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -219,7 +221,11 @@ WORKER_ENVIRONMENT = {"_RJEM_MALLOC_CONF": "background_thread:true,dirty_decay_m
 
 def _run_in_pool(tasks, workers, note, context, spill: Path) -> Iterator[ChunkResult]:
     tasks = [replace(task, spill=spill) for task in tasks]
-    with concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
+    )
+    finished = False
+    try:
         pending: collections.deque[concurrent.futures.Future] = collections.deque()
         queue = iter(tasks)
         # The pool starts a process per submission while none is idle: all of them start here.
@@ -239,6 +245,37 @@ def _run_in_pool(tasks, workers, note, context, spill: Path) -> Iterator[ChunkRe
                 # instead of the caller waiting for them to exit first.
                 pool.shutdown(wait=False)
             yield result
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:
+            _abandon(pool)
+
+
+def _watch_parent(parent: int) -> None:
+    """In a worker process: leave when the run's process is gone. A run killed outright (or one
+    that leaves at once after a stop signal) cannot stop its workers, and an orphaned worker would
+    otherwise wait on the pool's queue for ever."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="fsengine-parent-watch", daemon=True).start()
+
+
+def _abandon(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Stop the workers now: the run failed, was stopped (Ctrl-C) or its reader left, so the
+    chunks they are computing are not wanted. Waiting for them (what leaving the executor's
+    `with` does) would keep a stopped run going for a chunk's time."""
+    processes = list((pool._processes or {}).values())  # no public handle before Python 3.14
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(timeout=5)
 
 
 @contextlib.contextmanager

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import signal
 import subprocess
 import sys
+import time
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -193,3 +196,57 @@ def test_auto_chunks_of_nba5_on_two_workers_are_four_not_three():
     assert auto_dates_per_chunk(136_179, 761, 60_000) == 335  # 3 chunks
     assert auto_dates_per_chunk(136_179, 761, 60_000, workers=2) == 191  # 4 chunks
     assert auto_dates_per_chunk(136_179, 761, workers=2) == 191  # the default target: 4 chunks too
+
+
+def _processes_with(token: str) -> list[int]:
+    """PIDs of the processes whose environment holds `token` (a run and the workers it started)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as handle:
+                    if token.encode() in handle.read():
+                        found.append(int(entry))
+            except OSError:
+                pass  # gone meanwhile, or not ours to read
+    return found
+
+
+def _start_two_worker_run(out, token: str) -> subprocess.Popen:
+    """A two-worker backfill of the bundled fixture in one-date chunks, started and given time
+    to be mid-run (a worker has handed over its first part; more chunks are to come)."""
+    env = {**os.environ, "FSENGINE_TEST_RUN": token}
+    args = [sys.executable, "-m", "fsengine", "backfill", "--out", str(out), "--chunk-dates", "1", "--workers", "2"]
+    child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
+    deadline = time.monotonic() + 60
+    while not list(out.glob(".ml_feature_store_v2.parts-*/*.arrow")) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert child.poll() is None, "the run ended before its workers were seen"
+    return child
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_a_stopped_run_stops_its_workers_and_leaves_nothing_behind(tmp_path):
+    token = f"stop-{os.getpid()}-{time.time_ns()}"
+    out = tmp_path / "out"
+    child = _start_two_worker_run(out, token)
+    child.send_signal(signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130 and err.strip().splitlines() == [
+        "error: interrupted (Ctrl-C); stopped before finishing"
+    ]
+    # the workers were stopped, not waited for, so the run unwound itself and removed its folders
+    assert sorted(p.name for p in out.iterdir()) == []
+    assert _processes_with(token) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_workers_of_a_killed_run_do_not_outlive_it(tmp_path):
+    token = f"kill-{os.getpid()}-{time.time_ns()}"
+    child = _start_two_worker_run(tmp_path / "out", token)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    deadline = time.monotonic() + 30
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with(token) == []
