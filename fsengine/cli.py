@@ -238,7 +238,7 @@ app = typer.Typer(
     rich_markup_mode="rich",
 )
 fixtures_app = typer.Typer(
-    help="Synthetic NBA worlds (format-1 snapshots) for tests and benchmarks.", no_args_is_help=True
+    help="Synthetic NBA worlds (snapshots) for tests and benchmarks.", no_args_is_help=True
 )
 app.add_typer(fixtures_app, name="fixtures")
 
@@ -301,7 +301,7 @@ def backfill(
     ] = Path("out"),
     snapshot: Annotated[
         Path | None,
-        typer.Option("--snapshot", "-s", help="Format-1 snapshot folder. Default: the bundled fixtures/small."),
+        typer.Option("--snapshot", "-s", help="Snapshot folder (format 1 or 2). Default: the bundled fixtures/small."),
     ] = None,
     start: Annotated[
         str | None, typer.Option(help="First game date (YYYY-MM-DD). Default: first date the snapshot can serve.")

@@ -2,7 +2,7 @@
 fsengine.errors.FsengineError (with its exit code) when it cannot be done:
 
     backfill(out, snapshot, start, end)    snapshot -> engine -> scoring -> Parquet
-    snapshot(out, start, end, ...)         BigQuery (Storage Read) -> format-1 snapshot
+    snapshot(out, start, end, ...)         BigQuery (Storage Read) -> snapshot (format 2)
     push(out, ...)                         one load + one MERGE into the target
     run(start, end, ...)                   snapshot (reused when it covers the range) + backfill + push
 
