@@ -237,9 +237,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode="rich",
 )
-fixtures_app = typer.Typer(
-    help="Synthetic NBA worlds (snapshots) for tests and benchmarks.", no_args_is_help=True
-)
+fixtures_app = typer.Typer(help="Synthetic NBA worlds (snapshots) for tests and benchmarks.", no_args_is_help=True)
 app.add_typer(fixtures_app, name="fixtures")
 
 

@@ -179,9 +179,9 @@ def backfill(
             f"snapshot {snapshot.path}: run {start} .. {end}, mode {mode}, "
             f"{len(plan.chunks)} chunk(s) of <= {plan.dates_per_chunk} game dates, {workers} worker(s)"
         )
-        if workers > 1:
-            session.close()
         limit = _per_worker(run_limit, workers)
+        if workers > 1:  # this process computes its share of the chunks on the session it planned on
+            session.share(threads_per_worker(workers), limit)
         run_ts = dt.datetime.now(dt.UTC)
         tasks = [
             ChunkTask(
@@ -200,9 +200,8 @@ def backfill(
         timings: dict[str, float] = {}
 
         def output_parts():
-            in_process = session if workers <= 1 else None
             # worker processes hand their parts over in a folder beside the staged output
-            chunks = run_chunks(tasks, workers, out / TABLE_NAME, note, snapshot=snapshot, session=in_process)
+            chunks = run_chunks(tasks, workers, out / TABLE_NAME, note, snapshot=snapshot, session=session)
             for result in chunks:
                 for name, seconds in result.timings.items():
                     timings[name] = timings.get(name, 0.0) + seconds

@@ -2,7 +2,9 @@
 in worker processes, and the parts come back in chunk order, so the output does not depend on
 the number of workers.
 
-At most `workers + 1` chunks are in flight at once: memory stays bounded by the chunk size,
+With K workers this process is one of them: it computes every K-th chunk itself, on the session
+it planned the run on, and K - 1 worker processes compute the others (a process fewer to start
+and to hand parts over from). At most `workers + 1` chunks are in flight at once: memory stays bounded by the chunk size,
 whatever the length of the run. A worker process writes each part to an Arrow IPC file in a
 spill folder as soon as it is made (instead of pickling the chunk's parts through a pipe, which
 copies them three times and leaves every in-flight chunk in the parent's memory); the parent
@@ -185,11 +187,12 @@ def run_chunks(
     snapshot=None,
     session=None,
 ) -> Iterator[ChunkResult]:
-    """Results in the order of `tasks`; `workers` > 1 computes them in that many processes.
-    `snapshot` and `session`: the caller's opened Snapshot of the tasks' snapshot and its engine
-    Session, reused for the chunks computed in this process. `output`: the output folder
-    beside which worker processes write their parts (in a hidden folder of their own, removed
-    at the end, or by the next run into it if this process is killed)."""
+    """Results in the order of `tasks`; `workers` > 1 computes them in that many processes: this
+    one and `workers` - 1 worker processes. `snapshot` and `session`: the caller's opened Snapshot
+    of the tasks' snapshot and its engine Session, reused for the chunks computed in this
+    process. `output`: the output folder beside which worker processes write their parts (in a
+    hidden folder of their own, removed at the end, or by the next run into it if this process
+    is killed)."""
     note = progress or (lambda message: None)
     if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
@@ -206,7 +209,7 @@ def run_chunks(
     context = multiprocessing.get_context("spawn")
     spill = parts_folder(output)
     try:
-        yield from _run_in_pool(tasks, workers, note, context, spill)
+        yield from _run_in_pool(tasks, workers, note, context, spill, snapshot, session)
     finally:
         shutil.rmtree(spill, ignore_errors=True)
 
@@ -219,31 +222,58 @@ def run_chunks(
 WORKER_ENVIRONMENT = {"_RJEM_MALLOC_CONF": "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"}
 
 
-def _run_in_pool(tasks, workers, note, context, spill: Path) -> Iterator[ChunkResult]:
-    tasks = [replace(task, spill=spill) for task in tasks]
+def own_chunks(count: int, workers: int) -> set[int]:
+    """The indexes (from 0) of the chunks this process computes itself when `workers` processes
+    share `count` chunks: every `workers`-th, from the second on, so that it computes one while
+    a worker computes the one before it.
+
+    >>> sorted(own_chunks(6, 2)), sorted(own_chunks(7, 3))
+    ([1, 3, 5], [2, 5])
+    """
+    return {i for i in range(count) if i % workers == workers - 1}
+
+
+def _run_in_pool(tasks, workers, note, context, spill: Path, snapshot=None, session=None) -> Iterator[ChunkResult]:
+    # This process is one of the `workers`: it has every module loaded and a session open
+    # already, so a worker process fewer pays for its start-up, and its parts need no hand-over.
+    own = own_chunks(len(tasks), workers)
+    helpers = workers - 1
+    to_workers = collections.deque((i, replace(task, spill=spill)) for i, task in enumerate(tasks) if i not in own)
     pool = concurrent.futures.ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
+        max_workers=helpers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
     )
     finished = False
     try:
-        pending: collections.deque[concurrent.futures.Future] = collections.deque()
-        queue = iter(tasks)
+        submitted: dict[int, concurrent.futures.Future] = {}
+        computed_ahead: dict[int, ChunkResult] = {}
+
+        def top_up() -> None:
+            # At most one chunk queued per worker beyond those computing: each finds its next at
+            # once, and the run holds at most `workers` + 1 chunks in flight.
+            while to_workers and len(submitted) < helpers + 1:
+                index, task = to_workers.popleft()
+                submitted[index] = pool.submit(_compute_in_worker, task)
+
         # The pool starts a process per submission while none is idle: all of them start here.
         with _environment(WORKER_ENVIRONMENT):
-            for task in queue:
-                pending.append(pool.submit(_compute_in_worker, task))
-                if len(pending) > workers:
-                    break
-        while pending:
-            result = pending.popleft().result()
+            top_up()
+        for i, task in enumerate(tasks):
+            if i in own:
+                result = computed_ahead.pop(i, None) or _compute_here(task, snapshot, session)
+            else:
+                future = submitted[i]
+                ahead = next((j for j in sorted(own) if j > i and j not in computed_ahead), None)
+                if not future.done() and not computed_ahead and ahead is not None:
+                    # Compute this process's next chunk while the worker finishes the one before it.
+                    computed_ahead[ahead] = _compute_here(tasks[ahead], snapshot, session)
+                result = future.result()
+                del submitted[i]
+                top_up()
+                if not submitted and not to_workers:
+                    # The workers' last result is in: they wind down while this process goes on,
+                    # instead of it waiting for them to exit at the end.
+                    pool.shutdown(wait=False)
             note(f"chunk {result.chunk.label} done: {result.chunk.start} .. {result.chunk.end}")
-            for task in queue:
-                pending.append(pool.submit(_compute_in_worker, task))
-                break
-            if not pending:
-                # The last result is in: the workers wind down while the caller writes it,
-                # instead of the caller waiting for them to exit first.
-                pool.shutdown(wait=False)
             yield result
         finished = True
     finally:
@@ -251,6 +281,13 @@ def _run_in_pool(tasks, workers, note, context, spill: Path) -> Iterator[ChunkRe
             pool.shutdown(wait=True)
         else:
             _abandon(pool)
+
+
+def _compute_here(task: ChunkTask, snapshot, session) -> ChunkResult:
+    try:
+        return compute_chunk(task, None, snapshot, session)
+    finally:
+        _release_memory()
 
 
 def _watch_parent(parent: int) -> None:

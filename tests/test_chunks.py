@@ -137,8 +137,9 @@ def test_chunks_of_any_size_give_the_rows_of_one_run(whole_run, tmp_path_factory
     assert rows(out).equals(expected)
 
 
-def test_workers_do_not_change_the_rows(whole_run, tmp_path):
-    backfill(tmp_path, BUNDLED_SNAPSHOT, mode="backfill", as_of=FAR_FUTURE, chunk_dates=4, workers=2)
+@pytest.mark.parametrize("workers", [2, 3])
+def test_workers_do_not_change_the_rows(whole_run, tmp_path, workers):
+    backfill(tmp_path, BUNDLED_SNAPSHOT, mode="backfill", as_of=FAR_FUTURE, chunk_dates=4, workers=workers)
     assert rows(tmp_path).equals(whole_run)
     # the parts the workers spilled beside the output are gone with the run
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fsengine-run.json", "ml_feature_store_v2"]
@@ -212,6 +213,19 @@ def _processes_with(token: str) -> list[int]:
     return found
 
 
+def _worker_processes(token: str) -> list[int]:
+    """The PIDs of the pool's worker processes among those of the run holding `token`."""
+    found = []
+    for pid in _processes_with(token):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as handle:
+                if b"spawn_main" in handle.read():
+                    found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
 def _start_two_worker_run(out, token: str) -> subprocess.Popen:
     """A two-worker backfill of the bundled fixture in one-date chunks, started and given time
     to be mid-run (a worker has handed over its first part; more chunks are to come)."""
@@ -230,6 +244,8 @@ def test_a_stopped_run_stops_its_workers_and_leaves_nothing_behind(tmp_path):
     token = f"stop-{os.getpid()}-{time.time_ns()}"
     out = tmp_path / "out"
     child = _start_two_worker_run(out, token)
+    # two workers: the run's own process and one worker process (its resource tracker aside)
+    assert len(_worker_processes(token)) == 1
     child.send_signal(signal.SIGINT)
     _, err = child.communicate(timeout=60)
     assert child.returncode == 130 and err.strip().splitlines() == [

@@ -161,6 +161,13 @@ class Session:
         self.closed = False
         self._own_tables = _temp_tables(self.con)  # the session's; a chunk drops every other one
 
+    def share(self, threads: int, memory_limit: str | None) -> None:
+        """From now on use `threads` threads within `memory_limit` (this process computes chunks
+        beside worker processes, and takes a worker's share of the CPUs and of the memory)."""
+        self.con.execute(f"SET threads = {int(threads)}")
+        if memory_limit is not None:
+            self.con.execute(f"SET memory_limit = '{_memory_text(memory_limit)}'")
+
     def restrict(self, bounds: tuple[dt.date, dt.date]) -> duckdb.DuckDBPyConnection:
         """The connection with the views keeping only what [start, end] needs (Snapshot.register)."""
         if bounds != self.bounds:
