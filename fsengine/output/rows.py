@@ -502,18 +502,13 @@ def _scored_only(column: pl.Series, placeholder: np.ndarray) -> pa.Array:
 
 
 def _value_columns(
-    in_memory: pl.Series, codes: np.ndarray, rules: quality.ScorerRules, width: int, placeholder: np.ndarray
+    grid: np.ndarray, absent: np.ndarray, codes: np.ndarray, rules: quality.ScorerRules, placeholder: np.ndarray
 ) -> dict[str, pa.Array]:
     """feature_N_value (docs/v2_54/output.md §1 #192-251): the in-memory value of feature N when
     its raw tag is not a defaulted one (default / missing / fallback), else NULL; NULL on
-    placeholder rows."""
-    rows = len(placeholder)
-    defaulted = (
-        np.array([r.defaulted for r in quality._code_rules(rules)])[codes] if rows else np.zeros((0, width), bool)
-    )
-    flat = in_memory.explode() if rows else pl.Series([], dtype=pl.Float64)
-    grid = flat.to_numpy().astype(np.float64).reshape(rows, width) if rows else np.zeros((0, width))
-    absent = flat.is_null().to_numpy().reshape(rows, width) if rows else np.zeros((0, width), bool)
+    placeholder rows. `grid`: the rows x width in-memory values, `absent`: where they are NULL."""
+    width = grid.shape[1]
+    defaulted = np.array([r.defaulted for r in quality._code_rules(rules)])[codes]
     # one contiguous row of the transposed grids per output column
     hidden = np.ascontiguousarray((defaulted | absent | placeholder[:, None]).T)
     # 0.0 under the NULLs (they would hold NaN): `_refuse_non_finite` then finds every column
@@ -590,22 +585,28 @@ def output_rows(
         pl.Series(~is_placeholder & (codes >= len(rules.tags)).any(axis=1)),
         f"feature_tags outside {list(rules.tags)}",
     )
-    scored = quality.score(frame.get_column("feature_tags"), profile, computed_at=run_ts, codes=codes)
+    scored = quality.score(
+        frame.get_column("feature_tags"), profile, computed_at=run_ts, codes=codes, per_feature=False
+    )
+    per_feature = quality.per_feature_columns(codes, rules, ~is_placeholder)
     scoring_seconds = time.perf_counter() - scoring_began
-    in_memory = pl.select(
-        pl.when(placeholder)
-        .then(pl.lit([None] * width, dtype=pl.List(pl.Float64)))
-        .otherwise(frame.get_column("feature_values"))
-    ).to_series()
-    stored_flat = in_memory.explode().fill_nan(0.0).fill_null(0.0)
-    stored = (
-        pl.Series(
-            pa.LargeListArray.from_arrays(
-                pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64)), stored_flat.to_arrow()
-            )
-        )
-        if rows
-        else pl.Series([], dtype=pl.List(pl.Float64))
+    in_memory = (
+        pl.select(
+            pl.when(placeholder)
+            .then(pl.lit([None] * width, dtype=pl.List(pl.Float64)))
+            .otherwise(frame.get_column("feature_values"))
+        ).to_series()
+        if is_placeholder.any()
+        else frame.get_column("feature_values")
+    )
+    flat_values = in_memory.explode() if rows else pl.Series([], dtype=pl.Float64)
+    # the rows x width in-memory values (NULL read as NaN) and where they are NULL
+    grid = flat_values.to_numpy().astype(np.float64, copy=False).reshape(rows, width)
+    absent = flat_values.is_null().to_numpy().reshape(rows, width)
+    # the stored array: NaN and NULL as 0.0
+    stored = pa.LargeListArray.from_arrays(
+        pa.array(np.arange(0, rows * width + 1, width, dtype=np.int64)),
+        pa.array(np.where(np.isnan(grid), 0.0, grid).ravel(), pa.float64()),
     )
 
     identity = frame.select(
@@ -649,8 +650,9 @@ def output_rows(
         created_at=(run_ts, run_ts),
         updated_at=(None, None),
     )
-    columns = identity.with_columns(stored.alias("features"), hashes)
+    columns = identity.with_columns(hashes)
     computed = {
+        "features": stored,
         "feature_quality_score": _score_decimal(scored.get_column("feature_quality_score")),
         "historical_completeness": completeness,
         "feature_sources_json": _sources_json(frame.get_column("feature_tags"), rules, width, codes),
@@ -658,8 +660,9 @@ def output_rows(
             frame.get_column("composite_fallback") & ~placeholder & profile.emit_fallback_reasons,
             COMPOSITE_FALLBACK_REASON,
         ),
+        **per_feature,
         **{name: _scored_only(frame.get_column(name), is_placeholder) for name in contract.output_extra_columns},
-        **(_value_columns(in_memory, codes, rules, width, is_placeholder) if contract.feature_value_columns else {}),
+        **(_value_columns(grid, absent, codes, rules, is_placeholder) if contract.feature_value_columns else {}),
     }
     arrays = {}
     for name in schema.names:

@@ -343,6 +343,21 @@ def tag_codes(tags: pl.Series, rules: ScorerRules, n: int) -> np.ndarray:
     return codes.reshape(tags.len(), n)
 
 
+def _distinct_rows(flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct rows of a rows x n bool grid and, per row, the index of its distinct row."""
+    if not flags.shape[0]:
+        return flags, np.zeros(0, dtype=np.int64)
+    # each row's flags as the bits of whole 64-bit words (a single word for n <= 64: a plain
+    # integer sort instead of a byte-string one)
+    packed = np.packbits(flags, axis=1)
+    words = -(-packed.shape[1] // 8)
+    padded = np.zeros((packed.shape[0], words * 8), dtype=np.uint8)
+    padded[:, : packed.shape[1]] = packed
+    keys = padded.view(np.uint64).ravel() if words == 1 else padded.view(np.dtype((np.void, words * 8))).ravel()
+    _, first, which = np.unique(keys, return_index=True, return_inverse=True)
+    return flags[first], which.ravel().astype(np.int64)
+
+
 def _lists_of_flagged(flags: np.ndarray, items: pa.Array) -> pa.LargeListArray:
     """Per row, the items whose flag is set, in index order ([] when none).
 
@@ -391,11 +406,38 @@ def _lists_of_items(flags: np.ndarray, choices: np.ndarray, items: pa.Array) -> 
     return pa.LargeListArray.from_arrays(pa.array(offsets), items.take(pa.array(choices[flags])))
 
 
+def per_feature_columns(codes: np.ndarray, rules: ScorerRules, scored: np.ndarray | None = None) -> dict[str, pa.Array]:
+    """feature_<i>_quality and feature_<i>_source (docs/quality.md §5) of every row, as Arrow
+    arrays, from the rows x n grid of `tag_codes`; NULL on the rows where `scored` is False
+    (placeholders, §8): each index's codes take from the per-code values. The output rows take
+    these as they are (handing 2n Polars columns over to Arrow cost more than building them)."""
+    code_rules = _code_rules(rules)
+    rows, n = codes.shape
+    by_feature = np.ascontiguousarray(codes.T)
+    mask = None if scored is None or scored.all() else ~scored
+    weights = np.array([r.weight for r in code_rules], dtype=np.float64)[by_feature]
+    sources = pa.array([r.source for r in code_rules], pa.string())
+    qualities = {f"feature_{i}_quality": pa.array(weights[i], pa.float64(), mask=mask) for i in range(n)}
+    return {
+        **qualities,
+        **{f"feature_{i}_source": sources.take(pa.array(by_feature[i], mask=mask)) for i in range(n)},
+    }
+
+
+def _per_feature_names(n: int) -> set[str]:
+    return {f"feature_{i}_{kind}" for i in range(n) for kind in ("quality", "source")}
+
+
 def _scored_columns(
-    tags: pl.Series, profile: Profile, computed_at: dt.datetime | None, codes: np.ndarray | None = None
+    tags: pl.Series,
+    profile: Profile,
+    computed_at: dt.datetime | None,
+    codes: np.ndarray | None = None,
+    per_feature: bool = True,
 ) -> pl.DataFrame:
     """Every column of docs/quality.md §2-§7 for every row, as if each row were scored (§8 masking
-    of placeholders is `score()`'s job)."""
+    of placeholders is `score()`'s job); without feature_<i>_quality / feature_<i>_source unless
+    `per_feature`."""
     rules = scorer_rules(profile)
     layout = _layout(contract_of(profile))
     schema = output_schema(contract_of(profile))
@@ -440,11 +482,12 @@ def _scored_columns(
     category_pcts = {
         cat: _rounded(len(idx), 1, len(idx) * top_weight)[category_sums[cat]] for cat, idx in categories.items()
     }
-    source_grid = pl.Series(source_names, dtype=pl.Utf8).gather(by_feature.ravel())
     reason_fragments = pa.array([f"{json.dumps(str(i))}: {json.dumps(layout.reasons[i])}" for i in range(n)])
+    # one text per distinct pattern of defaulted indices (a run has few), spread to the rows
+    patterns, pattern_of_row = _distinct_rows(defaulted.T)
     fallback_json = pc.binary_join_element_wise(
-        "{", pc.binary_join(_lists_of_flagged(defaulted.T, reason_fragments), ", "), "}", ""
-    )
+        "{", pc.binary_join(_lists_of_flagged(patterns, reason_fragments), ", "), "}", ""
+    ).take(pa.array(pattern_of_row))
 
     # quality_alerts (docs/quality.md §3), in this order: the high default rate alert names the
     # rounded share of defaults, one text per default count.
@@ -492,14 +535,12 @@ def _scored_columns(
             "critical_features_training_quality": critical_good.all(axis=0),
             "critical_feature_count": critical_good.sum(axis=0),
             "optional_feature_count": (~defaulted[[i for i in range(n) if i not in critical]]).sum(axis=0),
-            **{f"feature_{i}_quality": weights[i].astype(np.float64) for i in range(n)},
         }
     ).with_columns(
         pl.Series("quality_alerts", _lists_of_items(alert_flags, alert_choices, alert_texts)),
         pl.Series("default_feature_indices", _lists_of_flagged(defaulted.T, pa.array(range(n), pa.int64()))),
         pl.Series("feature_fallback_reasons_json", fallback_json),
-        # one gather for every index, then zero-copy slices: a gather per index costs ~1 ms
-        *(source_grid.slice(i * rows, rows).alias(f"feature_{i}_source") for i in range(n)),
+        *(pl.Series(name, array) for name, array in (per_feature_columns(codes, rules).items() if per_feature else ())),
     )
 
     score = pl.col("feature_quality_score")
@@ -546,8 +587,11 @@ def _scored_columns(
         .then(pl.lit("MATCHUP_UNAVAILABLE"))
         .otherwise(pl.lit("COMPLETE")),
     }
+    omitted = set() if per_feature else _per_feature_names(n)
     return frame.select(
-        columns[name].alias(name) if name in columns else pl.col(name) for name in scored_column_names(profile)
+        columns[name].alias(name) if name in columns else pl.col(name)
+        for name in scored_column_names(profile)
+        if name not in omitted
     )
 
 
@@ -609,6 +653,7 @@ def score(
     profile: Profile = REFERENCE,
     computed_at: dt.datetime | None = None,
     codes: np.ndarray | None = None,
+    per_feature: bool = True,
 ) -> pl.DataFrame:
     """Score every row: the feature_tags list column (or a frame holding it) -> quality columns.
 
@@ -617,6 +662,8 @@ def score(
     `quality_computed_at` of scored rows (NULL when not given). Raises ValueError when a tag
     list does not have the contract's length. `codes`, when given, must be
     `tag_codes(tags, scorer_rules(profile), n)` (a caller that also needs them computes them once).
+    Without `per_feature`, feature_<i>_quality and feature_<i>_source are left out (a caller
+    that wants them as Arrow arrays takes them from `per_feature_columns`).
     """
     series = tags.get_column(TAGS_COLUMN) if isinstance(tags, pl.DataFrame) else tags
     frame = pl.DataFrame({TAGS_COLUMN: series.cast(pl.List(pl.Utf8))})
@@ -631,7 +678,7 @@ def score(
             f"first: row {first['row']} with {len(first[TAGS_COLUMN])} tags"
         )
 
-    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes)
+    values = _scored_columns(frame.get_column(TAGS_COLUMN), profile, computed_at, codes, per_feature)
     if not frame.get_column(TAGS_COLUMN).has_nulls():
         return values  # no placeholder row: nothing to mask
     values = values.with_columns(frame.get_column(TAGS_COLUMN).is_not_null().alias("_scored"))
@@ -642,7 +689,7 @@ def score(
     }
     columns = []
     schema = output_schema(contract_of(profile))
-    for name in scored_column_names(profile):
+    for name in values.columns[:-1]:  # the scored columns, `_scored` left out
         fill = placeholder.get(name, _empty_list(name, schema))
         expr: Any = pl.when(scored).then(pl.col(name))
         if fill is not None:
