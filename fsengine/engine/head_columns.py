@@ -205,6 +205,16 @@ class SpineKeys:
         code = pl.when(day.is_between(0, self._days - 1)).then(who * self._days + day).fill_null(-1)
         return frame.select(code.alias("c"))["c"].to_numpy()
 
+    def player_codes(self, players: pl.Series) -> np.ndarray:
+        """The spine's code of every player (-1: a player the spine does not have, or null)."""
+        return players.cast(self._players, strict=False).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+
+    def rows_at(self, player_code: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The (canonical) spine row of each (player code, day number), -1 where the spine lacks it."""
+        offset = day - self._day0
+        inside = (player_code >= 0) & (offset >= 0) & (offset < self._days)
+        return np.where(inside, self.lookup(np.where(inside, player_code * self._days + offset, -1)), -1)
+
     def lookup(self, code: np.ndarray) -> np.ndarray:
         if self._dense:
             return self._table[code]
@@ -683,7 +693,47 @@ def multi_book_columns(frame: pl.DataFrame, keys: SpineKeys, switch_below: float
 
 
 def line_delta_columns(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -> np.ndarray:
-    """Extraction L (§4): round(cons(D) - cons(previous date within the window), 1), NaN = absent."""
+    """Extraction L (§4): round(cons(D) - cons(previous date within the window), 1), NaN = absent.
+    The (player, date) groups are sorted by integer keys in numpy; a table with a null key or line,
+    or a NaN or -0.0 line (whose order a float sort may not share with Polars'), goes through the
+    Polars statement of the rule (`_line_deltas_polars`)."""
+    line = frame["points_line"].cast(pl.Float64).to_numpy()
+    if (
+        frame["player_lookup"].null_count()
+        or frame["line_date"].null_count()
+        or frame["points_line"].null_count()
+        or np.isnan(line).any()
+        or (np.signbit(line) & (line == 0.0)).any()
+    ):
+        return _line_deltas_polars(frame, keys, window_days)
+    player = keys.player_codes(frame["player_lookup"])
+    day = frame["line_date"].to_physical().cast(pl.Int64).to_numpy()
+    known = player >= 0  # a player the spine lacks has no row to give a delta to
+    player, day, line = player[known], day[known], line[known]
+    order = np.lexsort((line, day, player))
+    player, day, line = player[order], day[order], line[order]
+    out = np.full(keys.n, np.nan)
+    if not player.size:
+        return out
+    start = np.flatnonzero(np.r_[True, (player[1:] != player[:-1]) | (day[1:] != day[:-1])])
+    length = np.diff(np.append(start, player.size))
+    cons = line[start + (length - 1) // 2]  # the lower middle of the group's sorted lines
+    g_player, g_day = player[start], day[start]
+    # the previous group of the same player (groups run by player, then date)
+    ok = np.r_[False, g_player[1:] == g_player[:-1]]
+    ok[1:] &= g_day[:-1] >= g_day[1:] - window_days
+    at = np.flatnonzero(ok)
+    rows = keys.rows_at(g_player[at], g_day[at])
+    hit = rows >= 0
+    last = np.full(keys.n, -1, dtype=np.int64)
+    np.maximum.at(last, rows[hit], at[hit])
+    last = keys.spread(last)
+    has = last >= 0
+    out[has] = _round(cons[last[has]] - cons[last[has] - 1], 1)
+    return out
+
+
+def _line_deltas_polars(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -> np.ndarray:
     cons = (
         frame.sort(["player_lookup", "line_date", "points_line"])
         .group_by(["player_lookup", "line_date"], maintain_order=True)
