@@ -338,8 +338,15 @@ class Layout:
         self.identity = every and grouped  # cell i is table row i
         self.c = _runs(r)
         self.width = int(self.c.max()) + 1 if self.c.size else 1
-        self.cell = self.r * self.width + self.c  # the flat matrix index of each cell
+        self._cell: np.ndarray | None = None
         self.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
+
+    @property
+    def cell(self) -> np.ndarray:
+        """The flat (spine rows x slots) matrix index of each cell (built when first asked for)."""
+        if self._cell is None:
+            self._cell = self.r * self.width + self.c
+        return self._cell
 
     def take(self, values: np.ndarray) -> np.ndarray:
         """The per-table-row `values` per cell (in `sel` order; `values` itself when the table's
@@ -760,8 +767,10 @@ _CTX = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
 
 
 def _dq(num_e9: int, den_e9: int) -> float:
-    """decimal_quotient of two NUMERIC values given x 10^9 (the scale cancels exactly)."""
-    return float(_CTX.divide(decimal.Decimal(int(num_e9)).scaleb(-9), decimal.Decimal(int(den_e9)).scaleb(-9)))
+    """decimal_quotient of two NUMERIC values given x 10^9: the scale cancels exactly, so the
+    28-digit quotient of the two integers has the same digits (and the same float) as that of
+    the two NUMERIC values."""
+    return float(_CTX.divide(decimal.Decimal(int(num_e9)), decimal.Decimal(int(den_e9))))
 
 
 LAST10_COLUMNS = [
@@ -779,7 +788,6 @@ LAST10_COLUMNS = [
 
 def cache_miss_columns(
     lay: Layout,
-    cols: dict[str, tuple[np.ndarray, np.ndarray]],
     frame: pl.DataFrame,
     miss: np.ndarray,
     dates: pl.Series,
@@ -790,9 +798,9 @@ def cache_miss_columns(
     window_days: int,
     reference_stdev,
 ):
-    """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` and
-    `cols` = v54_last10_rows (`frame`) laid out by slot and its LAST10_COLUMNS. The matrices
-    hold only the rows that miss (all rows when the spine repeats a key)."""
+    """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` =
+    v54_last10_rows (`frame`) laid out by slot. The matrices hold only the rows that miss (all
+    rows when the spine repeats a key), and LAST10_COLUMNS are read on those rows only."""
     n_all = lay.keys.n
     subset = np.arange(n_all) if lay.keys.duplicated else np.flatnonzero(miss)
     n_rows = subset.size
@@ -802,18 +810,21 @@ def cache_miss_columns(
     in_subset = np.flatnonzero(row_of[lay.r] >= 0)
     width = lay.width
     cell = row_of[lay.r[in_subset]] * width + lay.c[in_subset]
-    table_row = lay.take(np.arange(frame.height))[in_subset]
+    # the table rows read: every row when the spine repeats a key, else those of the subset's
+    # cells, in cell order
+    read = np.arange(frame.height) if lay.keys.duplicated else lay.take(np.arange(frame.height))[in_subset]
+    cols = _float_columns(frame if lay.keys.duplicated else frame[read], LAST10_COLUMNS)
 
     def matrix(values: np.ndarray, fill) -> np.ndarray:
-        """(subset rows x slots) of the per-table-row `values` (`lay.matrix` on the subset)."""
+        """(subset rows x slots) of `values` given per row of `read`."""
         if lay.keys.duplicated:
             return lay.matrix(values, fill)
         m = np.full(n_rows * width, fill, dtype=values.dtype)
-        m[cell] = values[table_row]
+        m[cell] = values
         return m.reshape(n_rows, width)
 
     float_minutes = minutes_type == "FLOAT64"
-    valid = matrix(np.ones(frame.height, dtype=bool), False) & miss[:, None]
+    valid = matrix(np.ones(read.size, dtype=bool), False) & miss[:, None]
     mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
     nulls = {name: matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
@@ -892,7 +903,7 @@ def cache_miss_columns(
     # the team: the context team when set (not null, not empty), else the first fp row's team
     has_at = np.flatnonzero(has)
     first_pos = np.argmax(fp[has_at], axis=1)
-    first_row = matrix(np.arange(frame.height), -1)[has_at, first_pos]
+    first_row = matrix(read, -1)[has_at, first_pos]
     hrows = subset[has_at]
     teams = pl.DataFrame(
         {
@@ -1090,10 +1101,8 @@ def assemble_columns(
     miss = ~use_cache & ~placeholder
     l10 = tables.take("v54_last10_rows")
     l10_layout = Layout(keys, l10, "slot")
-    l10_cols = _float_columns(l10, LAST10_COLUMNS)
     emitted, cm, cache_miss_used = cache_miss_columns(
         l10_layout,
-        l10_cols,
         l10,
         miss,
         spine["game_date"],
@@ -1177,13 +1186,13 @@ def assemble_columns(
     cnt = l10_layout.count
     width = l10_layout.width
     p = np.zeros((n, max(width, 5)))
-    points, points_null = l10_cols["points"]
+    points, points_null = _float_columns(l10, ["points"])["points"]
     p[:, :width] = l10_layout.matrix(np.where(points_null, 0.0, points), 0.0)
     if profile.recent_trend_newest_first:
         dif = (p[:, 0] + p[:, 1]) / 2.0 - (p[:, 2] + p[:, 3] + p[:, 4]) / 3.0
     else:
         dif = (p[:, 3] + p[:, 4]) / 2.0 - (p[:, 0] + p[:, 1] + p[:, 2]) / 3.0
-    del l10, l10_layout, l10_cols, points, points_null, p
+    del l10, l10_layout, points, points_null, p
     trend = np.select([dif >= 5, dif >= 2, dif <= -5, dif <= -2], [2.0, 1.0, -2.0, -1.0], 0.0)
     put(11, Col(np.where(cnt < 5, 0.0, trend), np.zeros(n, bool)), "calculated")
 
