@@ -35,6 +35,7 @@ import decimal
 import math
 from collections.abc import Callable
 from functools import cache
+from itertools import repeat
 from typing import Any, cast
 
 import numpy as np
@@ -52,34 +53,39 @@ _SMALL = 1 << 18  # up to this many values a numpy sort costs less than a Polars
 # --------------------------------------------------------------------------- exact helpers
 
 
-def _per_distinct(values: np.ndarray, fn) -> np.ndarray:
-    """`fn(float)` of every value, called once per distinct float64 bit pattern (a sort of
-    the bit patterns for up to _SMALL values, a Polars hash deduplication above)."""
+def _per_distinct(values: np.ndarray, fn, *args) -> np.ndarray:
+    """`fn(float, *args)` of every value, called once per distinct float64 bit pattern (a sort
+    of the bit patterns for up to _SMALL values, a Polars hash deduplication above). A builtin
+    `fn` with its `args` is mapped directly, without a Python-level function call per value."""
+
+    def apply(inputs: list) -> list:
+        return list(map(fn, inputs, *(repeat(a) for a in args)))
+
     values = np.ascontiguousarray(values, dtype=np.float64)
     if values.size == 0:
         return values.copy()
     if values.size <= _SMALL:
         distinct_bits, at = np.unique(values.reshape(-1).view(np.int64), return_inverse=True)
-        computed = np.array([fn(v) for v in distinct_bits.view(np.float64).tolist()], dtype=np.float64)
+        computed = np.array(apply(distinct_bits.view(np.float64).tolist()), dtype=np.float64)
         return computed[at].reshape(values.shape)
     bits = pl.DataFrame({"b": values.reshape(-1).view(np.int64)})
     distinct = bits.unique()
     inputs = distinct["b"].to_numpy().view(np.float64).tolist()
-    results = distinct.with_columns(pl.Series("v", [fn(v) for v in inputs], dtype=pl.Float64))
+    results = distinct.with_columns(pl.Series("v", apply(inputs), dtype=pl.Float64))
     out = bits.join(results, on="b", how="left", maintain_order="left")["v"].to_numpy()
     return out.reshape(values.shape)
 
 
 def _round(values: np.ndarray, digits: int) -> np.ndarray:
     """Python's round(x, digits) bit for bit, once per distinct float64 bit pattern."""
-    return _per_distinct(values, lambda v: round(v, digits))
+    return _per_distinct(values, round, digits)
 
 
 def _py_pow(values: np.ndarray, exponent: float) -> np.ndarray:
     """Python's `x ** exponent` (C pow) bit for bit: numpy turns `** 0.5` into sqrt and `** 2`
     into x*x, which differ from libm's pow in the last bit on some inputs (e.g. 7.7333...**2).
     Once per distinct bit pattern."""
-    return _per_distinct(values, lambda v: v**exponent)
+    return _per_distinct(values, pow, exponent)  # pow(x, y) is x ** y
 
 
 @cache
@@ -293,13 +299,15 @@ def _compact_codes(series: pl.Series, null_code: int = -2) -> np.ndarray:
     return series.cast(pl.Enum(words)).to_physical().cast(pl.Int64).fill_null(null_code).to_numpy()
 
 
-def _runs(rows: np.ndarray) -> np.ndarray:
-    """Position of every element within its run of equal consecutive `rows` values."""
+def _runs(rows: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Position of every element within its run of equal consecutive `rows` values (`start`,
+    when given: where the runs begin)."""
     if rows.size == 0:
         return rows.copy()
-    start = np.empty(rows.size, dtype=bool)
-    start[0] = True
-    np.not_equal(rows[1:], rows[:-1], out=start[1:])
+    if start is None:
+        start = np.empty(rows.size, dtype=bool)
+        start[0] = True
+        np.not_equal(rows[1:], rows[:-1], out=start[1:])
     first = np.flatnonzero(start)
     return np.arange(rows.size) - np.repeat(first, np.diff(np.append(first, rows.size)))
 
@@ -322,6 +330,7 @@ class Layout:
         every = sel.size == rows.size
         r, o = (rows, rank) if every else (rows[sel], rank[sel])
         grouped = True
+        start = None
         if sel.size:
             start = np.empty(sel.size, dtype=bool)
             start[0] = True
@@ -336,7 +345,7 @@ class Layout:
                 sel, r = sel[perm], r[perm]
         self.sel, self.r = sel, r
         self.identity = every and grouped  # cell i is table row i
-        self.c = _runs(r)
+        self.c = _runs(r, start if grouped else None)
         self.width = int(self.c.max()) + 1 if self.c.size else 1
         self._cell: np.ndarray | None = None
         self.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
@@ -518,7 +527,9 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
     # null team is a team of its own: None != None is False, None != 'X' is True)
     teams = frame["team_abbr"] if lay.identity else frame["team_abbr"].gather(lay.sel)
-    changed = teams.ne_missing(teams.shift(1)).fill_null(False).to_numpy()
+    changed = np.zeros(teams.len(), dtype=bool)
+    if teams.len() > 1:  # each row against the one before it (slices, no shifted copy)
+        changed[1:] = teams.slice(1).ne_missing(teams.slice(0, teams.len() - 1)).to_numpy()
     day = lay.take(cols["row_date"][0])
     with np.errstate(invalid="ignore"):
         gap = np.r_[False, (day[1:] - day[:-1]) > 14] if day.size else np.zeros(0, bool)
