@@ -824,7 +824,7 @@ def cache_miss_columns(
     # the table rows read: every row when the spine repeats a key, else those of the subset's
     # cells, in cell order
     read = np.arange(frame.height) if lay.keys.duplicated else lay.take(np.arange(frame.height))[in_subset]
-    cols = _float_columns(frame if lay.keys.duplicated else frame[read], LAST10_COLUMNS)
+    cols = _float_columns(frame if lay.keys.duplicated else frame.select(LAST10_COLUMNS)[read], LAST10_COLUMNS)
 
     def matrix(values: np.ndarray, fill) -> np.ndarray:
         """(subset rows x slots) of `values` given per row of `read`."""
