@@ -121,9 +121,21 @@ def _seq_sum(matrix: np.ndarray) -> np.ndarray:
 
 
 def _per_distinct_pair(a: np.ndarray, b: np.ndarray, fn) -> np.ndarray:
-    """fn(int(a), int(b)) per element (float64), once per distinct (a, b) pair."""
+    """fn(int(a), int(b)) per element (float64), once per distinct (a, b) pair (a sort of the
+    pairs for up to _SMALL of them, a Polars hash deduplication above)."""
     if a.size == 0:
         return np.zeros(0)
+    if a.size <= _SMALL:
+        order = np.lexsort((b, a))
+        sa, sb = a[order], b[order]
+        new = np.empty(a.size, dtype=bool)
+        new[0] = True
+        new[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+        first = np.flatnonzero(new)
+        computed = np.array([fn(x, y) for x, y in zip(sa[first].tolist(), sb[first].tolist())], dtype=np.float64)
+        out = np.empty(a.size, dtype=np.float64)
+        out[order] = computed[np.cumsum(new) - 1]
+        return out
     pairs = pl.DataFrame({"a": a, "b": b})
     distinct = pairs.unique()
     values = [fn(x, y) for x, y in zip(distinct["a"].to_list(), distinct["b"].to_list())]
