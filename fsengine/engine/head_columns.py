@@ -35,6 +35,7 @@ import decimal
 import math
 from collections.abc import Callable
 from functools import cache
+from itertools import repeat
 from typing import Any, cast
 
 import numpy as np
@@ -52,34 +53,39 @@ _SMALL = 1 << 18  # up to this many values a numpy sort costs less than a Polars
 # --------------------------------------------------------------------------- exact helpers
 
 
-def _per_distinct(values: np.ndarray, fn) -> np.ndarray:
-    """`fn(float)` of every value, called once per distinct float64 bit pattern (a sort of
-    the bit patterns for up to _SMALL values, a Polars hash deduplication above)."""
+def _per_distinct(values: np.ndarray, fn, *args) -> np.ndarray:
+    """`fn(float, *args)` of every value, called once per distinct float64 bit pattern (a sort
+    of the bit patterns for up to _SMALL values, a Polars hash deduplication above). A builtin
+    `fn` with its `args` is mapped directly, without a Python-level function call per value."""
+
+    def apply(inputs: list) -> list:
+        return list(map(fn, inputs, *(repeat(a) for a in args)))
+
     values = np.ascontiguousarray(values, dtype=np.float64)
     if values.size == 0:
         return values.copy()
     if values.size <= _SMALL:
         distinct_bits, at = np.unique(values.reshape(-1).view(np.int64), return_inverse=True)
-        computed = np.array([fn(v) for v in distinct_bits.view(np.float64).tolist()], dtype=np.float64)
+        computed = np.array(apply(distinct_bits.view(np.float64).tolist()), dtype=np.float64)
         return computed[at].reshape(values.shape)
     bits = pl.DataFrame({"b": values.reshape(-1).view(np.int64)})
     distinct = bits.unique()
     inputs = distinct["b"].to_numpy().view(np.float64).tolist()
-    results = distinct.with_columns(pl.Series("v", [fn(v) for v in inputs], dtype=pl.Float64))
+    results = distinct.with_columns(pl.Series("v", apply(inputs), dtype=pl.Float64))
     out = bits.join(results, on="b", how="left", maintain_order="left")["v"].to_numpy()
     return out.reshape(values.shape)
 
 
 def _round(values: np.ndarray, digits: int) -> np.ndarray:
     """Python's round(x, digits) bit for bit, once per distinct float64 bit pattern."""
-    return _per_distinct(values, lambda v: round(v, digits))
+    return _per_distinct(values, round, digits)
 
 
 def _py_pow(values: np.ndarray, exponent: float) -> np.ndarray:
     """Python's `x ** exponent` (C pow) bit for bit: numpy turns `** 0.5` into sqrt and `** 2`
     into x*x, which differ from libm's pow in the last bit on some inputs (e.g. 7.7333...**2).
     Once per distinct bit pattern."""
-    return _per_distinct(values, lambda v: v**exponent)
+    return _per_distinct(values, pow, exponent)  # pow(x, y) is x ** y
 
 
 @cache
@@ -115,9 +121,21 @@ def _seq_sum(matrix: np.ndarray) -> np.ndarray:
 
 
 def _per_distinct_pair(a: np.ndarray, b: np.ndarray, fn) -> np.ndarray:
-    """fn(int(a), int(b)) per element (float64), once per distinct (a, b) pair."""
+    """fn(int(a), int(b)) per element (float64), once per distinct (a, b) pair (a sort of the
+    pairs for up to _SMALL of them, a Polars hash deduplication above)."""
     if a.size == 0:
         return np.zeros(0)
+    if a.size <= _SMALL:
+        order = np.lexsort((b, a))
+        sa, sb = a[order], b[order]
+        new = np.empty(a.size, dtype=bool)
+        new[0] = True
+        new[1:] = (sa[1:] != sa[:-1]) | (sb[1:] != sb[:-1])
+        first = np.flatnonzero(new)
+        computed = np.array([fn(x, y) for x, y in zip(sa[first].tolist(), sb[first].tolist())], dtype=np.float64)
+        out = np.empty(a.size, dtype=np.float64)
+        out[order] = computed[np.cumsum(new) - 1]
+        return out
     pairs = pl.DataFrame({"a": a, "b": b})
     distinct = pairs.unique()
     values = [fn(x, y) for x, y in zip(distinct["a"].to_list(), distinct["b"].to_list())]
@@ -205,6 +223,16 @@ class SpineKeys:
         code = pl.when(day.is_between(0, self._days - 1)).then(who * self._days + day).fill_null(-1)
         return frame.select(code.alias("c"))["c"].to_numpy()
 
+    def player_codes(self, players: pl.Series) -> np.ndarray:
+        """The spine's code of every player (-1: a player the spine does not have, or null)."""
+        return players.cast(self._players, strict=False).to_physical().cast(pl.Int64).fill_null(-1).to_numpy()
+
+    def rows_at(self, player_code: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """The (canonical) spine row of each (player code, day number), -1 where the spine lacks it."""
+        offset = day - self._day0
+        inside = (player_code >= 0) & (offset >= 0) & (offset < self._days)
+        return np.where(inside, self.lookup(np.where(inside, player_code * self._days + offset, -1)), -1)
+
     def lookup(self, code: np.ndarray) -> np.ndarray:
         if self._dense:
             return self._table[code]
@@ -283,13 +311,15 @@ def _compact_codes(series: pl.Series, null_code: int = -2) -> np.ndarray:
     return series.cast(pl.Enum(words)).to_physical().cast(pl.Int64).fill_null(null_code).to_numpy()
 
 
-def _runs(rows: np.ndarray) -> np.ndarray:
-    """Position of every element within its run of equal consecutive `rows` values."""
+def _runs(rows: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+    """Position of every element within its run of equal consecutive `rows` values (`start`,
+    when given: where the runs begin)."""
     if rows.size == 0:
         return rows.copy()
-    start = np.empty(rows.size, dtype=bool)
-    start[0] = True
-    np.not_equal(rows[1:], rows[:-1], out=start[1:])
+    if start is None:
+        start = np.empty(rows.size, dtype=bool)
+        start[0] = True
+        np.not_equal(rows[1:], rows[:-1], out=start[1:])
     first = np.flatnonzero(start)
     return np.arange(rows.size) - np.repeat(first, np.diff(np.append(first, rows.size)))
 
@@ -312,6 +342,7 @@ class Layout:
         every = sel.size == rows.size
         r, o = (rows, rank) if every else (rows[sel], rank[sel])
         grouped = True
+        start = None
         if sel.size:
             start = np.empty(sel.size, dtype=bool)
             start[0] = True
@@ -326,10 +357,17 @@ class Layout:
                 sel, r = sel[perm], r[perm]
         self.sel, self.r = sel, r
         self.identity = every and grouped  # cell i is table row i
-        self.c = _runs(r)
+        self.c = _runs(r, start if grouped else None)
         self.width = int(self.c.max()) + 1 if self.c.size else 1
-        self.cell = self.r * self.width + self.c  # the flat matrix index of each cell
+        self._cell: np.ndarray | None = None
         self.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
+
+    @property
+    def cell(self) -> np.ndarray:
+        """The flat (spine rows x slots) matrix index of each cell (built when first asked for)."""
+        if self._cell is None:
+            self._cell = self.r * self.width + self.c
+        return self._cell
 
     def take(self, values: np.ndarray) -> np.ndarray:
         """The per-table-row `values` per cell (in `sel` order; `values` itself when the table's
@@ -501,7 +539,9 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
     # null team is a team of its own: None != None is False, None != 'X' is True)
     teams = frame["team_abbr"] if lay.identity else frame["team_abbr"].gather(lay.sel)
-    changed = teams.ne_missing(teams.shift(1)).fill_null(False).to_numpy()
+    changed = np.zeros(teams.len(), dtype=bool)
+    if teams.len() > 1:  # each row against the one before it (slices, no shifted copy)
+        changed[1:] = teams.slice(1).ne_missing(teams.slice(0, teams.len() - 1)).to_numpy()
     day = lay.take(cols["row_date"][0])
     with np.errstate(invalid="ignore"):
         gap = np.r_[False, (day[1:] - day[:-1]) > 14] if day.size else np.zeros(0, bool)
@@ -683,7 +723,47 @@ def multi_book_columns(frame: pl.DataFrame, keys: SpineKeys, switch_below: float
 
 
 def line_delta_columns(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -> np.ndarray:
-    """Extraction L (§4): round(cons(D) - cons(previous date within the window), 1), NaN = absent."""
+    """Extraction L (§4): round(cons(D) - cons(previous date within the window), 1), NaN = absent.
+    The (player, date) groups are sorted by integer keys in numpy; a table with a null key or line,
+    or a NaN or -0.0 line (whose order a float sort may not share with Polars'), goes through the
+    Polars statement of the rule (`_line_deltas_polars`)."""
+    line = frame["points_line"].cast(pl.Float64).to_numpy()
+    if (
+        frame["player_lookup"].null_count()
+        or frame["line_date"].null_count()
+        or frame["points_line"].null_count()
+        or np.isnan(line).any()
+        or (np.signbit(line) & (line == 0.0)).any()
+    ):
+        return _line_deltas_polars(frame, keys, window_days)
+    player = keys.player_codes(frame["player_lookup"])
+    day = frame["line_date"].to_physical().cast(pl.Int64).to_numpy()
+    known = player >= 0  # a player the spine lacks has no row to give a delta to
+    player, day, line = player[known], day[known], line[known]
+    order = np.lexsort((line, day, player))
+    player, day, line = player[order], day[order], line[order]
+    out = np.full(keys.n, np.nan)
+    if not player.size:
+        return out
+    start = np.flatnonzero(np.r_[True, (player[1:] != player[:-1]) | (day[1:] != day[:-1])])
+    length = np.diff(np.append(start, player.size))
+    cons = line[start + (length - 1) // 2]  # the lower middle of the group's sorted lines
+    g_player, g_day = player[start], day[start]
+    # the previous group of the same player (groups run by player, then date)
+    ok = np.r_[False, g_player[1:] == g_player[:-1]]
+    ok[1:] &= g_day[:-1] >= g_day[1:] - window_days
+    at = np.flatnonzero(ok)
+    rows = keys.rows_at(g_player[at], g_day[at])
+    hit = rows >= 0
+    last = np.full(keys.n, -1, dtype=np.int64)
+    np.maximum.at(last, rows[hit], at[hit])
+    last = keys.spread(last)
+    has = last >= 0
+    out[has] = _round(cons[last[has]] - cons[last[has] - 1], 1)
+    return out
+
+
+def _line_deltas_polars(frame: pl.DataFrame, keys: SpineKeys, window_days: int) -> np.ndarray:
     cons = (
         frame.sort(["player_lookup", "line_date", "points_line"])
         .group_by(["player_lookup", "line_date"], maintain_order=True)
@@ -710,8 +790,10 @@ _CTX = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN)
 
 
 def _dq(num_e9: int, den_e9: int) -> float:
-    """decimal_quotient of two NUMERIC values given x 10^9 (the scale cancels exactly)."""
-    return float(_CTX.divide(decimal.Decimal(int(num_e9)).scaleb(-9), decimal.Decimal(int(den_e9)).scaleb(-9)))
+    """decimal_quotient of two NUMERIC values given x 10^9: the scale cancels exactly, so the
+    28-digit quotient of the two integers has the same digits (and the same float) as that of
+    the two NUMERIC values."""
+    return float(_CTX.divide(decimal.Decimal(int(num_e9)), decimal.Decimal(int(den_e9))))
 
 
 LAST10_COLUMNS = [
@@ -729,7 +811,6 @@ LAST10_COLUMNS = [
 
 def cache_miss_columns(
     lay: Layout,
-    cols: dict[str, tuple[np.ndarray, np.ndarray]],
     frame: pl.DataFrame,
     miss: np.ndarray,
     dates: pl.Series,
@@ -740,9 +821,9 @@ def cache_miss_columns(
     window_days: int,
     reference_stdev,
 ):
-    """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` and
-    `cols` = v54_last10_rows (`frame`) laid out by slot and its LAST10_COLUMNS. The matrices
-    hold only the rows that miss (all rows when the spine repeats a key)."""
+    """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` =
+    v54_last10_rows (`frame`) laid out by slot. The matrices hold only the rows that miss (all
+    rows when the spine repeats a key), and LAST10_COLUMNS are read on those rows only."""
     n_all = lay.keys.n
     subset = np.arange(n_all) if lay.keys.duplicated else np.flatnonzero(miss)
     n_rows = subset.size
@@ -752,18 +833,21 @@ def cache_miss_columns(
     in_subset = np.flatnonzero(row_of[lay.r] >= 0)
     width = lay.width
     cell = row_of[lay.r[in_subset]] * width + lay.c[in_subset]
-    table_row = lay.take(np.arange(frame.height))[in_subset]
+    # the table rows read: every row when the spine repeats a key, else those of the subset's
+    # cells, in cell order
+    read = np.arange(frame.height) if lay.keys.duplicated else lay.take(np.arange(frame.height))[in_subset]
+    cols = _float_columns(frame if lay.keys.duplicated else frame.select(LAST10_COLUMNS)[read], LAST10_COLUMNS)
 
     def matrix(values: np.ndarray, fill) -> np.ndarray:
-        """(subset rows x slots) of the per-table-row `values` (`lay.matrix` on the subset)."""
+        """(subset rows x slots) of `values` given per row of `read`."""
         if lay.keys.duplicated:
             return lay.matrix(values, fill)
         m = np.full(n_rows * width, fill, dtype=values.dtype)
-        m[cell] = values[table_row]
+        m[cell] = values
         return m.reshape(n_rows, width)
 
     float_minutes = minutes_type == "FLOAT64"
-    valid = matrix(np.ones(frame.height, dtype=bool), False) & miss[:, None]
+    valid = matrix(np.ones(read.size, dtype=bool), False) & miss[:, None]
     mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
     nulls = {name: matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
@@ -842,7 +926,7 @@ def cache_miss_columns(
     # the team: the context team when set (not null, not empty), else the first fp row's team
     has_at = np.flatnonzero(has)
     first_pos = np.argmax(fp[has_at], axis=1)
-    first_row = matrix(np.arange(frame.height), -1)[has_at, first_pos]
+    first_row = matrix(read, -1)[has_at, first_pos]
     hrows = subset[has_at]
     teams = pl.DataFrame(
         {
@@ -1040,10 +1124,8 @@ def assemble_columns(
     miss = ~use_cache & ~placeholder
     l10 = tables.take("v54_last10_rows")
     l10_layout = Layout(keys, l10, "slot")
-    l10_cols = _float_columns(l10, LAST10_COLUMNS)
     emitted, cm, cache_miss_used = cache_miss_columns(
         l10_layout,
-        l10_cols,
         l10,
         miss,
         spine["game_date"],
@@ -1127,13 +1209,13 @@ def assemble_columns(
     cnt = l10_layout.count
     width = l10_layout.width
     p = np.zeros((n, max(width, 5)))
-    points, points_null = l10_cols["points"]
+    points, points_null = _float_columns(l10, ["points"])["points"]
     p[:, :width] = l10_layout.matrix(np.where(points_null, 0.0, points), 0.0)
     if profile.recent_trend_newest_first:
         dif = (p[:, 0] + p[:, 1]) / 2.0 - (p[:, 2] + p[:, 3] + p[:, 4]) / 3.0
     else:
         dif = (p[:, 3] + p[:, 4]) / 2.0 - (p[:, 0] + p[:, 1] + p[:, 2]) / 3.0
-    del l10, l10_layout, l10_cols, points, points_null, p
+    del l10, l10_layout, points, points_null, p
     trend = np.select([dif >= 5, dif >= 2, dif <= -5, dif <= -2], [2.0, 1.0, -2.0, -1.0], 0.0)
     put(11, Col(np.where(cnt < 5, 0.0, trend), np.zeros(n, bool)), "calculated")
 
