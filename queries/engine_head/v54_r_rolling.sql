@@ -11,12 +11,11 @@
 -- the last row before D - window (first) and before D (last), and the key's rows are
 -- game_no first + 1 .. last, seq = game_no - first. Equi-joins on one integer only: no
 -- (key, row-in-window) pairs are built by a range join and sorted per key. Spine keys are unique.
--- Unordered: the reader lays each key's rows out by seq (head_columns.Layout), so the rows
--- (millions) are not sorted here.
 -- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
 -- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
-    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
+    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
+    FROM spine WHERE NOT is_placeholder
 ),
 games AS (
     SELECT p.player_lookup, p.game_date, p.points,
@@ -37,7 +36,7 @@ no_through_date AS (
     SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
 ),
 bounded AS (
-    SELECT k.player_lookup, k.game_date,
+    SELECT k.key_order, k.player_lookup, k.game_date,
            coalesce(f.game_no, b.game_no) AS first_no, coalesce(l.game_no, b.game_no) AS last_no
     FROM keys k
     JOIN player_base b ON b.player_lookup = k.player_lookup
@@ -48,10 +47,12 @@ bounded AS (
        AND k.game_date - CAST($rolling_stats_window_days AS INTEGER) > f.game_date
 ),
 wanted AS (
-    SELECT game_date, first_no, unnest(range(first_no + 1, last_no + 1)) AS game_no
+    SELECT key_order, game_date, first_no, unnest(range(first_no + 1, last_no + 1)) AS game_no
     FROM bounded WHERE last_no > first_no
 )
 SELECT g.player_lookup, w.game_date, CAST(w.game_no - w.first_no AS BIGINT) AS seq,
        g.points, g.usage_e9, g.team_abbr, g.game_date AS row_date
 FROM wanted w
 JOIN games g ON g.game_no = w.game_no
+-- one integer sort key (key_order, seq), cheaper to sort than the pair
+ORDER BY w.key_order * 4294967296 + (w.game_no - w.first_no)
