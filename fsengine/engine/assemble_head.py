@@ -470,9 +470,10 @@ def assemble_head_rows(
     tg = _by_key(_rows(con, "q08_team_games"))
     ctx_rows = _by_key(_rows(con, "v54_player_context"))
     vg = _by_key(_rows(con, "v54_vegas_lines"))
-    last10 = _grouped(_rows(con, "v54_last10_rows"))
+    # the two extractions are unordered: each key's rows in slot (seq) order
+    last10 = _grouped(sorted(_rows(con, "v54_last10_rows"), key=lambda r: r["slot"]))
     team_rows = _grouped(_rows(con, "v54_team_rows"), ("team_abbr", "game_date"))
-    rolling = _grouped(_rows(con, "v54_r_rolling"))
+    rolling = _grouped(sorted(_rows(con, "v54_r_rolling"), key=lambda r: r["seq"]))
     freed = {(r["player_lookup"], r["game_date"]): r["freed_e9"] for r in _rows(con, "v54_t_teammate_usage")}
     mstd = multi_book_std(_rows(con, "v54_m_book_lines"), profile.multi_book_bettingpros_below_std)
     keys = [(r["player_lookup"], r["game_date"]) for r in spine if not r["is_placeholder"]]

@@ -123,8 +123,14 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
         "assemble_head (Q5′: features 4 P3, 9, 10, 15-17, 37-42, 51, 52; the C team)",
     ),
     Extraction(
+        "v54_odds_picks",
+        ("spine", "odds_api"),
+        "core",
+        "v54_vegas_lines, v54_m_book_lines, v54_l_consensus (the Odds API rows grouped once)",
+    ),
+    Extraction(
         "v54_vegas_lines",
-        ("spine", "odds_api", "bettingpros"),
+        ("spine", "v54_odds_picks", "bettingpros"),
         "core",
         "assemble_head (Q9′: features 25-28, 53; vegas_line_source)",
     ),
@@ -137,8 +143,8 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
         "core",
         "assemble_head (T: feature 47)",
     ),
-    Extraction("v54_m_book_lines", ("spine", "odds_api", "bettingpros"), "core", "assemble_head (M: feature 50)"),
-    Extraction("v54_l_consensus", ("spine", "odds_api"), "core", "assemble_head (L: feature 54)"),
+    Extraction("v54_m_book_lines", ("spine", "v54_odds_picks", "bettingpros"), "core", "assemble_head (M: feature 50)"),
+    Extraction("v54_l_consensus", ("spine", "v54_odds_picks"), "core", "assemble_head (L: feature 54)"),
     Extraction(
         "v54_h_line_history", ("spine", "pgs", "prediction_accuracy"), "core", "assemble_head (H: features 55, 56)"
     ),

@@ -21,7 +21,8 @@ WITH keys AS (
 ),
 graded AS (
     SELECT player_lookup, game_date,
-           max(CAST(CAST(line_value AS DECIMAL(38, 9)) * 1000000000 AS BIGINT)) AS line_e9
+           -- scaled after the max (rounding to 9 decimals is monotone): once per (p, d), not per row
+           CAST(CAST(max(line_value) AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS line_e9
     FROM prediction_accuracy
     WHERE line_value > 0 AND recommendation IN ('OVER', 'UNDER')
     GROUP BY player_lookup, game_date

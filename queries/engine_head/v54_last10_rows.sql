@@ -13,11 +13,12 @@
 -- gives last(p, D), the number of p's newest row before D, and slot s of (p, D) is the row
 -- game_no = last - s while it is p's (> base) and dated >= D - window. Equi-joins on one
 -- integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
+-- Unordered: the reader lays each key's rows out by slot (head_columns.Layout), so the rows
+-- (millions) are not sorted here.
 -- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
 -- date bound) and are not read: the numbers are only used relative to a player's base.
 WITH keys AS (
-    SELECT player_lookup, game_date, ROW_NUMBER() OVER (ORDER BY player_lookup, game_date) AS key_order
-    FROM spine WHERE NOT is_placeholder
+    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
 games AS (
     SELECT p.player_lookup, p.game_date, p.points,
@@ -41,13 +42,13 @@ no_through_date AS (
     SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
 ),
 bounded AS (
-    SELECT k.key_order, k.player_lookup, k.game_date, b.game_no AS base_no, l.game_no AS last_no
+    SELECT k.player_lookup, k.game_date, b.game_no AS base_no, l.game_no AS last_no
     FROM keys k
     JOIN player_base b ON b.player_lookup = k.player_lookup
     ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
 ),
 wanted AS (
-    SELECT key_order, game_date, last_no,
+    SELECT game_date, last_no,
            unnest(range(least(CAST($last10_size AS BIGINT), last_no - base_no))) AS slot
     FROM bounded
 )
@@ -57,5 +58,3 @@ SELECT g.player_lookup, w.game_date, CAST(w.slot AS BIGINT) AS slot, g.game_date
 FROM wanted w
 JOIN games g ON g.game_no = w.last_no - w.slot
 WHERE g.game_date >= w.game_date - CAST($last10_window_days AS INTEGER)
--- one integer sort key (key_order, slot), cheaper to sort than the pair
-ORDER BY w.key_order * 4294967296 + w.slot

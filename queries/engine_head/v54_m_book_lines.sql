@@ -1,7 +1,7 @@
 -- v54_m_book_lines: extraction M of docs/v2_54/features.md §4 (feature 50) — the latest line per
 -- (player, D, bookmaker) of both sources; the standard deviations and the date-level
 -- BettingPros switch are computed in Python (exact sample std, §0.5).
--- Inputs: spine, odds_api, bettingpros.
+-- Inputs: spine, v54_odds_picks (the Odds API picks), bettingpros.
 -- Output: source ('odds_api' | 'bettingpros'), player_lookup, game_date, bookmaker, points_line.
 -- Odds API: game_date = D, points_line > 0, bookmaker != 'bovada' (case-sensitive),
 --   minutes_before_tipoff >= 0; latest by snapshot_timestamp DESC, points_line ASC (§0.8; rows
@@ -10,18 +10,14 @@
 --   the DFS list (a NULL bookmaker fails); latest by created_at DESC, points_line ASC (§0.8).
 -- How: one hash aggregation per source instead of a sort: the min of a struct ordered as the
 -- rule (a stamped row before an unstamped one, NULLs last; the latest stamp as the smallest
--- negated epoch; then the line).
+-- negated epoch; then the line); for the Odds API, the pre-tip `latest` picks of v54_odds_picks.
 WITH dates AS (
     SELECT DISTINCT game_date FROM spine WHERE NOT is_placeholder
 ),
 odds AS (
-    SELECT o.player_lookup, o.game_date, o.bookmaker,
-           min({'unstamped': o.snapshot_timestamp IS NULL, 'stamp': coalesce(-epoch_us(o.snapshot_timestamp), 0),
-                'line': o.points_line}) AS pick
-    FROM odds_api o JOIN dates d ON d.game_date = o.game_date
-    WHERE o.points_line > 0 AND o.bookmaker != 'bovada' AND o.minutes_before_tipoff >= 0
-      AND o.player_lookup IS NOT NULL
-    GROUP BY o.player_lookup, o.game_date, o.bookmaker
+    SELECT o.player_lookup, o.game_date, o.bookmaker, o.latest AS pick
+    FROM v54_odds_picks o JOIN dates d ON d.game_date = o.game_date
+    WHERE o.pre_tip AND o.bookmaker != 'bovada'
 ),
 bp AS (
     SELECT b.player_lookup, b.game_date, b.bookmaker,

@@ -2,11 +2,12 @@
 -- round-1 Q9 (q09_vegas_lines.sql), the Odds API candidates restricted to pre-tip rows
 -- (minutes_before_tipoff >= 0; NULL is not pre-tip) when $odds_pre_tipoff_only, and the
 -- source of the line.
--- Inputs: spine, odds_api, bettingpros; $odds_pre_tipoff_only.
+-- Inputs: spine, v54_odds_picks (the Odds API picks per bookmaker), bettingpros; $odds_pre_tipoff_only.
 -- Output: player_lookup, game_date, vegas_points_line, vegas_opening_line, vegas_line_move
 --   (DOUBLE, only for players with a line), vegas_line_source ('both', 'odds_api',
 --   'bettingpros'; players without a line have no row: 'none').
--- How: one hash aggregation per source. Odds API: the DraftKings rows when the (player, D)
+-- How: one hash aggregation per source. Odds API (from the per-bookmaker picks of v54_odds_picks,
+-- whose min over bookmakers is the min over their rows): the DraftKings rows when the (player, D)
 -- has any, else the others; the current line = the lowest line of the latest stamp, the
 -- opening line = the lowest of the earliest (rows without a stamp never carry the line: when
 -- the chosen rows have no stamp, there is no line).
@@ -17,11 +18,9 @@ WITH keys AS (
     SELECT DISTINCT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
 odds AS (
-    SELECT o.player_lookup, o.game_date, o.points_line, o.snapshot_timestamp AS stamp,
-           coalesce(o.bookmaker = 'draftkings', FALSE) AS draftkings
-    FROM odds_api o
-    WHERE o.points_line > 0 AND o.player_lookup IS NOT NULL
-      AND (NOT $odds_pre_tipoff_only OR coalesce(o.minutes_before_tipoff >= 0, FALSE))
+    SELECT o.player_lookup, o.game_date, o.latest, o.earliest, coalesce(o.bookmaker = 'draftkings', FALSE) AS draftkings
+    FROM v54_odds_picks o
+    WHERE (NOT $odds_pre_tipoff_only OR o.pre_tip)
       AND o.game_date BETWEEN (SELECT min(game_date) FROM keys) AND (SELECT max(game_date) FROM keys)
 ),
 odds_line AS (
@@ -32,10 +31,10 @@ odds_line AS (
            CASE WHEN open.unstamped THEN NULL ELSE open.line END AS oa_open
     FROM (
         SELECT player_lookup, game_date,
-               min({'other': NOT draftkings, 'unstamped': stamp IS NULL, 'stamp': -epoch_us(stamp),
-                    'line': points_line}) AS cur,
-               min({'other': NOT draftkings, 'unstamped': stamp IS NULL, 'stamp': stamp,
-                    'line': points_line}) AS open
+               min({'other': NOT draftkings, 'unstamped': latest.unstamped, 'stamp': latest.stamp,
+                    'line': latest.line}) AS cur,
+               min({'other': NOT draftkings, 'unstamped': earliest.unstamped, 'stamp': earliest.stamp,
+                    'line': earliest.line}) AS open
         FROM odds GROUP BY player_lookup, game_date
     )
 ),
