@@ -196,7 +196,10 @@ def test_auto_chunks_stay_within_the_row_target_and_are_cut_for_the_workers(rows
 def test_auto_chunks_of_nba5_on_two_workers_are_four_not_three():
     assert auto_dates_per_chunk(136_179, 761, 60_000) == 335  # 3 chunks
     assert auto_dates_per_chunk(136_179, 761, 60_000, workers=2) == 191  # 4 chunks
-    assert auto_dates_per_chunk(136_179, 761, workers=2) == 191  # the default target: 4 chunks too
+    # the planner counts nba5's spine candidates as 146,009 on 807 dates: the default target gives
+    # four chunks on two workers, where 35,000 rows gave five, rounded up to six
+    assert auto_dates_per_chunk(146_009, 807, workers=2) == 202
+    assert auto_dates_per_chunk(146_009, 807, 35_000, workers=2) == 135
 
 
 def _processes_with(token: str) -> list[int]:

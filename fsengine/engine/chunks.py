@@ -23,11 +23,12 @@ from dataclasses import dataclass
 
 from fsengine.errors import InputError
 
-# Rows of output a chunk aims at when --chunk-dates is auto: small enough that a worker computing
-# `v2_54features` chunks stays near 0.8 GiB (x10 on two workers: 1.87 GiB over all processes,
-# 2.08 GiB with 60,000), large enough that the fixed cost of a chunk (a session, one scan of its
-# lookback) stays a small share (nba5 on two workers: four chunks either way).
-AUTO_ROWS_PER_CHUNK = 35_000
+# Rows of output a chunk aims at when --chunk-dates is auto (counted as the spine candidates the
+# planner sees): small enough that a process computing `v2_54features` chunks stays near 1 GiB
+# (x10 on two workers: 1.81 GiB over all processes; 1.64 GiB with 35,000), large enough that the
+# fixed cost of a chunk (its 24-28 queries over its lookbacks, ~0.6 s of CPU) stays a small
+# share (nba5's 146,009 candidates on two workers: four chunks; six with 35,000, 10-15% slower).
+AUTO_ROWS_PER_CHUNK = 40_000
 RUN_DATES_QUERY = "run_dates"
 
 # Job runners that start N copies of one command and tell each its index (from 0).
