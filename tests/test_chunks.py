@@ -269,3 +269,26 @@ def test_workers_of_a_killed_run_do_not_outlive_it(tmp_path):
     while _processes_with(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_with(token) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_a_chunk_failing_in_the_runs_own_process_stops_the_workers_and_leaves_nothing(tmp_path, monkeypatch):
+    # The run's own process computes every second chunk of a two-worker run; the worker process
+    # (a fresh interpreter) computes the others with the real code.
+    import fsengine.workers as workers_module
+
+    token = f"own-{os.getpid()}-{time.time_ns()}"
+    monkeypatch.setenv("FSENGINE_TEST_RUN", token)
+
+    def broken(task, *args, **kwargs):
+        raise RuntimeError(f"chunk {task.chunk.label} broke")
+
+    monkeypatch.setattr(workers_module, "compute_chunk", broken)
+    out = tmp_path / "out"
+    with pytest.raises(RuntimeError, match="chunk 2/"):
+        backfill(out, BUNDLED_SNAPSHOT, mode="backfill", as_of=FAR_FUTURE, chunk_dates=2, workers=2)
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) == []
+    deadline = time.monotonic() + 30
+    while _worker_processes(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _worker_processes(token) == []
