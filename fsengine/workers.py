@@ -24,6 +24,7 @@ import gc
 import multiprocessing
 import os
 import shutil
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -255,7 +256,7 @@ def _run_in_pool(tasks, workers, note, context, spill: Path, snapshot=None, sess
                 submitted[index] = pool.submit(_compute_in_worker, task)
 
         # The pool starts a process per submission while none is idle: all of them start here.
-        with _environment(WORKER_ENVIRONMENT):
+        with _environment(WORKER_ENVIRONMENT), _interrupts_held_from_workers():
             top_up()
         for i, task in enumerate(tasks):
             if i in own:
@@ -313,6 +314,23 @@ def _abandon(pool: concurrent.futures.ProcessPoolExecutor) -> None:
         process.terminate()
     for process in processes:
         process.join(timeout=5)
+
+
+@contextlib.contextmanager
+def _interrupts_held_from_workers() -> Iterator[None]:
+    """Worker processes started inside are born with SIGINT blocked (a thread's signal mask is
+    inherited through fork and exec). A Ctrl-C in a terminal reaches every process of its group;
+    a worker that got it while still starting up would print its own traceback, and one that got
+    it mid-chunk would die on its own. This process gets every Ctrl-C as before (another of its
+    threads takes the signal meanwhile) and stops its workers itself (`_abandon`)."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 @contextlib.contextmanager

@@ -292,3 +292,30 @@ def test_a_chunk_failing_in_the_runs_own_process_stops_the_workers_and_leaves_no
     while _worker_processes(token) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _worker_processes(token) == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads /proc")
+def test_ctrl_c_to_the_whole_group_while_a_worker_starts_prints_one_line(tmp_path):
+    # A terminal's Ctrl-C reaches every process of its group, workers still importing included;
+    # only the run's own process may speak, once.
+    token = f"group-{os.getpid()}-{time.time_ns()}"
+    env = {**os.environ, "FSENGINE_TEST_RUN": token}
+    out = tmp_path / "out"
+    args = [sys.executable, "-m", "fsengine", "backfill", "--out", str(out), "--chunk-dates", "1", "--workers", "2"]
+    child = subprocess.Popen(
+        args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while not _worker_processes(token) and child.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert _worker_processes(token), "no worker process was seen starting"
+    time.sleep(0.15)  # the worker is past the interpreter's start, importing its modules
+    os.killpg(child.pid, signal.SIGINT)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130
+    assert err.strip().splitlines() == ["error: interrupted (Ctrl-C); stopped before finishing"]
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) == []
+    deadline = time.monotonic() + 30
+    while _processes_with(token) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _processes_with(token) == []
