@@ -391,6 +391,7 @@ HEAD_TABLES = (
     "v54_vegas_lines",
     "v54_last10_rows",
     "v54_team_rows",
+    "v54_r_games",
     "v54_r_rolling",
     "v54_t_teammate_usage",
     "v54_m_book_lines",
@@ -473,7 +474,12 @@ def assemble_head_rows(
     # the two extractions are unordered: each key's rows in slot (seq) order
     last10 = _grouped(sorted(_rows(con, "v54_last10_rows"), key=lambda r: r["slot"]))
     team_rows = _grouped(_rows(con, "v54_team_rows"), ("team_abbr", "game_date"))
-    rolling = _grouped(sorted(_rows(con, "v54_r_rolling"), key=lambda r: r["seq"]))
+    # R: each key's rows are the numbered rows first_no + 1 .. last_no, oldest first
+    games = {r["game_no"]: r for r in _rows(con, "v54_r_games")}
+    rolling = {
+        (b["player_lookup"], b["game_date"]): [games[g] for g in range(b["first_no"] + 1, b["last_no"] + 1)]
+        for b in _rows(con, "v54_r_rolling")
+    }
     freed = {(r["player_lookup"], r["game_date"]): r["freed_e9"] for r in _rows(con, "v54_t_teammate_usage")}
     mstd = multi_book_std(_rows(con, "v54_m_book_lines"), profile.multi_book_bettingpros_below_std)
     keys = [(r["player_lookup"], r["game_date"]) for r in spine if not r["is_placeholder"]]

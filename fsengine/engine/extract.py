@@ -136,7 +136,10 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
     ),
     Extraction("v54_last10_rows", ("spine", "pgs"), "core", "assemble_head (Q6′: cache-miss fallback, feature 11)"),
     Extraction("v54_team_rows", ("spine", "team_offense"), "core", "assemble_head (Q8′: C's team pace/rating)"),
-    Extraction("v54_r_rolling", ("spine", "pgs"), "core", "assemble_head (R: features 43-46, 48, 49)"),
+    Extraction("v54_r_games", ("spine", "pgs"), "core", "v54_r_rolling, assemble_head (R: the numbered rows)"),
+    Extraction(
+        "v54_r_rolling", ("spine", "v54_r_games"), "core", "assemble_head (R: features 43-46, 48, 49; each key's rows)"
+    ),
     Extraction(
         "v54_t_teammate_usage",
         ("spine", "v54_player_context", "injury_report", "pgs"),

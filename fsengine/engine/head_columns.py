@@ -457,19 +457,31 @@ def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarra
     return table[code]
 
 
-def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
+def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
     """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows), and
-    `has` (the key has rows). Per-cell values are computed on the cells (`Layout`), the ordered
-    float sums on (rows x slots) matrices."""
-    lay = Layout(keys, frame, "seq")
-    cols = _float_columns(frame, ["points", "usage_e9", "row_date"])
+    `has` (the key has rows). `games` = v54_r_games (the numbered rows), `bounds` = v54_r_rolling
+    (each key's rows are the games first_no + 1 .. last_no). The cells (row r, slot c) of the
+    keys' rows are laid out from the bounds, consecutive per row and oldest first, and take the
+    games' values by number; per-cell values are computed on the cells, the ordered float sums on
+    (rows x slots) matrices."""
     rows = keys.n
-    r, c = lay.r, lay.c
-    m = lay.count
+    game_no = games["game_no"].to_numpy()
+    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
+        raise ValueError("v54_r_games: game_no is not 1, 2, ... in row order")
+    key_row = keys.rows_of(bounds)
+    first = bounds["first_no"].to_numpy().astype(np.int64)
+    length = np.where(key_row >= 0, bounds["last_no"].to_numpy().astype(np.int64) - first, 0)
+    kept = np.flatnonzero(length > 0)
+    key_row, first, length = key_row[kept], first[kept], length[kept]
+    r = np.repeat(key_row, length)
+    run_start = np.cumsum(length) - length  # a row's cells are one run
+    c = np.arange(r.size) - np.repeat(run_start, length)
+    at = np.repeat(first, length) + c  # the cell's game, as a position in `games` (game_no - 1)
+    m = keys.spread(np.bincount(r, minlength=rows) if r.size else np.zeros(rows, np.int64))
+    cols = _float_columns(games, ["points", "usage_e9", "row_date"])
     has = m > 0
-    points = lay.take(cols["points"][0])
+    points = cols["points"][0][at]
     # a row's cells are consecutive and chronological: its newest cell is the last of its run
-    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
     last_cell = np.zeros(rows, dtype=np.int64)
     last_cell[r[run_start]] = run_start
     last_cell = keys.spread(last_cell) + m - 1
@@ -519,10 +531,10 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     # usage: float mean of the last five non-null usage values when there are >= 3, added
     # oldest first (as a left-to-right sum of the row with zeros elsewhere)
     usage_e9, usage_null = cols["usage_e9"]
-    usage_e9 = lay.take(usage_e9)
-    u_cell = ~lay.take(usage_null)
+    usage_e9 = usage_e9[at]
+    u_cell = ~usage_null[at]
     if u_cell.any() and np.abs(usage_e9[u_cell]).max() >= _INT_SAFE:
-        raise ValueError("v54_r_rolling: usage_e9 beyond 2^53")
+        raise ValueError("v54_r_games: usage_e9 beyond 2^53")
     u_count = np.bincount(r[u_cell], minlength=rows)
     # a non-null cell's slot among its row's last five non-null cells (0..4; below 0: older):
     # its rank among them (running count less the count before the row) - (count - 5)
@@ -538,14 +550,12 @@ def rolling_columns(frame: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarra
     )
     # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
     # null team is a team of its own: None != None is False, None != 'X' is True)
-    teams = frame["team_abbr"] if lay.identity else frame["team_abbr"].gather(lay.sel)
-    changed = np.zeros(teams.len(), dtype=bool)
-    if teams.len() > 1:  # each row against the one before it (slices, no shifted copy)
-        changed[1:] = teams.slice(1).ne_missing(teams.slice(0, teams.len() - 1)).to_numpy()
-    day = lay.take(cols["row_date"][0])
+    # each game against the one before it (a cell's previous cell is the previous game)
+    teams = _compact_codes(games["team_abbr"])
+    day = cols["row_date"][0]
     with np.errstate(invalid="ignore"):
-        gap = np.r_[False, (day[1:] - day[:-1]) > 14] if day.size else np.zeros(0, bool)
-    brk = (c >= 1) & (changed | gap)
+        new_run = np.r_[False, (teams[1:] != teams[:-1]) | ((day[1:] - day[:-1]) > 14)]
+    brk = (c >= 1) & new_run[at]
     newest_break = newest_cell(brk)
     gsc = np.where(newest_break >= 1, m - newest_break - 1, np.minimum(m, 30)).astype(np.float64)
     nan = np.full(rows, np.nan)
@@ -1380,7 +1390,7 @@ def assemble_columns(
         Col(np.where(both, np.where(home, (gtf - gsf) / 2.0, (gtf + gsf) / 2.0), np.nan), np.zeros(n, bool)),
         tags.pick(both, "phase3", "missing"),
     )
-    roll = rolling_columns(tables.take("v54_r_rolling"), keys)
+    roll = rolling_columns(tables.take("v54_r_rolling"), tables.take("v54_r_games"), keys)
     rolled = tags.pick(roll["has"], "calculated", "missing")
     for i, name in ((43, "l3"), (44, "slope"), (45, "dev"), (46, "below"), (48, "usage"), (49, "gsc")):
         put(i, Col(roll[name], np.zeros(n, bool)), rolled)
