@@ -397,6 +397,7 @@ HEAD_TABLES = (
     "v54_m_book_lines",
     "v54_l_consensus",
     "v54_h_line_history",
+    "v54_o_games",
     "v54_o_opportunity",
 )
 
@@ -486,7 +487,15 @@ def assemble_head_rows(
     deltas = line_deltas(_rows(con, "v54_l_consensus"), keys, profile.odds_lookback_days)
     lhist = _grouped(_rows(con, "v54_h_line_history"))
     opp = _rows(con, "v54_o_opportunity")
-    opp_players = _grouped([r for r in opp if r["kind"] == "player"])
+    # O: each key's rows are the numbered rows last_no, last_no - 1, .. first_no + 1 (slot 0 = newest)
+    opp_games = {r["game_no"]: r for r in _rows(con, "v54_o_games")}
+    opp_players = {
+        (b["player_lookup"], b["game_date"]): [
+            {**opp_games[g], "slot": b["last_no"] - g} for g in range(b["first_no"] + 1, b["last_no"] + 1)
+        ]
+        for b in opp
+        if b["kind"] == "player"
+    }
     opp_teams = {(r["team_abbr"], r["game_date"]): r for r in opp if r["kind"] == "team"}
     hist = _by_key(history.to_dicts())
     # §0.1 presence: NaN is absent in head-2026-07 (nan_is_absent), present in the reference rule

@@ -151,7 +151,13 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
     Extraction(
         "v54_h_line_history", ("spine", "pgs", "prediction_accuracy"), "core", "assemble_head (H: features 55, 56)"
     ),
-    Extraction("v54_o_opportunity", ("spine", "pgs", "team_offense"), "core", "assemble_head (O: features 57, 58)"),
+    Extraction("v54_o_games", ("spine", "pgs"), "core", "v54_o_opportunity, assemble_head (O: the numbered rows)"),
+    Extraction(
+        "v54_o_opportunity",
+        ("spine", "v54_o_games", "team_offense"),
+        "core",
+        "assemble_head (O: features 57, 58; each key's rows)",
+    ),
 )
 
 # Which extraction list an assembly runs after the spine (the profile names its assembly).

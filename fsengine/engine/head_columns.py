@@ -36,7 +36,7 @@ import math
 from collections.abc import Callable
 from functools import cache
 from itertools import repeat
-from typing import Any, cast
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -599,30 +599,46 @@ def line_history_columns(frame: pl.DataFrame, keys: SpineKeys) -> tuple[np.ndarr
     return over, margin
 
 
-def opportunity_columns(frame: pl.DataFrame, keys: SpineKeys, minutes_type: str, reference):
-    """Extraction O (§4): (risk, volatility) per spine row, NaN = absent."""
+def opportunity_columns(frame: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys, minutes_type: str, reference):
+    """Extraction O (§4): (risk, volatility) per spine row, NaN = absent. `games` = v54_o_games
+    (the numbered rows), `frame` = v54_o_opportunity: its 'player' rows give each key's rows as
+    the games last_no, last_no - 1, .. first_no + 1 (slot 0 = newest), its 'team' rows the
+    blowout counts. The cells (row r, slot c) are laid out from the bounds, consecutive per row
+    in slot order, and take the games' values by number."""
     kind = frame["kind"]
     is_player = (kind == "player").fill_null(False).to_numpy()
-    if minutes_type != "FLOAT64":
-        biggest = frame.filter(pl.Series(is_player))["minutes_e9"].abs().max()
-        if biggest is not None and cast(Any, biggest) >= _INT_SAFE:
-            raise ValueError("v54_o_opportunity: minutes_e9 beyond 2^53")
-    lay = Layout(keys, frame, "slot", is_player)
+    game_no = games["game_no"].to_numpy()
+    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
+        raise ValueError("v54_o_games: game_no is not 1, 2, ... in row order")
+    frame_row = keys.rows_of(frame)
+    bound = np.flatnonzero(is_player & (frame_row >= 0))
+    key_row = frame_row[bound]
+    last = frame["last_no"].to_numpy()[bound].astype(np.int64)
+    length = np.maximum(last - frame["first_no"].to_numpy()[bound].astype(np.int64), 0)
+    kept = np.flatnonzero(length > 0)
+    bound, key_row, last, length = bound[kept], key_row[kept], last[kept], length[kept]
+    sel_bound = np.repeat(bound, length)  # the cell's 'player' row of `frame`
+    lay_r = np.repeat(key_row, length)
+    lay_c = np.arange(lay_r.size) - np.repeat(np.cumsum(length) - length, length)
+    at = np.repeat(last - 1, length) - lay_c  # the cell's game, as a position in `games` (game_no - 1)
+    if minutes_type != "FLOAT64" and at.size:
+        if int(np.abs(games["minutes_e9"].to_numpy()[at]).max()) >= _INT_SAFE:
+            raise ValueError("v54_o_games: minutes_e9 beyond 2^53")
     # the team of the key: among its teams with >= 3 rows, the one whose first row comes first
     # (a null team is a team of its own, as in a join with nulls equal)
-    team = _compact_codes(frame["team_abbr"], -1)[lay.sel] + 1  # 0 = null
+    team = _compact_codes(games["team_abbr"], -1)[at] + 1  # 0 = null
     team_count = int(team.max()) + 1 if team.size else 1
-    group = lay.r * team_count + team
+    group = lay_r * team_count + team
     if keys.n * team_count <= max(1 << 24, 4 * team.size):
         # the key's first cell (in slot order) whose team has >= 3 cells is that team's first
         # cell, and no other such team's first cell comes before it
         eligible = np.flatnonzero(np.bincount(group, minlength=keys.n * team_count)[group] >= 3)
-        eligible = eligible[np.r_[True, lay.r[eligible][1:] != lay.r[eligible][:-1]]] if eligible.size else eligible
+        eligible = eligible[np.r_[True, lay_r[eligible][1:] != lay_r[eligible][:-1]]] if eligible.size else eligible
         chosen_team = np.full(keys.n, -1, dtype=np.int64)
-        chosen_team[lay.r[eligible]] = team[eligible]
+        chosen_team[lay_r[eligible]] = team[eligible]
     else:
         per_team = (
-            pl.DataFrame({"r": lay.r, "t": team, "c": lay.c})
+            pl.DataFrame({"r": lay_r, "t": team, "c": lay_c})
             .group_by("r", "t")
             .agg(pl.len().alias("n"), pl.col("c").min().alias("first"))
             .filter(pl.col("n") >= 3)
@@ -631,12 +647,12 @@ def opportunity_columns(frame: pl.DataFrame, keys: SpineKeys, minutes_type: str,
         )
         chosen_team = np.full(keys.n, -1, dtype=np.int64)
         chosen_team[per_team["r"].to_numpy()] = per_team["t"].to_numpy()
-    cell = team == chosen_team[lay.r]
+    cell = team == chosen_team[lay_r]
     # minutes x 10^9 go through the matrix as exact integers-in-float and are divided by numpy
     # (Polars would multiply by the reciprocal)
-    minutes = _float_columns(frame, ["minutes_float" if minutes_type == "FLOAT64" else "minutes_e9"])
-    m_values = next(iter(minutes.values()))[0][lay.sel[cell]]
-    r, c = lay.r[cell], _runs(lay.r[cell])
+    minutes = _float_columns(games, ["minutes_float" if minutes_type == "FLOAT64" else "minutes_e9"])
+    m_values = next(iter(minutes.values()))[0][at[cell]]
+    r, c = lay_r[cell], _runs(lay_r[cell])
     width = int(c.max()) + 1 if c.size else 1
     mat = np.full((keys.n, width), np.nan)
     mat[r, c] = m_values
@@ -658,9 +674,9 @@ def opportunity_columns(frame: pl.DataFrame, keys: SpineKeys, minutes_type: str,
     first_cell = np.flatnonzero(cell)[np.r_[True, r[1:] != r[:-1]]] if r.size else np.zeros(0, np.int64)
     chosen = pl.DataFrame(
         {
-            "_row": lay.r[first_cell],
-            "_t": frame["team_abbr"].gather(lay.sel[first_cell]),
-            "_d": frame["game_date"].gather(lay.sel[first_cell]),
+            "_row": lay_r[first_cell],
+            "_t": games["team_abbr"].gather(at[first_cell]),
+            "_d": frame["game_date"].gather(sel_bound[first_cell]),
         }
     )
     teams = (
@@ -1433,7 +1449,9 @@ def assemble_columns(
     over, margin = line_history_columns(tables.take("v54_h_line_history"), keys)
     for i, arr in ((55, over), (56, margin)):
         put(i, Col(arr, np.zeros(n, bool)), tags.pick(~np.isnan(arr), "calculated", "missing"))
-    risk_o, vol = opportunity_columns(tables.take("v54_o_opportunity"), keys, minutes_type, reference_stdev)
+    risk_o, vol = opportunity_columns(
+        tables.take("v54_o_opportunity"), tables.take("v54_o_games"), keys, minutes_type, reference_stdev
+    )
     for i, arr in ((57, risk_o), (58, vol)):
         put(i, Col(arr, np.zeros(n, bool)), tags.pick(~np.isnan(arr), "calculated", "missing"))
     v22, v14 = values[22], values[14]

@@ -1,49 +1,41 @@
--- v54_o_opportunity: extraction O of docs/v2_54/features.md §4 (features 57, 58) — the player's 10
--- newest played rows and, per (team, D), the blowout share of the team's 10 newest games.
--- Inputs: spine, pgs, team_offense; $opportunity_window_days (60), $last10_size, $start.
--- Output: kind 'player' rows: player_lookup, game_date (D), slot (0 = newest), team_abbr,
---   minutes_e9 (minutes x 10^9), minutes_float; kind 'team' rows: team_abbr, game_date (D),
---   team_rows, blowouts (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
+-- v54_o_opportunity: extraction O of docs/v2_54/features.md §4 (features 57, 58), part 2 — which
+-- of the numbered rows of v54_o_games are each spine key's 10 newest played rows and, per
+-- (team, D), the blowout share of the team's 10 newest games.
+-- Inputs: spine, v54_o_games, team_offense; $opportunity_window_days (60), $last10_size.
+-- Output: kind 'player' rows, one per non-placeholder spine key whose player has a row before D:
+--   player_lookup, game_date (D), first_no, last_no: the key's rows are the v54_o_games rows
+--   game_no last_no, last_no - 1, .., first_no + 1 (slot = last_no - game_no, 0 = newest; none
+--   when last_no = first_no); kind 'team' rows: team_abbr, game_date (D), team_rows, blowouts
+--   (|margin_of_victory| >= 15; a NULL margin counts in team_rows only).
 -- Order (§0.8): game_date DESC, game_id ASC, then the selected columns (docs/sources.md order); window [D - 60, D - 1], no
 -- season filter.
--- How (no (key, row-in-window) pairs): window passes number the played rows by player, then
--- that order reversed (game_no: each player's rows are consecutive numbers after the
--- player's base), and each team's rows with a running blowout count (game_seq 1 = oldest);
--- rows tied on every key carry the same output columns. ASOF joins on the per-date running
--- number give the newest row before D (last) and, for teams, before D - window (first): a
--- player's slot s is the row game_no = last - s while it is the player's (> base) and dated
--- >= D - window; a team's 10 newest are game_seq last - n + 1 .. last with
--- n = min($last10_size, last - first), blowouts = the running count at last minus the one at
--- last - n. Spine keys are unique; a NULL team is a team of its own.
--- Player rows dated before $start - window are in no key's window (every D >= $start, the spine's first
--- date bound) and are not read: the numbers are only used relative to a player's base.
+-- How (no (key, row-in-window) pairs): a player's rows are consecutive numbers in date order
+-- after the player's base, so ASOF joins on the per-date running number give the newest row
+-- before D (last) and before D - window (the window's bound): a key's rows are the numbers
+-- after max(last - $last10_size, base, that bound) through last. Each team's rows are numbered
+-- with a running blowout count (game_seq 1 = oldest); a team's 10 newest are game_seq
+-- last - n + 1 .. last with n = min($last10_size, last - first) (first: the newest before
+-- D - window), blowouts = the running count at last minus the one at last - n.
+-- Spine keys are unique; a NULL team is a team of its own.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
 ),
-played AS (
-    SELECT p.player_lookup, p.game_date, p.team_abbr,
-           CAST(CAST(p.minutes_played AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS minutes_e9,
-           CAST(p.minutes_played AS DOUBLE) AS minutes_float,
-           ROW_NUMBER() OVER (
-               ORDER BY p.player_lookup, p.game_date ASC, p.game_id DESC NULLS FIRST, p.team_abbr DESC NULLS FIRST,
-                        p.minutes_played DESC NULLS FIRST
-           ) AS game_no
-    FROM pgs p
-    WHERE p.game_date >= $start - CAST($opportunity_window_days AS INTEGER) AND p.minutes_played > 0
-      AND p.player_lookup IN (SELECT player_lookup FROM keys)
-),
 player_base AS (
-    SELECT player_lookup, min(game_no) - 1 AS game_no FROM played GROUP BY player_lookup
+    SELECT player_lookup, min(game_no) - 1 AS game_no FROM v54_o_games GROUP BY player_lookup
 ),
 played_through_date AS (
-    SELECT player_lookup, game_date, max(game_no) AS game_no FROM played GROUP BY player_lookup, game_date
+    SELECT player_lookup, row_date, max(game_no) AS game_no FROM v54_o_games GROUP BY player_lookup, row_date
 ),
-player_slots AS (
-    SELECT k.player_lookup, k.game_date, l.game_no AS last_no,
-           unnest(range(least(CAST($last10_size AS BIGINT), l.game_no - b.game_no))) AS slot
+player_bounds AS (
+    SELECT k.player_lookup, k.game_date,
+           greatest(l.game_no - CAST($last10_size AS BIGINT), b.game_no, coalesce(f.game_no, b.game_no)) AS first_no,
+           l.game_no AS last_no
     FROM keys k
     JOIN player_base b ON b.player_lookup = k.player_lookup
-    ASOF JOIN played_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
+    ASOF JOIN played_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.row_date
+    ASOF LEFT JOIN played_through_date f
+        ON f.player_lookup = k.player_lookup
+       AND k.game_date - CAST($opportunity_window_days AS INTEGER) > f.row_date
 ),
 dates AS (
     SELECT DISTINCT game_date FROM keys
@@ -87,11 +79,10 @@ team_counts AS (
         ON g.team_key = b.team_key AND g.no_team = b.no_team AND g.game_seq = b.last_seq - b.listed
     WHERE b.listed > 0
 )
-SELECT 'player' AS kind, s.player_lookup, s.game_date, CAST(s.slot AS BIGINT) AS slot,
-       g.team_abbr, g.minutes_e9, g.minutes_float, CAST(NULL AS BIGINT) AS team_rows, CAST(NULL AS BIGINT) AS blowouts
-FROM player_slots s
-JOIN played g ON g.game_no = s.last_no - s.slot
-WHERE g.game_date >= s.game_date - CAST($opportunity_window_days AS INTEGER)
+SELECT 'player' AS kind, player_lookup, game_date, CAST(first_no AS BIGINT) AS first_no,
+       CAST(last_no AS BIGINT) AS last_no, CAST(NULL AS VARCHAR) AS team_abbr,
+       CAST(NULL AS BIGINT) AS team_rows, CAST(NULL AS BIGINT) AS blowouts
+FROM player_bounds
 UNION ALL
-SELECT 'team', NULL, game_date, NULL, team_abbr, NULL, NULL, CAST(team_rows AS BIGINT), CAST(blowouts AS BIGINT)
+SELECT 'team', NULL, game_date, NULL, NULL, team_abbr, CAST(team_rows AS BIGINT), CAST(blowouts AS BIGINT)
 FROM team_counts
