@@ -389,6 +389,7 @@ HEAD_TABLES = (
     "q08_team_games",
     "v54_player_context",
     "v54_vegas_lines",
+    "v54_last10_games",
     "v54_last10_rows",
     "v54_team_rows",
     "v54_r_games",
@@ -472,8 +473,12 @@ def assemble_head_rows(
     tg = _by_key(_rows(con, "q08_team_games"))
     ctx_rows = _by_key(_rows(con, "v54_player_context"))
     vg = _by_key(_rows(con, "v54_vegas_lines"))
-    # the two extractions are unordered: each key's rows in slot (seq) order
-    last10 = _grouped(sorted(_rows(con, "v54_last10_rows"), key=lambda r: r["slot"]))
+    # Q6′: each key's list is the numbered rows last_no, last_no - 1, ... (slots of them), newest first
+    l10_games = {r["game_no"]: r for r in _rows(con, "v54_last10_games")}
+    last10 = {
+        (b["player_lookup"], b["game_date"]): [l10_games[b["last_no"] - s] for s in range(b["slots"])]
+        for b in _rows(con, "v54_last10_rows")
+    }
     team_rows = _grouped(_rows(con, "v54_team_rows"), ("team_abbr", "game_date"))
     # R: each key's rows are the numbered rows first_no + 1 .. last_no, oldest first
     games = {r["game_no"]: r for r in _rows(con, "v54_r_games")}

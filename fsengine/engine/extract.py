@@ -134,7 +134,13 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
         "core",
         "assemble_head (Q9′: features 25-28, 53; vegas_line_source)",
     ),
-    Extraction("v54_last10_rows", ("spine", "pgs"), "core", "assemble_head (Q6′: cache-miss fallback, feature 11)"),
+    Extraction("v54_last10_games", ("spine", "pgs"), "core", "v54_last10_rows, assemble_head (Q6′: the numbered rows)"),
+    Extraction(
+        "v54_last10_rows",
+        ("spine", "v54_last10_games"),
+        "core",
+        "assemble_head (Q6′: cache-miss fallback, feature 11; each key's list)",
+    ),
     Extraction("v54_team_rows", ("spine", "team_offense"), "core", "assemble_head (Q8′: C's team pace/rating)"),
     Extraction("v54_r_games", ("spine", "pgs"), "core", "v54_r_rolling, assemble_head (R: the numbered rows)"),
     Extraction(

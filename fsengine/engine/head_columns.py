@@ -362,6 +362,18 @@ class Layout:
         self._cell: np.ndarray | None = None
         self.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
 
+    @classmethod
+    def of_cells(cls, keys: SpineKeys, r: np.ndarray, c: np.ndarray, sel: np.ndarray) -> Layout:
+        """The layout of given cells: spine row `r`, slot `c` and table row `sel` of each cell (a
+        row's cells consecutive, in slot order)."""
+        lay = cls.__new__(cls)
+        lay.keys, lay.sel, lay.r, lay.c = keys, sel, r, c
+        lay.identity = False
+        lay.width = int(c.max()) + 1 if c.size else 1
+        lay._cell = None
+        lay.count = keys.spread(np.bincount(r, minlength=keys.n) if r.size else np.zeros(keys.n, np.int64))
+        return lay
+
     @property
     def cell(self) -> np.ndarray:
         """The flat (spine rows x slots) matrix index of each cell (built when first asked for)."""
@@ -835,6 +847,25 @@ LAST10_COLUMNS = [
 ]
 
 
+def last10_layout(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> Layout:
+    """The Q6′ lists as a Layout of `games` (v54_last10_games, the numbered rows): `bounds` =
+    v54_last10_rows gives each key's list, slot s = 0 .. slots - 1 being the game last_no - s;
+    the cells are laid out from the bounds, consecutive per row and newest first."""
+    game_no = games["game_no"].to_numpy()
+    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
+        raise ValueError("v54_last10_games: game_no is not 1, 2, ... in row order")
+    key_row = keys.rows_of(bounds)
+    last = bounds["last_no"].to_numpy().astype(np.int64)
+    length = np.where(key_row >= 0, bounds["slots"].to_numpy().astype(np.int64), 0)
+    kept = np.flatnonzero(length > 0)
+    key_row, last, length = key_row[kept], last[kept], length[kept]
+    r = np.repeat(key_row, length)
+    run_start = np.cumsum(length) - length  # a row's cells are one run
+    c = np.arange(r.size) - np.repeat(run_start, length)
+    at = np.repeat(last - 1, length) - c  # the cell's game, as a position in `games` (game_no - 1)
+    return Layout.of_cells(keys, r, c, at)
+
+
 def cache_miss_columns(
     lay: Layout,
     frame: pl.DataFrame,
@@ -848,8 +879,9 @@ def cache_miss_columns(
     reference_stdev,
 ):
     """§2.4 for the spine rows in `miss`: (emitted mask, {field: Col}, used mask). `lay` =
-    v54_last10_rows (`frame`) laid out by slot. The matrices hold only the rows that miss (all
-    rows when the spine repeats a key), and LAST10_COLUMNS are read on those rows only."""
+    the Q6′ lists (last10_layout) of `frame` = v54_last10_games. The matrices hold only the rows
+    that miss (all rows when the spine repeats a key); LAST10_COLUMNS are converted once per game
+    and gathered for those rows' cells only."""
     n_all = lay.keys.n
     subset = np.arange(n_all) if lay.keys.duplicated else np.flatnonzero(miss)
     n_rows = subset.size
@@ -862,7 +894,9 @@ def cache_miss_columns(
     # the table rows read: every row when the spine repeats a key, else those of the subset's
     # cells, in cell order
     read = np.arange(frame.height) if lay.keys.duplicated else lay.take(np.arange(frame.height))[in_subset]
-    cols = _float_columns(frame if lay.keys.duplicated else frame.select(LAST10_COLUMNS)[read], LAST10_COLUMNS)
+    # converted once per game (each game is in up to $last10_size lists), then gathered per cell
+    per_game = _float_columns(frame, LAST10_COLUMNS)
+    cols = per_game if lay.keys.duplicated else {name: (v[read], none[read]) for name, (v, none) in per_game.items()}
 
     def matrix(values: np.ndarray, fill) -> np.ndarray:
         """(subset rows x slots) of `values` given per row of `read`."""
@@ -888,7 +922,7 @@ def cache_miss_columns(
         mins = mats["minutes_e9"]
         fp = not_dnp & ~nulls["minutes_e9"] & (mins > 0)
         if np.abs(np.where(fp, mins, 0.0)).max(initial=0.0) >= _INT_SAFE:
-            raise ValueError("v54_last10_rows: minutes_e9 beyond 2^53")
+            raise ValueError("v54_last10_games: minutes_e9 beyond 2^53")
     # fp rows keep their slot order; f5 = the first five of them
     fp_rank = np.cumsum(fp, axis=1)
     f5 = fp & (fp_rank <= 5)
@@ -1148,8 +1182,8 @@ def assemble_columns(
     for name, col in dc.items():
         p4[name].set(cache_found, col)
     miss = ~use_cache & ~placeholder
-    l10 = tables.take("v54_last10_rows")
-    l10_layout = Layout(keys, l10, "slot")
+    l10 = tables.take("v54_last10_games")
+    l10_layout = last10_layout(tables.take("v54_last10_rows"), l10, keys)
     emitted, cm, cache_miss_used = cache_miss_columns(
         l10_layout,
         l10,
