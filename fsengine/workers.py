@@ -4,8 +4,8 @@ the number of workers.
 
 With K workers this process is one of them: it computes every K-th chunk itself, on the session
 it planned the run on, and K - 1 worker processes compute the others (a process fewer to start
-and to hand parts over from). At most `workers + 1` chunks are in flight at once: memory stays bounded by the chunk size,
-whatever the length of the run. A worker process writes each part to an Arrow IPC file in a
+and to hand parts over from). At most `workers + 1` chunks are in flight at once: memory stays
+bounded by the chunk size, whatever the length of the run. A worker process writes each part to an Arrow IPC file in a
 spill folder as soon as it is made (instead of pickling the chunk's parts through a pipe, which
 copies them three times and leaves every in-flight chunk in the parent's memory); the parent
 maps the files and hands the parts on one at a time. Between chunks a worker returns the memory
@@ -225,8 +225,8 @@ WORKER_ENVIRONMENT = {"_RJEM_MALLOC_CONF": "background_thread:true,dirty_decay_m
 
 def own_chunks(count: int, workers: int) -> set[int]:
     """The indexes (from 0) of the chunks this process computes itself when `workers` processes
-    share `count` chunks: every `workers`-th, from the second on, so that it computes one while
-    a worker computes the one before it.
+    share `count` chunks: the K-th, the 2K-th, ... (K = `workers`), so that it computes one while
+    the workers compute those before it.
 
     >>> sorted(own_chunks(6, 2)), sorted(own_chunks(7, 3))
     ([1, 3, 5], [2, 5])
@@ -238,6 +238,7 @@ def _run_in_pool(tasks, workers, note, context, spill: Path, snapshot=None, sess
     # This process is one of the `workers`: it has every module loaded and a session open
     # already, so a worker process fewer pays for its start-up, and its parts need no hand-over.
     own = own_chunks(len(tasks), workers)
+    own_in_order = sorted(own)
     helpers = workers - 1
     to_workers = collections.deque((i, replace(task, spill=spill)) for i, task in enumerate(tasks) if i not in own)
     pool = concurrent.futures.ProcessPoolExecutor(
@@ -263,7 +264,7 @@ def _run_in_pool(tasks, workers, note, context, spill: Path, snapshot=None, sess
                 result = computed_ahead.pop(i, None) or _compute_here(task, snapshot, session)
             else:
                 future = submitted[i]
-                ahead = next((j for j in sorted(own) if j > i and j not in computed_ahead), None)
+                ahead = next((j for j in own_in_order if j > i and j not in computed_ahead), None)
                 if not future.done() and not computed_ahead and ahead is not None:
                     # Compute this process's next chunk while the worker finishes the one before it.
                     computed_ahead[ahead] = _compute_here(tasks[ahead], snapshot, session)

@@ -469,6 +469,25 @@ def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarra
     return table[code]
 
 
+def numbered_cells(
+    games: pl.DataFrame, table: str, key_row: np.ndarray, anchor: np.ndarray, length: np.ndarray, step: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The cells of per-key ranges of numbered rows (R, O, Q6′: `games` holds the rows numbered
+    1, 2, ... by `game_no`, in that order; `table` names it in errors). Input row i (spine row
+    `key_row[i]`, -1 = none) has `length[i]` cells, slot c being the game at position
+    `anchor[i] + step * c` of `games`. Returns, per cell in input order (a row's cells
+    consecutive, in slot order): the input row, the spine row r, the slot c and the position."""
+    game_no = games["game_no"].to_numpy()
+    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
+        raise ValueError(f"{table}: game_no is not 1, 2, ... in row order")
+    kept = np.flatnonzero((key_row >= 0) & (length > 0))
+    length = length[kept]
+    owner = np.repeat(kept, length)
+    r = key_row[owner]
+    c = np.arange(r.size) - np.repeat(np.cumsum(length) - length, length)
+    return owner, r, c, anchor[owner] + step * c
+
+
 def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
     """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows), and
     `has` (the key has rows). `games` = v54_r_games (the numbered rows), `bounds` = v54_r_rolling
@@ -477,18 +496,10 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     games' values by number; per-cell values are computed on the cells, the ordered float sums on
     (rows x slots) matrices."""
     rows = keys.n
-    game_no = games["game_no"].to_numpy()
-    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
-        raise ValueError("v54_r_games: game_no is not 1, 2, ... in row order")
-    key_row = keys.rows_of(bounds)
-    first = bounds["first_no"].to_numpy().astype(np.int64)
-    length = np.where(key_row >= 0, bounds["last_no"].to_numpy().astype(np.int64) - first, 0)
-    kept = np.flatnonzero(length > 0)
-    key_row, first, length = key_row[kept], first[kept], length[kept]
-    r = np.repeat(key_row, length)
-    run_start = np.cumsum(length) - length  # a row's cells are one run
-    c = np.arange(r.size) - np.repeat(run_start, length)
-    at = np.repeat(first, length) + c  # the cell's game, as a position in `games` (game_no - 1)
+    first = bounds["first_no"].to_numpy().astype(np.int64)  # the position of game first_no + 1
+    length = bounds["last_no"].to_numpy().astype(np.int64) - first
+    _, r, c, at = numbered_cells(games, "v54_r_games", keys.rows_of(bounds), first, length, 1)
+    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
     m = keys.spread(np.bincount(r, minlength=rows) if r.size else np.zeros(rows, np.int64))
     cols = _float_columns(games, ["points", "usage_e9", "row_date"])
     has = m > 0
@@ -619,20 +630,11 @@ def opportunity_columns(frame: pl.DataFrame, games: pl.DataFrame, keys: SpineKey
     in slot order, and take the games' values by number."""
     kind = frame["kind"]
     is_player = (kind == "player").fill_null(False).to_numpy()
-    game_no = games["game_no"].to_numpy()
-    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
-        raise ValueError("v54_o_games: game_no is not 1, 2, ... in row order")
-    frame_row = keys.rows_of(frame)
-    bound = np.flatnonzero(is_player & (frame_row >= 0))
-    key_row = frame_row[bound]
-    last = frame["last_no"].to_numpy()[bound].astype(np.int64)
-    length = np.maximum(last - frame["first_no"].to_numpy()[bound].astype(np.int64), 0)
-    kept = np.flatnonzero(length > 0)
-    bound, key_row, last, length = bound[kept], key_row[kept], last[kept], length[kept]
-    sel_bound = np.repeat(bound, length)  # the cell's 'player' row of `frame`
-    lay_r = np.repeat(key_row, length)
-    lay_c = np.arange(lay_r.size) - np.repeat(np.cumsum(length) - length, length)
-    at = np.repeat(last - 1, length) - lay_c  # the cell's game, as a position in `games` (game_no - 1)
+    key_row = np.where(is_player, keys.rows_of(frame), -1)
+    last = frame["last_no"].fill_null(0).to_numpy().astype(np.int64)  # NULL on the 'team' rows
+    length = last - frame["first_no"].fill_null(0).to_numpy().astype(np.int64)
+    # sel_bound: the cell's 'player' row of `frame`; slot 0 = game last_no, at position last_no - 1
+    sel_bound, lay_r, lay_c, at = numbered_cells(games, "v54_o_games", key_row, last - 1, length, -1)
     if minutes_type != "FLOAT64" and at.size:
         if int(np.abs(games["minutes_e9"].to_numpy()[at]).max()) >= _INT_SAFE:
             raise ValueError("v54_o_games: minutes_e9 beyond 2^53")
@@ -851,18 +853,9 @@ def last10_layout(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) ->
     """The Q6′ lists as a Layout of `games` (v54_last10_games, the numbered rows): `bounds` =
     v54_last10_rows gives each key's list, slot s = 0 .. slots - 1 being the game last_no - s;
     the cells are laid out from the bounds, consecutive per row and newest first."""
-    game_no = games["game_no"].to_numpy()
-    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
-        raise ValueError("v54_last10_games: game_no is not 1, 2, ... in row order")
-    key_row = keys.rows_of(bounds)
     last = bounds["last_no"].to_numpy().astype(np.int64)
-    length = np.where(key_row >= 0, bounds["slots"].to_numpy().astype(np.int64), 0)
-    kept = np.flatnonzero(length > 0)
-    key_row, last, length = key_row[kept], last[kept], length[kept]
-    r = np.repeat(key_row, length)
-    run_start = np.cumsum(length) - length  # a row's cells are one run
-    c = np.arange(r.size) - np.repeat(run_start, length)
-    at = np.repeat(last - 1, length) - c  # the cell's game, as a position in `games` (game_no - 1)
+    length = bounds["slots"].to_numpy().astype(np.int64)
+    _, r, c, at = numbered_cells(games, "v54_last10_games", keys.rows_of(bounds), last - 1, length, -1)
     return Layout.of_cells(keys, r, c, at)
 
 
