@@ -145,8 +145,6 @@ def backfill(
     mode = parse_mode(mode).value
     check_dates(start, end)
 
-    import polars as pl
-
     from fsengine.engine.session import Session
     from fsengine.output.schema import write_output
     from fsengine.workers import ChunkTask, default_workers, run_chunks, threads_per_worker
@@ -205,10 +203,9 @@ def backfill(
             for result in chunks:
                 for name, seconds in result.timings.items():
                     timings[name] = timings.get(name, 0.0) + seconds
-                for part in result.take_parts():
-                    for day, count in pl.from_arrow(part.column("game_date")).value_counts().iter_rows():
-                        per_date[day] = per_date.get(day, 0) + count
-                    yield part
+                for day, count in result.rows_per_date.items():
+                    per_date[day] = per_date.get(day, 0) + count
+                yield from result.take_parts()
             if not per_date and not allow_empty:
                 # Raised inside the writer's input: the staged output is dropped, nothing is replaced.
                 raise EmptyRunError(

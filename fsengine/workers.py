@@ -5,10 +5,11 @@ the number of workers.
 With K workers this process is one of them: it computes every K-th chunk itself, on the session
 it planned the run on, and K - 1 worker processes compute the others (a process fewer to start
 and to hand parts over from). At most `workers + 1` chunks are in flight at once: memory stays
-bounded by the chunk size, whatever the length of the run. A worker process writes each part to an Arrow IPC file in a
-spill folder as soon as it is made (instead of pickling the chunk's parts through a pipe, which
-copies them three times and leaves every in-flight chunk in the parent's memory); the parent
-maps the files and hands the parts on one at a time. Between chunks a worker returns the memory
+bounded by the chunk size, whatever the length of the run. A worker process writes its chunk's
+output files itself, as Parquet, in a folder beside the output (instead of pickling the parts
+through a pipe, which copies them three times, leaves every in-flight chunk in the parent's
+memory and leaves all the Parquet encoding to the parent); the parent only moves the files in,
+in chunk order. Between chunks a worker returns the memory
 its allocators keep to the system, so that each process holds about one chunk's worth, not the
 high-water mark of every allocator at once.
 """
@@ -33,10 +34,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.ipc as ipc
 
 from fsengine.contracts.profile import REFERENCE, Profile
 from fsengine.engine.chunks import Chunk
+from fsengine.output.schema import WrittenPart
 from fsengine.output.write import parts_folder
 
 if TYPE_CHECKING:
@@ -57,35 +58,25 @@ class ChunkTask:
     threads: int | None
     profile: Profile = REFERENCE
     memory_limit: str | None = None  # DuckDB's memory_limit for this chunk's session
-    spill: Path | None = None  # folder for the parts as Arrow IPC files (worker processes); None: in memory
+    # folder beside the output for the chunk's output files (worker processes); None: in memory
+    spill: Path | None = None
 
 
 @dataclass
 class ChunkResult:
-    """A chunk's output parts, in order: tables, or (from a worker process) the Arrow IPC files
-    holding them, which `take_parts` maps and deletes one at a time."""
+    """A chunk's output parts, in order: tables, or (from a worker process) the Parquet files
+    holding them, and the number of its rows on each game date."""
 
     chunk: Chunk
-    parts: list[pa.Table]
+    parts: list[pa.Table | WrittenPart]
+    rows_per_date: dict[dt.date, int]
     timings: dict[str, float] = field(default_factory=dict)
-    part_files: list[Path] = field(default_factory=list)
 
-    def take_parts(self) -> Iterator[pa.Table]:
+    def take_parts(self) -> Iterator[pa.Table | WrittenPart]:
         """Each part once, in order, letting go of it here as it is handed out (so the caller
         holds only the parts it still uses)."""
         while self.parts:
             yield self.parts.pop(0)
-        while self.part_files:
-            path = self.part_files.pop(0)
-            # Memory-mapped, not read: the pages are the file's, faulted in only as the writer
-            # reads them and dropped with the table.
-            with pa.memory_map(str(path)) as source:
-                table = ipc.open_file(source).read_all()
-            try:
-                path.unlink()  # the mapping outlives the name
-            except OSError:
-                pass  # a system that cannot unlink an open file: the spill folder goes at the end
-            yield table
 
 
 def compute_chunk(
@@ -96,8 +87,10 @@ def compute_chunk(
     `snapshot`: the parent's opened Snapshot of `task.snapshot`, reused when the chunk runs in
     the parent's process (opening it again re-reads every file's footer and FLOAT64 columns);
     `session`: the parent's engine Session of that snapshot, computed on instead of a new one."""
+    from fsengine.contracts import contract_of
     from fsengine.engine.compute import compute
     from fsengine.output.rows import output_rows
+    from fsengine.output.schema import write_part_files
     from fsengine.snapshot.format import Snapshot
 
     if snapshot is None or Path(snapshot.path) != Path(task.snapshot):
@@ -119,26 +112,17 @@ def compute_chunk(
     )
     timings = dict(result.timings)
     stage_seconds: dict[str, float] = {"score": 0.0, "rows": 0.0}
-    parts: list[pa.Table] = []
-    files: list[Path] = []
-    for first in range(0, result.rows.height, ROWS_PER_PART):
-        part = output_rows(
-            result.rows.slice(first, ROWS_PER_PART), task.run_ts, profile=task.profile, timings=stage_seconds
-        )
-        if task.spill is None:
-            parts.append(part)
-        else:
-            files.append(_spill(part, task.spill / f"{task.chunk.folder_name}-{len(files):04d}.arrow"))
-            del part
+    rows_per_date = dict(result.rows.get_column("game_date").value_counts().iter_rows())
+    parts = (
+        output_rows(result.rows.slice(first, ROWS_PER_PART), task.run_ts, profile=task.profile, timings=stage_seconds)
+        for first in range(0, result.rows.height, ROWS_PER_PART)
+    )
+    if task.spill is None:
+        made: list[pa.Table | WrittenPart] = list(parts)
+    else:
+        made = list(write_part_files(parts, task.spill, f"{task.chunk.folder_name}-", contract_of(task.profile)))
     timings.update(stage_seconds)
-    return ChunkResult(task.chunk, parts, timings, files)
-
-
-def _spill(part: pa.Table, path: Path) -> Path:
-    """`part` as an uncompressed Arrow IPC file (written and mapped back at memory speed)."""
-    with pa.OSFile(str(path), "wb") as sink, ipc.new_file(sink, part.schema) as writer:
-        writer.write_table(part)
-    return path
+    return ChunkResult(task.chunk, made, rows_per_date, timings)
 
 
 # A worker process computes its chunks one after the other on one Session (opened for its

@@ -236,7 +236,7 @@ def _start_two_worker_run(out, token: str) -> subprocess.Popen:
     args = [sys.executable, "-m", "fsengine", "backfill", "--out", str(out), "--chunk-dates", "1", "--workers", "2"]
     child = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env, text=True)
     deadline = time.monotonic() + 60
-    while not list(out.glob(".ml_feature_store_v2.parts-*/*.arrow")) and time.monotonic() < deadline:
+    while not list(out.glob(".ml_feature_store_v2.parts-*/*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert child.poll() is None, "the run ended before its workers were seen"
     return child

@@ -7,14 +7,16 @@ import time
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from reference.quality_reference import B
 from test_finalize import RUN_TS, assembled, placeholder_row, scored_row
 
+from fsengine.contracts import load_contract
 from fsengine.output import rows as finalize
-from fsengine.output.schema import OUTPUT_SCHEMA, read_output, write_output
+from fsengine.output.schema import OUTPUT_SCHEMA, read_output, write_output, write_part_files
 
 TEXT = st.one_of(st.none(), st.text(alphabet=st.sampled_from(["a", "é", "{", '"', " ", "\u3000"]), max_size=6))
 TEXT_LIST = st.lists(st.text(alphabet=st.sampled_from(["x", "é", "_"]), max_size=4), max_size=4)
@@ -67,6 +69,26 @@ def test_parts_give_the_same_rows_as_one_piece(tmp_path):
     write_output(whole, tmp_path / "whole")
     assert read_output(tmp_path / "parts").equals(read_output(tmp_path / "whole"))
     assert read_output(tmp_path / "whole").equals(whole)
+
+
+def test_files_written_elsewhere_are_moved_in_between_the_parts_in_order(tmp_path):
+    """What a worker process does with its chunks: their files, written beside the output, take
+    their place among the parts written here, in order, numbered on, and are moved, not copied."""
+    frame = assembled(rows_in_one_piece())
+    whole = finalize.output_rows(frame, RUN_TS)
+    pieces = [finalize.output_rows(frame.slice(first, 2), RUN_TS) for first in range(0, frame.height, 2)]
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    # pieces 1 and 2 as files of at most 3 rows, written as write_output would write them
+    written = write_part_files(pieces[1:3], elsewhere, "chunk-2-", load_contract(), rows_per_file=3)
+    assert [w.path.name for w in written] == ["chunk-2-00000.parquet", "chunk-2-00001.parquet"]
+    out = write_output([pieces[0], *written, *pieces[3:]], tmp_path / "out", rows_per_file=3)
+    assert read_output(tmp_path / "out").equals(whole)
+    names = sorted(p.name for p in out.glob("part-*.parquet"))
+    assert names == [f"part-{i:05d}.parquet" for i in range(len(names))]
+    # the first file ends where the moved files begin; those keep their own row groups
+    assert [pq.read_metadata(out / n).num_rows for n in names[:3]] == [2, 3, 1]
+    assert list(elsewhere.iterdir()) == []
 
 
 def test_no_parts_give_an_empty_output(tmp_path):

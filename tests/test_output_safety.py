@@ -304,7 +304,7 @@ def test_the_parts_folder_of_a_killed_run_goes_with_the_next_run_and_a_live_ones
     assert mine.parent == tmp_path and mine.name.startswith(".ml_feature_store_v2.parts-")
     dead = tmp_path / f".ml_feature_store_v2.parts-{_dead_pid()}-00ef"
     dead.mkdir()
-    (dead / "chunk-0001-0000.arrow").write_bytes(b"x")
+    (dead / "chunk-0001-of-0002-00000.parquet").write_bytes(b"x")
     assert clean_stale(final) == [dead]
     assert mine.is_dir() and not dead.exists()
 

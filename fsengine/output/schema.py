@@ -9,6 +9,7 @@ the module constants are those of the reference contract (143 columns for its 37
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -240,18 +241,33 @@ def foreign_output(folder: Path) -> str | None:
     return None
 
 
+# The output's files hold at most this many rows each (one row group per part written).
+ROWS_PER_FILE = 250_000
+
+
+@dataclass(frozen=True)
+class WrittenPart:
+    """Output rows already written, by `write_part_files`, to a Parquet file of the output
+    schema (in a folder on the output's file system): `write_output` moves the file in as one
+    of its files, instead of writing the rows again."""
+
+    path: Path
+
+
 def write_output(
-    table: pa.Table | Iterable[pa.Table],
+    table: pa.Table | Iterable[pa.Table | WrittenPart],
     out: str | Path,
     *,
-    rows_per_file: int = 250_000,
+    rows_per_file: int = ROWS_PER_FILE,
     contract: Contract | None = None,
     run_record: dict | None = None,
 ) -> Path:
     """Write the rows as Parquet under OUT/ml_feature_store_v2/, atomically.
 
     `table` may also be an iterable of tables (consecutive parts of the rows, in order), so a
-    caller can produce and write a long run part by part without holding all of it at once.
+    caller can produce and write a long run part by part without holding all of it at once;
+    a part may also be a WrittenPart (rows another process wrote already), which becomes the
+    next file as it is.
     Files go to a staging sibling folder first; the finished folder takes the place of any
     previous one in one atomic step (fsengine.output.write), so a reader never sees a partial
     output (nor one cut short by an error raised while producing a later part, nor nothing).
@@ -274,8 +290,8 @@ def write_output(
     final = output_dir(out)
     with FolderWriter(final, owned=foreign_output, what="output rows") as writer:
         try:
-            n_files = _write_parts(parts, writer.staging, rows_per_file, schema)
-            if n_files == 0:
+            written = _write_parts(parts, writer.staging, rows_per_file, schema)
+            if not written:
                 _write_file(schema.empty_table(), writer.staging / "part-00000.parquet")
         except OSError as exc:
             full = disk_error(exc, final)
@@ -291,46 +307,72 @@ def write_output(
 
 
 def _write_parts(
-    parts: Iterable[pa.Table], staging: Path, rows_per_file: int, schema: pa.Schema = OUTPUT_SCHEMA
-) -> int:
+    parts: Iterable[pa.Table | WrittenPart],
+    staging: Path,
+    rows_per_file: int,
+    schema: pa.Schema = OUTPUT_SCHEMA,
+    prefix: str = "part-",
+) -> list[Path]:
     """Append the parts, in order, to files of at most rows_per_file rows (each part one row
-    group per file it lands in); return the number of files. A part is written in a
-    background thread while the caller produces the next one (the Parquet writer releases the
-    GIL), and at most two parts are held at a time."""
-    files = _RollingFiles(staging, rows_per_file, schema)
+    group per file it lands in), named `prefix` + a 5-digit number; return the files. A part is
+    written in a background thread while the caller produces the next one (the Parquet writer
+    releases the GIL), and at most two parts are held at a time. A WrittenPart ends the file
+    being written and is moved in as the next file."""
+    files = _RollingFiles(staging, rows_per_file, schema, prefix)
     try:
         with ThreadPoolExecutor(max_workers=1) as writer:
             pending = None
             for part in parts:
-                part = _checked_output(part, schema)
+                if not isinstance(part, WrittenPart):
+                    part = _checked_output(part, schema)
                 if pending is not None:
                     pending.result()
-                pending = writer.submit(files.append, part)
+                    pending = None
+                if isinstance(part, WrittenPart):
+                    # here, not in the background: the file's folder may go once the next part is asked for
+                    files.adopt(part)
+                else:
+                    pending = writer.submit(files.append, part)
             if pending is not None:
                 pending.result()
     finally:
         files.close()
-    return files.count
+    return files.paths
+
+
+def write_part_files(
+    parts: Iterable[pa.Table], folder: Path, prefix: str, contract: Contract, rows_per_file: int = ROWS_PER_FILE
+) -> list[WrittenPart]:
+    """Write the parts (consecutive output rows, in order) as `write_output` would write them,
+    to files `prefix`NNNNN.parquet in `folder`: a worker process writes its chunk's files
+    itself, and the run's process only moves them in."""
+    return [WrittenPart(path) for path in _write_parts(parts, folder, rows_per_file, output_schema(contract), prefix)]
 
 
 class _RollingFiles:
-    """part-00000.parquet, part-00001.parquet, ... of at most `limit` rows each."""
+    """`prefix`00000.parquet, `prefix`00001.parquet, ... of at most `limit` rows each."""
 
-    def __init__(self, folder: Path, limit: int, schema: pa.Schema = OUTPUT_SCHEMA):
-        self.folder, self.limit, self.schema = folder, limit, schema
-        self.count = 0
+    def __init__(self, folder: Path, limit: int, schema: pa.Schema = OUTPUT_SCHEMA, prefix: str = "part-"):
+        self.folder, self.limit, self.schema, self.prefix = folder, limit, schema, prefix
+        self.paths: list[Path] = []
         self._writer: pq.ParquetWriter | None = None
         self._rows = 0
+
+    def _next_path(self) -> Path:
+        path = self.folder / f"{self.prefix}{len(self.paths):05d}.parquet"
+        self.paths.append(path)
+        return path
+
+    def adopt(self, written: WrittenPart) -> None:
+        self.close()
+        os.replace(written.path, self._next_path())
 
     def append(self, table: pa.Table) -> None:
         first = 0
         while first < table.num_rows:
             if self._writer is None or self._rows >= self.limit:
                 self.close()
-                self._writer = pq.ParquetWriter(
-                    self.folder / f"part-{self.count:05d}.parquet", self.schema, **write_options(self.schema)
-                )
-                self.count += 1
+                self._writer = pq.ParquetWriter(self._next_path(), self.schema, **write_options(self.schema))
                 self._rows = 0
             take = min(self.limit - self._rows, table.num_rows - first)
             self._writer.write_table(table.slice(first, take), row_group_size=take)
