@@ -12,7 +12,9 @@
 -- are consecutive numbers after the player's base; an ASOF join on the per-date running
 -- number gives last(p, D), the number of p's newest row before D, and games_ago g is the row
 -- game_no = last - g + 1 while it is p's (> base) and dated >= D - window. Equi-joins on
--- one integer only: no (key, row-in-window) pairs are built and sorted. Spine keys are unique.
+-- one integer only: no (key, row-in-window) pairs are built and sorted. The ASOF join matches on
+-- the player's base (an integer unique per player), not the name: integers partition and sort
+-- faster. Spine keys are unique.
 -- Unordered: every reader counts and sums a key's rows by games_ago, in any order.
 -- Rows dated before $start - window are in no key's window (every D >= $start, the spine's first
 -- date bound) and are not read: the numbers are only used relative to a player's base.
@@ -41,13 +43,15 @@ player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM games GROUP BY player_lookup
 ),
 no_through_date AS (
-    SELECT player_lookup, game_date, max(game_no) AS game_no FROM games GROUP BY player_lookup, game_date
+    SELECT b.game_no AS base_no, g.game_date, max(g.game_no) AS game_no
+    FROM games g JOIN player_base b ON b.player_lookup = g.player_lookup
+    GROUP BY b.game_no, g.game_date
 ),
 bounded AS (
     SELECT k.game_date, b.game_no AS base_no, l.game_no AS last_no
     FROM keys k
     JOIN player_base b ON b.player_lookup = k.player_lookup
-    ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.game_date
+    ASOF JOIN no_through_date l ON l.base_no = b.game_no AND k.game_date > l.game_date
 ),
 wanted AS (
     SELECT game_date, last_no,

@@ -10,24 +10,29 @@
 -- running number give the number of the player's newest row before D (last) and before
 -- D - window (first, or the player's base, the number before the player's first row, where
 -- there is none); the list is last, last - 1, ... down to first + 1, at most $last10_size of them.
+-- The joins match on the player's base (an integer unique per player), not the name: ASOF joins
+-- partition and sort integers faster than strings.
 -- The (key, slot) rows themselves are not built here: the assembly reads the bounds and the
 -- rows once each. Spine keys are unique.
-WITH keys AS (
-    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
-),
-player_base AS (
+WITH player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM v54_last10_games GROUP BY player_lookup
 ),
+keys AS (
+    SELECT s.player_lookup, s.game_date, b.game_no AS base_no
+    FROM spine s JOIN player_base b ON b.player_lookup = s.player_lookup
+    WHERE NOT s.is_placeholder
+),
 no_through_date AS (
-    SELECT player_lookup, list_date, max(game_no) AS game_no FROM v54_last10_games GROUP BY player_lookup, list_date
+    SELECT b.game_no AS base_no, g.list_date, max(g.game_no) AS game_no
+    FROM v54_last10_games g JOIN player_base b ON b.player_lookup = g.player_lookup
+    GROUP BY b.game_no, g.list_date
 ),
 bounded AS (
-    SELECT k.player_lookup, k.game_date, l.game_no AS last_no, coalesce(f.game_no, b.game_no) AS first_no
+    SELECT k.player_lookup, k.game_date, l.game_no AS last_no, coalesce(f.game_no, k.base_no) AS first_no
     FROM keys k
-    JOIN player_base b ON b.player_lookup = k.player_lookup
-    ASOF JOIN no_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.list_date
+    ASOF JOIN no_through_date l ON l.base_no = k.base_no AND k.game_date > l.list_date
     ASOF LEFT JOIN no_through_date f
-        ON f.player_lookup = k.player_lookup
+        ON f.base_no = k.base_no
        AND k.game_date - CAST($last10_window_days AS INTEGER) > f.list_date
 )
 SELECT player_lookup, game_date, last_no,

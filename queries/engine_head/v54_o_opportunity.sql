@@ -16,6 +16,8 @@
 -- with a running blowout count (game_seq 1 = oldest); a team's 10 newest are game_seq
 -- last - n + 1 .. last with n = min($last10_size, last - first) (first: the newest before
 -- D - window), blowouts = the running count at last minus the one at last - n.
+-- The player joins match on the player's base (an integer unique per player), not the name: ASOF
+-- joins partition and sort integers faster than strings.
 -- Spine keys are unique; a NULL team is a team of its own.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
@@ -23,18 +25,23 @@ WITH keys AS (
 player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM v54_o_games GROUP BY player_lookup
 ),
+based_keys AS (
+    SELECT k.player_lookup, k.game_date, b.game_no AS base_no
+    FROM keys k JOIN player_base b ON b.player_lookup = k.player_lookup
+),
 played_through_date AS (
-    SELECT player_lookup, row_date, max(game_no) AS game_no FROM v54_o_games GROUP BY player_lookup, row_date
+    SELECT b.game_no AS base_no, g.row_date, max(g.game_no) AS game_no
+    FROM v54_o_games g JOIN player_base b ON b.player_lookup = g.player_lookup
+    GROUP BY b.game_no, g.row_date
 ),
 player_bounds AS (
     SELECT k.player_lookup, k.game_date,
-           greatest(l.game_no - CAST($last10_size AS BIGINT), b.game_no, coalesce(f.game_no, b.game_no)) AS first_no,
+           greatest(l.game_no - CAST($last10_size AS BIGINT), k.base_no, coalesce(f.game_no, k.base_no)) AS first_no,
            l.game_no AS last_no
-    FROM keys k
-    JOIN player_base b ON b.player_lookup = k.player_lookup
-    ASOF JOIN played_through_date l ON l.player_lookup = k.player_lookup AND k.game_date > l.row_date
+    FROM based_keys k
+    ASOF JOIN played_through_date l ON l.base_no = k.base_no AND k.game_date > l.row_date
     ASOF LEFT JOIN played_through_date f
-        ON f.player_lookup = k.player_lookup
+        ON f.base_no = k.base_no
        AND k.game_date - CAST($opportunity_window_days AS INTEGER) > f.row_date
 ),
 dates AS (

@@ -9,24 +9,29 @@
 -- How: a player's rows are consecutive numbers in date order, so two ASOF joins on the
 -- per-date running number give the number of the last row before D - window (first) and before
 -- D (last), or the player's base (the number before the player's first row) where there is none.
+-- The joins match on the player's base (an integer unique per player), not the name: ASOF joins
+-- partition and sort integers faster than strings.
 -- The (key, row) pairs themselves are not built here: the assembly reads the bounds and the rows
 -- once each. Spine keys are unique.
-WITH keys AS (
-    SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
-),
-player_base AS (
+WITH player_base AS (
     SELECT player_lookup, min(game_no) - 1 AS game_no FROM v54_r_games GROUP BY player_lookup
 ),
+keys AS (
+    SELECT s.player_lookup, s.game_date, b.game_no AS base_no
+    FROM spine s JOIN player_base b ON b.player_lookup = s.player_lookup
+    WHERE NOT s.is_placeholder
+),
 no_through_date AS (
-    SELECT player_lookup, row_date, max(game_no) AS game_no FROM v54_r_games GROUP BY player_lookup, row_date
+    SELECT b.game_no AS base_no, g.row_date, max(g.game_no) AS game_no
+    FROM v54_r_games g JOIN player_base b ON b.player_lookup = g.player_lookup
+    GROUP BY b.game_no, g.row_date
 )
 SELECT k.player_lookup, k.game_date,
-       coalesce(f.game_no, b.game_no) AS first_no, coalesce(l.game_no, b.game_no) AS last_no
+       coalesce(f.game_no, k.base_no) AS first_no, coalesce(l.game_no, k.base_no) AS last_no
 FROM keys k
-JOIN player_base b ON b.player_lookup = k.player_lookup
 ASOF LEFT JOIN no_through_date l
-    ON l.player_lookup = k.player_lookup AND k.game_date > l.row_date
+    ON l.base_no = k.base_no AND k.game_date > l.row_date
 ASOF LEFT JOIN no_through_date f
-    ON f.player_lookup = k.player_lookup
+    ON f.base_no = k.base_no
    AND k.game_date - CAST($rolling_stats_window_days AS INTEGER) > f.row_date
 ORDER BY k.player_lookup, k.game_date
