@@ -10,20 +10,23 @@
 --      AND (player_status IS NULL OR player_status NOT IN ('OUT', 'DOUBTFUL')) [quirk: case]
 --      AND (is_production_ready OR has_prop_line), NULL failing (three-valued logic).
 -- S1 is an ASOF join: the player's newest PGS date before D, which must be >= D - days; dates
--- before $start - days (every D >= $start) can pass for no row and are not read.
+-- before $start - days (every D >= $start) can pass for no row and are not read. The join runs
+-- on the distinct (player, D) keys only and the rows are kept by a semi join on the keys that
+-- pass (an ASOF join carrying every spine column costs more).
 WITH pgs_dates AS (
     SELECT DISTINCT player_lookup, game_date FROM pgs
     WHERE game_date >= $start - CAST($spine_history_filter_days AS INTEGER)
 ),
-latest_before AS (
-    SELECT s.*, p.game_date AS previous_game_date
-    FROM spine s
-    ASOF LEFT JOIN pgs_dates p ON p.player_lookup = s.player_lookup AND s.game_date > p.game_date
+recent_keys AS (
+    SELECT k.player_lookup, k.game_date
+    FROM (SELECT DISTINCT player_lookup, game_date FROM spine WHERE NOT is_placeholder) k
+    ASOF JOIN pgs_dates p ON p.player_lookup = k.player_lookup AND k.game_date > p.game_date
+    WHERE p.game_date >= k.game_date - CAST($spine_history_filter_days AS INTEGER)
 )
-SELECT s.* EXCLUDE (previous_game_date)
-FROM latest_before s
-WHERE (s.is_placeholder OR $spine_history_filter_days = 0
-       OR s.previous_game_date >= s.game_date - CAST($spine_history_filter_days AS INTEGER))
+SELECT s.*
+FROM spine s
+WHERE (s.is_placeholder OR $spine_history_filter_days = 0 OR EXISTS (
+          SELECT 1 FROM recent_keys r WHERE r.player_lookup = s.player_lookup AND r.game_date = s.game_date))
   AND (s.game_date < $production_from OR NOT $production_spine_filter OR EXISTS (
           SELECT 1 FROM upgc u
           WHERE u.player_lookup = s.player_lookup AND u.game_date = s.game_date
