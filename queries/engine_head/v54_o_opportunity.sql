@@ -16,8 +16,8 @@
 -- with a running blowout count (game_seq 1 = oldest); a team's 10 newest are game_seq
 -- last - n + 1 .. last with n = min($last10_size, last - first) (first: the newest before
 -- D - window), blowouts = the running count at last minus the one at last - n.
--- The player joins match on the player's base (an integer unique per player), not the name: ASOF
--- joins partition and sort integers faster than strings.
+-- The joins match on integers, not names (ASOF joins and windows partition and sort integers
+-- faster than strings): a player's base (unique per player), a team's number.
 -- Spine keys are unique; a NULL team is a team of its own.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine WHERE NOT is_placeholder
@@ -47,43 +47,41 @@ player_bounds AS (
 dates AS (
     SELECT DISTINCT game_date FROM keys
 ),
+teams AS (
+    -- a number per team (NULL one of its own): the window partitions and the ASOF joins match on it
+    SELECT team_abbr, row_number() OVER () AS team_no
+    FROM (SELECT DISTINCT team_abbr FROM team_offense WHERE game_date IS NOT NULL)
+),
 team_games AS (
-    SELECT coalesce(o.team_abbr, '') AS team_key, o.team_abbr IS NULL AS no_team, o.team_abbr, o.game_date,
+    SELECT t.team_no, o.game_date,
            ROW_NUMBER() OVER team_order AS game_seq,
            SUM(CASE WHEN abs(o.margin_of_victory) >= 15 THEN 1 ELSE 0 END) OVER team_order AS blowouts_through
-    FROM team_offense o
+    FROM team_offense o JOIN teams t ON t.team_abbr IS NOT DISTINCT FROM o.team_abbr
     WHERE o.game_date IS NOT NULL
     WINDOW team_order AS (
-        PARTITION BY o.team_abbr
+        PARTITION BY t.team_no
         ORDER BY o.game_date ASC, o.game_id DESC NULLS FIRST, o.margin_of_victory DESC NULLS FIRST
         ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW
     )
 ),
 team_through_date AS (
-    SELECT team_key, no_team, game_date, max(game_seq) AS game_seq, max(blowouts_through) AS blowouts_through
-    FROM team_games GROUP BY team_key, no_team, game_date
-),
-team_dates AS (
-    SELECT t.team_key, t.no_team, t.team_abbr, d.game_date
-    FROM (SELECT DISTINCT team_key, no_team, team_abbr FROM team_games) t CROSS JOIN dates d
+    SELECT team_no, game_date, max(game_seq) AS game_seq, max(blowouts_through) AS blowouts_through
+    FROM team_games GROUP BY team_no, game_date
 ),
 team_bounds AS (
-    SELECT t.team_key, t.no_team, t.team_abbr, t.game_date, coalesce(l.game_seq, 0) AS last_seq,
+    SELECT t.team_no, t.team_abbr, d.game_date, coalesce(l.game_seq, 0) AS last_seq,
            coalesce(l.blowouts_through, 0) AS last_blowouts,
            least(CAST($last10_size AS BIGINT), coalesce(l.game_seq, 0) - coalesce(f.game_seq, 0)) AS listed
-    FROM team_dates t
-    ASOF LEFT JOIN team_through_date l
-        ON l.team_key = t.team_key AND l.no_team = t.no_team AND t.game_date > l.game_date
+    FROM teams t CROSS JOIN dates d
+    ASOF LEFT JOIN team_through_date l ON l.team_no = t.team_no AND d.game_date > l.game_date
     ASOF LEFT JOIN team_through_date f
-        ON f.team_key = t.team_key AND f.no_team = t.no_team
-       AND t.game_date - CAST($opportunity_window_days AS INTEGER) > f.game_date
+        ON f.team_no = t.team_no AND d.game_date - CAST($opportunity_window_days AS INTEGER) > f.game_date
 ),
 team_counts AS (
     SELECT b.team_abbr, b.game_date, b.listed AS team_rows,
            b.last_blowouts - coalesce(g.blowouts_through, 0) AS blowouts
     FROM team_bounds b
-    LEFT JOIN team_games g
-        ON g.team_key = b.team_key AND g.no_team = b.no_team AND g.game_seq = b.last_seq - b.listed
+    LEFT JOIN team_games g ON g.team_no = b.team_no AND g.game_seq = b.last_seq - b.listed
     WHERE b.listed > 0
 )
 SELECT 'player' AS kind, player_lookup, game_date, CAST(first_no AS BIGINT) AS first_no,
