@@ -9,7 +9,9 @@
 -- How (no (date, team row) pairs): one window pass numbers each team's rows of each season
 -- (from its Oct 1) in that order (game_seq 1 = oldest; rows tied on every key carry the same
 -- output columns); an ASOF join on the per-date running count gives the team's rows before
--- D (last), and slot s is the row game_seq = last - s. A NULL team is a team of its own.
+-- D (last), and slot s is the row game_seq = last - s. A NULL team is a team of its own. The
+-- joins match on a number per (team, season), not on the name (ASOF joins partition and sort
+-- integers faster than strings).
 WITH dates AS (
     SELECT DISTINCT game_date, season_year, season_oct1 FROM spine WHERE NOT is_placeholder
 ),
@@ -29,28 +31,30 @@ team_games AS (
     FROM team_offense o
     JOIN seasons s ON o.season_year = s.season_year AND o.game_date >= s.season_oct1
 ),
-seq_through_date AS (
-    SELECT team_key, no_team, season_year, season_oct1, game_date, max(game_seq) AS game_seq
-    FROM team_games GROUP BY team_key, no_team, season_year, season_oct1, game_date
+team_seasons AS (
+    -- a number per (team, season): the ASOF join and the slot lookup match on it
+    SELECT team_key, no_team, team_abbr, season_year, season_oct1, row_number() OVER () AS group_no
+    FROM (SELECT DISTINCT team_key, no_team, team_abbr, season_year, season_oct1 FROM team_games)
 ),
-team_dates AS (
-    SELECT t.team_key, t.no_team, t.team_abbr, t.season_year, t.season_oct1, d.game_date
-    FROM (SELECT DISTINCT team_key, no_team, team_abbr, season_year, season_oct1 FROM team_games) t
-    JOIN dates d ON d.season_year = t.season_year AND d.season_oct1 = t.season_oct1
+numbered_games AS (
+    SELECT t.group_no, g.game_date, g.game_seq, g.pace_e9, g.offensive_rating_e9
+    FROM team_games g
+    JOIN team_seasons t
+      ON t.team_key = g.team_key AND t.no_team = g.no_team AND t.season_year = g.season_year
+     AND t.season_oct1 = g.season_oct1
+),
+seq_through_date AS (
+    SELECT group_no, game_date, max(game_seq) AS game_seq FROM numbered_games GROUP BY group_no, game_date
 ),
 bounded AS (
-    SELECT t.team_key, t.no_team, t.team_abbr, t.season_year, t.season_oct1, t.game_date,
-           coalesce(l.game_seq, 0) AS last_seq
-    FROM team_dates t
-    ASOF LEFT JOIN seq_through_date l
-        ON l.team_key = t.team_key AND l.no_team = t.no_team AND l.season_year = t.season_year
-       AND l.season_oct1 = t.season_oct1 AND t.game_date > l.game_date
+    SELECT t.group_no, t.team_abbr, d.game_date, coalesce(l.game_seq, 0) AS last_seq
+    FROM team_seasons t
+    JOIN dates d ON d.season_year = t.season_year AND d.season_oct1 = t.season_oct1
+    ASOF LEFT JOIN seq_through_date l ON l.group_no = t.group_no AND d.game_date > l.game_date
 ),
 wanted AS (
     SELECT *, unnest(range(least(CAST($last10_size AS BIGINT), last_seq))) AS slot FROM bounded
 )
 SELECT w.team_abbr, w.game_date, CAST(w.slot AS BIGINT) AS slot, g.pace_e9, g.offensive_rating_e9
 FROM wanted w
-JOIN team_games g
-  ON g.team_key = w.team_key AND g.no_team = w.no_team AND g.season_year = w.season_year
- AND g.season_oct1 = w.season_oct1 AND g.game_seq = w.last_seq - w.slot
+JOIN numbered_games g ON g.group_no = w.group_no AND g.game_seq = w.last_seq - w.slot
