@@ -432,13 +432,34 @@ class Col:
 # --------------------------------------------------------------------------- extractions
 
 
-def _run_sums(values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int) -> np.ndarray:
+def _run_sums(
+    values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int, slot: np.ndarray | None = None
+) -> np.ndarray:
     """Per row, the left-to-right float sum (Python `sum`) of its run of `values` (the runs
-    begin at `run_start`; `run_row[i]` is the row of cell i), 0.0 for a row without cells.
-    One step per slot over the runs that reach it, longest runs first."""
-    total = np.zeros(rows)
+    begin at `run_start`; `run_row[i]` is the row of cell i; `slot`, when given, the position of
+    cell i in its run), 0.0 for a row without cells. The cells are placed in a (slots x rows)
+    matrix padded with 0.0 and added one slot row at a time (a total that starts at 0.0 is never
+    -0.0, so the padding changes nothing); a row with several runs goes through
+    `_run_sums_by_length`."""
     if not run_start.size:
-        return total
+        return np.zeros(rows)
+    if int(np.bincount(run_row[run_start], minlength=rows).max()) > 1:
+        return _run_sums_by_length(values, run_start, run_row, rows)
+    if slot is None:
+        start = np.zeros(values.size, dtype=bool)
+        start[run_start] = True
+        slot = _runs(run_row, start)
+    by_slot = np.zeros((int(slot.max()) + 1, rows))
+    by_slot[slot, run_row] = values
+    total = np.zeros(rows)
+    for row_of_slot in by_slot:
+        total += row_of_slot
+    return total
+
+
+def _run_sums_by_length(values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int) -> np.ndarray:
+    """_run_sums one step per slot over the runs that reach it, longest runs first."""
+    total = np.zeros(rows)
     length = np.diff(np.append(run_start, values.size))
     by_length = np.argsort(-length, kind="stable")
     start, row = run_start[by_length], run_row[run_start[by_length]]
@@ -534,7 +555,7 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     if r.size:
         totals[r[run_start]] = np.add.reduceat(points.astype(np.int64), run_start)
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
-    s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows))
+    s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows, c))
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
