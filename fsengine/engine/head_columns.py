@@ -512,9 +512,113 @@ def numbered_cells(
 def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
     """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows), and
     `has` (the key has rows). `games` = v54_r_games (the numbered rows), `bounds` = v54_r_rolling
-    (each key's rows are the games first_no + 1 .. last_no). The cells (row r, slot c) of the
-    keys' rows are laid out from the bounds, consecutive per row and oldest first, and take the
-    games' values by number; per-cell values are computed on the cells, the ordered float sums on
+    (each key's rows are the games first_no + 1 .. last_no, i.e. the positions lo .. hi - 1 of
+    `games`). Only the squared deviations need one value per (key, game) cell; everything else
+    reads the games by position: the newest rows at hi - 1, hi - 2, .., integer totals and
+    non-null counts as differences of running sums over the games, the newest break as a running
+    maximum. A spine row with several bounds rows goes through `_rolling_columns_by_cells`."""
+    rows = keys.n
+    first = bounds["first_no"].to_numpy().astype(np.int64)  # the position of game first_no + 1
+    length = bounds["last_no"].to_numpy().astype(np.int64) - first
+    key_row = keys.rows_of(bounds)
+    owned = key_row[(key_row >= 0) & (length > 0)]
+    if not owned.size or int(np.bincount(owned, minlength=rows).max()) > 1:
+        return _rolling_columns_by_cells(bounds, games, keys)
+    owner, r, c, at = numbered_cells(games, "v54_r_games", key_row, first, length, 1)
+    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
+    lo = np.zeros(rows, dtype=np.int64)
+    m = np.zeros(rows, dtype=np.int64)
+    lo[r[run_start]] = first[owner[run_start]]
+    m[r[run_start]] = length[owner[run_start]]
+    lo, m = keys.spread(lo), keys.spread(m)
+    has = m > 0
+    hi = lo + m  # one past the newest game of the row
+    cols = _float_columns(games, ["points", "usage_e9", "row_date"])
+    game_points = cols["points"][0]
+
+    def newest(t: int) -> np.ndarray:
+        """The t-th newest point of each row (1 = newest; 0.0 where the row has fewer)."""
+        return np.where(m >= t, game_points[np.where(m >= t, hi - t, 0)], 0.0)
+
+    # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
+    l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
+    l3 = l3 / np.maximum(np.minimum(m, 3), 1)
+    # slope over the last n = min(7, m) points (x = 1..n oldest first), m >= 4: integer
+    # arithmetic, one division
+    n = np.minimum(7, m)
+    sy = np.zeros(rows, dtype=np.int64)
+    sxy = np.zeros(rows, dtype=np.int64)
+    for t in range(1, 8):
+        y = np.where(t <= n, newest(t).astype(np.int64), 0)
+        sy += y
+        sxy += (n - t + 1) * y
+    sx = n * (n + 1) // 2
+    sxx = n * (n + 1) * (2 * n + 1) // 6
+    slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
+    # integer totals: differences of the games' running int64 sums (wrapping as the sum would)
+    running = np.zeros(game_points.size + 1, dtype=np.int64)
+    np.cumsum(game_points.astype(np.int64), out=running[1:])
+    mean60 = _int_division(np.where(has, running[hi] - running[lo], 0), np.maximum(m, 1))
+    s = keys.spread(_run_sums(_squares(game_points[at], mean60, r), run_start, r, rows, c))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
+        dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
+    # below: the newest consecutive rows under the mean, counted back from the newest
+    below_count = np.zeros(rows, dtype=np.int64)
+    going = np.flatnonzero(has)
+    t = 1
+    while going.size:
+        under = game_points[hi[going] - t] < mean60[going]
+        going = going[under]
+        below_count[going] += 1
+        going = going[m[going] > t]
+        t += 1
+    below = below_count.astype(np.float64)
+    # usage: float mean of the last five non-null usage values when there are >= 3, added
+    # oldest first (as a left-to-right sum of five slots, zeros before the values)
+    usage_e9, usage_null = cols["usage_e9"]
+    covered = np.zeros(game_points.size + 1, dtype=np.int64)
+    np.add.at(covered, lo[has], 1)
+    np.add.at(covered, hi[has], -1)
+    in_window = np.cumsum(covered[:-1]) > 0
+    if (in_window & ~usage_null).any() and np.abs(usage_e9[in_window & ~usage_null]).max() >= _INT_SAFE:
+        raise ValueError("v54_r_games: usage_e9 beyond 2^53")
+    non_null = np.flatnonzero(~usage_null)
+    seen = np.zeros(game_points.size + 1, dtype=np.int64)
+    np.cumsum(~usage_null, out=seen[1:])
+    u_count = np.where(has, seen[hi] - seen[lo], 0)
+    five = np.zeros((rows, 5))
+    for k in range(1, 6):  # the k-th newest non-null value goes to slot 5 - k
+        ok = u_count >= k
+        five[ok, 5 - k] = usage_e9[non_null[seen[hi[ok]] - k]] / 1e9
+    usage = np.where(u_count >= 3, _seq_sum(five) / np.maximum(np.minimum(u_count, 5), 1), 20.0)
+    # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
+    # null team is a team of its own: None != None is False, None != 'X' is True); a break at
+    # the row's oldest game does not count (it compares with a game outside the row)
+    teams = _compact_codes(games["team_abbr"])
+    day = cols["row_date"][0]
+    with np.errstate(invalid="ignore"):
+        new_run = np.r_[False, (teams[1:] != teams[:-1]) | ((day[1:] - day[:-1]) > 14)]
+    newest_break_at = np.maximum.accumulate(np.where(new_run, np.arange(new_run.size), -1))
+    newest_break = np.where(has, newest_break_at[np.where(has, hi - 1, 0)] - lo, -1)
+    gsc = np.where(newest_break >= 1, m - newest_break - 1, np.minimum(m, 30)).astype(np.float64)
+    nan = np.full(rows, np.nan)
+    return {
+        "l3": np.where(has, l3, nan),
+        "slope": np.where(has, slope, nan),
+        "dev": np.where(has, dev, nan),
+        "below": np.where(has, below, nan),
+        "usage": np.where(has, usage, nan),
+        "gsc": np.where(has, gsc, nan),
+        "has": has,
+    }
+
+
+def _rolling_columns_by_cells(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
+    """rolling_columns with every per-row value computed on the cells (several bounds rows of
+    one spine row add their cells to the same row). The cells (row r, slot c) of the keys' rows
+    are laid out from the bounds, consecutive per row and oldest first, and take the games'
+    values by number; per-cell values are computed on the cells, the ordered float sums on
     (rows x slots) matrices."""
     rows = keys.n
     first = bounds["first_no"].to_numpy().astype(np.int64)  # the position of game first_no + 1

@@ -137,3 +137,43 @@ def test_run_sums_add_each_run_left_to_right_as_python_sum():
         want = sum(values[start : start + length].tolist())
         assert _bits(float(got[39 - run])) == _bits(want)
     assert got[40:].tolist() == [0.0] * 5
+
+
+def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
+    """Extraction R read by game position (one bounds row per key) gives the bits of the
+    per-cell computation, with null points, null usage, null teams and > 14-day gaps."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import SpineKeys, _rolling_columns_by_cells, rolling_columns
+
+    rng = np.random.default_rng(11)
+    size = 400
+    day0 = dt.date(2024, 1, 1)
+    games = pl.DataFrame(
+        {
+            "game_no": np.arange(1, size + 1),
+            "points": pl.Series([None if v < 0 else int(v) for v in rng.integers(-1, 40, size)], dtype=pl.Int64),
+            "usage_e9": pl.Series(
+                [None if rng.random() < 0.3 else int(v) for v in rng.integers(5 * 10**9, 35 * 10**9, size)],
+                dtype=pl.Int64,
+            ),
+            "row_date": [day0 + dt.timedelta(days=int(d)) for d in np.cumsum(rng.integers(1, 20, size))],
+            "team_abbr": [None if rng.random() < 0.05 else str(rng.choice(["AAA", "BBB"])) for _ in range(size)],
+        }
+    )
+    keys_count = 150
+    first = rng.integers(0, size - 1, keys_count)
+    last = np.minimum(first + rng.integers(0, 61, keys_count), size)
+    spine = pl.DataFrame(
+        {
+            "player_lookup": [f"p{i % 9}" for i in range(keys_count)],
+            "game_date": [day0 + dt.timedelta(days=i // 9) for i in range(keys_count)],
+        }
+    )
+    bounds = spine.with_columns(first_no=pl.Series(first), last_no=pl.Series(last)).reverse()
+    keys = SpineKeys(spine)
+    fast = rolling_columns(bounds, games, keys)
+    cells = _rolling_columns_by_cells(bounds, games, keys)
+    assert fast["has"].any() and not fast["has"].all()
+    for name, values in cells.items():
+        assert fast[name].tobytes() == values.tobytes(), name
