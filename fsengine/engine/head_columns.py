@@ -25,8 +25,10 @@ How the exact arithmetic of docs/features.md §0 survives vectorisation:
   (`_sqrt_ratio_nearest`);
   groups whose values do not scale into int64 safely go through the reference `exact_stdev`;
 - round(x, k) (§0.7): Python's round once per distinct float64 bit pattern (`_round`);
-- 28-digit decimal quotients (§0.4, cache-miss fallback only): Python decimal, once per
-  distinct (numerator, denominator) pair of the rows that miss the cache.
+- 28-digit decimal quotients (§0.4, cache-miss fallback only): the float64 division of the
+  two integers, which rounds the same way unless a float64 rounding boundary lies next to the
+  quotient (found with the exact remainder); those pairs go through Python decimal, once per
+  distinct (numerator, denominator) pair (`_decimal_quotients`).
 """
 
 from __future__ import annotations
@@ -961,6 +963,42 @@ def _dq(num_e9: int, den_e9: int) -> float:
     return float(_CTX.divide(decimal.Decimal(int(num_e9)), decimal.Decimal(int(den_e9))))
 
 
+def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split of float64 values into 26-bit halves (hi + lo == x exactly)."""
+    c = 134217729.0 * x  # 2^27 + 1
+    hi = c - (c - x)
+    return hi, x - hi
+
+
+def _decimal_quotients(num: np.ndarray, den: np.ndarray, num_scale: int = 1, den_scale: int = 1) -> np.ndarray:
+    """_dq(num x num_scale, den x den_scale) of every pair (integer arrays, den > 0). The 28-digit decimal quotient lies within
+    5·10^-28 (relative) of the exact a / b, so it rounds to the same float64 as a / b itself
+    (the correctly rounded float64 division of the exactly converted integers) unless a
+    rounding boundary of float64 (a midpoint between neighbours) lies that close to a / b. The
+    distance to the boundary is measured with the exact remainder a - q·b (Dekker's product);
+    the pairs within 10^-18 of one, and any input beyond 2^53, go through Python decimal
+    (`_dq`, once per distinct pair)."""
+    num = np.asarray(num, dtype=np.int64)
+    den = np.asarray(den, dtype=np.int64)
+    if not num.size:
+        return np.zeros(0)
+    if np.abs(num).max() >= _INT_SAFE // num_scale or den.max() >= _INT_SAFE // den_scale or den.min() <= 0:
+        return _per_distinct_pair(num, den, lambda n, d: _dq(n * num_scale, d * den_scale))
+    num, den = num * num_scale, den * den_scale
+    a, b = num.astype(np.float64), den.astype(np.float64)
+    q = a / b
+    product = q * b  # q·b = product + error exactly
+    q_hi, q_lo = _split(q)
+    b_hi, b_lo = _split(b)
+    error = ((q_hi * b_hi - product) + q_hi * b_lo + q_lo * b_hi) + q_lo * b_lo
+    remainder = (a - product) - error  # a - product is exact: product is within a factor 2 of a
+    spacing = np.where(remainder > 0, np.nextafter(q, np.inf) - q, q - np.nextafter(q, -np.inf))
+    near = np.abs(spacing / 2.0 * b - np.abs(remainder)) <= 1e-18 * np.abs(a)
+    if near.any():
+        q[near] = _per_distinct_pair(num[near], den[near], _dq)
+    return q
+
+
 LAST10_COLUMNS = [
     "points",
     "minutes_e9",
@@ -1071,9 +1109,9 @@ def cache_miss_columns(
         idx = np.flatnonzero(has)
         avg = np.full(n_rows, np.nan)
         ppm = np.full(n_rows, np.nan)
-        avg[idx] = _per_distinct_pair(total_e9[idx], count10[idx], lambda t, k: _dq(t, k * E9))
+        avg[idx] = _decimal_quotients(total_e9[idx], count10[idx], den_scale=E9)
         idx = idx[total_e9[idx] > 0]
-        ppm[idx] = _per_distinct_pair(point_sum[idx], total_e9[idx], lambda ps, t: _dq(ps * E9, t))
+        ppm[idx] = _decimal_quotients(point_sum[idx], total_e9[idx], num_scale=E9)
         positive = total_e9 > 0
     elif minutes_type == "INT64":
         total = np.where(f10, mins, 0.0).astype(np.int64) // E9
@@ -1135,7 +1173,7 @@ def cache_miss_columns(
         count = joined[n_col].fill_null(0).to_numpy().astype(np.int64)
         some = count > 0
         total = joined[s_col].fill_null(0).to_numpy()[some]
-        vals[at[some]] = _per_distinct_pair(total, count[some], lambda s, k: _dq(s, k * E9))
+        vals[at[some]] = _decimal_quotients(total, count[some], den_scale=E9)
         mask[at[some]] = True
         out[name] = Col(np.where(mask, vals, np.nan), ~mask)
     emitted_all = np.ones(n_all, dtype=bool)

@@ -177,3 +177,30 @@ def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
     assert fast["has"].any() and not fast["has"].all()
     for name, values in cells.items():
         assert fast[name].tobytes() == values.tobytes(), name
+
+
+def test_decimal_quotients_equal_python_decimal_next_to_float_boundaries():
+    """The vectorised 28-digit decimal quotients give the bits of `_dq` on random pairs and on
+    pairs whose quotient lies within 10^-25 of a midpoint between two float64 neighbours (the
+    best rational approximations of the midpoints), where decimal and float rounding could part."""
+    import math
+    from fractions import Fraction
+
+    import numpy as np
+
+    from fsengine.engine.head_columns import _decimal_quotients, _dq
+
+    rng = np.random.default_rng(5)
+    num = [int(v) for v in rng.integers(0, 10**12, 300)]
+    den = [int(v) for v in rng.integers(1, 10**12, 300)]
+    for q in rng.uniform(0.05, 50.0, 300).tolist():
+        midpoint = Fraction(q) + Fraction(math.nextafter(q, math.inf) - q) / 2
+        near = midpoint.limit_denominator(2**46)
+        assert abs(near - midpoint) < Fraction(1, 10**25) * midpoint and near != midpoint
+        num.append(near.numerator)
+        den.append(near.denominator)
+    got = _decimal_quotients(np.array(num), np.array(den))
+    assert [_bits(float(v)) for v in got] == [_bits(_dq(a, b)) for a, b in zip(num, den)]
+    scaled = _decimal_quotients(np.array(num[:50]) // 10**9, np.array(den[:50]) // 10**9 + 1, 10**9, 10**9)
+    want = [_dq(a // 10**9 * 10**9, (b // 10**9 + 1) * 10**9) for a, b in zip(num[:50], den[:50])]
+    assert [_bits(float(v)) for v in scaled] == [_bits(v) for v in want]
