@@ -24,7 +24,9 @@ How the exact arithmetic of docs/features.md §0 survives vectorisation:
   (nΣa² − (Σa)²) / (n(n−1)4^k) once per distinct (numerator, denominator) pair
   (`_sqrt_ratio_nearest`);
   groups whose values do not scale into int64 safely go through the reference `exact_stdev`;
-- round(x, k) (§0.7): Python's round once per distinct float64 bit pattern (`_round`);
+- round(x, k) (§0.7): numpy's rint of x · 10^k divided by 10^k where that is provably
+  Python's round; Python's round once per distinct float64 bit pattern for the values next to
+  a decimal half (`_round`);
 - 28-digit decimal quotients (§0.4, cache-miss fallback only): the float64 division of the
   two integers, which rounds the same way unless a float64 rounding boundary lies next to the
   quotient (found with the exact remainder); those pairs go through Python decimal, once per
@@ -79,8 +81,25 @@ def _per_distinct(values: np.ndarray, fn, *args) -> np.ndarray:
 
 
 def _round(values: np.ndarray, digits: int) -> np.ndarray:
-    """Python's round(x, digits) bit for bit, once per distinct float64 bit pattern."""
-    return _per_distinct(values, round, digits)
+    """Python's round(x, digits) bit for bit (0 <= digits <= 15). Python rounds the exact value
+    of x half to even at `digits` decimals and returns the float64 nearest to that decimal k /
+    10^digits; numpy computes y = x · 10^digits within 2^-13 of the exact product when |y| <
+    2^40, so rint(y) is that k unless the exact product lies within 2^-10 of a half, and k /
+    10^digits (two exact float64, one correctly rounded division) is the nearest float64. The
+    values near a half, and non-finite or large ones, go through Python's round once per
+    distinct bit pattern."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = float(10**digits)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        fast = np.abs(scaled) < 2.0**40
+        fast &= np.abs(scaled - np.floor(scaled) - 0.5) > 2.0**-10
+    out = np.empty_like(values)
+    out[fast] = np.rint(scaled[fast]) / scale
+    slow = ~fast
+    if slow.any():
+        out[slow] = _per_distinct(values[slow], round, digits)
+    return out
 
 
 def _py_pow(values: np.ndarray, exponent: float) -> np.ndarray:

@@ -204,3 +204,23 @@ def test_decimal_quotients_equal_python_decimal_next_to_float_boundaries():
     scaled = _decimal_quotients(np.array(num[:50]) // 10**9, np.array(den[:50]) // 10**9 + 1, 10**9, 10**9)
     want = [_dq(a // 10**9 * 10**9, (b // 10**9 + 1) * 10**9) for a, b in zip(num[:50], den[:50])]
     assert [_bits(float(v)) for v in scaled] == [_bits(v) for v in want]
+
+
+def test_round_equals_python_round_next_to_halves():
+    """The vectorised round(x, digits) gives the bits of Python's round on random values of
+    every magnitude, on decimal halves and their float64 neighbours, on -0.0, NaN and inf."""
+    import math
+
+    import numpy as np
+
+    from fsengine.engine.head_columns import _round
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(20000) * 10.0 ** rng.integers(-12, 14, 20000)
+    for digits in (1, 2, 4, 9):
+        halves = (rng.integers(-(10**6), 10**6, 3000) + 0.5) / 10**digits
+        near = [math.nextafter(h, d) for h in halves.tolist() for d in (-math.inf, math.inf)]
+        values = np.concatenate([base, halves, near, [0.0, -0.0, -1e-12, math.nan, math.inf, -math.inf, 2.0**60]])
+        got = _round(values, digits)
+        want = [round(v, digits) for v in values.tolist()]
+        assert [_bits(float(v)) for v in got] == [_bits(v) for v in want], digits
