@@ -24,9 +24,13 @@ How the exact arithmetic of docs/features.md §0 survives vectorisation:
   (nΣa² − (Σa)²) / (n(n−1)4^k) once per distinct (numerator, denominator) pair
   (`_sqrt_ratio_nearest`);
   groups whose values do not scale into int64 safely go through the reference `exact_stdev`;
-- round(x, k) (§0.7): Python's round once per distinct float64 bit pattern (`_round`);
-- 28-digit decimal quotients (§0.4, cache-miss fallback only): Python decimal, once per
-  distinct (numerator, denominator) pair of the rows that miss the cache.
+- round(x, k) (§0.7): numpy's rint of x · 10^k divided by 10^k where that is provably
+  Python's round; Python's round once per distinct float64 bit pattern for the values next to
+  a decimal half (`_round`);
+- 28-digit decimal quotients (§0.4, cache-miss fallback only): the float64 division of the
+  two integers, which rounds the same way unless a float64 rounding boundary lies next to the
+  quotient (found with the exact remainder); those pairs go through Python decimal, once per
+  distinct (numerator, denominator) pair (`_decimal_quotients`).
 """
 
 from __future__ import annotations
@@ -77,8 +81,25 @@ def _per_distinct(values: np.ndarray, fn, *args) -> np.ndarray:
 
 
 def _round(values: np.ndarray, digits: int) -> np.ndarray:
-    """Python's round(x, digits) bit for bit, once per distinct float64 bit pattern."""
-    return _per_distinct(values, round, digits)
+    """Python's round(x, digits) bit for bit (0 <= digits <= 15). Python rounds the exact value
+    of x half to even at `digits` decimals and returns the float64 nearest to that decimal k /
+    10^digits; numpy computes y = x · 10^digits within 2^-13 of the exact product when |y| <
+    2^40, so rint(y) is that k unless the exact product lies within 2^-10 of a half, and k /
+    10^digits (two exact float64, one correctly rounded division) is the nearest float64. The
+    values near a half, and non-finite or large ones, go through Python's round once per
+    distinct bit pattern."""
+    values = np.asarray(values, dtype=np.float64)
+    scale = float(10**digits)
+    with np.errstate(invalid="ignore", over="ignore"):
+        scaled = values * scale
+        fast = np.abs(scaled) < 2.0**40
+        fast &= np.abs(scaled - np.floor(scaled) - 0.5) > 2.0**-10
+    out = np.empty_like(values)
+    out[fast] = np.rint(scaled[fast]) / scale
+    slow = ~fast
+    if slow.any():
+        out[slow] = _per_distinct(values[slow], round, digits)
+    return out
 
 
 def _py_pow(values: np.ndarray, exponent: float) -> np.ndarray:
@@ -432,13 +453,34 @@ class Col:
 # --------------------------------------------------------------------------- extractions
 
 
-def _run_sums(values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int) -> np.ndarray:
+def _run_sums(
+    values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int, slot: np.ndarray | None = None
+) -> np.ndarray:
     """Per row, the left-to-right float sum (Python `sum`) of its run of `values` (the runs
-    begin at `run_start`; `run_row[i]` is the row of cell i), 0.0 for a row without cells.
-    One step per slot over the runs that reach it, longest runs first."""
-    total = np.zeros(rows)
+    begin at `run_start`; `run_row[i]` is the row of cell i; `slot`, when given, the position of
+    cell i in its run), 0.0 for a row without cells. The cells are placed in a (slots x rows)
+    matrix padded with 0.0 and added one slot row at a time (a total that starts at 0.0 is never
+    -0.0, so the padding changes nothing); a row with several runs goes through
+    `_run_sums_by_length`."""
     if not run_start.size:
-        return total
+        return np.zeros(rows)
+    if int(np.bincount(run_row[run_start], minlength=rows).max()) > 1:
+        return _run_sums_by_length(values, run_start, run_row, rows)
+    if slot is None:
+        start = np.zeros(values.size, dtype=bool)
+        start[run_start] = True
+        slot = _runs(run_row, start)
+    by_slot = np.zeros((int(slot.max()) + 1, rows))
+    by_slot[slot, run_row] = values
+    total = np.zeros(rows)
+    for row_of_slot in by_slot:
+        total += row_of_slot
+    return total
+
+
+def _run_sums_by_length(values: np.ndarray, run_start: np.ndarray, run_row: np.ndarray, rows: int) -> np.ndarray:
+    """_run_sums one step per slot over the runs that reach it, longest runs first."""
+    total = np.zeros(rows)
     length = np.diff(np.append(run_start, values.size))
     by_length = np.argsort(-length, kind="stable")
     start, row = run_start[by_length], run_row[run_start[by_length]]
@@ -491,9 +533,113 @@ def numbered_cells(
 def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
     """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows), and
     `has` (the key has rows). `games` = v54_r_games (the numbered rows), `bounds` = v54_r_rolling
-    (each key's rows are the games first_no + 1 .. last_no). The cells (row r, slot c) of the
-    keys' rows are laid out from the bounds, consecutive per row and oldest first, and take the
-    games' values by number; per-cell values are computed on the cells, the ordered float sums on
+    (each key's rows are the games first_no + 1 .. last_no, i.e. the positions lo .. hi - 1 of
+    `games`). Only the squared deviations need one value per (key, game) cell; everything else
+    reads the games by position: the newest rows at hi - 1, hi - 2, .., integer totals and
+    non-null counts as differences of running sums over the games, the newest break as a running
+    maximum. A spine row with several bounds rows goes through `_rolling_columns_by_cells`."""
+    rows = keys.n
+    first = bounds["first_no"].to_numpy().astype(np.int64)  # the position of game first_no + 1
+    length = bounds["last_no"].to_numpy().astype(np.int64) - first
+    key_row = keys.rows_of(bounds)
+    owned = key_row[(key_row >= 0) & (length > 0)]
+    if not owned.size or int(np.bincount(owned, minlength=rows).max()) > 1:
+        return _rolling_columns_by_cells(bounds, games, keys)
+    owner, r, c, at = numbered_cells(games, "v54_r_games", key_row, first, length, 1)
+    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
+    lo = np.zeros(rows, dtype=np.int64)
+    m = np.zeros(rows, dtype=np.int64)
+    lo[r[run_start]] = first[owner[run_start]]
+    m[r[run_start]] = length[owner[run_start]]
+    lo, m = keys.spread(lo), keys.spread(m)
+    has = m > 0
+    hi = lo + m  # one past the newest game of the row
+    cols = _float_columns(games, ["points", "usage_e9", "row_date"])
+    game_points = cols["points"][0]
+
+    def newest(t: int) -> np.ndarray:
+        """The t-th newest point of each row (1 = newest; 0.0 where the row has fewer)."""
+        return np.where(m >= t, game_points[np.where(m >= t, hi - t, 0)], 0.0)
+
+    # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
+    l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
+    l3 = l3 / np.maximum(np.minimum(m, 3), 1)
+    # slope over the last n = min(7, m) points (x = 1..n oldest first), m >= 4: integer
+    # arithmetic, one division
+    n = np.minimum(7, m)
+    sy = np.zeros(rows, dtype=np.int64)
+    sxy = np.zeros(rows, dtype=np.int64)
+    for t in range(1, 8):
+        y = np.where(t <= n, newest(t).astype(np.int64), 0)
+        sy += y
+        sxy += (n - t + 1) * y
+    sx = n * (n + 1) // 2
+    sxx = n * (n + 1) * (2 * n + 1) // 6
+    slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
+    # integer totals: differences of the games' running int64 sums (wrapping as the sum would)
+    running = np.zeros(game_points.size + 1, dtype=np.int64)
+    np.cumsum(game_points.astype(np.int64), out=running[1:])
+    mean60 = _int_division(np.where(has, running[hi] - running[lo], 0), np.maximum(m, 1))
+    s = keys.spread(_run_sums(_squares(game_points[at], mean60, r), run_start, r, rows, c))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
+        dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
+    # below: the newest consecutive rows under the mean, counted back from the newest
+    below_count = np.zeros(rows, dtype=np.int64)
+    going = np.flatnonzero(has)
+    t = 1
+    while going.size:
+        under = game_points[hi[going] - t] < mean60[going]
+        going = going[under]
+        below_count[going] += 1
+        going = going[m[going] > t]
+        t += 1
+    below = below_count.astype(np.float64)
+    # usage: float mean of the last five non-null usage values when there are >= 3, added
+    # oldest first (as a left-to-right sum of five slots, zeros before the values)
+    usage_e9, usage_null = cols["usage_e9"]
+    covered = np.zeros(game_points.size + 1, dtype=np.int64)
+    np.add.at(covered, lo[has], 1)
+    np.add.at(covered, hi[has], -1)
+    in_window = np.cumsum(covered[:-1]) > 0
+    if (in_window & ~usage_null).any() and np.abs(usage_e9[in_window & ~usage_null]).max() >= _INT_SAFE:
+        raise ValueError("v54_r_games: usage_e9 beyond 2^53")
+    non_null = np.flatnonzero(~usage_null)
+    seen = np.zeros(game_points.size + 1, dtype=np.int64)
+    np.cumsum(~usage_null, out=seen[1:])
+    u_count = np.where(has, seen[hi] - seen[lo], 0)
+    five = np.zeros((rows, 5))
+    for k in range(1, 6):  # the k-th newest non-null value goes to slot 5 - k
+        ok = u_count >= k
+        five[ok, 5 - k] = usage_e9[non_null[seen[hi[ok]] - k]] / 1e9
+    usage = np.where(u_count >= 3, _seq_sum(five) / np.maximum(np.minimum(u_count, 5), 1), 20.0)
+    # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
+    # null team is a team of its own: None != None is False, None != 'X' is True); a break at
+    # the row's oldest game does not count (it compares with a game outside the row)
+    teams = _compact_codes(games["team_abbr"])
+    day = cols["row_date"][0]
+    with np.errstate(invalid="ignore"):
+        new_run = np.r_[False, (teams[1:] != teams[:-1]) | ((day[1:] - day[:-1]) > 14)]
+    newest_break_at = np.maximum.accumulate(np.where(new_run, np.arange(new_run.size), -1))
+    newest_break = np.where(has, newest_break_at[np.where(has, hi - 1, 0)] - lo, -1)
+    gsc = np.where(newest_break >= 1, m - newest_break - 1, np.minimum(m, 30)).astype(np.float64)
+    nan = np.full(rows, np.nan)
+    return {
+        "l3": np.where(has, l3, nan),
+        "slope": np.where(has, slope, nan),
+        "dev": np.where(has, dev, nan),
+        "below": np.where(has, below, nan),
+        "usage": np.where(has, usage, nan),
+        "gsc": np.where(has, gsc, nan),
+        "has": has,
+    }
+
+
+def _rolling_columns_by_cells(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
+    """rolling_columns with every per-row value computed on the cells (several bounds rows of
+    one spine row add their cells to the same row). The cells (row r, slot c) of the keys' rows
+    are laid out from the bounds, consecutive per row and oldest first, and take the games'
+    values by number; per-cell values are computed on the cells, the ordered float sums on
     (rows x slots) matrices."""
     rows = keys.n
     first = bounds["first_no"].to_numpy().astype(np.int64)  # the position of game first_no + 1
@@ -534,7 +680,7 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     if r.size:
         totals[r[run_start]] = np.add.reduceat(points.astype(np.int64), run_start)
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
-    s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows))
+    s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows, c))
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
@@ -836,6 +982,42 @@ def _dq(num_e9: int, den_e9: int) -> float:
     return float(_CTX.divide(decimal.Decimal(int(num_e9)), decimal.Decimal(int(den_e9))))
 
 
+def _split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Veltkamp's split of float64 values into 26-bit halves (hi + lo == x exactly)."""
+    c = 134217729.0 * x  # 2^27 + 1
+    hi = c - (c - x)
+    return hi, x - hi
+
+
+def _decimal_quotients(num: np.ndarray, den: np.ndarray, num_scale: int = 1, den_scale: int = 1) -> np.ndarray:
+    """_dq(num x num_scale, den x den_scale) of every pair (integer arrays, den > 0). The 28-digit decimal quotient lies within
+    5·10^-28 (relative) of the exact a / b, so it rounds to the same float64 as a / b itself
+    (the correctly rounded float64 division of the exactly converted integers) unless a
+    rounding boundary of float64 (a midpoint between neighbours) lies that close to a / b. The
+    distance to the boundary is measured with the exact remainder a - q·b (Dekker's product);
+    the pairs within 10^-18 of one, and any input beyond 2^53, go through Python decimal
+    (`_dq`, once per distinct pair)."""
+    num = np.asarray(num, dtype=np.int64)
+    den = np.asarray(den, dtype=np.int64)
+    if not num.size:
+        return np.zeros(0)
+    if np.abs(num).max() >= _INT_SAFE // num_scale or den.max() >= _INT_SAFE // den_scale or den.min() <= 0:
+        return _per_distinct_pair(num, den, lambda n, d: _dq(n * num_scale, d * den_scale))
+    num, den = num * num_scale, den * den_scale
+    a, b = num.astype(np.float64), den.astype(np.float64)
+    q = a / b
+    product = q * b  # q·b = product + error exactly
+    q_hi, q_lo = _split(q)
+    b_hi, b_lo = _split(b)
+    error = ((q_hi * b_hi - product) + q_hi * b_lo + q_lo * b_hi) + q_lo * b_lo
+    remainder = (a - product) - error  # a - product is exact: product is within a factor 2 of a
+    spacing = np.where(remainder > 0, np.nextafter(q, np.inf) - q, q - np.nextafter(q, -np.inf))
+    near = np.abs(spacing / 2.0 * b - np.abs(remainder)) <= 1e-18 * np.abs(a)
+    if near.any():
+        q[near] = _per_distinct_pair(num[near], den[near], _dq)
+    return q
+
+
 LAST10_COLUMNS = [
     "points",
     "minutes_e9",
@@ -946,9 +1128,9 @@ def cache_miss_columns(
         idx = np.flatnonzero(has)
         avg = np.full(n_rows, np.nan)
         ppm = np.full(n_rows, np.nan)
-        avg[idx] = _per_distinct_pair(total_e9[idx], count10[idx], lambda t, k: _dq(t, k * E9))
+        avg[idx] = _decimal_quotients(total_e9[idx], count10[idx], den_scale=E9)
         idx = idx[total_e9[idx] > 0]
-        ppm[idx] = _per_distinct_pair(point_sum[idx], total_e9[idx], lambda ps, t: _dq(ps * E9, t))
+        ppm[idx] = _decimal_quotients(point_sum[idx], total_e9[idx], num_scale=E9)
         positive = total_e9 > 0
     elif minutes_type == "INT64":
         total = np.where(f10, mins, 0.0).astype(np.int64) // E9
@@ -1010,7 +1192,7 @@ def cache_miss_columns(
         count = joined[n_col].fill_null(0).to_numpy().astype(np.int64)
         some = count > 0
         total = joined[s_col].fill_null(0).to_numpy()[some]
-        vals[at[some]] = _per_distinct_pair(total, count[some], lambda s, k: _dq(s, k * E9))
+        vals[at[some]] = _decimal_quotients(total, count[some], den_scale=E9)
         mask[at[some]] = True
         out[name] = Col(np.where(mask, vals, np.nan), ~mask)
     emitted_all = np.ones(n_all, dtype=bool)

@@ -137,3 +137,90 @@ def test_run_sums_add_each_run_left_to_right_as_python_sum():
         want = sum(values[start : start + length].tolist())
         assert _bits(float(got[39 - run])) == _bits(want)
     assert got[40:].tolist() == [0.0] * 5
+
+
+def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
+    """Extraction R read by game position (one bounds row per key) gives the bits of the
+    per-cell computation, with null points, null usage, null teams and > 14-day gaps."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import SpineKeys, _rolling_columns_by_cells, rolling_columns
+
+    rng = np.random.default_rng(11)
+    size = 400
+    day0 = dt.date(2024, 1, 1)
+    games = pl.DataFrame(
+        {
+            "game_no": np.arange(1, size + 1),
+            "points": pl.Series([None if v < 0 else int(v) for v in rng.integers(-1, 40, size)], dtype=pl.Int64),
+            "usage_e9": pl.Series(
+                [None if rng.random() < 0.3 else int(v) for v in rng.integers(5 * 10**9, 35 * 10**9, size)],
+                dtype=pl.Int64,
+            ),
+            "row_date": [day0 + dt.timedelta(days=int(d)) for d in np.cumsum(rng.integers(1, 20, size))],
+            "team_abbr": [None if rng.random() < 0.05 else str(rng.choice(["AAA", "BBB"])) for _ in range(size)],
+        }
+    )
+    keys_count = 150
+    first = rng.integers(0, size - 1, keys_count)
+    last = np.minimum(first + rng.integers(0, 61, keys_count), size)
+    spine = pl.DataFrame(
+        {
+            "player_lookup": [f"p{i % 9}" for i in range(keys_count)],
+            "game_date": [day0 + dt.timedelta(days=i // 9) for i in range(keys_count)],
+        }
+    )
+    bounds = spine.with_columns(first_no=pl.Series(first), last_no=pl.Series(last)).reverse()
+    keys = SpineKeys(spine)
+    fast = rolling_columns(bounds, games, keys)
+    cells = _rolling_columns_by_cells(bounds, games, keys)
+    assert fast["has"].any() and not fast["has"].all()
+    for name, values in cells.items():
+        assert fast[name].tobytes() == values.tobytes(), name
+
+
+def test_decimal_quotients_equal_python_decimal_next_to_float_boundaries():
+    """The vectorised 28-digit decimal quotients give the bits of `_dq` on random pairs and on
+    pairs whose quotient lies within 10^-25 of a midpoint between two float64 neighbours (the
+    best rational approximations of the midpoints), where decimal and float rounding could part."""
+    import math
+    from fractions import Fraction
+
+    import numpy as np
+
+    from fsengine.engine.head_columns import _decimal_quotients, _dq
+
+    rng = np.random.default_rng(5)
+    num = [int(v) for v in rng.integers(0, 10**12, 300)]
+    den = [int(v) for v in rng.integers(1, 10**12, 300)]
+    for q in rng.uniform(0.05, 50.0, 300).tolist():
+        midpoint = Fraction(q) + Fraction(math.nextafter(q, math.inf) - q) / 2
+        near = midpoint.limit_denominator(2**46)
+        assert abs(near - midpoint) < Fraction(1, 10**25) * midpoint and near != midpoint
+        num.append(near.numerator)
+        den.append(near.denominator)
+    got = _decimal_quotients(np.array(num), np.array(den))
+    assert [_bits(float(v)) for v in got] == [_bits(_dq(a, b)) for a, b in zip(num, den)]
+    scaled = _decimal_quotients(np.array(num[:50]) // 10**9, np.array(den[:50]) // 10**9 + 1, 10**9, 10**9)
+    want = [_dq(a // 10**9 * 10**9, (b // 10**9 + 1) * 10**9) for a, b in zip(num[:50], den[:50])]
+    assert [_bits(float(v)) for v in scaled] == [_bits(v) for v in want]
+
+
+def test_round_equals_python_round_next_to_halves():
+    """The vectorised round(x, digits) gives the bits of Python's round on random values of
+    every magnitude, on decimal halves and their float64 neighbours, on -0.0, NaN and inf."""
+    import math
+
+    import numpy as np
+
+    from fsengine.engine.head_columns import _round
+
+    rng = np.random.default_rng(3)
+    base = rng.standard_normal(20000) * 10.0 ** rng.integers(-12, 14, 20000)
+    for digits in (1, 2, 4, 9):
+        halves = (rng.integers(-(10**6), 10**6, 3000) + 0.5) / 10**digits
+        near = [math.nextafter(h, d) for h in halves.tolist() for d in (-math.inf, math.inf)]
+        values = np.concatenate([base, halves, near, [0.0, -0.0, -1e-12, math.nan, math.inf, -math.inf, 2.0**60]])
+        got = _round(values, digits)
+        want = [round(v, digits) for v in values.tolist()]
+        assert [_bits(float(v)) for v in got] == [_bits(v) for v in want], digits
