@@ -1,6 +1,6 @@
 """The NUMERIC x 10^9 integers of the head queries that take the float path for |y| < 10^5
-(v54_player_context, v54_last10_games, v54_r_games, v54_o_games) equal the exact product, on
-both sides of the switch, for DECIMAL(38,9) and FLOAT64 inputs."""
+(v54_player_context, v54_last10_games, v54_r_games, v54_o_games, v54_t_teammate_usage) equal
+the exact product, on both sides of the switch, for DECIMAL(38,9) and FLOAT64 inputs."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from fsengine.sql import query_text
 
-FAST_PATH_FILES = ("v54_player_context", "v54_last10_games", "v54_r_games", "v54_o_games")
+FAST_PATH_FILES = ("v54_player_context", "v54_last10_games", "v54_r_games", "v54_o_games", "v54_t_teammate_usage")
 _E9_CASE = re.compile(
     r"CASE WHEN CAST\((?P<col>[\w.]+) AS DECIMAL\(38, 9\)\) BETWEEN -99999 AND 99999\s+THEN .*?END", re.S
 )
