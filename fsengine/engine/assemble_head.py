@@ -2,8 +2,8 @@
 
 Selected by the profile's `assembly` name ("head"; the round-1 profile "reference" uses
 assemble.py). Runs the head extractions of the registry (extract.HEAD_EXTRACTIONS: the round-1
-Q1-Q5, Q8 files bound with the profile's windows — exact date for Phase 4 — plus the v54_*
-files), the round-1 player history (Q6, Q7, Q10, Q11), and turns them into the 60 in-memory
+Q1-Q4, Q8 files bound with the profile's windows — exact date for Phase 4 — plus the v54_*
+files; Q5 is Q5′'s columns), the round-1 player history (Q6, Q7, Q10, Q11), and turns them into the 60 in-memory
 values, their raw tags, `cache_miss_fallback_used` and `vegas_line_source` per spine row.
 
 Arithmetic (docs/features.md §0): the SQL hands over exact values only (integers, NUMERIC x 10^9
@@ -34,7 +34,7 @@ import polars as pl
 from fsengine.contracts import contract_of
 from fsengine.contracts.profile import Profile
 from fsengine.engine.assemble import COMPLETENESS_DTYPE, INJURY_RISK, completeness_expr
-from fsengine.engine.extract import HEAD_EXTRACTIONS
+from fsengine.engine.extract import HEAD_EXTRACTIONS, HEAD_RENAMED_TO
 from fsengine.engine.extract import run_query as _run_query
 
 E9 = 10**9
@@ -180,12 +180,13 @@ def _grouped(rows: list[dict], key=("player_lookup", "game_date")) -> dict:
 
 
 def run_head_core(con: duckdb.DuckDBPyConnection, params: dict, run_query=_run_query) -> None:
-    """After `spine`: filter it (S1, S2) and run every head core extraction."""
+    """After `spine`: filter it (S1, S2) and run every head core extraction; a table of
+    extract.HEAD_RENAMED_TO takes the name it replaces."""
     for name in HEAD_CORE_QUERIES:
         run_query(con, name, params)
-        if name == "v54_spine":
-            con.execute("DROP TABLE spine")
-            con.execute("ALTER TABLE v54_spine RENAME TO spine")
+        if name in HEAD_RENAMED_TO:  # the registry's names
+            con.execute(f'DROP TABLE IF EXISTS "{HEAD_RENAMED_TO[name]}"')
+            con.execute(f'ALTER TABLE "{name}" RENAME TO "{HEAD_RENAMED_TO[name]}"')
 
 
 # --------------------------------------------------------------------------- per-row rules

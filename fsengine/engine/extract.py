@@ -103,7 +103,7 @@ BY_NAME: dict[str, Extraction] = {e.name: e for e in EXTRACTIONS}
 
 # The extractions of the "head" assembly (contract v2_54features, profile head-2026-07;
 # fsengine/engine/assemble_head.py), files under queries/engine_head/ plus round-1 files it
-# reuses. Run after `spine` and before the history stage, in this order. The round-1 Q1-Q4
+# reuses (Q5 is not run again: v54_q05_player_context takes its columns from Q5′). Run after `spine` and before the history stage, in this order. The round-1 Q1-Q4
 # files are bound with the profile's Phase-4 windows, which the head profile's switch
 # `exact_date_phase4` sets to 0 (exact date only).
 HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
@@ -114,14 +114,19 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
     Extraction("q02_composite_factors", ("spine", "composite"), "core", "assemble_head (features 5-8)"),
     Extraction("q03_shot_zone", ("spine", "shot_zone"), "core", "assemble_head (features 18-20)"),
     Extraction("q04_team_defense", ("spine", "team_defense"), "core", "assemble_head (features 13-14)"),
-    Extraction("q05_player_context", ("spine", "upgc"), "core", "q08_team_games (the UPGC team)"),
-    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core", "assemble_head (feature 24)"),
     Extraction(
         "v54_player_context",
         ("spine", "upgc"),
         "core",
         "assemble_head (Q5′: features 4 P3, 9, 10, 15-17, 37-42, 51, 52; the C team)",
     ),
+    Extraction(
+        "v54_q05_player_context",
+        ("v54_player_context",),
+        "core",
+        "replaces q05_player_context (its columns of Q5′, the same rows): q08_team_games (the UPGC team)",
+    ),
+    Extraction("q08_team_games", ("spine", "q05_player_context", "team_offense"), "core", "assemble_head (feature 24)"),
     Extraction(
         "v54_odds_picks",
         ("spine", "odds_api"),
@@ -165,6 +170,10 @@ HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
         "assemble_head (O: features 57, 58; each key's rows)",
     ),
 )
+
+# The head extractions whose table takes another table's name once made (run_head_core drops
+# that table, if any, and renames): the filtered spine, and Q5 taken from Q5′.
+HEAD_RENAMED_TO: dict[str, str] = {"v54_spine": "spine", "v54_q05_player_context": "q05_player_context"}
 
 # Which extraction list an assembly runs after the spine (the profile names its assembly).
 ASSEMBLY_EXTRACTIONS: dict[str, tuple[Extraction, ...]] = {"head": HEAD_EXTRACTIONS}

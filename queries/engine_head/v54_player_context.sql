@@ -7,6 +7,9 @@
 --   game_total_e9, game_spread_e9 (NUMERIC x 10^9 as BIGINT: exact; float(dec) in Python).
 -- Duplicates: the round-1 Q5 tie-break (game_id, team_abbr, opponent_team_abbr,
 -- universal_player_id, then every UPGC column, NULLs last): the row the spine chose (§0.8).
+-- The x 10^9 integers: a DECIMAL(38,9) y with |y| < 10^5 has |y x 10^9| < 10^14, so
+-- round(double(y) x 10^9) is within 0.02 of it (two roundings of relative 2^-53) and equals it;
+-- that float path costs a tenth of the HUGEINT multiply and divide, which the other values keep.
 WITH keys AS (
     SELECT player_lookup, game_date FROM spine
 ),
@@ -44,7 +47,11 @@ SELECT k.player_lookup, k.game_date,
        r.days_rest, r.opponent_days_rest, r.player_status,
        r.games_in_last_7_days, r.star_teammates_out, r.minutes_in_last_7_days,
        r.prop_over_streak, r.prop_under_streak,
-       CAST(CAST(r.game_total AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS game_total_e9,
-       CAST(CAST(r.game_spread AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) AS game_spread_e9
+       CASE WHEN CAST(r.game_total AS DECIMAL(38, 9)) BETWEEN -99999 AND 99999
+            THEN CAST(round(CAST(CAST(r.game_total AS DECIMAL(38, 9)) AS DOUBLE) * 1000000000) AS BIGINT)
+            ELSE CAST(CAST(r.game_total AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) END AS game_total_e9,
+       CASE WHEN CAST(r.game_spread AS DECIMAL(38, 9)) BETWEEN -99999 AND 99999
+            THEN CAST(round(CAST(CAST(r.game_spread AS DECIMAL(38, 9)) AS DOUBLE) * 1000000000) AS BIGINT)
+            ELSE CAST(CAST(r.game_spread AS DECIMAL(38, 9)) * 1000000000 AS BIGINT) END AS game_spread_e9
 FROM keys k
 LEFT JOIN chosen r ON r.player_lookup = k.player_lookup AND r.game_date = k.game_date

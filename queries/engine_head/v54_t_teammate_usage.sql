@@ -10,6 +10,9 @@
 -- (§0.4: integer arithmetic on usage x 10^9); freed(team) = exact sum of a(p) over the team's
 -- pairs with such rows; every player whose Q5′ team_abbr equals that team and who is not
 -- injured at D under any team gets freed(team).
+-- The x 10^9 integers: a DECIMAL(38,9) y with |y| < 10^5 has |y x 10^9| < 10^14, so
+-- round(double(y) x 10^9) is within 0.02 of it (two roundings of relative 2^-53) and equals it;
+-- that float path costs a tenth of the HUGEINT multiply and cast, which the other values keep.
 WITH dates AS (
     SELECT DISTINCT game_date FROM spine WHERE NOT is_placeholder
 ),
@@ -20,7 +23,9 @@ injured AS (
 ),
 usage AS (
     SELECT j.game_date, j.player_lookup, j.team,
-           sum(CAST(CAST(p.usage_rate AS DECIMAL(38, 9)) * 1000000000 AS HUGEINT)) AS usage_sum_e9,
+           sum(CASE WHEN CAST(p.usage_rate AS DECIMAL(38, 9)) BETWEEN -99999 AND 99999
+                    THEN CAST(round(CAST(CAST(p.usage_rate AS DECIMAL(38, 9)) AS DOUBLE) * 1000000000) AS HUGEINT)
+                    ELSE CAST(CAST(p.usage_rate AS DECIMAL(38, 9)) * 1000000000 AS HUGEINT) END) AS usage_sum_e9,
            count(*) AS n
     FROM injured j
     JOIN pgs p
