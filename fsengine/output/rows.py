@@ -524,7 +524,19 @@ def _value_columns(
     # 0.0 under the NULLs (they would hold NaN): `_refuse_non_finite` then finds every column
     # finite from its data buffer alone
     by_feature = np.where(hidden, 0.0, grid.T)
-    return {f"feature_{i}_value": pa.array(by_feature[i], pa.float64(), mask=hidden[i]) for i in range(width)}
+    # each column straight from its row of the grids: the values as they are, the validity
+    # bitmap of each row packed in one call (a row of packbits starts on a byte)
+    valid = np.packbits(~hidden, axis=1, bitorder="little")
+    nulls = hidden.sum(axis=1).tolist()
+    return {
+        f"feature_{i}_value": pa.Array.from_buffers(
+            pa.float64(),
+            len(placeholder),
+            [pa.py_buffer(valid[i]) if nulls[i] else None, pa.py_buffer(by_feature[i])],
+            null_count=nulls[i],
+        )
+        for i in range(width)
+    }
 
 
 def _finite_data(column: pa.ChunkedArray, arrow_type: pa.DataType) -> bool:
