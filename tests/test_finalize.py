@@ -285,6 +285,13 @@ def test_float_texts_equal_repr_property(values):
     assert got == [None if v is None else repr(v) for v in values]
 
 
+@given(st.lists(st.one_of(st.none(), st.floats(allow_nan=True, allow_infinity=True)), max_size=50))
+@settings(max_examples=200, deadline=None)
+def test_float_texts_with_null_text_render_null_as_it(values):
+    got = finalize.python_float_texts(pl.Series(values, dtype=pl.Float64), null_text="None").to_list()
+    assert got == [repr(v) for v in values]
+
+
 text = st.text(
     alphabet=st.sampled_from(["a", "b", " ", "\t", "\n", "\u3000", "\x1c", "\x85", "é", "Z", "'", '"', "|"]), max_size=8
 )

@@ -123,25 +123,34 @@ def _strip_set(fields: pl.DataFrame, names: list[str]) -> str:
     return python_whitespace() if non_ascii else ASCII_WHITESPACE
 
 
-def python_float_texts(values: pl.Series) -> pl.Series:
-    """Python repr() of every float64 (null stays null), vectorised.
+def python_float_texts(values: pl.Series, null_text: str | None = None) -> pl.Series:
+    """Python repr() of every float64 (null stays null, or becomes `null_text` when given), vectorised.
 
     Where both print fixed notation (Python: 1e-4 <= |x| < 1e16), Polars prints the same
     shortest round-trip digits as Python (tests compare them on random bit patterns). Outside
     [1e-4, 1e15) the layouts differ (`1e-7` vs `1e-07`, `0.00001` vs `1e-05`), so those rare
     values are rendered by Python's own repr. Polars prints ±Inf as Python does (`inf`, `-inf`)
     but NaN as `NaN`: NaN (common: the in-memory vector keeps it) becomes Python's `nan`.
+    The exceptions are found in one pass and scattered in (cheaper than a fill or a
+    when/then over the whole text column).
     """
     values = values.cast(pl.Float64)
     text = values.cast(pl.Utf8)
-    nans = values.is_nan().fill_null(False).arg_true()
-    if nans.len():
+    value, magnitude = pl.col("v"), pl.col("v").abs()
+    own_repr = value.is_finite() & ((magnitude >= 1e15) | ((magnitude > 0) & (magnitude < 1e-4)))
+    found = values.to_frame("v").select(
+        value.is_nan().fill_null(False).alias("nan"),
+        own_repr.fill_null(False).alias("own_repr"),
+        value.is_null().alias("null"),
+    )
+    nans = np.flatnonzero(found.get_column("nan").to_numpy())
+    if len(nans):
         text = text.scatter(nans, repr(np.nan))
-    magnitude = values.abs()
-    own_repr = (values.is_finite() & ((magnitude >= 1e15) | ((magnitude > 0) & (magnitude < 1e-4)))).fill_null(False)
-    rows = own_repr.arg_true()
-    if rows.len():
+    rows = np.flatnonzero(found.get_column("own_repr").to_numpy())
+    if len(rows):
         text = text.scatter(rows, [repr(v) for v in values.gather(rows).to_list()])
+    if null_text is not None and values.has_nulls():
+        text = text.scatter(np.flatnonzero(found.get_column("null").to_numpy()), null_text)
     return text
 
 
@@ -176,7 +185,7 @@ def _rendered_fields(fields: pl.DataFrame, width: int, feature_names: list[str] 
             raise ValueError("data_hash: feature_names differ between rows")
     names_text = repr(list(feature_names))
     features = fields.get_column("features")
-    flat_texts = python_float_texts(features.explode()).fill_null("None")
+    flat_texts = python_float_texts(features.explode(), null_text="None")
     vector = (
         flat_texts.reshape((features.len(), width)).arr.join(", ") if features.len() else pl.Series([], dtype=pl.Utf8)
     )
@@ -333,7 +342,8 @@ def _checked_input(
         placeholder & values.is_not_null() & (values.list.eval(pl.element().is_not_null()).list.any()),
         "placeholder row with feature values",
     )
-    _refuse_if(frame, values.list.eval(pl.element().is_infinite()).list.any(), "±Inf in feature_values")
+    if values.explode().is_infinite().any():  # the per-row search only to name the rows
+        _refuse_if(frame, values.list.eval(pl.element().is_infinite()).list.any(), "±Inf in feature_values")
     _refuse_if(frame, scored & frame.get_column("composite_fallback").is_null(), "NULL composite_fallback")
     _refuse_if(frame, scored & frame.get_column("historical_completeness").is_null(), "NULL historical_completeness")
     for name in extra:
@@ -514,7 +524,19 @@ def _value_columns(
     # 0.0 under the NULLs (they would hold NaN): `_refuse_non_finite` then finds every column
     # finite from its data buffer alone
     by_feature = np.where(hidden, 0.0, grid.T)
-    return {f"feature_{i}_value": pa.array(by_feature[i], pa.float64(), mask=hidden[i]) for i in range(width)}
+    # each column straight from its row of the grids: the values as they are, the validity
+    # bitmap of each row packed in one call (a row of packbits starts on a byte)
+    valid = np.packbits(~hidden, axis=1, bitorder="little")
+    nulls = hidden.sum(axis=1).tolist()
+    return {
+        f"feature_{i}_value": pa.Array.from_buffers(
+            pa.float64(),
+            len(placeholder),
+            [pa.py_buffer(valid[i]) if nulls[i] else None, pa.py_buffer(by_feature[i])],
+            null_count=nulls[i],
+        )
+        for i in range(width)
+    }
 
 
 def _finite_data(column: pa.ChunkedArray, arrow_type: pa.DataType) -> bool:
