@@ -511,6 +511,59 @@ def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarra
     return table[code]
 
 
+def _check_numbered(games: pl.DataFrame, table: str) -> None:
+    """`games` holds the rows numbered 1, 2, ... by `game_no`, in that order (else ValueError)."""
+    game_no = games["game_no"].to_numpy()
+    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
+        raise ValueError(f"{table}: game_no is not 1, 2, ... in row order")
+
+
+def _window_square_sums(points: np.ndarray, lo: np.ndarray, m: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Per row, the left-to-right float sum (Python `sum`) of `(points[p] - mean) ** 2` (C pow)
+    over its window p = lo .. lo + m - 1, 0.0 for a row with m = 0. The rows are taken longest
+    window first, so that the rows reaching slot t are a prefix: the cells are laid out slot by
+    slot and each slot's squares are added to that prefix of the totals (the same additions, in
+    the same order, as the row's own sum). As in `_squares`, integer points and few distinct
+    means make a small dense table of the (mean, point) pairs, each pair's square computed once
+    (`_py_pow`); else once per distinct difference."""
+    total = np.zeros(lo.size)
+    active = np.flatnonzero(m > 0)
+    if not active.size:
+        return total
+    order = active[np.argsort(-m[active], kind="stable")]
+    start, mean = lo[order], mean[order]
+    reaching = np.searchsorted(-m[order], -np.arange(int(m[order[0]])), side="left").tolist()
+    cells = sum(reaching)
+    covered = np.zeros(points.size + 1, dtype=np.int64)
+    np.add.at(covered, start, 1)
+    np.add.at(covered, start + m[order], -1)
+    read = points[np.cumsum(covered[:-1]) > 0]  # the points of some window
+    low, high = (float(read.min()), float(read.max())) if read.size else (0.0, -1.0)
+    span = int(high - low) + 1 if np.isfinite(low) and np.isfinite(high) else 0
+    means, mean_id = np.unique(mean.view(np.int64), return_inverse=True)
+    if span <= 0 or not np.array_equal(read, np.round(read)) or means.size * span > max(4 * cells, 1 << 20):
+        at = np.concatenate([start[:count] + t for t, count in enumerate(reaching)])
+        row = np.concatenate([np.arange(count) for count in reaching])
+        squares = _py_pow(points[at] - mean[row], 2.0)
+    else:
+        point_code = np.where(np.isfinite(points), points - low, 0.0).astype(np.int64)
+        mean_code = mean_id * span
+        code = np.concatenate([mean_code[:count] + point_code[start[:count] + t] for t, count in enumerate(reaching)])
+        seen = np.zeros(means.size * span, dtype=bool)
+        seen[code] = True
+        used = np.flatnonzero(seen)
+        table = np.zeros(seen.size)
+        table[used] = _py_pow((used % span).astype(np.float64) + low - means.view(np.float64)[used // span], 2.0)
+        squares = table[code]
+    by_order = np.zeros(order.size)
+    offset = 0
+    for count in reaching:
+        by_order[:count] += squares[offset : offset + count]
+        offset += count
+    total[order] = by_order
+    return total
+
+
 def numbered_cells(
     games: pl.DataFrame, table: str, key_row: np.ndarray, anchor: np.ndarray, length: np.ndarray, step: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -519,9 +572,7 @@ def numbered_cells(
     `key_row[i]`, -1 = none) has `length[i]` cells, slot c being the game at position
     `anchor[i] + step * c` of `games`. Returns, per cell in input order (a row's cells
     consecutive, in slot order): the input row, the spine row r, the slot c and the position."""
-    game_no = games["game_no"].to_numpy()
-    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
-        raise ValueError(f"{table}: game_no is not 1, 2, ... in row order")
+    _check_numbered(games, table)
     kept = np.flatnonzero((key_row >= 0) & (length > 0))
     length = length[kept]
     owner = np.repeat(kept, length)
@@ -545,13 +596,13 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     owned = key_row[(key_row >= 0) & (length > 0)]
     if not owned.size or int(np.bincount(owned, minlength=rows).max()) > 1:
         return _rolling_columns_by_cells(bounds, games, keys)
-    owner, r, c, at = numbered_cells(games, "v54_r_games", key_row, first, length, 1)
-    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
-    lo = np.zeros(rows, dtype=np.int64)
-    m = np.zeros(rows, dtype=np.int64)
-    lo[r[run_start]] = first[owner[run_start]]
-    m[r[run_start]] = length[owner[run_start]]
-    lo, m = keys.spread(lo), keys.spread(m)
+    _check_numbered(games, "v54_r_games")
+    kept = np.flatnonzero((key_row >= 0) & (length > 0))
+    lo_own = np.zeros(rows, dtype=np.int64)  # on the canonical rows, the others 0
+    m_own = np.zeros(rows, dtype=np.int64)
+    lo_own[key_row[kept]] = first[kept]
+    m_own[key_row[kept]] = length[kept]
+    lo, m = keys.spread(lo_own), keys.spread(m_own)
     has = m > 0
     hi = lo + m  # one past the newest game of the row
     cols = _float_columns(games, ["points", "usage_e9", "row_date"])
@@ -580,7 +631,7 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     running = np.zeros(game_points.size + 1, dtype=np.int64)
     np.cumsum(game_points.astype(np.int64), out=running[1:])
     mean60 = _int_division(np.where(has, running[hi] - running[lo], 0), np.maximum(m, 1))
-    s = keys.spread(_run_sums(_squares(game_points[at], mean60, r), run_start, r, rows, c))
+    s = keys.spread(_window_square_sums(game_points, lo_own, m_own, mean60))
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)

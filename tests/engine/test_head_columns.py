@@ -139,6 +139,27 @@ def test_run_sums_add_each_run_left_to_right_as_python_sum():
     assert got[40:].tolist() == [0.0] * 5
 
 
+@pytest.mark.parametrize("fractional", [False, True])
+def test_window_square_sums_equal_python_sum_of_pow(fractional):
+    """Per row, the sum of (point - mean) ** 2 over its window, in window order, bit for bit as
+    Python's `sum` of C pow: integer points (the dense table of (mean, point) pairs) and
+    fractional ones (one pow per distinct difference); rows without a window give 0.0."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import _window_square_sums
+
+    rng = np.random.default_rng(3)
+    points = rng.integers(0, 45, 500).astype(np.float64) + (rng.random(500) if fractional else 0.0)
+    rows = 120
+    lo = rng.integers(0, 440, rows)
+    m = np.where(rng.random(rows) < 0.1, 0, rng.integers(1, 61, rows))
+    mean = rng.integers(0, 4000, rows) / rng.integers(1, 61, rows)
+    got = _window_square_sums(points, lo, m, mean)
+    for i in range(rows):
+        want = sum((p - float(mean[i])) ** 2 for p in points[lo[i] : lo[i] + m[i]].tolist())
+        assert _bits(float(got[i])) == _bits(want), i
+
+
 def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
     """Extraction R read by game position (one bounds row per key) gives the bits of the
     per-cell computation, with null points, null usage, null teams and > 14-day gaps."""
