@@ -176,9 +176,20 @@ def stdev_matrix(matrix: np.ndarray, valid: np.ndarray, reference) -> np.ndarray
         return out
     cells = valid[todo]
     x = np.where(cells, matrix[todo], 0.0)
-    # the smallest power of two (<= 2^20) making every valid value of the row an integer
+    # a power of two (<= 2^20) making every valid value of the row an integer below 2^24: one
+    # for all rows when one fits them all (the root depends on the ratio only, not on k), else
+    # the smallest per row
     scale_exp = np.full(todo.size, -1, dtype=np.int64)
     pending = np.arange(todo.size)
+    if np.abs(x).max(initial=0.0) < 2**24:
+        for k in range(21):
+            scaled = x * float(1 << k)
+            if np.abs(scaled).max(initial=0.0) >= 2**24:
+                break
+            if np.array_equal(scaled, np.round(scaled)):  # x is 0.0 where not valid
+                scale_exp[:] = k
+                pending = pending[:0]
+                break
     for k in range(21):
         if not pending.size:
             break

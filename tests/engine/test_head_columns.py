@@ -160,6 +160,27 @@ def test_window_square_sums_equal_python_sum_of_pow(fractional):
         assert _bits(float(got[i])) == _bits(want), i
 
 
+@pytest.mark.parametrize("step", [1.0, 0.5, 2.0**-20, 0.1])
+def test_stdev_matrix_equals_exact_stdev(step):
+    """The exact sample stdev of every row's valid cells, bit for bit as `exact_stdev`: values on
+    a grid of `step` (one power of two for every row, the smallest one per row when some rows are
+    coarser, or none: the per-row routine), rows with fewer than two values NaN."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import stdev_matrix
+
+    rng = np.random.default_rng(13)
+    rows, width = 200, 10
+    matrix = rng.integers(-400, 4000, (rows, width)) * step
+    matrix[::3] = np.round(matrix[::3])  # integer rows next to the grid rows
+    valid = rng.random((rows, width)) < 0.7
+    got = stdev_matrix(matrix, valid, ah.exact_stdev)
+    for i in range(rows):
+        row = [float(v) for v, ok in zip(matrix[i], valid[i]) if ok]
+        want = ah.exact_stdev(row) if len(row) >= 2 else float("nan")
+        assert _bits(float(got[i])) == _bits(want), i
+
+
 def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
     """Extraction R read by game position (one bounds row per key) gives the bits of the
     per-cell computation, with null points, null usage, null teams and > 14-day gaps."""
