@@ -277,6 +277,18 @@ class SpineKeys:
         """The (canonical) spine row of every row of `frame`, -1 where the spine lacks its key."""
         return self.lookup(self.codes(frame, player, date))
 
+    def rows_of_runs(self, frame: pl.DataFrame, player: str = "player_lookup", date: str = "game_date") -> np.ndarray:
+        """rows_of (for any frame), the key of each run of rows with one key looked up once (a
+        row whose player or date is null, or differs from the row before, starts a run): cheaper
+        where a key's rows are consecutive, e.g. a key's list of games."""
+        if frame.height == 0:
+            return np.zeros(0, dtype=np.int64)
+        same = (pl.col(player) == pl.col(player).shift(1)) & (pl.col(date) == pl.col(date).shift(1))
+        start = frame.select(same.fill_null(False).not_().alias("s"))["s"].to_numpy()
+        first = np.flatnonzero(start)
+        heads = frame.select(player, date).filter(pl.Series(start))
+        return np.repeat(self.rows_of(heads, player, date), np.diff(np.append(first, frame.height)))
+
     def spread(self, per_row: np.ndarray) -> np.ndarray:
         """Values computed on the canonical rows, on every spine row."""
         return per_row[self.canon] if self.duplicated else per_row
@@ -808,7 +820,7 @@ def line_history_columns(frame: pl.DataFrame, keys: SpineKeys) -> tuple[np.ndarr
         (pl.col("games_ago") <= 5).fill_null(False).alias("five"),
         (pl.col("points").cast(pl.Int64) * E9 - pl.col("line_e9")).alias("d"),
     )
-    rows = keys.rows_of(frame)
+    rows = keys.rows_of_runs(frame)  # a key's rows are consecutive (games_ago 1, 2, ..)
     ten = parts["ten"].to_numpy() & (rows >= 0)
     five = ten & parts["five"].to_numpy()
     d_ok = parts["d"].is_not_null().to_numpy()

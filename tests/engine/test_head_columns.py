@@ -181,6 +181,38 @@ def test_stdev_matrix_equals_exact_stdev(step):
         assert _bits(float(got[i])) == _bits(want), i
 
 
+def test_rows_of_runs_equal_rows_of():
+    """Runs of one key, a key again after another one, null players and dates, keys the spine
+    lacks: the run lookup gives rows_of's rows."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import SpineKeys
+
+    rng = np.random.default_rng(17)
+    day0 = dt.date(2024, 1, 1)
+    spine = pl.DataFrame(
+        {
+            "player_lookup": [f"p{i % 7}" for i in range(60)],
+            "game_date": [day0 + dt.timedelta(days=i // 7) for i in range(60)],
+        }
+    )
+    players = [None if v == 9 else f"p{v}" for v in rng.integers(0, 10, 40)]
+    dates = [None if v == 0 else day0 + dt.timedelta(days=int(v)) for v in rng.integers(0, 12, 40)]
+    repeats = rng.integers(1, 5, 40).tolist()
+    frame = pl.DataFrame(
+        {
+            "player_lookup": [p for p, k in zip(players, repeats) for _ in range(k)],
+            "game_date": [d for d, k in zip(dates, repeats) for _ in range(k)],
+        }
+    )
+    frame = pl.concat([frame, frame.head(9)])
+    keys = SpineKeys(spine)
+    want = keys.rows_of(frame)
+    assert (want >= 0).any() and (want < 0).any()
+    assert keys.rows_of_runs(frame).tolist() == want.tolist()
+    assert keys.rows_of_runs(frame.clear()).size == 0
+
+
 def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
     """Extraction R read by game position (one bounds row per key) gives the bits of the
     per-cell computation, with null points, null usage, null teams and > 14-day gaps."""
