@@ -1140,24 +1140,24 @@ def cache_miss_columns(
     in_subset = np.flatnonzero(row_of[lay.r] >= 0)
     width = lay.width
     cell = row_of[lay.r[in_subset]] * width + lay.c[in_subset]
-    # the table rows read: every row when the spine repeats a key, else those of the subset's
-    # cells, in cell order
-    read = np.arange(frame.height) if lay.keys.duplicated else lay.take(np.arange(frame.height))[in_subset]
+    # the table row of each matrix cell (frame.height where none: the fill)
+    source = np.full(n_rows * width, frame.height, dtype=np.int64)
+    source[cell] = lay.take(np.arange(frame.height))[in_subset]
     # converted once per game (each game is in up to $last10_size lists), then gathered per cell
-    per_game = _float_columns(frame, LAST10_COLUMNS)
-    cols = per_game if lay.keys.duplicated else {name: (v[read], none[read]) for name, (v, none) in per_game.items()}
+    cols = _float_columns(frame, LAST10_COLUMNS)
 
     def matrix(values: np.ndarray, fill) -> np.ndarray:
-        """(subset rows x slots) of `values` given per row of `read`."""
+        """(subset rows x slots) of `values` given per table row."""
         if lay.keys.duplicated:
             return lay.matrix(values, fill)
-        m = np.full(n_rows * width, fill, dtype=values.dtype)
-        m[cell] = values
-        return m.reshape(n_rows, width)
+        return np.append(values, np.array([fill], dtype=values.dtype))[source].reshape(n_rows, width)
 
     float_minutes = minutes_type == "FLOAT64"
-    valid = matrix(np.ones(read.size, dtype=bool), False) & miss[:, None]
-    mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
+    valid = matrix(np.ones(frame.height, dtype=bool), False) & miss[:, None]
+    attempts = ("fg_attempts", "paint_attempts", "mid_range_attempts", "three_pt_attempts")
+    mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS if name not in attempts}
+    # the attempt counts as int64 (null as 0), converted once per game
+    counts = {name: matrix(np.nan_to_num(cols[name][0]).astype(np.int64), 0) for name in attempts}
     nulls = {name: matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
     emitted = np.ones(n_rows, dtype=bool)
@@ -1224,18 +1224,18 @@ def cache_miss_columns(
     in_week = fp & (mats["list_date"] >= (day - window_days)[:, None])
     put("games_in_last_7_days", has, in_week.sum(axis=1).astype(np.float64))
     put("points_avg_season", has & ~season_avg.none[subset], season_avg.v[subset])
-    fg = np.where(f10, np.nan_to_num(mats["fg_attempts"]), 0).astype(np.int64).sum(axis=1)
+    fg = np.where(f10, counts["fg_attempts"], 0).sum(axis=1)
     for name, col in (
         ("paint_rate_last_10", "paint_attempts"),
         ("mid_range_rate_last_10", "mid_range_attempts"),
         ("three_pt_rate_last_10", "three_pt_attempts"),
     ):
-        part = np.where(f10, np.nan_to_num(mats[col]), 0).astype(np.int64).sum(axis=1)
+        part = np.where(f10, counts[col], 0).sum(axis=1)
         put(name, has & (fg > 0), _int_division(part, np.where(fg > 0, fg, 1)))
     # the team: the context team when set (not null, not empty), else the first fp row's team
     has_at = np.flatnonzero(has)
     first_pos = np.argmax(fp[has_at], axis=1)
-    first_row = matrix(read, -1)[has_at, first_pos]
+    first_row = matrix(np.arange(frame.height), -1)[has_at, first_pos]
     hrows = subset[has_at]
     teams = pl.DataFrame(
         {
