@@ -176,9 +176,20 @@ def stdev_matrix(matrix: np.ndarray, valid: np.ndarray, reference) -> np.ndarray
         return out
     cells = valid[todo]
     x = np.where(cells, matrix[todo], 0.0)
-    # the smallest power of two (<= 2^20) making every valid value of the row an integer
+    # a power of two (<= 2^20) making every valid value of the row an integer below 2^24: one
+    # for all rows when one fits them all (the root depends on the ratio only, not on k), else
+    # the smallest per row
     scale_exp = np.full(todo.size, -1, dtype=np.int64)
     pending = np.arange(todo.size)
+    if np.abs(x).max(initial=0.0) < 2**24:
+        for k in range(21):
+            scaled = x * float(1 << k)
+            if np.abs(scaled).max(initial=0.0) >= 2**24:
+                break
+            if np.array_equal(scaled, np.round(scaled)):  # x is 0.0 where not valid
+                scale_exp[:] = k
+                pending = pending[:0]
+                break
     for k in range(21):
         if not pending.size:
             break
@@ -265,6 +276,18 @@ class SpineKeys:
     def rows_of(self, frame: pl.DataFrame, player: str = "player_lookup", date: str = "game_date") -> np.ndarray:
         """The (canonical) spine row of every row of `frame`, -1 where the spine lacks its key."""
         return self.lookup(self.codes(frame, player, date))
+
+    def rows_of_runs(self, frame: pl.DataFrame, player: str = "player_lookup", date: str = "game_date") -> np.ndarray:
+        """rows_of (for any frame), the key of each run of rows with one key looked up once (a
+        row whose player or date is null, or differs from the row before, starts a run): cheaper
+        where a key's rows are consecutive, e.g. a key's list of games."""
+        if frame.height == 0:
+            return np.zeros(0, dtype=np.int64)
+        same = (pl.col(player) == pl.col(player).shift(1)) & (pl.col(date) == pl.col(date).shift(1))
+        start = frame.select(same.fill_null(False).not_().alias("s"))["s"].to_numpy()
+        first = np.flatnonzero(start)
+        heads = frame.select(player, date).filter(pl.Series(start))
+        return np.repeat(self.rows_of(heads, player, date), np.diff(np.append(first, frame.height)))
 
     def spread(self, per_row: np.ndarray) -> np.ndarray:
         """Values computed on the canonical rows, on every spine row."""
@@ -511,6 +534,59 @@ def _squares(points: np.ndarray, mean: np.ndarray, row: np.ndarray) -> np.ndarra
     return table[code]
 
 
+def _check_numbered(games: pl.DataFrame, table: str) -> None:
+    """`games` holds the rows numbered 1, 2, ... by `game_no`, in that order (else ValueError)."""
+    game_no = games["game_no"].to_numpy()
+    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
+        raise ValueError(f"{table}: game_no is not 1, 2, ... in row order")
+
+
+def _window_square_sums(points: np.ndarray, lo: np.ndarray, m: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Per row, the left-to-right float sum (Python `sum`) of `(points[p] - mean) ** 2` (C pow)
+    over its window p = lo .. lo + m - 1, 0.0 for a row with m = 0. The rows are taken longest
+    window first, so that the rows reaching slot t are a prefix: the cells are laid out slot by
+    slot and each slot's squares are added to that prefix of the totals (the same additions, in
+    the same order, as the row's own sum). As in `_squares`, integer points and few distinct
+    means make a small dense table of the (mean, point) pairs, each pair's square computed once
+    (`_py_pow`); else once per distinct difference."""
+    total = np.zeros(lo.size)
+    active = np.flatnonzero(m > 0)
+    if not active.size:
+        return total
+    order = active[np.argsort(-m[active], kind="stable")]
+    start, mean = lo[order], mean[order]
+    reaching = np.searchsorted(-m[order], -np.arange(int(m[order[0]])), side="left").tolist()
+    cells = sum(reaching)
+    covered = np.zeros(points.size + 1, dtype=np.int64)
+    np.add.at(covered, start, 1)
+    np.add.at(covered, start + m[order], -1)
+    read = points[np.cumsum(covered[:-1]) > 0]  # the points of some window
+    low, high = (float(read.min()), float(read.max())) if read.size else (0.0, -1.0)
+    span = int(high - low) + 1 if np.isfinite(low) and np.isfinite(high) else 0
+    means, mean_id = np.unique(mean.view(np.int64), return_inverse=True)
+    if span <= 0 or not np.array_equal(read, np.round(read)) or means.size * span > max(4 * cells, 1 << 20):
+        at = np.concatenate([start[:count] + t for t, count in enumerate(reaching)])
+        row = np.concatenate([np.arange(count) for count in reaching])
+        squares = _py_pow(points[at] - mean[row], 2.0)
+    else:
+        point_code = np.where(np.isfinite(points), points - low, 0.0).astype(np.int64)
+        mean_code = mean_id * span
+        code = np.concatenate([mean_code[:count] + point_code[start[:count] + t] for t, count in enumerate(reaching)])
+        seen = np.zeros(means.size * span, dtype=bool)
+        seen[code] = True
+        used = np.flatnonzero(seen)
+        table = np.zeros(seen.size)
+        table[used] = _py_pow((used % span).astype(np.float64) + low - means.view(np.float64)[used // span], 2.0)
+        squares = table[code]
+    by_order = np.zeros(order.size)
+    offset = 0
+    for count in reaching:
+        by_order[:count] += squares[offset : offset + count]
+        offset += count
+    total[order] = by_order
+    return total
+
+
 def numbered_cells(
     games: pl.DataFrame, table: str, key_row: np.ndarray, anchor: np.ndarray, length: np.ndarray, step: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -519,9 +595,7 @@ def numbered_cells(
     `key_row[i]`, -1 = none) has `length[i]` cells, slot c being the game at position
     `anchor[i] + step * c` of `games`. Returns, per cell in input order (a row's cells
     consecutive, in slot order): the input row, the spine row r, the slot c and the position."""
-    game_no = games["game_no"].to_numpy()
-    if not np.array_equal(game_no, np.arange(1, game_no.size + 1)):
-        raise ValueError(f"{table}: game_no is not 1, 2, ... in row order")
+    _check_numbered(games, table)
     kept = np.flatnonzero((key_row >= 0) & (length > 0))
     length = length[kept]
     owner = np.repeat(kept, length)
@@ -545,13 +619,13 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     owned = key_row[(key_row >= 0) & (length > 0)]
     if not owned.size or int(np.bincount(owned, minlength=rows).max()) > 1:
         return _rolling_columns_by_cells(bounds, games, keys)
-    owner, r, c, at = numbered_cells(games, "v54_r_games", key_row, first, length, 1)
-    run_start = np.flatnonzero(c == 0)  # a row's cells are one run
-    lo = np.zeros(rows, dtype=np.int64)
-    m = np.zeros(rows, dtype=np.int64)
-    lo[r[run_start]] = first[owner[run_start]]
-    m[r[run_start]] = length[owner[run_start]]
-    lo, m = keys.spread(lo), keys.spread(m)
+    _check_numbered(games, "v54_r_games")
+    kept = np.flatnonzero((key_row >= 0) & (length > 0))
+    lo_own = np.zeros(rows, dtype=np.int64)  # on the canonical rows, the others 0
+    m_own = np.zeros(rows, dtype=np.int64)
+    lo_own[key_row[kept]] = first[kept]
+    m_own[key_row[kept]] = length[kept]
+    lo, m = keys.spread(lo_own), keys.spread(m_own)
     has = m > 0
     hi = lo + m  # one past the newest game of the row
     cols = _float_columns(games, ["points", "usage_e9", "row_date"])
@@ -580,7 +654,7 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     running = np.zeros(game_points.size + 1, dtype=np.int64)
     np.cumsum(game_points.astype(np.int64), out=running[1:])
     mean60 = _int_division(np.where(has, running[hi] - running[lo], 0), np.maximum(m, 1))
-    s = keys.spread(_run_sums(_squares(game_points[at], mean60, r), run_start, r, rows, c))
+    s = keys.spread(_window_square_sums(game_points, lo_own, m_own, mean60))
     with np.errstate(divide="ignore", invalid="ignore"):
         sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
         dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
@@ -746,7 +820,7 @@ def line_history_columns(frame: pl.DataFrame, keys: SpineKeys) -> tuple[np.ndarr
         (pl.col("games_ago") <= 5).fill_null(False).alias("five"),
         (pl.col("points").cast(pl.Int64) * E9 - pl.col("line_e9")).alias("d"),
     )
-    rows = keys.rows_of(frame)
+    rows = keys.rows_of_runs(frame)  # a key's rows are consecutive (games_ago 1, 2, ..)
     ten = parts["ten"].to_numpy() & (rows >= 0)
     five = ten & parts["five"].to_numpy()
     d_ok = parts["d"].is_not_null().to_numpy()
@@ -1066,24 +1140,24 @@ def cache_miss_columns(
     in_subset = np.flatnonzero(row_of[lay.r] >= 0)
     width = lay.width
     cell = row_of[lay.r[in_subset]] * width + lay.c[in_subset]
-    # the table rows read: every row when the spine repeats a key, else those of the subset's
-    # cells, in cell order
-    read = np.arange(frame.height) if lay.keys.duplicated else lay.take(np.arange(frame.height))[in_subset]
+    # the table row of each matrix cell (frame.height where none: the fill)
+    source = np.full(n_rows * width, frame.height, dtype=np.int64)
+    source[cell] = lay.take(np.arange(frame.height))[in_subset]
     # converted once per game (each game is in up to $last10_size lists), then gathered per cell
-    per_game = _float_columns(frame, LAST10_COLUMNS)
-    cols = per_game if lay.keys.duplicated else {name: (v[read], none[read]) for name, (v, none) in per_game.items()}
+    cols = _float_columns(frame, LAST10_COLUMNS)
 
     def matrix(values: np.ndarray, fill) -> np.ndarray:
-        """(subset rows x slots) of `values` given per row of `read`."""
+        """(subset rows x slots) of `values` given per table row."""
         if lay.keys.duplicated:
             return lay.matrix(values, fill)
-        m = np.full(n_rows * width, fill, dtype=values.dtype)
-        m[cell] = values
-        return m.reshape(n_rows, width)
+        return np.append(values, np.array([fill], dtype=values.dtype))[source].reshape(n_rows, width)
 
     float_minutes = minutes_type == "FLOAT64"
-    valid = matrix(np.ones(read.size, dtype=bool), False) & miss[:, None]
-    mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS}
+    valid = matrix(np.ones(frame.height, dtype=bool), False) & miss[:, None]
+    attempts = ("fg_attempts", "paint_attempts", "mid_range_attempts", "three_pt_attempts")
+    mats = {name: matrix(cols[name][0], np.nan) for name in LAST10_COLUMNS if name not in attempts}
+    # the attempt counts as int64 (null as 0), converted once per game
+    counts = {name: matrix(np.nan_to_num(cols[name][0]).astype(np.int64), 0) for name in attempts}
     nulls = {name: matrix(cols[name][1], False) & valid for name in ("points", "minutes_e9", "minutes_float")}
     not_dnp = valid & ~(mats["is_dnp"] == 1.0)  # `is_dnp is not True`
     emitted = np.ones(n_rows, dtype=bool)
@@ -1150,18 +1224,18 @@ def cache_miss_columns(
     in_week = fp & (mats["list_date"] >= (day - window_days)[:, None])
     put("games_in_last_7_days", has, in_week.sum(axis=1).astype(np.float64))
     put("points_avg_season", has & ~season_avg.none[subset], season_avg.v[subset])
-    fg = np.where(f10, np.nan_to_num(mats["fg_attempts"]), 0).astype(np.int64).sum(axis=1)
+    fg = np.where(f10, counts["fg_attempts"], 0).sum(axis=1)
     for name, col in (
         ("paint_rate_last_10", "paint_attempts"),
         ("mid_range_rate_last_10", "mid_range_attempts"),
         ("three_pt_rate_last_10", "three_pt_attempts"),
     ):
-        part = np.where(f10, np.nan_to_num(mats[col]), 0).astype(np.int64).sum(axis=1)
+        part = np.where(f10, counts[col], 0).sum(axis=1)
         put(name, has & (fg > 0), _int_division(part, np.where(fg > 0, fg, 1)))
     # the team: the context team when set (not null, not empty), else the first fp row's team
     has_at = np.flatnonzero(has)
     first_pos = np.argmax(fp[has_at], axis=1)
-    first_row = matrix(read, -1)[has_at, first_pos]
+    first_row = matrix(np.arange(frame.height), -1)[has_at, first_pos]
     hrows = subset[has_at]
     teams = pl.DataFrame(
         {

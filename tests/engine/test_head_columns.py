@@ -139,6 +139,80 @@ def test_run_sums_add_each_run_left_to_right_as_python_sum():
     assert got[40:].tolist() == [0.0] * 5
 
 
+@pytest.mark.parametrize("fractional", [False, True])
+def test_window_square_sums_equal_python_sum_of_pow(fractional):
+    """Per row, the sum of (point - mean) ** 2 over its window, in window order, bit for bit as
+    Python's `sum` of C pow: integer points (the dense table of (mean, point) pairs) and
+    fractional ones (one pow per distinct difference); rows without a window give 0.0."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import _window_square_sums
+
+    rng = np.random.default_rng(3)
+    points = rng.integers(0, 45, 500).astype(np.float64) + (rng.random(500) if fractional else 0.0)
+    rows = 120
+    lo = rng.integers(0, 440, rows)
+    m = np.where(rng.random(rows) < 0.1, 0, rng.integers(1, 61, rows))
+    mean = rng.integers(0, 4000, rows) / rng.integers(1, 61, rows)
+    got = _window_square_sums(points, lo, m, mean)
+    for i in range(rows):
+        want = sum((p - float(mean[i])) ** 2 for p in points[lo[i] : lo[i] + m[i]].tolist())
+        assert _bits(float(got[i])) == _bits(want), i
+
+
+@pytest.mark.parametrize("step", [1.0, 0.5, 2.0**-20, 0.1])
+def test_stdev_matrix_equals_exact_stdev(step):
+    """The exact sample stdev of every row's valid cells, bit for bit as `exact_stdev`: values on
+    a grid of `step` (one power of two for every row, the smallest one per row when some rows are
+    coarser, or none: the per-row routine), rows with fewer than two values NaN."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import stdev_matrix
+
+    rng = np.random.default_rng(13)
+    rows, width = 200, 10
+    matrix = rng.integers(-400, 4000, (rows, width)) * step
+    matrix[::3] = np.round(matrix[::3])  # integer rows next to the grid rows
+    valid = rng.random((rows, width)) < 0.7
+    got = stdev_matrix(matrix, valid, ah.exact_stdev)
+    for i in range(rows):
+        row = [float(v) for v, ok in zip(matrix[i], valid[i]) if ok]
+        want = ah.exact_stdev(row) if len(row) >= 2 else float("nan")
+        assert _bits(float(got[i])) == _bits(want), i
+
+
+def test_rows_of_runs_equal_rows_of():
+    """Runs of one key, a key again after another one, null players and dates, keys the spine
+    lacks: the run lookup gives rows_of's rows."""
+    import numpy as np
+
+    from fsengine.engine.head_columns import SpineKeys
+
+    rng = np.random.default_rng(17)
+    day0 = dt.date(2024, 1, 1)
+    spine = pl.DataFrame(
+        {
+            "player_lookup": [f"p{i % 7}" for i in range(60)],
+            "game_date": [day0 + dt.timedelta(days=i // 7) for i in range(60)],
+        }
+    )
+    players = [None if v == 9 else f"p{v}" for v in rng.integers(0, 10, 40)]
+    dates = [None if v == 0 else day0 + dt.timedelta(days=int(v)) for v in rng.integers(0, 12, 40)]
+    repeats = rng.integers(1, 5, 40).tolist()
+    frame = pl.DataFrame(
+        {
+            "player_lookup": [p for p, k in zip(players, repeats) for _ in range(k)],
+            "game_date": [d for d, k in zip(dates, repeats) for _ in range(k)],
+        }
+    )
+    frame = pl.concat([frame, frame.head(9)])
+    keys = SpineKeys(spine)
+    want = keys.rows_of(frame)
+    assert (want >= 0).any() and (want < 0).any()
+    assert keys.rows_of_runs(frame).tolist() == want.tolist()
+    assert keys.rows_of_runs(frame.clear()).size == 0
+
+
 def test_rolling_columns_by_position_equal_the_cells_for_random_windows():
     """Extraction R read by game position (one bounds row per key) gives the bits of the
     per-cell computation, with null points, null usage, null teams and > 14-day gaps."""
