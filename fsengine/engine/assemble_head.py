@@ -3,8 +3,8 @@
 Selected by the profile's `assembly` name ("head"; the round-1 profile "reference" uses
 assemble.py). Runs the head extractions of the registry (extract.HEAD_EXTRACTIONS: the round-1
 Q1-Q4, Q8 files bound with the profile's windows — exact date for Phase 4 — plus the v54_*
-files; Q5 is Q5′'s columns), the round-1 player history (Q6, Q7, Q10, Q11), and turns them into the 60 in-memory
-values, their raw tags, `cache_miss_fallback_used` and `vegas_line_source` per spine row.
+files; Q5 is Q5′'s columns), the round-1 player history (Q6, Q7, Q10, Q11), and turns them
+into the 60 in-memory values, their raw tags, `cache_miss_fallback_used` and `vegas_line_source` per spine row.
 
 Arithmetic (docs/features.md §0): the SQL hands over exact values only (integers, NUMERIC x 10^9
 as integers, FLOAT64 lines); every float here is computed as the spec states it, per row in

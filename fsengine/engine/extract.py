@@ -103,9 +103,10 @@ BY_NAME: dict[str, Extraction] = {e.name: e for e in EXTRACTIONS}
 
 # The extractions of the "head" assembly (contract v2_54features, profile head-2026-07;
 # fsengine/engine/assemble_head.py), files under queries/engine_head/ plus round-1 files it
-# reuses (Q5 is not run again: v54_q05_player_context takes its columns from Q5′). Run after `spine` and before the history stage, in this order. The round-1 Q1-Q4
-# files are bound with the profile's Phase-4 windows, which the head profile's switch
-# `exact_date_phase4` sets to 0 (exact date only).
+# reuses (Q5 is not run again: v54_q05_player_context takes its columns from Q5′). Run after
+# `spine` and before the history stage, in this order. The round-1 Q1-Q4 files are bound with
+# the profile's Phase-4 windows, which the head profile's switch `exact_date_phase4` sets to 0
+# (exact date only).
 HEAD_EXTRACTIONS: tuple[Extraction, ...] = (
     Extraction(
         "v54_spine", ("spine", "pgs", "upgc"), "core", "replaces spine (S1 60-day history filter, S2 production filter)"
