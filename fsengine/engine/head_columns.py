@@ -604,6 +604,51 @@ def numbered_cells(
     return owner, r, c, anchor[owner] + step * c
 
 
+def _team_or_gap_breaks(games: pl.DataFrame, day: np.ndarray) -> np.ndarray:
+    """Per game: whether it starts a new run against the game before it (another team, or more
+    than 14 days after it; a null team is a team of its own)."""
+    teams = _compact_codes(games["team_abbr"])
+    with np.errstate(invalid="ignore"):
+        return np.r_[False, (teams[1:] != teams[:-1]) | ((day[1:] - day[:-1]) > 14)]
+
+
+def _r_values(has: np.ndarray, **values: np.ndarray) -> dict[str, np.ndarray]:
+    """R's columns: each of `values` where the row has games, NaN elsewhere; and `has`."""
+    nan = np.full(has.size, np.nan)
+    return {**{name: np.where(has, value, nan) for name, value in values.items()}, "has": has}
+
+
+def _last3_and_slope(newest, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R's L3 and slope of each row from `newest(t)` (its t-th newest point, 0.0 where the row
+    has fewer) and `m` (its number of games)."""
+    # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
+    l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
+    l3 = l3 / np.maximum(np.minimum(m, 3), 1)
+    # slope over the last n = min(7, m) points (x = 1..n oldest first), m >= 4: integer
+    # arithmetic, one division
+    n = np.minimum(7, m)
+    sy = np.zeros(m.size, dtype=np.int64)
+    sxy = np.zeros(m.size, dtype=np.int64)
+    for t in range(1, 8):
+        y = np.where(t <= n, newest(t).astype(np.int64), 0)
+        sy += y
+        sxy += (n - t + 1) * y
+    sx = n * (n + 1) // 2
+    sxx = n * (n + 1) * (2 * n + 1) // 6
+    slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
+    return l3, slope
+
+
+def _deviation(
+    square_sums: np.ndarray, m: np.ndarray, l3: np.ndarray, mean60: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """R's standard deviation (5.0 under two games) and L3's deviation from the mean in it."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sd = np.where(m >= 2, _py_pow(square_sums / np.maximum(m - 1, 1), 0.5), 5.0)
+        dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
+    return sd, dev
+
+
 def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
     """Extraction R (§4) per spine row: l3, slope, dev, below, usage, gsc (NaN = no rows), and
     `has` (the key has rows). `games` = v54_r_games (the numbered rows), `bounds` = v54_r_rolling
@@ -635,29 +680,13 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
         """The t-th newest point of each row (1 = newest; 0.0 where the row has fewer)."""
         return np.where(m >= t, game_points[np.where(m >= t, hi - t, 0)], 0.0)
 
-    # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
-    l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
-    l3 = l3 / np.maximum(np.minimum(m, 3), 1)
-    # slope over the last n = min(7, m) points (x = 1..n oldest first), m >= 4: integer
-    # arithmetic, one division
-    n = np.minimum(7, m)
-    sy = np.zeros(rows, dtype=np.int64)
-    sxy = np.zeros(rows, dtype=np.int64)
-    for t in range(1, 8):
-        y = np.where(t <= n, newest(t).astype(np.int64), 0)
-        sy += y
-        sxy += (n - t + 1) * y
-    sx = n * (n + 1) // 2
-    sxx = n * (n + 1) * (2 * n + 1) // 6
-    slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
+    l3, slope = _last3_and_slope(newest, m)
     # integer totals: differences of the games' running int64 sums (wrapping as the sum would)
     running = np.zeros(game_points.size + 1, dtype=np.int64)
     np.cumsum(game_points.astype(np.int64), out=running[1:])
     mean60 = _int_division(np.where(has, running[hi] - running[lo], 0), np.maximum(m, 1))
     s = keys.spread(_window_square_sums(game_points, lo_own, m_own, mean60))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
-        dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
+    sd, dev = _deviation(s, m, l3, mean60)
     # below: the newest consecutive rows under the mean, counted back from the newest
     below_count = np.zeros(rows, dtype=np.int64)
     going = np.flatnonzero(has)
@@ -690,23 +719,11 @@ def rolling_columns(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) 
     # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
     # null team is a team of its own: None != None is False, None != 'X' is True); a break at
     # the row's oldest game does not count (it compares with a game outside the row)
-    teams = _compact_codes(games["team_abbr"])
-    day = cols["row_date"][0]
-    with np.errstate(invalid="ignore"):
-        new_run = np.r_[False, (teams[1:] != teams[:-1]) | ((day[1:] - day[:-1]) > 14)]
+    new_run = _team_or_gap_breaks(games, cols["row_date"][0])
     newest_break_at = np.maximum.accumulate(np.where(new_run, np.arange(new_run.size), -1))
     newest_break = np.where(has, newest_break_at[np.where(has, hi - 1, 0)] - lo, -1)
     gsc = np.where(newest_break >= 1, m - newest_break - 1, np.minimum(m, 30)).astype(np.float64)
-    nan = np.full(rows, np.nan)
-    return {
-        "l3": np.where(has, l3, nan),
-        "slope": np.where(has, slope, nan),
-        "dev": np.where(has, dev, nan),
-        "below": np.where(has, below, nan),
-        "usage": np.where(has, usage, nan),
-        "gsc": np.where(has, gsc, nan),
-        "has": has,
-    }
+    return _r_values(has, l3=l3, slope=slope, dev=dev, below=below, usage=usage, gsc=gsc)
 
 
 def _rolling_columns_by_cells(bounds: pl.DataFrame, games: pl.DataFrame, keys: SpineKeys) -> dict[str, np.ndarray]:
@@ -735,29 +752,13 @@ def _rolling_columns_by_cells(bounds: pl.DataFrame, games: pl.DataFrame, keys: S
             return np.zeros(rows)
         return np.where(m >= t, points[np.where(m >= t, last_cell - (t - 1), 0)], 0.0)
 
-    # L3 = float mean of the last three, added oldest first (the zeros before them add nothing)
-    l3 = ((0.0 + newest(3)) + newest(2)) + newest(1)
-    l3 = l3 / np.maximum(np.minimum(m, 3), 1)
-    # slope over the last n = min(7, m) points (x = 1..n oldest first), m >= 4: integer
-    # arithmetic, one division
-    n = np.minimum(7, m)
-    sy = np.zeros(rows, dtype=np.int64)
-    sxy = np.zeros(rows, dtype=np.int64)
-    for t in range(1, 8):
-        y = np.where(t <= n, newest(t).astype(np.int64), 0)
-        sy += y
-        sxy += (n - t + 1) * y
-    sx = n * (n + 1) // 2
-    sxx = n * (n + 1) * (2 * n + 1) // 6
-    slope = np.where(m >= 4, _int_division(n * sxy - sx * sy, np.where(m >= 4, n * sxx - sx * sx, 1)), 0.0)
+    l3, slope = _last3_and_slope(newest, m)
     totals = np.zeros(rows, dtype=np.int64)
     if r.size:
         totals[r[run_start]] = np.add.reduceat(points.astype(np.int64), run_start)
     mean60 = _int_division(keys.spread(totals), np.maximum(m, 1))
     s = keys.spread(_run_sums(_squares(points, mean60, r), run_start, r, rows, c))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sd = np.where(m >= 2, _py_pow(s / np.maximum(m - 1, 1), 0.5), 5.0)
-        dev = np.where(sd > 0, (l3 - mean60) / np.where(sd > 0, sd, 1.0), 0.0)
+    sd, dev = _deviation(s, m, l3, mean60)
 
     def newest_cell(mask: np.ndarray) -> np.ndarray:
         """Per row, the slot of its newest cell in `mask` (-1: none): the last masked cell of
@@ -794,23 +795,11 @@ def _rolling_columns_by_cells(bounds: pl.DataFrame, games: pl.DataFrame, keys: S
     # gsc: games since the newest team change or > 14-day gap between consecutive rows (a
     # null team is a team of its own: None != None is False, None != 'X' is True)
     # each game against the one before it (a cell's previous cell is the previous game)
-    teams = _compact_codes(games["team_abbr"])
-    day = cols["row_date"][0]
-    with np.errstate(invalid="ignore"):
-        new_run = np.r_[False, (teams[1:] != teams[:-1]) | ((day[1:] - day[:-1]) > 14)]
+    new_run = _team_or_gap_breaks(games, cols["row_date"][0])
     brk = (c >= 1) & new_run[at]
     newest_break = newest_cell(brk)
     gsc = np.where(newest_break >= 1, m - newest_break - 1, np.minimum(m, 30)).astype(np.float64)
-    nan = np.full(rows, np.nan)
-    return {
-        "l3": np.where(has, l3, nan),
-        "slope": np.where(has, slope, nan),
-        "dev": np.where(has, dev, nan),
-        "below": np.where(has, below, nan),
-        "usage": np.where(has, usage, nan),
-        "gsc": np.where(has, gsc, nan),
-        "has": has,
-    }
+    return _r_values(has, l3=l3, slope=slope, dev=dev, below=below, usage=usage, gsc=gsc)
 
 
 def line_history_columns(frame: pl.DataFrame, keys: SpineKeys) -> tuple[np.ndarray, np.ndarray]:
