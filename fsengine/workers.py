@@ -59,7 +59,7 @@ class ChunkTask:
     profile: Profile = REFERENCE
     memory_limit: str | None = None  # DuckDB's memory_limit for this chunk's session
     # folder beside the output for the chunk's output files (worker processes); None: in memory
-    spill: Path | None = None
+    files_folder: Path | None = None
 
 
 @dataclass
@@ -117,10 +117,10 @@ def compute_chunk(
         output_rows(result.rows.slice(first, ROWS_PER_PART), task.run_ts, profile=task.profile, timings=stage_seconds)
         for first in range(0, result.rows.height, ROWS_PER_PART)
     )
-    if task.spill is None:
+    if task.files_folder is None:
         made: list[pa.Table | WrittenPart] = list(parts)
     else:
-        made = list(write_part_files(parts, task.spill, f"{task.chunk.folder_name}-", contract_of(task.profile)))
+        made = list(write_part_files(parts, task.files_folder, f"{task.chunk.folder_name}-", contract_of(task.profile)))
     timings.update(stage_seconds)
     return ChunkResult(task.chunk, made, rows_per_date, timings)
 
@@ -192,11 +192,11 @@ def run_chunks(
         return
     # spawn, not fork: the parent holds DuckDB and Polars thread pools, which fork does not copy safely.
     context = multiprocessing.get_context("spawn")
-    spill = parts_folder(output)
+    files_folder = parts_folder(output)
     try:
-        yield from _run_in_pool(tasks, workers, note, context, spill, snapshot, session)
+        yield from _run_in_pool(tasks, workers, note, context, files_folder, snapshot, session)
     finally:
-        shutil.rmtree(spill, ignore_errors=True)
+        shutil.rmtree(files_folder, ignore_errors=True)
 
 
 # Set for the worker processes only (the environment they start with): Polars' jemalloc
@@ -218,13 +218,17 @@ def own_chunks(count: int, workers: int) -> set[int]:
     return {i for i in range(count) if i % workers == workers - 1}
 
 
-def _run_in_pool(tasks, workers, note, context, spill: Path, snapshot=None, session=None) -> Iterator[ChunkResult]:
+def _run_in_pool(
+    tasks, workers, note, context, files_folder: Path, snapshot=None, session=None
+) -> Iterator[ChunkResult]:
     # This process is one of the `workers`: it has every module loaded and a session open
     # already, so a worker process fewer pays for its start-up, and its parts need no hand-over.
     own = own_chunks(len(tasks), workers)
     own_in_order = sorted(own)
     helpers = workers - 1
-    to_workers = collections.deque((i, replace(task, spill=spill)) for i, task in enumerate(tasks) if i not in own)
+    to_workers = collections.deque(
+        (i, replace(task, files_folder=files_folder)) for i, task in enumerate(tasks) if i not in own
+    )
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=helpers, mp_context=context, initializer=_watch_parent, initargs=(os.getpid(),)
     )

@@ -141,7 +141,7 @@ def test_chunks_of_any_size_give_the_rows_of_one_run(whole_run, tmp_path_factory
 def test_workers_do_not_change_the_rows(whole_run, tmp_path, workers):
     backfill(tmp_path, BUNDLED_SNAPSHOT, mode="backfill", as_of=FAR_FUTURE, chunk_dates=4, workers=workers)
     assert rows(tmp_path).equals(whole_run)
-    # the parts the workers spilled beside the output are gone with the run
+    # the files the workers wrote beside the output are gone with the run
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fsengine-run.json", "ml_feature_store_v2"]
 
 
